@@ -1,0 +1,98 @@
+"""Wiring of the gateway: the FastAPI app, its lifespan (pool, Redis, consumers, outbox relay), middlewares."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from propos4l.gateway.auth import TokenVerifier
+from propos4l.gateway.limits import BodySizeLimit
+from propos4l.gateway.outbox import OutboxRelay
+from propos4l.gateway.problems import install_problem_handlers
+from propos4l.gateway.recorder import EventRecorder
+from propos4l.gateway.repository import ProposalRepository
+from propos4l.gateway.routes import health, proposals
+from propos4l.gateway.settings import GatewaySettings
+from propos4l.shared.db import create_pool
+from propos4l.shared.delivery import Consumer, default_consumer_name
+from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
+from propos4l.shared.streams import ConsumerGroup, Stream
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """The gateway's ASGI app; connections open in its lifespan, not here."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(str(settings.database_url), max_size=settings.database_pool_max_size)
+        redis = connect_redis(str(settings.redis_url))
+        recorder = EventRecorder(pool)
+        relay = OutboxRelay(pool, redis, settings.outbox_poll_seconds)
+        app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.proposals = ProposalRepository(pool)
+        name = default_consumer_name("gateway")
+        options = consumer_options(settings, concurrency=4)
+        consumers = [
+            Consumer(
+                redis,
+                stream=stream,
+                group=ConsumerGroup.GATEWAY,
+                consumer=name,
+                handler=handler,
+                on_dead_letter=recorder.on_dead_letter,
+                options=options,
+            )
+            for stream, handler in (
+                (Stream.GENERATION_STARTED, recorder.on_generation_started),
+                (Stream.PROPOSAL_DRAFTED, recorder.on_drafted),
+                (Stream.PROPOSAL_RENDERED, recorder.on_rendered),
+                (Stream.PROPOSAL_FAILED, recorder.on_failed),
+            )
+        ]
+        stop = asyncio.Event()
+        background = [
+            asyncio.create_task(run_consumers(consumers, stop), name="gateway consumers"),
+            asyncio.create_task(relay.run(stop), name="outbox relay"),
+        ]
+        logger.info("gateway started", extra={"port": settings.gateway_port})
+        try:
+            yield
+        finally:
+            stop.set()
+            results = await asyncio.gather(*background, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    logger.error("background task failed", exc_info=result)
+            await redis.aclose()
+            await pool.close()
+            logger.info("gateway stopped")
+
+    app = FastAPI(
+        title="Propos4l API",
+        version="0.1.0",
+        summary="Draft commercial and technical proposals with an LLM and render them to PDF.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings.propos4l_admin_token.get_secret_value())
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(proposals.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        expose_headers=["Location"],
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    return app

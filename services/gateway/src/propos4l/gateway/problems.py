@@ -1,0 +1,99 @@
+"""RFC 9457 problem details: every error the API returns, in one shape, mapped once at the edge."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON: Final = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error to report to the client as problem+json."""
+
+    def __init__(
+        self, status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        self.headers = headers or {}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(error: RequestValidationError) -> tuple[int, str, list[dict[str, str]]]:
+    items = []
+    malformed = False
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ()) if part != "body"]
+        if item.get("type") == "json_invalid":
+            malformed = True
+        message = str(item.get("msg", "invalid"))
+        if item.get("type") == "missing":
+            message = "is required"
+        items.append({"field": ".".join(location) or "body", "message": message})
+    if malformed:
+        return 400, "The request body is not valid JSON.", items
+    summary = "; ".join(f"{item['field']} {item['message']}" for item in items[:5])
+    return 422, f"The request is invalid: {summary}.", items
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error the app can raise to problem+json; unexpected errors become a logged 500."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, error: Problem) -> JSONResponse:
+        return problem_response(
+            error.status, error.detail, title=error.title, instance=request.url.path, headers=error.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        status, detail, items = _validation_errors(error)
+        return problem_response(status, detail, instance=request.url.path, errors=items)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}."
+        if error.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem_response(error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(500, "An unexpected error occurred; it has been logged.", instance=request.url.path)

@@ -1,0 +1,153 @@
+"""Recording what the pipeline reports: each event applied once, in a transaction, in a status order that only
+moves forward (queued -> generating -> rendering -> ready), whatever order the events arrive in."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import asyncpg
+
+from propos4l.shared.db import mark_processed
+from propos4l.shared.delivery import DeadLetter, Delivery, PermanentFailure, dead_letter_failure
+from propos4l.shared.events import (
+    FailureStage,
+    GenerationStarted,
+    ProposalDrafted,
+    ProposalFailed,
+    ProposalRendered,
+)
+from propos4l.shared.streams import ConsumerGroup
+
+__all__ = ["EventRecorder"]
+
+logger = logging.getLogger(__name__)
+
+_GROUP = ConsumerGroup.GATEWAY.value
+
+
+class EventRecorder:
+    """Applies result events to the proposal tables."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def on_generation_started(self, delivery: Delivery) -> None:
+        """A generator began drafting: the proposal is `generating`."""
+        event = delivery.envelope.open(GenerationStarted)
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await self._first_time(connection, event.event_id, event.proposal_id):
+                return
+            await connection.execute(
+                """UPDATE proposals SET status = 'generating', updated_at = now()
+                   WHERE id = $1 AND current_version = $2 AND status = 'queued'""",
+                event.proposal_id,
+                event.version,
+            )
+
+    async def on_drafted(self, delivery: Delivery) -> None:
+        """The sections are written: store them; the proposal is `rendering` unless it moved past it."""
+        event = delivery.envelope.open(ProposalDrafted)
+        sections = [section.model_dump(mode="json") for section in event.sections]
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await self._first_time(connection, event.event_id, event.proposal_id):
+                return
+            await connection.execute(
+                """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
+                                                  prompt_version, prompt_tokens, output_tokens, llm_duration_ms,
+                                                  drafted_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                   ON CONFLICT (proposal_id, version) DO UPDATE SET
+                       sections = EXCLUDED.sections, provider = EXCLUDED.provider, model = EXCLUDED.model,
+                       ai_generated = EXCLUDED.ai_generated, prompt_version = EXCLUDED.prompt_version,
+                       prompt_tokens = EXCLUDED.prompt_tokens, output_tokens = EXCLUDED.output_tokens,
+                       llm_duration_ms = EXCLUDED.llm_duration_ms, drafted_at = EXCLUDED.drafted_at
+                   WHERE proposal_versions.sections IS NULL""",
+                event.proposal_id,
+                event.version,
+                sections,
+                event.provider,
+                event.model,
+                event.ai_generated,
+                event.prompt_version,
+                event.usage.prompt_tokens,
+                event.usage.output_tokens,
+                event.usage.duration_ms,
+                event.occurred_at,
+            )
+            await connection.execute(
+                """UPDATE proposals SET status = 'rendering', updated_at = now()
+                   WHERE id = $1 AND current_version = $2 AND status IN ('queued', 'generating')""",
+                event.proposal_id,
+                event.version,
+            )
+
+    async def on_rendered(self, delivery: Delivery) -> None:
+        """The PDF is stored: the version is downloadable and the proposal `ready`."""
+        event = delivery.envelope.open(ProposalRendered)
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await self._first_time(connection, event.event_id, event.proposal_id):
+                return
+            await connection.execute(
+                """INSERT INTO proposal_versions (proposal_id, version, pdf_path, pdf_sha256, pdf_bytes, pages,
+                                                  render_ms, rendered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (proposal_id, version) DO UPDATE SET
+                       pdf_path = EXCLUDED.pdf_path, pdf_sha256 = EXCLUDED.pdf_sha256,
+                       pdf_bytes = EXCLUDED.pdf_bytes, pages = EXCLUDED.pages, render_ms = EXCLUDED.render_ms,
+                       rendered_at = EXCLUDED.rendered_at""",
+                event.proposal_id,
+                event.version,
+                event.pdf_path,
+                event.pdf_sha256,
+                event.pdf_bytes,
+                event.pages,
+                event.render_ms,
+                event.occurred_at,
+            )
+            await connection.execute(
+                """UPDATE proposals SET status = 'ready', error_stage = NULL, error_detail = NULL, updated_at = now()
+                   WHERE id = $1 AND current_version = $2""",
+                event.proposal_id,
+                event.version,
+            )
+
+    async def on_failed(self, delivery: Delivery) -> None:
+        """A stage gave up: the proposal is `failed`, with the stage and the reason."""
+        await self.record_failure(delivery.envelope.open(ProposalFailed))
+
+    async def record_failure(self, event: ProposalFailed) -> None:
+        """Mark the proposal failed unless its version is already ready (a PDF beats a late failure)."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            known = await connection.fetchval("SELECT true FROM proposals WHERE id = $1", event.proposal_id)
+            if not known:
+                logger.warning("failure of an unknown proposal ignored", extra={"proposal_id": str(event.proposal_id)})
+                return
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            await connection.execute(
+                """UPDATE proposals SET status = 'failed', error_stage = $3, error_detail = $4, updated_at = now()
+                   WHERE id = $1 AND current_version = $2 AND status <> 'ready'""",
+                event.proposal_id,
+                event.version,
+                event.stage.value,
+                event.detail,
+            )
+        logger.warning(
+            "proposal failed",
+            extra={"proposal_id": str(event.proposal_id), "stage": event.stage.value, "reason": event.detail},
+        )
+
+    async def on_dead_letter(self, dead: DeadLetter) -> None:
+        """An event the gateway could not record: the proposal fails with the reason (the gateway owns it)."""
+        failure = dead_letter_failure(dead, FailureStage.RECORDING, "gateway")
+        if failure is not None:
+            await self.record_failure(failure)
+
+    @staticmethod
+    async def _first_time(connection: asyncpg.Connection, event_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:
+        """True when the event is new; refuses events about proposals the gateway never stored."""
+        exists = await connection.fetchval("SELECT true FROM proposals WHERE id = $1", proposal_id)
+        if not exists:
+            raise PermanentFailure(f"proposal {proposal_id} is not known to the gateway")
+        return await mark_processed(connection, _GROUP, event_id)

@@ -1,0 +1,174 @@
+"""Proposals: create, read, list, and download their PDFs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+
+from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, Settings
+from propos4l.gateway.problems import Problem
+from propos4l.gateway.repository import ProposalFilters
+from propos4l.gateway.schemas import (
+    DraftInfo,
+    FailureView,
+    ProposalList,
+    ProposalSummary,
+    ProposalView,
+    Status,
+)
+from propos4l.shared.events import ProposalRequest, ProposalRequested
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/proposals", tags=["proposals"])
+
+_PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"content": {"application/problem+json": {}}, "description": description}
+    for code, description in {
+        401: "No or wrong API token",
+        404: "No such proposal or version",
+        409: "No PDF is ready yet",
+        413: "Request body too large",
+        422: "Invalid request",
+    }.items()
+}
+
+
+@router.post("", status_code=202, response_model=ProposalView, responses=_PROBLEM_RESPONSES)
+async def create_proposal(
+    request: ProposalRequest, response: Response, _: CurrentPrincipal, proposals: Proposals, outbox: Outbox
+) -> ProposalView:
+    """Accept a request: it is stored, queued for drafting, and followed at its Location."""
+    proposal_id = uuid.uuid4()
+    event = ProposalRequested(proposal_id=proposal_id, version=1, request=request)
+    row = await proposals.create(proposal_id, request, event)
+    outbox.wake()
+    response.headers["Location"] = f"/api/proposals/{proposal_id}"
+    return _view(row)
+
+
+@router.get("", response_model=ProposalList, responses=_PROBLEM_RESPONSES)
+async def list_proposals(
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    status: Status | None = None,
+    industry: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the client's name")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ProposalList:
+    """Proposals, newest first, filtered by status, industry and client name."""
+    rows, total = await proposals.list(
+        ProposalFilters(status=status, industry=industry, search=q),
+        limit=page_size,
+        offset=(page - 1) * page_size,
+    )
+    return ProposalList(items=[_summary(row) for row in rows], total=total, page=page, page_size=page_size)
+
+
+@router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
+async def get_proposal(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals) -> ProposalView:
+    """A proposal's status and the sections of its current version."""
+    row = await proposals.get(proposal_id)
+    if row is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    return _view(row)
+
+
+@router.get(
+    "/{proposal_id}/pdf",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}}, **_PROBLEM_RESPONSES},
+)
+async def download_pdf(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    settings: Settings,
+    version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> FileResponse:
+    """The latest rendered PDF, or that of `version`; 409 while none is rendered."""
+    proposal = await proposals.get(proposal_id)
+    if proposal is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    row = await (proposals.version(proposal_id, version) if version else proposals.latest_rendered(proposal_id))
+    if row is None and version is not None:
+        raise Problem(404, f"Proposal {proposal_id} has no version {version}.")
+    if row is None or row["pdf_path"] is None:
+        wanted = version or proposal["current_version"]
+        raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
+    wanted = row["version"]
+    path = _stored_pdf(settings.pdf_storage_dir, row["pdf_path"])
+    return FileResponse(
+        path,
+        media_type="application/pdf",
+        filename=f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
+        headers={"Cache-Control": "private, max-age=0"},
+    )
+
+
+def _stored_pdf(storage: Path, relative: str) -> Path:
+    root = storage.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise Problem(409, "The PDF is recorded but missing from the PDF storage; render it again.")
+    return path
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "proposta"
+
+
+def _summary_fields(row: asyncpg.Record) -> dict[str, object]:
+    error = FailureView(stage=row["error_stage"], detail=row["error_detail"]) if row["status"] == "failed" else None
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "version": row["current_version"],
+        "client_name": row["client_name"],
+        "industry": row["industry"],
+        "language": row["language"],
+        "template": row["template"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "error": error,
+        "pdf_url": f"/api/proposals/{row['id']}/pdf" if row["pdf_path"] else None,
+    }
+
+
+def _summary(row: asyncpg.Record) -> ProposalSummary:
+    return ProposalSummary.model_validate(_summary_fields(row))
+
+
+def _view(row: asyncpg.Record) -> ProposalView:
+    draft = None
+    if row["provider"] is not None:
+        draft = DraftInfo(
+            provider=row["provider"],
+            model=row["model"],
+            ai_generated=bool(row["ai_generated"]),
+            prompt_version=row["prompt_version"],
+            prompt_tokens=row["prompt_tokens"],
+            output_tokens=row["output_tokens"],
+            duration_ms=row["llm_duration_ms"],
+        )
+    return ProposalView.model_validate(
+        {
+            **_summary_fields(row),
+            "requirements": row["requirements"],
+            "scope": row["scope"],
+            "timeline": row["timeline"],
+            "budget": row["budget"],
+            "sections": row["sections"] or [],
+            "draft": draft,
+            "pages": row["pages"],
+        }
+    )

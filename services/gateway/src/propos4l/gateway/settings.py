@@ -1,0 +1,32 @@
+"""Gateway settings, from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+
+from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
+
+__all__ = ["GatewaySettings"]
+
+
+class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
+    """What the gateway reads at start."""
+
+    propos4l_admin_token: SecretStr = Field(description="Bearer token with admin rights; at least 16 characters")
+    pdf_storage_dir: Path
+    gateway_host: str = "127.0.0.1"
+    gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
+    max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    cors_allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
+    outbox_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+
+    @field_validator("propos4l_admin_token")
+    @classmethod
+    def _real_token(cls, token: SecretStr) -> SecretStr:
+        value = refuse_placeholder(token.get_secret_value(), "PROPOS4L_ADMIN_TOKEN")
+        if len(value) < 16:
+            raise ValueError("must be at least 16 characters")
+        return token

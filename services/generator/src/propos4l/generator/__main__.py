@@ -1,0 +1,20 @@
+"""`python -m propos4l.generator`: run the generator."""
+
+from __future__ import annotations
+
+from propos4l.generator.app import serve
+from propos4l.generator.settings import GeneratorSettings
+from propos4l.shared.logs import configure_logging
+from propos4l.shared.runtime import run_until_signalled
+from propos4l.shared.settings import load_settings
+
+
+def main() -> None:
+    """Load settings, then consume until SIGTERM or SIGINT."""
+    settings = load_settings(GeneratorSettings, "generator")
+    configure_logging("generator", settings.log_level)
+    run_until_signalled(lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Prompt files, one folder per language; PROMPT_VERSION changes whenever a file changes."""

@@ -1,0 +1,73 @@
+"""The prompts sent to the model: versioned files per language, with the client's input as delimited data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Final
+
+from propos4l.shared.events import ProposalRequest
+from propos4l.shared.sections import Language
+
+__all__ = ["PROMPT_VERSION", "ChatMessage", "build_messages", "repair_message"]
+
+PROMPT_VERSION: Final = "2026-11-29.1"
+
+_CLOSING_TAGS: Final = re.compile(r"</?\s*(dados_do_cliente|client_data)\s*>", re.IGNORECASE)
+_PLACEHOLDER: Final = re.compile(r"\{(client_name|industry|requirements|scope|timeline|budget)\}")
+_NOT_GIVEN: Final = {Language.PT_BR: "(não informado)", Language.EN: "(not given)"}
+_REPAIR: Final = {
+    Language.PT_BR: (
+        "Sua resposta não é válida: {error}. Responda de novo somente com o objeto JSON completo, "
+        "seguindo o esquema, com as dez seções preenchidas."
+    ),
+    Language.EN: (
+        "Your answer is not valid: {error}. Answer again with only the complete JSON object, following the "
+        "schema, with all ten sections filled in."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One chat message as Ollama and OpenAI-compatible servers take it."""
+
+    role: str
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The message as JSON-ready data."""
+        return {"role": self.role, "content": self.content}
+
+
+def _prompt_file(language: Language, name: str) -> str:
+    return resources.files("propos4l.generator.prompt_files").joinpath(language.value, name).read_text("utf-8")
+
+
+def _as_data(text: str | None, language: Language) -> str:
+    """Client text as data: stripped of anything that could close the data block early."""
+    if text is None or not text.strip():
+        return _NOT_GIVEN[language]
+    return _CLOSING_TAGS.sub("", text).strip()
+
+
+def build_messages(request: ProposalRequest) -> list[ChatMessage]:
+    """The system and request messages for drafting `request`."""
+    language = request.language
+    fields = {
+        "client_name": _as_data(request.client_name, language),
+        "industry": _as_data(request.industry, language),
+        "requirements": _as_data(request.requirements, language),
+        "scope": _as_data(request.scope, language),
+        "timeline": _as_data(request.timeline, language),
+        "budget": _as_data(request.budget, language),
+    }
+    # One pass, so that braces inside the client's own text are never taken for placeholders.
+    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], _prompt_file(language, "request.txt"))
+    return [ChatMessage("system", _prompt_file(language, "system.txt")), ChatMessage("user", user)]
+
+
+def repair_message(error: str, language: Language) -> ChatMessage:
+    """The message that sends a validation error back to the model for one more try."""
+    return ChatMessage("user", _REPAIR[language].format(error=error))

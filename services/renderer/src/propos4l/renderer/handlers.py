@@ -1,0 +1,84 @@
+"""The renderer's transport edge: read a draft, render it, store the PDF, publish the result or the failure."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+from propos4l.renderer.errors import RenderError
+from propos4l.renderer.pdf import PdfRenderer
+from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
+from propos4l.shared.events import (
+    FailureStage,
+    ProposalDrafted,
+    ProposalFailed,
+    ProposalRendered,
+    derived_event_id,
+)
+from propos4l.shared.files import atomic_write_bytes
+
+__all__ = ["RenderHandlers", "pdf_relative_path"]
+
+logger = logging.getLogger(__name__)
+
+
+def pdf_relative_path(drafted: ProposalDrafted) -> str:
+    """Where a version's PDF lives inside the PDF storage."""
+    return f"{drafted.proposal_id}/v{drafted.version}.pdf"
+
+
+class RenderHandlers:
+    """Handlers of the renderer's consumer."""
+
+    def __init__(self, renderer: PdfRenderer, publisher: Publisher, pdf_storage: Path, templates: Path) -> None:
+        self._renderer = renderer
+        self._publisher = publisher
+        self._pdf_storage = pdf_storage
+        self._templates = templates
+
+    async def on_drafted(self, delivery: Delivery) -> None:
+        """Render the drafted version; a render that cannot succeed is published as a failure."""
+        drafted = delivery.envelope.open(ProposalDrafted)
+        started = time.monotonic()
+        try:
+            rendered = await self._renderer.render(drafted, self._templates)
+        except RenderError as error:
+            logger.warning("render failed", extra={"proposal_id": str(drafted.proposal_id), "reason": str(error)})
+            await self._publisher.publish(
+                ProposalFailed(
+                    event_id=derived_event_id(drafted.event_id, ProposalFailed.event_type),
+                    proposal_id=drafted.proposal_id,
+                    version=drafted.version,
+                    stage=FailureStage.RENDERING,
+                    detail=str(error),
+                )
+            )
+            return
+        relative = pdf_relative_path(drafted)
+        await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
+        render_ms = int((time.monotonic() - started) * 1000)
+        await self._publisher.publish(
+            ProposalRendered(
+                event_id=derived_event_id(drafted.event_id, ProposalRendered.event_type),
+                proposal_id=drafted.proposal_id,
+                version=drafted.version,
+                pdf_path=relative,
+                pdf_sha256=hashlib.sha256(rendered.data).hexdigest(),
+                pdf_bytes=len(rendered.data),
+                pages=rendered.pages,
+                render_ms=render_ms,
+            )
+        )
+        logger.info(
+            "proposal rendered",
+            extra={"proposal_id": str(drafted.proposal_id), "pages": rendered.pages, "render_ms": render_ms},
+        )
+
+    async def on_dead_letter(self, dead: DeadLetter) -> None:
+        """A draft the renderer gave up on: its proposal fails with the reason."""
+        failure = dead_letter_failure(dead, FailureStage.RENDERING, "renderer")
+        if failure is not None:
+            await self._publisher.publish(failure)

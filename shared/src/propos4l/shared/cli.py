@@ -1,0 +1,89 @@
+"""`propos4l`: the operator's command line (migrations, the local run, dead letters)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from propos4l.shared.logs import configure_logging
+
+__all__ = ["main"]
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        print("propos4l: configuration error: DATABASE_URL is required but not set", file=sys.stderr)
+        raise SystemExit(2)
+    return url
+
+
+def _redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "").strip()
+    if not url:
+        print("propos4l: configuration error: REDIS_URL is required but not set", file=sys.stderr)
+        raise SystemExit(2)
+    return url
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from propos4l.shared.db import MigrationError, apply_migrations
+
+    try:
+        applied = asyncio.run(apply_migrations(_database_url()))
+    except MigrationError as error:
+        print(f"propos4l migrate: {error}", file=sys.stderr)
+        return 1
+    except (OSError, ConnectionError) as error:
+        print(f"propos4l migrate: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none (the database is up to date)"
+    print(f"propos4l migrate: applied {names}")
+    return 0
+
+
+def _run(_: argparse.Namespace) -> int:
+    from propos4l.shared.localrun.supervisor import run_local
+
+    return run_local()
+
+
+def _dead_letters(arguments: argparse.Namespace) -> int:
+    from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters
+
+    url = _redis_url()
+    if arguments.action == "list":
+        for entry in asyncio.run(list_dead_letters(url)):
+            print(json.dumps(entry, ensure_ascii=False))
+        return 0
+    replayed = asyncio.run(replay_dead_letters(url, arguments.stream, limit=arguments.limit))
+    print(f"propos4l dead-letters: replayed {replayed} message(s)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command."""
+    parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply the database migrations (DATABASE_URL)").set_defaults(func=_migrate)
+    commands.add_parser(
+        "run", help="run the whole system locally (embedded Redis and PostgreSQL when no URL is set)"
+    ).set_defaults(func=_run)
+    dead = commands.add_parser("dead-letters", help="list or replay dead-lettered messages (REDIS_URL)")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("stream", nargs="?", help="with replay: the dead-letter stream to replay")
+    dead.add_argument("--limit", type=int, default=1000)
+    dead.set_defaults(func=_dead_letters)
+    arguments = parser.parse_args(argv)
+    if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
+        parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")
+    configure_logging("cli", os.environ.get("LOG_LEVEL", "warning"))
+    return int(arguments.func(arguments))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

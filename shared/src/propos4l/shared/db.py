@@ -1,0 +1,136 @@
+"""PostgreSQL access: the asyncpg pool, the migrations, and the inbox that makes handlers idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Final
+
+import asyncpg
+
+__all__ = [
+    "Migration",
+    "MigrationError",
+    "apply_migrations",
+    "available_migrations",
+    "create_pool",
+    "mark_processed",
+]
+
+logger = logging.getLogger(__name__)
+
+_MIGRATION_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MIGRATION_LOCK: Final = 0x70726F70  # any constant: one migrator at a time
+
+
+class MigrationError(RuntimeError):
+    """The database and the migrations shipped with the code disagree."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One migration file: its number, name, SQL and checksum."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the SQL: an applied migration must never change."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """Open a connection pool whose jsonb columns read and write Python objects."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection)
+    if pool is None:  # pragma: no cover - asyncpg returns None only when not awaited
+        raise RuntimeError("could not create the database pool")
+    return pool
+
+
+def available_migrations() -> list[Migration]:
+    """The migrations shipped with this code, in order."""
+    migrations = []
+    for entry in resources.files("propos4l.shared.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    migrations.sort(key=lambda migration: migration.version)
+    versions = [migration.version for migration in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise MigrationError(f"migration numbers must run 1..N without gaps, found {versions}")
+    return migrations
+
+
+async def apply_migrations(url: str, migrations: list[Migration] | None = None) -> list[Migration]:
+    """Apply the migrations the database lacks, each in its own transaction; return the ones applied."""
+    migrations = available_migrations() if migrations is None else migrations
+    connection: asyncpg.Connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        await connection.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version    integer PRIMARY KEY,
+                   name       text        NOT NULL,
+                   checksum   text        NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        applied = {
+            row["version"]: row
+            for row in await connection.fetch("SELECT version, name, checksum FROM schema_migrations")
+        }
+        known = {migration.version for migration in migrations}
+        unknown = sorted(set(applied) - known)
+        if unknown:
+            raise MigrationError(
+                f"the database has migrations {unknown} that this code does not know: it is newer than the code"
+            )
+        done = []
+        for migration in migrations:
+            row = applied.get(migration.version)
+            if row is not None:
+                if row["checksum"] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name} was edited after it was applied; "
+                        "released migrations must never change: add a new one instead"
+                    )
+                continue
+            async with connection.transaction():
+                await connection.execute(migration.sql)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                )
+            logger.info("applied migration", extra={"migration": f"{migration.version:04d}_{migration.name}"})
+            done.append(migration)
+        return done
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        await connection.close()
+
+
+async def mark_processed(connection: Any, consumer_group: str, event_id: uuid.UUID) -> bool:
+    """Record `event_id` as handled by `consumer_group` inside the caller's transaction.
+
+    Returns False when it was handled before: the caller then skips the effect, and the transaction commits
+    nothing new.
+    """
+    row = await connection.fetchval(
+        """INSERT INTO processed_events (consumer_group, event_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        consumer_group,
+        event_id,
+    )
+    return bool(row)

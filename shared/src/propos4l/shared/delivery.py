@@ -1,0 +1,390 @@
+"""At-least-once delivery over Redis Streams, the one mechanism every consumer uses.
+
+- A message is acknowledged only after its handler returned, i.e. after the handler's effect is durable.
+- A handler that raises leaves the message pending; after `visibility_timeout` any live replica reclaims it
+  (XAUTOCLAIM), including the messages of a replica that died mid-work.
+- While a handler works, its messages' idle time is reset (a heartbeat), so slow work is not stolen.
+- A message delivered more than `max_deliveries` times, one that is not a well-formed message, or one whose handler
+  raises PermanentFailure goes to the group's dead-letter stream, and `on_dead_letter` is told why (services use it to
+  mark the proposal failed).
+- A replica reads no more messages than it has free handler slots (`concurrency`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
+from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+
+__all__ = [
+    "Consumer",
+    "ConsumerOptions",
+    "DeadLetter",
+    "Delivery",
+    "PermanentFailure",
+    "Publisher",
+    "dead_letter_failure",
+    "default_consumer_name",
+    "ensure_group",
+]
+
+logger = logging.getLogger(__name__)
+
+_RETRY_PAUSE_SECONDS: Final = 1.0
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help: the message goes to the dead-letter stream at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery of a well-formed message to a handler."""
+
+    message_id: str
+    envelope: Envelope
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message given up on: where it came from, why, and its envelope when it could be read."""
+
+    stream: str
+    group: str
+    message_id: str
+    fields: Mapping[str, str]
+    reason: str
+    deliveries: int
+    envelope: Envelope | None
+
+
+def dead_letter_failure(dead: DeadLetter, stage: FailureStage, service: str) -> ProposalFailed | None:
+    """The failure event that records a dead-lettered message on its proposal (None when unreadable)."""
+    if dead.envelope is None or dead.envelope.version < 1:
+        return None
+    return ProposalFailed(
+        event_id=derived_event_id(dead.envelope.event_id, f"dead-letter:{dead.group}"),
+        proposal_id=dead.envelope.proposal_id,
+        version=dead.envelope.version,
+        stage=stage,
+        detail=f"the {service} gave up on this proposal: {dead.reason}",
+    )
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+DeadLetterHook = Callable[[DeadLetter], Awaitable[None]]
+
+
+def default_consumer_name(service: str) -> str:
+    """A consumer name unique to this process: the service, the host and the pid."""
+    return f"{service}-{socket.gethostname()}-{os.getpid()}"
+
+
+async def ensure_group(redis: Redis, stream: str, group: str) -> None:
+    """Create the consumer group (and the stream) if they do not exist yet."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+class Publisher:
+    """Appends events to their streams."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def publish(self, event: Event, headers: Mapping[str, str] | None = None) -> str:
+        """Append `event` to its stream and return the entry id Redis gave it."""
+        entry_id = await self._redis.xadd(event.stream.value, encode(event, headers))  # type: ignore[arg-type]
+        return str(entry_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """How a consumer paces itself."""
+
+    concurrency: int = 1
+    visibility_timeout: float = 60.0
+    max_deliveries: int = 5
+    block: float = 1.0
+    shutdown_grace: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_deliveries < 1:
+            raise ValueError("concurrency and max_deliveries must be at least 1")
+        if self.visibility_timeout <= 0 or self.block <= 0 or self.shutdown_grace < 0:
+            raise ValueError("visibility_timeout and block must be positive, shutdown_grace not negative")
+
+
+@dataclass(slots=True)
+class _InFlight:
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    freed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Consumer:
+    """Reads one stream as one member of a consumer group and hands each message to `handler`."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        stream: Stream,
+        group: ConsumerGroup,
+        consumer: str,
+        handler: Handler,
+        on_dead_letter: DeadLetterHook | None = None,
+        options: ConsumerOptions = ConsumerOptions(),
+    ) -> None:
+        self._redis = redis
+        self.stream = stream.value
+        self.group = group.value
+        self.consumer = consumer
+        self.dead_letter_stream = dead_letter_stream(stream, group)
+        self._handler = handler
+        self._on_dead_letter = on_dead_letter
+        self._options = options
+        self._in_flight = _InFlight()
+        self._stopping = asyncio.Event()
+        self._reclaim_cursor = "0-0"
+
+    async def run(self) -> None:
+        """Consume until `stop()` is called; survives Redis outages by retrying."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name=f"heartbeat {self.stream}")
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await ensure_group(self._redis, self.stream, self.group)
+                    await self._consume()
+                except (RedisError, OSError) as error:
+                    if self._stopping.is_set():
+                        break
+                    logger.warning(
+                        "redis unavailable, retrying",
+                        extra={"stream": self.stream, "group": self.group, "error": str(error)},
+                    )
+                    await self._pause(_RETRY_PAUSE_SECONDS)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._drain()
+
+    async def stop(self) -> None:
+        """Stop reading; in-flight work gets `shutdown_grace` seconds, then is cancelled and left pending."""
+        self._stopping.set()
+
+    async def _consume(self) -> None:
+        options = self._options
+        next_reclaim = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            free = options.concurrency - len(self._in_flight.tasks)
+            if free <= 0:
+                self._in_flight.freed.clear()
+                await self._wait_for(self._in_flight.freed, options.block)
+                continue
+            messages: list[tuple[str, dict[str, str] | None]] = []
+            if loop.time() >= next_reclaim:
+                messages = await self._reclaim(free)
+                next_reclaim = loop.time() + min(options.visibility_timeout / 2, 5.0)
+            if not messages:
+                messages = await self._read_new(free)
+            for message_id, fields in messages:
+                await self._dispatch(message_id, fields)
+
+    async def _read_new(self, count: int) -> list[tuple[str, dict[str, str] | None]]:
+        try:
+            response = await self._redis.xreadgroup(
+                self.group,
+                self.consumer,
+                {self.stream: ">"},
+                count=count,
+                block=int(self._options.block * 1000),
+            )
+        except ResponseError as error:
+            if "NOGROUP" in str(error):
+                await ensure_group(self._redis, self.stream, self.group)
+                return []
+            raise
+        messages: list[tuple[str, dict[str, str] | None]] = []
+        for _stream, entries in response or []:
+            messages.extend((str(message_id), fields) for message_id, fields in entries)
+        return messages
+
+    async def _reclaim(self, count: int) -> list[tuple[str, dict[str, str] | None]]:
+        """Take over messages idle longer than the visibility timeout, whoever held them."""
+        response = await self._redis.xautoclaim(
+            self.stream,
+            self.group,
+            self.consumer,
+            min_idle_time=int(self._options.visibility_timeout * 1000),
+            start_id=self._reclaim_cursor,
+            count=count,
+        )
+        next_cursor, entries = str(response[0]), response[1]
+        deleted = response[2] if len(response) > 2 else []
+        self._reclaim_cursor = next_cursor
+        for message_id in deleted:
+            # Trimmed out of the stream while pending: nothing left to deliver.
+            await self._redis.xack(self.stream, self.group, message_id)
+        claimed = [(str(message_id), fields) for message_id, fields in entries if fields is not None]
+        if claimed:
+            logger.info(
+                "reclaimed pending messages",
+                extra={"stream": self.stream, "group": self.group, "count": len(claimed)},
+            )
+        return claimed
+
+    async def _dispatch(self, message_id: str, fields: dict[str, str] | None) -> None:
+        if message_id in self._in_flight.tasks:
+            return
+        task = asyncio.create_task(self._process(message_id, fields or {}), name=f"{self.stream} {message_id}")
+        self._in_flight.tasks[message_id] = task
+        task.add_done_callback(lambda _: self._finished(message_id))
+
+    def _finished(self, message_id: str) -> None:
+        self._in_flight.tasks.pop(message_id, None)
+        self._in_flight.freed.set()
+
+    async def _process(self, message_id: str, fields: Mapping[str, str]) -> None:
+        try:
+            await self._deliver(message_id, fields)
+        except (RedisError, OSError, PermanentFailure, EnvelopeError) as error:
+            logger.error(
+                "could not settle message; it stays pending",
+                extra={
+                    "stream": self.stream,
+                    "group": self.group,
+                    "message_id": message_id,
+                    "error": str(error),
+                },
+            )
+        except Exception:
+            logger.exception(
+                "could not settle message; it stays pending",
+                extra={"stream": self.stream, "group": self.group, "message_id": message_id},
+            )
+
+    async def _deliver(self, message_id: str, fields: Mapping[str, str]) -> None:
+        deliveries = await self._delivery_count(message_id)
+        try:
+            envelope = decode(fields)
+        except EnvelopeError as error:
+            await self._dead_letter(message_id, fields, f"unreadable message: {error}", deliveries, None)
+            return
+        if deliveries > self._options.max_deliveries:
+            reason = f"gave up after {deliveries - 1} failed deliveries to {self.group}"
+            await self._dead_letter(message_id, fields, reason, deliveries, envelope)
+            return
+        log_fields = {
+            "stream": self.stream,
+            "group": self.group,
+            "message_id": message_id,
+            "event_id": str(envelope.event_id),
+            "proposal_id": str(envelope.proposal_id),
+            "deliveries": deliveries,
+        }
+        try:
+            await self._handler(Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries))
+        except asyncio.CancelledError:
+            logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
+            raise
+        except (PermanentFailure, EnvelopeError) as error:
+            await self._dead_letter(message_id, fields, str(error), deliveries, envelope)
+            return
+        except Exception:
+            logger.exception("handler failed; message stays pending and will be retried", extra=log_fields)
+            return
+        await self._redis.xack(self.stream, self.group, message_id)
+
+    async def _delivery_count(self, message_id: str) -> int:
+        pending = await self._redis.xpending_range(self.stream, self.group, min=message_id, max=message_id, count=1)
+        return int(pending[0]["times_delivered"]) if pending else 1
+
+    async def _dead_letter(
+        self,
+        message_id: str,
+        fields: Mapping[str, str],
+        reason: str,
+        deliveries: int,
+        envelope: Envelope | None,
+    ) -> None:
+        dead = DeadLetter(
+            stream=self.stream,
+            group=self.group,
+            message_id=message_id,
+            fields=dict(fields),
+            reason=reason,
+            deliveries=deliveries,
+            envelope=envelope,
+        )
+        logger.error(
+            "message dead-lettered",
+            extra={"stream": self.stream, "group": self.group, "message_id": message_id, "reason": reason},
+        )
+        entry: dict[Any, Any] = {
+            **{f"original:{k}": v for k, v in fields.items()},
+            "dead:stream": self.stream,
+            "dead:group": self.group,
+            "dead:message_id": message_id,
+            "dead:reason": reason,
+            "dead:deliveries": str(deliveries),
+        }
+        await self._redis.xadd(self.dead_letter_stream, entry)
+        if self._on_dead_letter is not None:
+            # If the hook fails, the message stays pending: it comes back, past its limit, and is tried again.
+            await self._on_dead_letter(dead)
+        await self._redis.xack(self.stream, self.group, message_id)
+
+    async def _heartbeat(self) -> None:
+        """Reset the idle time of the messages this consumer is working on, so no one reclaims them."""
+        interval = self._options.visibility_timeout / 3
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(self._in_flight.tasks)
+            if not ids:
+                continue
+            try:
+                pending = await self._redis.xpending_range(
+                    self.stream, self.group, min="-", max="+", count=1000, consumername=self.consumer
+                )
+                mine = [entry["message_id"] for entry in pending if str(entry["message_id"]) in ids]
+                if mine:
+                    await self._redis.xclaim(
+                        self.stream, self.group, self.consumer, min_idle_time=0, message_ids=mine, justid=True
+                    )
+            except RedisError as error:
+                logger.warning("heartbeat failed", extra={"stream": self.stream, "error": str(error)})
+
+    async def _drain(self) -> None:
+        tasks = list(self._in_flight.tasks.values())
+        if not tasks:
+            return
+        _done, still_running = await asyncio.wait(tasks, timeout=self._options.shutdown_grace)
+        for task in still_running:
+            task.cancel()
+        await asyncio.gather(*still_running, return_exceptions=True)
+
+    async def _pause(self, seconds: float) -> None:
+        await self._wait_for(self._stopping, seconds)
+
+    @staticmethod
+    async def _wait_for(event: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)

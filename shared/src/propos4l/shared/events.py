@@ -1,0 +1,185 @@
+"""Versioned event schemas: what the services tell each other through Redis Streams.
+
+Every event carries its own id, the proposal it concerns (the correlation id), and when it happened. A change that
+breaks an event's shape gets a new `schema_version`; consumers refuse versions they do not know.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Final
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
+from propos4l.shared.streams import Stream
+
+__all__ = [
+    "EVENT_TYPES",
+    "Event",
+    "FailureStage",
+    "GenerationStarted",
+    "LlmUsage",
+    "ProposalDrafted",
+    "ProposalFailed",
+    "ProposalRendered",
+    "ProposalRequest",
+    "ProposalRequested",
+    "Section",
+    "derived_event_id",
+]
+
+# Field limits, shared by the HTTP edge (which refuses oversize input with a clear error) and the events.
+SHORT_TEXT_MAX: Final = 200
+LONG_TEXT_MAX: Final = 20_000
+SECTION_CONTENT_MAX: Final = 40_000
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT_MAX)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX)]
+OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX)]
+TemplateName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProposalRequest(BaseModel):
+    """What a user asks for: the client and the work, as typed into the request form."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_name: ShortText
+    industry: ShortText
+    requirements: LongText
+    scope: OptionalLongText | None = None
+    timeline: OptionalLongText | None = None
+    budget: OptionalLongText | None = None
+    language: Language = Language.PT_BR
+    template: TemplateName = "default"
+
+
+class Section(BaseModel):
+    """One section of a proposal: a stable key, its heading in the proposal's language, Markdown content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: SectionKey
+    title: Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT_MAX)]
+    content: Annotated[str, StringConstraints(max_length=SECTION_CONTENT_MAX)]
+
+
+class LlmUsage(BaseModel):
+    """What drafting cost, as the model server reported it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_ms: int | None = None
+
+
+class FailureStage(StrEnum):
+    """Where in the pipeline a proposal failed."""
+
+    GENERATION = "generation"
+    RENDERING = "rendering"
+    RECORDING = "recording"
+    DELIVERY = "delivery"
+
+
+class Event(BaseModel):
+    """Base of every event: identity, correlation and time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    stream: ClassVar[Stream]
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=_now)
+    proposal_id: uuid.UUID
+    version: Annotated[int, Field(ge=1)]
+
+
+class ProposalRequested(Event):
+    """The gateway accepted a request; a draft of `version` is wanted."""
+
+    event_type: ClassVar[str] = "proposal.requested"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_REQUESTED
+
+    request: ProposalRequest
+
+
+class GenerationStarted(Event):
+    """A generator replica began drafting."""
+
+    event_type: ClassVar[str] = "proposal.generation-started"
+    stream: ClassVar[Stream] = Stream.GENERATION_STARTED
+
+    provider: str
+    model: str
+
+
+class ProposalDrafted(Event):
+    """The sections of a version are written and validated; they are ready to render."""
+
+    event_type: ClassVar[str] = "proposal.drafted"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_DRAFTED
+
+    request: ProposalRequest
+    sections: tuple[Section, ...]
+    provider: str
+    model: str
+    ai_generated: bool
+    prompt_version: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    usage: LlmUsage = LlmUsage()
+
+    @field_validator("sections")
+    @classmethod
+    def _every_section_once_in_order(cls, sections: tuple[Section, ...]) -> tuple[Section, ...]:
+        keys = tuple(section.key for section in sections)
+        if keys != SECTION_KEYS:
+            raise ValueError(f"sections must be exactly {[k.value for k in SECTION_KEYS]} in order")
+        return sections
+
+
+class ProposalRendered(Event):
+    """A version's PDF is written durably to the PDF storage."""
+
+    event_type: ClassVar[str] = "proposal.rendered"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_RENDERED
+
+    pdf_path: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}/v[0-9]+\.pdf$")]
+    pdf_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    pdf_bytes: Annotated[int, Field(ge=1)]
+    pages: Annotated[int, Field(ge=1)]
+    render_ms: Annotated[int, Field(ge=0)]
+
+
+class ProposalFailed(Event):
+    """A version could not be produced; `detail` says why, for a person to read."""
+
+    event_type: ClassVar[str] = "proposal.failed"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_FAILED
+
+    stage: FailureStage
+    detail: Annotated[str, StringConstraints(min_length=1, max_length=4_000)]
+
+
+EVENT_TYPES: Final[dict[str, type[Event]]] = {
+    cls.event_type: cls
+    for cls in (ProposalRequested, GenerationStarted, ProposalDrafted, ProposalRendered, ProposalFailed)
+}
+
+
+def derived_event_id(cause: uuid.UUID, event_type: str) -> uuid.UUID:
+    """The id of the event that `cause` leads to: the same cause always yields the same id.
+
+    Stateless services derive their output ids this way, so a redelivered input produces a duplicate that the
+    consumer's inbox recognises and skips.
+    """
+    return uuid.uuid5(cause, event_type)

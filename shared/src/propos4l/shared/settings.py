@@ -1,0 +1,84 @@
+"""The settings base every service builds on: environment variables, validated once at start."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Final, NoReturn, TypeVar
+
+from pydantic import Field, PostgresDsn, RedisDsn, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "ConfigurationError",
+    "DatabaseSettings",
+    "DeliverySettings",
+    "ServiceSettings",
+    "load_settings",
+    "refuse_placeholder",
+]
+
+S = TypeVar("S", bound=BaseSettings)
+
+_PLACEHOLDERS: Final = frozenset({"changeme", "change-me", "secret", "password", "admin", "token", "xxx", "todo"})
+
+
+class ConfigurationError(SystemExit):
+    """A missing or malformed setting: the service stops with one clear line."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service reads."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, frozen=True)
+
+    redis_url: RedisDsn = Field(description="Redis holding the event streams, e.g. redis://:pw@redis:6379/0")
+    log_level: Annotated[str, Field(pattern=r"^(?i:debug|info|warning|error|critical)$")] = "info"
+    deployment_environment: str = "local"
+
+
+class DeliverySettings(BaseSettings):
+    """How consumers pace and retry (shared names, so every service is tuned the same way)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, frozen=True)
+
+    delivery_visibility_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+    delivery_max_deliveries: Annotated[int, Field(ge=1, le=100)] = 5
+    delivery_shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
+
+
+class DatabaseSettings(BaseSettings):
+    """Settings of a service that talks to PostgreSQL."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, frozen=True)
+
+    database_url: PostgresDsn = Field(description="postgresql://user:pw@host:5432/db")
+    database_pool_max_size: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+def refuse_placeholder(value: str, name: str) -> str:
+    """Refuse secrets that are obviously placeholders; return the value otherwise."""
+    if value.strip().lower() in _PLACEHOLDERS:
+        raise ValueError(f"{name} is a placeholder value; set a real secret")
+    return value
+
+
+def load_settings(settings_class: type[S], service: str) -> S:
+    """Build `settings_class` from the environment, or stop the process with one line naming the bad setting."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        _stop(service, _describe(error))
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]).upper() or "setting"
+        message = "is required but not set" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+        problems.append(f"{name} {message}")
+    return "; ".join(problems)
+
+
+def _stop(service: str, reason: str) -> NoReturn:
+    print(f"propos4l-{service}: configuration error: {reason}", file=sys.stderr)
+    raise ConfigurationError(2)

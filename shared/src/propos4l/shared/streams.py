@@ -1,0 +1,31 @@
+"""Names of the Redis streams and consumer groups. Nothing outside this module spells them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ConsumerGroup", "Stream", "dead_letter_stream"]
+
+
+class Stream(StrEnum):
+    """The streams that carry Propos4l's events."""
+
+    PROPOSAL_REQUESTED = "propos4l.proposal.requested"
+    GENERATION_STARTED = "propos4l.proposal.generation-started"
+    PROPOSAL_DRAFTED = "propos4l.proposal.drafted"
+    PROPOSAL_RENDERED = "propos4l.proposal.rendered"
+    PROPOSAL_FAILED = "propos4l.proposal.failed"
+
+
+class ConsumerGroup(StrEnum):
+    """One consumer group per service, so that replicas of a service share its work."""
+
+    GATEWAY = "gateway"
+    GENERATOR = "generator"
+    RENDERER = "renderer"
+    BACKUP = "backup"
+
+
+def dead_letter_stream(stream: Stream, group: ConsumerGroup) -> str:
+    """The stream where a group's messages from `stream` go once they exhaust their deliveries."""
+    return f"{stream.value}.dead.{group.value}"

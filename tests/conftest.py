@@ -1,0 +1,73 @@
+"""Test fixtures: throwaway Redis and PostgreSQL servers started by the test run itself, on free ports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from propos4l.shared.db import apply_migrations
+from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
+from propos4l.shared.runtime import connect_redis
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """One Redis for the session; tests that need a clean one flush it (see `redis_url`)."""
+    server = LocalRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    """One PostgreSQL for the session; every test that needs a database gets a fresh one."""
+    server = LocalPostgres(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis_url(redis_server: LocalRedis) -> str:
+    """The URL of an empty Redis."""
+    client = connect_redis(redis_server.url)
+    try:
+        await client.flushall()
+    finally:
+        await client.aclose()
+    return redis_server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of an empty Redis."""
+    client = connect_redis(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def empty_database_url(postgres_server: LocalPostgres) -> Iterator[str]:
+    """A fresh, empty database, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+async def database_url(empty_database_url: str) -> str:
+    """A fresh database with every migration applied."""
+    await apply_migrations(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty folder for PDFs, templates and backups."""
+    return tmp_path

@@ -1,0 +1,265 @@
+"""The delivery mechanism against a real Redis: ack after success, reclaim, dead letters, back-pressure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from propos4l.shared.delivery import (
+    Consumer,
+    ConsumerOptions,
+    DeadLetter,
+    Delivery,
+    PermanentFailure,
+    Publisher,
+)
+from propos4l.shared.events import ProposalRequest, ProposalRequested
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from tests.support.waiting import wait_for, wait_for_sync
+
+pytestmark = pytest.mark.integration
+
+STREAM = Stream.PROPOSAL_REQUESTED
+GROUP = ConsumerGroup.GENERATOR
+DEAD = dead_letter_stream(STREAM, GROUP)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _event() -> ProposalRequested:
+    request = ProposalRequest(client_name="ACME", industry="Retail", requirements="ERP")
+    return ProposalRequested(proposal_id=uuid.uuid4(), version=1, request=request)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    redis: Redis,
+    handler: Callable[[Delivery], Awaitable[None]],
+    *,
+    name: str = "replica-a",
+    on_dead_letter: Callable[[DeadLetter], Awaitable[None]] | None = None,
+    **options: float,
+) -> AsyncIterator[Consumer]:
+    settings = {"visibility_timeout": 30.0, "block": 0.1, "max_deliveries": 3, "shutdown_grace": 1.0, **options}
+    consumer = Consumer(
+        redis,
+        stream=STREAM,
+        group=GROUP,
+        consumer=name,
+        handler=handler,
+        on_dead_letter=on_dead_letter,
+        options=ConsumerOptions(**settings),  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def _pending(redis: Redis) -> int:
+    summary = await redis.xpending(STREAM.value, GROUP.value)
+    return int(summary["pending"])
+
+
+async def test_message_is_acknowledged_only_after_the_handler_returns(redis: Redis) -> None:
+    release = asyncio.Event()
+    seen: list[ProposalRequested] = []
+
+    async def handler(delivery: Delivery) -> None:
+        seen.append(delivery.envelope.open(ProposalRequested))
+        await release.wait()
+
+    event = _event()
+    async with running(redis, handler):
+        await Publisher(redis).publish(event)
+        await wait_for(lambda: asyncio.sleep(0, bool(seen)))
+        assert await _pending(redis) == 1  # being worked on: not acknowledged yet
+        release.set()
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert seen == [event]
+
+
+async def test_failed_handler_leaves_message_pending_and_it_is_retried(redis: Redis) -> None:
+    attempts: list[int] = []
+
+    async def flaky(delivery: Delivery) -> None:
+        attempts.append(delivery.deliveries)
+        if len(attempts) == 1:
+            raise RuntimeError("database briefly down")
+
+    async with running(redis, flaky, visibility_timeout=0.3):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, len(attempts) >= 2), timeout=10)
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert attempts == [1, 2]
+    assert await redis.xlen(DEAD) == 0
+
+
+async def test_consumer_killed_mid_message_is_reclaimed_by_another_replica(redis: Redis, tmp_path: Path) -> None:
+    marker = tmp_path / "taken"
+    event = _event()
+    await Publisher(redis).publish(event)
+    url = redis.connection_pool.connection_kwargs
+    redis_url = f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}"
+    stuck = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.stuck_consumer", redis_url, "doomed-replica", str(marker)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        message_id = wait_for_sync(lambda: marker.exists() and marker.read_text(), timeout=30)
+    finally:
+        stuck.send_signal(signal.SIGKILL)
+        stuck.wait(timeout=10)
+    pending = await redis.xpending_range(STREAM.value, GROUP.value, min="-", max="+", count=10)
+    assert [(p["message_id"], p["consumer"]) for p in pending] == [(message_id, "doomed-replica")]
+
+    finished: list[Delivery] = []
+
+    async def finish(delivery: Delivery) -> None:
+        finished.append(delivery)
+
+    async with running(redis, finish, name="survivor", visibility_timeout=0.5):
+        await wait_for(lambda: asyncio.sleep(0, bool(finished)), timeout=15)
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert finished[0].message_id == message_id
+    assert finished[0].envelope.open(ProposalRequested) == event
+    assert finished[0].deliveries == 2
+
+
+async def test_message_that_always_fails_goes_to_dead_letters_after_max_deliveries(redis: Redis) -> None:
+    attempts: list[int] = []
+    dead: list[DeadLetter] = []
+
+    async def always_fails(delivery: Delivery) -> None:
+        attempts.append(delivery.deliveries)
+        raise RuntimeError("bug in the handler")
+
+    async def record(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    event = _event()
+    async with running(redis, always_fails, on_dead_letter=record, visibility_timeout=0.2, max_deliveries=3):
+        await Publisher(redis).publish(event)
+        await wait_for(lambda: asyncio.sleep(0, bool(dead)), timeout=15)
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert attempts == [1, 2, 3]
+    assert dead[0].envelope is not None and dead[0].envelope.event_id == event.event_id
+    assert "gave up after 3 failed deliveries" in dead[0].reason
+    entries = await redis.xrange(DEAD)
+    assert len(entries) == 1
+    fields = entries[0][1]
+    assert fields["original:event_id"] == str(event.event_id)
+    assert fields["dead:stream"] == STREAM.value
+    assert fields["dead:deliveries"] == "4"
+
+
+async def test_permanent_failure_is_dead_lettered_at_once(redis: Redis) -> None:
+    attempts: list[int] = []
+    dead: list[DeadLetter] = []
+
+    async def refuses(delivery: Delivery) -> None:
+        attempts.append(delivery.deliveries)
+        raise PermanentFailure("the proposal is unknown")
+
+    async def record(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    async with running(redis, refuses, on_dead_letter=record):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, bool(dead)))
+    assert attempts == [1]
+    assert dead[0].reason == "the proposal is unknown"
+
+
+async def test_unreadable_message_is_dead_lettered_without_reaching_the_handler(redis: Redis) -> None:
+    handled: list[Delivery] = []
+    dead: list[DeadLetter] = []
+
+    async def handler(delivery: Delivery) -> None:
+        handled.append(delivery)
+
+    async def record(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    async with running(redis, handler, on_dead_letter=record):
+        await redis.xadd(STREAM.value, {"garbage": "yes"})
+        await wait_for(lambda: asyncio.sleep(0, bool(dead)))
+    assert handled == []
+    assert dead[0].envelope is None and "unreadable message" in dead[0].reason
+
+
+async def test_a_replica_takes_no_more_messages_than_its_concurrency(redis: Redis) -> None:
+    release = asyncio.Event()
+    active: list[str] = []
+    most = 0
+
+    async def slow(delivery: Delivery) -> None:
+        nonlocal most
+        active.append(delivery.message_id)
+        most = max(most, len(active))
+        await release.wait()
+        active.remove(delivery.message_id)
+
+    publisher = Publisher(redis)
+    for _ in range(5):
+        await publisher.publish(_event())
+    async with running(redis, slow, concurrency=2):
+        await wait_for(lambda: asyncio.sleep(0, len(active) == 2))
+        info = await redis.xinfo_consumers(STREAM.value, GROUP.value)
+        assert info[0]["pending"] == 2  # the other three stay in the stream for other replicas
+        release.set()
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert most == 2
+
+
+async def test_slow_work_is_not_stolen_while_its_replica_is_alive(redis: Redis) -> None:
+    taken_by: list[str] = []
+    release = asyncio.Event()
+
+    def handler_for(name: str) -> Callable[[Delivery], Awaitable[None]]:
+        async def handler(delivery: Delivery) -> None:
+            taken_by.append(name)
+            await release.wait()
+
+        return handler
+
+    async with running(redis, handler_for("a"), name="a", visibility_timeout=0.6):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, taken_by == ["a"]))
+        async with running(redis, handler_for("b"), name="b", visibility_timeout=0.6):
+            await asyncio.sleep(2.0)  # over three visibility timeouts: the heartbeat must keep the message with a
+            assert taken_by == ["a"]
+            release.set()
+            await wait_for(lambda: _is_zero(_pending(redis)))
+
+
+async def test_shutdown_leaves_unfinished_work_pending_for_another_replica(redis: Redis) -> None:
+    async def never_finishes(delivery: Delivery) -> None:
+        await asyncio.Event().wait()
+
+    started = asyncio.Event()
+
+    async def signal_start(delivery: Delivery) -> None:
+        started.set()
+        await never_finishes(delivery)
+
+    async with running(redis, signal_start, shutdown_grace=0.1):
+        await Publisher(redis).publish(_event())
+        await asyncio.wait_for(started.wait(), timeout=10)
+    assert await _pending(redis) == 1
+
+
+async def _is_zero(count: Awaitable[int]) -> bool:
+    return await count == 0

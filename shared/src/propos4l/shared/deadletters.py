@@ -21,7 +21,8 @@ async def list_dead_letters(redis_url: str, limit: int = 1000) -> list[dict[str,
     try:
         found: list[dict[str, Any]] = []
         for name in dead_letter_streams():
-            for entry_id, fields in await redis.xrange(name, count=limit):
+            entries: list[tuple[str, dict[str, str]]] = await redis.xrange(name, count=limit)  # type: ignore[assignment]
+            for entry_id, fields in entries:
                 found.append({"dead_letter_stream": name, "id": entry_id, **fields})
         return found
     finally:
@@ -35,12 +36,13 @@ async def replay_dead_letters(redis_url: str, dead_stream: str, limit: int = 100
     redis = connect_redis(redis_url)
     replayed = 0
     try:
-        for entry_id, fields in await redis.xrange(dead_stream, count=limit):
+        entries: list[tuple[str, dict[str, str]]] = await redis.xrange(dead_stream, count=limit)  # type: ignore[assignment]
+        for entry_id, fields in entries:
             original = {k.removeprefix("original:"): v for k, v in fields.items() if k.startswith("original:")}
             target = fields.get("dead:stream")
             if not original or not target:
                 continue
-            await redis.xadd(target, original)
+            await redis.xadd(target, original)  # type: ignore[arg-type]
             await redis.xdel(dead_stream, entry_id)
             replayed += 1
         return replayed

@@ -210,7 +210,7 @@ class Consumer:
 
     async def _read_new(self, count: int) -> list[tuple[str, dict[str, str] | None]]:
         try:
-            response = await self._redis.xreadgroup(
+            response: Any = await self._redis.xreadgroup(
                 self.group,
                 self.consumer,
                 {self.stream: ">"},
@@ -364,7 +364,9 @@ class Consumer:
                 pending = await self._redis.xpending_range(
                     self.stream, self.group, min="-", max="+", count=1000, consumername=self.consumer
                 )
-                mine = [entry["message_id"] for entry in pending if str(entry["message_id"]) in ids]
+                mine: list[str | bytes | int | memoryview[int]] = [
+                    str(entry["message_id"]) for entry in pending if str(entry["message_id"]) in ids
+                ]
                 if mine:
                     await self._redis.xclaim(
                         self.stream, self.group, self.consumer, min_idle_time=0, message_ids=mine, justid=True

@@ -1,0 +1,55 @@
+"""A missing or malformed setting stops a service at start with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SERVICES = ["gateway", "generator", "renderer", "backup"]
+_SETTING_NAMES = ("REDIS_URL", "DATABASE_URL", "PROPOS4L_ADMIN_TOKEN", "PDF_STORAGE_DIR", "TEMPLATES_DIR", "BACKUP_DIR")
+
+
+def _start(service: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SETTING_NAMES}
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "-m", f"propos4l.{service}"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_without_settings_stops_with_one_line_naming_them(service: str) -> None:
+    result = _start(service)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"propos4l-{service}: configuration error: ")
+    assert "REDIS_URL is required but not set" in lines[0]
+
+
+def test_malformed_url_is_named() -> None:
+    result = _start("generator", REDIS_URL="not a url")
+    assert result.returncode == 2
+    assert "REDIS_URL is invalid" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("token", "reason"), [("changeme", "placeholder"), ("short", "at least 16 characters")])
+def test_gateway_refuses_weak_admin_tokens(token: str, reason: str) -> None:
+    result = _start(
+        "gateway",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        DATABASE_URL="postgresql://u@127.0.0.1:1/db",
+        PDF_STORAGE_DIR="/tmp/pdfs",
+        PROPOS4L_ADMIN_TOKEN=token,
+    )
+    assert result.returncode == 2
+    assert "PROPOS4L_ADMIN_TOKEN is invalid" in result.stderr and reason in result.stderr
+
+
+def test_unknown_llm_provider_is_refused() -> None:
+    result = _start("generator", REDIS_URL="redis://127.0.0.1:1/0", LLM_PROVIDER="gpt")
+    assert result.returncode == 2
+    assert "LLM_PROVIDER is invalid" in result.stderr

@@ -1,0 +1,1 @@
+"""Propos4l test suite."""

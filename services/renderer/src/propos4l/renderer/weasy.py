@@ -1,0 +1,14 @@
+"""The parts of WeasyPrint the renderer uses, imported once with its HarfBuzz-Subset notice muted."""
+
+from __future__ import annotations
+
+import warnings
+
+with warnings.catch_warnings():
+    # WeasyPrint 70 warns at import when the optional libharfbuzz-subset is missing (it then subsets fonts with
+    # fontTools instead); the warning would fail every test run under `-W error` on such hosts.
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError, fetch
+
+__all__ = ["HTML", "URLFetcher", "URLFetcherResponse", "URLFetchingError", "fetch"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,12 +26,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    """One PostgreSQL for the session; every test that needs a database gets a fresh one."""
-    server = LocalPostgres(tmp_path_factory.mktemp("postgres"))
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One PostgreSQL for the session; every test that needs a database gets a fresh one.
+
+    Its folder is outside pytest's temporary root, which another pytest run on the machine may make unreadable to
+    the unprivileged account PostgreSQL runs as.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="propos4l-test-pg-"))
+    server = LocalPostgres(folder / "data")
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ def test_backup_agent_refuses_an_unwritable_backup_dir(database_url: str, redis_
     blocker.write_text("x")
     env = _environment(database_url, redis_url, tmp_path)
     env["BACKUP_DIR"] = str(blocker / "backups")
-    result = subprocess.run([sys.executable, "-m", "propos4l.backup"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "propos4l.backup"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "BACKUP_DIR" in result.stderr and "not writable" in result.stderr

@@ -106,12 +106,12 @@ async def test_failed_handler_leaves_message_pending_and_it_is_retried(redis: Re
     assert await redis.xlen(DEAD) == 0
 
 
-async def test_consumer_killed_mid_message_is_reclaimed_by_another_replica(redis: Redis, tmp_path: Path) -> None:
+async def test_consumer_killed_mid_message_is_reclaimed_by_another_replica(
+    redis: Redis, redis_url: str, tmp_path: Path
+) -> None:
     marker = tmp_path / "taken"
     event = _event()
     await Publisher(redis).publish(event)
-    url = redis.connection_pool.connection_kwargs
-    redis_url = f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}"
     stuck = subprocess.Popen(
         [sys.executable, "-m", "tests.support.stuck_consumer", redis_url, "doomed-replica", str(marker)],
         cwd=REPO,

@@ -72,7 +72,10 @@ async def _request(redis: Redis, client: str = "Construtora Horizonte") -> Propo
 
 async def _outcome(redis: Redis, timeout: float = 30.0) -> ProposalDrafted | ProposalFailed:
     async def read() -> ProposalDrafted | ProposalFailed | None:
-        for stream, event_class in ((Stream.PROPOSAL_DRAFTED, ProposalDrafted), (Stream.PROPOSAL_FAILED, ProposalFailed)):
+        for stream, event_class in (
+            (Stream.PROPOSAL_DRAFTED, ProposalDrafted),
+            (Stream.PROPOSAL_FAILED, ProposalFailed),
+        ):
             entries = await redis.xrange(stream.value)
             if entries:
                 return decode(entries[0][1]).open(event_class)  # type: ignore[no-any-return]

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import redis
+
 from propos4l.shared.localrun.servers import (
     BINARIES_ENV,
     LocalPostgres,

@@ -35,9 +35,7 @@ class RunningSystem:
 
     def client(self) -> httpx.Client:
         """An authenticated HTTP client of the gateway."""
-        return httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30.0
-        )
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30.0)
 
     def printed(self) -> str:
         """Everything the run printed so far."""

@@ -26,9 +26,7 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
-def wait_for_sync(
-    condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, message: str = ""
-) -> T:
+def wait_for_sync(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, message: str = "") -> T:
     """Poll a condition until it returns something truthy (returned), or fail at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

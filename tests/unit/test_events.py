@@ -131,3 +131,8 @@ def test_dead_letter_streams_are_per_stream_and_group() -> None:
 def test_section_titles_follow_the_language() -> None:
     assert section_title(SECTION_KEYS[0], Language.PT_BR) == "Sumário executivo"
     assert section_title(SECTION_KEYS[0], Language.EN) == "Executive summary"
+
+
+def test_nul_characters_in_the_request_are_refused() -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        _request(requirements="ERP\x00")

@@ -75,3 +75,8 @@ def test_outline_draft_uses_the_request_and_says_it_is_not_ai() -> None:
     assert "Migração do estoque" in draft.scope
     assert "A definir" in draft.investment
     assert OUTLINE_NOTICE[Language.PT_BR] in draft.executive_summary
+
+
+def test_control_characters_from_the_model_are_dropped() -> None:
+    answer = parse_draft(_answer(context="linha\x00 um\x07\nlinha dois\tfim"))
+    assert answer.context == "linha um\nlinha dois\tfim"

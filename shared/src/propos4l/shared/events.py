@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import Stream
@@ -36,9 +36,23 @@ SHORT_TEXT_MAX: Final = 200
 LONG_TEXT_MAX: Final = 20_000
 SECTION_CONTENT_MAX: Final = 40_000
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT_MAX)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX)]
-OptionalLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX)]
+
+def _no_nul(text: str) -> str:
+    """Refuse NUL characters: PostgreSQL text cannot hold them, and no person types one."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT_MAX), AfterValidator(_no_nul)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX), AfterValidator(_no_nul)
+]
+OptionalLongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX), AfterValidator(_no_nul)
+]
 TemplateName = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 

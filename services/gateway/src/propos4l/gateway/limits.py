@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodySizeLimit"]
@@ -12,8 +13,8 @@ __all__ = ["BodySizeLimit"]
 _PROBLEM_HEADERS: Final = [(b"content-type", b"application/problem+json")]
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException so that FastAPI re-raises it while reading the body (it turns other errors into a 400)."""
 
 
 class BodySizeLimit:
@@ -41,7 +42,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(413, f"The request body is larger than the limit of {self.max_bytes} bytes.")
             return message
 
         async def tracking_send(message: Message) -> None:

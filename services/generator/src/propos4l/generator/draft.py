@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 
 from propos4l.shared.events import SECTION_CONTENT_MAX, Section
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
 
 __all__ = ["DraftAnswer", "InvalidDraft", "draft_json_schema", "parse_draft"]
 
-SectionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX)]
+
+def _without_control_characters(text: object) -> object:
+    """Drop NUL and other C0 controls a model may emit (keeping tabs and newlines): they cannot be stored."""
+    if not isinstance(text, str):
+        return text
+    return "".join(char for char in text if char >= " " or char in "\t\n\r")
+
+
+SectionText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
+    BeforeValidator(_without_control_characters),
+]
 
 
 class InvalidDraft(ValueError):

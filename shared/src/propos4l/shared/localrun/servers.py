@@ -244,6 +244,16 @@ def _chown_tree(path: Path, account: _Account) -> None:
             os.chown(os.path.join(root, name), account.uid, account.gid, follow_symlinks=False)
 
 
+def _initdb_locale() -> str:
+    """C.UTF-8 where the C library has it (case-insensitive search then folds accented letters), else C."""
+    try:
+        available = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "C"
+    names = {name.strip().lower().replace("-", "") for name in available.splitlines()}
+    return "C.UTF-8" if "c.utf8" in names else "C"
+
+
 def _child_env() -> dict[str, str]:
     """The environment for server and client processes, without PG* variables that would redirect them."""
     return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
@@ -737,7 +747,7 @@ class LocalPostgres(_ChildServer):
             _PG_BOOTSTRAP_USER,
             "--auth=trust",
             "--encoding=UTF8",
-            "--locale=C",
+            f"--locale={_initdb_locale()}",
         ]
         try:
             result = subprocess.run(

@@ -41,6 +41,9 @@ _PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters (the request body checks its own)
+
+
 @router.post("", status_code=202, response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def create_proposal(
     request: ProposalRequest, response: Response, _: CurrentPrincipal, proposals: Proposals, outbox: Outbox
@@ -59,8 +62,8 @@ async def list_proposals(
     _: CurrentPrincipal,
     proposals: Proposals,
     status: Status | None = None,
-    industry: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Part of the client's name")] = None,
+    industry: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL)] = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL, description="Part of the client's name")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ProposalList:

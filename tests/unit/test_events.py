@@ -136,3 +136,14 @@ def test_section_titles_follow_the_language() -> None:
 def test_nul_characters_in_the_request_are_refused() -> None:
     with pytest.raises(ValidationError, match="NUL"):
         _request(requirements="ERP\x00")
+
+
+def test_an_event_about_no_proposal_round_trips_with_empty_correlation() -> None:
+    from propos4l.shared.events import TemplateAction, TemplateChanged
+
+    event = TemplateChanged(template="default", template_version=3, action=TemplateAction.UPDATED)
+    fields = encode(event)
+    assert fields["proposal_id"] == "" and fields["version"] == ""
+    envelope = decode(fields)
+    assert envelope.proposal_id is None and envelope.version is None
+    assert envelope.open(TemplateChanged) == event

@@ -21,6 +21,7 @@ _CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.PROPOSAL_DRAFTED: (ConsumerGroup.RENDERER, ConsumerGroup.GATEWAY),
     Stream.PROPOSAL_RENDERED: (ConsumerGroup.GATEWAY,),
     Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.TEMPLATE_CHANGED: (ConsumerGroup.BACKUP,),
 }
 _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_REQUESTED: "gateway",
@@ -28,6 +29,7 @@ _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_DRAFTED: "generator",
     Stream.PROPOSAL_RENDERED: "renderer",
     Stream.PROPOSAL_FAILED: "generator, renderer",
+    Stream.TEMPLATE_CHANGED: "gateway",
 }
 _ENVELOPE = {
     "type": "object",
@@ -39,8 +41,8 @@ _ENVELOPE = {
         "event_type": {"type": "string"},
         "schema_version": {"type": "string", "pattern": "^[0-9]+$"},
         "occurred_at": {"type": "string", "format": "date-time"},
-        "proposal_id": {"type": "string", "format": "uuid", "description": "correlation id"},
-        "version": {"type": "string", "pattern": "^[0-9]+$"},
+        "proposal_id": {"type": "string", "description": "correlation id (a UUID); empty when no proposal"},
+        "version": {"type": "string", "pattern": "^[0-9]*$"},
         "payload": {"type": "string", "contentMediaType": "application/json"},
     },
     "additionalProperties": {"type": "string"},

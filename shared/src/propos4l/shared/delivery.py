@@ -73,12 +73,13 @@ class DeadLetter:
 
 def dead_letter_failure(dead: DeadLetter, stage: FailureStage, service: str) -> ProposalFailed | None:
     """The failure event that records a dead-lettered message on its proposal (None when unreadable)."""
-    if dead.envelope is None or dead.envelope.version < 1:
+    envelope = dead.envelope
+    if envelope is None or envelope.proposal_id is None or envelope.version is None or envelope.version < 1:
         return None
     return ProposalFailed(
-        event_id=derived_event_id(dead.envelope.event_id, f"dead-letter:{dead.group}"),
-        proposal_id=dead.envelope.proposal_id,
-        version=dead.envelope.version,
+        event_id=derived_event_id(envelope.event_id, f"dead-letter:{dead.group}"),
+        proposal_id=envelope.proposal_id,
+        version=envelope.version,
         stage=stage,
         detail=f"the {service} gave up on this proposal: {dead.reason}",
     )

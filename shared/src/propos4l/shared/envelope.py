@@ -26,7 +26,7 @@ _REQUIRED: Final = (
     "proposal_id",
     "version",
     "payload",
-)
+)  # proposal_id and version are empty for events that concern no proposal (a template change)
 
 
 class EnvelopeError(ValueError):
@@ -41,8 +41,8 @@ class Envelope:
     event_type: str
     schema_version: int
     occurred_at: datetime
-    proposal_id: uuid.UUID
-    version: int
+    proposal_id: uuid.UUID | None
+    version: int | None
     payload: str
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -68,8 +68,8 @@ def encode(event: Event, headers: Mapping[str, str] | None = None) -> dict[str, 
         "event_type": event.event_type,
         "schema_version": str(event.schema_version),
         "occurred_at": event.occurred_at.isoformat(),
-        "proposal_id": str(event.proposal_id),
-        "version": str(event.version),
+        "proposal_id": str(getattr(event, "proposal_id", "") or ""),
+        "version": str(getattr(event, "version", "") or ""),
         "payload": event.model_dump_json(),
     }
     for name, value in (headers or {}).items():
@@ -90,8 +90,8 @@ def decode(fields: Mapping[str, Any]) -> Envelope:
             event_type=text["event_type"],
             schema_version=int(text["schema_version"]),
             occurred_at=datetime.fromisoformat(text["occurred_at"]),
-            proposal_id=uuid.UUID(text["proposal_id"]),
-            version=int(text["version"]),
+            proposal_id=uuid.UUID(text["proposal_id"]) if text["proposal_id"] else None,
+            version=int(text["version"]) if text["version"] else None,
             payload=text["payload"],
             headers={k[len(_HEADER_PREFIX) :]: v for k, v in text.items() if k.startswith(_HEADER_PREFIX)},
         )

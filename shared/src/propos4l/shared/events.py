@@ -23,11 +23,14 @@ __all__ = [
     "GenerationStarted",
     "LlmUsage",
     "ProposalDrafted",
+    "ProposalEvent",
     "ProposalFailed",
     "ProposalRendered",
     "ProposalRequest",
     "ProposalRequested",
     "Section",
+    "TemplateAction",
+    "TemplateChanged",
     "derived_event_id",
 ]
 
@@ -105,7 +108,7 @@ class FailureStage(StrEnum):
 
 
 class Event(BaseModel):
-    """Base of every event: identity, correlation and time."""
+    """Base of every event: identity and time."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -115,11 +118,16 @@ class Event(BaseModel):
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=_now)
+
+
+class ProposalEvent(Event):
+    """An event about one version of a proposal; the proposal id is the correlation id."""
+
     proposal_id: uuid.UUID
     version: Annotated[int, Field(ge=1)]
 
 
-class ProposalRequested(Event):
+class ProposalRequested(ProposalEvent):
     """The gateway accepted a request; a draft of `version` is wanted."""
 
     event_type: ClassVar[str] = "proposal.requested"
@@ -128,7 +136,7 @@ class ProposalRequested(Event):
     request: ProposalRequest
 
 
-class GenerationStarted(Event):
+class GenerationStarted(ProposalEvent):
     """A generator replica began drafting."""
 
     event_type: ClassVar[str] = "proposal.generation-started"
@@ -138,7 +146,7 @@ class GenerationStarted(Event):
     model: str
 
 
-class ProposalDrafted(Event):
+class ProposalDrafted(ProposalEvent):
     """The sections of a version are written and validated; they are ready to render."""
 
     event_type: ClassVar[str] = "proposal.drafted"
@@ -161,7 +169,7 @@ class ProposalDrafted(Event):
         return sections
 
 
-class ProposalRendered(Event):
+class ProposalRendered(ProposalEvent):
     """A version's PDF is written durably to the PDF storage."""
 
     event_type: ClassVar[str] = "proposal.rendered"
@@ -174,7 +182,7 @@ class ProposalRendered(Event):
     render_ms: Annotated[int, Field(ge=0)]
 
 
-class ProposalFailed(Event):
+class ProposalFailed(ProposalEvent):
     """A version could not be produced; `detail` says why, for a person to read."""
 
     event_type: ClassVar[str] = "proposal.failed"
@@ -184,9 +192,35 @@ class ProposalFailed(Event):
     detail: Annotated[str, StringConstraints(min_length=1, max_length=4_000)]
 
 
+class TemplateAction(StrEnum):
+    """What happened to a template."""
+
+    INSTALLED = "installed"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+class TemplateChanged(Event):
+    """A template under TEMPLATES_DIR was installed, changed or deleted (the backup agent backs it up)."""
+
+    event_type: ClassVar[str] = "template.changed"
+    stream: ClassVar[Stream] = Stream.TEMPLATE_CHANGED
+
+    template: TemplateName
+    template_version: Annotated[int, Field(ge=1)]
+    action: TemplateAction
+
+
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
     cls.event_type: cls
-    for cls in (ProposalRequested, GenerationStarted, ProposalDrafted, ProposalRendered, ProposalFailed)
+    for cls in (
+        ProposalRequested,
+        GenerationStarted,
+        ProposalDrafted,
+        ProposalRendered,
+        ProposalFailed,
+        TemplateChanged,
+    )
 }
 
 

@@ -15,6 +15,7 @@ class Stream(StrEnum):
     PROPOSAL_DRAFTED = "propos4l.proposal.drafted"
     PROPOSAL_RENDERED = "propos4l.proposal.rendered"
     PROPOSAL_FAILED = "propos4l.proposal.failed"
+    TEMPLATE_CHANGED = "propos4l.template.changed"
 
 
 class ConsumerGroup(StrEnum):

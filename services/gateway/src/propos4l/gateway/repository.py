@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from propos4l.shared.envelope import encode
-from propos4l.shared.events import Event, ProposalRequest
+from propos4l.shared.events import Event, ProposalRequest, ProposalRequested
 
 __all__ = ["ProposalFilters", "ProposalRepository", "add_to_outbox"]
 
@@ -36,14 +36,14 @@ class ProposalRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def create(self, proposal_id: uuid.UUID, request: ProposalRequest, event: Event) -> asyncpg.Record:
+    async def create(self, request: ProposalRequest, event: ProposalRequested) -> asyncpg.Record:
         """Store a new proposal and, in the same transaction, the event announcing it."""
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute(
                 """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
                                           language, template, status, current_version)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)""",
-                proposal_id,
+                event.proposal_id,
                 request.client_name,
                 request.industry,
                 request.requirements,
@@ -55,7 +55,7 @@ class ProposalRepository:
                 event.version,
             )
             await add_to_outbox(connection, event)
-            row = await _fetch_proposal(connection, proposal_id)
+            row = await _fetch_proposal(connection, event.proposal_id)
         assert row is not None
         return row
 

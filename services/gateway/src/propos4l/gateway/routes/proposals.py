@@ -51,7 +51,7 @@ async def create_proposal(
     """Accept a request: it is stored, queued for drafting, and followed at its Location."""
     proposal_id = uuid.uuid4()
     event = ProposalRequested(proposal_id=proposal_id, version=1, request=request)
-    row = await proposals.create(proposal_id, request, event)
+    row = await proposals.create(request, event)
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     return _view(row)

@@ -60,7 +60,7 @@ def test_migrate_command_applies_and_reports(empty_database_url: str) -> None:
     command = [sys.executable, "-m", "propos4l.shared.cli", "migrate"]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert first.returncode == 0 and "applied 0001_proposals" in first.stdout
+    assert first.returncode == 0 and "applied 0001_proposals, 0002_versions_and_progress" in first.stdout
     assert second.returncode == 0 and "up to date" in second.stdout
 
 

@@ -9,6 +9,7 @@ from propos4l.backup.settings import BackupSettings
 from propos4l.shared.logs import configure_logging
 from propos4l.shared.runtime import run_until_signalled
 from propos4l.shared.settings import load_settings
+from propos4l.shared.telemetry import running_telemetry
 
 
 def main() -> None:
@@ -16,7 +17,8 @@ def main() -> None:
     settings = load_settings(BackupSettings, "backup")
     configure_logging("backup", settings.log_level)
     try:
-        run_until_signalled(lambda stop: serve(settings, stop))
+        with running_telemetry("backup", settings):
+            run_until_signalled(lambda stop: serve(settings, stop))
     except BackupUnavailable as error:
         print(f"propos4l-backup: {error}", file=sys.stderr)
         raise SystemExit(1) from error

@@ -1,0 +1,78 @@
+"""What jobs work on and how: the sources, the options, and the store and off-site copy the settings describe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from propos4l.backup.crypto import Cipher
+from propos4l.backup.model import BackupError, Kind
+from propos4l.backup.offsite import OffsiteCopy, OffsiteTarget
+from propos4l.backup.retention import RetentionPolicy
+from propos4l.backup.settings import StoreSettings
+from propos4l.backup.store import BackupStore
+
+__all__ = ["JobOptions", "Sources", "job_options", "open_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What there is to back up (a command may have only some of it)."""
+
+    database_url: str | None = None
+    pdf_storage_dir: Path | None = None
+    templates_dir: Path | None = None
+
+    def folder(self, kind: Kind) -> Path:
+        """The folder a file kind backs up; BackupError naming the setting when it is not set."""
+        folder = self.pdf_storage_dir if kind is Kind.PDFS else self.templates_dir
+        if folder is None:
+            raise BackupError(f"{'PDF_STORAGE_DIR' if kind is Kind.PDFS else 'TEMPLATES_DIR'} is not set")
+        return folder
+
+    def database(self) -> str:
+        """The database URL; BackupError when it is not set."""
+        if self.database_url is None:
+            raise BackupError("DATABASE_URL is not set")
+        return self.database_url
+
+
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """How jobs behave: retention, tools, time limits, where drills restore."""
+
+    policy: RetentionPolicy = field(default_factory=RetentionPolicy)
+    preferred_bindir: Path | None = None
+    command_timeout: float = 6 * 3600.0
+    lock_timeout: float = 6 * 3600.0
+    drill_server_url: str | None = None
+
+
+def open_store(settings: StoreSettings) -> tuple[BackupStore, OffsiteCopy | None]:
+    """The store the settings describe (encrypting with the key, if set) and its off-site copy, if configured."""
+    key = settings.encryption_key
+    store = BackupStore(settings.backup_dir, Cipher(key, settings.previous_keys) if key is not None else None)
+    offsite = None
+    if settings.backup_s3_bucket is not None:
+        access, secret = settings.backup_s3_access_key_id, settings.backup_s3_secret_access_key
+        target = OffsiteTarget(
+            bucket=settings.backup_s3_bucket,
+            prefix=settings.backup_s3_prefix,
+            endpoint_url=settings.backup_s3_endpoint_url,
+            region=settings.backup_s3_region,
+            access_key_id=access.get_secret_value() if access is not None else None,
+            secret_access_key=secret.get_secret_value() if secret is not None else None,
+        )
+        offsite = OffsiteCopy(target, store)
+    return store, offsite
+
+
+def job_options(settings: StoreSettings, drill_server_url: str | None = None) -> JobOptions:
+    """The job options the settings describe."""
+    return JobOptions(
+        policy=settings.retention,
+        preferred_bindir=settings.backup_pg_bindir,
+        command_timeout=settings.backup_command_timeout_seconds,
+        lock_timeout=settings.backup_lock_timeout_seconds,
+        drill_server_url=drill_server_url,
+    )

@@ -1,0 +1,108 @@
+"""GET /api/backups: admins see each kind's last result and the list the backup agent recorded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from propos4l.backup.jobs import BackupJobs
+from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason
+from propos4l.backup.options import JobOptions, Sources
+from propos4l.backup.records import BackupRecords
+from propos4l.backup.store import BackupStore
+from propos4l.gateway.app import create_app
+from propos4l.gateway.auth import Principal
+from propos4l.gateway.deps import CurrentPrincipal
+from propos4l.gateway.settings import GatewaySettings
+from propos4l.shared.db import create_pool
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "a-long-test-token-123456"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+async def app(database_url: str, redis_url: str, data_dir: Path) -> FastAPI:
+    settings = GatewaySettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        propos4l_admin_token=TOKEN,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=data_dir / "gateway-templates",  # not the folder make_backups fills
+        delivery_shutdown_grace_seconds=1,
+    )
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+    ):
+        yield http
+
+
+async def make_backups(database_url: str, data_dir: Path) -> tuple[str, str]:
+    """A verified templates backup and a failed PDF attempt, recorded in the database."""
+    (data_dir / "templates" / "default").mkdir(parents=True)
+    (data_dir / "templates" / "default" / "template.html").write_text("<h1>hi</h1>")
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        jobs = BackupJobs(
+            BackupStore(data_dir / "backups"),
+            Sources(pdf_storage_dir=data_dir / "missing", templates_dir=data_dir / "templates"),
+            JobOptions(),
+            records=BackupRecords(pool),
+        )
+        made = await jobs.run(Kind.TEMPLATES, Trigger(reason=TriggerReason.MANUAL))
+        with pytest.raises(BackupError):
+            await jobs.run(Kind.PDFS, Trigger(reason=TriggerReason.SCHEDULE))
+        failed = await pool.fetchval("SELECT id FROM backups WHERE status = 'failed'")
+    finally:
+        await pool.close()
+    return made.snapshot_id, str(failed)
+
+
+async def test_admins_see_the_last_result_of_each_kind_and_the_list(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    verified, failed = await make_backups(database_url, data_dir)
+    response = await client.get("/api/backups", headers=AUTH)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    kinds = {summary["kind"]: summary for summary in body["kinds"]}
+    assert set(kinds) == {"db", "pdfs", "templates"}
+    assert kinds["templates"]["last_verified_id"] == verified
+    assert 0 <= kinds["templates"]["age_seconds"] < 60
+    assert kinds["templates"]["size_bytes"] == len("<h1>hi</h1>")
+    assert kinds["pdfs"]["last_verified_id"] is None
+    assert kinds["pdfs"]["last_run_status"] == "failed" and kinds["pdfs"]["consecutive_failures"] == 1
+    assert "not a folder" in kinds["pdfs"]["last_run_error"]
+    assert kinds["db"]["last_run_id"] is None
+    assert [item["id"] for item in body["items"]] == [failed, verified]
+    assert body["total"] == 2
+
+    only_failed = (await client.get("/api/backups", params={"status": "failed"}, headers=AUTH)).json()
+    assert [item["id"] for item in only_failed["items"]] == [failed]
+    assert (await client.get("/api/backups", params={"kind": "tapes"}, headers=AUTH)).status_code == 422
+
+
+async def test_backups_need_a_token_and_an_admin(client: httpx.AsyncClient, app: FastAPI) -> None:
+    anonymous = await client.get("/api/backups")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"].startswith("application/problem+json")
+    dependency = CurrentPrincipal.__metadata__[0].dependency
+    app.dependency_overrides[dependency] = lambda: Principal(name="consultant", is_admin=False)
+    try:
+        forbidden = await client.get("/api/backups", headers=AUTH)
+    finally:
+        app.dependency_overrides.clear()
+    assert forbidden.status_code == 403
+    assert forbidden.headers["content-type"].startswith("application/problem+json")
+    assert forbidden.json()["detail"] == "Only administrators may see backups."

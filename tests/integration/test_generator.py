@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -19,11 +20,14 @@ from propos4l.shared.events import (
     GenerationStarted,
     ProposalDrafted,
     ProposalFailed,
+    ProposalProgressed,
     ProposalRequest,
     ProposalRequested,
+    Section,
+    SectionRegenerationRequested,
 )
 from propos4l.shared.localrun.servers import free_port
-from propos4l.shared.sections import SECTION_KEYS
+from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 from propos4l.shared.streams import Stream
 from tests.support.fake_ollama import Behaviour, FakeOllama
 from tests.support.waiting import wait_for
@@ -43,7 +47,7 @@ def _settings(redis_url: str, fake: FakeOllama, **overrides: Any) -> GeneratorSe
         "ollama_url": fake.url,
         "ollama_model": "qwen2.5:7b",
         "llm_retry_base_seconds": 0.05,
-        "llm_read_timeout_seconds": 2.0,
+        "llm_read_timeout_seconds": 10.0,
         "delivery_visibility_timeout_seconds": 0.5,
         "delivery_max_deliveries": 3,
         "delivery_shutdown_grace_seconds": 0.2,
@@ -210,3 +214,96 @@ async def test_the_same_request_twice_yields_the_same_draft_event_id(
 
 async def _count(redis: Redis, stream: Stream) -> int:
     return int(await redis.xlen(stream.value))
+
+
+async def test_progress_reports_partial_text_section_by_section_before_the_draft(redis: Redis, redis_url: str) -> None:
+    with FakeOllama(models=["qwen2.5:7b"], chunk_delay=0.01) as slow_fake:
+        settings = _settings(redis_url, slow_fake, generator_progress_interval_seconds=0.1)
+        async with generator(settings):
+            requested = await _request(redis)
+            drafted = await _outcome(redis)
+    assert isinstance(drafted, ProposalDrafted)
+    entries = await redis.xrange(Stream.PROPOSAL_PROGRESSED.value)
+    progress = [decode(fields).open(ProposalProgressed) for _, fields in entries]
+    assert len(progress) >= 10, "one report per section at least"
+    assert all(p.proposal_id == requested.proposal_id for p in progress)
+    sections_seen = [p.section for p in progress if p.section is not None]
+    assert sections_seen[0] == SECTION_KEYS[0]
+    assert set(sections_seen) == set(SECTION_KEYS)
+    first_summary = next(p for p in progress if p.section == SECTION_KEYS[0])
+    final_summary = drafted.sections[0].content
+    assert first_summary.text and final_summary.startswith(first_summary.text.strip()[:10])
+    assert progress[-1].completed[: len(SECTION_KEYS) - 1] == SECTION_KEYS[: len(progress[-1].completed)][:9]
+    drafted_id = (await redis.xrange(Stream.PROPOSAL_DRAFTED.value))[0][0]
+    assert all(entry_id < drafted_id for entry_id, _ in entries), "progress comes before the draft"
+
+
+async def test_regeneration_rewrites_only_the_asked_section(redis: Redis, redis_url: str, fake: FakeOllama) -> None:
+    base = tuple(
+        Section(key=key, title=section_title(key, Language.PT_BR), content=f"texto original de {key.value}")
+        for key in SECTION_KEYS
+    )
+    regeneration = SectionRegenerationRequested(
+        proposal_id=uuid.uuid4(),
+        version=2,
+        request=ProposalRequest(client_name="Construtora Horizonte", industry="Construção", requirements="Portal"),
+        section=SectionKey.SCOPE,
+        instructions="mais curto, destaque segurança",
+        base_sections=base,
+    )
+    async with generator(_settings(redis_url, fake)):
+        await Publisher(redis).publish(regeneration)
+        outcome = await _outcome(redis)
+    assert isinstance(outcome, ProposalDrafted)
+    assert outcome.version == 2 and outcome.origin == "regenerate" and outcome.edited_section == SectionKey.SCOPE
+    changed = {s.key for s, old in zip(outcome.sections, base, strict=True) if s.content != old.content}
+    assert changed == {SectionKey.SCOPE}
+    (chat,) = _chats(fake)
+    prompt = chat["messages"][-1]["content"]
+    assert "mais curto, destaque segurança" in prompt and "texto original de executive_summary" in prompt
+    assert set(chat["format"]["required"]) == {"content"}
+
+
+async def test_missing_model_makes_the_generator_not_ready_and_says_which(redis_url: str, fake: FakeOllama) -> None:
+    port = free_port()
+    settings = _settings(redis_url, fake, ollama_model="llama3.1:8b", health_port=port)
+    async with generator(settings), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+        async def not_ready() -> httpx.Response | None:
+            try:
+                response = await client.get("/ready")
+            except httpx.TransportError:
+                return None
+            return response if response.status_code == 503 else None
+
+        response = await wait_for(not_ready, timeout=10)
+        assert "'llama3.1:8b' is missing" in response.json()["reason"]
+        assert "OLLAMA_AUTO_PULL" in response.json()["reason"]
+        assert (await client.get("/health")).status_code == 200
+
+
+async def test_auto_pull_fetches_a_missing_model_before_drafting(redis: Redis, redis_url: str) -> None:
+    with FakeOllama(models=["qwen2.5:7b"]) as server:
+        settings = _settings(redis_url, server, ollama_model="llama3.1:8b", ollama_auto_pull=True)
+        async with generator(settings):
+            await _request(redis)
+            outcome = await _outcome(redis)
+        paths = [request.path for request in server.requests]
+    assert isinstance(outcome, ProposalDrafted) and outcome.model == "llama3.1:8b"
+    assert paths.index("/api/pull") < paths.index("/api/chat")
+
+
+async def test_shutdown_mid_draft_leaves_the_request_for_another_replica(redis: Redis, redis_url: str) -> None:
+    with FakeOllama(models=["qwen2.5:7b"], chunk_delay=0.5) as slow_fake:  # about 8 s for a whole answer
+        settings = _settings(
+            redis_url, slow_fake, delivery_shutdown_grace_seconds=0.1, delivery_visibility_timeout_seconds=1.0
+        )
+        async with generator(settings):
+            await _request(redis)
+            await wait_for(lambda: _count(redis, Stream.PROPOSAL_PROGRESSED), timeout=20)
+        assert await redis.xlen(Stream.PROPOSAL_DRAFTED.value) == 0
+        pending = await redis.xpending(Stream.PROPOSAL_REQUESTED.value, "generator")
+        assert pending["pending"] == 1, "the unfinished request stays pending, not acknowledged"
+        async with generator(settings):  # another replica
+            outcome = await _outcome(redis, timeout=60)
+    assert isinstance(outcome, ProposalDrafted)

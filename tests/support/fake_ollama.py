@@ -2,8 +2,12 @@
 
 Endpoints served like Ollama 0.12: ``GET /``, ``GET /api/version``, ``GET /api/tags``,
 ``POST /api/pull`` and ``POST /api/chat`` (NDJSON streaming by default, ``format`` as
-``"json"`` or a JSON schema).  Test control lives under ``/_fake/*`` so that a fake running
-as a separate process (``python -m tests.support.fake_ollama``) can be scripted over HTTP.
+``"json"`` or a JSON schema).  Ollama's OpenAI-compatible API too: ``GET /v1/models``,
+``GET /v1/models/{model}`` and ``POST /v1/chat/completions`` (Server-Sent Events when ``stream``
+is true, ``response_format`` as ``json_object`` or ``json_schema``, usage on request), guarded
+by an optional API key as vLLM's ``--api-key`` guards ``/v1``.  Test control lives under
+``/_fake/*`` so that a fake running as a separate process (``python -m tests.support.fake_ollama``)
+can be scripted over HTTP.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ AnswerVariant = Literal["ok", "bad_json", "schema_violation"]
 _KINDS: frozenset[str] = frozenset(get_args(BehaviourKind))
 _JSON_MEDIA = "application/json; charset=utf-8"
 _NDJSON_MEDIA = "application/x-ndjson"
+_SSE_MEDIA = "text/event-stream"
+_CHAT_QUEUE = "/api/chat"
 _CLIENT_LINE = re.compile(r"^[ \t]*CLIENT:[ \t]*(?P<name>.+?)[ \t]*$", re.MULTILINE)
 _ZERO_DURATION = re.compile(r"^0+(\.0+)?(ns|us|µs|ms|s|m|h)?$")
 _MAX_DEPTH = 6
@@ -85,7 +91,10 @@ _EVAL_NS_PER_TOKEN = 20_000_000
 
 @dataclass(frozen=True)
 class Behaviour:
-    """One scripted reaction; ``pull_error`` is consumed by /api/pull, every other kind by /api/chat."""
+    """One scripted reaction; ``pull_error`` is consumed by /api/pull, every other kind by the chat calls.
+
+    /api/chat and /v1/chat/completions share one queue, in the order the calls arrive.
+    """
 
     kind: BehaviourKind = "ok"
     status: int = 500
@@ -202,25 +211,29 @@ _DEFAULT_BEHAVIOURS: dict[str, Behaviour] = {
 
 @dataclass(frozen=True)
 class FakeConfig:
-    """Global knobs: served models, delay between stream chunks, latency before answering, parallelism."""
+    """Global knobs: served models, stream chunk delay, latency, parallelism, and the key /v1 calls need."""
 
     models: tuple[str, ...] = (DEFAULT_MODEL,)
     chunk_delay: float = 0.0
     latency: float = 0.0
     parallel: int = 1
+    api_key: str | None = None
 
     def to_json(self) -> JsonObject:
-        """Control-API form."""
-        return {
+        """Control-API form (``api_key`` only when one is required)."""
+        data: JsonObject = {
             "models": list(self.models),
             "chunk_delay": self.chunk_delay,
             "latency": self.latency,
             "parallel": self.parallel,
         }
+        if self.api_key is not None:
+            data["api_key"] = self.api_key
+        return data
 
     def updated(self, changes: Mapping[str, object]) -> FakeConfig:
         """Return a validated copy with ``changes`` applied; raises ``ValueError``."""
-        unknown = set(changes) - {"models", "chunk_delay", "latency", "parallel"}
+        unknown = set(changes) - {"models", "chunk_delay", "latency", "parallel", "api_key"}
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
         models = changes.get("models", self.models)
@@ -237,12 +250,16 @@ class FakeConfig:
                 raise ValueError(f"{key} must be a non-negative number")
         if not isinstance(parallel, int) or isinstance(parallel, bool) or parallel < 1:
             raise ValueError("parallel must be a positive integer")
+        api_key = changes.get("api_key", self.api_key)
+        if api_key is not None and not isinstance(api_key, str):
+            raise ValueError("api_key must be a string, or null (or empty) to require none")
         assert isinstance(chunk_delay, int | float) and isinstance(latency, int | float)
         return FakeConfig(
             models=tuple(str(name) for name in names),
             chunk_delay=float(chunk_delay),
             latency=float(latency),
             parallel=parallel,
+            api_key=api_key or None,
         )
 
 
@@ -566,6 +583,51 @@ def _error(status: int, message: str) -> Response:
     return _json_response(status, {"error": message})
 
 
+def _openai_error(status: int, message: str, code: str | None = None) -> Response:
+    """OpenAI-style ``{"error": {"message", "type", "param", "code"}}`` response."""
+    kind = "invalid_request_error" if status < 500 else "api_error"
+    return _json_response(status, {"error": _openai_error_body(message, kind, code)})
+
+
+def _openai_error_body(message: str, kind: str, code: str | None = None) -> JsonObject:
+    """The inner object of an OpenAI-style error."""
+    return {"message": message, "type": kind, "param": None, "code": code}
+
+
+def _masked(key: str) -> str:
+    """An API key the way OpenAI quotes a wrong one: a few characters at each end."""
+    return f"{key[:3]}***{key[-4:]}" if len(key) > 12 else "***"
+
+
+def _response_format(value: object) -> tuple[object, str | None]:
+    """The ``format`` a ``response_format`` asks for (None, ``"json"`` or a schema), or a 400 message."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        return None, "response_format must be an object"
+    kind = value.get("type")
+    if kind == "text":
+        return None, None
+    if kind == "json_object":
+        return "json", None
+    if kind != "json_schema":
+        return None, f"invalid response_format type {json.dumps(kind)}; expected text, json_object or json_schema"
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+        return None, "response_format.json_schema must be an object with a schema object"
+    name = spec.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        return None, "response_format.json_schema.name must be 1-64 letters, digits, underscores or dashes"
+    if not isinstance(spec.get("strict", False), bool):
+        return None, "response_format.json_schema.strict must be a boolean"
+    return spec["schema"], None
+
+
+def _positive_int(value: object) -> bool:
+    """Whether ``value`` is an int above zero (and not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _tagged(name: str) -> str:
     """Model name with the implicit ``:latest`` tag made explicit."""
     name = name.strip()
@@ -597,6 +659,18 @@ def _model_entry(name: str, modified: datetime) -> JsonObject:
             "parameter_size": parameter_size,
             "quantization_level": "Q4_K_M",
         },
+    }
+
+
+def _openai_model(name: str, modified: datetime) -> JsonObject:
+    """One ``/v1/models`` entry: owned by the namespace of the name, ``library`` without one."""
+    tagged = _tagged(name)
+    namespace, _, _ = tagged.rpartition("/")
+    return {
+        "id": tagged,
+        "object": "model",
+        "created": int(modified.timestamp()),
+        "owned_by": namespace.rsplit("/", 1)[-1] or "library",
     }
 
 
@@ -681,6 +755,13 @@ class _State:
             entries = [(m, self._modified[_tagged(m).lower()]) for m in self._config.models]
         entries.sort(key=lambda entry: entry[1], reverse=True)
         return [_model_entry(name, modified) for name, modified in entries]
+
+    def openai_models(self) -> list[JsonObject]:
+        """``/v1/models`` entries, newest first like Ollama."""
+        with self._lock:
+            entries = [(m, self._modified[_tagged(m).lower()]) for m in self._config.models]
+        entries.sort(key=lambda entry: entry[1], reverse=True)
+        return [_openai_model(name, modified) for name, modified in entries]
 
     def script(self, behaviours: Iterable[Behaviour]) -> None:
         """Queue behaviours for the endpoints that consume them."""
@@ -812,6 +893,11 @@ class _Output:
     async def line(self, value: object) -> None:
         """Send one NDJSON line."""
         await self.write((_dumps(value) + "\n").encode())
+
+    async def event(self, value: object) -> None:
+        """Send one Server-Sent Event whose data is ``value`` as JSON (or ``[DONE]`` as is)."""
+        data = value if value == "[DONE]" else _dumps(value)
+        await self.write(f"data: {data}\n\n".encode())
 
     async def whole(self, status: int, value: object) -> None:
         """Send a complete JSON response."""
@@ -993,6 +1079,105 @@ class _ChatExchange(Response):
         await out.write(body, more=False)
 
 
+class _OpenAIChatExchange(_ChatExchange):
+    """Answers /v1/chat/completions like Ollama's OpenAI layer: SSE chunks, or one ``chat.completion``."""
+
+    def __init__(self, app: _App, plan: _ChatPlan, *, include_usage: bool, max_tokens: int | None) -> None:
+        """Keep the OpenAI-only options next to the plan."""
+        super().__init__(app, plan)
+        self._include_usage = include_usage
+        self._max_tokens = max_tokens
+        self._id = f"chatcmpl-{uuid.uuid4().int % 1000}"
+        self._created = int(time.time())
+        self._finish_reason = "stop"
+
+    def _content(self) -> tuple[str, str | None, int]:
+        """The answer, cut at ``max_tokens`` (four characters a token) with ``finish_reason`` ``length``."""
+        content, error, after = super()._content()
+        if self._max_tokens is not None and _tokens(content) > self._max_tokens:
+            content = content[: self._max_tokens * 4]
+            self._finish_reason = "length"
+        return content, error, after
+
+    def _usage(self, content: str) -> JsonObject:
+        """OpenAI's usage object, with the counts the native API would report."""
+        final = self._final(content)
+        prompt, completion = int(final["prompt_eval_count"]), int(final["eval_count"])
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def _envelope(self, kind: str) -> JsonObject:
+        """Fields every ``chat.completion`` and ``chat.completion.chunk`` starts with."""
+        return {
+            "id": self._id,
+            "object": kind,
+            "created": self._created,
+            "model": self._plan.model,
+            "system_fingerprint": "fp_ollama",
+        }
+
+    def _chunk_event(self, content: str, finish_reason: str | None) -> JsonObject:
+        """One ``chat.completion.chunk`` (``usage`` null on each when usage was asked for, like OpenAI)."""
+        choice = {"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": finish_reason}
+        chunk = {**self._envelope("chat.completion.chunk"), "choices": [choice]}
+        if self._include_usage:
+            chunk["usage"] = None
+        return chunk
+
+    async def _stream(self, out: _Output, content: str, error: str | None, after: int, delay: float) -> None:
+        """SSE answer: chunks, a finishing chunk, the usage chunk if asked, ``[DONE]`` (or an error event)."""
+        disconnect = self._plan.behaviour.kind == "disconnect"
+        if disconnect:
+            after = self._plan.behaviour.after_chunks
+        chunks = _split(content) if content else []
+        await out.start(200, _SSE_MEDIA)
+        for position, chunk in enumerate([*chunks, None]):
+            if position == min(after, len(chunks)) and (error is not None or disconnect):
+                if disconnect:
+                    raise _DeliberateDisconnectError("scripted disconnect")
+                await out.event({"error": _openai_error_body(error or "", "api_error")})
+                await out.write(b"", more=False)
+                return
+            if chunk is None:
+                break
+            await out.event(self._chunk_event(chunk, None))
+            if delay:
+                await asyncio.sleep(delay)
+        await out.event(self._chunk_event("", self._finish_reason))
+        if self._include_usage:
+            await out.event({**self._envelope("chat.completion.chunk"), "choices": [], "usage": self._usage(content)})
+        await out.event("[DONE]")
+        await out.write(b"", more=False)
+
+    async def _whole(self, out: _Output, content: str, error: str | None, delay: float) -> None:
+        """One ``chat.completion`` after the time streaming would have taken."""
+        if delay:
+            await asyncio.sleep(delay * len(_split(content)))
+        if error is not None:
+            await out.whole(500, {"error": _openai_error_body(error, "api_error")})
+            return
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": self._finish_reason,
+        }
+        completion = {**self._envelope("chat.completion"), "choices": [choice], "usage": self._usage(content)}
+        body = _dumps(completion).encode()
+        await out.start(200, _JSON_MEDIA, len(body))
+        if self._plan.behaviour.kind == "disconnect":
+            await out.write(body[: len(body) // 2])
+            raise _DeliberateDisconnectError("scripted disconnect")
+        await out.write(body, more=False)
+
+    async def _shutting_down(self, out: _Output) -> None:
+        """Finish the exchange politely, OpenAI-style, because the fake is stopping."""
+        error = {"error": _openai_error_body("fake-ollama is shutting down", "api_error")}
+        if not out.started:
+            await out.whole(503, error)
+        elif not out.complete:
+            await out.event(error)
+            await out.write(b"", more=False)
+
+
 class _App:
     """Starlette application with Ollama routes and the ``/_fake`` control API."""
 
@@ -1007,6 +1192,9 @@ class _App:
                 Route("/api/tags", self.tags, methods=["GET"]),
                 Route("/api/pull", self.pull, methods=["POST"]),
                 Route("/api/chat", self.chat, methods=["POST"]),
+                Route("/v1/models", self.openai_models, methods=["GET"]),
+                Route("/v1/models/{model:path}", self.openai_model, methods=["GET"]),
+                Route("/v1/chat/completions", self.openai_chat, methods=["POST"]),
                 Route("/_fake/script", self.control_script, methods=["POST"]),
                 Route("/_fake/config", self.control_config, methods=["GET", "POST"]),
                 Route("/_fake/requests", self.control_requests, methods=["GET"]),
@@ -1143,6 +1331,79 @@ class _App:
         plan = _ChatPlan(recorded, model, messages, stream is not False, body.get("format"), behaviour)
         return _ChatExchange(self, plan)
 
+    def _refused_key(self, request: Request) -> Response | None:
+        """A 401 like OpenAI's when an API key is configured and the request lacks it (None when allowed)."""
+        key = self.state.config.api_key
+        if key is None:
+            return None
+        given = request.headers.get("authorization", "").strip()
+        scheme, _, token = given.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() == key:
+            return None
+        if not given:
+            message = (
+                "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            )
+            return _openai_error(401, message)
+        return _openai_error(401, f"Incorrect API key provided: {_masked(token.strip())}.", "invalid_api_key")
+
+    async def openai_models(self, request: Request) -> Response:
+        """``GET /v1/models``."""
+        recorded, _, _ = await self._incoming(request)
+        refused = self._refused_key(request)
+        if refused is not None:
+            return self._finish(recorded, refused)
+        return self._finish(recorded, _json_response(200, {"object": "list", "data": self.state.openai_models()}))
+
+    async def openai_model(self, request: Request) -> Response:
+        """``GET /v1/models/{model}``."""
+        recorded, _, _ = await self._incoming(request)
+        refused = self._refused_key(request)
+        if refused is not None:
+            return self._finish(recorded, refused)
+        name = str(request.path_params["model"])
+        found = self.state.find_model(name)
+        entry = next((e for e in self.state.openai_models() if found and e["id"] == _tagged(found)), None)
+        if entry is None:
+            return self._finish(recorded, _openai_error(404, f"model {json.dumps(name)} not found", "model_not_found"))
+        return self._finish(recorded, _json_response(200, entry))
+
+    async def openai_chat(self, request: Request) -> Response:
+        """``POST /v1/chat/completions``: the scripted behaviours apply, from the same queue as /api/chat."""
+        recorded, body, problem = await self._incoming(request)
+        refused = self._refused_key(request)
+        if refused is not None:
+            return self._finish(recorded, refused)
+        if problem is not None or not isinstance(body, dict):
+            return self._finish(recorded, _openai_error(400, problem or "invalid request"))
+        model = body.get("model")
+        if not isinstance(model, str) or not model.strip():
+            return self._finish(recorded, _openai_error(400, "model is required"))
+        if self.state.find_model(model) is None:
+            message = f"model {json.dumps(model)} not found, try pulling it first"
+            return self._finish(recorded, _openai_error(404, message, "model_not_found"))
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            return self._finish(recorded, _openai_error(400, "messages must be a non-empty list of messages"))
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            return self._finish(recorded, _openai_error(400, "stream must be a boolean"))
+        fmt, format_problem = _response_format(body.get("response_format"))
+        if format_problem is not None:
+            return self._finish(recorded, _openai_error(400, format_problem))
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        if limit is not None and not _positive_int(limit):
+            return self._finish(recorded, _openai_error(400, "max_tokens must be a positive integer"))
+        stream_options = body.get("stream_options")
+        include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
+        behaviour = self.state.next_behaviour(_CHAT_QUEUE)
+        self.state.update(recorded, behaviour=behaviour.kind)
+        if behaviour.kind == "http_error":
+            return self._finish(recorded, _openai_error(behaviour.status, behaviour.message))
+        plan = _ChatPlan(recorded, model, messages, stream, fmt, behaviour)
+        return _OpenAIChatExchange(self, plan, include_usage=include_usage, max_tokens=limit)
+
     async def control_script(self, request: Request) -> Response:
         """``POST /_fake/script`` ``{"behaviours": [...]}``: queue behaviours; returns what is pending."""
         try:
@@ -1213,10 +1474,17 @@ class FakeOllama:
         parallel: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        api_key: str | None = None,
     ) -> None:
-        """Configure the fake; nothing listens until ``start()``."""
+        """Configure the fake; nothing listens until ``start()``; ``api_key`` guards the /v1 endpoints."""
         initial = FakeConfig().updated(
-            {"models": list(models), "chunk_delay": chunk_delay, "latency": latency, "parallel": parallel}
+            {
+                "models": list(models),
+                "chunk_delay": chunk_delay,
+                "latency": latency,
+                "parallel": parallel,
+                "api_key": api_key,
+            }
         )
         self._state = _State(initial)
         self._app = _App(self._state)
@@ -1329,8 +1597,9 @@ class FakeOllama:
         chunk_delay: float | None = None,
         latency: float | None = None,
         parallel: int | None = None,
+        api_key: str | None = None,
     ) -> FakeConfig:
-        """Change knobs while running; ``None`` leaves a knob as it is."""
+        """Change knobs while running; ``None`` leaves a knob as it is (``api_key=""`` stops requiring one)."""
         changes = {
             key: value
             for key, value in (
@@ -1338,6 +1607,7 @@ class FakeOllama:
                 ("chunk_delay", chunk_delay),
                 ("latency", latency),
                 ("parallel", parallel),
+                ("api_key", api_key),
             )
             if value is not None
         }
@@ -1373,6 +1643,11 @@ class FakeOllama:
         return [r for r in self._state.requests() if r.path == "/api/chat"]
 
     @property
+    def openai_chat_requests(self) -> list[RecordedRequest]:
+        """Recorded ``POST /v1/chat/completions`` requests, oldest first."""
+        return [r for r in self._state.requests() if r.path == "/v1/chat/completions"]
+
+    @property
     def pending(self) -> dict[str, list[JsonObject]]:
         """Scripted behaviours not consumed yet, per endpoint."""
         return self._state.pending()
@@ -1390,6 +1665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between stream chunks")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before an answer starts")
     parser.add_argument("--parallel", type=int, default=1, help="like OLLAMA_NUM_PARALLEL")
+    parser.add_argument("--api-key", default=None, help="require this bearer key on /v1 (like vLLM's --api-key)")
     args = parser.parse_args(argv)
     stopping = threading.Event()
 
@@ -1405,6 +1681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parallel=args.parallel,
         host=args.host,
         port=args.port,
+        api_key=args.api_key,
     )
     fake.start()
     try:

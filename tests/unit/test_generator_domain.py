@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -19,8 +20,11 @@ def _request(**overrides: object) -> ProposalRequest:
     return ProposalRequest.model_validate(fields)
 
 
-def _answer(**overrides: str) -> str:
-    data = {key.value: f"conteúdo de {key.value}" for key in SECTION_KEYS}
+def _answer(**overrides: object) -> str:
+    data: dict[str, object] = {key.value: f"conteúdo de {key.value}" for key in SECTION_KEYS}
+    data["investment_items"] = [{"description": "Desenvolvimento", "quantity": 320, "unit_price": 180.5}]
+    data["timeline_phases"] = [{"name": "Descoberta", "duration": "2 semanas", "deliverables": ["Backlog"]}]
+    data["assumptions"] = ["Acesso ao ERP em homologação"]
     data.update(overrides)
     return json.dumps(data)
 
@@ -30,7 +34,7 @@ def test_client_text_cannot_close_the_data_block() -> None:
     system, user = build_messages(_request(requirements=hostile, budget="R$ 10 mil"))
     assert system.role == "system" and user.role == "user"
     assert user.content.count("</dados_do_cliente>") == 1
-    assert user.content.rstrip().endswith("pagamento).")
+    assert user.content.index("</dados_do_cliente>") > user.content.index("{budget}")
     assert "{budget}" in user.content  # braces in client text are data, not placeholders
     assert "R$ 10 mil" in user.content
 
@@ -46,13 +50,26 @@ def test_prompts_follow_the_language_and_name_the_client() -> None:
 def test_schema_requires_every_section() -> None:
     schema = draft_json_schema()
     assert schema["type"] == "object"
-    assert set(schema["required"]) == {key.value for key in SECTION_KEYS}
+    structured = {"investment_items", "timeline_phases", "assumptions"}
+    assert set(schema["required"]) == {key.value for key in SECTION_KEYS} | structured
 
 
-def test_valid_answer_becomes_ten_titled_sections() -> None:
-    sections = parse_draft(_answer()).sections(Language.EN)
+def test_valid_answer_becomes_ten_titled_sections_and_structured_parts() -> None:
+    answer = parse_draft(_answer())
+    sections = answer.sections(Language.EN)
     assert [s.key for s in sections] == list(SECTION_KEYS)
     assert sections[0].title == "Executive summary"
+    items, phases, assumptions = answer.structured()
+    assert items[0].quantity == Decimal("320") and items[0].unit_price == Decimal("180.50")
+    assert phases[0].deliverables == ("Backlog",)
+    assert assumptions == ("Acesso ao ERP em homologação",)
+
+
+def test_prices_are_rounded_to_cents() -> None:
+    items, _, _ = parse_draft(
+        _answer(investment_items=[{"description": "Licença", "quantity": 1.5, "unit_price": 99.999}])
+    ).structured()
+    assert items[0].unit_price == Decimal("100.00") and items[0].quantity == Decimal("1.5")
 
 
 @pytest.mark.parametrize(

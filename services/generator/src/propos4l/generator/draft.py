@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
-from propos4l.shared.events import SECTION_CONTENT_MAX, Section
+from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
 
-__all__ = ["DraftAnswer", "InvalidDraft", "draft_json_schema", "parse_draft"]
+__all__ = [
+    "DraftAnswer",
+    "InvalidDraft",
+    "InvestmentLine",
+    "Phase",
+    "draft_json_schema",
+    "parse_answer",
+    "parse_draft",
+    "without_control_characters",
+]
+
+A = TypeVar("A", bound=BaseModel)
 
 
-def _without_control_characters(text: object) -> object:
+def without_control_characters(text: object) -> object:
     """Drop NUL and other C0 controls a model may emit (keeping tabs and newlines): they cannot be stored."""
     if not isinstance(text, str):
         return text
@@ -23,12 +35,39 @@ def _without_control_characters(text: object) -> object:
 SectionText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
-    BeforeValidator(_without_control_characters),
+    BeforeValidator(without_control_characters),
 ]
 
 
 class InvalidDraft(ValueError):
     """The model's answer is not valid JSON or does not match the sections' schema."""
+
+
+_Clean = BeforeValidator(without_control_characters)
+ShortAnswer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), _Clean]
+PhaseName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _Clean]
+Duration = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _Clean]
+Assumption = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _Clean]
+
+
+class InvestmentLine(BaseModel):
+    """One priced line as the model proposes it; the renderer computes the totals."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    description: ShortAnswer
+    quantity: Annotated[float, Field(gt=0, le=1_000_000)]
+    unit_price: Annotated[float, Field(ge=0, le=10_000_000_000)]
+
+
+class Phase(BaseModel):
+    """One phase of the timeline as the model proposes it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: PhaseName
+    duration: Duration
+    deliverables: Annotated[list[ShortAnswer], Field(max_length=20)]
 
 
 class DraftAnswer(BaseModel):
@@ -46,6 +85,25 @@ class DraftAnswer(BaseModel):
     investment: SectionText
     differentials: SectionText
     terms: SectionText
+    investment_items: Annotated[list[InvestmentLine], Field(max_length=40)]
+    timeline_phases: Annotated[list[Phase], Field(max_length=20)]
+    assumptions: Annotated[list[Assumption], Field(max_length=30)]
+
+    def structured(self) -> tuple[tuple[InvestmentItem, ...], tuple[TimelinePhase, ...], tuple[str, ...]]:
+        """The investment lines, timeline phases and assumptions as the events carry them."""
+        items = tuple(
+            InvestmentItem(
+                description=line.description,
+                quantity=Decimal(str(round(line.quantity, 3))),
+                unit_price=Decimal(str(round(line.unit_price, 2))),
+            )
+            for line in self.investment_items
+        )
+        phases = tuple(
+            TimelinePhase(name=phase.name, duration=phase.duration, deliverables=tuple(phase.deliverables))
+            for phase in self.timeline_phases
+        )
+        return items, phases, tuple(self.assumptions)
 
     def sections(self, language: Language) -> tuple[Section, ...]:
         """The answer as the proposal's sections, in order, titled in `language`."""
@@ -62,12 +120,17 @@ def draft_json_schema() -> dict[str, Any]:
 
 def parse_draft(content: str) -> DraftAnswer:
     """Validate the model's text as a DraftAnswer; raise InvalidDraft with a reason the model can act on."""
+    return parse_answer(DraftAnswer, content)
+
+
+def parse_answer(answer_class: type[A], content: str) -> A:
+    """Validate the model's text as `answer_class`; raise InvalidDraft with a reason the model can act on."""
     try:
         data = json.loads(content)
     except json.JSONDecodeError as error:
         raise InvalidDraft(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from error
     try:
-        return DraftAnswer.model_validate(data)
+        return answer_class.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc']) or 'answer'}: {item['msg']}" for item in error.errors()[:5]

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
-from propos4l.generator.draft import DraftAnswer, InvalidDraft, draft_json_schema, parse_draft
-from propos4l.generator.ollama import LlmRejected, OllamaClient
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+from propos4l.generator.draft import (
+    DraftAnswer,
+    InvalidDraft,
+    draft_json_schema,
+    parse_answer,
+    parse_draft,
+    without_control_characters,
+)
+from propos4l.generator.llm import ChatModel, LlmRejected, TextListener
 from propos4l.generator.outline import outline_draft
-from propos4l.generator.prompts import PROMPT_VERSION, ChatMessage, build_messages, repair_message
-from propos4l.shared.events import LlmUsage, ProposalRequest, Section
+from propos4l.generator.prompts import (
+    PROMPT_VERSION,
+    ChatMessage,
+    build_messages,
+    build_regeneration_messages,
+    repair_message,
+)
+from propos4l.shared.events import (
+    SECTION_CONTENT_MAX,
+    InvestmentItem,
+    LlmUsage,
+    ProposalRequest,
+    Section,
+    SectionRegenerationRequested,
+    TimelinePhase,
+)
+from propos4l.shared.sections import Language
 
-__all__ = ["Draft", "DraftFailed", "Drafter", "OllamaDrafter", "OutlineDrafter"]
+__all__ = ["Draft", "DraftFailed", "Drafter", "LlmDrafter", "OutlineDrafter", "SectionAnswer"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +45,26 @@ class DraftFailed(RuntimeError):
     """Drafting cannot succeed for this request; the message says why, for a person to read."""
 
 
+class SectionAnswer(BaseModel):
+    """The JSON object the model is asked for when it rewrites one section."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    content: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
+        BeforeValidator(without_control_characters),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A validated draft and where it came from."""
+    """A validated draft (every section and the structured parts) and where it came from."""
 
     sections: tuple[Section, ...]
+    investment_items: tuple[InvestmentItem, ...]
+    timeline_phases: tuple[TimelinePhase, ...]
+    assumptions: tuple[str, ...]
     provider: str
     model: str
     ai_generated: bool
@@ -34,14 +73,32 @@ class Draft:
 
 
 class Drafter(Protocol):
-    """Something that turns a request into a draft."""
+    """Something that turns a request into a draft, and rewrites one section of a draft."""
 
     provider: str
     model: str
 
-    async def draft(self, request: ProposalRequest) -> Draft:
+    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
         """Draft every section of `request`."""
         ...
+
+    async def regenerate(
+        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+    ) -> Draft:
+        """The base draft with one section written again."""
+        ...
+
+
+def _from_answer(answer: DraftAnswer, language: Language) -> tuple[tuple[Section, ...], Any, Any, Any]:
+    items, phases, assumptions = answer.structured()
+    return answer.sections(language), items, phases, assumptions
+
+
+def _with_section(regeneration: SectionRegenerationRequested, content: str) -> tuple[Section, ...]:
+    return tuple(
+        section.model_copy(update={"content": content}) if section.key == regeneration.section else section
+        for section in regeneration.base_sections
+    )
 
 
 class OutlineDrafter:
@@ -50,10 +107,29 @@ class OutlineDrafter:
     provider = "outline"
     model = "none"
 
-    async def draft(self, request: ProposalRequest) -> Draft:
+    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
         """Sections assembled from the request."""
+        sections, items, phases, assumptions = _from_answer(outline_draft(request), request.language)
+        return self._draft(sections, items, phases, assumptions)
+
+    async def regenerate(
+        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+    ) -> Draft:
+        """The section assembled from the request again (without AI there is nothing else to rewrite it with)."""
+        fresh = getattr(outline_draft(regeneration.request), regeneration.section.value)
+        return self._draft(
+            _with_section(regeneration, fresh),
+            regeneration.investment_items,
+            regeneration.timeline_phases,
+            regeneration.assumptions,
+        )
+
+    def _draft(self, sections: Any, items: Any, phases: Any, assumptions: Any) -> Draft:
         return Draft(
-            sections=outline_draft(request).sections(request.language),
+            sections=sections,
+            investment_items=items,
+            timeline_phases=phases,
+            assumptions=assumptions,
             provider=self.provider,
             model=self.model,
             ai_generated=False,
@@ -62,24 +138,54 @@ class OutlineDrafter:
         )
 
 
-class OllamaDrafter:
-    """Drafts with a model served by Ollama, constrained to the sections' JSON schema."""
+class LlmDrafter:
+    """Drafts with a model server (Ollama or OpenAI-compatible), constrained to the answer's JSON schema."""
 
-    provider = "ollama"
-
-    def __init__(self, client: OllamaClient, model: str, options: dict[str, object], keep_alive: str) -> None:
+    def __init__(
+        self, client: ChatModel, *, provider: str, model: str, options: dict[str, Any], keep_alive: str | None
+    ) -> None:
         self._client = client
+        self.provider = provider
         self.model = model
         self._options = options
         self._keep_alive = keep_alive
 
-    async def draft(self, request: ProposalRequest) -> Draft:
-        """Ask the model; when its answer is invalid, send the error back once; then give up with a reason.
+    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+        """Ask the model for every section; LlmUnavailable propagates so the caller can try again later."""
+        answer, usage = await self._ask(
+            build_messages(request), request.language, draft_json_schema(), parse_draft, on_text
+        )
+        sections, items, phases, assumptions = _from_answer(answer, request.language)
+        return self._draft(sections, items, phases, assumptions, usage)
 
-        LlmUnavailable propagates: the caller decides whether to try again later.
-        """
-        messages: list[ChatMessage] = build_messages(request)
-        schema = draft_json_schema()
+    async def regenerate(
+        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+    ) -> Draft:
+        """Ask the model to rewrite one section, following the consultant's instructions."""
+        answer, usage = await self._ask(
+            build_regeneration_messages(regeneration),
+            regeneration.request.language,
+            SectionAnswer.model_json_schema(),
+            lambda content: parse_answer(SectionAnswer, content),
+            on_text,
+        )
+        return self._draft(
+            _with_section(regeneration, answer.content),
+            regeneration.investment_items,
+            regeneration.timeline_phases,
+            regeneration.assumptions,
+            usage,
+        )
+
+    async def _ask(
+        self,
+        messages: list[ChatMessage],
+        language: Language,
+        schema: dict[str, Any],
+        parse: Any,
+        on_text: TextListener | None,
+    ) -> tuple[Any, LlmUsage]:
+        """Chat, validate, and on an invalid answer send the error back once; then give up with a reason."""
         prompt_tokens = output_tokens = duration_ms = 0
         for round_number in (1, 2):
             try:
@@ -89,6 +195,7 @@ class OllamaDrafter:
                     format_schema=schema,
                     options=self._options,
                     keep_alive=self._keep_alive,
+                    on_text=on_text,
                 )
             except LlmRejected as error:
                 raise DraftFailed(str(error)) from error
@@ -96,25 +203,32 @@ class OllamaDrafter:
             output_tokens += answer.usage.output_tokens or 0
             duration_ms += answer.usage.duration_ms or 0
             try:
-                parsed: DraftAnswer = parse_draft(answer.content)
+                parsed = parse(answer.content)
             except InvalidDraft as error:
                 if round_number == 2:
                     raise DraftFailed(
                         f"the model {self.model!r} did not produce a valid proposal after a repair round: {error}"
                     ) from error
-                logger.warning("invalid draft, asking the model to repair it", extra={"error": str(error)})
+                logger.warning("invalid answer, asking the model to repair it", extra={"error": str(error)})
                 messages = [
                     *messages,
                     ChatMessage("assistant", answer.content[:20_000]),
-                    repair_message(str(error), request.language),
+                    repair_message(str(error), language),
                 ]
                 continue
-            return Draft(
-                sections=parsed.sections(request.language),
-                provider=self.provider,
-                model=self.model,
-                ai_generated=True,
-                prompt_version=PROMPT_VERSION,
-                usage=LlmUsage(prompt_tokens=prompt_tokens, output_tokens=output_tokens, duration_ms=duration_ms),
-            )
+            usage = LlmUsage(prompt_tokens=prompt_tokens, output_tokens=output_tokens, duration_ms=duration_ms)
+            return parsed, usage
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _draft(self, sections: Any, items: Any, phases: Any, assumptions: Any, usage: LlmUsage) -> Draft:
+        return Draft(
+            sections=sections,
+            investment_items=items,
+            timeline_phases=phases,
+            assumptions=assumptions,
+            provider=self.provider,
+            model=self.model,
+            ai_generated=True,
+            prompt_version=PROMPT_VERSION,
+            usage=usage,
+        )

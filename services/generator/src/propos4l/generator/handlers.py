@@ -1,20 +1,29 @@
-"""The generator's transport edge: read a request event, draft, publish the draft or the failure."""
+"""The generator's transport edge: read a request, draft with live progress, publish the draft or the failure."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Awaitable, Callable
 
-from propos4l.generator.drafting import Drafter, DraftFailed
-from propos4l.generator.ollama import LlmUnavailable
+from propos4l.generator.drafting import Draft, Drafter, DraftFailed
+from propos4l.generator.llm import LlmUnavailable, TextListener
+from propos4l.generator.progress import PartialSections, ProgressReporter
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     FailureStage,
     GenerationStarted,
     ProposalDrafted,
+    ProposalEvent,
     ProposalFailed,
+    ProposalProgressed,
+    ProposalRequest,
     ProposalRequested,
+    SectionRegenerationRequested,
     derived_event_id,
 )
+from propos4l.shared.sections import SectionKey
+from propos4l.shared.telemetry import record_generation
 
 __all__ = ["GenerationHandlers"]
 
@@ -22,58 +31,34 @@ logger = logging.getLogger(__name__)
 
 
 class GenerationHandlers:
-    """Handlers of the generator's consumer."""
+    """Handlers of the generator's consumers (new proposals, and sections to write again)."""
 
-    def __init__(self, drafter: Drafter, publisher: Publisher, max_deliveries: int) -> None:
+    def __init__(
+        self, drafter: Drafter, publisher: Publisher, max_deliveries: int, *, progress_interval: float = 0.5
+    ) -> None:
         self._drafter = drafter
         self._publisher = publisher
         self._max_deliveries = max_deliveries
+        self._progress_interval = progress_interval
 
     async def on_requested(self, delivery: Delivery) -> None:
-        """Draft the requested version; a failure a retry cannot fix is published, not retried."""
+        """Draft every section of the requested version."""
         requested = delivery.envelope.open(ProposalRequested)
-        ids = {"proposal_id": requested.proposal_id, "version": requested.version}
-        await self._publisher.publish(
-            GenerationStarted(
-                event_id=derived_event_id(requested.event_id, GenerationStarted.event_type),
-                provider=self._drafter.provider,
-                model=self._drafter.model,
-                **ids,
-            )
+        reporter = self._reporter(requested, fields=None)
+        await self._produce(
+            requested, requested.request, delivery, lambda: self._drafter.draft(requested.request, reporter)
         )
-        try:
-            draft = await self._drafter.draft(requested.request)
-        except DraftFailed as error:
-            await self._publish_failure(requested, str(error))
-            return
-        except LlmUnavailable as error:
-            if delivery.deliveries < self._max_deliveries:
-                raise
-            await self._publish_failure(
-                requested,
-                f"the model server stayed unavailable over {delivery.deliveries} deliveries: {error}",
-            )
-            return
-        await self._publisher.publish(
-            ProposalDrafted(
-                event_id=derived_event_id(requested.event_id, ProposalDrafted.event_type),
-                request=requested.request,
-                sections=draft.sections,
-                provider=draft.provider,
-                model=draft.model,
-                ai_generated=draft.ai_generated,
-                prompt_version=draft.prompt_version,
-                usage=draft.usage,
-                **ids,
-            )
-        )
-        logger.info(
-            "proposal drafted",
-            extra={
-                "proposal_id": str(requested.proposal_id),
-                "version": requested.version,
-                "provider": draft.provider,
-            },
+
+    async def on_regeneration_requested(self, delivery: Delivery) -> None:
+        """Write one section again, as the new version the gateway opened."""
+        regeneration = delivery.envelope.open(SectionRegenerationRequested)
+        reporter = self._reporter(regeneration, fields={"content": regeneration.section})
+        await self._produce(
+            regeneration,
+            regeneration.request,
+            delivery,
+            lambda: self._drafter.regenerate(regeneration, reporter),
+            edited_section=regeneration.section,
         )
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
@@ -82,13 +67,86 @@ class GenerationHandlers:
         if failure is not None:
             await self._publisher.publish(failure)
 
-    async def _publish_failure(self, requested: ProposalRequested, detail: str) -> None:
-        logger.warning("drafting failed", extra={"proposal_id": str(requested.proposal_id), "reason": detail})
+    async def _produce(
+        self,
+        cause: ProposalEvent,
+        request: ProposalRequest,
+        delivery: Delivery,
+        work: Callable[[], Awaitable[Draft]],
+        *,
+        edited_section: SectionKey | None = None,
+    ) -> None:
+        """Announce the start, do the work, publish the draft; a failure a retry cannot fix is published."""
+        ids = {"proposal_id": cause.proposal_id, "version": cause.version}
+        await self._publisher.publish(
+            GenerationStarted(
+                event_id=derived_event_id(cause.event_id, GenerationStarted.event_type),
+                provider=self._drafter.provider,
+                model=self._drafter.model,
+                **ids,
+            )
+        )
+        provider, model, started = self._drafter.provider, self._drafter.model, time.monotonic()
+        try:
+            draft = await work()
+        except DraftFailed as error:
+            record_generation(provider, model, "failed", time.monotonic() - started)
+            await self._publish_failure(cause, str(error))
+            return
+        except LlmUnavailable as error:
+            record_generation(provider, model, "unavailable", time.monotonic() - started)
+            if delivery.deliveries < self._max_deliveries:
+                raise
+            await self._publish_failure(
+                cause, f"the model server stayed unavailable over {delivery.deliveries} deliveries: {error}"
+            )
+            return
+        record_generation(draft.provider, draft.model, "drafted", time.monotonic() - started, draft.usage)
+        await self._publisher.publish(
+            ProposalDrafted(
+                event_id=derived_event_id(cause.event_id, ProposalDrafted.event_type),
+                request=request,
+                sections=draft.sections,
+                investment_items=draft.investment_items,
+                timeline_phases=draft.timeline_phases,
+                assumptions=draft.assumptions,
+                provider=draft.provider,
+                model=draft.model,
+                ai_generated=draft.ai_generated,
+                prompt_version=draft.prompt_version,
+                usage=draft.usage,
+                origin="regenerate" if edited_section else "draft",
+                edited_section=edited_section,
+                **ids,
+            )
+        )
+        logger.info(
+            "proposal drafted",
+            extra={"proposal_id": str(cause.proposal_id), "version": cause.version, "provider": draft.provider},
+        )
+
+    def _reporter(self, cause: ProposalEvent, fields: dict[str, SectionKey] | None) -> TextListener:
+        async def report(partial: PartialSections, characters: int) -> None:
+            await self._publisher.publish(
+                ProposalProgressed(
+                    proposal_id=cause.proposal_id,
+                    version=cause.version,
+                    section=partial.current,
+                    text=partial.text,
+                    completed=partial.completed,
+                    characters=characters,
+                )
+            )
+
+        return ProgressReporter(report, interval=self._progress_interval, fields=fields)
+
+    async def _publish_failure(self, cause: ProposalEvent, detail: str) -> None:
+        logger.warning("drafting failed", extra={"proposal_id": str(cause.proposal_id), "reason": detail})
         await self._publisher.publish(
             ProposalFailed(
-                event_id=derived_event_id(requested.event_id, ProposalFailed.event_type),
-                proposal_id=requested.proposal_id,
-                version=requested.version,
+                event_id=derived_event_id(cause.event_id, ProposalFailed.event_type),
+                proposal_id=cause.proposal_id,
+                version=cause.version,
                 stage=FailureStage.GENERATION,
                 detail=detail,
             )

@@ -2,54 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 
+from propos4l.generator.llm import (
+    ChatAnswer,
+    LlmRejected,
+    LlmUnavailable,
+    RetryPolicy,
+    TextListener,
+    call_with_retries,
+    notify,
+)
 from propos4l.generator.prompts import ChatMessage
 from propos4l.shared.events import LlmUsage
 
-__all__ = ["ChatAnswer", "LlmRejected", "LlmUnavailable", "OllamaClient", "RetryPolicy"]
+__all__ = ["OllamaClient"]
 
 logger = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
-
-
-class LlmUnavailable(RuntimeError):
-    """The model server could not answer now (connection, timeout, 5xx, 429): worth trying again later."""
-
-
-class LlmRejected(RuntimeError):
-    """The model server refused the request (400, 404 unknown model): trying again cannot help."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChatAnswer:
-    """The assistant's full text and what it cost."""
-
-    content: str
-    usage: LlmUsage
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff and full jitter."""
-
-    attempts: int = 3
-    base_delay: float = 1.0
-    max_delay: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before attempt number `attempt + 1`."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
 
 class OllamaClient:
@@ -62,12 +39,12 @@ class OllamaClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
         total_timeout: float = 900.0,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._total_timeout = total_timeout
-        self._retry = retry
+        self._retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0, pool=30.0),
@@ -79,55 +56,79 @@ class OllamaClient:
         await self._http.aclose()
 
     async def version(self) -> str:
-        """The server's version (GET /api/version)."""
-        response = await self._http.get("/api/version")
-        response.raise_for_status()
-        return str(response.json()["version"])
+        """The server's version (GET /api/version); raise LlmUnavailable when it does not answer."""
+        return str((await self._get_json("/api/version"))["version"])
+
+    async def models(self) -> list[str]:
+        """The names of the models the server has (GET /api/tags)."""
+        listed = (await self._get_json("/api/tags")).get("models", [])
+        return [str(entry.get("name") or entry.get("model")) for entry in listed if isinstance(entry, dict)]
+
+    async def pull(self, model: str) -> None:
+        """Download `model` (POST /api/pull, streamed progress); raise LlmRejected when the registry refuses it."""
+        timeout = httpx.Timeout(connect=10.0, read=600.0, write=30.0, pool=30.0)
+        try:
+            async with self._http.stream(
+                "POST", "/api/pull", json={"model": model, "stream": True}, timeout=timeout
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise _status_error(response, model)
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    status = _parse_line(line)
+                    if "error" in status:
+                        raise LlmRejected(f"Ollama could not pull {model!r}: {status['error']}")
+                    if status.get("status") == "success":
+                        return
+        except httpx.TransportError as error:
+            raise LlmUnavailable(f"cannot reach Ollama at {self.base_url}: {error or type(error).__name__}") from error
+        raise LlmUnavailable(f"Ollama's pull of {model!r} ended without success")
+
+    async def _get_json(self, path: str) -> dict[str, Any]:
+        try:
+            response = await self._http.get(path)
+        except httpx.TransportError as error:
+            raise LlmUnavailable(f"cannot reach Ollama at {self.base_url}: {error or type(error).__name__}") from error
+        if response.status_code != 200:
+            raise _status_error(response, "")
+        body = response.json()
+        if not isinstance(body, dict):
+            raise LlmUnavailable(f"Ollama answered {path} with unexpected JSON")
+        return body
 
     async def chat(
         self,
         model: str,
         messages: Sequence[ChatMessage],
         *,
-        format_schema: dict[str, Any] | None = None,
+        format_schema: dict[str, Any],
         options: dict[str, Any] | None = None,
         keep_alive: str | None = None,
+        on_text: TextListener | None = None,
     ) -> ChatAnswer:
-        """Send a chat and return the whole streamed answer, retrying transient failures."""
+        """Send a chat (POST /api/chat, streamed) and return the whole answer, retrying transient failures."""
         body: dict[str, Any] = {
             "model": model,
             "messages": [message.as_dict() for message in messages],
             "stream": True,
+            "format": format_schema,
         }
-        if format_schema is not None:
-            body["format"] = format_schema
         if options:
             body["options"] = options
         if keep_alive is not None:
             body["keep_alive"] = keep_alive
-        attempt = 1
-        while True:
-            try:
-                async with asyncio.timeout(self._total_timeout):
-                    return await self._chat_once(body)
-            except TimeoutError as error:
-                failure = LlmUnavailable(f"Ollama did not finish within {self._total_timeout:.0f} s")
-                failure.__cause__ = error
-            except LlmUnavailable as error:
-                failure = error
-            if attempt >= self._retry.attempts:
-                raise LlmUnavailable(f"{failure} (after {attempt} attempts)") from failure
-            delay = self._retry.delay(attempt)
-            logger.warning(
-                "ollama call failed, retrying",
-                extra={"attempt": attempt, "retry_in_s": round(delay, 2), "error": str(failure)},
-            )
-            await asyncio.sleep(delay)
-            attempt += 1
+        return await call_with_retries(
+            lambda: self._chat_once(body, on_text),
+            policy=self._retry,
+            total_timeout=self._total_timeout,
+            server="Ollama",
+        )
 
-    async def _chat_once(self, body: dict[str, Any]) -> ChatAnswer:
+    async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
         started = time.monotonic()
-        parts: list[str] = []
+        text = ""
         final: dict[str, Any] = {}
         try:
             async with self._http.stream("POST", "/api/chat", json=body) as response:
@@ -140,7 +141,10 @@ class OllamaClient:
                     chunk = _parse_line(line)
                     if "error" in chunk:
                         raise LlmUnavailable(f"Ollama reported an error mid-answer: {chunk['error']}")
-                    parts.append(str(chunk.get("message", {}).get("content", "")))
+                    piece = str(chunk.get("message", {}).get("content", ""))
+                    if piece:
+                        text += piece
+                        await notify(on_text, text)
                     if chunk.get("done"):
                         final = chunk
                         break
@@ -153,7 +157,7 @@ class OllamaClient:
         elapsed_ms = int((time.monotonic() - started) * 1000)
         total_ns = final.get("total_duration")
         return ChatAnswer(
-            content="".join(parts),
+            content=text,
             usage=LlmUsage(
                 prompt_tokens=final.get("prompt_eval_count"),
                 output_tokens=final.get("eval_count"),

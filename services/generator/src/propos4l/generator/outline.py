@@ -67,7 +67,7 @@ def outline_draft(request: ProposalRequest) -> DraftAnswer:
     }
     sections = {key: _fill(template, values) for key, template in text.items() if key != "missing"}
     sections["executive_summary"] += "\n\n" + OUTLINE_NOTICE[request.language]
-    return DraftAnswer.model_validate(sections)
+    return DraftAnswer.model_validate({**sections, "investment_items": [], "timeline_phases": [], "assumptions": []})
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

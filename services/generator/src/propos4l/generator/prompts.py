@@ -7,15 +7,24 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from propos4l.shared.events import ProposalRequest
-from propos4l.shared.sections import Language
+from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
+from propos4l.shared.sections import Language, section_title
 
-__all__ = ["PROMPT_VERSION", "ChatMessage", "build_messages", "repair_message"]
+__all__ = ["PROMPT_VERSION", "ChatMessage", "build_messages", "build_regeneration_messages", "repair_message"]
 
-PROMPT_VERSION: Final = "2026-11-29.1"
+PROMPT_VERSION: Final = "2026-11-29.2"
 
-_CLOSING_TAGS: Final = re.compile(r"</?\s*(dados_do_cliente|client_data)\s*>", re.IGNORECASE)
-_PLACEHOLDER: Final = re.compile(r"\{(client_name|industry|requirements|scope|timeline|budget)\}")
+_CLOSING_TAGS: Final = re.compile(
+    r"</?\s*(dados_do_cliente|client_data|proposta_atual|current_proposal|pedido_do_consultor|consultant_request)\s*>",
+    re.IGNORECASE,
+)
+_PLACEHOLDER: Final = re.compile(
+    r"\{(client_name|industry|requirements|scope|timeline|budget|section_title|section_key|sections|instructions)\}"
+)
+_NO_INSTRUCTIONS: Final = {
+    Language.PT_BR: "(nenhum: melhore a clareza e a objetividade)",
+    Language.EN: "(none: improve clarity and concision)",
+}
 _NOT_GIVEN: Final = {Language.PT_BR: "(não informado)", Language.EN: "(not given)"}
 _REPAIR: Final = {
     Language.PT_BR: (
@@ -65,6 +74,28 @@ def build_messages(request: ProposalRequest) -> list[ChatMessage]:
     }
     # One pass, so that braces inside the client's own text are never taken for placeholders.
     user = _PLACEHOLDER.sub(lambda match: fields[match[1]], _prompt_file(language, "request.txt"))
+    return [ChatMessage("system", _prompt_file(language, "system.txt")), ChatMessage("user", user)]
+
+
+def build_regeneration_messages(regeneration: SectionRegenerationRequested) -> list[ChatMessage]:
+    """The system and request messages for rewriting one section of an existing proposal."""
+    request = regeneration.request
+    language = request.language
+    current = "\n\n".join(
+        f"## {section.title} ({section.key.value})\n{section.content}" for section in regeneration.base_sections
+    )
+    fields = {
+        "client_name": _as_data(request.client_name, language),
+        "industry": _as_data(request.industry, language),
+        "requirements": _as_data(request.requirements, language),
+        "section_title": section_title(regeneration.section, language),
+        "section_key": regeneration.section.value,
+        "sections": _as_data(current, language),
+        "instructions": _as_data(regeneration.instructions, language)
+        if regeneration.instructions
+        else _NO_INSTRUCTIONS[language],
+    }
+    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], _prompt_file(language, "regenerate.txt"))
     return [ChatMessage("system", _prompt_file(language, "system.txt")), ChatMessage("user", user)]
 
 

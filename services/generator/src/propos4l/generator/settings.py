@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, SecretStr, model_validator
 
 from propos4l.shared.settings import DeliverySettings, ServiceSettings
 
@@ -14,16 +14,32 @@ __all__ = ["GeneratorSettings"]
 class GeneratorSettings(ServiceSettings, DeliverySettings):
     """What the generator reads at start."""
 
-    llm_provider: Literal["ollama", "outline"] = "ollama"
+    llm_provider: Literal["ollama", "openai", "outline"] = "ollama"
     ollama_url: HttpUrl = HttpUrl("http://localhost:11434")
     ollama_model: Annotated[str, Field(min_length=1, max_length=200)] = "qwen2.5:7b"
     ollama_temperature: Annotated[float, Field(ge=0, le=2)] = 0.4
     ollama_num_ctx: Annotated[int, Field(ge=512, le=262_144)] = 8192
     ollama_seed: int | None = None
     ollama_keep_alive: str = "10m"
+    ollama_auto_pull: bool = False
+    llm_base_url: HttpUrl | None = Field(default=None, description="OpenAI-compatible server, e.g. http://vllm:8000/v1")
+    llm_api_key: SecretStr | None = None
+    llm_model: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="model name for LLM_PROVIDER=openai (default: OLLAMA_MODEL)"
+    )
     llm_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
     llm_read_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     llm_total_timeout_seconds: Annotated[float, Field(gt=0)] = 900.0
     llm_max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     llm_retry_base_seconds: Annotated[float, Field(ge=0)] = 1.0
     generator_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+    generator_progress_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 0.5
+    generation_latency_alert_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=600.0, description="p95 drafting time above which the generation latency alert fires"
+    )
+
+    @model_validator(mode="after")
+    def _openai_needs_a_base_url(self) -> GeneratorSettings:
+        if self.llm_provider == "openai" and self.llm_base_url is None:
+            raise ValueError("LLM_BASE_URL is required when LLM_PROVIDER=openai")
+        return self

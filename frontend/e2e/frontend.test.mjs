@@ -1,0 +1,301 @@
+// Browser tests of the front end against the real system with a fake Ollama (see harness.mjs).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import {
+  ADMIN_TOKEN,
+  eventually,
+  freePort,
+  launchBrowser,
+  screenshot,
+  seriousViolations,
+  startFakeOllama,
+  startFrontend,
+  startSystem,
+} from './harness.mjs';
+
+let ollama;
+let system;
+let frontend;
+let downFrontend;
+let browser;
+let context;
+let page;
+let proposalUrl;
+
+async function assertAccessible(name) {
+  const violations = await seriousViolations(page);
+  assert.deepEqual(violations, [], `axe found serious or critical violations on ${name}`);
+}
+
+async function signIn(token = ADMIN_TOKEN) {
+  await page.getByLabel(/Token de API|API token/).fill(token);
+  await page.getByRole('button', { name: /^(Entrar|Sign in)$/ }).click();
+}
+
+describe('the front end against the real system', { timeout: 600_000 }, () => {
+  before(async () => {
+    const frontendPort = await freePort();
+    ollama = await startFakeOllama();
+    system = await startSystem({ ollamaUrl: ollama.url, frontendOrigin: `http://127.0.0.1:${frontendPort}` });
+    frontend = await startFrontend({ apiUrl: system.url, port: frontendPort });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'pt-BR' });
+    page = await context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await frontend?.stop();
+    await downFrontend?.stop();
+    await system?.stop();
+    await ollama?.stop();
+  });
+
+  test('a wrong token is refused with a message saying what to do', async () => {
+    await page.goto(`${frontend.url}/proposals`);
+    await page.getByRole('heading', { name: 'Entrar no Propos4l' }).waitFor();
+    await screenshot(page, '01-sign-in');
+    await assertAccessible('the sign-in page');
+    await signIn('not-the-right-token-000000');
+    await page.getByText('Token recusado pelo gateway').waitFor();
+    await screenshot(page, '02-sign-in-wrong-token');
+    assert.equal(await page.getByLabel('Token de API').getAttribute('aria-invalid'), 'true');
+  });
+
+  test('signing in shows the empty proposals list, and the token never appears in the URL', async () => {
+    await signIn();
+    await page.getByText('Nenhuma proposta ainda.').waitFor();
+    assert.ok(!page.url().includes(ADMIN_TOKEN));
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), ADMIN_TOKEN);
+    await screenshot(page, '03-proposals-empty');
+    await assertAccessible('the empty proposals list');
+  });
+
+  test('the form shows the API validation messages next to the fields', async () => {
+    await page.getByRole('link', { name: 'Nova proposta' }).first().click();
+    await page.getByRole('heading', { name: 'Nova proposta' }).waitFor();
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.locator('#field-client_name-error').waitFor();
+    await page.getByLabel('Cliente').fill('P'.repeat(201));
+    await page.getByLabel('Setor').fill('Varejo');
+    await page.getByLabel('Requisitos').fill('Loja online integrada ao ERP, com pagamentos por Pix.');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    const clientError = page.locator('#field-client_name-error');
+    await eventually(async () => /200/.test(await clientError.innerText()), { message: "the API's message next to the client field" });
+    await screenshot(page, '04-new-proposal-errors');
+    await assertAccessible('the new proposal form with errors');
+  });
+
+  test('a new proposal streams live text before it is ready, then shows its sections and PDF', async () => {
+    await page.getByLabel('Cliente').fill('Padaria Pão Quente');
+    await page.getByLabel('Prazo').fill('3 meses');
+    await page.getByLabel('Orçamento').fill('R$ 120.000');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.waitForURL(/\/proposals\/[0-9a-f-]{36}$/);
+    proposalUrl = page.url();
+    const liveText = page.getByTestId('live-text');
+    await liveText.waitFor();
+    const box = await liveText.boundingBox();
+    await eventually(async () => (await liveText.innerText()).includes('fake-ollama draft of'), { message: 'live text' });
+    const status = await page.locator('.proposal-meta [data-status]').getAttribute('data-status');
+    assert.notEqual(status, 'ready', 'live text arrived before the proposal was ready');
+    await eventually(async () => (await page.locator('.section-progress [data-state="done"]').count()) >= 2, { message: 'two sections done' });
+    const boxLater = await liveText.boundingBox();
+    assert.deepEqual({ y: boxLater.y, height: boxLater.height }, { y: box.y, height: box.height }, 'the live text box does not move or grow');
+    await screenshot(page, '05-proposal-live');
+    await assertAccessible('the live draft');
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 120_000 });
+    await page.locator('article[data-section="executive_summary"]').waitFor();
+    assert.equal(await page.locator('article.section').count(), 10);
+    await page.locator('.pdf-frame iframe[src^="blob:"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('investment-total').innerText(), /^R\$\s?[\d.]+,\d{2}$/);
+    await screenshot(page, '06-proposal-ready');
+    await assertAccessible('the ready proposal');
+  });
+
+  test('the PDF downloads', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-pdf').click()]);
+    const path = await download.path();
+    assert.ok(readFileSync(path).subarray(0, 5).toString() === '%PDF-', 'the download is a PDF');
+    assert.match(download.suggestedFilename(), /^padaria-pao-quente-v1\.pdf$/);
+  });
+
+  test('the HTML and Markdown exports download', async () => {
+    for (const [name, pattern] of [['HTML', /<html/i], ['Markdown', /Padaria Pão Quente/]]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
+      assert.match(readFileSync(await download.path(), 'utf8'), pattern, `${name} export`);
+      assert.match(download.suggestedFilename(), name === 'HTML' ? /\.html$/ : /\.md$/);
+    }
+  });
+
+  test('editing a section makes version 2', async () => {
+    const section = page.locator('article[data-section="executive_summary"]');
+    await section.getByRole('button', { name: /^Editar/ }).click();
+    const editor = section.getByRole('textbox');
+    await editor.fill('Resumo revisado à mão para a **Padaria Pão Quente**.\n\n- Entrega em três fases');
+    await screenshot(page, '07-section-editing');
+    await section.getByRole('button', { name: 'Salvar' }).click();
+    await page.locator('.versions li[data-version="2"]').waitFor();
+    await page.locator('article[data-section="executive_summary"]').getByText('Resumo revisado à mão').waitFor();
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'PDF da versão 2' }).waitFor({ timeout: 30_000 });
+  });
+
+  test('regenerating a section with instructions makes version 3, and version 1 stays viewable', async () => {
+    const section = page.locator('article[data-section="solution"]');
+    await section.getByRole('button', { name: /^Regenerar/ }).click();
+    await section.getByLabel(/Instruções para o modelo/).fill('mais curto');
+    await screenshot(page, '08-section-regenerate');
+    await section.getByRole('button', { name: 'Regenerar' }).click();
+    await page.locator('.versions li[data-version="3"]').waitFor();
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 120_000 });
+    await page.getByRole('heading', { name: 'PDF da versão 3' }).waitFor({ timeout: 30_000 });
+    await page.locator('.versions li[data-version="3"]').getByText('mais curto').waitFor();
+    await page.getByRole('button', { name: 'Ver PDF: Versão 1' }).click();
+    await page.getByRole('heading', { name: 'PDF da versão 1' }).waitFor();
+    await page.locator('.pdf-frame iframe[src^="blob:"]').waitFor();
+    await screenshot(page, '09-proposal-versions');
+    await assertAccessible('the proposal with versions');
+  });
+
+  test('a failed proposal shows its reason and offers a retry with the same request', async () => {
+    const scripted = await fetch(`${ollama.url}/_fake/script`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ behaviours: [{ kind: 'http_error', status: 404, message: "model 'qwen2.5:7b' not found" }] }),
+    });
+    assert.equal(scripted.status, 200);
+    await page.goto(`${frontend.url}/proposals/new`);
+    await page.getByLabel('Cliente').fill('Construtora Alicerce');
+    await page.getByLabel('Setor').fill('Construção');
+    await page.getByLabel('Requisitos').fill('Portal do cliente com acompanhamento de obras.');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.waitForURL(/\/proposals\/[0-9a-f-]{36}$/);
+    const reason = page.getByTestId('failure-reason');
+    await reason.waitFor({ timeout: 60_000 });
+    assert.match(await reason.innerText(), /qwen2\.5:7b/);
+    await screenshot(page, '10-proposal-failed');
+    await assertAccessible('the failed proposal');
+    await page.getByRole('link', { name: 'Criar de novo com os mesmos dados' }).click();
+    await eventually(async () => (await page.getByLabel('Cliente').inputValue()) === 'Construtora Alicerce', { message: 'the form prefilled' });
+  });
+
+  test('the list searches and filters by status, in English too', async () => {
+    await page.goto(`${frontend.url}/proposals`);
+    await page.locator('.proposal-row').nth(1).waitFor();
+    await screenshot(page, '11-proposals-list');
+    await assertAccessible('the proposals list');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await eventually(async () => (await page.locator('.proposal-row').count()) === 1, { message: 'one failed proposal' });
+    assert.match(await page.locator('.proposal-row').innerText(), /Construtora Alicerce/);
+    await page.getByRole('button', { name: 'Limpar filtros' }).click();
+    await page.getByRole('searchbox', { name: 'Buscar por cliente' }).fill('Padaria');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await eventually(async () => (await page.locator('.proposal-row').count()) === 1 && /Padaria/.test(await page.locator('.proposal-row').innerText()), { message: 'search by client' });
+    await page.getByLabel('Idioma').selectOption('en');
+    await page.getByRole('heading', { name: 'Proposals' }).waitFor();
+    await page.getByRole('button', { name: 'Filter', exact: true }).waitFor();
+    await screenshot(page, '12-proposals-list-en');
+    await page.getByLabel('Language').selectOption('pt-BR');
+  });
+
+  test('the templates and system pages load and are accessible', async () => {
+    await page.goto(`${frontend.url}/templates`);
+    await page.getByRole('heading', { name: 'Modelos', level: 1 }).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await screenshot(page, '13-templates');
+    await assertAccessible('the templates page');
+    await page.getByRole('button', { name: 'Editar: default' }).click();
+    const editor = page.getByLabel('template.html');
+    await editor.waitFor();
+    const original = await editor.inputValue();
+    await editor.fill(`${original}\n{% if %}`);
+    await page.getByRole('button', { name: 'Pré-visualizar PDF' }).click();
+    const fieldError = page.locator('.template-editor .field-error').first();
+    await fieldError.waitFor({ timeout: 60_000 });
+    assert.match(await fieldError.innerText(), /linha \d+/);
+    await screenshot(page, '13-templates-error');
+    await assertAccessible('the template editor with an error');
+    await editor.fill(original);
+    await page.getByRole('button', { name: 'Pré-visualizar PDF' }).click();
+    await page.locator('.card iframe[src^="blob:"]').waitFor({ timeout: 90_000 });
+    assert.equal(await page.locator('.template-editor .field-error').count(), 0);
+    await screenshot(page, '13-templates-preview');
+    await page.goto(`${frontend.url}/system`);
+    await page.getByRole('heading', { name: 'Sistema', level: 1 }).waitFor();
+    await page.locator('.checks').waitFor();
+    await page.getByRole('heading', { name: 'Últimos backups' }).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await screenshot(page, '14-system');
+    await assertAccessible('the system page');
+  });
+
+  test('the proposal page works on a phone', async () => {
+    // sessionStorage is per tab, so the phone view is this tab resized.
+    const phone = page;
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(proposalUrl);
+    await phone.locator('article[data-section="executive_summary"]').waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scroll on a phone (overflow ${overflow}px)`);
+    await phone.screenshot({ path: 'test-results/screenshots/15-proposal-phone.png', fullPage: false });
+    await page.goto(`${frontend.url}/proposals`);
+    await screenshot(page, '15-proposals-phone');
+    await phone.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  test('an expired session (401 mid-session) returns to sign-in with a message', async () => {
+    await page.goto(`${frontend.url}/proposals`);
+    await page.locator('.proposal-row').first().waitFor();
+    await page.route('**/api/proposals**', (route) =>
+      route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'The token was revoked.' }) }),
+    );
+    await page.getByLabel('Status').selectOption('ready');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await page.getByText('Sua sessão expirou').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), null);
+    await screenshot(page, '16-session-expired');
+    await page.unroute('**/api/proposals**');
+  });
+
+  test('a gateway that is down is named with what to do, not a blank page', async () => {
+    const deadPort = await freePort();
+    downFrontend = await startFrontend({ apiUrl: `http://127.0.0.1:${deadPort}`, port: await freePort() });
+    const other = await browser.newPage();
+    await other.goto(`${downFrontend.url}/proposals`);
+    await other.getByLabel('Token de API').fill(ADMIN_TOKEN);
+    await other.getByRole('button', { name: 'Entrar' }).click();
+    await other.getByText('Não foi possível falar com o gateway').waitFor();
+    await other.screenshot({ path: 'test-results/screenshots/17-gateway-down.png', fullPage: true });
+    await other.close();
+  });
+
+  test('without the live stream the page still follows the proposal by polling', async () => {
+    await page.route('**/events', (route) => route.abort());
+    await page.goto(`${frontend.url}/proposals/new`);
+    await signIn(); // the expired-session test above ended the session
+    await page.getByLabel('Cliente').fill('Clínica Bem Viver');
+    await page.getByLabel('Setor').fill('Saúde');
+    await page.getByLabel('Requisitos').fill('Agendamento online e prontuário eletrônico.');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.waitForURL(/\/proposals\/[0-9a-f-]{36}$/);
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 120_000 });
+    await page.locator('article[data-section="terms"]').waitFor();
+    await page.unroute('**/events');
+  });
+
+  test('signing out works from the keyboard, and signing back in too', async () => {
+    await page.goto(`${frontend.url}/proposals`);
+    await page.locator('.proposal-row').first().waitFor();
+    await page.getByRole('button', { name: 'Sair' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Você saiu.').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), null);
+    await page.getByLabel('Token de API').focus();
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('.proposal-row').first().waitFor();
+  });
+});

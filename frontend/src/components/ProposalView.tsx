@@ -1,0 +1,247 @@
+'use client';
+/** A proposal: live draft, sections (edit / regenerate), PDF, versions, exports, and the failure panel. */
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+import { ApiError } from '@/lib/api';
+import { useApp } from '@/lib/app-context';
+import { sectionTitle } from '@/lib/sections';
+import { isBusy, useProposal } from '@/lib/useProposal';
+import type { Proposal, Version } from '@/lib/types';
+import { LiveDraft, StageProgress } from './LiveDraft';
+import { PdfPanel, slug } from './PdfPanel';
+import { SectionCard } from './SectionCard';
+import { Shell } from './Shell';
+import { Alert, Loading, StatusBadge } from './ui';
+
+export function ProposalView({ id }: { id: string }) {
+  const { t } = useApp();
+  const [title, setTitle] = useState<string | null>(null);
+  return (
+    <Shell title={title ?? t('nav.proposals')}>
+      <ProposalBody id={id} onTitle={setTitle} />
+    </Shell>
+  );
+}
+
+function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) => void }) {
+  const { api, t, formatDate, locale } = useApp();
+  const { proposal, versions, live, connection, refresh, error, notFound } = useProposal(id);
+  const [selected, setSelected] = useState<number | null>(null);
+
+  useEffect(() => {
+    if (proposal) onTitle(proposal.client_name);
+  }, [proposal, onTitle]);
+
+  if (!proposal) {
+    return error ? (
+      <Alert action={notFound ? <Link href="/proposals">{t('proposal.back')}</Link> : <button onClick={() => void refresh()}>{t('common.retry')}</button>}>{error}</Alert>
+    ) : (
+      <Loading />
+    );
+  }
+
+  const busy = isBusy(proposal.status);
+  const firstDraft = proposal.sections.length === 0;
+  const pdfVersion = selected ?? proposal.pdf_version ?? null;
+
+  async function change(action: () => Promise<unknown>) {
+    await action();
+    setSelected(null);
+    await refresh();
+  }
+
+  return (
+    <div className="proposal">
+      <div className="proposal-meta">
+        <Link href="/proposals">← {t('proposal.back')}</Link>
+        <StatusBadge status={proposal.status} />
+        <span className="muted">{t('proposal.version', { version: proposal.version })}</span>
+        <span className="muted">{proposal.industry}</span>
+        <span className="muted">{t('proposal.created', { date: formatDate(proposal.created_at) })}</span>
+        {proposal.draft && (
+          <span className={proposal.draft.ai_generated ? 'muted' : 'badge badge-info'}>
+            {proposal.draft.ai_generated ? t('proposal.aiLabel', { provider: proposal.draft.provider, model: proposal.draft.model }) : t('proposal.noAiLabel')}
+          </span>
+        )}
+      </div>
+
+      {proposal.status === 'failed' && <FailurePanel proposal={proposal} />}
+
+      {proposal.status !== 'failed' && <StageProgress status={proposal.status} />}
+      {connection === 'polling' && busy && <Alert kind="info">{t('proposal.polling')}</Alert>}
+      {connection === 'reconnecting' && busy && <Alert kind="info">{t('proposal.reconnecting')}</Alert>}
+
+      {firstDraft && proposal.status !== 'failed' && <LiveDraft live={live} status={proposal.status} />}
+
+      {!firstDraft && (
+        <div className="proposal-grid">
+          <section aria-labelledby="sections-title" className="sections">
+            <h2 id="sections-title">{t('proposal.sections')}</h2>
+            {busy && (
+              <Alert kind="info">
+                {t('proposal.busy')}
+                {proposal.status === 'generating' && live && live.version === proposal.version && live.current && (
+                  <span className="muted"> ({sectionTitle(live.current, locale)}: {t('proposal.writing')})</span>
+                )}
+              </Alert>
+            )}
+            {proposal.sections.map((section) => (
+              <SectionCard
+                key={`${section.key}-${proposal.version}`}
+                section={section}
+                busy={busy}
+                onEdit={(content) => change(() => api.editSection(id, section.key, content))}
+                onRegenerate={(instructions) => change(() => api.regenerateSection(id, section.key, instructions))}
+              />
+            ))}
+          </section>
+          <aside className="side">
+            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
+            <Investment proposal={proposal} />
+            <Exports proposal={proposal} />
+            <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
+          </aside>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function FailurePanel({ proposal }: { proposal: Proposal }) {
+  const { t } = useApp();
+  return (
+    <section className="alert alert-error failure" role="alert" aria-labelledby="failure-title">
+      <h2 id="failure-title">{t('proposal.failedTitle')}</h2>
+      {proposal.error && (
+        <>
+          <p className="failure-reason" data-testid="failure-reason">
+            {proposal.error.detail}
+          </p>
+          <p className="muted">{t('proposal.failedStage', { stage: proposal.error.stage })}</p>
+        </>
+      )}
+      <p>{t('proposal.failedHelp')}</p>
+      <Link className="button" href={`/proposals/new?from=${proposal.id}`}>
+        {t('proposal.failedRetry')}
+      </Link>
+    </section>
+  );
+}
+
+/** The investment items with subtotals and total, in the template's currency (BRL), formatted per the interface's locale. */
+function Investment({ proposal }: { proposal: Proposal }) {
+  const { t, formatMoney, formatNumber } = useApp();
+  const rows = proposal.investment_items
+    .map((item) => ({ ...item, qty: Number(item.quantity), price: Number(item.unit_price) }))
+    .filter((item) => Number.isFinite(item.qty) && Number.isFinite(item.price));
+  if (rows.length === 0) return null;
+  const total = rows.reduce((sum, item) => sum + item.qty * item.price, 0);
+  return (
+    <section className="card" aria-labelledby="investment-title">
+      <h2 id="investment-title">{t('proposal.investment')}</h2>
+      <div className="table-wrap">
+        <table className="investment">
+          <thead>
+            <tr>
+              <th scope="col">{t('proposal.item')}</th>
+              <th scope="col" className="number">{t('proposal.qty')}</th>
+              <th scope="col" className="number">{t('proposal.unitPrice')}</th>
+              <th scope="col" className="number">{t('proposal.subtotal')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((item, index) => (
+              <tr key={index}>
+                <td>
+                  <div className="clamp" title={item.description}>{item.description}</div>
+                </td>
+                <td className="number">{formatNumber(item.qty)}</td>
+                <td className="number">{formatMoney(item.price, 'BRL')}</td>
+                <td className="number">{formatMoney(item.qty * item.price, 'BRL')}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={3}>{t('proposal.total')}</th>
+              <td className="number" data-testid="investment-total">{formatMoney(total, 'BRL')}</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Exports({ proposal }: { proposal: Proposal }) {
+  const { api, t, describeError } = useApp();
+  const [message, setMessage] = useState<string | null>(null);
+
+  async function download(format: 'html' | 'md') {
+    setMessage(null);
+    try {
+      const blob = await api.blob(api.exportPath(proposal.id, format));
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${slug(proposal.client_name)}-v${proposal.version}.${format}`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (caught) {
+      setMessage(caught instanceof ApiError && caught.kind === 'not_found' ? t('common.notAvailable') : describeError(caught));
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="exports-title">
+      <h2 id="exports-title">{t('proposal.exports')}</h2>
+      <div className="row">
+        <button type="button" className="button-secondary" onClick={() => void download('html')}>
+          {t('proposal.exportHtml')}
+        </button>
+        <button type="button" className="button-secondary" onClick={() => void download('md')}>
+          {t('proposal.exportMd')}
+        </button>
+      </div>
+      {message && <p className="field-error" role="status">{message}</p>}
+    </section>
+  );
+}
+
+function Versions({ versions, current, shown, onShow }: { versions: Version[]; current: number; shown: number | null; onShow: (version: number) => void }) {
+  const { t, formatDate, locale } = useApp();
+  return (
+    <section className="card" aria-labelledby="versions-title">
+      <h2 id="versions-title">{t('proposal.versions')}</h2>
+      <ol className="versions" reversed>
+        {[...versions].reverse().map((version) => (
+          <li key={version.version} data-version={version.version}>
+            <div>
+              <strong>{t('proposal.version', { version: version.version })}</strong>
+              {version.version === current && <span className="muted"> ({t('proposal.current')})</span>}
+              <br />
+              <span className="muted">
+                {version.origin === 'draft'
+                  ? t('proposal.origin.draft')
+                  : t(`proposal.origin.${version.origin}`, { section: sectionTitle(version.section_key ?? '', locale) })}
+                {' · '}
+                <time dateTime={version.created_at}>{formatDate(version.created_at)}</time>
+                {version.pages ? ` · ${t('proposal.pages', { pages: version.pages })}` : ''}
+              </span>
+              {version.instructions && <q className="instructions">{version.instructions}</q>}
+            </div>
+            {version.pdf_url ? (
+              <button type="button" className="button-secondary" aria-pressed={shown === version.version} onClick={() => onShow(version.version)} aria-label={`${t('proposal.viewPdf')}: ${t('proposal.version', { version: version.version })}`}>
+                {t('proposal.viewPdf')}
+              </button>
+            ) : (
+              <span className="muted">{t('proposal.notRendered')}</span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { jsonResponse, renderApp } from '@/test-utils';
+import { LiveDraft, StageProgress } from './LiveDraft';
+import { Markdown } from './Markdown';
+import { ProposalForm } from './ProposalForm';
+import { Shell } from './Shell';
+import { StatusBadge } from './ui';
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('Markdown', () => {
+  it('renders headings, lists and emphasis, and never raw HTML', () => {
+    const { container } = renderApp(<Markdown source={'## Escopo\n\n- **Goal:** a <b>x</b>\n- *two*\n\n<script>alert(1)</script>'} />);
+    expect(container.querySelector('h5')?.textContent).toBe('Escopo');
+    expect(container.querySelectorAll('li')).toHaveLength(2);
+    expect(container.querySelector('strong')?.textContent).toBe('Goal:');
+    expect(container.querySelector('em')?.textContent).toBe('two');
+    expect(container.querySelector('script')).toBeNull();
+    expect(container.querySelector('b')).toBeNull();
+    expect(container.textContent).toContain('<script>alert(1)</script>');
+  });
+});
+
+describe('StatusBadge', () => {
+  it('names the status in the chosen language', async () => {
+    renderApp(<StatusBadge status="generating" />);
+    expect(await screen.findByText('Escrevendo')).toBeTruthy();
+  });
+
+  it('switches to English', async () => {
+    renderApp(<StatusBadge status="failed" />, { locale: 'en' });
+    expect(await screen.findByText('Failed')).toBeTruthy();
+  });
+});
+
+describe('Shell and sign-in', () => {
+  it('asks for a token when there is no session, and says when the gateway refuses it', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ title: 'Unauthorized', status: 401 }, 401)));
+    renderApp(
+      <Shell title="Propostas">
+        <p>secret content</p>
+      </Shell>,
+    );
+    fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'wrong-token' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    expect(await screen.findByText(/Token recusado pelo gateway/)).toBeTruthy();
+    expect(screen.queryByText('secret content')).toBeNull();
+    expect(window.sessionStorage.getItem('propos4l.token')).toBeNull();
+  });
+
+  it('says the gateway is down, naming its address', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    renderApp(<Shell title="x">content</Shell>);
+    fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'some-token' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    expect(await screen.findByText(/Não foi possível falar com o gateway em http:\/\/gateway.test/)).toBeTruthy();
+  });
+
+  it('signs in, keeps the token in sessionStorage and shows the page', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ items: [], total: 0, page: 1, page_size: 1 })));
+    renderApp(<Shell title="Propostas">secret content</Shell>);
+    fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'good-token-123' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    expect(await screen.findByText('secret content')).toBeTruthy();
+    expect(window.sessionStorage.getItem('propos4l.token')).toBe('good-token-123');
+  });
+});
+
+describe('ProposalForm', () => {
+  it('checks required fields before sending', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => jsonResponse({ items: [] }));
+    vi.stubGlobal('fetch', fetchMock);
+    renderApp(<ProposalForm onCreated={() => undefined} />, { token: 't' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Gerar proposta' }));
+    expect(await screen.findAllByText('Campo obrigatório.')).toHaveLength(3);
+    expect(screen.getByLabelText('Cliente').getAttribute('aria-invalid')).toBe('true');
+    expect(fetchMock.mock.calls.some(([url]) => String(url).endsWith('/api/proposals'))).toBe(false);
+  });
+
+  it("shows the API's problem+json messages next to the fields", async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) =>
+        init?.method === 'POST'
+          ? jsonResponse({ title: 'Unprocessable Entity', status: 422, detail: 'invalid', errors: [{ field: 'client_name', message: 'String should have at most 200 characters' }] }, 422)
+          : jsonResponse({ items: [] }),
+      ),
+    );
+    renderApp(<ProposalForm onCreated={() => undefined} />, { token: 't' });
+    fireEvent.change(await screen.findByLabelText('Cliente'), { target: { value: 'x'.repeat(201) } });
+    fireEvent.change(screen.getByLabelText('Setor'), { target: { value: 'Varejo' } });
+    fireEvent.change(screen.getByLabelText(/Requisitos/), { target: { value: 'Loja' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Gerar proposta' }));
+    const message = await screen.findByText('String should have at most 200 characters');
+    expect(message.id).toBe('field-client_name-error');
+    expect(screen.getByLabelText('Cliente').getAttribute('aria-describedby')).toContain('field-client_name-error');
+  });
+
+  it('sends the request and reports the new id', async () => {
+    const fetchMock = vi.fn(async (_url: string, init?: RequestInit) => (init?.method === 'POST' ? jsonResponse({ id: 'new-id', status: 'queued', version: 1 }, 202) : jsonResponse({ items: [] })));
+    vi.stubGlobal('fetch', fetchMock);
+    const onCreated = vi.fn();
+    renderApp(<ProposalForm onCreated={onCreated} />, { token: 't' });
+    fireEvent.change(await screen.findByLabelText('Cliente'), { target: { value: 'Padaria' } });
+    fireEvent.change(screen.getByLabelText('Setor'), { target: { value: 'Varejo' } });
+    fireEvent.change(screen.getByLabelText(/Requisitos/), { target: { value: 'Loja online' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Gerar proposta' }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith('new-id'));
+    const post = fetchMock.mock.calls.find(([, init]) => init?.method === 'POST');
+    expect(JSON.parse(String(post?.[1]?.body))).toMatchObject({ client_name: 'Padaria', industry: 'Varejo', requirements: 'Loja online', scope: null, language: 'pt-BR', template: 'default' });
+  });
+});
+
+describe('LiveDraft', () => {
+  it('marks finished, current and waiting sections and shows the text being written', async () => {
+    renderApp(
+      <LiveDraft
+        status="generating"
+        live={{ version: 1, current: 'solution', completed: ['executive_summary', 'context'], characters: 1234, texts: { solution: { title: 'Solução proposta', text: 'Uma solução em fases' } } }}
+      />,
+    );
+    expect(await screen.findByText('Uma solução em fases')).toBeTruthy();
+    expect(screen.getByText('2 de 10 seções')).toBeTruthy();
+    const states = Array.from(document.querySelectorAll('[data-section]')).map((row) => row.getAttribute('data-state'));
+    expect(states.slice(0, 4)).toEqual(['done', 'done', 'writing', 'waiting']);
+  });
+
+  it('marks the current stage as the step in progress', async () => {
+    renderApp(<StageProgress status="rendering" />);
+    const current = await screen.findByText('Gerando o PDF');
+    expect(current.getAttribute('aria-current')).toBe('step');
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiClient, ApiError } from './api';
+
+function client(response: Response | Error, onUnauthorized?: () => void) {
+  const fetchImpl = vi.fn(async () => {
+    if (response instanceof Error) throw response;
+    return response;
+  });
+  return { api: new ApiClient({ baseUrl: 'http://gw:8000/', token: 'tok-123', onUnauthorized, fetchImpl: fetchImpl as unknown as typeof fetch }), fetchImpl };
+}
+
+const problem = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/problem+json' } });
+
+describe('ApiClient', () => {
+  it('sends the bearer token and builds the list query without empty filters', async () => {
+    const { api, fetchImpl } = client(new Response(JSON.stringify({ items: [], total: 0, page: 2, page_size: 20 })));
+    await api.listProposals({ q: 'Padaria', status: '', industry: undefined, page: 2 });
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('http://gw:8000/api/proposals?q=Padaria&page=2');
+    expect((init.headers as Record<string, string>)['Authorization']).toBe('Bearer tok-123');
+  });
+
+  it('turns a 422 problem into field errors', async () => {
+    const { api } = client(problem(422, { title: 'Unprocessable Entity', status: 422, detail: 'invalid', errors: [{ field: 'client_name', message: 'too long' }, { field: 'body.template', message: 'bad pattern' }] }));
+    const error = await api.createProposal({ client_name: 'x', industry: 'y', requirements: 'z' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).kind).toBe('invalid');
+    expect((error as ApiError).fieldErrors()).toEqual({ client_name: 'too long', template: 'bad pattern' });
+  });
+
+  it('calls onUnauthorized on a 401 (session over)', async () => {
+    const onUnauthorized = vi.fn();
+    const { api } = client(problem(401, { title: 'Unauthorized', status: 401 }), onUnauthorized);
+    await expect(api.getProposal('p')).rejects.toMatchObject({ kind: 'unauthorized', status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+  });
+
+  it('reports a gateway that cannot be reached as a network error', async () => {
+    const { api } = client(new TypeError('Failed to fetch'));
+    await expect(api.health()).rejects.toMatchObject({ kind: 'network', status: 0 });
+  });
+
+  it('maps 409 while a version is being produced to conflict', async () => {
+    const { api } = client(problem(409, { title: 'Conflict', status: 409, detail: 'version 2 is still being produced' }));
+    await expect(api.editSection('p', 'scope', 'text')).rejects.toMatchObject({ kind: 'conflict', message: 'version 2 is still being produced' });
+  });
+
+  it('reads readiness from a 503 problem with checks', async () => {
+    const { api } = client(problem(503, { title: 'Service Unavailable', status: 503, checks: { postgres: 'ok', redis: 'down' } }));
+    await expect(api.ready()).resolves.toEqual({ status: 'unavailable', checks: { postgres: 'ok', redis: 'down' } });
+  });
+
+  it('encodes ids and keys in paths, and versions in PDF paths', () => {
+    const { api } = client(new Response('{}'));
+    expect(api.pdfPath('a/b', 2)).toBe('/api/proposals/a%2Fb/pdf?version=2');
+    expect(api.eventsUrl('abc')).toBe('http://gw:8000/api/proposals/abc/events');
+  });
+
+  it('keeps a non-JSON error body as the detail', async () => {
+    const { api } = client(new Response('Bad gateway', { status: 502, statusText: 'Bad Gateway' }));
+    await expect(api.health()).rejects.toMatchObject({ kind: 'server', status: 502, message: 'Bad gateway' });
+  });
+});

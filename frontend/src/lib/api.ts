@@ -1,0 +1,253 @@
+/** The gateway's HTTP API: bearer token on every call, problem+json errors mapped to ApiError. */
+import type {
+  BackupOverview,
+  Proposal,
+  ProposalList,
+  ProposalRequest,
+  ProposalSummary,
+  Readiness,
+  Template,
+  TemplateSummary,
+  TemplateUpload,
+  Version,
+} from './types';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: FieldProblem[];
+  checks?: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export type ApiErrorKind =
+  | 'network'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'too_large'
+  | 'unavailable'
+  | 'server';
+
+/** A failed call: what kind of failure, the HTTP status (0 when the gateway was not reached) and the problem. */
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+
+  /** Field name → message, from a 422 problem's `errors`. */
+  fieldErrors(): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const item of this.problem.errors ?? []) {
+      const field = item.field.split('.').pop() ?? item.field;
+      result[field] = result[field] ? `${result[field]}; ${item.message}` : item.message;
+    }
+    return result;
+  }
+}
+
+export function kindOfStatus(status: number): ApiErrorKind {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404 || status === 405) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 413) return 'too_large';
+  if (status === 422 || status === 400) return 'invalid';
+  if (status === 503) return 'unavailable';
+  return 'server';
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  token: string | null;
+  /** Called on any 401: the session is over. */
+  onUnauthorized?: () => void;
+  fetchImpl?: typeof fetch;
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly token: string | null;
+  private readonly onUnauthorized?: () => void;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.onUnauthorized = options.onUnauthorized;
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+  }
+
+  /** An absolute URL for a gateway path ("/api/..."). */
+  url(path: string): string {
+    return /^https?:/.test(path) ? path : `${this.baseUrl}${path}`;
+  }
+
+  authHeaders(): Record<string, string> {
+    return this.token ? { Authorization: `Bearer ${this.token}` } : {};
+  }
+
+  /** One call; returns the raw Response when it succeeded, throws ApiError otherwise. */
+  async raw(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.authHeaders() };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(path), {
+        ...init,
+        headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+        cache: 'no-store',
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError('network', 0, { title: 'Network error', detail: String(error) });
+    }
+    if (response.ok) return response;
+    const problem = await readProblem(response);
+    if (response.status === 401) this.onUnauthorized?.();
+    throw new ApiError(kindOfStatus(response.status), response.status, problem);
+  }
+
+  async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await this.raw(path, init);
+    return (await response.json()) as T;
+  }
+
+  health(): Promise<{ status: string }> {
+    return this.json('/api/health');
+  }
+
+  /** Readiness: resolves with the checks whether the gateway says 200 or 503. */
+  async ready(): Promise<Readiness> {
+    try {
+      return await this.json<Readiness>('/api/ready');
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 503) {
+        return { status: 'unavailable', checks: (error.problem.checks as Record<string, string>) ?? {} };
+      }
+      throw error;
+    }
+  }
+
+  listProposals(query: { status?: string; industry?: string; q?: string; page?: number; page_size?: number }): Promise<ProposalList> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '' && value !== null) params.set(key, String(value));
+    }
+    const suffix = params.toString();
+    return this.json(`/api/proposals${suffix ? `?${suffix}` : ''}`);
+  }
+
+  createProposal(request: ProposalRequest): Promise<ProposalSummary> {
+    return this.json('/api/proposals', { method: 'POST', body: JSON.stringify(request) });
+  }
+
+  getProposal(id: string): Promise<Proposal> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}`);
+  }
+
+  listVersions(id: string): Promise<{ items: Version[] }> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/versions`);
+  }
+
+  editSection(id: string, key: string, content: string): Promise<ProposalSummary> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/sections/${encodeURIComponent(key)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ content }),
+    });
+  }
+
+  regenerateSection(id: string, key: string, instructions: string): Promise<ProposalSummary> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/sections/${encodeURIComponent(key)}/regenerate`, {
+      method: 'POST',
+      body: JSON.stringify({ instructions: instructions.trim() || null }),
+    });
+  }
+
+  /** A binary resource (PDF, export) as a Blob. */
+  async blob(path: string, accept = '*/*'): Promise<Blob> {
+    const response = await this.raw(path, { headers: { Accept: accept } });
+    return response.blob();
+  }
+
+  pdfPath(id: string, version?: number): string {
+    return `/api/proposals/${encodeURIComponent(id)}/pdf${version ? `?version=${version}` : ''}`;
+  }
+
+  exportPath(id: string, format: 'html' | 'md'): string {
+    return `/api/proposals/${encodeURIComponent(id)}/export?format=${format}`;
+  }
+
+  eventsUrl(id: string): string {
+    return this.url(`/api/proposals/${encodeURIComponent(id)}/events`);
+  }
+
+  listTemplates(): Promise<{ items: TemplateSummary[] } | TemplateSummary[]> {
+    return this.json('/api/templates');
+  }
+
+  getTemplate(name: string): Promise<Template> {
+    return this.json(`/api/templates/${encodeURIComponent(name)}`);
+  }
+
+  saveTemplate(name: string, template: TemplateUpload): Promise<Template> {
+    return this.json(`/api/templates/${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      body: JSON.stringify(template),
+    });
+  }
+
+  deleteTemplate(name: string): Promise<Response> {
+    return this.raw(`/api/templates/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  }
+
+  async previewTemplate(name: string, template: TemplateUpload, language: 'pt-BR' | 'en' = 'pt-BR'): Promise<Blob> {
+    const response = await this.raw(`/api/templates/${encodeURIComponent(name)}/preview?language=${language}`, {
+      method: 'POST',
+      body: JSON.stringify(template),
+      headers: { Accept: 'application/pdf' },
+    });
+    return response.blob();
+  }
+
+  backups(): Promise<BackupOverview> {
+    return this.json('/api/backups');
+  }
+}
+
+async function readProblem(response: Response): Promise<Problem> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') {
+      const problem = parsed as Problem & { detail?: unknown };
+      // FastAPI's own 422 uses detail: [{loc,msg}]; turn it into field errors.
+      if (Array.isArray(problem.detail)) {
+        const items = problem.detail as Array<{ loc?: unknown[]; msg?: string }>;
+        return {
+          status: response.status,
+          title: response.statusText,
+          errors: items.map((item) => ({ field: String(item.loc?.[item.loc.length - 1] ?? ''), message: item.msg ?? '' })),
+        };
+      }
+      return { status: response.status, ...problem };
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  return { status: response.status, title: response.statusText || `HTTP ${response.status}`, detail: text.slice(0, 300) };
+}

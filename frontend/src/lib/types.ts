@@ -1,0 +1,175 @@
+/** Shapes of the gateway's JSON, as its OpenAPI document describes them. */
+
+export type ProposalStatus = 'queued' | 'generating' | 'rendering' | 'ready' | 'failed';
+export type Language = 'pt-BR' | 'en';
+
+export interface Failure {
+  stage: string;
+  detail: string;
+}
+
+export interface ProposalSummary {
+  id: string;
+  status: ProposalStatus;
+  version: number;
+  client_name: string;
+  industry: string;
+  language: Language;
+  template: string;
+  created_at: string;
+  updated_at: string;
+  error: Failure | null;
+  pdf_url: string | null;
+}
+
+export interface Section {
+  key: string;
+  title: string;
+  content: string;
+}
+
+export interface DraftInfo {
+  provider: string;
+  model: string;
+  ai_generated: boolean;
+  prompt_version: string | null;
+  prompt_tokens: number | null;
+  output_tokens: number | null;
+  duration_ms: number | null;
+}
+
+export interface InvestmentItem {
+  description: string;
+  quantity: string;
+  unit_price: string;
+}
+
+export interface TimelinePhase {
+  name: string;
+  duration: string;
+  deliverables: string[];
+}
+
+export interface Proposal extends ProposalSummary {
+  requirements: string;
+  scope: string | null;
+  timeline: string | null;
+  budget: string | null;
+  sections: Section[];
+  investment_items: InvestmentItem[];
+  timeline_phases: TimelinePhase[];
+  assumptions: string[];
+  draft: DraftInfo | null;
+  pages: number | null;
+  pdf_version: number | null;
+}
+
+export interface ProposalList {
+  items: ProposalSummary[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export interface Version {
+  version: number;
+  origin: 'draft' | 'regenerate' | 'edit';
+  section_key: string | null;
+  instructions: string | null;
+  created_at: string;
+  drafted_at: string | null;
+  rendered_at: string | null;
+  draft: DraftInfo | null;
+  pages: number | null;
+  pdf_url: string | null;
+}
+
+export interface ProposalRequest {
+  client_name: string;
+  industry: string;
+  requirements: string;
+  scope?: string | null;
+  timeline?: string | null;
+  budget?: string | null;
+  language?: Language;
+  template?: string;
+}
+
+export interface StatusEvent {
+  status: ProposalStatus;
+  version: number;
+  error: Failure | null;
+}
+
+export interface ProgressEvent {
+  version: number;
+  section: string | null;
+  title: string | null;
+  text: string;
+  completed: string[];
+  characters: number;
+}
+
+export interface TemplateSummary {
+  name: string;
+  version?: number;
+  description?: string | null;
+  company_name?: string;
+  is_default?: boolean;
+  updated_at?: string | null;
+}
+
+export interface TemplateFile {
+  path: string;
+  size: number;
+  sha256: string;
+  media_type: string;
+  /** The file's text when it is a text file (HTML, CSS, ...); null for binaries. */
+  text: string | null;
+}
+
+export interface Template extends TemplateSummary {
+  manifest: Record<string, unknown>;
+  files: TemplateFile[];
+}
+
+/** What PUT /api/templates/{name} and the preview take: text files as {text}, the others by {sha256}. */
+export interface TemplateUpload {
+  manifest: Record<string, unknown>;
+  files: Record<string, { text: string } | { sha256: string }>;
+}
+
+export interface BackupKind {
+  kind: string;
+  last_verified_at: string | null;
+  age_seconds: number | null;
+  size_bytes: number | null;
+  last_run_status: string | null;
+  last_run_at: string | null;
+  last_run_error: string | null;
+  consecutive_failures: number;
+  last_drill_at?: string | null;
+  last_drill_ok?: boolean | null;
+}
+
+export interface BackupRecord {
+  id: string;
+  kind: string;
+  status: string;
+  trigger: string;
+  started_at: string;
+  finished_at: string;
+  size_bytes: number | null;
+  error: string | null;
+}
+
+export interface BackupOverview {
+  kinds: BackupKind[];
+  items: BackupRecord[];
+  total: number;
+}
+
+export interface Readiness {
+  status: string;
+  checks: Record<string, string>;
+}

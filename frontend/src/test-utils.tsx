@@ -1,0 +1,20 @@
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import { vi } from 'vitest';
+import { AppProvider } from '@/lib/app-context';
+
+vi.mock('next/navigation', () => ({
+  useRouter: () => ({ push: vi.fn(), replace: vi.fn(), back: vi.fn() }),
+  usePathname: () => '/proposals',
+}));
+
+/** Render inside the app's provider; `token` signs in first. */
+export function renderApp(ui: ReactElement, { token, locale }: { token?: string; locale?: 'pt-BR' | 'en' } = {}) {
+  if (token) window.sessionStorage.setItem('propos4l.token', token);
+  if (locale) window.localStorage.setItem('propos4l.locale', locale);
+  return render(<AppProvider apiUrl="http://gateway.test">{ui}</AppProvider>);
+}
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' } });
+}

@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint fmt migrate bench docs clean
+.PHONY: help install run test lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,10 +26,52 @@ $(UV):
 
 install: .venv/.synced ## install the services and the dev tools from the lock file
 
-run: install ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
-	$(RUN) propos4l run
+# promtool and amtool check the alert rules and Alertmanager's configuration in the tests. They come from the
+# distribution's packages, unpacked into .tools/ (nothing is installed system-wide, no daemon starts), and only when
+# they are not on the PATH already; without apt, the tests that need them are skipped and say why.
+PROMTOOL_NEEDED := $(if $(shell command -v promtool 2>/dev/null),,$(TOOLS)/bin/promtool)
 
-test: install ## run every test (starts its own throwaway Redis and PostgreSQL)
+$(TOOLS)/bin/promtool:
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/debs
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "propos4l: no apt-get: the alert rule tests will be skipped (install promtool and amtool to run them)"; \
+	elif cd $(TOOLS)/debs && { apt-get download prometheus prometheus-alertmanager >/dev/null 2>&1 \
+	    || { $$([ "$$(id -u)" = 0 ] || echo sudo -n) apt-get update -qq \
+	         && apt-get download prometheus prometheus-alertmanager >/dev/null; }; }; then \
+	  for deb in *.deb; do dpkg-deb -x "$$deb" ../prometheus && rm "$$deb"; done; \
+	  ln -sf ../prometheus/usr/bin/promtool ../bin/promtool; ln -sf ../prometheus/usr/bin/amtool ../bin/amtool; \
+	else \
+	  echo "propos4l: could not fetch promtool with apt: the alert rule tests will be skipped"; \
+	fi
+
+# The web front end (frontend/, Next.js): installed from its lock file with npm ci, built once per change of its
+# sources (standalone output), started by `make run` on :3000 next to the services, tested by `make test`.
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) $(wildcard frontend/*.json frontend/*.mjs frontend/*.ts)
+FRONTEND_SERVER := frontend/.next/standalone/server.js
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+$(FRONTEND_SERVER): frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: $(FRONTEND_SERVER) ## build the web front end (Next.js standalone)
+
+# Debian's Chromium drives the browser tests (playwright-core cannot download a browser here).
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+frontend-test: frontend/node_modules/.installed
+	cd frontend && npm test
+
+frontend-e2e: install chromium $(FRONTEND_SERVER)
+	cd frontend && npm run test:e2e
+
+run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
+	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
+
+test: install $(PROMTOOL_NEEDED) frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
 	$(RUN) pytest $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy, as CI runs them
@@ -51,4 +93,4 @@ docs: install ## write the example PDFs in docs/examples/
 	$(RUN) python -m propos4l.renderer.sample docs/examples
 
 clean: ## remove the local environments (not the data in .propos4l/)
-	rm -rf .venv $(TOOLS)
+	rm -rf .venv $(TOOLS) frontend/node_modules frontend/.next

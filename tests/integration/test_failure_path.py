@@ -16,8 +16,9 @@ from propos4l.gateway.app import create_app
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.generator.drafting import Draft
 from propos4l.generator.handlers import GenerationHandlers
+from propos4l.generator.llm import TextListener
 from propos4l.shared.delivery import Consumer, ConsumerOptions, Publisher
-from propos4l.shared.events import ProposalRequest
+from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
 from tests.support.waiting import wait_for
 
@@ -36,7 +37,11 @@ class CrashingDrafter:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def draft(self, request: ProposalRequest) -> Draft:
+    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+        self.calls += 1
+        raise RuntimeError("unexpected bug while drafting")
+
+    async def regenerate(self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None) -> Draft:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")
 
@@ -48,6 +53,7 @@ async def gateway(database_url: str, redis_url: str, storage: Path) -> AsyncIter
         redis_url=redis_url,
         propos4l_admin_token=TOKEN,
         pdf_storage_dir=storage,
+        templates_dir=storage.parent / "templates",
         outbox_poll_seconds=0.2,
         delivery_shutdown_grace_seconds=1,
     )

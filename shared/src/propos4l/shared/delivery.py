@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -27,8 +27,10 @@ from redis.exceptions import RedisError, ResponseError
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from propos4l.shared.telemetry import count_dead_letter, processing, publishing, watch_stream
 
 __all__ = [
+    "Capacity",
     "Consumer",
     "ConsumerOptions",
     "DeadLetter",
@@ -111,7 +113,9 @@ class Publisher:
 
     async def publish(self, event: Event, headers: Mapping[str, str] | None = None) -> str:
         """Append `event` to its stream and return the entry id Redis gave it."""
-        entry_id = await self._redis.xadd(event.stream.value, encode(event, headers))  # type: ignore[arg-type]
+        with publishing(event, headers) as outgoing:  # the send span, its context written into the headers
+            entry_id = await self._redis.xadd(event.stream.value, encode(event, outgoing.headers))  # type: ignore[arg-type]
+            outgoing.sent(str(entry_id))
         return str(entry_id)
 
 
@@ -132,10 +136,28 @@ class ConsumerOptions:
             raise ValueError("visibility_timeout and block must be positive, shutdown_grace not negative")
 
 
-@dataclass(slots=True)
-class _InFlight:
-    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    freed: asyncio.Event = field(default_factory=asyncio.Event)
+class Capacity:
+    """How many messages a replica may work on at once; consumers of several streams can share one."""
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("a capacity needs at least one slot")
+        self.slots = slots
+        self.taken = 0
+        self.freed = asyncio.Event()
+
+    def free(self) -> int:
+        """Slots not taken."""
+        return self.slots - self.taken
+
+    def take(self) -> None:
+        """One more message is being worked on."""
+        self.taken += 1
+
+    def release(self) -> None:
+        """A message is settled: wake whoever waits for a slot."""
+        self.taken -= 1
+        self.freed.set()
 
 
 class Consumer:
@@ -151,6 +173,7 @@ class Consumer:
         handler: Handler,
         on_dead_letter: DeadLetterHook | None = None,
         options: ConsumerOptions = ConsumerOptions(),
+        capacity: Capacity | None = None,
     ) -> None:
         self._redis = redis
         self.stream = stream.value
@@ -160,13 +183,15 @@ class Consumer:
         self._handler = handler
         self._on_dead_letter = on_dead_letter
         self._options = options
-        self._in_flight = _InFlight()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._capacity = capacity or Capacity(options.concurrency)
         self._stopping = asyncio.Event()
         self._reclaim_cursor = "0-0"
 
     async def run(self) -> None:
         """Consume until `stop()` is called; survives Redis outages by retrying."""
         heartbeat = asyncio.create_task(self._heartbeat(), name=f"heartbeat {self.stream}")
+        gauges = watch_stream(self._redis, self.stream, self.group, self.dead_letter_stream)
         try:
             while not self._stopping.is_set():
                 try:
@@ -184,6 +209,7 @@ class Consumer:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            await gauges.close()
             await self._drain()
 
     async def stop(self) -> None:
@@ -195,10 +221,10 @@ class Consumer:
         next_reclaim = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
-            free = options.concurrency - len(self._in_flight.tasks)
+            free = self._capacity.free()
             if free <= 0:
-                self._in_flight.freed.clear()
-                await self._wait_for(self._in_flight.freed, options.block)
+                self._capacity.freed.clear()
+                await self._wait_for(self._capacity.freed, options.block)
                 continue
             messages: list[tuple[str, dict[str, str] | None]] = []
             if loop.time() >= next_reclaim:
@@ -253,15 +279,16 @@ class Consumer:
         return claimed
 
     async def _dispatch(self, message_id: str, fields: dict[str, str] | None) -> None:
-        if message_id in self._in_flight.tasks:
+        if message_id in self._in_flight:
             return
         task = asyncio.create_task(self._process(message_id, fields or {}), name=f"{self.stream} {message_id}")
-        self._in_flight.tasks[message_id] = task
+        self._in_flight[message_id] = task
+        self._capacity.take()
         task.add_done_callback(lambda _: self._finished(message_id))
 
     def _finished(self, message_id: str) -> None:
-        self._in_flight.tasks.pop(message_id, None)
-        self._in_flight.freed.set()
+        if self._in_flight.pop(message_id, None) is not None:
+            self._capacity.release()
 
     async def _process(self, message_id: str, fields: Mapping[str, str]) -> None:
         try:
@@ -289,30 +316,35 @@ class Consumer:
         except EnvelopeError as error:
             await self._dead_letter(message_id, fields, f"unreadable message: {error}", deliveries, None)
             return
-        if deliveries > self._options.max_deliveries:
-            reason = f"gave up after {deliveries - 1} failed deliveries to {self.group}"
-            await self._dead_letter(message_id, fields, reason, deliveries, envelope)
-            return
-        log_fields = {
-            "stream": self.stream,
-            "group": self.group,
-            "message_id": message_id,
-            "event_id": str(envelope.event_id),
-            "proposal_id": str(envelope.proposal_id),
-            "deliveries": deliveries,
-        }
-        try:
-            await self._handler(Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries))
-        except asyncio.CancelledError:
-            logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
-            raise
-        except (PermanentFailure, EnvelopeError) as error:
-            await self._dead_letter(message_id, fields, str(error), deliveries, envelope)
-            return
-        except Exception:
-            logger.exception("handler failed; message stays pending and will be retried", extra=log_fields)
-            return
-        await self._redis.xack(self.stream, self.group, message_id)
+        # The process span continues the publisher's trace: the handler's work and its logs belong to it.
+        with processing(self.stream, self.group, message_id, envelope, deliveries) as processed:
+            if deliveries > self._options.max_deliveries:
+                reason = f"gave up after {deliveries - 1} failed deliveries to {self.group}"
+                processed.dead_lettered(reason)
+                await self._dead_letter(message_id, fields, reason, deliveries, envelope)
+                return
+            log_fields = {
+                "stream": self.stream,
+                "group": self.group,
+                "message_id": message_id,
+                "event_id": str(envelope.event_id),
+                "proposal_id": str(envelope.proposal_id),
+                "deliveries": deliveries,
+            }
+            try:
+                await self._handler(Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries))
+            except asyncio.CancelledError:
+                logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
+                raise
+            except (PermanentFailure, EnvelopeError) as error:
+                processed.dead_lettered(str(error))
+                await self._dead_letter(message_id, fields, str(error), deliveries, envelope)
+                return
+            except Exception as error:
+                processed.failed(error)
+                logger.exception("handler failed; message stays pending and will be retried", extra=log_fields)
+                return
+            await self._redis.xack(self.stream, self.group, message_id)
 
     async def _delivery_count(self, message_id: str) -> int:
         pending = await self._redis.xpending_range(self.stream, self.group, min=message_id, max=message_id, count=1)
@@ -348,6 +380,12 @@ class Consumer:
             "dead:deliveries": str(deliveries),
         }
         await self._redis.xadd(self.dead_letter_stream, entry)
+        if envelope is None:
+            count_dead_letter(self.stream, self.group, "unreadable")
+        else:
+            count_dead_letter(
+                self.stream, self.group, "exhausted" if deliveries > self._options.max_deliveries else "permanent"
+            )
         if self._on_dead_letter is not None:
             # If the hook fails, the message stays pending: it comes back, past its limit, and is tried again.
             await self._on_dead_letter(dead)
@@ -358,7 +396,7 @@ class Consumer:
         interval = self._options.visibility_timeout / 3
         while True:
             await asyncio.sleep(interval)
-            ids = list(self._in_flight.tasks)
+            ids = list(self._in_flight)
             if not ids:
                 continue
             try:
@@ -376,7 +414,7 @@ class Consumer:
                 logger.warning("heartbeat failed", extra={"stream": self.stream, "error": str(error)})
 
     async def _drain(self) -> None:
-        tasks = list(self._in_flight.tasks.values())
+        tasks = list(self._in_flight.values())
         if not tasks:
             return
         _done, still_running = await asyncio.wait(tasks, timeout=self._options.shutdown_grace)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from propos4l.shared.events import Event
 
-__all__ = ["Envelope", "EnvelopeError", "decode", "encode"]
+__all__ = ["Envelope", "EnvelopeError", "decode", "encode", "with_headers"]
 
 E = TypeVar("E", bound=Event)
 
@@ -75,6 +75,11 @@ def encode(event: Event, headers: Mapping[str, str] | None = None) -> dict[str, 
     for name, value in (headers or {}).items():
         fields[_HEADER_PREFIX + name] = value
     return fields
+
+
+def with_headers(fields: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, str]:
+    """Stream entry fields (already encoded) with `headers` written over the headers they carry."""
+    return {**fields, **{_HEADER_PREFIX + name: value for name, value in headers.items()}}
 
 
 def decode(fields: Mapping[str, Any]) -> Envelope:

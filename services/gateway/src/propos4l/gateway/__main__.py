@@ -8,21 +8,23 @@ from propos4l.gateway.app import create_app
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.logs import configure_logging
 from propos4l.shared.settings import load_settings
+from propos4l.shared.telemetry import running_telemetry
 
 
 def main() -> None:
     """Load settings, then serve until SIGTERM or SIGINT."""
     settings = load_settings(GatewaySettings, "gateway")
     configure_logging("gateway", settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    with running_telemetry("gateway", settings):
+        uvicorn.run(
+            create_app(settings),
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            log_config=None,
+            proxy_headers=True,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
 
 
 if __name__ == "__main__":

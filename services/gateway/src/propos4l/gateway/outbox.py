@@ -10,6 +10,8 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from propos4l.shared.telemetry import relaying
+
 __all__ = ["OutboxRelay"]
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ class OutboxRelay:
                 _BATCH,
             )
             for row in rows:
-                await self._redis.xadd(row["stream"], row["fields"])
+                with relaying(row["stream"], row["fields"]) as fields:  # a send span in the stored trace
+                    await self._redis.xadd(row["stream"], fields)  # type: ignore[arg-type]
                 await connection.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", row["event_id"])
         return len(rows)
 

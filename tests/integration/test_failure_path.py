@@ -41,7 +41,9 @@ class CrashingDrafter:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")
 
-    async def regenerate(self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None) -> Draft:
+    async def regenerate(
+        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+    ) -> Draft:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")
 

@@ -46,6 +46,7 @@ def make_settings(database_url: str, redis_url: str, data_dir: Path, **overrides
         "redis_url": redis_url,
         "propos4l_admin_token": TOKEN,
         "pdf_storage_dir": data_dir / "pdfs",
+        "templates_dir": data_dir / "templates",
         "delivery_visibility_timeout_seconds": 1,
         "delivery_shutdown_grace_seconds": 1,
         "outbox_poll_seconds": 0.2,

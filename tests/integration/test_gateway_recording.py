@@ -60,6 +60,7 @@ async def app(database_url: str, redis_url: str, storage: Path) -> FastAPI:
         redis_url=redis_url,
         propos4l_admin_token=TOKEN,
         pdf_storage_dir=storage,
+        templates_dir=storage.parent / "templates",
         delivery_visibility_timeout_seconds=1,
         delivery_shutdown_grace_seconds=1,
         outbox_poll_seconds=0.2,

@@ -53,3 +53,11 @@ def test_unknown_llm_provider_is_refused() -> None:
     result = _start("generator", REDIS_URL="redis://127.0.0.1:1/0", LLM_PROVIDER="gpt")
     assert result.returncode == 2
     assert "LLM_PROVIDER is invalid" in result.stderr
+
+
+def test_openai_provider_without_base_url_is_refused_by_name() -> None:
+    result = _start("generator", REDIS_URL="redis://127.0.0.1:1/0", LLM_PROVIDER="openai")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "propos4l-generator: configuration error: LLM_BASE_URL is required when LLM_PROVIDER=openai"
+    )

@@ -18,6 +18,8 @@ __all__ = ["asyncapi_document"]
 _CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.PROPOSAL_REQUESTED: (ConsumerGroup.GENERATOR,),
     Stream.GENERATION_STARTED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_PROGRESSED: (ConsumerGroup.GATEWAY,),
+    Stream.SECTION_REGENERATION_REQUESTED: (ConsumerGroup.GENERATOR,),
     Stream.PROPOSAL_DRAFTED: (ConsumerGroup.RENDERER, ConsumerGroup.GATEWAY),
     Stream.PROPOSAL_RENDERED: (ConsumerGroup.GATEWAY,),
     Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
@@ -26,7 +28,9 @@ _CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
 _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_REQUESTED: "gateway",
     Stream.GENERATION_STARTED: "generator",
-    Stream.PROPOSAL_DRAFTED: "generator",
+    Stream.PROPOSAL_PROGRESSED: "generator",
+    Stream.SECTION_REGENERATION_REQUESTED: "gateway",
+    Stream.PROPOSAL_DRAFTED: "generator (the gateway for a section edited by hand)",
     Stream.PROPOSAL_RENDERED: "renderer",
     Stream.PROPOSAL_FAILED: "generator, renderer",
     Stream.TEMPLATE_CHANGED: "gateway",

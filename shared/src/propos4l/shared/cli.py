@@ -1,4 +1,4 @@
-"""`propos4l`: the operator's command line (migrations, the local run, dead letters)."""
+"""`propos4l`: the operator's command line (migrations, the local run, dead letters, backups)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,17 @@ def _dead_letters(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _add_backup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `backup` group, where the backup service is installed (its commands live in propos4l.backup.cli)."""
+    try:
+        from propos4l.backup.cli import add_backup_commands
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("propos4l.backup"):
+            raise
+        return
+    add_backup_commands(commands.add_parser("backup", help="run, list, verify, drill and restore backups (BACKUP_DIR)"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -78,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead.add_argument("stream", nargs="?", help="with replay: the dead-letter stream to replay")
     dead.add_argument("--limit", type=int, default=1000)
     dead.set_defaults(func=_dead_letters)
+    _add_backup(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
         parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Final
+from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -21,16 +22,20 @@ __all__ = [
     "Event",
     "FailureStage",
     "GenerationStarted",
+    "InvestmentItem",
     "LlmUsage",
     "ProposalDrafted",
     "ProposalEvent",
     "ProposalFailed",
+    "ProposalProgressed",
     "ProposalRendered",
     "ProposalRequest",
     "ProposalRequested",
     "Section",
+    "SectionRegenerationRequested",
     "TemplateAction",
     "TemplateChanged",
+    "TimelinePhase",
     "derived_event_id",
 ]
 
@@ -76,6 +81,9 @@ class ProposalRequest(BaseModel):
     budget: OptionalLongText | None = None
     language: Language = Language.PT_BR
     template: TemplateName = "default"
+    discount_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] | None = Field(
+        default=None, description="discount on the investment's subtotal, in percent (0 to 100, two decimals)"
+    )
 
 
 class Section(BaseModel):
@@ -86,6 +94,35 @@ class Section(BaseModel):
     key: SectionKey
     title: Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT_MAX)]
     content: Annotated[str, StringConstraints(max_length=SECTION_CONTENT_MAX)]
+
+
+class InvestmentItem(BaseModel):
+    """One line of the investment table; totals are computed by code, never by the model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    quantity: Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=3)]
+    unit_price: Annotated[Decimal, Field(ge=0, le=10_000_000_000, max_digits=14, decimal_places=2)]
+
+
+Deliverable = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class TimelinePhase(BaseModel):
+    """One phase of the timeline table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    duration: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    deliverables: tuple[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)], ...
+    ] = ()
+
+
+Assumption = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Origin = Literal["draft", "regenerate", "edit"]
 
 
 class LlmUsage(BaseModel):
@@ -118,6 +155,13 @@ class Event(BaseModel):
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=_now)
+
+
+def _check_sections(sections: tuple[Section, ...]) -> tuple[Section, ...]:
+    keys = tuple(section.key for section in sections)
+    if keys != SECTION_KEYS:
+        raise ValueError(f"sections must be exactly {[k.value for k in SECTION_KEYS]} in order")
+    return sections
 
 
 class ProposalEvent(Event):
@@ -159,14 +203,49 @@ class ProposalDrafted(ProposalEvent):
     ai_generated: bool
     prompt_version: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     usage: LlmUsage = LlmUsage()
+    investment_items: tuple[InvestmentItem, ...] = ()
+    timeline_phases: tuple[TimelinePhase, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    origin: Origin = "draft"
+    edited_section: SectionKey | None = None
 
     @field_validator("sections")
     @classmethod
     def _every_section_once_in_order(cls, sections: tuple[Section, ...]) -> tuple[Section, ...]:
-        keys = tuple(section.key for section in sections)
-        if keys != SECTION_KEYS:
-            raise ValueError(f"sections must be exactly {[k.value for k in SECTION_KEYS]} in order")
-        return sections
+        return _check_sections(sections)
+
+
+class ProposalProgressed(ProposalEvent):
+    """Drafting is under way: the section being written and its text so far (sent throttled)."""
+
+    event_type: ClassVar[str] = "proposal.progressed"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_PROGRESSED
+
+    section: SectionKey | None
+    text: Annotated[str, StringConstraints(max_length=SECTION_CONTENT_MAX)]
+    completed: tuple[SectionKey, ...] = ()
+    characters: Annotated[int, Field(ge=0)]
+
+
+class SectionRegenerationRequested(ProposalEvent):
+    """A user asked for one section of the proposal to be written again, as a new version."""
+
+    event_type: ClassVar[str] = "section.regeneration-requested"
+    stream: ClassVar[Stream] = Stream.SECTION_REGENERATION_REQUESTED
+
+    request: ProposalRequest
+    section: SectionKey
+    instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] | None = None
+    base_sections: tuple[Section, ...]
+    investment_items: tuple[InvestmentItem, ...] = ()
+    timeline_phases: tuple[TimelinePhase, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    ai_generated: bool = True
+
+    @field_validator("base_sections")
+    @classmethod
+    def _every_section_once_in_order(cls, sections: tuple[Section, ...]) -> tuple[Section, ...]:
+        return _check_sections(sections)
 
 
 class ProposalRendered(ProposalEvent):
@@ -216,6 +295,8 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
     for cls in (
         ProposalRequested,
         GenerationStarted,
+        ProposalProgressed,
+        SectionRegenerationRequested,
         ProposalDrafted,
         ProposalRendered,
         ProposalFailed,

@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     redis_url: RedisDsn = Field(description="Redis holding the event streams, e.g. redis://:pw@redis:6379/0")
     log_level: Annotated[str, Field(pattern=r"^(?i:debug|info|warning|error|critical)$")] = "info"
     deployment_environment: str = "local"
+    health_port: Annotated[int, Field(ge=0, le=65_535)] | None = Field(
+        default=None, description="port of the /health and /ready endpoint of a worker (unset: none)"
+    )
 
 
 class DeliverySettings(BaseSettings):
@@ -73,9 +76,14 @@ def load_settings(settings_class: type[S], service: str) -> S:
 def _describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
-        name = ".".join(str(part) for part in item["loc"]).upper() or "setting"
-        message = "is required but not set" if item["type"] == "missing" else f"is invalid: {item['msg']}"
-        problems.append(f"{name} {message}")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        name = ".".join(str(part) for part in item["loc"]).upper()
+        if not name:  # a check across settings: its message names them
+            problems.append(message)
+            continue
+        problems.append(
+            f"{name} is required but not set" if item["type"] == "missing" else f"{name} is invalid: {message}"
+        )
     return "; ".join(problems)
 
 

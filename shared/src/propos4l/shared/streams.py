@@ -12,6 +12,8 @@ class Stream(StrEnum):
 
     PROPOSAL_REQUESTED = "propos4l.proposal.requested"
     GENERATION_STARTED = "propos4l.proposal.generation-started"
+    PROPOSAL_PROGRESSED = "propos4l.proposal.progressed"
+    SECTION_REGENERATION_REQUESTED = "propos4l.section.regeneration-requested"
     PROPOSAL_DRAFTED = "propos4l.proposal.drafted"
     PROPOSAL_RENDERED = "propos4l.proposal.rendered"
     PROPOSAL_FAILED = "propos4l.proposal.failed"

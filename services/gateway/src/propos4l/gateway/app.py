@@ -14,14 +14,16 @@ from propos4l.gateway.auth import TokenVerifier
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import install_problem_handlers
+from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
-from propos4l.gateway.routes import health, proposals
+from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
+from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
 
 __all__ = ["create_app"]
 
@@ -39,6 +41,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         relay = OutboxRelay(pool, redis, settings.outbox_poll_seconds)
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.proposals = ProposalRepository(pool)
+        notifier = ProgressNotifier(str(settings.database_url))
+        await notifier.start()
+        app.state.notifier = notifier
         name = default_consumer_name("gateway")
         options = consumer_options(settings, concurrency=4)
         consumers = [
@@ -56,6 +61,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 (Stream.PROPOSAL_DRAFTED, recorder.on_drafted),
                 (Stream.PROPOSAL_RENDERED, recorder.on_rendered),
                 (Stream.PROPOSAL_FAILED, recorder.on_failed),
+                (Stream.PROPOSAL_PROGRESSED, recorder.on_progressed),
             )
         ]
         stop = asyncio.Event()
@@ -68,6 +74,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             yield
         finally:
             stop.set()
+            await notifier.stop()
             results = await asyncio.gather(*background, return_exceptions=True)
             for result in results:
                 if isinstance(result, BaseException):
@@ -75,6 +82,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await redis.aclose()
             await pool.close()
             logger.info("gateway stopped")
+            flush_telemetry()  # uvicorn ends the process with the signal it caught, before any code after it runs
 
     app = FastAPI(
         title="Propos4l API",
@@ -87,6 +95,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(proposals.router)
+    app.include_router(sections.router)
+    app.include_router(events.router)
+    app.include_router(backups.router)
+    app.include_router(templates.router)
+    app.include_router(exports.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
@@ -95,4 +108,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         expose_headers=["Location"],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)
     return app

@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 
+from propos4l.gateway.progress_log import append_event, status_changed
 from propos4l.shared.db import mark_processed
 from propos4l.shared.delivery import DeadLetter, Delivery, PermanentFailure, dead_letter_failure
 from propos4l.shared.events import (
@@ -15,8 +16,10 @@ from propos4l.shared.events import (
     GenerationStarted,
     ProposalDrafted,
     ProposalFailed,
+    ProposalProgressed,
     ProposalRendered,
 )
+from propos4l.shared.sections import Language, section_title
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = ["EventRecorder"]
@@ -38,12 +41,14 @@ class EventRecorder:
         async with self._pool.acquire() as connection, connection.transaction():
             if not await self._first_time(connection, event.event_id, event.proposal_id):
                 return
-            await connection.execute(
+            changed = await connection.execute(
                 """UPDATE proposals SET status = 'generating', updated_at = now()
                    WHERE id = $1 AND current_version = $2 AND status = 'queued'""",
                 event.proposal_id,
                 event.version,
             )
+            if changed == "UPDATE 1":
+                await status_changed(connection, event.proposal_id, event.version, "generating")
 
     async def on_drafted(self, delivery: Delivery) -> None:
         """The sections are written: store them; the proposal is `rendering` unless it moved past it."""
@@ -55,14 +60,17 @@ class EventRecorder:
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
                                                   prompt_version, prompt_tokens, output_tokens, llm_duration_ms,
-                                                  drafted_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                                  drafted_at, investment_items, timeline_phases, assumptions,
+                                                  origin, section_key)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                    ON CONFLICT (proposal_id, version) DO UPDATE SET
                        sections = EXCLUDED.sections, provider = EXCLUDED.provider, model = EXCLUDED.model,
                        ai_generated = EXCLUDED.ai_generated, prompt_version = EXCLUDED.prompt_version,
                        prompt_tokens = EXCLUDED.prompt_tokens, output_tokens = EXCLUDED.output_tokens,
-                       llm_duration_ms = EXCLUDED.llm_duration_ms, drafted_at = EXCLUDED.drafted_at
-                   WHERE proposal_versions.sections IS NULL""",
+                       llm_duration_ms = EXCLUDED.llm_duration_ms, drafted_at = EXCLUDED.drafted_at,
+                       investment_items = EXCLUDED.investment_items, timeline_phases = EXCLUDED.timeline_phases,
+                       assumptions = EXCLUDED.assumptions
+                   WHERE proposal_versions.drafted_at IS NULL""",
                 event.proposal_id,
                 event.version,
                 sections,
@@ -74,13 +82,20 @@ class EventRecorder:
                 event.usage.output_tokens,
                 event.usage.duration_ms,
                 event.occurred_at,
+                [item.model_dump(mode="json") for item in event.investment_items],
+                [phase.model_dump(mode="json") for phase in event.timeline_phases],
+                list(event.assumptions),
+                event.origin,
+                event.edited_section.value if event.edited_section else None,
             )
-            await connection.execute(
+            changed = await connection.execute(
                 """UPDATE proposals SET status = 'rendering', updated_at = now()
                    WHERE id = $1 AND current_version = $2 AND status IN ('queued', 'generating')""",
                 event.proposal_id,
                 event.version,
             )
+            if changed == "UPDATE 1":
+                await status_changed(connection, event.proposal_id, event.version, "rendering")
 
     async def on_rendered(self, delivery: Delivery) -> None:
         """The PDF is stored: the version is downloadable and the proposal `ready`."""
@@ -105,12 +120,14 @@ class EventRecorder:
                 event.render_ms,
                 event.occurred_at,
             )
-            await connection.execute(
+            changed = await connection.execute(
                 """UPDATE proposals SET status = 'ready', error_stage = NULL, error_detail = NULL, updated_at = now()
-                   WHERE id = $1 AND current_version = $2""",
+                   WHERE id = $1 AND current_version = $2 AND status <> 'ready'""",
                 event.proposal_id,
                 event.version,
             )
+            if changed == "UPDATE 1":
+                await status_changed(connection, event.proposal_id, event.version, "ready")
 
     async def on_failed(self, delivery: Delivery) -> None:
         """A stage gave up: the proposal is `failed`, with the stage and the reason."""
@@ -125,18 +142,43 @@ class EventRecorder:
                 return
             if not await mark_processed(connection, _GROUP, event.event_id):
                 return
-            await connection.execute(
+            changed = await connection.execute(
                 """UPDATE proposals SET status = 'failed', error_stage = $3, error_detail = $4, updated_at = now()
-                   WHERE id = $1 AND current_version = $2 AND status <> 'ready'""",
+                   WHERE id = $1 AND current_version = $2 AND status NOT IN ('ready', 'failed')""",
                 event.proposal_id,
                 event.version,
                 event.stage.value,
                 event.detail,
             )
+            if changed == "UPDATE 1":
+                error = {"stage": event.stage.value, "detail": event.detail}
+                await status_changed(connection, event.proposal_id, event.version, "failed", error)
         logger.warning(
             "proposal failed",
             extra={"proposal_id": str(event.proposal_id), "stage": event.stage.value, "reason": event.detail},
         )
+
+    async def on_progressed(self, delivery: Delivery) -> None:
+        """Drafting progress: logged for the live stream while the version is still being drafted."""
+        event = delivery.envelope.open(ProposalProgressed)
+        async with self._pool.acquire() as connection, connection.transaction():
+            language = await connection.fetchval(
+                """SELECT language FROM proposals WHERE id = $1 AND current_version = $2
+                   AND status IN ('queued', 'generating')""",
+                event.proposal_id,
+                event.version,
+            )
+            if language is None:
+                return  # late news of a version already drafted, failed or replaced
+            data = {
+                "version": event.version,
+                "section": event.section.value if event.section else None,
+                "title": section_title(event.section, Language(language)) if event.section else None,
+                "text": event.text,
+                "completed": [key.value for key in event.completed],
+                "characters": event.characters,
+            }
+            await append_event(connection, event.proposal_id, event.version, "progress", data)
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
         """An event the gateway could not record: the proposal fails with the reason (the gateway owns it)."""

@@ -8,17 +8,54 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from propos4l.gateway.progress_log import status_changed
 from propos4l.shared.envelope import encode
-from propos4l.shared.events import Event, ProposalRequest, ProposalRequested
+from propos4l.shared.events import (
+    Event,
+    ProposalDrafted,
+    ProposalRequest,
+    ProposalRequested,
+    Section,
+    SectionRegenerationRequested,
+)
+from propos4l.shared.sections import SectionKey
+from propos4l.shared.telemetry import trace_headers
 
-__all__ = ["ProposalFilters", "ProposalRepository", "add_to_outbox"]
+__all__ = [
+    "ProposalBusy",
+    "ProposalFilters",
+    "ProposalNotFound",
+    "ProposalRepository",
+    "VersionChange",
+    "add_to_outbox",
+]
 
 _PROPOSAL_COLUMNS = """
     p.id, p.client_name, p.industry, p.requirements, p.scope, p.timeline, p.budget, p.language, p.template,
-    p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
+    p.discount_percent, p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
     v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
-    v.llm_duration_ms, v.drafted_at, v.pdf_path, v.pdf_bytes, v.pages, v.render_ms, v.rendered_at
+    v.llm_duration_ms, v.drafted_at, v.pdf_path, v.pdf_bytes, v.pages, v.render_ms, v.rendered_at,
+    v.investment_items, v.timeline_phases, v.assumptions, v.origin, v.section_key, v.instructions,
+    (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
+        AS latest_rendered_version
 """
+
+
+class ProposalNotFound(LookupError):
+    """No proposal has that id."""
+
+
+class ProposalBusy(Exception):
+    """The proposal cannot take that change now; the message says why and when it can."""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionChange:
+    """A change to one section: new content typed by a person, or a regeneration with optional instructions."""
+
+    section: SectionKey
+    content: str | None = None
+    instructions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +78,8 @@ class ProposalRepository:
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute(
                 """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
-                                          language, template, status, current_version)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)""",
+                                          language, template, discount_percent, status, current_version)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10)""",
                 event.proposal_id,
                 request.client_name,
                 request.industry,
@@ -53,9 +90,130 @@ class ProposalRepository:
                 request.language.value,
                 request.template,
                 event.version,
+                request.discount_percent,
             )
             await add_to_outbox(connection, event)
+            await status_changed(connection, event.proposal_id, event.version, "queued")
             row = await _fetch_proposal(connection, event.proposal_id)
+        assert row is not None
+        return row
+
+    async def versions(self, proposal_id: uuid.UUID) -> Sequence[asyncpg.Record]:
+        """Every version of a proposal, oldest first."""
+        async with self.pool.acquire() as connection:
+            rows: Sequence[asyncpg.Record] = await connection.fetch(
+                "SELECT * FROM proposal_versions WHERE proposal_id = $1 ORDER BY version", proposal_id
+            )
+        return rows
+
+    async def events_after(self, proposal_id: uuid.UUID, after: int, limit: int = 200) -> Sequence[asyncpg.Record]:
+        """The proposal's progress log after entry `after`, oldest first."""
+        async with self.pool.acquire() as connection:
+            rows: Sequence[asyncpg.Record] = await connection.fetch(
+                """SELECT id, kind, data FROM proposal_events WHERE proposal_id = $1 AND id > $2
+                   ORDER BY id LIMIT $3""",
+                proposal_id,
+                after,
+                limit,
+            )
+        return rows
+
+    async def open_version(self, proposal_id: uuid.UUID, change: VersionChange) -> asyncpg.Record:
+        """Make version N+1 from the current one, with `change` to one section; queue its drafting or rendering.
+
+        Raises ProposalNotFound, or ProposalBusy while the current version is still being produced.
+        """
+        async with self.pool.acquire() as connection, connection.transaction():
+            current = await connection.fetchrow(
+                """SELECT p.*, v.sections, v.provider, v.model, v.ai_generated, v.prompt_version,
+                          v.investment_items, v.timeline_phases, v.assumptions
+                   FROM proposals p
+                   LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
+                   WHERE p.id = $1 FOR UPDATE OF p""",
+                proposal_id,
+            )
+            if current is None:
+                raise ProposalNotFound(proposal_id)
+            if current["status"] not in ("ready", "failed"):
+                raise ProposalBusy(
+                    f"version {current['current_version']} is still {current['status']}; "
+                    "change a section once it is ready or has failed"
+                )
+            if not current["sections"]:
+                raise ProposalBusy("the proposal has no drafted sections to change yet; retry the proposal instead")
+            version = current["current_version"] + 1
+            base = tuple(Section.model_validate(section) for section in current["sections"])
+            request = _request_of(current)
+            structured = {
+                "investment_items": tuple(current["investment_items"] or ()),
+                "timeline_phases": tuple(current["timeline_phases"] or ()),
+                "assumptions": tuple(current["assumptions"] or ()),
+            }
+            event: ProposalDrafted | SectionRegenerationRequested
+            if change.content is not None:  # an edit by hand: straight to rendering
+                sections = tuple(
+                    section.model_copy(update={"content": change.content}) if section.key == change.section else section
+                    for section in base
+                )
+                event = ProposalDrafted(
+                    proposal_id=proposal_id,
+                    version=version,
+                    request=request,
+                    sections=sections,
+                    provider=current["provider"] or "edit",
+                    model=current["model"] or "none",
+                    ai_generated=bool(current["ai_generated"]),
+                    prompt_version=current["prompt_version"] or "edit",
+                    origin="edit",
+                    edited_section=change.section,
+                    **structured,
+                )
+                status, origin, drafted = "rendering", "edit", True
+            else:
+                sections = base
+                event = SectionRegenerationRequested(
+                    proposal_id=proposal_id,
+                    version=version,
+                    request=request,
+                    section=change.section,
+                    instructions=change.instructions,
+                    base_sections=base,
+                    ai_generated=bool(current["ai_generated"]),
+                    **structured,
+                )
+                status, origin, drafted = "queued", "regenerate", False
+            await connection.execute(
+                """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
+                                                  prompt_version, investment_items, timeline_phases, assumptions,
+                                                  origin, section_key, instructions, drafted_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+                           CASE WHEN $14 THEN now() END)""",
+                proposal_id,
+                version,
+                [section.model_dump(mode="json") for section in sections],
+                current["provider"],
+                current["model"],
+                current["ai_generated"],
+                current["prompt_version"],
+                current["investment_items"],
+                current["timeline_phases"],
+                current["assumptions"],
+                origin,
+                change.section.value,
+                change.instructions,
+                drafted,
+            )
+            await connection.execute(
+                """UPDATE proposals SET current_version = $2, status = $3, error_stage = NULL, error_detail = NULL,
+                                        updated_at = now()
+                   WHERE id = $1""",
+                proposal_id,
+                version,
+                status,
+            )
+            await add_to_outbox(connection, event)
+            await status_changed(connection, proposal_id, version, status)
+            row = await _fetch_proposal(connection, proposal_id)
         assert row is not None
         return row
 
@@ -117,7 +275,7 @@ async def add_to_outbox(connection: asyncpg.Connection, event: Event) -> None:
         "INSERT INTO outbox (event_id, stream, fields) VALUES ($1, $2, $3)",
         event.event_id,
         event.stream.value,
-        encode(event),
+        encode(event, trace_headers()),  # the relay publishes it later, in the trace of the request that made it
     )
 
 
@@ -128,6 +286,21 @@ async def _fetch_proposal(connection: asyncpg.Connection, proposal_id: uuid.UUID
             LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
             WHERE p.id = $1""",  # noqa: S608 - the column list is a constant
         proposal_id,
+    )
+
+
+def _request_of(row: asyncpg.Record) -> ProposalRequest:
+    """The request a proposal was made from, as stored."""
+    return ProposalRequest(
+        client_name=row["client_name"],
+        industry=row["industry"],
+        requirements=row["requirements"],
+        scope=row["scope"],
+        timeline=row["timeline"],
+        budget=row["budget"],
+        language=row["language"],
+        template=row["template"],
+        discount_percent=row["discount_percent"],
     )
 
 

@@ -17,6 +17,12 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
 
     propos4l_admin_token: SecretStr = Field(description="Bearer token with admin rights; at least 16 characters")
     pdf_storage_dir: Path
+    templates_dir: Path = Field(description="the templates folder (shared with the renderer and the backup agent)")
+    gateway_render_workers: Annotated[int, Field(ge=1, le=16)] = 1
+    render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None
+    render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
+    render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Final
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from propos4l.renderer.errors import TemplateError
+from propos4l.renderer.errors import RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.labels import format_date, labels_for
+from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.markdown import markdown_to_html
 from propos4l.renderer.paths import PathOutsideFolder, resolve_inside
+from propos4l.renderer.pricing import (
+    currency_symbol,
+    format_money,
+    format_percent,
+    format_quantity,
+    quote,
+)
 from propos4l.renderer.templates import TEMPLATE_FILE, TemplateFolder
 from propos4l.shared.events import ProposalDrafted
+from propos4l.shared.sections import Language
 
-__all__ = ["build_html", "proposal_number"]
+__all__ = [
+    "DEFAULT_MAX_HTML_CHARS",
+    "build_html",
+    "jinja_problem",
+    "proposal_context",
+    "proposal_number",
+    "proposal_subject",
+    "sandboxed_environment",
+]
+
+DEFAULT_MAX_HTML_CHARS: Final = 20_000_000
+_SUBJECT_MAX: Final = 140
 
 
 class _FolderLoader(jinja2.FileSystemLoader):
@@ -35,35 +58,108 @@ class _FolderLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+def sandboxed_environment(folder: Path) -> ImmutableSandboxedEnvironment:
+    """The Jinja2 sandbox templates run in: autoescaping on, undefined names are errors, files from `folder` only."""
+    return ImmutableSandboxedEnvironment(
+        loader=_FolderLoader(folder),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=True,  # a cached environment still notices a file changed in place
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_environment(folder: str, folder_inode: int) -> ImmutableSandboxedEnvironment:
+    """One environment per template folder (a new folder, e.g. a published version, has a new inode).
+
+    It keeps the compiled templates, which saves most of the time of filling one in.
+    """
+    return sandboxed_environment(Path(folder))
+
+
 def proposal_number(drafted: ProposalDrafted) -> str:
     """The short, human-friendly number of a proposal, taken from its id."""
     return drafted.proposal_id.hex[:8].upper()
 
 
-def build_html(drafted: ProposalDrafted, template: TemplateFolder) -> str:
-    """Render the template's `template.html` for a drafted proposal; raise `TemplateError` on a template bug."""
-    environment = ImmutableSandboxedEnvironment(
-        loader=_FolderLoader(template.path),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        auto_reload=False,
-    )
+def proposal_subject(requirements: str) -> str:
+    """What the proposal is about, for its cover: the first sentence of the request, shortened at a word."""
+    first_line = requirements.strip().splitlines()[0] if requirements.strip() else ""
+    sentence = re.split(r"(?<=[.!?])\s", first_line, maxsplit=1)[0].strip()
+    if len(sentence) <= _SUBJECT_MAX:
+        return sentence
+    cut = sentence[: _SUBJECT_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:-")
+    return cut + "…"
+
+
+def build_html(drafted: ProposalDrafted, template: TemplateFolder, *, max_chars: int = DEFAULT_MAX_HTML_CHARS) -> str:
+    """Render the template's `template.html` for a drafted proposal.
+
+    Raises `TemplateError` (with the file and line) on a template bug and `RenderLimitExceeded` when the template
+    writes more than `max_chars` characters.
+    """
+    environment = _cached_environment(str(template.path), template.path.stat().st_ino)
     try:
-        return environment.get_template(TEMPLATE_FILE).render(_context(drafted, template))
+        compiled = environment.get_template(TEMPLATE_FILE)
+        parts: list[str] = []
+        size = 0
+        for chunk in compiled.generate(proposal_context(drafted, template.manifest)):
+            size += len(chunk)
+            if size > max_chars:
+                raise RenderLimitExceeded(
+                    f"template {template.name!r} wrote more than {max_chars:,} characters of HTML; "
+                    "it probably loops over something it should not"
+                )
+            parts.append(chunk)
+        return "".join(parts)
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"template {template.name!r} could not be filled in: {exc}") from None
+        problem = jinja_problem(exc, template.path)
+        raise TemplateError(f"template {template.name!r} could not be filled in: {problem}", (problem,)) from None
 
 
-def _context(drafted: ProposalDrafted, template: TemplateFolder) -> dict[str, Any]:
+def jinja_problem(error: BaseException, folder: Path) -> TemplateProblem:
+    """Where in the template folder a Jinja2 error happened: the file and line, when they can be found."""
+    message = str(getattr(error, "message", None) or error) or type(error).__name__
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.lineno:
+        return TemplateProblem(message, _relative(error.filename or error.name, folder), error.lineno)
+    file, line = _innermost_template_frame(error.__traceback__, folder)
+    return TemplateProblem(message, file, line)
+
+
+def _innermost_template_frame(tb: TracebackType | None, folder: Path) -> tuple[str | None, int | None]:
+    """The template file and line of the deepest traceback frame inside `folder` (Jinja2 rewrites frames so)."""
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        relative = _relative(tb.tb_frame.f_code.co_filename, folder)
+        if relative is not None:
+            found = (relative, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _relative(filename: str | None, folder: Path) -> str | None:
+    if not filename:
+        return None
+    try:
+        return Path(filename).resolve().relative_to(folder.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> dict[str, Any]:
+    """Everything a template can use, as plain data: words, brand, the proposal, its sections and tables."""
     request = drafted.request
     language = request.language
     labels = labels_for(language)
     day = drafted.occurred_at.date()
-    manifest = template.manifest
+    valid_until = format_date(day + timedelta(days=manifest.validity_days), language)
+    brand = manifest.brand.model_dump(mode="json")
     return {
         "lang": language.value,
         "labels": labels,
-        "brand": manifest.brand,
+        "brand": brand,
+        "company": brand["details"],
+        "signatory": brand["signatory"],
         "template": {"name": manifest.name, "version": manifest.version},
         "ai_generated": drafted.ai_generated,
         "proposal": {
@@ -72,8 +168,11 @@ def _context(drafted: ProposalDrafted, template: TemplateFolder) -> dict[str, An
             "version": drafted.version,
             "client_name": request.client_name,
             "industry": request.industry,
+            "subject": proposal_subject(request.requirements),
             "date": format_date(day, language),
-            "valid_until": format_date(day + timedelta(days=manifest.validity_days), language),
+            "valid_until": valid_until,
+            "validity_days": manifest.validity_days,
+            "validity_note": labels.validity_note.format(date=valid_until),
             "created": drafted.occurred_at.isoformat(),
             "description": f"{labels.document_title}: {request.client_name} ({request.industry})",
             "keywords": ", ".join((labels.keywords, request.industry, request.client_name)),
@@ -87,4 +186,51 @@ def _context(drafted: ProposalDrafted, template: TemplateFolder) -> dict[str, An
             }
             for number, section in enumerate(drafted.sections, start=1)
         ],
+        "timeline": [
+            {"name": phase.name, "duration": phase.duration, "deliverables": list(phase.deliverables)}
+            for phase in drafted.timeline_phases
+        ],
+        "investment": _investment(drafted, manifest, language),
+        "assumptions": list(drafted.assumptions),
+    }
+
+
+def _investment(drafted: ProposalDrafted, manifest: TemplateManifest, language: Language) -> dict[str, Any] | None:
+    """The investment table with every amount computed and written for the language, or None without line items."""
+    if not drafted.investment_items:
+        return None
+    currency = manifest.pricing.currency
+    priced = quote(
+        drafted.investment_items,
+        discount_percent=drafted.request.discount_percent,
+        taxes=[tax.as_rate() for tax in manifest.pricing.taxes],
+    )
+
+    def money(amount: Any) -> str:
+        return format_money(amount, currency, language)
+
+    return {
+        "currency": currency,
+        "currency_symbol": currency_symbol(currency, language),
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": format_quantity(line.quantity, language),
+                "unit_price": money(line.unit_price),
+                "amount": money(line.amount),
+            }
+            for line in priced.lines
+        ],
+        "subtotal": money(priced.subtotal),
+        "discount": (
+            {"percent": format_percent(priced.discount_percent, language), "amount": money(-priced.discount)}
+            if priced.discount_percent
+            else None
+        ),
+        "net": money(priced.net),
+        "taxes": [
+            {"label": tax.label, "rate": format_percent(tax.rate, language), "amount": money(tax.amount)}
+            for tax in priced.taxes
+        ],
+        "total": money(priced.total),
     }

@@ -29,6 +29,7 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
         super().__init__(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False)
         self._root = template_dir.resolve(strict=True)
         self._max_bytes = max_bytes
+        self.problems: list[str] = []  # every refusal and missing file, since WeasyPrint only logs them
 
     @property
     def root(self) -> Path:
@@ -37,15 +38,33 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
         """Return a `URLFetcherResponse` for a template file or a `data:` URL; raise `FetchRefused` otherwise."""
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            return super().fetch(url, headers)
-        if scheme == "file":
-            return self._fetch_file(url)
-        raise FetchRefused(
-            f"refused to load {_shorten(url)!r}: a proposal may only use files from its template folder "
-            "and data: URLs, never the network"
-        )
+        try:
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                return self._fetch_file(url)
+            raise FetchRefused(
+                f"refused to load {_shorten(url)!r}: a proposal may only use files from its template folder "
+                "and data: URLs, never the network"
+            )
+        except FileNotFoundError:
+            self.problems.append(f"{self._relative(url)!r} is not in the template folder")
+            raise
+        except FetchRefused as refusal:
+            self.problems.append(str(refusal))
+            raise
+        except Exception as error:
+            self.problems.append(f"could not load {_shorten(url)!r}: {error}")
+            raise
+
+    def _relative(self, url: str) -> str:
+        """A file URL as a path relative to the template folder, for messages."""
+        path = url2pathname(urlsplit(url).path)
+        try:
+            return Path(path).relative_to(self._root).as_posix()
+        except ValueError:
+            return _shorten(url)
 
     def _fetch_file(self, url: str) -> Any:
         parts = urlsplit(url)

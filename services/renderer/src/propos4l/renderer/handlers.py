@@ -19,6 +19,7 @@ from propos4l.shared.events import (
     derived_event_id,
 )
 from propos4l.shared.files import atomic_write_bytes
+from propos4l.shared.telemetry import record_render, span
 
 __all__ = ["RenderHandlers", "pdf_relative_path"]
 
@@ -42,10 +43,15 @@ class RenderHandlers:
     async def on_drafted(self, delivery: Delivery) -> None:
         """Render the drafted version; a render that cannot succeed is published as a failure."""
         drafted = delivery.envelope.open(ProposalDrafted)
+        template = drafted.request.template
         started = time.monotonic()
         try:
-            rendered = await self._renderer.render(drafted, self._templates)
+            # Traced and timed here, around the pool call: the worker process exports nothing.
+            with span("render pdf", {"propos4l.template": template}) as render_span:
+                rendered = await self._renderer.render(drafted, self._templates)
+                render_span.set_attribute("propos4l.pdf.pages", rendered.pages)
         except RenderError as error:
+            record_render(template, "failed", time.monotonic() - started)
             logger.warning("render failed", extra={"proposal_id": str(drafted.proposal_id), "reason": str(error)})
             await self._publisher.publish(
                 ProposalFailed(
@@ -57,8 +63,15 @@ class RenderHandlers:
                 )
             )
             return
+        record_render(template, "rendered", time.monotonic() - started, rendered.pages)
+        if rendered.warnings:  # the template passed its check, so these are worth a look but not a failure
+            logger.warning(
+                "render warnings",
+                extra={"proposal_id": str(drafted.proposal_id), "template": template, "warnings": rendered.warnings},
+            )
         relative = pdf_relative_path(drafted)
-        await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
+        with span("write pdf", {"propos4l.pdf.path": relative, "propos4l.pdf.bytes": len(rendered.data)}):
+            await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
         render_ms = int((time.monotonic() - started) * 1000)
         await self._publisher.publish(
             ProposalRendered(

@@ -29,6 +29,31 @@ class Labels:
     draft_without_ai: str
     confidential: str
     keywords: str
+    # timeline table
+    phase: str
+    duration: str
+    deliverables: str
+    # investment table
+    item: str
+    quantity: str
+    unit_price: str
+    amount: str
+    subtotal: str
+    discount: str
+    total: str
+    taxes_note: str
+    amounts_in: str
+    # assumptions, validity and signatures
+    assumptions: str
+    validity_note: str
+    acceptance: str
+    acceptance_note: str
+    for_company: str
+    for_client: str
+    name: str
+    role: str
+    signature_date: str
+    contact: str
 
 
 _LABELS: Final[dict[Language, Labels]] = {
@@ -47,6 +72,28 @@ _LABELS: Final[dict[Language, Labels]] = {
         draft_without_ai="Rascunho gerado sem IA (modo outline)",
         confidential="Documento confidencial, de uso exclusivo do destinatário.",
         keywords="proposta comercial, consultoria de TI",
+        phase="Fase",
+        duration="Duração",
+        deliverables="Entregas",
+        item="Item",
+        quantity="Qtd.",
+        unit_price="Valor unitário",
+        amount="Valor",
+        subtotal="Subtotal",
+        discount="Desconto",
+        total="Total",
+        taxes_note="Impostos calculados sobre o subtotal com desconto.",
+        amounts_in="Valores em",
+        assumptions="Premissas",
+        validity_note="Esta proposta é válida até {date}.",
+        acceptance="Aceite",
+        acceptance_note="De acordo com os termos e condições desta proposta.",
+        for_company="Pela contratada",
+        for_client="Pela contratante",
+        name="Nome",
+        role="Cargo",
+        signature_date="Data",
+        contact="Contato",
     ),
     Language.EN: Labels(
         document_title="Commercial proposal",
@@ -63,6 +110,28 @@ _LABELS: Final[dict[Language, Labels]] = {
         draft_without_ai="Draft produced without AI (outline mode)",
         confidential="Confidential: intended solely for the addressee.",
         keywords="commercial proposal, IT consulting",
+        phase="Phase",
+        duration="Duration",
+        deliverables="Deliverables",
+        item="Item",
+        quantity="Qty",
+        unit_price="Unit price",
+        amount="Amount",
+        subtotal="Subtotal",
+        discount="Discount",
+        total="Total",
+        taxes_note="Taxes are computed on the discounted subtotal.",
+        amounts_in="Amounts in",
+        assumptions="Assumptions",
+        validity_note="This proposal is valid until {date}.",
+        acceptance="Acceptance",
+        acceptance_note="Agreed to the terms and conditions of this proposal.",
+        for_company="For the supplier",
+        for_client="For the client",
+        name="Name",
+        role="Title",
+        signature_date="Date",
+        contact="Contact",
     ),
 }
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-__all__ = ["Brand", "BrandColors", "TemplateManifest"]
+from propos4l.renderer.pricing import TaxRate
+
+__all__ = ["Brand", "BrandColors", "CompanyDetails", "Pricing", "Signatory", "Tax", "TemplateManifest"]
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -23,14 +26,38 @@ class BrandColors(BaseModel):
     muted: HexColor = "#616e7c"
 
 
+class CompanyDetails(BaseModel):
+    """How to reach and identify the consultancy, printed on the cover and beside the signature."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    legal_name: Text | None = None
+    tax_id: Text | None = Field(default=None, description='e.g. "CNPJ 12.345.678/0001-90"')
+    address: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    website: Text | None = None
+
+
+class Signatory(BaseModel):
+    """Who signs the proposal for the consultancy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Text
+    role: Text
+
+
 class Brand(BaseModel):
-    """Who sends the proposal: company name, colours and a logo file inside the template folder."""
+    """Who sends the proposal: company name and details, colours, a logo file in the template folder, a signatory."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     company_name: Text
     colors: BrandColors
     logo: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$")]
+    details: CompanyDetails = CompanyDetails()
+    signatory: Signatory | None = None
 
     @field_validator("logo")
     @classmethod
@@ -38,6 +65,28 @@ class Brand(BaseModel):
         if ".." in logo.split("/"):
             raise ValueError("logo must be a path inside the template folder")
         return logo
+
+
+class Tax(BaseModel):
+    """A tax the consultancy adds on the discounted subtotal: its label and rate in percent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    rate: Annotated[Decimal, Field(gt=0, le=100, max_digits=6, decimal_places=4)]
+
+    def as_rate(self) -> TaxRate:
+        """The tax as the pricing module takes it."""
+        return TaxRate(label=self.label, rate=self.rate)
+
+
+class Pricing(BaseModel):
+    """The consultancy's currency (ISO 4217) and the taxes it adds to every proposal's investment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "BRL"
+    taxes: Annotated[tuple[Tax, ...], Field(max_length=10)] = ()
 
 
 class TemplateManifest(BaseModel):
@@ -50,3 +99,4 @@ class TemplateManifest(BaseModel):
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] = ""
     validity_days: Annotated[int, Field(ge=1, le=365)] = 30
     brand: Brand
+    pricing: Pricing = Pricing()

@@ -1,73 +1,127 @@
-"""HTML to PDF with WeasyPrint, and an asyncio-facing renderer that does it in a pool of worker processes."""
+"""HTML to PDF with WeasyPrint, and the asyncio-facing renderer that runs every render in a limited worker process."""
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
-import resource
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from propos4l.renderer.document import build_html
-from propos4l.renderer.errors import RenderError, RenderTimeout
+from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html
+from propos4l.renderer.errors import RenderError, RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.fetcher import TemplateUrlFetcher
+from propos4l.renderer.pool import RenderLimits, WorkerPool
 from propos4l.renderer.templates import load_template
 from propos4l.renderer.weasy import HTML
 from propos4l.shared.events import ProposalDrafted
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "PdfRenderer", "RenderedPdf", "render_drafted", "render_pdf_bytes"]
+__all__ = [
+    "DEFAULT_MAX_PDF_BYTES",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "PdfRenderer",
+    "RenderedPdf",
+    "render_drafted",
+    "render_pdf_bytes",
+    "weasyprint_messages",
+]
 
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
+DEFAULT_MAX_PDF_BYTES: Final = 50 * 1024 * 1024
+# WeasyPrint says this on every render where libharfbuzz-subset is missing; it is about the host, not the template.
+_HOST_NOTICES: Final = ("Using fontTools instead of HarfBuzz-Subset",)
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedPdf:
-    """A rendered PDF document and its page count."""
+    """A rendered PDF document, its page count, and what WeasyPrint warned about while making it."""
 
     data: bytes
     pages: int
+    warnings: tuple[str, ...] = ()
 
 
-def render_pdf_bytes(html: str, template_dir: Path) -> RenderedPdf:
-    """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound)."""
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(_HOST_NOTICES):
+            self.messages.append(message)
+
+
+@contextmanager
+def weasyprint_messages() -> Iterator[list[str]]:
+    """Collect what WeasyPrint logs at WARNING and above in the block: it reports CSS and loading errors only so."""
+    weasy_logger = logging.getLogger("weasyprint")
+    collector = _Collector()
+    propagate = weasy_logger.propagate
+    weasy_logger.addHandler(collector)
+    weasy_logger.propagate = False  # the caller decides what to log, once, as structured fields
+    try:
+        yield collector.messages
+    finally:
+        weasy_logger.removeHandler(collector)
+        weasy_logger.propagate = propagate
+
+
+def render_pdf_bytes(
+    html: str, template_dir: Path, *, strict: bool = True, max_bytes: int = DEFAULT_MAX_PDF_BYTES
+) -> RenderedPdf:
+    """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound).
+
+    With `strict`, a resource that was refused or missing fails the render with a `TemplateError` naming it,
+    rather than leaving it silently out. A PDF larger than `max_bytes` fails with `RenderLimitExceeded`.
+    """
     fetcher = TemplateUrlFetcher(template_dir)
-    document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
-    data = document.write_pdf()
+    with weasyprint_messages() as messages:
+        document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
+        data = document.write_pdf()  # attachments are fetched only here
+    if strict and fetcher.problems:
+        problems = [TemplateProblem(problem) for problem in dict.fromkeys(fetcher.problems)]
+        summary = "; ".join(str(problem) for problem in problems[:3])
+        raise TemplateError(f"the template uses resources the renderer does not serve: {summary}", problems)
     if not isinstance(data, bytes):  # pragma: no cover - write_pdf without a target always returns bytes
         raise RenderError("WeasyPrint returned no PDF data")
-    return RenderedPdf(data=data, pages=len(document.pages))
+    if len(data) > max_bytes:
+        raise RenderLimitExceeded(
+            f"the PDF has {len(data):,} bytes, more than the limit of {max_bytes:,}; the template or proposal is "
+            "far larger than a proposal should be"
+        )
+    return RenderedPdf(data=data, pages=len(document.pages), warnings=tuple(dict.fromkeys(messages)))
 
 
-def render_drafted(drafted: ProposalDrafted, templates_dir: Path) -> RenderedPdf:
+def render_drafted(
+    drafted: ProposalDrafted,
+    templates_dir: Path,
+    *,
+    max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
+    max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
+) -> RenderedPdf:
     """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s."""
     try:
         template = load_template(templates_dir, drafted.request.template)
-        return render_pdf_bytes(build_html(drafted, template), template.path)
+        html = build_html(drafted, template, max_chars=max_html_chars)
+        return render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes)
     except RenderError:
         raise
     except MemoryError:
-        raise RenderError("rendering the PDF ran out of memory") from None
+        raise
     except Exception as exc:
         raise RenderError(f"the PDF could not be produced: {type(exc).__name__}: {exc}") from None
 
 
-def _init_worker(max_memory_bytes: int | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    if max_memory_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (max_memory_bytes, max_memory_bytes))
-
-
-def _render_in_worker(drafted_json: str, templates_dir: str) -> RenderedPdf:
+def _render_job(drafted_json: str, templates_dir: str, max_pdf_bytes: int) -> RenderedPdf:
+    """What a worker process runs for one proposal."""
     drafted = ProposalDrafted.model_validate_json(drafted_json)
-    return render_drafted(drafted, Path(templates_dir))
+    return render_drafted(drafted, Path(templates_dir), max_pdf_bytes=max_pdf_bytes)
 
 
 class PdfRenderer:
-    """Renders proposals in worker processes, off the event loop, with a timeout; a broken pool is replaced."""
+    """Renders proposals in limited worker processes, off the event loop; see `propos4l.renderer.pool`."""
 
     def __init__(
         self,
@@ -75,79 +129,35 @@ class PdfRenderer:
         max_workers: int = 1,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_memory_bytes: int | None = None,
+        cpu_seconds: float | None = None,
+        max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
     ) -> None:
-        if max_workers < 1:
-            raise ValueError("max_workers must be at least 1")
-        if timeout_seconds <= 0:
-            raise ValueError("timeout_seconds must be positive")
-        self._max_workers = max_workers
-        self._timeout = timeout_seconds
-        self._max_memory_bytes = max_memory_bytes
-        self._pool: ProcessPoolExecutor | None = None
-        self._closed = False
+        limits = RenderLimits(
+            timeout_seconds=timeout_seconds,
+            cpu_seconds=cpu_seconds,
+            max_memory_bytes=max_memory_bytes,
+            max_output_bytes=max_pdf_bytes,
+        )
+        self.pool = WorkerPool(max_workers=max_workers, limits=limits, preload=__name__)
+
+    @property
+    def limits(self) -> RenderLimits:
+        """The limits every render runs under."""
+        return self.pool.limits
 
     async def render(
         self, drafted: ProposalDrafted, templates_dir: Path, *, timeout_seconds: float | None = None
     ) -> RenderedPdf:
-        """Render a drafted proposal to PDF in a worker; raise `RenderError` (or `RenderTimeout`) on failure."""
-        timeout = self._timeout if timeout_seconds is None else timeout_seconds
-        payload = drafted.model_dump_json()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        # A render can fail because another render broke the shared pool; it is tried once more on a fresh one.
-        for attempt in (1, 2):
-            pool = self._current_pool()
-            try:
-                # Submitting may start a worker process (and, the first time, the fork server): not on the loop.
-                submitted = await asyncio.to_thread(pool.submit, _render_in_worker, payload, str(templates_dir))
-                return await asyncio.wait_for(asyncio.wrap_future(submitted), max(deadline - loop.time(), 0.0))
-            except TimeoutError:
-                self._recycle(pool)
-                raise RenderTimeout(
-                    f"rendering the PDF took longer than {timeout:g} s and was stopped; "
-                    "the proposal may be too long or the template too heavy"
-                ) from None
-            except BrokenProcessPool:
-                self._recycle(pool)
-                if attempt == 2:
-                    raise RenderError(
-                        "the PDF renderer process stopped unexpectedly twice (it may have run out of memory)"
-                    ) from None
-            except RenderError:
-                raise
-            except Exception as exc:
-                raise RenderError(f"the PDF could not be produced: {type(exc).__name__}: {exc}") from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Render a drafted proposal to PDF in a worker; raise `RenderError` (or a subclass) on failure."""
+        rendered: RenderedPdf = await self.pool.call(
+            _render_job,
+            drafted.model_dump_json(),
+            str(templates_dir),
+            self.limits.max_output_bytes,
+            timeout_seconds=timeout_seconds,
+        )
+        return rendered
 
     def close(self) -> None:
-        """Refuse new renders and let the workers exit once their current render ends; does not block."""
-        self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def _current_pool(self) -> ProcessPoolExecutor:
-        if self._closed:
-            raise RenderError("the PDF renderer is shut down")
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            # Workers fork from a server that has already imported WeasyPrint, so a replacement starts quickly.
-            context.set_forkserver_preload([__name__])
-            self._pool = ProcessPoolExecutor(
-                max_workers=self._max_workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(self._max_memory_bytes,),
-            )
-        return self._pool
-
-    def _recycle(self, pool: ProcessPoolExecutor) -> None:
-        """Kill a stuck or broken pool's workers and forget it; the next render starts a fresh pool."""
-        if pool is self._pool:
-            self._pool = None
-        # concurrent.futures has no public way to stop a running worker, hence the private process table.
-        processes = list((pool._processes or {}).values())
-        for process in processes:
-            if process.is_alive():
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        """Refuse new renders and stop the workers (busy ones once their render ends)."""
+        self.pool.close()

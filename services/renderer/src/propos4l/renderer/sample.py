@@ -8,16 +8,17 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
 from propos4l.renderer.document import build_html
 from propos4l.renderer.pdf import render_pdf_bytes
 from propos4l.renderer.templates import DEFAULT_TEMPLATE_NAME, install_default_template, load_template
-from propos4l.shared.events import ProposalDrafted, ProposalRequest, Section
+from propos4l.shared.events import InvestmentItem, ProposalDrafted, ProposalRequest, Section, TimelinePhase
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 
-__all__ = ["SAMPLE_PROPOSAL_ID", "main", "sample_drafted", "write_samples"]
+__all__ = ["SAMPLE_DISCOUNT_PERCENT", "SAMPLE_PROPOSAL_ID", "main", "sample_drafted", "write_samples"]
 
 SAMPLE_PROPOSAL_ID: Final = uuid.UUID("3f2a9c1b-7d4e-4b8a-9c0d-5e6f7a8b9c0d")
 _SAMPLE_TIME: Final = datetime(2026, 11, 29, 14, 30, tzinfo=UTC)
@@ -83,12 +84,8 @@ Trabalhamos com **entregas quinzenais** e participação ativa da equipe da coop
 Um comitê quinzenal acompanha riscos, decisões e indicadores do projeto.
 """,
     SectionKey.TIMELINE: """\
-| Fase | Semanas | Principais entregas |
-|---|---:|---|
-| Descoberta | 1–3 | Mapa de processos, backlog priorizado |
-| Desenho | 3–5 | Protótipos validados, arquitetura |
-| Construção | 5–13 | Portais, integração, painéis |
-| Implantação | 13–16 | Migração, treinamento, entrada em produção |
+O projeto se organiza em quatro fases ao longo de **16 semanas**, com entregas quinzenais e marcos de validação \
+ao fim de cada fase. A entrada em produção acontece por ondas de unidades, começando pelas duas maiores.
 
 O cronograma considera a disponibilidade dos usuários-chave por pelo menos quatro horas semanais.
 """,
@@ -100,14 +97,10 @@ O cronograma considera a disponibilidade dos usuários-chave por pelo menos quat
 - **Analista de qualidade**: testes automatizados e homologação.
 """,
     SectionKey.INVESTMENT: """\
-| Item | Valor (R$) |
-|---|---:|
-| Descoberta e desenho | 68.000,00 |
-| Construção e integração | 214.000,00 |
-| Implantação, migração e treinamento | 46.000,00 |
-| **Total** | **328.000,00** |
+O investimento cobre toda a equipe do projeto, do levantamento à implantação assistida, e o suporte durante as \
+primeiras semanas de operação. Os valores abaixo são fixos para o escopo descrito nesta proposta.
 
-Pagamento em parcelas mensais vinculadas às entregas. Valores sem impostos, válidos por 30 dias.
+**Condições de pagamento:** 20% na assinatura e o restante em parcelas mensais vinculadas às entregas de cada fase.
 """,
     SectionKey.DIFFERENTIALS: """\
 - Mais de **15 anos** de experiência em projetos para o agronegócio.
@@ -183,12 +176,8 @@ We work in **two-week increments**, with Northwind's team taking part in every c
 A steering committee meets every two weeks to review risks, decisions and project metrics.
 """,
     SectionKey.TIMELINE: """\
-| Phase | Weeks | Main deliverables |
-|---|---:|---|
-| Discovery | 1–3 | Process map, prioritised backlog |
-| Design | 3–5 | Validated prototypes, architecture |
-| Build | 5–12 | Portals, integration, dashboards |
-| Rollout | 12–14 | Migration, training, go-live |
+The project runs in four phases over **14 weeks**, with a delivery every two weeks and a sign-off at the end of \
+each phase. Go-live happens in waves of centres, starting with the two largest.
 
 The plan assumes key users are available for at least four hours a week.
 """,
@@ -200,14 +189,10 @@ The plan assumes key users are available for at least four hours a week.
 - **QA analyst**: automated tests and acceptance.
 """,
     SectionKey.INVESTMENT: """\
-| Item | Amount (USD) |
-|---|---:|
-| Discovery and design | 24,000.00 |
-| Build and integration | 78,000.00 |
-| Rollout, migration and training | 16,000.00 |
-| **Total** | **118,000.00** |
+The investment covers the whole project team, from discovery to assisted rollout, and support during the first \
+weeks of operation. The amounts below are fixed for the scope described in this proposal.
 
-Monthly instalments tied to deliverables. Amounts exclude taxes and are valid for 30 days.
+**Payment terms:** 20% on signature and the rest in monthly instalments tied to each phase's deliverables.
 """,
     SectionKey.DIFFERENTIALS: """\
 - More than **15 years** of logistics and supply-chain projects.
@@ -224,8 +209,62 @@ Monthly instalments tied to deliverables. Amounts exclude taxes and are valid fo
 }
 
 
-def sample_drafted(language: Language = Language.PT_BR, *, ai_generated: bool = True) -> ProposalDrafted:
-    """A realistic drafted proposal in `language`, with lists, tables and a quote in its sections."""
+_PT_ITEMS: Final = (
+    InvestmentItem(description="Descoberta e desenho (horas)", quantity=Decimal(320), unit_price=Decimal("212.50")),
+    InvestmentItem(description="Construção dos portais e da integração (sprints)", quantity=Decimal(8),
+                   unit_price=Decimal("26750.00")),
+    InvestmentItem(description="Migração de dados históricos", quantity=Decimal(1), unit_price=Decimal("18400.00")),
+    InvestmentItem(description="Treinamento de usuários-chave (turmas)", quantity=Decimal(4),
+                   unit_price=Decimal("3150.00")),
+    InvestmentItem(description="Implantação assistida nas unidades (dias)", quantity=Decimal("12.5"),
+                   unit_price=Decimal("1480.00")),
+)  # fmt: skip
+_EN_ITEMS: Final = (
+    InvestmentItem(description="Discovery and design (hours)", quantity=Decimal(280), unit_price=Decimal("195.00")),
+    InvestmentItem(description="Portals and integration build (sprints)", quantity=Decimal(7),
+                   unit_price=Decimal("24600.00")),
+    InvestmentItem(description="Historical data migration", quantity=Decimal(1), unit_price=Decimal("15750.00")),
+    InvestmentItem(description="Key-user training (classes)", quantity=Decimal(3), unit_price=Decimal("2980.00")),
+    InvestmentItem(description="Assisted rollout at the centres (days)", quantity=Decimal("10.5"),
+                   unit_price=Decimal("1395.00")),
+)  # fmt: skip
+_PT_PHASES: Final = (
+    TimelinePhase(name="Descoberta", duration="Semanas 1–3",
+                  deliverables=("Mapa de processos das 12 unidades", "Backlog priorizado")),
+    TimelinePhase(name="Desenho", duration="Semanas 3–5",
+                  deliverables=("Protótipos validados com usuários-chave", "Arquitetura da solução")),
+    TimelinePhase(name="Construção", duration="Semanas 5–13",
+                  deliverables=("Portal de operações", "Portal do cooperado", "Integração com o ERP", "Painéis")),
+    TimelinePhase(name="Implantação", duration="Semanas 13–16",
+                  deliverables=("Migração de dados", "Treinamento", "Entrada em produção por ondas")),
+)  # fmt: skip
+_EN_PHASES: Final = (
+    TimelinePhase(name="Discovery", duration="Weeks 1–3",
+                  deliverables=("Process map of the eight centres", "Prioritised backlog")),
+    TimelinePhase(name="Design", duration="Weeks 3–5",
+                  deliverables=("Prototypes validated with key users", "Solution architecture")),
+    TimelinePhase(name="Build", duration="Weeks 5–12",
+                  deliverables=("Operations portal", "Customer portal", "Warehouse-system integration", "Dashboards")),
+    TimelinePhase(name="Rollout", duration="Weeks 12–14",
+                  deliverables=("Data migration", "Training", "Go-live in waves")),
+)  # fmt: skip
+_PT_ASSUMPTIONS: Final = (
+    "A cooperativa disponibiliza acesso ao ERP e à sua documentação técnica até a segunda semana.",
+    "Usuários-chave de cada unidade dedicam ao menos quatro horas por semana ao projeto.",
+    "A infraestrutura de nuvem é contratada pela cooperativa, com apoio da nossa equipe na escolha.",
+)
+_EN_ASSUMPTIONS: Final = (
+    "Northwind provides access to the warehouse system and its technical documentation by week two.",
+    "Key users at each centre spend at least four hours a week on the project.",
+    "Northwind contracts the cloud infrastructure, with our team's help in choosing it.",
+)
+SAMPLE_DISCOUNT_PERCENT: Final = Decimal("8")
+
+
+def sample_drafted(
+    language: Language = Language.PT_BR, *, ai_generated: bool = True, template: str = DEFAULT_TEMPLATE_NAME
+) -> ProposalDrafted:
+    """A realistic drafted proposal in `language`: sections with lists, tables and a quote; line items, phases."""
     if language is Language.PT_BR:
         request = ProposalRequest(
             client_name="Cooperativa Agroindustrial Vale Verde",
@@ -234,18 +273,22 @@ def sample_drafted(language: Language = Language.PT_BR, *, ai_generated: bool = 
             timeline="16 semanas",
             budget="Até R$ 350 mil",
             language=language,
+            template=template,
+            discount_percent=SAMPLE_DISCOUNT_PERCENT,
         )
-        content = _PT_CONTENT
+        content, items, phases, assumptions = _PT_CONTENT, _PT_ITEMS, _PT_PHASES, _PT_ASSUMPTIONS
     else:
         request = ProposalRequest(
             client_name="Northwind Logistics",
             industry="Logistics",
             requirements="A single view of shipments and inventory across eight distribution centres.",
             timeline="14 weeks",
-            budget="Up to USD 120k",
+            budget="Up to R$ 300k",
             language=language,
+            template=template,
+            discount_percent=SAMPLE_DISCOUNT_PERCENT,
         )
-        content = _EN_CONTENT
+        content, items, phases, assumptions = _EN_CONTENT, _EN_ITEMS, _EN_PHASES, _EN_ASSUMPTIONS
     return ProposalDrafted(
         proposal_id=SAMPLE_PROPOSAL_ID,
         version=1,
@@ -258,6 +301,9 @@ def sample_drafted(language: Language = Language.PT_BR, *, ai_generated: bool = 
         model="sample",
         ai_generated=ai_generated,
         prompt_version="sample",
+        investment_items=items,
+        timeline_phases=phases,
+        assumptions=assumptions,
     )
 
 

@@ -21,3 +21,5 @@ class RendererSettings(ServiceSettings, DeliverySettings):
     renderer_workers: Annotated[int, Field(ge=1, le=64)] = max(os.cpu_count() or 1, 1)
     render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
+    render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None  # None: as many as the timeout
+    render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50

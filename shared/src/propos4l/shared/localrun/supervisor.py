@@ -57,6 +57,8 @@ class LocalRun:
         env.setdefault("PDF_STORAGE_DIR", str(self.data_dir / "pdfs"))
         env.setdefault("TEMPLATES_DIR", str(self.data_dir / "templates"))
         env.setdefault("BACKUP_DIR", str(self.data_dir / "backups"))
+        for folder in ("PDF_STORAGE_DIR", "TEMPLATES_DIR", "BACKUP_DIR"):  # so no service starts before its folders
+            Path(env[folder]).mkdir(parents=True, exist_ok=True)
         env.setdefault("GATEWAY_PORT", "8000")
         env.setdefault("OLLAMA_URL", "http://localhost:11434")
         if not env.get("REDIS_URL"):
@@ -82,12 +84,26 @@ class LocalRun:
         self._migrate()
 
     def start_services(self) -> None:
-        """Start the four services as child processes."""
+        """Start the four services as child processes, and the web front end when it was built (`make run`)."""
         for service in SERVICES:
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", f"propos4l.{service}"],
                 env=self.environment,
                 start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops the children in order
+            )
+        server = self.environment.get("PROPOS4L_FRONTEND_SERVER")
+        if server and Path(server).is_file():
+            self.processes["frontend"] = subprocess.Popen(
+                [self.environment.get("PROPOS4L_NODE", "node"), server],
+                cwd=Path(server).parent,
+                env={
+                    **self.environment,
+                    "PORT": self.environment.get("FRONTEND_PORT", "3000"),
+                    "HOSTNAME": "127.0.0.1",
+                    "NODE_ENV": "production",
+                    "NEXT_PUBLIC_API_URL": f"http://127.0.0.1:{self.environment['GATEWAY_PORT']}",
+                },
+                start_new_session=True,
             )
 
     def wait_for_gateway(self) -> str:
@@ -175,6 +191,8 @@ def run_local() -> int:
             say(f"  API token:  {run.environment['PROPOS4L_ADMIN_TOKEN']}")
             say(f"  LLM:        {run.environment.get('LLM_PROVIDER', 'ollama')} ({run.environment['OLLAMA_URL']})")
             say(f"  data:       {run.data_dir}")
+            if "frontend" in run.processes:
+                say(f"  web:        http://127.0.0.1:{run.environment.get('FRONTEND_PORT', '3000')}")
             while not stop.wait(0.5):
                 run.check_children()
             say("stopping")

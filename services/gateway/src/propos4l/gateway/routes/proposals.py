@@ -8,21 +8,15 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, Settings
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.repository import ProposalFilters
-from propos4l.gateway.schemas import (
-    DraftInfo,
-    FailureView,
-    ProposalList,
-    ProposalSummary,
-    ProposalView,
-    Status,
-)
+from propos4l.gateway.routes.templates import Templates
+from propos4l.gateway.schemas import ProposalList, ProposalView, Status
+from propos4l.gateway.views import proposal_summary, proposal_view
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 
 __all__ = ["router"]
@@ -46,15 +40,22 @@ _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters (the reque
 
 @router.post("", status_code=202, response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def create_proposal(
-    request: ProposalRequest, response: Response, _: CurrentPrincipal, proposals: Proposals, outbox: Outbox
+    request: ProposalRequest,
+    response: Response,
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    outbox: Outbox,
+    templates: Templates,
 ) -> ProposalView:
     """Accept a request: it is stored, queued for drafting, and followed at its Location."""
+    if not await templates.exists(request.template):
+        raise Problem(422, f"There is no template named {request.template!r}; GET /api/templates lists them.")
     proposal_id = uuid.uuid4()
     event = ProposalRequested(proposal_id=proposal_id, version=1, request=request)
     row = await proposals.create(request, event)
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
-    return _view(row)
+    return proposal_view(row)
 
 
 @router.get("", response_model=ProposalList, responses=_PROBLEM_RESPONSES)
@@ -73,7 +74,7 @@ async def list_proposals(
         limit=page_size,
         offset=(page - 1) * page_size,
     )
-    return ProposalList(items=[_summary(row) for row in rows], total=total, page=page, page_size=page_size)
+    return ProposalList(items=[proposal_summary(row) for row in rows], total=total, page=page, page_size=page_size)
 
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
@@ -82,7 +83,7 @@ async def get_proposal(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: P
     row = await proposals.get(proposal_id)
     if row is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
-    return _view(row)
+    return proposal_view(row)
 
 
 @router.get(
@@ -128,50 +129,3 @@ def _stored_pdf(storage: Path, relative: str) -> Path:
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "proposta"
-
-
-def _summary_fields(row: asyncpg.Record) -> dict[str, object]:
-    error = FailureView(stage=row["error_stage"], detail=row["error_detail"]) if row["status"] == "failed" else None
-    return {
-        "id": row["id"],
-        "status": row["status"],
-        "version": row["current_version"],
-        "client_name": row["client_name"],
-        "industry": row["industry"],
-        "language": row["language"],
-        "template": row["template"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "error": error,
-        "pdf_url": f"/api/proposals/{row['id']}/pdf" if row["pdf_path"] else None,
-    }
-
-
-def _summary(row: asyncpg.Record) -> ProposalSummary:
-    return ProposalSummary.model_validate(_summary_fields(row))
-
-
-def _view(row: asyncpg.Record) -> ProposalView:
-    draft = None
-    if row["provider"] is not None:
-        draft = DraftInfo(
-            provider=row["provider"],
-            model=row["model"],
-            ai_generated=bool(row["ai_generated"]),
-            prompt_version=row["prompt_version"],
-            prompt_tokens=row["prompt_tokens"],
-            output_tokens=row["output_tokens"],
-            duration_ms=row["llm_duration_ms"],
-        )
-    return ProposalView.model_validate(
-        {
-            **_summary_fields(row),
-            "requirements": row["requirements"],
-            "scope": row["scope"],
-            "timeline": row["timeline"],
-            "budget": row["budget"],
-            "sections": row["sections"] or [],
-            "draft": draft,
-            "pages": row["pages"],
-        }
-    )

@@ -1,0 +1,159 @@
+"""Exports beside the PDF: a self-contained HTML file and a Markdown file of the same version of a proposal."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Final
+
+from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html, proposal_context
+from propos4l.renderer.inline import DEFAULT_MAX_INLINE_BYTES, inline_resources
+from propos4l.renderer.manifest import TemplateManifest
+from propos4l.renderer.templates import load_template
+from propos4l.shared.events import ProposalDrafted
+
+__all__ = ["export_html", "export_markdown"]
+
+_FENCE: Final = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX_HEADING: Final = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
+_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_\[\]<>#|!])")
+_AUTOLINK: Final = re.compile(r"<(?:https?://|mailto:)[^\s<>]*>", re.IGNORECASE)
+
+
+def export_html(
+    drafted: ProposalDrafted,
+    templates_dir: Path,
+    *,
+    max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
+    max_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+) -> str:
+    """The proposal as one HTML file: the template filled in, its stylesheets, fonts and images inlined (blocking)."""
+    template = load_template(templates_dir, drafted.request.template)
+    return inline_resources(build_html(drafted, template, max_chars=max_html_chars), template.path, max_bytes=max_bytes)
+
+
+def export_markdown(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:
+    """The proposal as Markdown: its facts, every section, the timeline and investment tables, the acceptance."""
+    context = proposal_context(drafted, manifest)
+    labels = context["labels"]
+    proposal = context["proposal"]
+    lines = [
+        f"# {_text(labels.document_title)}: {_text(proposal['client_name'])}",
+        "",
+    ]
+    if proposal["subject"]:
+        lines += [f"*{_text(proposal['subject'])}*", ""]
+    if not drafted.ai_generated:
+        lines += [f"> **{_text(labels.draft_without_ai)}**", ""]
+    facts = [
+        (labels.prepared_for, proposal["client_name"]),
+        (labels.industry, proposal["industry"]),
+        (labels.prepared_by, context["brand"]["company_name"]),
+        (labels.proposal_number, proposal["number"]),
+        (labels.version, str(proposal["version"])),
+        (labels.date, proposal["date"]),
+        (labels.valid_until, proposal["valid_until"]),
+    ]
+    lines += ["| | |", "|---|---|", *(f"| {_text(name)} | {_text(value)} |" for name, value in facts), ""]
+    for section, source in zip(context["sections"], drafted.sections, strict=True):
+        lines += [f"## {section['number']:02d} {_text(section['title'])}", "", _section_markdown(source.content), ""]
+        lines += _structured_parts(section["key"], context)
+    lines += _acceptance(context)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _structured_parts(key: str, context: dict[str, Any]) -> list[str]:
+    labels = context["labels"]
+    lines: list[str] = []
+    if key == "scope" and context["assumptions"]:
+        lines += [f"### {_text(labels.assumptions)}", ""]
+        lines += [f"- {_text(assumption)}" for assumption in context["assumptions"]] + [""]
+    if key == "timeline" and context["timeline"]:
+        lines += [f"| # | {_text(labels.phase)} | {_text(labels.duration)} | {_text(labels.deliverables)} |"]
+        lines += ["|---:|---|---|---|"]
+        for number, phase in enumerate(context["timeline"], start=1):
+            deliverables = "; ".join(phase["deliverables"])
+            lines += [f"| {number} | {_text(phase['name'])} | {_text(phase['duration'])} | {_text(deliverables)} |"]
+        lines += [""]
+    investment = context["investment"]
+    if key == "investment" and investment:
+        headings = (labels.item, labels.quantity, labels.unit_price, labels.amount)
+        lines += ["| " + " | ".join(_text(heading) for heading in headings) + " |", "|---|---:|---:|---:|"]
+        lines += [
+            f"| {_text(line['description'])} | {line['quantity']} | {line['unit_price']} | {line['amount']} |"
+            for line in investment["lines"]
+        ]
+        totals = [(labels.subtotal, investment["subtotal"])]
+        if investment["discount"]:
+            totals.append(
+                (f"{labels.discount} ({investment['discount']['percent']})", investment["discount"]["amount"])
+            )
+        totals += [(f"{tax['label']} ({tax['rate']})", tax["amount"]) for tax in investment["taxes"]]
+        totals.append((labels.total, investment["total"]))
+        lines += [f"| | | **{_text(name)}** | **{_text(amount)}** |" for name, amount in totals]
+        note = f"{labels.amounts_in} {investment['currency_symbol']} ({investment['currency']})."
+        if investment["taxes"]:
+            note += f" {labels.taxes_note}"
+        lines += ["", f"*{_text(note)}*", ""]
+    if key == "terms":
+        lines += [f"**{_text(context['proposal']['validity_note'])}**", ""]
+    return lines
+
+
+def _acceptance(context: dict[str, Any]) -> list[str]:
+    labels = context["labels"]
+    signatory = context["signatory"]
+    company = context["company"]
+    ours = [signatory["name"], signatory["role"]] if signatory else [context["brand"]["company_name"]]
+    ours.append(company["legal_name"] or context["brand"]["company_name"])
+    return [
+        f"## {_text(labels.acceptance)}",
+        "",
+        _text(labels.acceptance_note),
+        "",
+        f"**{_text(labels.for_company)}:** {_text(', '.join(ours))}",
+        "",
+        f"**{_text(labels.for_client)}:** {_text(context['proposal']['client_name'])}",
+        "",
+        f"{_text(labels.name)}: ____________________  {_text(labels.role)}: ____________________  "
+        f"{_text(labels.signature_date)}: ____/____/______",
+        "",
+    ]
+
+
+def _text(value: str) -> str:
+    """Plain text (a name, a label) made safe to put in Markdown: its syntax characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def _section_markdown(content: str) -> str:
+    """A section's Markdown, with its headings moved below the section's own `##` and raw HTML made literal."""
+    lines = []
+    fence: str | None = None
+    for line in content.strip().splitlines():
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening[1][0] == fence[0] and len(opening[1]) >= len(fence):
+                fence = None
+            lines.append(line)
+            continue
+        if opening:
+            fence = opening[1]
+            lines.append(line)
+            continue
+        lines.append(
+            _literal_html(_ATX_HEADING.sub(lambda match: f"{match[1]}{'#' * min(len(match[2]) + 2, 6)}", line))
+        )
+    return "\n".join(lines)
+
+
+def _literal_html(line: str) -> str:
+    """Escape `<` outside code spans and autolinks, so raw HTML shows as text, as it does in the PDF."""
+    parts = re.split(r"(`+[^`]*`+)", line)
+    for index in range(0, len(parts), 2):
+        text = parts[index]
+        autolinks = _AUTOLINK.findall(text)
+        pieces = _AUTOLINK.split(text)
+        escaped = [piece.replace("<", "\\<") for piece in pieces]
+        parts[index] = "".join(piece + (autolinks[i] if i < len(autolinks) else "") for i, piece in enumerate(escaped))
+    return "".join(parts)

@@ -1,0 +1,111 @@
+"""The renderer service on a real Redis: it takes only as many drafts as it has workers, and goes on after attacks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from redis.asyncio import Redis
+
+from propos4l.renderer.app import serve
+from propos4l.renderer.sample import sample_drafted
+from propos4l.renderer.settings import RendererSettings
+from propos4l.renderer.templates import install_default_template
+from propos4l.shared.delivery import Publisher
+from propos4l.shared.envelope import decode
+from propos4l.shared.events import ProposalDrafted, ProposalFailed, ProposalRendered
+from propos4l.shared.sections import Language
+from propos4l.shared.streams import ConsumerGroup, Stream
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def renderer(redis_url: str, data_dir: Path) -> AsyncIterator[Path]:
+    """A renderer with one worker and a 2 s CPU limit per render; yields its templates folder."""
+    templates = data_dir / "templates"
+    install_default_template(templates)
+    loop_template = templates / "looping"
+    shutil.copytree(templates / "default", loop_template)
+    manifest = json.loads((loop_template / "manifest.json").read_text())
+    (loop_template / "manifest.json").write_text(json.dumps({**manifest, "name": "looping"}))
+    (loop_template / "template.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )
+    settings = RendererSettings(
+        redis_url=redis_url,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=templates,
+        renderer_workers=1,
+        render_timeout_seconds=60,
+        render_cpu_seconds=2,
+        delivery_shutdown_grace_seconds=1,
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    yield templates
+    stop.set()
+    await asyncio.wait_for(service, timeout=30)
+
+
+def draft(language: Language = Language.PT_BR, template: str = "default") -> ProposalDrafted:
+    return sample_drafted(language, template=template).model_copy(
+        update={"event_id": uuid.uuid4(), "proposal_id": uuid.uuid4()}
+    )
+
+
+async def results(redis: Redis, count: int) -> list[ProposalRendered | ProposalFailed]:
+    async def arrived() -> list[ProposalRendered | ProposalFailed] | None:
+        found: list[tuple[str, ProposalRendered | ProposalFailed]] = []
+        for stream, event_class in (
+            (Stream.PROPOSAL_RENDERED, ProposalRendered),
+            (Stream.PROPOSAL_FAILED, ProposalFailed),
+        ):
+            for entry_id, fields in await redis.xrange(stream.value):
+                found.append((entry_id, decode(fields).open(event_class)))
+        found.sort(key=lambda item: tuple(int(part) for part in item[0].split("-")))
+        return [event for _, event in found] if len(found) >= count else None
+
+    events: list[ProposalRendered | ProposalFailed] = await wait_for(arrived, timeout=120, message="renders")
+    return events
+
+
+async def test_a_replica_takes_no_more_drafts_than_it_has_workers(renderer: Path, redis: Redis, data_dir: Path) -> None:
+    drafts = [draft(language) for language in (Language.PT_BR, Language.EN, Language.PT_BR)]
+    publisher = Publisher(redis)
+    for drafted in drafts:
+        await publisher.publish(drafted)
+    most_taken = 0
+    while await redis.xlen(Stream.PROPOSAL_RENDERED.value) < len(drafts):
+        groups = await redis.xinfo_groups(Stream.PROPOSAL_DRAFTED.value)
+        group = next((g for g in groups if g["name"] == ConsumerGroup.RENDERER.value), None)
+        most_taken = max(most_taken, int(group["pending"]) if group else 0)
+        await asyncio.sleep(0.05)
+    assert most_taken == 1  # one worker: one draft taken at a time, the others left in the stream for other replicas
+    rendered = await results(redis, len(drafts))
+    assert {event.proposal_id for event in rendered} == {drafted.proposal_id for drafted in drafts}
+    for event in rendered:
+        assert isinstance(event, ProposalRendered)
+        pdf = (data_dir / "pdfs" / event.pdf_path).read_bytes()
+        assert len(PdfReader(io.BytesIO(pdf)).pages) == event.pages
+
+
+async def test_a_template_that_loops_forever_fails_its_proposal_and_the_renderer_goes_on(
+    renderer: Path, redis: Redis
+) -> None:
+    attack, honest = draft(template="looping"), draft(Language.EN)
+    publisher = Publisher(redis)
+    await publisher.publish(attack)
+    await publisher.publish(honest)
+    failed, rendered = await results(redis, 2)
+    assert isinstance(failed, ProposalFailed) and failed.proposal_id == attack.proposal_id
+    assert failed.stage.value == "rendering" and "more than 2 s of CPU time" in failed.detail
+    assert isinstance(rendered, ProposalRendered) and rendered.proposal_id == honest.proposal_id

@@ -335,19 +335,15 @@ async def test_rendered_arriving_before_drafted_still_ends_ready_with_the_sectio
     client: httpx.AsyncClient, publisher: Publisher, storage: Path, redis: Redis
 ) -> None:
     proposal_id = await create_proposal(client)
-    await publisher.publish(rendered(storage, proposal_id))
-    ready = await wait_for_status(client, proposal_id, "ready")
-    assert ready["pdf_url"] == f"/api/proposals/{proposal_id}/pdf"
+    entry = await publisher.publish(rendered(storage, proposal_id))
+    await wait_until_consumed(redis, Stream.PROPOSAL_RENDERED, entry)
+    early = await view(client, proposal_id)
+    assert early["status"] == "queued", "never ready without its sections"
+    assert early["pdf_url"] == f"/api/proposals/{proposal_id}/pdf"
 
     await publisher.publish(drafted(proposal_id))
-
-    async def sections_recorded() -> dict[str, Any] | None:
-        body = await view(client, proposal_id)
-        return body if body["sections"] else None
-
-    body = await wait_for(sections_recorded, timeout=10, message="the late draft was never recorded")
+    body = await wait_for_status(client, proposal_id, "ready")
     assert body is not None
-    assert body["status"] == "ready"
     assert_sections_recorded(body)
     assert body["draft"]["model"] == "llama3.2:3b"
     assert body["pages"] == 3

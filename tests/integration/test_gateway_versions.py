@@ -90,7 +90,8 @@ async def _drafted_and_rendered(client: httpx.AsyncClient, redis: Redis, data_di
 
     async def ready() -> dict[str, Any] | None:
         body: dict[str, Any] = (await client.get(f"/api/proposals/{proposal_id}")).json()
-        return body if body["status"] == "ready" else None
+        # drafted and rendered travel on different streams: wait until both are recorded
+        return body if body["status"] == "ready" and body["sections"] else None
 
     return await wait_for(ready)
 

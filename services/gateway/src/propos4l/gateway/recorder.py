@@ -51,7 +51,7 @@ class EventRecorder:
                 await status_changed(connection, event.proposal_id, event.version, "generating")
 
     async def on_drafted(self, delivery: Delivery) -> None:
-        """The sections are written: store them; the proposal is `rendering` unless it moved past it."""
+        """The sections are written: store them; the proposal is `rendering`, or `ready` if its PDF came first."""
         event = delivery.envelope.open(ProposalDrafted)
         sections = [section.model_dump(mode="json") for section in event.sections]
         async with self._pool.acquire() as connection, connection.transaction():
@@ -88,17 +88,23 @@ class EventRecorder:
                 event.origin,
                 event.edited_section.value if event.edited_section else None,
             )
-            changed = await connection.execute(
-                """UPDATE proposals SET status = 'rendering', updated_at = now()
-                   WHERE id = $1 AND current_version = $2 AND status IN ('queued', 'generating')""",
+            # `ready` only once both the sections and the PDF are recorded: when the PDF came first, this is it.
+            status = await connection.fetchval(
+                """UPDATE proposals p
+                   SET status = CASE WHEN v.pdf_path IS NULL THEN 'rendering' ELSE 'ready' END,
+                       error_stage = NULL, error_detail = NULL, updated_at = now()
+                   FROM proposal_versions v
+                   WHERE p.id = $1 AND p.current_version = $2 AND v.proposal_id = p.id AND v.version = $2
+                     AND (p.status IN ('queued', 'generating') OR (v.pdf_path IS NOT NULL AND p.status <> 'ready'))
+                   RETURNING p.status""",
                 event.proposal_id,
                 event.version,
             )
-            if changed == "UPDATE 1":
-                await status_changed(connection, event.proposal_id, event.version, "rendering")
+            if status is not None:
+                await status_changed(connection, event.proposal_id, event.version, status)
 
     async def on_rendered(self, delivery: Delivery) -> None:
-        """The PDF is stored: the version is downloadable and the proposal `ready`."""
+        """The PDF is stored: the version is downloadable, and the proposal `ready` once its sections are too."""
         event = delivery.envelope.open(ProposalRendered)
         async with self._pool.acquire() as connection, connection.transaction():
             if not await self._first_time(connection, event.event_id, event.proposal_id):
@@ -120,9 +126,12 @@ class EventRecorder:
                 event.render_ms,
                 event.occurred_at,
             )
+            # `ready` only once the sections are recorded too (they travel on another stream); else on_drafted does it.
             changed = await connection.execute(
-                """UPDATE proposals SET status = 'ready', error_stage = NULL, error_detail = NULL, updated_at = now()
-                   WHERE id = $1 AND current_version = $2 AND status <> 'ready'""",
+                """UPDATE proposals p SET status = 'ready', error_stage = NULL, error_detail = NULL, updated_at = now()
+                   FROM proposal_versions v
+                   WHERE p.id = $1 AND p.current_version = $2 AND p.status <> 'ready'
+                     AND v.proposal_id = p.id AND v.version = $2 AND v.drafted_at IS NOT NULL""",
                 event.proposal_id,
                 event.version,
             )

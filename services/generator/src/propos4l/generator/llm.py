@@ -111,6 +111,10 @@ async def call_with_retries(
             failure.__cause__ = error
         except LlmUnavailable as error:
             failure = error
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Shutting down: a cancelled read can surface as a transport error; never retry past a cancellation.
+            raise asyncio.CancelledError from failure
         if number >= policy.attempts:
             raise LlmUnavailable(f"{failure} (after {number} attempts)") from failure
         delay = policy.delay(number)

@@ -292,3 +292,44 @@ async def test_dead_letters_are_listed_and_replayed_onto_their_stream(redis: Red
 
 async def _dead_count(redis: Redis, expected: int) -> bool:
     return int(await redis.xlen(DEAD)) == expected
+
+
+async def test_shutdown_moves_on_when_a_handler_ignores_its_cancellation(redis: Redis) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def stubborn(delivery: Delivery) -> None:
+        started.set()
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):  # a library that swallows the cancellation
+                await release.wait()
+
+    try:
+        async with running(redis, stubborn, shutdown_grace=0.1):  # the consumer must still stop within 10 s
+            await Publisher(redis).publish(_event())
+            await asyncio.wait_for(started.wait(), timeout=10)
+        assert await _pending(redis) == 1, "the abandoned message stays pending for another replica"
+    finally:
+        release.set()
+
+
+async def test_a_cancelled_publish_never_carries_on_as_if_not_cancelled(redis: Redis) -> None:
+    # redis-py sends through asyncio.wait_for, which on Python 3.11 can drop a cancellation that arrives as the
+    # command completes; the publisher must raise it anyway, or a handler told to stop keeps working.
+    publisher = Publisher(redis)
+    carried_on = 0
+    for attempt in range(400):
+
+        async def publish_then_continue() -> None:
+            nonlocal carried_on
+            await publisher.publish(_event())
+            carried_on += 1
+
+        task = asyncio.create_task(publish_then_continue())
+        await asyncio.sleep((attempt % 40) / 40_000)  # spread the cancel over the whole command
+        cancel_requested = task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if not cancel_requested:  # finished before the cancel: fine
+            carried_on -= 1
+    assert carried_on == 0

@@ -13,17 +13,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from propos4l.shared.aio import checkpoint, wait_event
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
@@ -45,6 +45,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _RETRY_PAUSE_SECONDS: Final = 1.0
+_CANCEL_WAIT_SECONDS: Final = 5.0  # how long a stopping consumer waits for cancelled work to unwind
 
 
 class PermanentFailure(Exception):
@@ -116,6 +117,7 @@ class Publisher:
         with publishing(event, headers) as outgoing:  # the send span, its context written into the headers
             entry_id = await self._redis.xadd(event.stream.value, encode(event, outgoing.headers))  # type: ignore[arg-type]
             outgoing.sent(str(entry_id))
+        checkpoint()  # a cancellation lost inside redis-py (see propos4l.shared.aio) stops the publisher's task here
         return str(entry_id)
 
 
@@ -207,8 +209,7 @@ class Consumer:
                     await self._pause(_RETRY_PAUSE_SECONDS)
         finally:
             heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await _settle([heartbeat], _CANCEL_WAIT_SECONDS, f"heartbeat of {self.stream}")
             await gauges.close()
             await self._drain()
 
@@ -224,7 +225,7 @@ class Consumer:
             free = self._capacity.free()
             if free <= 0:
                 self._capacity.freed.clear()
-                await self._wait_for(self._capacity.freed, options.block)
+                await wait_event(self._capacity.freed, options.block)
                 continue
             messages: list[tuple[str, dict[str, str] | None]] = []
             if loop.time() >= next_reclaim:
@@ -395,6 +396,7 @@ class Consumer:
         """Reset the idle time of the messages this consumer is working on, so no one reclaims them."""
         interval = self._options.visibility_timeout / 3
         while True:
+            checkpoint()  # the Redis calls below can lose a cancellation: without this the loop would never end
             await asyncio.sleep(interval)
             ids = list(self._in_flight)
             if not ids:
@@ -420,12 +422,22 @@ class Consumer:
         _done, still_running = await asyncio.wait(tasks, timeout=self._options.shutdown_grace)
         for task in still_running:
             task.cancel()
-        await asyncio.gather(*still_running, return_exceptions=True)
+        if still_running:
+            await _settle(still_running, _CANCEL_WAIT_SECONDS, f"handlers of {self.stream}")
 
     async def _pause(self, seconds: float) -> None:
-        await self._wait_for(self._stopping, seconds)
+        await wait_event(self._stopping, seconds)
 
-    @staticmethod
-    async def _wait_for(event: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout=seconds)
+
+async def _settle(tasks: Collection[asyncio.Task[Any]], seconds: float, what: str) -> None:
+    """Wait up to `seconds` for cancelled `tasks` to end; log and move on if some do not (their messages stay
+    pending in Redis, so nothing is lost by not waiting for them)."""
+    done, stuck = await asyncio.wait(tasks, timeout=seconds)
+    for task in done:
+        if not task.cancelled():
+            task.exception()  # retrieved: the task logged its own failure
+    if stuck:
+        logger.error(
+            "tasks did not stop when cancelled; leaving them behind",
+            extra={"what": what, "tasks": sorted(task.get_name() for task in stuck)},
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import tempfile
@@ -21,6 +20,7 @@ from propos4l.backup.records import BackupRecords
 from propos4l.backup.retention import Health
 from propos4l.backup.schedule import Job, Scheduler, first_delay
 from propos4l.backup.settings import BackupSettings
+from propos4l.shared.aio import wait_event
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
@@ -77,8 +77,7 @@ async def _wait_for_dependencies(
         except Exception as error:
             readiness.set_not_ready(f"waiting for PostgreSQL and Redis: {error}")
             logger.warning("backup agent waiting for its dependencies", extra={"error": str(error)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=_DEPENDENCY_RETRY_SECONDS)
+            await wait_event(stop, _DEPENDENCY_RETRY_SECONDS)
     return None
 
 
@@ -223,5 +222,4 @@ async def _refresh_once(jobs: BackupJobs, metrics: BackupMetrics) -> None:
 async def _refresh_metrics(jobs: BackupJobs, metrics: BackupMetrics, stop: asyncio.Event) -> None:
     while not stop.is_set():
         await _refresh_once(jobs, metrics)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=_METRICS_REFRESH_SECONDS)
+        await wait_event(stop, _METRICS_REFRESH_SECONDS)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from propos4l.shared.aio import wait_event
 
 __all__ = ["Job", "Scheduler", "first_delay", "retry_delay"]
 
@@ -62,8 +63,7 @@ class Scheduler:
             job = min(self.jobs, key=lambda candidate: candidate.due)  # ties: the order given
             wait = job.due - time.monotonic()
             if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=wait)
+                await wait_event(stop, wait)
                 continue
             await self._run(job, stop)
 

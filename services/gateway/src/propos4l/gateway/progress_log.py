@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import asyncpg
 
+from propos4l.shared.aio import wait_event
+
 __all__ = ["CHANNEL", "ProgressNotifier", "append_event", "status_changed"]
 
 logger = logging.getLogger(__name__)
@@ -87,8 +89,7 @@ class ProgressNotifier:
         waiter = asyncio.Event()
         self._waiters[key].add(waiter)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter.wait(), seconds if self.listening else min(seconds, 1.0))
+            await wait_event(waiter, seconds if self.listening else min(seconds, 1.0))
         finally:
             self._waiters[key].discard(waiter)
             if not self._waiters[key]:

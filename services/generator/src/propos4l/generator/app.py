@@ -13,6 +13,7 @@ from propos4l.generator.llm import ChatModel, LlmRejected, LlmUnavailable, Retry
 from propos4l.generator.ollama import OllamaClient
 from propos4l.generator.openai_compat import OpenAICompatibleClient
 from propos4l.generator.settings import GeneratorSettings
+from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Capacity, Consumer, Publisher, default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
@@ -106,9 +107,7 @@ async def watch_model(
 ) -> None:
     """Check the model every so often, keeping `readiness` true to what the server has (pulling when allowed)."""
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=_MODEL_CHECK_INTERVAL_SECONDS)
-        if stop.is_set():
+        if await wait_event(stop, _MODEL_CHECK_INTERVAL_SECONDS):
             return
         reason = await check_model(client, settings)
         if reason is None:

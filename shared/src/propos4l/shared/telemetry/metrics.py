@@ -22,6 +22,7 @@ from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Meter, Me
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from propos4l.shared.aio import wait_event
 from propos4l.shared.events import LlmUsage
 
 __all__ = [
@@ -289,8 +290,7 @@ class StreamWatch:
                         gauges.readings[key] = await self._read()
                 except (RedisError, OSError) as error:
                     logger.debug("could not read stream state", extra={"stream": self.stream, "error": str(error)})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), timeout=gauges.read_interval)
+                await wait_event(self._closing, gauges.read_interval)
         finally:
             gauges.readings.pop(key, None)
 

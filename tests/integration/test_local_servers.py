@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from propos4l.shared.localrun.servers import (
     find_redis_server,
     free_port,
 )
+from tests.support.waiting import wait_for_sync
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +209,44 @@ def test_postgres_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "pg" / "stray.txt").write_text("not a cluster")
     with pytest.raises(LocalServerError, match="not empty"):
         LocalPostgres(tmp_path / "pg").start()
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
+root = Path(sys.argv[1])
+redis_server = LocalRedis(root / "redis")
+redis_server.start()
+postgres = LocalPostgres(root / "postgres")
+postgres.start()
+print(redis_server.pid, redis_server.port, postgres.pid, postgres.port, flush=True)
+time.sleep(600)
+"""
+
+
+def test_servers_stop_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
+    _require_redis()
+    _require_postgres()
+    starter = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout is not None
+        redis_pid, redis_port, postgres_pid, postgres_port = map(int, starter.stdout.readline().split())
+    finally:
+        starter.kill()  # SIGKILL: no atexit, no finally, no chance to stop its servers
+        starter.communicate()
+    wait_for_sync(
+        lambda: not _alive(redis_pid) and not _alive(postgres_pid),
+        timeout=30,
+        message="the servers outlived the process that started them",
+    )
+    _assert_port_released(redis_port)
+    _assert_port_released(postgres_port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import importlib.util
 import os
 import pwd
@@ -29,6 +30,7 @@ __all__ = [
     "LocalPostgres",
     "LocalRedis",
     "LocalServerError",
+    "die_with_parent",
     "find_postgres_bindir",
     "find_redis_server",
     "free_port",
@@ -48,6 +50,7 @@ _MAX_SOCKET_DIR_BYTES: Final = 90
 _SAFE_SOCKET_DIR: Final = re.compile(r"[A-Za-z0-9/._+-]+")
 _PG_ACCOUNT_NAME: Final = "propos4l"
 _PG_BOOTSTRAP_USER: Final = "postgres"  # initdb's superuser; `user` is created next to it
+_PR_SET_PDEATHSIG: Final = 1  # from <linux/prctl.h>
 
 Binaries = Literal["auto", "system", "embedded"]
 
@@ -258,6 +261,29 @@ def _initdb_locale() -> str:
     return "C.UTF-8" if "c.utf8" in names else "C"
 
 
+def die_with_parent(signum: int) -> Callable[[], None] | None:
+    """A `preexec_fn` asking Linux to send `signum` to the child when the process that started it dies.
+
+    Servers run in their own session (Ctrl-C reaches only their parent, which stops them in order), so without this a
+    parent killed with SIGKILL would leave them running. None where it cannot work: off Linux, or when called from a
+    thread other than the main one (the signal fires when the *thread* that forked exits).
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signum)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), signum)
+
+    return preexec
+
+
 def _child_env() -> dict[str, str]:
     """The environment for server and client processes, without PG* variables that would redirect them."""
     return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
@@ -444,6 +470,7 @@ class _ChildServer:
                 cwd=self.data_dir,
                 env=_child_env(),
                 start_new_session=True,
+                preexec_fn=die_with_parent(self._stop_signal),  # also sent if the parent dies without stopping it
                 user=account.uid if account is not None else None,
                 group=account.gid if account is not None else None,
                 extra_groups=[] if account is not None else None,

@@ -21,7 +21,7 @@ from typing import Final
 
 import httpx
 
-from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError
+from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError, die_with_parent
 
 __all__ = ["SERVICES", "LocalRun", "run_local"]
 
@@ -90,6 +90,7 @@ class LocalRun:
                 [sys.executable, "-m", f"propos4l.{service}"],
                 env=self.environment,
                 start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops the children in order
+                preexec_fn=die_with_parent(signal.SIGTERM),  # and a supervisor killed outright takes them along
             )
         server = self.environment.get("PROPOS4L_FRONTEND_SERVER")
         if server and Path(server).is_file():
@@ -104,6 +105,7 @@ class LocalRun:
                     "NEXT_PUBLIC_API_URL": f"http://127.0.0.1:{self.environment['GATEWAY_PORT']}",
                 },
                 start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGTERM),
             )
 
     def wait_for_gateway(self) -> str:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from pypdf import PdfReader
 from redis.asyncio import Redis
@@ -21,6 +22,7 @@ from propos4l.renderer.templates import install_default_template
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import ProposalDrafted, ProposalFailed, ProposalRendered
+from propos4l.shared.localrun.servers import free_port
 from propos4l.shared.sections import Language
 from propos4l.shared.streams import ConsumerGroup, Stream
 from tests.support.waiting import wait_for
@@ -109,3 +111,43 @@ async def test_a_template_that_loops_forever_fails_its_proposal_and_the_renderer
     assert isinstance(failed, ProposalFailed) and failed.proposal_id == attack.proposal_id
     assert failed.stage.value == "rendering" and "more than 2 s of CPU time" in failed.detail
     assert isinstance(rendered, ProposalRendered) and rendered.proposal_id == honest.proposal_id
+
+
+async def _ready_answer(port: int, status: int) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+        async def answered() -> httpx.Response | None:
+            try:
+                response = await client.get("/ready")
+            except httpx.TransportError:
+                return None
+            return response if response.status_code == status else None
+
+        response = await wait_for(answered, timeout=20, message=f"/ready never answered {status}")
+        assert (await client.get("/health")).status_code == 200
+        return response
+
+
+@pytest.mark.parametrize("redis_alive", [True, False])
+async def test_renderer_serves_its_health_and_says_why_it_is_not_ready(
+    redis_url: str, data_dir: Path, redis_alive: bool
+) -> None:
+    port = free_port()
+    settings = RendererSettings(
+        redis_url=redis_url if redis_alive else f"redis://127.0.0.1:{free_port()}/0",
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=data_dir / "templates",
+        renderer_workers=1,
+        health_port=port,
+        delivery_shutdown_grace_seconds=1,
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        if redis_alive:
+            assert (await _ready_answer(port, 200)).json()["reason"] == "ready"
+        else:
+            assert "Redis does not answer" in (await _ready_answer(port, 503)).json()["reason"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=30)

@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+from pathlib import Path
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from propos4l.renderer.handlers import RenderHandlers
 from propos4l.renderer.pdf import PdfRenderer
 from propos4l.renderer.settings import RendererSettings
 from propos4l.renderer.templates import install_default_template
+from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Consumer, Publisher, default_consumer_name
+from propos4l.shared.health import HealthServer, Readiness
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
 __all__ = ["serve"]
 
 logger = logging.getLogger(__name__)
+
+_READINESS_CHECK_INTERVAL_SECONDS = 15.0
+
+
+async def check_ready(redis: Redis, pdf_storage_dir: Path) -> str | None:
+    """None when the renderer can do its work (Redis answers, the PDF storage takes files), else why not."""
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as error:
+        return f"Redis does not answer: {error}"
+    if not os.access(pdf_storage_dir, os.W_OK | os.X_OK):
+        return f"PDF_STORAGE_DIR {pdf_storage_dir} is not writable by this process"
+    return None
+
+
+async def watch_readiness(redis: Redis, pdf_storage_dir: Path, readiness: Readiness, stop: asyncio.Event) -> None:
+    """Keep `readiness` true to what the renderer can reach, checking every few seconds until `stop`."""
+    while not stop.is_set():
+        reason = await check_ready(redis, pdf_storage_dir)
+        if reason is None:
+            readiness.set_ready()
+        else:
+            readiness.set_not_ready(reason)
+        await wait_event(stop, _READINESS_CHECK_INTERVAL_SECONDS)
 
 
 async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
@@ -41,10 +73,22 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         on_dead_letter=handlers.on_dead_letter,
         options=consumer_options(settings, concurrency=settings.renderer_workers),
     )
+    readiness = Readiness()
+    health = HealthServer(readiness, settings.health_port) if settings.health_port is not None else None
+    watcher = asyncio.create_task(
+        watch_readiness(redis, settings.pdf_storage_dir, readiness, stop), name="readiness watcher"
+    )
     logger.info("renderer started", extra={"workers": settings.renderer_workers})
     try:
+        if health is not None:
+            await health.start()
         await run_consumers([consumer], stop)
     finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        if health is not None:
+            await health.stop()
         renderer.close()
         await redis.aclose()
     logger.info("renderer stopped")

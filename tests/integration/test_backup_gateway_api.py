@@ -14,38 +14,30 @@ from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason
 from propos4l.backup.options import JobOptions, Sources
 from propos4l.backup.records import BackupRecords
 from propos4l.backup.store import BackupStore
-from propos4l.gateway.app import create_app
 from propos4l.gateway.auth import Principal
 from propos4l.gateway.deps import CurrentPrincipal
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.db import create_pool
+from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+@pytest.fixture
+async def gateway(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[RunningGateway]:
+    # Not the templates folder make_backups fills.
+    settings = gateway_settings(database_url, redis_url, data_dir, templates_dir=data_dir / "gateway-templates")
+    async with running_gateway(settings) as running:
+        yield running
 
 
 @pytest.fixture
-async def app(database_url: str, redis_url: str, data_dir: Path) -> FastAPI:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=data_dir / "pdfs",
-        templates_dir=data_dir / "gateway-templates",  # not the folder make_backups fills
-        delivery_shutdown_grace_seconds=1,
-    )
-    return create_app(settings)
+def app(gateway: RunningGateway) -> FastAPI:
+    return gateway.app
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
-        yield http
+def client(gateway: RunningGateway) -> httpx.AsyncClient:
+    return gateway.client
 
 
 async def make_backups(database_url: str, data_dir: Path) -> tuple[str, str]:

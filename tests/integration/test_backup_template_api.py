@@ -17,30 +17,15 @@ from propos4l.backup.app import serve
 from propos4l.backup.model import Kind, Manifest, TriggerReason
 from propos4l.backup.settings import BackupSettings
 from propos4l.backup.store import BackupStore
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
+from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
 async def api(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway and the backup agent, sharing the templates folder as their volumes do in deployment."""
-    app = create_app(
-        GatewaySettings(
-            database_url=database_url,
-            redis_url=redis_url,
-            propos4l_admin_token=TOKEN,
-            pdf_storage_dir=data_dir / "pdfs",
-            templates_dir=data_dir / "templates",
-            outbox_poll_seconds=0.2,
-            delivery_shutdown_grace_seconds=1,
-        )
-    )
     agent_settings = BackupSettings(
         database_url=database_url,
         redis_url=redis_url,
@@ -52,10 +37,7 @@ async def api(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterato
     )
     (data_dir / "pdfs").mkdir()
     stop = asyncio.Event()
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    async with running_gateway(gateway_settings(database_url, redis_url, data_dir)) as (_, http):
         agent = asyncio.create_task(serve(agent_settings, stop))
         try:
             yield http

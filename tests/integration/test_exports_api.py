@@ -12,37 +12,20 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import ProposalDrafted, ProposalRequest, Section
 from propos4l.shared.sections import Language, SectionKey
+from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
 
 @pytest.fixture
 async def client(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=data_dir / "pdfs",
-        templates_dir=data_dir / "templates",
-        outbox_poll_seconds=0.2,
-        delivery_visibility_timeout_seconds=1,
-        delivery_shutdown_grace_seconds=1,
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    settings = gateway_settings(database_url, redis_url, data_dir, delivery_visibility_timeout_seconds=1)
+    async with running_gateway(settings) as (_, http):
         yield http
 
 

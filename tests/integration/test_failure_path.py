@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.generator.drafting import Draft
 from propos4l.generator.handlers import GenerationHandlers
 from propos4l.generator.llm import TextListener
 from propos4l.shared.delivery import Consumer, ConsumerOptions, Publisher
 from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-TOKEN = "failure-path-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 class CrashingDrafter:
@@ -48,25 +41,6 @@ class CrashingDrafter:
         raise RuntimeError("unexpected bug while drafting")
 
 
-@contextlib.asynccontextmanager
-async def gateway(database_url: str, redis_url: str, storage: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=storage,
-        templates_dir=storage.parent / "templates",
-        outbox_poll_seconds=0.2,
-        delivery_shutdown_grace_seconds=1,
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        yield client
-
-
 async def test_message_that_always_fails_is_dead_lettered_and_its_proposal_failed(
     database_url: str, redis_url: str, redis: Redis, data_dir: Path
 ) -> None:
@@ -84,7 +58,7 @@ async def test_message_that_always_fails_is_dead_lettered_and_its_proposal_faile
     )
     task = asyncio.create_task(consumer.run())
     try:
-        async with gateway(database_url, redis_url, data_dir / "pdfs") as client:
+        async with running_gateway(gateway_settings(database_url, redis_url, data_dir)) as (_, client):
             created = await client.post(
                 "/api/proposals",
                 json={"client_name": "ACME", "industry": "Retail", "requirements": "ERP"},

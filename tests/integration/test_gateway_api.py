@@ -14,18 +14,15 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import ProposalRequested
 from propos4l.shared.localrun.servers import free_port
 from propos4l.shared.streams import Stream
+from tests.support.gateway import AUTH, TOKEN, RunningGateway, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PROBLEM_JSON = "application/problem+json"
 
 VALID_REQUEST: dict[str, Any] = {
@@ -40,33 +37,21 @@ VALID_REQUEST: dict[str, Any] = {
 }
 
 
-def make_settings(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> GatewaySettings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "redis_url": redis_url,
-        "propos4l_admin_token": TOKEN,
-        "pdf_storage_dir": data_dir / "pdfs",
-        "templates_dir": data_dir / "templates",
-        "delivery_visibility_timeout_seconds": 1,
-        "delivery_shutdown_grace_seconds": 1,
-        "outbox_poll_seconds": 0.2,
-    }
-    values.update(overrides)
-    return GatewaySettings(**values)
+@pytest.fixture
+async def gateway(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[RunningGateway]:
+    settings = gateway_settings(database_url, redis_url, data_dir, delivery_visibility_timeout_seconds=1)
+    async with running_gateway(settings) as running:
+        yield running
 
 
 @pytest.fixture
-async def app(database_url: str, redis_url: str, data_dir: Path) -> FastAPI:
-    return create_app(make_settings(database_url, redis_url, data_dir))
+def app(gateway: RunningGateway) -> FastAPI:
+    return gateway.app
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
-        yield http
+def client(gateway: RunningGateway) -> httpx.AsyncClient:
+    return gateway.client
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -431,21 +416,20 @@ async def test_ready_is_a_503_naming_redis_when_redis_is_down_and_the_app_still_
     database_url: str, data_dir: Path
 ) -> None:
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    app = create_app(make_settings(database_url, dead_redis, data_dir))
+    settings = gateway_settings(database_url, dead_redis, data_dir, delivery_visibility_timeout_seconds=1)
     started = time.monotonic()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            asked = time.monotonic()
-            response = await http.get("/api/ready", headers=AUTH)
-            assert time.monotonic() - asked < 5, "readiness must answer within a few seconds"
-            problem = assert_problem(response, 503)
-            assert "redis" in problem["detail"]
-            assert "postgres" not in problem["detail"]
-            assert problem["checks"]["postgres"] == "ok"
-            assert problem["checks"]["redis"] != "ok"
-            # The API still serves what needs only PostgreSQL.
-            created = await http.post("/api/proposals", json=VALID_REQUEST, headers=AUTH)
-            assert created.status_code == 202, created.text
+    async with running_gateway(settings) as (_, http):
+        asked = time.monotonic()
+        response = await http.get("/api/ready", headers=AUTH)
+        assert time.monotonic() - asked < 5, "readiness must answer within a few seconds"
+        problem = assert_problem(response, 503)
+        assert "redis" in problem["detail"]
+        assert "postgres" not in problem["detail"]
+        assert problem["checks"]["postgres"] == "ok"
+        assert problem["checks"]["redis"] != "ok"
+        # The API still serves what needs only PostgreSQL.
+        created = await http.post("/api/proposals", json=VALID_REQUEST, headers=AUTH)
+        assert created.status_code == 202, created.text
         stopping = time.monotonic()
     assert time.monotonic() - stopping < 10, "the app must stop promptly although Redis never answered"
     assert time.monotonic() - started < 20

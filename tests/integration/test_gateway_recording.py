@@ -13,8 +13,6 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode, encode
 from propos4l.shared.events import (
@@ -29,12 +27,11 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PROBLEM_JSON = "application/problem+json"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -54,27 +51,20 @@ def storage(data_dir: Path) -> Path:
 
 
 @pytest.fixture
-async def app(database_url: str, redis_url: str, storage: Path) -> FastAPI:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=storage,
-        templates_dir=storage.parent / "templates",
-        delivery_visibility_timeout_seconds=1,
-        delivery_shutdown_grace_seconds=1,
-        outbox_poll_seconds=0.2,
-    )
-    return create_app(settings)
+async def gateway(database_url: str, redis_url: str, storage: Path) -> AsyncIterator[RunningGateway]:
+    settings = gateway_settings(database_url, redis_url, storage.parent, delivery_visibility_timeout_seconds=1)
+    async with running_gateway(settings) as running:
+        yield running
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
-        yield http
+def app(gateway: RunningGateway) -> FastAPI:
+    return gateway.app
+
+
+@pytest.fixture
+def client(gateway: RunningGateway) -> httpx.AsyncClient:
+    return gateway.client
 
 
 @pytest.fixture

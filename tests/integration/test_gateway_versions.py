@@ -9,11 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
-from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import (
@@ -25,31 +22,17 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
 from propos4l.shared.streams import Stream
+from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "versions-test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 REQUEST = {"client_name": "ACME", "industry": "Retail", "requirements": "ERP"}
 
 
 @pytest.fixture
 async def client(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=data_dir / "pdfs",
-        templates_dir=data_dir / "templates",
-        outbox_poll_seconds=0.2,
-        delivery_shutdown_grace_seconds=1,
-    )
-    app: FastAPI = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", headers=AUTH) as http,
-    ):
+    async with running_gateway(gateway_settings(database_url, redis_url, data_dir), headers=AUTH) as (_, http):
         yield http
 
 

@@ -12,11 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pypdf import PdfReader
 from redis.asyncio import Redis
 
-from propos4l.gateway.app import create_app
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.renderer.pdf import PdfRenderer
 from propos4l.renderer.sample import sample_drafted
@@ -24,12 +22,11 @@ from propos4l.shared.envelope import decode
 from propos4l.shared.events import TemplateChanged
 from propos4l.shared.sections import Language
 from propos4l.shared.streams import Stream
+from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "a-long-test-token-123456"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PROBLEM_JSON = "application/problem+json"
 REQUEST = {
     "client_name": "Acme Logística",
@@ -39,28 +36,14 @@ REQUEST = {
 }
 
 
-def make_app(database_url: str, redis_url: str, data_dir: Path) -> FastAPI:
-    settings = GatewaySettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        propos4l_admin_token=TOKEN,
-        pdf_storage_dir=data_dir / "pdfs",
-        templates_dir=data_dir / "templates",
-        outbox_poll_seconds=0.2,
-        delivery_shutdown_grace_seconds=1,
-        render_timeout_seconds=60,
-        render_cpu_seconds=30,
-    )
-    return create_app(settings)
+@pytest.fixture
+def settings(database_url: str, redis_url: str, data_dir: Path) -> GatewaySettings:
+    return gateway_settings(database_url, redis_url, data_dir, render_timeout_seconds=60, render_cpu_seconds=30)
 
 
 @pytest.fixture
-async def client(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = make_app(database_url, redis_url, data_dir)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+async def client(settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_gateway(settings) as (_, http):
         yield http
 
 
@@ -343,27 +326,21 @@ async def test_templates_need_a_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_folders_changed_or_lost_outside_the_api_are_reconciled_at_start(
-    database_url: str, redis_url: str, data_dir: Path
+    settings: GatewaySettings, data_dir: Path
 ) -> None:
     templates_dir = data_dir / "templates"
-    app = make_app(database_url, redis_url, data_dir)
-    async with app.router.lifespan_context(app):
+    async with running_gateway(settings):
         pass
     shutil.copytree(templates_dir / "default", templates_dir / "handmade")
     manifest = json.loads((templates_dir / "handmade" / "manifest.json").read_text())
     (templates_dir / "handmade" / "manifest.json").write_text(json.dumps({**manifest, "name": "handmade"}))
     (templates_dir / "default" / "style.css").write_text("/* edited by hand */\n")
 
-    app = make_app(database_url, redis_url, data_dir)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
+    async with running_gateway(settings) as (_, client):
         default = await get_template(client, "default")
         assert default["version"] == 2 and default["history"][0]["created_by"].startswith("system")
         assert (await get_template(client, "handmade"))["version"] == 1
         shutil.rmtree(templates_dir / "handmade")
 
-    app = make_app(database_url, redis_url, data_dir)
-    async with app.router.lifespan_context(app):
+    async with running_gateway(settings):
         assert (templates_dir / "handmade" / "template.html").is_file()  # written back from its recorded version

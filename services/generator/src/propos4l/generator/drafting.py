@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
@@ -40,6 +41,8 @@ __all__ = ["Draft", "DraftFailed", "Drafter", "LlmDrafter", "OutlineDrafter", "S
 
 logger = logging.getLogger(__name__)
 
+Parsed = TypeVar("Parsed")
+
 
 class DraftFailed(RuntimeError):
     """Drafting cannot succeed for this request; the message says why, for a person to read."""
@@ -55,6 +58,31 @@ class SectionAnswer(BaseModel):
         StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
         BeforeValidator(without_control_characters),
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftContent:
+    """What a draft says (every section and the structured parts), whoever wrote it."""
+
+    sections: tuple[Section, ...]
+    investment_items: tuple[InvestmentItem, ...]
+    timeline_phases: tuple[TimelinePhase, ...]
+    assumptions: tuple[str, ...]
+
+    @classmethod
+    def from_answer(cls, answer: DraftAnswer, language: Language) -> DraftContent:
+        """The sections of `answer`, titled in `language`, with its structured parts."""
+        items, phases, assumptions = answer.structured()
+        return cls(answer.sections(language), items, phases, assumptions)
+
+    @classmethod
+    def regenerated(cls, regeneration: SectionRegenerationRequested, content: str) -> DraftContent:
+        """The base draft of `regeneration` with its section's text replaced by `content`."""
+        sections = tuple(
+            section.model_copy(update={"content": content}) if section.key == regeneration.section else section
+            for section in regeneration.base_sections
+        )
+        return cls(sections, regeneration.investment_items, regeneration.timeline_phases, regeneration.assumptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +117,6 @@ class Drafter(Protocol):
         ...
 
 
-def _from_answer(answer: DraftAnswer, language: Language) -> tuple[tuple[Section, ...], Any, Any, Any]:
-    items, phases, assumptions = answer.structured()
-    return answer.sections(language), items, phases, assumptions
-
-
-def _with_section(regeneration: SectionRegenerationRequested, content: str) -> tuple[Section, ...]:
-    return tuple(
-        section.model_copy(update={"content": content}) if section.key == regeneration.section else section
-        for section in regeneration.base_sections
-    )
-
-
 class OutlineDrafter:
     """Drafts without AI, from the request's own fields."""
 
@@ -109,27 +125,21 @@ class OutlineDrafter:
 
     async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
         """Sections assembled from the request."""
-        sections, items, phases, assumptions = _from_answer(outline_draft(request), request.language)
-        return self._draft(sections, items, phases, assumptions)
+        return self._draft(DraftContent.from_answer(outline_draft(request), request.language))
 
     async def regenerate(
         self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
     ) -> Draft:
         """The section assembled from the request again (without AI there is nothing else to rewrite it with)."""
-        fresh = getattr(outline_draft(regeneration.request), regeneration.section.value)
-        return self._draft(
-            _with_section(regeneration, fresh),
-            regeneration.investment_items,
-            regeneration.timeline_phases,
-            regeneration.assumptions,
-        )
+        fresh: str = getattr(outline_draft(regeneration.request), regeneration.section.value)
+        return self._draft(DraftContent.regenerated(regeneration, fresh))
 
-    def _draft(self, sections: Any, items: Any, phases: Any, assumptions: Any) -> Draft:
+    def _draft(self, content: DraftContent) -> Draft:
         return Draft(
-            sections=sections,
-            investment_items=items,
-            timeline_phases=phases,
-            assumptions=assumptions,
+            sections=content.sections,
+            investment_items=content.investment_items,
+            timeline_phases=content.timeline_phases,
+            assumptions=content.assumptions,
             provider=self.provider,
             model=self.model,
             ai_generated=False,
@@ -155,8 +165,7 @@ class LlmDrafter:
         answer, usage = await self._ask(
             build_messages(request), request.language, draft_json_schema(), parse_draft, on_text
         )
-        sections, items, phases, assumptions = _from_answer(answer, request.language)
-        return self._draft(sections, items, phases, assumptions, usage)
+        return self._draft(DraftContent.from_answer(answer, request.language), usage)
 
     async def regenerate(
         self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
@@ -169,22 +178,16 @@ class LlmDrafter:
             lambda content: parse_answer(SectionAnswer, content),
             on_text,
         )
-        return self._draft(
-            _with_section(regeneration, answer.content),
-            regeneration.investment_items,
-            regeneration.timeline_phases,
-            regeneration.assumptions,
-            usage,
-        )
+        return self._draft(DraftContent.regenerated(regeneration, answer.content), usage)
 
     async def _ask(
         self,
         messages: list[ChatMessage],
         language: Language,
         schema: dict[str, Any],
-        parse: Any,
+        parse: Callable[[str], Parsed],
         on_text: TextListener | None,
-    ) -> tuple[Any, LlmUsage]:
+    ) -> tuple[Parsed, LlmUsage]:
         """Chat, validate, and on an invalid answer send the error back once; then give up with a reason."""
         prompt_tokens = output_tokens = duration_ms = 0
         for round_number in (1, 2):
@@ -220,12 +223,12 @@ class LlmDrafter:
             return parsed, usage
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _draft(self, sections: Any, items: Any, phases: Any, assumptions: Any, usage: LlmUsage) -> Draft:
+    def _draft(self, content: DraftContent, usage: LlmUsage) -> Draft:
         return Draft(
-            sections=sections,
-            investment_items=items,
-            timeline_phases=phases,
-            assumptions=assumptions,
+            sections=content.sections,
+            investment_items=content.investment_items,
+            timeline_phases=content.timeline_phases,
+            assumptions=content.assumptions,
             provider=self.provider,
             model=self.model,
             ai_generated=True,

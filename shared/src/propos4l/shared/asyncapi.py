@@ -11,20 +11,10 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from propos4l.shared.events import EVENT_TYPES
-from propos4l.shared.streams import ConsumerGroup, Stream
+from propos4l.shared.streams import CONSUMERS, Stream
 
 __all__ = ["asyncapi_document"]
 
-_CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
-    Stream.PROPOSAL_REQUESTED: (ConsumerGroup.GENERATOR,),
-    Stream.GENERATION_STARTED: (ConsumerGroup.GATEWAY,),
-    Stream.PROPOSAL_PROGRESSED: (ConsumerGroup.GATEWAY,),
-    Stream.SECTION_REGENERATION_REQUESTED: (ConsumerGroup.GENERATOR,),
-    Stream.PROPOSAL_DRAFTED: (ConsumerGroup.RENDERER, ConsumerGroup.GATEWAY),
-    Stream.PROPOSAL_RENDERED: (ConsumerGroup.GATEWAY,),
-    Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
-    Stream.TEMPLATE_CHANGED: (ConsumerGroup.BACKUP,),
-}
 _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_REQUESTED: "gateway",
     Stream.GENERATION_STARTED: "generator",
@@ -78,7 +68,7 @@ def asyncapi_document() -> dict[str, Any]:
         channels[channel] = {
             "address": cls.stream.value,
             "description": f"Redis stream. Written by the {_PRODUCERS[cls.stream]}; read by the consumer groups "
-            + ", ".join(group.value for group in _CONSUMERS[cls.stream])
+            + ", ".join(group.value for group in CONSUMERS[cls.stream])
             + ". Each group's dead letters go to `<stream>.dead.<group>`.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
@@ -87,7 +77,7 @@ def asyncapi_document() -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{channel}"},
             "messages": [{"$ref": f"#/channels/{channel}/messages/{name}"}],
         }
-        for group in _CONSUMERS[cls.stream]:
+        for group in CONSUMERS[cls.stream]:
             operations[f"{group.value}Receives{name}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{channel}"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ConsumerGroup", "Stream", "dead_letter_stream"]
+__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream"]
 
 
 class Stream(StrEnum):
@@ -27,6 +27,19 @@ class ConsumerGroup(StrEnum):
     GENERATOR = "generator"
     RENDERER = "renderer"
     BACKUP = "backup"
+
+
+CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
+    Stream.PROPOSAL_REQUESTED: (ConsumerGroup.GENERATOR,),
+    Stream.GENERATION_STARTED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_PROGRESSED: (ConsumerGroup.GATEWAY,),
+    Stream.SECTION_REGENERATION_REQUESTED: (ConsumerGroup.GENERATOR,),
+    Stream.PROPOSAL_DRAFTED: (ConsumerGroup.RENDERER, ConsumerGroup.GATEWAY),
+    Stream.PROPOSAL_RENDERED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.TEMPLATE_CHANGED: (ConsumerGroup.BACKUP,),
+}
+"""The consumer groups that read each stream: an entry is done with once all of them have acknowledged it."""
 
 
 def dead_letter_stream(stream: Stream, group: ConsumerGroup) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,6 +18,7 @@ from propos4l.gateway.problems import install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
+from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.db import create_pool
@@ -64,10 +66,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 (Stream.PROPOSAL_PROGRESSED, recorder.on_progressed),
             )
         ]
+        retention = RetentionKeeper(
+            pool,
+            redis,
+            stream_keep=timedelta(hours=settings.stream_retention_hours),
+            records_keep=timedelta(days=settings.event_history_retention_days),
+            interval_seconds=settings.retention_interval_seconds,
+        )
         stop = asyncio.Event()
         background = [
             asyncio.create_task(run_consumers(consumers, stop), name="gateway consumers"),
             asyncio.create_task(relay.run(stop), name="outbox relay"),
+            asyncio.create_task(retention.run(stop), name="retention"),
         ]
         logger.info("gateway started", extra={"port": settings.gateway_port})
         try:

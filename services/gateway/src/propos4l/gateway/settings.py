@@ -28,6 +28,14 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     cors_allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
     outbox_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    stream_retention_hours: Annotated[float, Field(ge=1)] = Field(
+        default=24.0, description="stream entries every consumer group is done with are kept this long, then trimmed"
+    )
+    event_history_retention_days: Annotated[float, Field(ge=1)] = Field(
+        default=14.0,
+        description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
+    )
+    retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
 
     @field_validator("propos4l_admin_token")
     @classmethod

@@ -1,0 +1,123 @@
+"""Retention: what the pipeline keeps of its own traffic, so Redis and PostgreSQL do not grow with every proposal.
+
+Every `interval` seconds a gateway replica (several may do it at once: each step is idempotent):
+
+- trims the event streams behind their consumer groups, keeping `STREAM_RETENTION_HOURS` of history
+  (`propos4l.shared.retention`);
+- deletes outbox rows published longer than `EVENT_HISTORY_RETENTION_DAYS` ago, and processed-event ids recorded
+  before then (a duplicate arrives within seconds of its original: the relay republishing after a crash, a reclaim);
+- deletes the live-progress entries (the partial text, the bulk of the log) of finished proposals older than that;
+  their stage changes stay, and the proposal, its versions and its PDFs are never touched.
+
+Deletes go in batches, so no statement holds its locks for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from propos4l.shared.aio import wait_event
+from propos4l.shared.retention import trim_streams
+
+__all__ = ["Pruned", "RetentionKeeper", "prune_records"]
+
+logger = logging.getLogger(__name__)
+
+_BATCH: Final = 5_000
+
+_PRUNE_STATEMENTS: Final = {
+    "outbox": """
+        DELETE FROM outbox WHERE event_id IN (
+            SELECT event_id FROM outbox WHERE published_at < now() - $1::interval LIMIT $2)""",
+    "processed_events": """
+        DELETE FROM processed_events WHERE (consumer_group, event_id) IN (
+            SELECT consumer_group, event_id FROM processed_events
+            WHERE processed_at < now() - $1::interval LIMIT $2)""",
+    "progress": """
+        DELETE FROM proposal_events WHERE id IN (
+            SELECT e.id FROM proposal_events e JOIN proposals p ON p.id = e.proposal_id
+            WHERE e.kind = 'progress' AND e.created_at < now() - $1::interval
+              AND p.status IN ('ready', 'failed') LIMIT $2)""",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """Rows deleted by one round, per kind."""
+
+    outbox: int
+    processed_events: int
+    progress: int
+
+
+async def prune_records(pool: asyncpg.Pool, older_than: timedelta, batch: int = _BATCH) -> Pruned:
+    """Delete published outbox rows, processed-event ids and finished proposals' progress older than `older_than`."""
+    counts: dict[str, int] = {}
+    for kind, statement in _PRUNE_STATEMENTS.items():
+        total = 0
+        while True:
+            status = await pool.execute(statement, older_than, batch)
+            deleted = int(status.rsplit(" ", 1)[-1])  # "DELETE <n>"
+            total += deleted
+            if deleted < batch:
+                break
+        counts[kind] = total
+    return Pruned(**counts)
+
+
+class RetentionKeeper:
+    """Runs the retention rounds of a gateway replica."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        redis: Redis,
+        *,
+        stream_keep: timedelta,
+        records_keep: timedelta,
+        interval_seconds: float,
+    ) -> None:
+        self._pool = pool
+        self._redis = redis
+        self._stream_keep = stream_keep
+        self._records_keep = records_keep
+        self._interval = interval_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """A round now and every `interval_seconds` until `stop`; a failed round is logged and tried next time."""
+        while not stop.is_set():
+            await self.round()
+            await wait_event(stop, self._interval)
+
+    async def round(self) -> None:
+        """Trim the streams and prune the records once."""
+        try:
+            trims = await trim_streams(self._redis, self._stream_keep.total_seconds())
+        except (RedisError, OSError) as error:
+            logger.warning("could not trim the streams; trying again later", extra={"error": str(error)})
+        else:
+            removed = sum(trim.removed for trim in trims)
+            if removed:
+                logger.info("streams trimmed", extra={"removed": removed})
+        try:
+            pruned = await prune_records(self._pool, self._records_keep)
+        except (asyncpg.PostgresError, OSError) as error:
+            logger.warning("could not prune old records; trying again later", extra={"error": str(error)})
+        else:
+            if pruned.outbox or pruned.processed_events or pruned.progress:
+                logger.info(
+                    "old records pruned",
+                    extra={
+                        "outbox": pruned.outbox,
+                        "processed_events": pruned.processed_events,
+                        "progress": pruned.progress,
+                    },
+                )

@@ -19,8 +19,9 @@ from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
-from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates
+from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates, tokens
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
@@ -43,6 +44,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         relay = OutboxRelay(pool, redis, settings.outbox_poll_seconds)
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.proposals = ProposalRepository(pool)
+        app.state.tokens = TokenStore(pool)
+        app.state.token_verifier.store = app.state.tokens
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
         app.state.notifier = notifier
@@ -110,6 +113,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(backups.router)
     app.include_router(templates.router)
     app.include_router(exports.router)
+    app.include_router(tokens.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,

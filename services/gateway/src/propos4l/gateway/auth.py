@@ -1,8 +1,7 @@
-"""Bearer-token authentication: the admin token from the environment, compared in constant time."""
+"""Bearer-token authentication: the admin token from the environment (constant-time) and the stored API tokens."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from propos4l.gateway.problems import Problem
+from propos4l.gateway.tokens import TokenStore, digest
 
 __all__ = ["Principal", "TokenVerifier", "bearer_scheme"]
 
@@ -27,19 +27,23 @@ class Principal:
 
 
 class TokenVerifier:
-    """Checks bearer tokens against the admin token's digest."""
+    """Checks bearer tokens: the admin token from the environment first, then the tokens admins created."""
 
-    def __init__(self, admin_token: str) -> None:
-        self._admin_digest = hashlib.sha256(admin_token.encode()).digest()
+    def __init__(self, admin_token: str, store: TokenStore | None = None) -> None:
+        self._admin_digest = digest(admin_token)
+        self.store = store
 
-    def verify(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    async def verify(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
         """The caller, or a 401 problem."""
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
             raise Problem(401, "Send an API token as 'Authorization: Bearer <token>'.", headers=_CHALLENGE)
-        digest = hashlib.sha256(credentials.credentials.encode()).digest()
-        if hmac.compare_digest(digest, self._admin_digest):
+        secret = credentials.credentials
+        if hmac.compare_digest(digest(secret), self._admin_digest):
             return Principal(name="admin", is_admin=True)
-        raise Problem(401, "The API token is not valid.", headers=_CHALLENGE)
+        token = await self.store.authenticate(secret) if self.store is not None else None
+        if token is not None:
+            return Principal(name=f"token:{token.name}", is_admin=token.is_admin)
+        raise Problem(401, "The API token is not valid (unknown, revoked or expired).", headers=_CHALLENGE)
 
 
 def verifier_of(request: Request) -> TokenVerifier:

@@ -15,10 +15,10 @@ from propos4l.gateway.settings import GatewaySettings
 __all__ = ["CurrentPrincipal", "Outbox", "Proposals", "Settings"]
 
 
-def _principal(
+async def _principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> Principal:
-    return verifier_of(request).verify(credentials)
+    return await verifier_of(request).verify(credentials)
 
 
 def _repository(request: Request) -> ProposalRepository:

@@ -6,7 +6,7 @@ import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import { sectionTitle } from '@/lib/sections';
 import { isBusy, useProposal } from '@/lib/useProposal';
-import type { Proposal, Version } from '@/lib/types';
+import type { Investment, Proposal, Version } from '@/lib/types';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
 import { SectionCard } from './SectionCard';
@@ -97,7 +97,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           </section>
           <aside className="side">
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
-            <Investment proposal={proposal} />
+            {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
           </aside>
@@ -128,14 +128,21 @@ function FailurePanel({ proposal }: { proposal: Proposal }) {
   );
 }
 
-/** The investment items with subtotals and total, in the template's currency (BRL), formatted per the interface's locale. */
-function Investment({ proposal }: { proposal: Proposal }) {
+/**
+ * The investment as the gateway priced it, with the same code as the PDF (lines, subtotal, discount, taxes on the
+ * discounted subtotal, total), in the template's currency; amounts are exact decimal strings, only formatted here.
+ */
+export function InvestmentTable({ investment }: { investment: Investment }) {
   const { t, formatMoney, formatNumber } = useApp();
-  const rows = proposal.investment_items
-    .map((item) => ({ ...item, qty: Number(item.quantity), price: Number(item.unit_price) }))
-    .filter((item) => Number.isFinite(item.qty) && Number.isFinite(item.price));
-  if (rows.length === 0) return null;
-  const total = rows.reduce((sum, item) => sum + item.qty * item.price, 0);
+  const money = (amount: string) => formatMoney(amount, investment.currency);
+  const percent = (rate: string) => `${formatNumber(rate)}%`;
+  const discounted = investment.discount_percent !== null && /[1-9]/.test(investment.discount_percent);
+  const notes = [
+    investment.pricing_source === 'default_template' && t('proposal.pricingFallback'),
+    investment.pricing_source === 'built_in' && t('proposal.pricingBuiltIn'),
+    t('proposal.amountsIn', { currency: investment.currency }),
+    investment.taxes.length > 0 && t('proposal.taxesNote'),
+  ].filter(Boolean);
   return (
     <section className="card" aria-labelledby="investment-title">
       <h2 id="investment-title">{t('proposal.investment')}</h2>
@@ -146,31 +153,59 @@ function Investment({ proposal }: { proposal: Proposal }) {
               <th scope="col">{t('proposal.item')}</th>
               <th scope="col" className="number">{t('proposal.qty')}</th>
               <th scope="col" className="number">{t('proposal.unitPrice')}</th>
-              <th scope="col" className="number">{t('proposal.subtotal')}</th>
+              <th scope="col" className="number">{t('proposal.amount')}</th>
             </tr>
           </thead>
           <tbody>
-            {rows.map((item, index) => (
+            {investment.lines.map((line, index) => (
               <tr key={index}>
                 <td>
-                  <div className="clamp" title={item.description}>{item.description}</div>
+                  <div className="clamp" title={line.description}>{line.description}</div>
                 </td>
-                <td className="number">{formatNumber(item.qty)}</td>
-                <td className="number">{formatMoney(item.price, 'BRL')}</td>
-                <td className="number">{formatMoney(item.qty * item.price, 'BRL')}</td>
+                <td className="number">{formatNumber(line.quantity)}</td>
+                <td className="number">{money(line.unit_price)}</td>
+                <td className="number">{money(line.amount)}</td>
               </tr>
             ))}
           </tbody>
           <tfoot>
-            <tr>
+            <tr data-testid="investment-subtotal">
+              <th scope="row" colSpan={3}>{t('proposal.subtotal')}</th>
+              <td className="number">{money(investment.subtotal)}</td>
+            </tr>
+            {discounted && (
+              <>
+                <tr data-testid="investment-discount">
+                  <th scope="row" colSpan={3}>{t('proposal.discount', { percent: percent(investment.discount_percent ?? '0') })}</th>
+                  <td className="number">{money(negative(investment.discount))}</td>
+                </tr>
+                <tr data-testid="investment-net">
+                  <th scope="row" colSpan={3}>{t('proposal.net')}</th>
+                  <td className="number">{money(investment.net)}</td>
+                </tr>
+              </>
+            )}
+            {investment.taxes.map((tax, index) => (
+              <tr key={index} data-testid="investment-tax">
+                <th scope="row" colSpan={3}>{t('proposal.tax', { label: tax.label, rate: percent(tax.rate) })}</th>
+                <td className="number">{money(tax.amount)}</td>
+              </tr>
+            ))}
+            <tr className="investment-total">
               <th scope="row" colSpan={3}>{t('proposal.total')}</th>
-              <td className="number" data-testid="investment-total">{formatMoney(total, 'BRL')}</td>
+              <td className="number" data-testid="investment-total">{money(investment.total)}</td>
             </tr>
           </tfoot>
         </table>
       </div>
+      <p className="muted table-note">{notes.join(' ')}</p>
     </section>
   );
+}
+
+/** A decimal string with its sign flipped, without arithmetic ("550.00" -> "-550.00"). */
+function negative(amount: string): string {
+  return amount.startsWith('-') ? amount.slice(1) : `-${amount}`;
 }
 
 function Exports({ proposal }: { proposal: Proposal }) {

@@ -1,9 +1,11 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Investment } from '@/lib/types';
 import { jsonResponse, renderApp } from '@/test-utils';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { Markdown } from './Markdown';
 import { ProposalForm } from './ProposalForm';
+import { InvestmentTable } from './ProposalView';
 import { Shell } from './Shell';
 import { StatusBadge } from './ui';
 
@@ -130,5 +132,71 @@ describe('LiveDraft', () => {
     renderApp(<StageProgress status="rendering" />);
     const current = await screen.findByText('Gerando o PDF');
     expect(current.getAttribute('aria-current')).toBe('step');
+  });
+});
+
+describe('InvestmentTable', () => {
+  const investment: Investment = {
+    currency: 'BRL',
+    lines: [
+      { description: 'Sprint de desenvolvimento', quantity: '3', unit_price: '1500.00', amount: '4500.00' },
+      { description: 'Licença anual', quantity: '1', unit_price: '999.99', amount: '999.99' },
+    ],
+    subtotal: '5499.99',
+    discount_percent: '10.00',
+    discount: '550.00',
+    net: '4949.99',
+    taxes: [{ label: 'ISS', rate: '5', amount: '247.50' }],
+    total: '5197.49',
+    pricing_source: 'template',
+    note: null,
+  };
+  /** Each row of the table's foot as [its header, its amount], spaces normalised (Intl uses no-break spaces). */
+  const footRows = () =>
+    Array.from(document.querySelectorAll('tfoot tr')).map((row) =>
+      [row.querySelector('th')?.textContent, row.querySelector('td')?.textContent].map((text) => text?.replace(/\s/g, ' ')),
+    );
+
+  it("shows the API's lines, subtotal, discount, net, taxes and total in its currency, in pt-BR", async () => {
+    renderApp(<InvestmentTable investment={investment} />);
+    expect(await screen.findByText('Itens de investimento')).toBeTruthy();
+    expect(footRows()).toEqual([
+      ['Subtotal', 'R$ 5.499,99'],
+      ['Desconto (10%)', '-R$ 550,00'],
+      ['Subtotal com desconto', 'R$ 4.949,99'],
+      ['ISS (5%)', 'R$ 247,50'],
+      ['Total', 'R$ 5.197,49'],
+    ]);
+    expect(screen.getByTestId('investment-total').textContent?.replace(/\s/g, ' ')).toBe('R$ 5.197,49');
+    const cells = Array.from(document.querySelectorAll('tbody tr:first-child td')).map((cell) => cell.textContent?.replace(/\s/g, ' '));
+    expect(cells).toEqual(['Sprint de desenvolvimento', '3', 'R$ 1.500,00', 'R$ 4.500,00']);
+    expect(Array.from(document.querySelectorAll('th')).every((th) => ['col', 'row'].includes(th.getAttribute('scope') ?? ''))).toBe(true);
+    expect(screen.getByText(/Impostos calculados sobre o subtotal com desconto/)).toBeTruthy();
+  });
+
+  it('formats the decimal strings exactly, in English, without a discount row when there is none, and says when the template is gone', async () => {
+    renderApp(
+      <InvestmentTable
+        investment={{
+          ...investment,
+          currency: 'USD',
+          discount_percent: null,
+          discount: '0.00',
+          net: '90071992547409.93',
+          subtotal: '90071992547409.93',
+          taxes: [],
+          total: '90071992547409.93', // more digits than a float holds: Number() would print ...409.94
+          pricing_source: 'default_template',
+          note: 'The template is gone.',
+        }}
+      />,
+      { locale: 'en' },
+    );
+    expect(await screen.findByText('Investment items')).toBeTruthy();
+    expect(footRows()).toEqual([
+      ['Subtotal', '$90,071,992,547,409.93'],
+      ['Total', '$90,071,992,547,409.93'],
+    ]);
+    expect(screen.getByText(/no longer available: priced with the default template's currency/)).toBeTruthy();
   });
 });

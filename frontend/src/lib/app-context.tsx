@@ -17,8 +17,10 @@ export interface AppContextValue {
   setLocale: (locale: Locale) => void;
   t: (key: MessageKey, values?: Record<string, string | number>) => string;
   formatDate: (iso: string | null | undefined) => string;
-  formatMoney: (amount: number, currency?: string) => string;
-  formatNumber: (value: number) => string;
+  /** Money in the interface's locale; `amount` may be an exact decimal string from the API ("5499.99"). */
+  formatMoney: (amount: number | string, currency?: string) => string;
+  /** A number in the interface's locale; `value` may be an exact decimal string from the API ("2.5"). */
+  formatNumber: (value: number | string) => string;
   token: string | null;
   /** False until sessionStorage has been read (first client render). */
   ready: boolean;
@@ -86,9 +88,8 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
       setLocale,
       t,
       formatDate: (iso) => (iso ? dateFormat.format(new Date(iso)) : '—'),
-      formatMoney: (amount, currency = locale === 'en' ? 'USD' : 'BRL') =>
-        new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount),
-      formatNumber: (n) => numberFormat.format(n),
+      formatMoney: (amount, currency = locale === 'en' ? 'USD' : 'BRL') => formatMoney(locale, amount, currency),
+      formatNumber: (n) => formatDecimal(numberFormat, n) ?? String(n),
       token,
       ready,
       signIn,
@@ -100,6 +101,34 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
   }, [apiUrl, locale, setLocale, token, ready, signIn, signOut, notice, api]);
 
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * `value` formatted without going through a float when it is a decimal string: Intl.NumberFormat formats such a
+ * string exactly (ES2023; older engines read it as a number, still exact to the cent for any realistic amount).
+ * Null when `value` is not a finite number or a plain decimal string.
+ */
+function formatDecimal(formatter: Intl.NumberFormat, value: number | string): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? formatter.format(value) : null;
+  const text = value.trim();
+  if (!DECIMAL.test(text)) return null;
+  // TypeScript's ES2022 library types format(number | bigint); the ES2023 overload takes the decimal string.
+  return (formatter as unknown as { format(exact: string): string }).format(text);
+}
+
+function formatMoney(locale: Locale, amount: number | string, currency: string): string {
+  let formatter: Intl.NumberFormat;
+  try {
+    formatter = new Intl.NumberFormat(locale, { style: 'currency', currency });
+  } catch {
+    // Not an ISO 4217 code Intl accepts: the code, then the number with two decimals.
+    formatter = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const number = formatDecimal(formatter, amount);
+    return number === null ? '—' : `${currency} ${number}`;
+  }
+  return formatDecimal(formatter, amount) ?? '—';
 }
 
 function describe(error: unknown, t: AppContextValue['t'], apiUrl: string): string {

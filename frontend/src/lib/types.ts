@@ -44,6 +44,39 @@ export interface InvestmentItem {
   unit_price: string;
 }
 
+/** An exact decimal as the API writes it ("5499.99"): format it, never do arithmetic on it as a float. */
+export type DecimalString = string;
+
+export interface InvestmentLine {
+  description: string;
+  quantity: DecimalString;
+  unit_price: DecimalString;
+  amount: DecimalString;
+}
+
+export interface InvestmentTax {
+  label: string;
+  /** In percent ("5"). */
+  rate: DecimalString;
+  amount: DecimalString;
+}
+
+/** The investment priced by the gateway with the same code as the PDF: discount on the subtotal, taxes on `net`. */
+export interface Investment {
+  /** ISO 4217, from the template's manifest. */
+  currency: string;
+  lines: InvestmentLine[];
+  subtotal: DecimalString;
+  discount_percent: DecimalString | null;
+  discount: DecimalString;
+  net: DecimalString;
+  taxes: InvestmentTax[];
+  total: DecimalString;
+  /** Where currency and taxes came from; not 'template' when the proposal's template can no longer be read. */
+  pricing_source: 'template' | 'default_template' | 'built_in';
+  note: string | null;
+}
+
 export interface TimelinePhase {
   name: string;
   duration: string;
@@ -56,7 +89,10 @@ export interface Proposal extends ProposalSummary {
   timeline: string | null;
   budget: string | null;
   sections: Section[];
+  discount_percent: DecimalString | null;
   investment_items: InvestmentItem[];
+  /** Null when the version has no investment items. */
+  investment: Investment | null;
   timeline_phases: TimelinePhase[];
   assumptions: string[];
   draft: DraftInfo | null;

@@ -21,6 +21,7 @@ from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates, tokens
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
@@ -104,6 +105,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.template_pricing = TemplatePricingReader(settings.templates_dir)
     app.state.token_verifier = TokenVerifier(settings.propos4l_admin_token.get_secret_value())
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -9,22 +9,29 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from propos4l.gateway.template_pricing import PricingSource
 from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
 
 __all__ = [
     "DraftInfo",
     "FailureView",
+    "InvestmentLineView",
+    "InvestmentView",
     "ProposalList",
     "ProposalSummary",
     "ProposalView",
     "SectionEdit",
     "SectionRegeneration",
     "Status",
+    "TaxView",
     "VersionList",
     "VersionView",
 ]
 
 Status = Literal["queued", "generating", "rendering", "ready", "failed"]
+
+# An exact decimal written as a string ("5499.99"), never a JSON number, so no client rounds it through a float.
+DecimalText = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 
 
 class FailureView(BaseModel):
@@ -62,6 +69,43 @@ class ProposalSummary(BaseModel):
     pdf_url: str | None = None
 
 
+class InvestmentLineView(BaseModel):
+    """One priced line of the investment table."""
+
+    description: str
+    quantity: DecimalText = Field(examples=["3"])
+    unit_price: DecimalText = Field(examples=["1500.00"])
+    amount: DecimalText = Field(description="quantity x unit_price, rounded half up to cents", examples=["4500.00"])
+
+
+class TaxView(BaseModel):
+    """One tax of the template, charged on the discounted subtotal (`net`)."""
+
+    label: str = Field(examples=["ISS"])
+    rate: DecimalText = Field(description="rate in percent", examples=["5"])
+    amount: DecimalText = Field(description="net x rate / 100, rounded half up to cents", examples=["247.50"])
+
+
+class InvestmentView(BaseModel):
+    """The investment table as the PDF prints it, computed by the same code: every number an exact decimal string."""
+
+    currency: str = Field(description="ISO 4217 code, from the template's manifest (`pricing.currency`)")
+    lines: list[InvestmentLineView]
+    subtotal: DecimalText = Field(description="sum of the lines' amounts")
+    discount_percent: DecimalText | None = Field(
+        default=None, description="the request's discount on the subtotal, in percent; null without one"
+    )
+    discount: DecimalText = Field(description='subtotal x discount_percent / 100, rounded half up to cents ("0.00")')
+    net: DecimalText = Field(description="subtotal - discount: the base the taxes apply to")
+    taxes: list[TaxView] = Field(description="the template's taxes (`pricing.taxes`), each on `net`")
+    total: DecimalText = Field(description="net + every tax")
+    pricing_source: PricingSource = Field(
+        description="where currency and taxes came from: the proposal's template; the default template, when the "
+        "proposal's can no longer be read (deleted); or the built-in BRL without taxes, when neither can"
+    )
+    note: str | None = Field(default=None, description="why the pricing is not the proposal's template's, when not")
+
+
 class ProposalView(ProposalSummary):
     """A proposal with its request and the content of its current version."""
 
@@ -72,6 +116,11 @@ class ProposalView(ProposalSummary):
     discount_percent: Decimal | None = Field(default=None, description="discount on the investment's subtotal (%)")
     sections: list[Section] = []
     investment_items: list[InvestmentItem] = []
+    investment: InvestmentView | None = Field(
+        default=None,
+        description="the investment items priced as the PDF prices them: amounts, subtotal, discount, taxes and "
+        "total in the template's currency; null when the version has no investment items",
+    )
     timeline_phases: list[TimelinePhase] = []
     assumptions: list[str] = []
     draft: DraftInfo | None = None

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 import asyncpg
 
-from propos4l.gateway.schemas import DraftInfo, FailureView, ProposalSummary, ProposalView, VersionView
+from propos4l.gateway.schemas import (
+    DraftInfo,
+    FailureView,
+    InvestmentLineView,
+    InvestmentView,
+    ProposalSummary,
+    ProposalView,
+    TaxView,
+    VersionView,
+)
+from propos4l.gateway.template_pricing import PricingTerms
+from propos4l.renderer.pricing import quote
+from propos4l.shared.events import InvestmentItem
 
-__all__ = ["draft_info", "proposal_summary", "proposal_view", "version_view"]
+__all__ = ["draft_info", "investment_view", "proposal_summary", "proposal_view", "version_view"]
 
 
 def draft_info(row: asyncpg.Record) -> DraftInfo | None:
@@ -63,10 +78,45 @@ def proposal_summary(row: asyncpg.Record) -> ProposalSummary:
     return ProposalSummary.model_validate(_summary_fields(row))
 
 
-def proposal_view(row: asyncpg.Record) -> ProposalView:
-    """A proposal with its request and its current version's content."""
+def _text(value: Decimal) -> str:
+    return format(value, "f")  # never exponent notation ("1E+3")
+
+
+def investment_view(
+    items: Sequence[InvestmentItem], discount_percent: Decimal | None, terms: PricingTerms
+) -> InvestmentView:
+    """The investment table priced as the PDF prices it (`propos4l.renderer.pricing.quote`), as exact strings."""
+    priced = quote(items, discount_percent=discount_percent, taxes=[tax.as_rate() for tax in terms.pricing.taxes])
+    return InvestmentView(
+        currency=terms.pricing.currency,
+        lines=[
+            InvestmentLineView(
+                description=line.description,
+                quantity=_text(line.quantity),
+                unit_price=_text(line.unit_price),
+                amount=_text(line.amount),
+            )
+            for line in priced.lines
+        ],
+        subtotal=_text(priced.subtotal),
+        discount_percent=None if priced.discount_percent is None else _text(priced.discount_percent),
+        discount=_text(priced.discount),
+        net=_text(priced.net),
+        taxes=[TaxView(label=tax.label, rate=_text(tax.rate), amount=_text(tax.amount)) for tax in priced.taxes],
+        total=_text(priced.total),
+        pricing_source=terms.source,
+        note=terms.note,
+    )
+
+
+def proposal_view(row: asyncpg.Record, terms: PricingTerms | None = None) -> ProposalView:
+    """A proposal with its request and its current version's content.
+
+    `terms` are the currency and taxes of its template; without them, or without investment items, the investment
+    is null.
+    """
     draft = draft_info(row) if row["drafted_at"] else None
-    return ProposalView.model_validate(
+    view = ProposalView.model_validate(
         {
             **_summary_fields(row),
             "requirements": row["requirements"],
@@ -83,3 +133,6 @@ def proposal_view(row: asyncpg.Record) -> ProposalView:
             "pages": row["pages"],
         }
     )
+    if terms is not None and view.investment_items:
+        view.investment = investment_view(view.investment_items, view.discount_percent, terms)
+    return view

@@ -16,6 +16,7 @@ from propos4l.gateway.problems import Problem
 from propos4l.gateway.repository import ProposalFilters
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
+from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_summary, proposal_view
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 
@@ -78,12 +79,15 @@ async def list_proposals(
 
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
-async def get_proposal(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals) -> ProposalView:
-    """A proposal's status and the sections of its current version."""
+async def get_proposal(
+    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, pricing: TemplatePricing
+) -> ProposalView:
+    """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
     row = await proposals.get(proposal_id)
     if row is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
-    return proposal_view(row)
+    terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
+    return proposal_view(row, terms)
 
 
 @router.get(

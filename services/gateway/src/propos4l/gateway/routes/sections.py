@@ -10,6 +10,7 @@ from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.repository import ProposalBusy, ProposalNotFound, VersionChange
 from propos4l.gateway.schemas import ProposalView, SectionEdit, SectionRegeneration, VersionList
+from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_view, version_view
 from propos4l.shared.sections import SectionKey
 
@@ -47,13 +48,13 @@ async def regenerate_section(
     _: CurrentPrincipal,
     proposals: Proposals,
     outbox: Outbox,
+    pricing: TemplatePricing,
     body: SectionRegeneration | None = None,
 ) -> ProposalView:
     """Have the model write one section again (optionally following instructions), as a new version."""
     instructions = body.instructions if body is not None and body.instructions else None
-    return await _new_version(
-        proposal_id, VersionChange(section=key, instructions=instructions), response, proposals, outbox
-    )
+    change = VersionChange(section=key, instructions=instructions)
+    return await _new_version(proposal_id, change, response, proposals, outbox, pricing)
 
 
 @router.put("/{proposal_id}/sections/{key}", status_code=202, response_model=ProposalView, responses=_PROBLEMS)
@@ -65,15 +66,20 @@ async def edit_section(
     _: CurrentPrincipal,
     proposals: Proposals,
     outbox: Outbox,
+    pricing: TemplatePricing,
 ) -> ProposalView:
     """Replace one section's content with what a person wrote, as a new version, rendered again."""
-    return await _new_version(
-        proposal_id, VersionChange(section=key, content=body.content), response, proposals, outbox
-    )
+    change = VersionChange(section=key, content=body.content)
+    return await _new_version(proposal_id, change, response, proposals, outbox, pricing)
 
 
 async def _new_version(
-    proposal_id: uuid.UUID, change: VersionChange, response: Response, proposals: Proposals, outbox: Outbox
+    proposal_id: uuid.UUID,
+    change: VersionChange,
+    response: Response,
+    proposals: Proposals,
+    outbox: Outbox,
+    pricing: TemplatePricing,
 ) -> ProposalView:
     try:
         row = await proposals.open_version(proposal_id, change)
@@ -83,4 +89,5 @@ async def _new_version(
         raise Problem(409, f"{error}.") from None
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
-    return proposal_view(row)
+    terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
+    return proposal_view(row, terms)

@@ -79,3 +79,16 @@ async def database_url(empty_database_url: str) -> str:
 def data_dir(tmp_path: Path) -> Path:
     """An empty folder for PDFs, templates and backups."""
     return tmp_path
+
+
+@pytest.fixture
+def run_dir() -> Iterator[Path]:
+    """A data folder for a local run (`propos4l run`), outside pytest's temporary root.
+
+    The run's PostgreSQL works there as an unprivileged user when the tests run as root, which needs every folder above
+    it traversable; pytest resets its root to mode 0700 whenever a pytest session starts, so a second session on the
+    machine would lock the server out of a folder under it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="propos4l-run-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

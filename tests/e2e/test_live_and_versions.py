@@ -27,11 +27,11 @@ REQUEST = {
 
 
 @pytest.fixture
-def system(tmp_path: Path) -> Iterator[tuple[RunningSystem, FakeOllama]]:
+def system(run_dir: Path) -> Iterator[tuple[RunningSystem, FakeOllama]]:
     with (
         FakeOllama(models=["qwen2.5:7b"], chunk_delay=0.15) as fake,
         running_system(
-            tmp_path,
+            run_dir,
             {
                 "OLLAMA_URL": fake.url,
                 "OLLAMA_MODEL": "qwen2.5:7b",

@@ -49,9 +49,9 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_request_is_drafted_by_ollama_and_rendered_to_a_downloadable_pdf(
-    tmp_path: Path, fake_ollama: FakeOllama
+    run_dir: Path, fake_ollama: FakeOllama
 ) -> None:
-    with running_system(tmp_path, {"OLLAMA_URL": fake_ollama.url, "OLLAMA_MODEL": "qwen2.5:7b"}) as system:
+    with running_system(run_dir, {"OLLAMA_URL": fake_ollama.url, "OLLAMA_MODEL": "qwen2.5:7b"}) as system:
         with system.client() as client:
             created = client.post("/api/proposals", json=REQUEST)
             assert created.status_code == 202, created.text
@@ -76,14 +76,14 @@ def test_request_is_drafted_by_ollama_and_rendered_to_a_downloadable_pdf(
         body = chat_calls[0].body
         assert body["model"] == "qwen2.5:7b" and body["stream"] is True
         assert set(body["format"]["required"]) >= {k.value for k in SECTION_KEYS}
-        assert (tmp_path / "pdfs" / proposal["id"] / "v1.pdf").read_bytes() == pdf.content
+        assert (run_dir / "pdfs" / proposal["id"] / "v1.pdf").read_bytes() == pdf.content
     assert system.process.returncode == 0, system.printed()[-3000:]
     assert "propos4l: stopped" in system.printed()
 
 
-def test_without_a_model_server_the_outline_provider_drafts_and_says_so(tmp_path: Path) -> None:
+def test_without_a_model_server_the_outline_provider_drafts_and_says_so(run_dir: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
-    with running_system(tmp_path, {"OLLAMA_URL": nowhere}) as system:
+    with running_system(run_dir, {"OLLAMA_URL": nowhere}) as system:
         assert "drafting with the 'outline' provider" in system.printed()
         with system.client() as client:
             created = client.post("/api/proposals", json={**REQUEST, "language": "en"})
@@ -96,9 +96,9 @@ def test_without_a_model_server_the_outline_provider_drafts_and_says_so(tmp_path
 
 
 def test_an_unknown_model_fails_the_proposal_with_a_reason_that_names_it(
-    tmp_path: Path, fake_ollama: FakeOllama
+    run_dir: Path, fake_ollama: FakeOllama
 ) -> None:
-    with running_system(tmp_path, {"OLLAMA_URL": fake_ollama.url, "OLLAMA_MODEL": "llama-inexistente:70b"}) as system:
+    with running_system(run_dir, {"OLLAMA_URL": fake_ollama.url, "OLLAMA_MODEL": "llama-inexistente:70b"}) as system:
         with system.client() as client:
             created = client.post("/api/proposals", json=REQUEST)
             proposal = _settled(client, created.json()["id"])

@@ -129,9 +129,9 @@ async def _fetch_notes(url: str) -> list[str]:
         await connection.close()
 
 
-async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, tmp_path: Path) -> None:
+async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, run_dir: Path) -> None:
     bindir = _require_postgres()
-    data_dir = tmp_path / "pg"
+    data_dir = run_dir / "pg"
     server = LocalPostgres(data_dir)
     server.start()
     try:
@@ -179,9 +179,9 @@ async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, tmp_
     _assert_port_released(server.port)
 
 
-async def test_postgres_with_a_long_path_and_custom_names(tmp_path: Path) -> None:
+async def test_postgres_with_a_long_path_and_custom_names(run_dir: Path) -> None:
     _require_postgres()
-    data_dir = tmp_path / ("deep-" * 12) / "cluster"
+    data_dir = run_dir / ("deep-" * 20) / "cluster"
     assert len(str(data_dir)) > 107
     with LocalPostgres(data_dir, user="app user", database="app-db") as server:
         assert server.socket_dir is not None and server.socket_dir != data_dir
@@ -203,12 +203,12 @@ async def test_postgres_with_a_long_path_and_custom_names(tmp_path: Path) -> Non
             await connection.close()
 
 
-def test_postgres_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
+def test_postgres_refuses_a_foreign_non_empty_folder(run_dir: Path) -> None:
     _require_postgres()
-    (tmp_path / "pg").mkdir()
-    (tmp_path / "pg" / "stray.txt").write_text("not a cluster")
+    (run_dir / "pg").mkdir()
+    (run_dir / "pg" / "stray.txt").write_text("not a cluster")
     with pytest.raises(LocalServerError, match="not empty"):
-        LocalPostgres(tmp_path / "pg").start()
+        LocalPostgres(run_dir / "pg").start()
 
 
 _ORPHAN_SCRIPT = """
@@ -225,10 +225,10 @@ time.sleep(600)
 """
 
 
-def test_servers_stop_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
+def test_servers_stop_when_the_process_that_started_them_is_killed(run_dir: Path) -> None:
     _require_redis()
     _require_postgres()
-    starter = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    starter = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(run_dir)], stdout=subprocess.PIPE, text=True)
     try:
         assert starter.stdout is not None
         redis_pid, redis_port, postgres_pid, postgres_port = map(int, starter.stdout.readline().split())

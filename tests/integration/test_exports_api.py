@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
-from propos4l.shared.events import ProposalDrafted, ProposalRequest, Section
+from propos4l.shared.events import ProposalDrafted, ProposalRendered, ProposalRequest, Section
 from propos4l.shared.sections import Language, SectionKey
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
@@ -133,3 +133,67 @@ async def test_the_discount_is_stored_with_the_request(client: httpx.AsyncClient
         headers=AUTH,
     )
     assert refused.status_code == 422 and "discount_percent" in refused.json()["detail"]
+
+
+async def _template(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
+    response = await client.get(f"/api/templates/{name}", headers=AUTH)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str, Any]:
+    """A PUT body copying the template of `detail`, with a marker in its stylesheet and its tax renamed."""
+    files: dict[str, Any] = {}
+    for file in detail["files"]:
+        if file["path"] == "manifest.json":
+            continue
+        if file["path"] == "style.css":
+            files["style.css"] = {"text": file["text"] + f"\n/* {css_marker} */\n"}
+        else:
+            files[file["path"]] = {"text": file["text"]} if file["text"] is not None else {"sha256": file["sha256"]}
+    manifest = {key: value for key, value in detail["manifest"].items() if key != "name"}
+    manifest["pricing"] = {**manifest["pricing"], "taxes": [{"label": tax_label, "rate": "5"}]}
+    return {"manifest": manifest, "files": files}
+
+
+async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.AsyncClient, redis: Redis) -> None:
+    default = await _template(client, "default")
+    put = await client.put("/api/templates/marca", json=_upload(default, "ESTILO-A", "Imposto A"), headers=AUTH)
+    assert put.status_code == 201, put.text
+    first = await _template(client, "marca")
+
+    sample = sample_drafted(Language.PT_BR, template="marca")
+    request = sample.request.model_dump(mode="json", exclude_none=True)
+    proposal_id = uuid.UUID((await client.post("/api/proposals", json=request, headers=AUTH)).json()["id"])
+    drafted = sample.model_copy(update={"event_id": uuid.uuid4(), "proposal_id": proposal_id})
+    await Publisher(redis).publish(drafted)
+    await Publisher(redis).publish(  # as the renderer reports a PDF made with the template's first version
+        ProposalRendered(
+            proposal_id=proposal_id,
+            version=1,
+            pdf_path=f"{proposal_id}/v1.pdf",
+            pdf_sha256="0" * 64,
+            pdf_bytes=1,
+            pages=1,
+            render_ms=1,
+            template_sha256=first["history"][0]["tree_sha256"],
+        )
+    )
+
+    async def ready() -> bool:
+        return (await client.get(f"/api/proposals/{proposal_id}", headers=AUTH)).json()["status"] == "ready"
+
+    await wait_for(ready, timeout=10, message="the proposal was never ready")
+    changed = await client.put("/api/templates/marca", json=_upload(default, "ESTILO-B", "Imposto B"), headers=AUTH)
+    assert changed.status_code == 200 and changed.json()["version"] == 2, changed.text
+
+    html = (await export(client, proposal_id, format="html")).text
+    assert "ESTILO-A" in html and "ESTILO-B" not in html
+    markdown = (await export(client, proposal_id, format="md")).text
+    assert "Imposto A" in markdown and "Imposto B" not in markdown
+
+    deleted = await client.delete("/api/templates/marca", headers=AUTH)
+    assert deleted.status_code == 200, deleted.text
+    after = await export(client, proposal_id, format="html")  # the recorded version still exports it
+    assert after.status_code == 200 and "ESTILO-A" in after.text

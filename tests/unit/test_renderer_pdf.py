@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from propos4l.renderer.document import build_html
 from propos4l.renderer.errors import TemplateError
+from propos4l.renderer.folders import read_folder, tree_digest
 from propos4l.renderer.labels import labels_for
 from propos4l.renderer.pdf import RenderedPdf, render_drafted, render_pdf_bytes
 from propos4l.renderer.sample import main as sample_main
@@ -397,3 +398,14 @@ def test_a_proposal_without_line_items_has_no_investment_table(default_template:
     html = build_html(drafted, default_template)
     assert "investment-table" not in html and "timeline-table" not in html
     assert "Payment terms" in html  # the section's own text stays
+
+
+def test_a_render_says_which_version_of_its_template_made_it(tmp_path: Path) -> None:
+    install_default_template(tmp_path)
+    drafted = sample_drafted(Language.EN)
+    first = render_drafted(drafted, tmp_path)
+    assert first.template_sha256 == tree_digest(read_folder(tmp_path / "default"))
+    style = tmp_path / "default" / "style.css"
+    style.write_text(style.read_text() + "\n/* changed */\n")
+    second = render_drafted(drafted, tmp_path)
+    assert second.template_sha256 == tree_digest(read_folder(tmp_path / "default")) != first.template_sha256

@@ -259,6 +259,10 @@ class ProposalRendered(ProposalEvent):
     pdf_bytes: Annotated[int, Field(ge=1)]
     pages: Annotated[int, Field(ge=1)]
     render_ms: Annotated[int, Field(ge=0)]
+    template_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="the tree digest of the template folder the PDF was rendered with (absent from older renderers)",
+    )
 
 
 class ProposalFailed(ProposalEvent):

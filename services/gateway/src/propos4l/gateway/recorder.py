@@ -111,12 +111,12 @@ class EventRecorder:
                 return
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, pdf_path, pdf_sha256, pdf_bytes, pages,
-                                                  render_ms, rendered_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                                  render_ms, rendered_at, template_sha256)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                    ON CONFLICT (proposal_id, version) DO UPDATE SET
                        pdf_path = EXCLUDED.pdf_path, pdf_sha256 = EXCLUDED.pdf_sha256,
                        pdf_bytes = EXCLUDED.pdf_bytes, pages = EXCLUDED.pages, render_ms = EXCLUDED.render_ms,
-                       rendered_at = EXCLUDED.rendered_at""",
+                       rendered_at = EXCLUDED.rendered_at, template_sha256 = EXCLUDED.template_sha256""",
                 event.proposal_id,
                 event.version,
                 event.pdf_path,
@@ -125,6 +125,7 @@ class EventRecorder:
                 event.pages,
                 event.render_ms,
                 event.occurred_at,
+                event.template_sha256,
             )
             # `ready` only once the sections are recorded too (they travel on another stream); else on_drafted does it.
             changed = await connection.execute(

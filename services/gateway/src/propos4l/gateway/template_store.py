@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,6 +119,22 @@ class StoredTemplate:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedTemplate:
+    """A recorded version of a template with the contents of its files."""
+
+    version: int
+    manifest: TemplateManifest
+    files: dict[str, bytes]
+
+
+def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    for relative, content in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
 def _manifest_bytes(manifest: TemplateManifest) -> bytes:
     return (
         json.dumps(manifest.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False) + "\n"
@@ -189,6 +206,28 @@ class TemplateStore:
                 name,
             )
         return None if manifest is None else TemplateManifest.model_validate(manifest)
+
+    async def version_by_digest(self, name: str, tree_sha256: str) -> RecordedTemplate | None:
+        """The newest recorded version of `name` whose files have this tree digest, with its files; else None."""
+        async with self.pool.acquire() as connection:
+            row = await connection.fetchrow(
+                """SELECT version, manifest, files FROM template_versions
+                   WHERE name = $1 AND tree_sha256 = $2 AND manifest IS NOT NULL ORDER BY version DESC LIMIT 1""",
+                name,
+                tree_sha256,
+            )
+            if row is None:
+                return None
+            blobs = await connection.fetch(
+                "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
+                sorted({entry["sha256"] for entry in row["files"].values()}),
+            )
+        by_hash = {blob["sha256"]: blob["content"] for blob in blobs}
+        files = {path: by_hash[entry["sha256"]] for path, entry in row["files"].items()}
+        if tree_digest(files) != tree_sha256:  # pragma: no cover - stored rows are written together
+            logger.error("a recorded template version does not match its digest", extra={"template": name})
+            return None
+        return RecordedTemplate(row["version"], TemplateManifest.model_validate(row["manifest"]), files)
 
     # --- changing -------------------------------------------------------------------------------------------
 
@@ -271,9 +310,16 @@ class TemplateStore:
             raise TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),)) from None
         return rendered
 
-    async def export_html(self, drafted: ProposalDrafted) -> str:
-        """A drafted version as one self-contained HTML file, filled in by its template in a worker."""
-        document: str = await self.workers.call(export_html, drafted, self.templates_dir)
+    async def export_html(self, drafted: ProposalDrafted, template: RecordedTemplate | None = None) -> str:
+        """A drafted version as one self-contained HTML file, filled in by its template in a worker: the live
+        folder, or `template` (a recorded version, written to a private folder for the worker to read)."""
+        if template is None:
+            document: str = await self.workers.call(export_html, drafted, self.templates_dir)
+            return document
+        with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
+            folder = Path(private) / drafted.request.template
+            await asyncio.to_thread(_write_files, folder, template.files)
+            document = await self.workers.call(export_html, drafted, Path(private))
         return document
 
     def close(self) -> None:

@@ -83,6 +83,7 @@ class RenderHandlers:
                 pdf_bytes=len(rendered.data),
                 pages=rendered.pages,
                 render_ms=render_ms,
+                template_sha256=rendered.template_sha256,
             )
         )
         logger.info(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.fetcher import TemplateUrlFetcher
+from propos4l.renderer.folders import read_folder, tree_digest
 from propos4l.renderer.pool import RenderLimits, WorkerPool
 from propos4l.renderer.templates import load_template
 from propos4l.renderer.weasy import HTML
@@ -40,6 +41,8 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...] = ()
+    template_sha256: str | None = None
+    """The tree digest of the template folder it was rendered with (see `folders.tree_digest`)."""
 
 
 class _Collector(logging.Handler):
@@ -104,8 +107,9 @@ def render_drafted(
     """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s."""
     try:
         template = load_template(templates_dir, drafted.request.template)
+        used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
-        return render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes)
+        return replace(render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes), template_sha256=used)
     except RenderError:
         raise
     except MemoryError:

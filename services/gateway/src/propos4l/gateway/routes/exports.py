@@ -57,8 +57,15 @@ async def export_proposal(
     drafted = _drafted(proposal, row)
     filename = f"{_slug(proposal['client_name'])}-v{row['version']}.{format}"
     disposition = f'attachment; filename="{filename}"'
+    # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
+    # after the template changed (or was deleted). Otherwise the template as it is now.
+    recorded = (
+        await templates.version_by_digest(proposal["template"], row["template_sha256"])
+        if row["template_sha256"]
+        else None
+    )
     if format == "md":
-        manifest = await templates.manifest_of(proposal["template"])
+        manifest = recorded.manifest if recorded is not None else await templates.manifest_of(proposal["template"])
         if manifest is None:
             raise Problem(409, f"The template {proposal['template']!r} of this proposal is not recorded.")
         return Response(
@@ -67,7 +74,7 @@ async def export_proposal(
             headers={"Content-Disposition": disposition},
         )
     try:
-        document = await templates.export_html(drafted)
+        document = await templates.export_html(drafted, recorded)
     except TemplateNotFound:
         raise Problem(
             409,

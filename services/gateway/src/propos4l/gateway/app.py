@@ -42,7 +42,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         pool = await create_pool(str(settings.database_url), max_size=settings.database_pool_max_size)
         redis = connect_redis(str(settings.redis_url))
         recorder = EventRecorder(pool)
-        relay = OutboxRelay(pool, redis, settings.outbox_poll_seconds)
+        relay = OutboxRelay(
+            pool,
+            redis,
+            settings.outbox_poll_seconds,
+            audit_seconds=settings.outbox_audit_seconds,
+            # Younger than what the streams keep (STREAM_RETENTION_HOURS), so a missing entry was lost, not trimmed.
+            audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
+        )
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)

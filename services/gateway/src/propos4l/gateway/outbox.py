@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import asyncpg
 from redis.asyncio import Redis
@@ -20,12 +21,26 @@ _BATCH = 100
 
 
 class OutboxRelay:
-    """Moves outbox rows to their streams; safe with several gateway replicas (rows are locked, skipped)."""
+    """Moves outbox rows to their streams; safe with several gateway replicas (rows are locked, skipped).
 
-    def __init__(self, pool: asyncpg.Pool, redis: Redis, poll_seconds: float = 1.0) -> None:
+    Every `audit_seconds` it also checks that the events it published within `audit_window` are still in their
+    streams, and publishes again those Redis lost (see `audit`).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        redis: Redis,
+        poll_seconds: float = 1.0,
+        *,
+        audit_seconds: float = 60.0,
+        audit_window: timedelta = timedelta(hours=1),
+    ) -> None:
         self._pool = pool
         self._redis = redis
         self._poll_seconds = poll_seconds
+        self._audit_seconds = audit_seconds
+        self._audit_window = audit_window
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -34,8 +49,13 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; failures are logged and retried on the next round."""
+        loop = asyncio.get_running_loop()
+        next_audit = loop.time() + self._audit_seconds
         while not stop.is_set():
             try:
+                if loop.time() >= next_audit:
+                    next_audit = loop.time() + self._audit_seconds
+                    await self.audit()
                 while await self.relay_batch() == _BATCH:
                     pass
             except (RedisError, OSError, asyncpg.PostgresError) as error:
@@ -55,9 +75,52 @@ class OutboxRelay:
             )
             for row in rows:
                 with relaying(row["stream"], row["fields"]) as fields:  # a send span in the stored trace
-                    await self._redis.xadd(row["stream"], fields)  # type: ignore[arg-type]
-                await connection.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", row["event_id"])
+                    entry_id = await self._redis.xadd(row["stream"], fields)  # type: ignore[arg-type]
+                await connection.execute(
+                    "UPDATE outbox SET published_at = now(), entry_id = $2 WHERE event_id = $1",
+                    row["event_id"],
+                    str(entry_id),
+                )
         return len(rows)
+
+    async def audit(self) -> int:
+        """Publish again the events published within the audit window that are no longer in their streams.
+
+        Redis acknowledges a write before its append-only file has it on disk (appendfsync everysec): a crash can
+        lose the last second, and a Redis restored from an older copy loses more. The database still says those
+        events were published. An event published less than `audit_window` ago cannot have been trimmed (streams
+        keep at least STREAM_RETENTION_HOURS), so if its entry is gone it was lost: the row is marked unpublished
+        and the relay sends it again, with the same event id. Returns how many were.
+        """
+        rows = await self._pool.fetch(
+            """SELECT event_id, stream, entry_id FROM outbox
+               WHERE published_at > now() - $1::interval AND entry_id IS NOT NULL""",
+            self._audit_window,
+        )
+        if not rows:
+            return 0
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for row in rows:
+                pipe.xrange(row["stream"], min=row["entry_id"], max=row["entry_id"], count=1)
+            found = await pipe.execute()
+        lost = [row for row, entries in zip(rows, found, strict=True) if not entries]
+        if not lost:
+            return 0
+        status = await self._pool.execute(
+            """UPDATE outbox o SET published_at = NULL, entry_id = NULL
+               FROM unnest($1::uuid[], $2::text[]) AS l(event_id, entry_id)
+               WHERE o.event_id = l.event_id AND o.entry_id = l.entry_id""",
+            [row["event_id"] for row in lost],
+            [row["entry_id"] for row in lost],
+        )
+        republished = int(status.rsplit(" ", 1)[-1])
+        if republished:
+            logger.warning(
+                "events lost by Redis are published again",
+                extra={"count": republished, "streams": sorted({row["stream"] for row in lost})},
+            )
+            self.wake()
+        return republished
 
 
 async def _first_of(*events: asyncio.Event) -> None:

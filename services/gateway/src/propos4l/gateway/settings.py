@@ -28,6 +28,9 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     cors_allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
     outbox_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    outbox_audit_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=60.0, description="how often the gateway checks that recently published events are still in Redis"
+    )
     stream_retention_hours: Annotated[float, Field(ge=1)] = Field(
         default=24.0, description="stream entries every consumer group is done with are kept this long, then trimmed"
     )

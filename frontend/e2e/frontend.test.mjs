@@ -232,6 +232,73 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await assertAccessible('the system page');
   });
 
+  test('an admin creates an API token, sees its secret once, and revoking it stops it working at once', async () => {
+    const callWith = (secret) => fetch(`${system.url}/api/proposals`, { headers: { Authorization: `Bearer ${secret}` } });
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await page.getByRole('heading', { name: 'Tokens de API', level: 1 }).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await assertAccessible('the tokens page');
+    await page.getByLabel('Nome').fill('Integração CRM');
+    await page.getByLabel(/Expira em \(dias\)/).fill('90');
+    await page.getByRole('button', { name: 'Criar token' }).click();
+    const heading = page.getByRole('heading', { name: 'Token “Integração CRM” criado: copie-o agora' });
+    await heading.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'token-secret-title', 'focus moves to the new secret');
+    const secret = await page.getByLabel('Novo token').inputValue();
+    assert.match(secret, /^p4l_/);
+    await page.locator('tr[data-token="Integração CRM"]').waitFor();
+    await screenshot(page, '14-tokens-created');
+    await assertAccessible('the tokens page with a new secret');
+
+    assert.equal((await callWith(secret)).status, 200, 'the new token works');
+
+    await page.getByRole('button', { name: 'Já guardei o token, fechar' }).click();
+    await page.getByLabel('Novo token').waitFor({ state: 'detached' });
+    assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page once dismissed');
+    const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+    assert.ok(!stored.includes(secret), 'the secret is in no storage');
+    await page.reload();
+    const row = page.locator('tr[data-token="Integração CRM"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /Padrão/);
+    await screenshot(page, '14-tokens-list');
+    await assertAccessible('the tokens list');
+
+    await page.getByRole('button', { name: 'Revogar: Integração CRM' }).click();
+    const confirmation = page.getByRole('group', { name: /Revogar o token “Integração CRM”\?/ });
+    await confirmation.waitFor();
+    await assertAccessible('the revoke confirmation');
+    await confirmation.getByRole('button', { name: 'Revogar token' }).click();
+    await page.getByText('Token “Integração CRM” revogado: ele não funciona mais.').waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await callWith(secret)).status, 401, 'the revoked token is refused');
+  });
+
+  test('a signed-in user who is not an administrator is told that only administrators manage tokens', async () => {
+    const created = await fetch(`${system.url}/api/tokens`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Vendedora', admin: false }),
+    });
+    assert.equal(created.status, 201);
+    const { token } = await created.json();
+    // A new context is a new tab's sessionStorage: this page's admin session stays as it is.
+    const userContext = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'pt-BR' });
+    try {
+      const userPage = await userContext.newPage();
+      await userPage.goto(`${frontend.url}/tokens`);
+      await userPage.getByLabel('Token de API').fill(token);
+      await userPage.getByRole('button', { name: 'Entrar' }).click();
+      await userPage.getByText('Somente administradores').waitFor();
+      assert.equal(await userPage.locator('table').count(), 0);
+      await screenshot(userPage, '14-tokens-not-admin');
+      const violations = await seriousViolations(userPage);
+      assert.deepEqual(violations, [], 'axe found serious or critical violations on the tokens page for a non-admin');
+    } finally {
+      await userContext.close();
+    }
+  });
+
   test('the proposal page works on a phone', async () => {
     // sessionStorage is per tab, so the phone view is this tab resized.
     const phone = page;

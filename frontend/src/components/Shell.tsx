@@ -14,6 +14,7 @@ export function TopBar() {
     { href: '/proposals', label: t('nav.proposals'), active: pathname === '/proposals' || (pathname.startsWith('/proposals/') && pathname !== '/proposals/new') },
     { href: '/proposals/new', label: t('nav.new'), active: pathname === '/proposals/new' },
     { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates') },
+    { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens') },
     { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system') },
   ];
   return (

@@ -60,4 +60,24 @@ describe('ApiClient', () => {
     const { api } = client(new Response('Bad gateway', { status: 502, statusText: 'Bad Gateway' }));
     await expect(api.health()).rejects.toMatchObject({ kind: 'server', status: 502, message: 'Bad gateway' });
   });
+
+  it('lists tokens (revoked ones on request), creates one with a JSON body and revokes one with DELETE', async () => {
+    const { api, fetchImpl } = client(new Response(JSON.stringify({ items: [] })));
+    await api.listTokens(true);
+    expect((fetchImpl.mock.calls[0] as unknown as [string])[0]).toBe('http://gw:8000/api/tokens?include_revoked=true');
+    const created = client(new Response(JSON.stringify({ id: 't', token: 'p4l_x' }), { status: 201 }));
+    await expect(created.api.createToken({ name: 'CI', admin: false, expires_in_days: null })).resolves.toMatchObject({ token: 'p4l_x' });
+    const [, init] = created.fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ name: 'CI', admin: false, expires_in_days: null });
+    const revoked = client(new Response(null, { status: 204 }));
+    await revoked.api.revokeToken('a/b');
+    const [url, revokeInit] = revoked.fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect([url, revokeInit.method]).toEqual(['http://gw:8000/api/tokens/a%2Fb', 'DELETE']);
+  });
+
+  it('maps a 403 on the tokens API to forbidden, keeping its detail', async () => {
+    const { api } = client(problem(403, { title: 'Forbidden', status: 403, detail: 'Only administrators may manage API tokens.' }));
+    await expect(api.listTokens()).rejects.toMatchObject({ kind: 'forbidden', status: 403, message: 'Only administrators may manage API tokens.' });
+  });
 });

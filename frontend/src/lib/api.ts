@@ -1,6 +1,9 @@
 /** The gateway's HTTP API: bearer token on every call, problem+json errors mapped to ApiError. */
 import type {
+  ApiToken,
+  ApiTokenRequest,
   BackupOverview,
+  CreatedApiToken,
   Proposal,
   ProposalList,
   ProposalRequest,
@@ -226,6 +229,21 @@ export class ApiClient {
 
   backups(): Promise<BackupOverview> {
     return this.json('/api/backups');
+  }
+
+  /** API tokens (admins), newest first; revoked ones only when asked. */
+  listTokens(includeRevoked = false): Promise<{ items: ApiToken[] }> {
+    return this.json(`/api/tokens${includeRevoked ? '?include_revoked=true' : ''}`);
+  }
+
+  /** A new token; the answer holds its secret, which the gateway never shows again. */
+  createToken(request: ApiTokenRequest): Promise<CreatedApiToken> {
+    return this.json('/api/tokens', { method: 'POST', body: JSON.stringify(request) });
+  }
+
+  /** Revoke a token: it stops working at once. */
+  revokeToken(id: string): Promise<Response> {
+    return this.raw(`/api/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 }
 

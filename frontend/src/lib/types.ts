@@ -209,3 +209,30 @@ export interface Readiness {
   status: string;
   checks: Record<string, string>;
 }
+
+/** An API token as listed: never its secret. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  /** The token's first characters, to tell it apart. */
+  prefix: string;
+  admin: boolean;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  /** To the minute. */
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A token just created: `token` is its secret, in this response only. */
+export interface CreatedApiToken extends ApiToken {
+  token: string;
+}
+
+export interface ApiTokenRequest {
+  name: string;
+  admin: boolean;
+  /** Unset: the token never expires. */
+  expires_in_days: number | null;
+}

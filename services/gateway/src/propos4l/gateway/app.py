@@ -19,7 +19,7 @@ from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
-from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, templates, tokens
+from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, session, templates, tokens
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
@@ -123,6 +123,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(exports.router)
     app.include_router(tokens.router)
+    app.include_router(session.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   ADMIN_TOKEN,
+  SCREENSHOTS,
   eventually,
   freePort,
   launchBrowser,
@@ -70,6 +71,17 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), ADMIN_TOKEN);
     await screenshot(page, '03-proposals-empty');
     await assertAccessible('the empty proposals list');
+  });
+
+  test('the top bar shows an administrator the Tokens link and who is signed in, also after a reload', async () => {
+    const nav = page.getByRole('navigation', { name: 'Navegação principal' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Modelos', 'Tokens', 'Sistema']);
+    assert.equal(await page.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'admin');
+    assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Conectado como admin');
+    await page.reload();
+    await page.getByText('Nenhuma proposta ainda.').waitFor();
+    await nav.getByRole('link', { name: 'Tokens' }).waitFor();
+    await page.locator('header.topbar').screenshot({ path: `${SCREENSHOTS}/03-topbar-admin.png` });
   });
 
   test('the form shows the API validation messages next to the fields', async () => {
@@ -291,9 +303,32 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
       await userPage.getByRole('button', { name: 'Entrar' }).click();
       await userPage.getByText('Somente administradores').waitFor();
       assert.equal(await userPage.locator('table').count(), 0);
+      const nav = userPage.getByRole('navigation', { name: 'Navegação principal' });
+      assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Modelos', 'Sistema'], 'no Tokens link for a non-admin');
+      assert.equal(await userPage.getByRole('link', { name: 'Tokens' }).count(), 0);
+      assert.equal(await userPage.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'Vendedora');
       await screenshot(userPage, '14-tokens-not-admin');
+      await userPage.locator('header.topbar').screenshot({ path: `${SCREENSHOTS}/14-topbar-not-admin.png` });
       const violations = await seriousViolations(userPage);
       assert.deepEqual(violations, [], 'axe found serious or critical violations on the tokens page for a non-admin');
+
+      // Templates are read-only for a non-admin: a view button, the files read-only, no save and no preview.
+      await nav.getByRole('link', { name: 'Modelos' }).click();
+      await userPage.getByRole('button', { name: 'Ver: default' }).click();
+      const html = userPage.getByLabel('template.html');
+      await html.waitFor();
+      assert.equal(await html.isEditable(), false, 'the template file is read-only');
+      assert.equal(await userPage.getByRole('button', { name: /^Editar/ }).count(), 0);
+      assert.equal(await userPage.getByRole('button', { name: 'Salvar' }).count(), 0);
+      assert.equal(await userPage.getByRole('button', { name: 'Pré-visualizar PDF' }).count(), 0);
+      await screenshot(userPage, '14-templates-not-admin');
+      assert.deepEqual(await seriousViolations(userPage), [], 'axe found serious or critical violations on the templates page for a non-admin');
+
+      // The system page has no backups part for a non-admin.
+      await nav.getByRole('link', { name: 'Sistema' }).click();
+      await userPage.locator('.checks').waitFor();
+      assert.equal(await userPage.getByRole('heading', { name: 'Últimos backups' }).count(), 0);
+      assert.deepEqual(await seriousViolations(userPage), [], 'axe found serious or critical violations on the system page for a non-admin');
     } finally {
       await userContext.close();
     }

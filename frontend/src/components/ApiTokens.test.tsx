@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiToken } from '@/lib/types';
-import { jsonResponse, renderApp } from '@/test-utils';
+import { ADMIN, jsonResponse, renderApp, SELLER, withMe } from '@/test-utils';
 import { ApiTokens } from './ApiTokens';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -31,6 +31,7 @@ function fakeGateway(initial: ApiToken[], { create }: { create?: () => Response 
     const method = init?.method ?? 'GET';
     calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
     const path = new URL(url).pathname;
+    if (method === 'GET' && path === '/api/me') return jsonResponse(ADMIN);
     if (method === 'GET' && path === '/api/tokens') return jsonResponse({ items: tokens });
     if (method === 'POST' && path === '/api/tokens') {
       if (create) return create();
@@ -171,7 +172,7 @@ describe('ApiTokens', () => {
   it("shows the API's detail when a revoke fails", async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (_url: string, init?: RequestInit) =>
+      withMe((_url: string, init?: RequestInit) =>
         init?.method === 'DELETE' ? jsonResponse({ title: 'Not Found', status: 404, detail: 'There is no token with id gone.' }, 404) : jsonResponse({ items: [token({ id: 'gone' })] }),
       ),
     );
@@ -182,7 +183,7 @@ describe('ApiTokens', () => {
   });
 
   it('tells a signed-in user who is not an administrator that only administrators manage tokens', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Only administrators may manage API tokens.' }, 403)));
+    vi.stubGlobal('fetch', withMe(() => jsonResponse({ type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Only administrators may manage API tokens.' }, 403), SELLER));
     renderApp(<ApiTokens />, { token: 'user-token' });
     expect(await screen.findByText('Somente administradores')).toBeTruthy();
     expect(screen.getByText(/Só quem entrou com um token de administrador/)).toBeTruthy();
@@ -196,7 +197,7 @@ describe('ApiTokens', () => {
     await screen.findByText(/Nenhum token ainda/);
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (url: string, init?: RequestInit) => {
+      withMe((url: string, init?: RequestInit) => {
         calls.push({ method: init?.method ?? 'GET', url, body: undefined });
         return jsonResponse({ items: [token({ revoked_at: '2025-03-06T10:00:00Z' })] });
       }),

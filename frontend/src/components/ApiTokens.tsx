@@ -12,7 +12,7 @@ const COLUMNS = 8;
 type ListState = 'loading' | 'ready' | 'missing' | 'forbidden' | 'error';
 
 export function ApiTokens() {
-  const { api, t, describeError } = useApp();
+  const { api, t, describeError, principal } = useApp();
   const [state, setState] = useState<ListState>('loading');
   const [items, setItems] = useState<ApiToken[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -34,6 +34,11 @@ export function ApiTokens() {
   });
 
   const load = useCallback(async () => {
+    // Known not to be an admin (`GET /api/me`): no need to ask the gateway for a 403.
+    if (principal && !principal.admin) {
+      setState('forbidden');
+      return;
+    }
     try {
       const result = await api.listTokens(includeRevoked);
       setItems(result.items);
@@ -46,7 +51,7 @@ export function ApiTokens() {
         setState('error');
       }
     }
-  }, [api, includeRevoked, describeError]);
+  }, [api, includeRevoked, describeError, principal]);
 
   useEffect(() => {
     void load();

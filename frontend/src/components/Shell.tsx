@@ -1,22 +1,25 @@
 'use client';
-/** The page frame: header with navigation, language switch and sign out; sign-in in place when there is no session. */
+/** The page frame: header with navigation, language switch, who is signed in and sign out; sign-in in place when there is no session. */
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { useApp, type Locale } from '@/lib/app-context';
+import { principalName, useApp, type Locale } from '@/lib/app-context';
 import { SignIn } from './SignIn';
-import { Loading } from './ui';
+import { Alert, Loading } from './ui';
 
 export function TopBar() {
-  const { token, t, locale, setLocale, signOut } = useApp();
+  const { principal, t, locale, setLocale, signOut } = useApp();
   const pathname = usePathname() ?? '';
-  const links = [
-    { href: '/proposals', label: t('nav.proposals'), active: pathname === '/proposals' || (pathname.startsWith('/proposals/') && pathname !== '/proposals/new') },
-    { href: '/proposals/new', label: t('nav.new'), active: pathname === '/proposals/new' },
-    { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates') },
-    { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens') },
-    { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system') },
+  // Navigation, name and sign out appear together once the gateway has said who this is: no link comes and goes.
+  const all = [
+    { href: '/proposals', label: t('nav.proposals'), active: pathname === '/proposals' || (pathname.startsWith('/proposals/') && pathname !== '/proposals/new'), adminOnly: false },
+    { href: '/proposals/new', label: t('nav.new'), active: pathname === '/proposals/new', adminOnly: false },
+    { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates'), adminOnly: false },
+    { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens'), adminOnly: true },
+    { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system'), adminOnly: false },
   ];
+  const links = all.filter((link) => !link.adminOnly || principal?.admin);
+  const name = principal ? principalName(principal) : '';
   return (
     <>
       <a className="skip-link" href="#main">
@@ -27,7 +30,7 @@ export function TopBar() {
           <Link href="/proposals" className="brand">
             Propos<span>4</span>l
           </Link>
-          {token && (
+          {principal && (
             <nav aria-label={t('nav.main')} className="mainnav">
               <ul>
                 {links.map((link) => (
@@ -48,10 +51,20 @@ export function TopBar() {
               <option value="pt-BR">Português (BR)</option>
               <option value="en">English</option>
             </select>
-            {token && (
-              <button type="button" className="button-secondary" onClick={() => signOut('signedOut')}>
-                {t('nav.signOut')}
-              </button>
+            {principal && (
+              <>
+                <span className="whoami" data-testid="signed-in-as" title={`${t('nav.signedInAs')} ${name}`}>
+                  <svg aria-hidden="true" focusable="false" viewBox="0 0 16 16" width="14" height="14">
+                    <circle cx="8" cy="5" r="3" fill="currentColor" />
+                    <path d="M2 15c0-3.3 2.7-5.5 6-5.5s6 2.2 6 5.5z" fill="currentColor" />
+                  </svg>
+                  <span className="visually-hidden">{t('nav.signedInAs')} </span>
+                  <span className="whoami-name">{name}</span>
+                </span>
+                <button type="button" className="button-secondary" onClick={() => signOut('signedOut')}>
+                  {t('nav.signOut')}
+                </button>
+              </>
             )}
           </div>
         </div>
@@ -62,10 +75,25 @@ export function TopBar() {
 
 /** A page's main region: its title and content, or the sign-in form when there is no session. */
 export function Shell({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
-  const { ready, token } = useApp();
+  const { ready, token, sessionError, retrySession, signOut, t } = useApp();
   return (
     <main id="main" className="container" tabIndex={-1}>
-        {!ready ? (
+        {sessionError ? (
+          <Alert
+            action={
+              <div className="row">
+                <button type="button" onClick={retrySession}>
+                  {t('common.retry')}
+                </button>
+                <button type="button" className="button-secondary" onClick={() => signOut('signedOut')}>
+                  {t('nav.signOut')}
+                </button>
+              </div>
+            }
+          >
+            {sessionError}
+          </Alert>
+        ) : !ready ? (
           <Loading />
         ) : token ? (
           <>

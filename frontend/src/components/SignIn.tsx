@@ -1,5 +1,5 @@
 'use client';
-/** Sign in with an API token: checked against the gateway before it is kept for the session. */
+/** Sign in with an API token: checked with `GET /api/me` before it is kept, with who it is, for the session. */
 import { useState, type FormEvent } from 'react';
 import { ApiClient, ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
@@ -23,8 +23,8 @@ export function SignIn() {
     }
     setBusy(true);
     try {
-      await new ApiClient({ baseUrl: apiUrl, token: value }).listProposals({ page_size: 1 });
-      signIn(value);
+      const principal = await new ApiClient({ baseUrl: apiUrl, token: value }).me();
+      signIn(value, principal);
     } catch (caught) {
       if (caught instanceof ApiError && caught.kind === 'unauthorized') setFieldError(t('signin.wrong'));
       else setError(describeError(caught));

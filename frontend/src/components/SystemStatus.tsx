@@ -1,5 +1,5 @@
 'use client';
-/** Health and readiness of the gateway and what it depends on, and the last backups of each kind. */
+/** Health and readiness of the gateway and what it depends on, and (for admins) the last backups of each kind. */
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
@@ -7,7 +7,9 @@ import type { BackupOverview, Readiness } from '@/lib/types';
 import { Alert, Loading, NotAvailable } from './ui';
 
 export function SystemStatus() {
-  const { api, t, formatDate, formatNumber, describeError } = useApp();
+  const { api, t, formatDate, formatNumber, describeError, principal } = useApp();
+  // Backups are for admins only (the gateway answers others 403): others do not ask, and see no backups section.
+  const admin = principal?.admin === true;
   const [health, setHealth] = useState<'ok' | 'down' | null>(null);
   const [readiness, setReadiness] = useState<Readiness | null>(null);
   const [readyError, setReadyError] = useState<string | null>(null);
@@ -20,12 +22,13 @@ export function SystemStatus() {
       () => setHealth('down'),
     );
     api.ready().then(setReadiness, (caught) => setReadyError(caught instanceof ApiError && caught.kind === 'not_found' ? t('common.notAvailable') : describeError(caught)));
+    if (!admin) return;
     api.backups().then(setBackups, (caught) => {
       if (caught instanceof ApiError && caught.kind === 'not_found') setBackups('missing');
       else if (caught instanceof ApiError && caught.kind === 'forbidden') setBackups('forbidden');
       else setBackupError(describeError(caught));
     });
-  }, [api, t, describeError]);
+  }, [api, t, describeError, admin]);
 
   useEffect(() => load(), [load]);
 
@@ -63,44 +66,46 @@ export function SystemStatus() {
         {health === 'down' && <Alert>{t('error.network', { url: api.baseUrl })}</Alert>}
         {readyError && <Alert kind="warning">{readyError}</Alert>}
       </section>
-      <section className="card" aria-labelledby="backups-title">
-        <h2 id="backups-title">{t('system.backups')}</h2>
-        {backups === null && !backupError && <Loading />}
-        {backupError && <Alert>{backupError}</Alert>}
-        {backups === 'missing' && <NotAvailable what={t('system.what')} />}
-        {backups === 'forbidden' && <Alert kind="warning">{t('templates.adminOnly')}</Alert>}
-        {backups && typeof backups === 'object' && backups.kinds.length === 0 && <p>{t('system.noBackups')}</p>}
-        {backups && typeof backups === 'object' && backups.kinds.length > 0 && (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('system.kind')}</th>
-                  <th scope="col">{t('system.lastVerified')}</th>
-                  <th scope="col">{t('system.lastRun')}</th>
-                  <th scope="col">{t('system.size')}</th>
-                  <th scope="col">{t('system.failures')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {backups.kinds.map((kind) => (
-                  <tr key={kind.kind}>
-                    <th scope="row">{kind.kind}</th>
-                    <td>{kind.last_verified_at ? formatDate(kind.last_verified_at) : t('system.never')}</td>
-                    <td>
-                      {kind.last_run_status ? <span className={`badge ${kind.last_run_status === 'verified' ? 'badge-ready' : kind.last_run_status === 'failed' ? 'badge-failed' : 'badge-queued'}`}>{t(`backup.${kind.last_run_status}` as 'backup.verified')}</span> : '—'}{' '}
-                      {kind.last_run_at && <span className="muted">{formatDate(kind.last_run_at)}</span>}
-                      {kind.last_run_error && <div className="muted small">{kind.last_run_error}</div>}
-                    </td>
-                    <td>{kind.size_bytes !== null ? `${formatNumber(Math.round(kind.size_bytes / 1024))} KiB` : '—'}</td>
-                    <td>{kind.consecutive_failures}</td>
+      {admin && (
+        <section className="card" aria-labelledby="backups-title">
+          <h2 id="backups-title">{t('system.backups')}</h2>
+          {backups === null && !backupError && <Loading />}
+          {backupError && <Alert>{backupError}</Alert>}
+          {backups === 'missing' && <NotAvailable what={t('system.what')} />}
+          {backups === 'forbidden' && <Alert kind="warning">{t('templates.adminOnly')}</Alert>}
+          {backups && typeof backups === 'object' && backups.kinds.length === 0 && <p>{t('system.noBackups')}</p>}
+          {backups && typeof backups === 'object' && backups.kinds.length > 0 && (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('system.kind')}</th>
+                    <th scope="col">{t('system.lastVerified')}</th>
+                    <th scope="col">{t('system.lastRun')}</th>
+                    <th scope="col">{t('system.size')}</th>
+                    <th scope="col">{t('system.failures')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+                </thead>
+                <tbody>
+                  {backups.kinds.map((kind) => (
+                    <tr key={kind.kind}>
+                      <th scope="row">{kind.kind}</th>
+                      <td>{kind.last_verified_at ? formatDate(kind.last_verified_at) : t('system.never')}</td>
+                      <td>
+                        {kind.last_run_status ? <span className={`badge ${kind.last_run_status === 'verified' ? 'badge-ready' : kind.last_run_status === 'failed' ? 'badge-failed' : 'badge-queued'}`}>{t(`backup.${kind.last_run_status}` as 'backup.verified')}</span> : '—'}{' '}
+                        {kind.last_run_at && <span className="muted">{formatDate(kind.last_run_at)}</span>}
+                        {kind.last_run_error && <div className="muted small">{kind.last_run_error}</div>}
+                      </td>
+                      <td>{kind.size_bytes !== null ? `${formatNumber(Math.round(kind.size_bytes / 1024))} KiB` : '—'}</td>
+                      <td>{kind.consecutive_failures}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      )}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 'use client';
-/** Templates (admins): list, edit HTML and CSS, preview as PDF, errors shown where the template is wrong. */
+/** Templates: everyone reads them; admins edit HTML and CSS and preview as PDF, errors shown where the template is wrong. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
@@ -7,7 +7,10 @@ import type { Template, TemplateSummary, TemplateUpload } from '@/lib/types';
 import { Alert, Field, Loading, NotAvailable } from './ui';
 
 export function Templates() {
-  const { api, t, formatDate, describeError } = useApp();
+  const { api, t, formatDate, describeError, principal } = useApp();
+  // The gateway refuses changes and previews from others anyway; they get the files to read, and no such buttons.
+  const admin = principal?.admin === true;
+  const open = admin ? t('templates.edit') : t('templates.view');
   const [items, setItems] = useState<TemplateSummary[] | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'missing' | 'forbidden' | 'error'>('loading');
   const [error, setError] = useState<string | null>(null);
@@ -50,13 +53,13 @@ export function Templates() {
               {item.is_default && <span className="muted small">{t('templates.default')}</span>}
             </div>
             <span className="muted">{item.updated_at ? formatDate(item.updated_at) : ''}</span>
-            <button type="button" className="button-secondary" onClick={() => setEditing(item.name)} aria-label={`${t('templates.edit')}: ${item.name}`}>
-              {t('templates.edit')}
+            <button type="button" className="button-secondary" onClick={() => setEditing(item.name)} aria-label={`${open}: ${item.name}`}>
+              {open}
             </button>
           </li>
         ))}
       </ul>
-      {editing && <TemplateEditor key={editing} name={editing} onClose={() => setEditing(null)} />}
+      {editing && <TemplateEditor key={editing} name={editing} readOnly={!admin} onClose={() => setEditing(null)} />}
     </>
   );
 }
@@ -82,7 +85,8 @@ export function templateProblems(error: ApiError): TemplateProblem[] {
   return [{ file: '', line: null, column: null, message: error.problem.detail ?? error.message }];
 }
 
-function TemplateEditor({ name, onClose }: { name: string; onClose: () => void }) {
+/** A template's text files: editable, saved and previewed by an admin; only shown to anyone else (`readOnly`). */
+function TemplateEditor({ name, readOnly, onClose }: { name: string; readOnly: boolean; onClose: () => void }) {
   const { api, t, locale, describeError } = useApp();
   const [template, setTemplate] = useState<Template | null>(null);
   const [texts, setTexts] = useState<Record<string, string>>({});
@@ -121,6 +125,7 @@ function TemplateEditor({ name, onClose }: { name: string; onClose: () => void }
 
   async function save(event: FormEvent) {
     event.preventDefault();
+    if (readOnly) return;
     setProblems([]);
     setMessage(null);
     try {
@@ -163,6 +168,7 @@ function TemplateEditor({ name, onClose }: { name: string; onClose: () => void }
           {t('common.close')}
         </button>
       </div>
+      {readOnly && <p className="muted">{t('templates.readOnly')}</p>}
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
       {elsewhere.length > 0 && (
         <Alert kind="error">
@@ -188,6 +194,7 @@ function TemplateEditor({ name, onClose }: { name: string; onClose: () => void }
                   className="code"
                   rows={18}
                   value={texts[path] ?? ''}
+                  readOnly={readOnly}
                   onChange={(e) => setTexts((current) => ({ ...current, [path]: e.target.value }))}
                   spellCheck={false}
                   aria-invalid={error ? true : undefined}
@@ -196,12 +203,14 @@ function TemplateEditor({ name, onClose }: { name: string; onClose: () => void }
               </Field>
             );
           })}
-          <div className="row">
-            <button type="submit">{t('common.save')}</button>
-            <button type="button" className="button-secondary" onClick={() => void showPreview()} disabled={previewing}>
-              {previewing ? t('templates.previewing') : t('templates.preview')}
-            </button>
-          </div>
+          {!readOnly && (
+            <div className="row">
+              <button type="submit">{t('common.save')}</button>
+              <button type="button" className="button-secondary" onClick={() => void showPreview()} disabled={previewing}>
+                {previewing ? t('templates.previewing') : t('templates.preview')}
+              </button>
+            </div>
+          )}
         </form>
       )}
       {preview && (

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Investment } from '@/lib/types';
-import { jsonResponse, renderApp } from '@/test-utils';
+import { jsonResponse, renderApp, SELLER, withMe } from '@/test-utils';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { Markdown } from './Markdown';
 import { ProposalForm } from './ProposalForm';
@@ -38,7 +38,8 @@ describe('StatusBadge', () => {
 
 describe('Shell and sign-in', () => {
   it('asks for a token when there is no session, and says when the gateway refuses it', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ title: 'Unauthorized', status: 401 }, 401)));
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => jsonResponse({ title: 'Unauthorized', status: 401 }, 401));
+    vi.stubGlobal('fetch', fetchMock);
     renderApp(
       <Shell title="Propostas">
         <p>secret content</p>
@@ -49,6 +50,7 @@ describe('Shell and sign-in', () => {
     expect(await screen.findByText(/Token recusado pelo gateway/)).toBeTruthy();
     expect(screen.queryByText('secret content')).toBeNull();
     expect(window.sessionStorage.getItem('propos4l.token')).toBeNull();
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(['http://gateway.test/api/me']);
   });
 
   it('says the gateway is down, naming its address', async () => {
@@ -60,7 +62,7 @@ describe('Shell and sign-in', () => {
   });
 
   it('signs in, keeps the token in sessionStorage and shows the page', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => jsonResponse({ items: [], total: 0, page: 1, page_size: 1 })));
+    vi.stubGlobal('fetch', withMe(() => jsonResponse({ items: [], total: 0, page: 1, page_size: 1 }), SELLER));
     renderApp(<Shell title="Propostas">secret content</Shell>);
     fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'good-token-123' } });
     fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
@@ -71,7 +73,7 @@ describe('Shell and sign-in', () => {
 
 describe('ProposalForm', () => {
   it('checks required fields before sending', async () => {
-    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => jsonResponse({ items: [] }));
+    const fetchMock = withMe(() => jsonResponse({ items: [] }));
     vi.stubGlobal('fetch', fetchMock);
     renderApp(<ProposalForm onCreated={() => undefined} />, { token: 't' });
     fireEvent.click(await screen.findByRole('button', { name: 'Gerar proposta' }));
@@ -83,7 +85,7 @@ describe('ProposalForm', () => {
   it("shows the API's problem+json messages next to the fields", async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(async (url: string, init?: RequestInit) =>
+      withMe((_url: string, init?: RequestInit) =>
         init?.method === 'POST'
           ? jsonResponse({ title: 'Unprocessable Entity', status: 422, detail: 'invalid', errors: [{ field: 'client_name', message: 'String should have at most 200 characters' }] }, 422)
           : jsonResponse({ items: [] }),
@@ -100,7 +102,7 @@ describe('ProposalForm', () => {
   });
 
   it('sends the request and reports the new id', async () => {
-    const fetchMock = vi.fn(async (_url: string, init?: RequestInit) => (init?.method === 'POST' ? jsonResponse({ id: 'new-id', status: 'queued', version: 1 }, 202) : jsonResponse({ items: [] })));
+    const fetchMock = withMe((_url: string, init?: RequestInit) => (init?.method === 'POST' ? jsonResponse({ id: 'new-id', status: 'queued', version: 1 }, 202) : jsonResponse({ items: [] })));
     vi.stubGlobal('fetch', fetchMock);
     const onCreated = vi.fn();
     renderApp(<ProposalForm onCreated={onCreated} />, { token: 't' });

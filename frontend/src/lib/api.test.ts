@@ -28,6 +28,13 @@ describe('ApiClient', () => {
     expect((error as ApiError).fieldErrors()).toEqual({ client_name: 'too long', template: 'bad pattern' });
   });
 
+  it('asks who the token is, and refuses an answer that is not {name, admin}', async () => {
+    const { api, fetchImpl } = client(new Response(JSON.stringify({ name: 'token:Ana', admin: false, extra: 1 })));
+    await expect(api.me()).resolves.toEqual({ name: 'token:Ana', admin: false });
+    expect((fetchImpl.mock.calls[0] as unknown as [string])[0]).toBe('http://gw:8000/api/me');
+    await expect(client(new Response(JSON.stringify({ items: [] }))).api.me()).rejects.toMatchObject({ kind: 'server' });
+  });
+
   it('calls onUnauthorized on a 401 (session over)', async () => {
     const onUnauthorized = vi.fn();
     const { api } = client(problem(401, { title: 'Unauthorized', status: 401 }), onUnauthorized);

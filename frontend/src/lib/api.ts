@@ -4,6 +4,7 @@ import type {
   ApiTokenRequest,
   BackupOverview,
   CreatedApiToken,
+  Principal,
   Proposal,
   ProposalList,
   ProposalRequest,
@@ -128,6 +129,15 @@ export class ApiClient {
   async json<T>(path: string, init: RequestInit = {}): Promise<T> {
     const response = await this.raw(path, init);
     return (await response.json()) as T;
+  }
+
+  /** Who this client's token is; a 401 when the gateway does not know the token. */
+  async me(): Promise<Principal> {
+    const body = await this.json<Partial<Principal> | null>('/api/me');
+    if (!body || typeof body.name !== 'string' || typeof body.admin !== 'boolean') {
+      throw new ApiError('server', 200, { title: 'Unexpected answer', detail: 'GET /api/me did not answer {"name", "admin"}.' });
+    }
+    return { name: body.name, admin: body.admin };
   }
 
   health(): Promise<{ status: string }> {

@@ -1,8 +1,9 @@
 'use client';
-/** The session (token in sessionStorage), the interface language, and the API client built from both. */
+/** The session (token in sessionStorage, who it is), the interface language, and the API client built from both. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient, ApiError } from './api';
 import { format, messages, type MessageKey } from './messages';
+import type { Principal } from './types';
 
 export type Locale = 'pt-BR' | 'en';
 export type SignInNotice = 'expired' | 'signedOut' | null;
@@ -22,9 +23,16 @@ export interface AppContextValue {
   /** A number in the interface's locale; `value` may be an exact decimal string from the API ("2.5"). */
   formatNumber: (value: number | string) => string;
   token: string | null;
-  /** False until sessionStorage has been read (first client render). */
+  /** Who is signed in (`GET /api/me`): null without a session, and while it is being asked after a reload. */
+  principal: Principal | null;
+  /** False until the session is known: sessionStorage read and, with a token, its principal fetched. */
   ready: boolean;
-  signIn: (token: string) => void;
+  /** Why the principal could not be fetched after a reload (the gateway unreachable, say); null otherwise. */
+  sessionError: string | null;
+  /** Ask `GET /api/me` again after a `sessionError`. */
+  retrySession: () => void;
+  /** Keep a token the gateway accepted, with the principal it answered for it. */
+  signIn: (token: string, principal: Principal) => void;
   signOut: (notice?: SignInNotice) => void;
   notice: SignInNotice;
   api: ApiClient;
@@ -36,7 +44,10 @@ const AppContext = createContext<AppContextValue | null>(null);
 
 export function AppProvider({ apiUrl, children }: { apiUrl: string; children: ReactNode }) {
   const [token, setToken] = useState<string | null>(null);
-  const [ready, setReady] = useState(false);
+  const [principal, setPrincipal] = useState<Principal | null>(null);
+  const [sessionFailure, setSessionFailure] = useState<unknown>(null);
+  const [sessionAttempt, setSessionAttempt] = useState(0);
+  const [storageRead, setStorageRead] = useState(false);
   const [locale, setLocaleState] = useState<Locale>('pt-BR');
   const [notice, setNotice] = useState<SignInNotice>(null);
 
@@ -45,7 +56,7 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     setNotice((window.sessionStorage.getItem(NOTICE_KEY) as SignInNotice) ?? null);
     const stored = window.localStorage.getItem(LOCALE_KEY);
     if (stored === 'en' || stored === 'pt-BR') setLocaleState(stored);
-    setReady(true);
+    setStorageRead(true);
   }, []);
 
   useEffect(() => {
@@ -57,10 +68,12 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     window.localStorage.setItem(LOCALE_KEY, next);
   }, []);
 
-  const signIn = useCallback((value: string) => {
+  const signIn = useCallback((value: string, who: Principal) => {
     window.sessionStorage.setItem(TOKEN_KEY, value);
     window.sessionStorage.removeItem(NOTICE_KEY);
     setNotice(null);
+    setSessionFailure(null);
+    setPrincipal(who);
     setToken(value);
   }, []);
 
@@ -69,8 +82,33 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     if (why) window.sessionStorage.setItem(NOTICE_KEY, why);
     else window.sessionStorage.removeItem(NOTICE_KEY);
     setNotice(why);
+    setSessionFailure(null);
+    setPrincipal(null);
     setToken(null);
   }, []);
+
+  // A token read back from sessionStorage (a reload) comes without its principal: ask the gateway once.
+  useEffect(() => {
+    if (!token || principal) return;
+    let current = true;
+    setSessionFailure(null);
+    new ApiClient({ baseUrl: apiUrl, token }).me().then(
+      (who) => {
+        if (current) setPrincipal(who);
+      },
+      (error: unknown) => {
+        if (!current) return;
+        if (error instanceof ApiError && error.kind === 'unauthorized') signOut('expired');
+        else setSessionFailure(error);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [apiUrl, token, principal, sessionAttempt, signOut]);
+
+  const retrySession = useCallback(() => setSessionAttempt((attempt) => attempt + 1), []);
+  const ready = storageRead && (!token || principal !== null);
 
   const api = useMemo(
     () => new ApiClient({ baseUrl: apiUrl, token, onUnauthorized: token ? () => signOut('expired') : undefined }),
@@ -91,16 +129,24 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
       formatMoney: (amount, currency = locale === 'en' ? 'USD' : 'BRL') => formatMoney(locale, amount, currency),
       formatNumber: (n) => formatDecimal(numberFormat, n) ?? String(n),
       token,
+      principal,
       ready,
+      sessionError: sessionFailure === null ? null : describe(sessionFailure, t, apiUrl),
+      retrySession,
       signIn,
       signOut,
       notice,
       api,
       describeError: (error) => describe(error, t, apiUrl),
     };
-  }, [apiUrl, locale, setLocale, token, ready, signIn, signOut, notice, api]);
+  }, [apiUrl, locale, setLocale, token, principal, ready, sessionFailure, retrySession, signIn, signOut, notice, api]);
 
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
+}
+
+/** The name to show for who is signed in: "admin", or a token's own name without the "token:" prefix. */
+export function principalName(principal: Principal): string {
+  return principal.name.startsWith('token:') ? principal.name.slice('token:'.length) : principal.name;
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

@@ -210,6 +210,14 @@ export interface Readiness {
   checks: Record<string, string>;
 }
 
+/** Who is signed in, as `GET /api/me` says. */
+export interface Principal {
+  /** "admin" for the gateway's admin token, "token:<name>" for a token made through the API. */
+  name: string;
+  /** May change templates, manage tokens and see backups. */
+  admin: boolean;
+}
+
 /** An API token as listed: never its secret. */
 export interface ApiToken {
   id: string;

@@ -516,3 +516,30 @@ async def test_hostile_query_strings_never_cause_a_500(client: httpx.AsyncClient
                 assert_problem(response, response.status_code)
     raw = await client.get("/api/proposals?page=99999999999999999999&page_size=1e3", headers=AUTH)
     assert_problem(raw, 422)
+
+
+# --- browsers on another origin (the web app) ----------------------------------------------------------------------
+
+
+async def test_the_web_app_origin_may_send_what_the_app_sends_and_read_what_it_reads(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/api/templates/acme",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization, content-type, if-match, last-event-id",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    allowed = {name.strip().lower() for name in preflight.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "if-match", "last-event-id"} <= allowed
+    response = await client.get("/api/templates/default", headers={**AUTH, "Origin": "http://localhost:3000"})
+    exposed = {name.strip().lower() for name in response.headers["access-control-expose-headers"].split(",")}
+    assert {"etag", "location"} <= exposed
+
+    elsewhere = await client.options(
+        "/api/proposals",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in elsewhere.headers

@@ -128,8 +128,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
-        expose_headers=["Location"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
+        expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)

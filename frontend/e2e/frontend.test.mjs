@@ -1,6 +1,7 @@
 // Browser tests of the front end against the real system with a fake Ollama (see harness.mjs).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
   ADMIN_TOKEN,
@@ -27,6 +28,42 @@ let proposalUrl;
 async function assertAccessible(name) {
   const violations = await seriousViolations(page);
   assert.deepEqual(violations, [], `axe found serious or critical violations on ${name}`);
+}
+
+/** A small PNG logo (an orange band with a white bar), made here so the test needs no binary fixture. */
+function pngLogo(width = 180, height = 56) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const bar = y > height * 0.42 && y < height * 0.58 && x > width * 0.1 && x < width * 0.9;
+      row.set(bar ? [255, 255, 255] : [194, 65, 12], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function signIn(token = ADMIN_TOKEN) {
@@ -242,6 +279,96 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.locator('.loading').waitFor({ state: 'detached' });
     await screenshot(page, '14-system');
     await assertAccessible('the system page');
+  });
+
+  test('an admin creates a template from the default, rebrands it, previews it, uses it for a proposal, then deletes it', async () => {
+    const asAdmin = { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } };
+    const logo = pngLogo();
+    await page.goto(`${frontend.url}/templates`);
+    await page.getByRole('heading', { name: 'Modelos', level: 1 }).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Novo modelo' }).click();
+    const form = page.getByRole('region', { name: 'Novo modelo' });
+    await form.waitFor();
+    await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === 'field-template-name', { message: 'focus on the name' });
+    await form.getByLabel('Nome').fill('Acme E2E');
+    await form.getByRole('button', { name: 'Criar modelo' }).click();
+    await form.getByText(/Use de 1 a 64 letras minúsculas/).waitFor();
+    await form.getByLabel('Nome').fill('acme-e2e');
+    assert.equal(await form.getByLabel('Começar a partir de').inputValue(), 'default');
+    await screenshot(page, '18-template-create');
+    await assertAccessible('the new template form');
+    await form.getByRole('button', { name: 'Criar modelo' }).click();
+    await page.getByText('Modelo “acme-e2e” criado a partir de “default”. Edite-o abaixo.').waitFor({ timeout: 90_000 });
+    await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === 'editor-title', { message: 'focus on the new template' });
+    const created = await (await fetch(`${system.url}/api/templates/acme-e2e`, asAdmin)).json();
+    const original = await (await fetch(`${system.url}/api/templates/default`, asAdmin)).json();
+    // A copy: the same files (the manifest.json differs only by its name) and the same manifest otherwise.
+    const withoutManifest = (files) => files.filter((file) => file.path !== 'manifest.json').map((file) => [file.path, file.sha256]);
+    assert.deepEqual(withoutManifest(created.files), withoutManifest(original.files), 'the new template has the default’s files');
+    assert.deepEqual({ ...created.manifest, name: 'default' }, original.manifest, 'the new template has the default’s manifest');
+
+    await page.getByLabel('Nome da empresa').fill('Acme Engenharia');
+    await page.getByLabel('Primária').fill('#c2410c');
+    await page.getByLabel('Trocar o logotipo').setInputFiles({ name: 'acme.png', mimeType: 'image/png', buffer: logo });
+    await page.getByText(/Novo logotipo: acme\.png/).waitFor();
+    await page.getByRole('img', { name: 'acme.png' }).waitFor();
+    await screenshot(page, '18-template-editor-brand');
+    await assertAccessible('the template editor with brand fields');
+    await page.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('Modelo salvo: versão 2.').waitFor({ timeout: 90_000 });
+    const saved = await (await fetch(`${system.url}/api/templates/acme-e2e`, asAdmin)).json();
+    assert.equal(saved.manifest.brand.company_name, 'Acme Engenharia');
+    assert.equal(saved.manifest.brand.colors.primary.toLowerCase(), '#c2410c');
+    assert.equal(saved.manifest.brand.logo, 'assets/logo.png');
+    const storedLogo = await fetch(`${system.url}/api/templates/acme-e2e/files/assets/logo.png`, asAdmin);
+    assert.deepEqual(Buffer.from(await storedLogo.arrayBuffer()), logo, 'the logo is stored byte for byte');
+    assert.ok(!saved.files.some((file) => file.path === 'assets/logo.svg'), 'the old logo is gone');
+    const history = page.getByRole('region', { name: 'Histórico' });
+    assert.deepEqual(await history.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-version'))), ['2', '1']);
+    assert.match(await history.locator('tbody tr').first().innerText(), /Alterado\s+admin/);
+    const row = page.locator('li[data-template="acme-e2e"]');
+    await eventually(async () => /Acme Engenharia/.test(await row.innerText()), { message: 'the list shows the new company name' });
+
+    const [preview] = await Promise.all([
+      page.waitForResponse((response) => response.url().includes('/api/templates/acme-e2e/preview') && response.request().method() === 'POST', { timeout: 90_000 }),
+      page.getByRole('button', { name: 'Pré-visualizar PDF' }).click(),
+    ]);
+    assert.equal(preview.status(), 200);
+    assert.match(preview.headers()['content-type'], /^application\/pdf/);
+    assert.ok(Number((await preview.allHeaders())['x-pages']) >= 1, 'the preview has pages');
+    await page.locator('.template-editor-card iframe[src^="blob:"]').waitFor();
+
+    // The proposal form offers the new template; a proposal made with it renders.
+    await page.getByRole('link', { name: 'Nova proposta' }).first().click();
+    await eventually(async () => (await page.locator('#field-template option').allInnerTexts()).includes('acme-e2e'), { message: 'the form offers the new template' });
+    await page.getByLabel('Cliente').fill('Metalúrgica Forte');
+    await page.getByLabel('Setor').fill('Indústria');
+    await page.getByLabel('Requisitos').fill('Sistema de apontamento de produção no chão de fábrica.');
+    await page.locator('#field-template').selectOption('acme-e2e');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.waitForURL(/\/proposals\/[0-9a-f-]{36}$/);
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 120_000 });
+    const proposal = await (await fetch(`${system.url}/api/proposals/${page.url().split('/').pop()}`, asAdmin)).json();
+    assert.equal(proposal.template, 'acme-e2e');
+    assert.equal(proposal.status, 'ready');
+
+    await page.getByRole('link', { name: 'Modelos' }).click();
+    await page.getByRole('button', { name: 'Editar: default' }).click();
+    await page.getByLabel('Nome da empresa').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Excluir', exact: true }).count(), 0, 'the default cannot be deleted');
+    await page.getByRole('button', { name: 'Editar: acme-e2e' }).click();
+    await page.locator('section[data-template="acme-e2e"]').getByLabel('Nome da empresa').waitFor();
+    await page.getByRole('button', { name: 'Excluir', exact: true }).click();
+    const confirmation = page.getByRole('group', { name: /Excluir o modelo “acme-e2e”\?/ });
+    await confirmation.waitFor();
+    await screenshot(page, '18-template-delete');
+    await assertAccessible('the delete confirmation');
+    await confirmation.getByRole('button', { name: 'Excluir modelo' }).click();
+    await page.getByText('Modelo “acme-e2e” excluído.').waitFor();
+    await page.locator('li[data-template="acme-e2e"]').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'templates-notice');
+    assert.equal((await fetch(`${system.url}/api/templates/acme-e2e`, asAdmin)).status, 404);
   });
 
   test('an admin creates an API token, sees its secret once, and revoking it stops it working at once', async () => {

@@ -1,10 +1,14 @@
 'use client';
-/** Templates: everyone reads them; admins edit HTML and CSS and preview as PDF, errors shown where the template is wrong. */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+/** Templates: everyone reads them; admins create one from a copy, edit brand, pricing, logo, HTML and CSS, preview, delete. */
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
-import type { Template, TemplateSummary, TemplateUpload } from '@/lib/types';
-import { Alert, Field, Loading, NotAvailable } from './ui';
+import { copyOf, TEMPLATE_NAME } from '@/lib/templates';
+import type { TemplateSummary } from '@/lib/types';
+import { TemplateEditor } from './TemplateEditor';
+import { Alert, describedBy, Field, Loading, NotAvailable } from './ui';
+
+type ListState = 'loading' | 'ready' | 'missing' | 'forbidden' | 'error';
 
 export function Templates() {
   const { api, t, formatDate, describeError, principal } = useApp();
@@ -12,25 +16,41 @@ export function Templates() {
   const admin = principal?.admin === true;
   const open = admin ? t('templates.edit') : t('templates.view');
   const [items, setItems] = useState<TemplateSummary[] | null>(null);
-  const [state, setState] = useState<'loading' | 'ready' | 'missing' | 'forbidden' | 'error'>('loading');
+  const [state, setState] = useState<ListState>('loading');
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  // The id of the element to focus once it is on screen (after create, delete and cancel).
+  const focusNext = useRef<string | null>(null);
 
-  const load = useCallback(async () => {
-    setState('loading');
-    try {
-      const result = await api.listTemplates();
-      setItems(Array.isArray(result) ? result : result.items);
-      setState('ready');
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.kind === 'not_found') setState('missing');
-      else if (caught instanceof ApiError && caught.kind === 'forbidden') setState('forbidden');
-      else {
-        setError(describeError(caught));
-        setState('error');
-      }
+  useEffect(() => {
+    const target = focusNext.current && document.getElementById(focusNext.current);
+    if (target) {
+      target.focus();
+      focusNext.current = null;
     }
-  }, [api, describeError]);
+  });
+
+  // `quiet`: refresh the list in place, keeping the editor open (after a create, save or delete).
+  const load = useCallback(
+    async (quiet = false) => {
+      if (!quiet) setState('loading');
+      try {
+        const result = await api.listTemplates();
+        setItems(Array.isArray(result) ? result : result.items);
+        setState('ready');
+      } catch (caught) {
+        if (caught instanceof ApiError && caught.kind === 'not_found') setState('missing');
+        else if (caught instanceof ApiError && caught.kind === 'forbidden') setState('forbidden');
+        else if (!quiet) {
+          setError(describeError(caught));
+          setState('error');
+        }
+      }
+    },
+    [api, describeError],
+  );
 
   useEffect(() => {
     void load();
@@ -41,183 +61,171 @@ export function Templates() {
   if (state === 'forbidden') return <Alert kind="warning">{t('templates.adminOnly')}</Alert>;
   if (state === 'error') return <Alert action={<button onClick={() => void load()}>{t('common.retry')}</button>}>{error}</Alert>;
 
+  function startCreate() {
+    setCreating(true);
+    setNotice(null);
+    focusNext.current = 'field-template-name';
+  }
+
+  function cancelCreate() {
+    setCreating(false);
+    focusNext.current = 'template-new';
+  }
+
+  function created(name: string, from: string) {
+    setCreating(false);
+    setNotice(t('templates.created', { name, from }));
+    setEditing(name);
+    focusNext.current = 'editor-title';
+    void load(true);
+  }
+
+  function deleted(name: string) {
+    setEditing(null);
+    setNotice(t('templates.deleted', { name }));
+    focusNext.current = 'templates-notice';
+    void load(true);
+  }
+
+  const names = items?.map((item) => item.name) ?? [];
+  const defaultName = items?.find((item) => item.is_default)?.name ?? names[0] ?? 'default';
+
   return (
     <>
+      {admin && (
+        <div className="page-actions">
+          <button type="button" id="template-new" onClick={startCreate} aria-expanded={creating}>
+            {t('templates.new')}
+          </button>
+        </div>
+      )}
+      {admin && creating && <CreateTemplate names={names} defaultFrom={defaultName} onCreated={created} onCancel={cancelCreate} />}
+      {notice && (
+        <Alert kind="success" id="templates-notice" focusable>
+          {notice}
+        </Alert>
+      )}
       {items && items.length === 0 && <p className="empty card">{t('templates.empty')}</p>}
-      <ul className="proposal-list">
+      <ul className="proposal-list template-list">
         {items?.map((item) => (
-          <li key={item.name} className="card proposal-row">
+          <li key={item.name} className="card proposal-row" data-template={item.name}>
             <div className="proposal-row-main">
-              <strong>{item.name}</strong>
+              <strong>
+                {item.name}
+                {item.version !== undefined && admin && <span className="muted small template-version"> · {t('templates.version', { version: item.version })}</span>}
+              </strong>
+              {item.company_name && <span className="template-company">{t('templates.company', { company: item.company_name })}</span>}
               {item.description && <span className="muted">{item.description}</span>}
               {item.is_default && <span className="muted small">{t('templates.default')}</span>}
             </div>
             <span className="muted">{item.updated_at ? formatDate(item.updated_at) : ''}</span>
-            <button type="button" className="button-secondary" onClick={() => setEditing(item.name)} aria-label={`${open}: ${item.name}`}>
+            <button
+              type="button"
+              className="button-secondary"
+              onClick={() => {
+                setEditing(item.name);
+                setNotice(null);
+              }}
+              aria-label={`${open}: ${item.name}`}
+            >
               {open}
             </button>
           </li>
         ))}
       </ul>
-      {editing && <TemplateEditor key={editing} name={editing} readOnly={!admin} onClose={() => setEditing(null)} />}
+      {editing && (
+        <TemplateEditor
+          key={editing}
+          name={editing}
+          readOnly={!admin}
+          onClose={() => setEditing(null)}
+          onSaved={() => void load(true)}
+          onDeleted={deleted}
+        />
+      )}
     </>
   );
 }
 
-/** Where the API says the template is wrong: which file, line and column, and what. */
-interface TemplateProblem {
-  file: string;
-  line: number | null;
-  column: number | null;
-  message: string;
-}
+/** "New template": a valid, unused name and the template to copy (manifest and files, binaries by SHA-256). */
+function CreateTemplate({ names, defaultFrom, onCreated, onCancel }: { names: string[]; defaultFrom: string; onCreated: (name: string, from: string) => void; onCancel: () => void }) {
+  const { api, t, describeError } = useApp();
+  const [name, setName] = useState('');
+  const [from, setFrom] = useState(defaultFrom);
+  const [nameError, setNameError] = useState<string | undefined>();
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
-export function templateProblems(error: ApiError): TemplateProblem[] {
-  const items = (error.problem.errors ?? []) as unknown as Array<Record<string, unknown>>;
-  if (items.length) {
-    return items.map((item) => ({
-      file: String(item['file'] ?? item['field'] ?? ''),
-      line: typeof item['line'] === 'number' ? item['line'] : null,
-      column: typeof item['column'] === 'number' ? item['column'] : null,
-      message: String(item['message'] ?? ''),
-    }));
-  }
-  return [{ file: '', line: null, column: null, message: error.problem.detail ?? error.message }];
-}
-
-/** A template's text files: editable, saved and previewed by an admin; only shown to anyone else (`readOnly`). */
-function TemplateEditor({ name, readOnly, onClose }: { name: string; readOnly: boolean; onClose: () => void }) {
-  const { api, t, locale, describeError } = useApp();
-  const [template, setTemplate] = useState<Template | null>(null);
-  const [texts, setTexts] = useState<Record<string, string>>({});
-  const [problems, setProblems] = useState<TemplateProblem[]>([]);
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
-  const [preview, setPreview] = useState<string | null>(null);
-  const [previewing, setPreviewing] = useState(false);
-
-  useEffect(() => {
-    api.getTemplate(name).then(
-      (loaded) => {
-        setTemplate(loaded);
-        setTexts(Object.fromEntries(loaded.files.filter((file) => file.text !== null).map((file) => [file.path, file.text ?? ''])));
-      },
-      (caught) => setMessage({ kind: 'error', text: describeError(caught) }),
-    );
-  }, [api, name, describeError]);
-
-  useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
-
-  function upload(): TemplateUpload {
-    const files: TemplateUpload['files'] = {};
-    for (const file of template?.files ?? []) {
-      if (file.path === 'manifest.json') continue; // the manifest travels as the `manifest` object
-      files[file.path] = file.path in texts ? { text: texts[file.path] ?? '' } : { sha256: file.sha256 };
-    }
-    return { manifest: template?.manifest ?? {}, files };
+  function refuse(message: string) {
+    setNameError(message);
+    setTimeout(() => document.getElementById('field-template-name')?.focus(), 0);
   }
 
-  function handle(caught: unknown) {
-    if (caught instanceof ApiError && caught.kind === 'invalid') {
-      setProblems(templateProblems(caught));
-      setMessage({ kind: 'error', text: `${t('templates.errorsTitle')}: ${caught.problem.detail ?? ''}` });
-    } else setMessage({ kind: 'error', text: describeError(caught) });
-  }
-
-  async function save(event: FormEvent) {
+  async function submit(event: FormEvent) {
     event.preventDefault();
-    if (readOnly) return;
-    setProblems([]);
-    setMessage(null);
+    setFormError(null);
+    const wanted = name.trim();
+    if (!wanted) return refuse(t('form.required'));
+    if (!TEMPLATE_NAME.test(wanted)) return refuse(t('templates.nameInvalid'));
+    if (names.includes(wanted)) return refuse(t('templates.nameTaken'));
+    setNameError(undefined);
+    setBusy(true);
     try {
-      setTemplate(await api.saveTemplate(name, upload()));
-      setMessage({ kind: 'success', text: t('templates.saved') });
+      const source = await api.getTemplate(from);
+      // Version 0: the template must not exist yet, so a name taken meanwhile is refused (412), not overwritten.
+      await api.saveTemplate(wanted, copyOf(source), 0);
+      onCreated(wanted, from);
     } catch (caught) {
-      handle(caught);
-    }
-  }
-
-  async function showPreview() {
-    setProblems([]);
-    setMessage(null);
-    setPreviewing(true);
-    try {
-      const blob = await api.previewTemplate(name, upload(), locale);
-      setPreview(URL.createObjectURL(new Blob([blob], { type: 'application/pdf' })));
-    } catch (caught) {
-      handle(caught);
+      if (caught instanceof ApiError && caught.kind === 'precondition') refuse(t('templates.nameTaken'));
+      else if (caught instanceof ApiError && caught.kind === 'invalid' && !(caught.problem.errors ?? []).length) refuse(caught.problem.detail || t('templates.nameInvalid'));
+      else setFormError(describeError(caught));
     } finally {
-      setPreviewing(false);
+      setBusy(false);
     }
   }
-
-  const errorFor = (path: string) =>
-    problems
-      .filter((problem) => problem.file === path)
-      .map((problem) => `${problem.line ? `${problem.column ? t('templates.lineColumn', { line: problem.line, column: problem.column }) : t('templates.line', { line: problem.line })}: ` : ''}${problem.message}`)
-      .join('; ') || undefined;
-  const elsewhere = problems.filter((problem) => !(problem.file in texts));
-  const editable = Object.keys(texts)
-    .filter((path) => /\.(html?|css|jinja2?|j2)$/i.test(path))
-    .sort((a, b) => Number(/\.css$/i.test(a)) - Number(/\.css$/i.test(b)) || a.localeCompare(b));
 
   return (
-    <section className="card" aria-labelledby="editor-title">
-      <div className="section-head">
-        <h2 id="editor-title">{name}</h2>
-        <button type="button" className="button-secondary" onClick={onClose}>
-          {t('common.close')}
-        </button>
-      </div>
-      {readOnly && <p className="muted">{t('templates.readOnly')}</p>}
-      {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      {elsewhere.length > 0 && (
-        <Alert kind="error">
-          <ul>
-            {elsewhere.map((problem, index) => (
-              <li key={index}>
-                {problem.file && <code>{problem.file}</code>} {problem.line ? `(${problem.line}:${problem.column ?? 1})` : ''} {problem.message}
-              </li>
-            ))}
-          </ul>
-        </Alert>
-      )}
-      {!template && !message && <Loading />}
-      {template && (
-        <form onSubmit={save} className="template-editor">
-          {editable.map((path) => {
-            const id = `template-file-${path.replace(/[^a-z0-9]/gi, '-')}`;
-            const error = errorFor(path);
-            return (
-              <Field key={path} id={id} label={path} error={error}>
-                <textarea
-                  id={id}
-                  className="code"
-                  rows={18}
-                  value={texts[path] ?? ''}
-                  readOnly={readOnly}
-                  onChange={(e) => setTexts((current) => ({ ...current, [path]: e.target.value }))}
-                  spellCheck={false}
-                  aria-invalid={error ? true : undefined}
-                  aria-describedby={error ? `${id}-error` : undefined}
-                />
-              </Field>
-            );
-          })}
-          {!readOnly && (
-            <div className="row">
-              <button type="submit">{t('common.save')}</button>
-              <button type="button" className="button-secondary" onClick={() => void showPreview()} disabled={previewing}>
-                {previewing ? t('templates.previewing') : t('templates.preview')}
-              </button>
-            </div>
-          )}
-        </form>
-      )}
-      {preview && (
-        <div className="pdf-frame">
-          <iframe src={preview} title={`${t('templates.preview')}: ${name}`} />
+    <section className="card create-template" aria-labelledby="template-create-title">
+      <h2 id="template-create-title">{t('templates.createTitle')}</h2>
+      <p className="muted">{t('templates.createIntro')}</p>
+      {formError && <Alert>{formError}</Alert>}
+      <form onSubmit={submit} noValidate>
+        <div className="grid-2">
+          <Field id="field-template-name" label={t('templates.name')} hint={t('templates.nameHint')} error={nameError}>
+            <input
+              id="field-template-name"
+              name="name"
+              value={name}
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              onChange={(event) => {
+                setName(event.target.value);
+                if (nameError) setNameError(undefined);
+              }}
+              aria-invalid={nameError ? true : undefined}
+              aria-describedby={describedBy('field-template-name', true, nameError)}
+            />
+          </Field>
+          <Field id="field-template-from" label={t('templates.from')}>
+            <select id="field-template-from" name="from" value={from} onChange={(event) => setFrom(event.target.value)}>
+              {names.map((option) => (
+                <option key={option} value={option}>
+                  {option}
+                </option>
+              ))}
+            </select>
+          </Field>
         </div>
-      )}
+        <div className="row">
+          <button type="submit" disabled={busy}>
+            {busy ? t('templates.creating') : t('templates.create')}
+          </button>
+          <button type="button" className="button-secondary" onClick={onCancel} disabled={busy}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      </form>
     </section>
   );
 }

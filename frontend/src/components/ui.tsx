@@ -13,9 +13,24 @@ export function StatusBadge({ status }: { status: ProposalStatus }) {
   );
 }
 
-export function Alert({ kind = 'error', title, children, action }: { kind?: 'error' | 'info' | 'success' | 'warning'; title?: string; children?: ReactNode; action?: ReactNode }) {
+/** A message box; `id` and `focusable` let a page move focus to it after an action. */
+export function Alert({
+  kind = 'error',
+  title,
+  children,
+  action,
+  id,
+  focusable,
+}: {
+  kind?: 'error' | 'info' | 'success' | 'warning';
+  title?: string;
+  children?: ReactNode;
+  action?: ReactNode;
+  id?: string;
+  focusable?: boolean;
+}) {
   return (
-    <div className={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+    <div className={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'} id={id} tabIndex={focusable ? -1 : undefined}>
       {title && <p className="alert-title">{title}</p>}
       {children && <div>{children}</div>}
       {action && <div className="alert-action">{action}</div>}

@@ -87,4 +87,25 @@ describe('ApiClient', () => {
     const { api } = client(problem(403, { title: 'Forbidden', status: 403, detail: 'Only administrators may manage API tokens.' }));
     await expect(api.listTokens()).rejects.toMatchObject({ kind: 'forbidden', status: 403, message: 'Only administrators may manage API tokens.' });
   });
+
+  it('sends a template change with If-Match the version it was made from, and maps 412 to precondition', async () => {
+    const { api, fetchImpl } = client(problem(412, { title: 'Precondition Failed', status: 412, detail: "The template 'acme' is at version 4, not 3." }));
+    await expect(api.saveTemplate('acme', { manifest: {}, files: { 'template.html': { text: 'x' } } }, 3)).rejects.toMatchObject({ kind: 'precondition', status: 412 });
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect([url, init.method, (init.headers as Record<string, string>)['If-Match']]).toEqual(['http://gw:8000/api/templates/acme', 'PUT', '"3"']);
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
+  });
+
+  it('creates a template with If-Match "0": it must not exist yet', async () => {
+    const { api, fetchImpl } = client(new Response(JSON.stringify({ name: 'acme', version: 1 }), { status: 201 }));
+    await expect(api.saveTemplate('acme', { manifest: {}, files: {} }, 0)).resolves.toMatchObject({ version: 1 });
+    const [, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect([init.method, (init.headers as Record<string, string>)['If-Match']]).toEqual(['PUT', '"0"']);
+  });
+
+  it('reports a gateway that is down as a network error when a template change fails', async () => {
+    const { api, fetchImpl } = client(new TypeError('Failed to fetch'));
+    await expect(api.deleteTemplate('acme', 2)).rejects.toMatchObject({ kind: 'network' });
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
+  });
 });

@@ -37,6 +37,7 @@ export type ApiErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'precondition'
   | 'invalid'
   | 'too_large'
   | 'unavailable'
@@ -69,6 +70,7 @@ export function kindOfStatus(status: number): ApiErrorKind {
   if (status === 403) return 'forbidden';
   if (status === 404 || status === 405) return 'not_found';
   if (status === 409) return 'conflict';
+  if (status === 412) return 'precondition';
   if (status === 413) return 'too_large';
   if (status === 422 || status === 400) return 'invalid';
   if (status === 503) return 'unavailable';
@@ -217,15 +219,26 @@ export class ApiClient {
     return this.json(`/api/templates/${encodeURIComponent(name)}`);
   }
 
-  saveTemplate(name: string, template: TemplateUpload): Promise<Template> {
-    return this.json(`/api/templates/${encodeURIComponent(name)}`, {
-      method: 'PUT',
-      body: JSON.stringify(template),
-    });
+  /**
+   * Create or replace a template. `expectedVersion` is the version the change was made from (0: the template must not
+   * exist yet): sent as `If-Match`, and a template changed since then is refused with a 412 (kind 'precondition').
+   */
+  async saveTemplate(name: string, template: TemplateUpload, expectedVersion?: number): Promise<Template> {
+    const init: RequestInit = { method: 'PUT', body: JSON.stringify(template) };
+    const path = `/api/templates/${encodeURIComponent(name)}`;
+    const response = expectedVersion === undefined ? await this.raw(path, init) : await this.ifMatch(path, init, expectedVersion);
+    return (await response.json()) as Template;
   }
 
-  deleteTemplate(name: string): Promise<Response> {
-    return this.raw(`/api/templates/${encodeURIComponent(name)}`, { method: 'DELETE' });
+  /** Delete a template (never the default: 409); `expectedVersion` as for `saveTemplate`. */
+  deleteTemplate(name: string, expectedVersion?: number): Promise<Response> {
+    const path = `/api/templates/${encodeURIComponent(name)}`;
+    return expectedVersion === undefined ? this.raw(path, { method: 'DELETE' }) : this.ifMatch(path, { method: 'DELETE' }, expectedVersion);
+  }
+
+  /** A template change sent with `If-Match: "<expectedVersion>"` (the gateway's CORS policy allows the header). */
+  private ifMatch(path: string, init: RequestInit, expectedVersion: number): Promise<Response> {
+    return this.raw(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), 'If-Match': `"${expectedVersion}"` } });
   }
 
   async previewTemplate(name: string, template: TemplateUpload, language: 'pt-BR' | 'en' = 'pt-BR'): Promise<Blob> {

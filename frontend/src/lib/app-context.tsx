@@ -192,8 +192,10 @@ function describe(error: unknown, t: AppContextValue['t'], apiUrl: string): stri
       return error.problem.detail ? `${t('error.conflict')} (${error.problem.detail})` : t('error.conflict');
     case 'invalid':
       return error.problem.detail || t('error.invalid');
+    case 'precondition':
+      return error.problem.detail ? `${t('error.precondition')} (${error.problem.detail})` : t('error.precondition');
     case 'too_large':
-      return t('error.tooLarge');
+      return error.problem.detail ? `${t('error.tooLarge')} (${error.problem.detail})` : t('error.tooLarge');
     default:
       return `${t('error.server', { status: error.status })}${error.problem.detail ? ` ${error.problem.detail}` : ''}`;
   }

@@ -162,17 +162,36 @@ export interface TemplateFile {
   media_type: string;
   /** The file's text when it is a text file (HTML, CSS, ...); null for binaries. */
   text: string | null;
+  /** Where to download this version of the file ("/api/templates/{name}/files/{path}?version=N"). */
+  url?: string;
+}
+
+/** One change in a template's history. */
+export interface TemplateVersion {
+  version: number;
+  action: 'installed' | 'updated' | 'deleted';
+  tree_sha256: string | null;
+  /** The principal that made it ("admin", "token:<name>", or the system). */
+  created_by: string;
+  created_at: string;
 }
 
 export interface Template extends TemplateSummary {
+  /** The version now in force (this detail may be an older `version`). */
+  current_version?: number;
   manifest: Record<string, unknown>;
   files: TemplateFile[];
+  /** Newest first. */
+  history?: TemplateVersion[];
 }
 
-/** What PUT /api/templates/{name} and the preview take: text files as {text}, the others by {sha256}. */
+/** One file of an upload: its text, its bytes in base64, or the SHA-256 of a file the gateway already stores. */
+export type TemplateFileUpload = { text: string } | { base64: string } | { sha256: string };
+
+/** What PUT /api/templates/{name} and the preview take: the manifest (without `name`) and every other file by path. */
 export interface TemplateUpload {
   manifest: Record<string, unknown>;
-  files: Record<string, { text: string } | { sha256: string }>;
+  files: Record<string, TemplateFileUpload>;
 }
 
 export interface BackupKind {

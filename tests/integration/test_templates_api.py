@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -344,3 +346,22 @@ async def test_folders_changed_or_lost_outside_the_api_are_reconciled_at_start(
 
     async with running_gateway(settings):
         assert (templates_dir / "handmade" / "template.html").is_file()  # written back from its recorded version
+
+
+async def test_template_uploads_may_be_larger_than_other_requests_up_to_their_own_limit(
+    database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, template_max_request_bytes=4 * 1024 * 1024)
+    async with running_gateway(settings, headers=AUTH) as (_, client):
+        upload = upload_of(await get_template(client, "default"))
+        upload["files"]["assets/photo.png"] = {"base64": base64.b64encode(os.urandom(2 * 1024 * 1024)).decode()}
+        saved = await client.put("/api/templates/with-photo", json=upload)  # about 2.7 MB of JSON
+        assert saved.status_code == 201, saved.text
+        stored = next(file for file in saved.json()["files"] if file["path"] == "assets/photo.png")
+        assert stored["size"] == 2 * 1024 * 1024
+
+        too_big = {**REQUEST, "requirements": "x" * (2 * 1024 * 1024)}
+        assert "1048576" in assert_problem(await client.post("/api/proposals", json=too_big), 413)["detail"]
+        upload["files"]["assets/photo.png"] = {"base64": base64.b64encode(os.urandom(4 * 1024 * 1024)).decode()}
+        refused = assert_problem(await client.put("/api/templates/with-photo", json=upload), 413)
+        assert str(4 * 1024 * 1024) in refused["detail"]

@@ -131,6 +131,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
         expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        larger=[("/api/templates/", settings.template_max_request_bytes)],
+    )
     instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)
     return app

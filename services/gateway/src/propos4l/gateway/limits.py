@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Final
 
 from starlette.exceptions import HTTPException
@@ -18,20 +19,30 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    """ASGI middleware answering 413 problem+json to bodies larger than `max_bytes`."""
+    """ASGI middleware answering 413 problem+json to bodies larger than `max_bytes`.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `larger` gives some routes another limit: (path prefix, limit), the first prefix that matches wins (the template
+    uploads carry whole templates, fonts and images included, as JSON).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[str, int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a request to `path`."""
+        return next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse oversize bodies; pass everything else through."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         response_started = False
@@ -41,8 +52,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(413, f"The request body is larger than the limit of {self.max_bytes} bytes.")
+                if received > limit:
+                    raise _TooLarge(413, f"The request body is larger than the limit of {limit} bytes.")
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -55,15 +66,15 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "about:blank",
                 "title": "Content Too Large",
                 "status": 413,
-                "detail": f"The request body is larger than the limit of {self.max_bytes} bytes.",
+                "detail": f"The request body is larger than the limit of {limit} bytes.",
                 "instance": scope.get("path", ""),
             }
         ).encode()

@@ -26,6 +26,10 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    template_max_request_bytes: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = Field(
+        default=32 * 1024 * 1024,
+        description="body limit of template uploads and previews (a whole template as JSON, files in base64)",
+    )
     cors_allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
     outbox_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     outbox_audit_seconds: Annotated[float, Field(gt=0)] = Field(

@@ -8,61 +8,20 @@ down are accepted (the outbox holds them). Every proposal must end `ready` with 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from propos4l.generator.app import serve as serve_generator
-from propos4l.generator.settings import GeneratorSettings
-from propos4l.renderer.app import serve as serve_renderer
-from propos4l.renderer.settings import RendererSettings
 from propos4l.shared.localrun.servers import LocalRedis
 from tests.support.fake_ollama import FakeOllama
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
+from tests.support.pipeline import DELIVERY, workers
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 REQUEST = {"client_name": "Cooperativa Vale Verde", "industry": "Agronegócio", "requirements": "Rastreio de lotes"}
-DELIVERY: dict[str, Any] = {
-    "delivery_visibility_timeout_seconds": 3.0,
-    "delivery_max_deliveries": 20,  # the outage makes deliveries fail; they must not run out
-    "delivery_shutdown_grace_seconds": 1.0,
-}
-
-
-@contextlib.asynccontextmanager
-async def workers(redis_url: str, fake: FakeOllama, data_dir: Path) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    generator = GeneratorSettings(
-        redis_url=redis_url,
-        ollama_url=fake.url,
-        ollama_model="qwen2.5:7b",
-        llm_retry_base_seconds=0.05,
-        generator_concurrency=2,
-        generator_progress_interval_seconds=0.2,
-        **DELIVERY,
-    )
-    renderer = RendererSettings(
-        redis_url=redis_url,
-        pdf_storage_dir=data_dir / "pdfs",
-        templates_dir=data_dir / "templates",
-        renderer_workers=1,
-        **DELIVERY,
-    )
-    tasks = [
-        asyncio.create_task(serve_generator(generator, stop)),
-        asyncio.create_task(serve_renderer(renderer, stop)),
-    ]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
 
 
 async def _statuses(client: httpx.AsyncClient, ids: list[str]) -> dict[str, str]:

@@ -6,9 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any, Final
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
@@ -16,6 +20,17 @@ __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_respo
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON: Final = "application/problem+json"
+
+_RETRY_AFTER_SECONDS: Final = 5
+# PostgreSQL or Redis down, restarting or full: a 503 the client may retry, not an unexpected 500.
+_UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 
 
 class Problem(Exception):
@@ -92,6 +107,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         if error.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return problem_response(error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {}))
+
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        which = "Redis" if isinstance(error, RedisError) else "The database"
+        logger.warning("a dependency is unavailable", extra={"path": request.url.path, "error": str(error)[:300]})
+        return problem_response(
+            503,
+            f"{which} is not answering right now; try again in a few seconds.",
+            title="Service Unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(_RETRY_AFTER_SECONDS)},
+        )
+
+    for unavailable in _UNAVAILABLE:
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ __all__ = ["CHANNEL", "ProgressNotifier", "append_event", "status_changed"]
 logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "proposal_events"
+_RECONNECT_SECONDS: Final = 2.0
 
 
 async def append_event(
@@ -54,10 +55,13 @@ async def status_changed(
 class ProgressNotifier:
     """Listens on the database channel and wakes the streams waiting for news of a proposal."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, reconnect_seconds: float = _RECONNECT_SECONDS) -> None:
         self._database_url = database_url
+        self._reconnect_seconds = reconnect_seconds
         self._connection: asyncpg.Connection | None = None
         self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._keeper: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     @property
     def listening(self) -> bool:
@@ -65,16 +69,34 @@ class ProgressNotifier:
         return self._connection is not None and not self._connection.is_closed()
 
     async def start(self) -> None:
-        """Open the listening connection; on failure followers fall back to polling."""
+        """Open the listening connection, and keep it open: while it is down, followers poll, and it is opened again
+        (a restarted PostgreSQL drops it)."""
+        await self._listen()
+        self._keeper = asyncio.create_task(self._keep_listening(), name="progress notifications")
+
+    async def _listen(self) -> bool:
         try:
-            self._connection = await asyncpg.connect(self._database_url)
-            await self._connection.add_listener(CHANNEL, self._notified)
-        except (OSError, asyncpg.PostgresError) as error:
+            connection = await asyncpg.connect(self._database_url, timeout=10)
+            await connection.add_listener(CHANNEL, self._notified)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
             logger.warning("progress notifications unavailable; streams will poll", extra={"error": str(error)})
-            self._connection = None
+            return False
+        self._connection = connection
+        return True
+
+    async def _keep_listening(self) -> None:
+        while not await wait_event(self._stopping, self._reconnect_seconds):
+            if not self.listening and await self._listen():
+                logger.info("progress notifications are back")
+                for waiters in self._waiters.values():  # news may have been missed while they were down
+                    for waiter in waiters:
+                        waiter.set()
 
     async def stop(self) -> None:
         """Close the listening connection and wake every follower."""
+        self._stopping.set()
+        if self._keeper is not None:
+            await self._keeper
         if self._connection is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await self._connection.close()

@@ -101,6 +101,23 @@ describe('ProposalForm', () => {
     expect(screen.getByLabelText('Cliente').getAttribute('aria-describedby')).toContain('field-client_name-error');
   });
 
+  it('says the system is unavailable for a moment when the gateway answers 503', async () => {
+    vi.stubGlobal(
+      'fetch',
+      withMe((_url: string, init?: RequestInit) =>
+        init?.method === 'POST'
+          ? jsonResponse({ title: 'Service Unavailable', status: 503, detail: 'The database is not answering right now; try again in a few seconds.' }, 503)
+          : jsonResponse({ items: [] }),
+      ),
+    );
+    renderApp(<ProposalForm onCreated={() => undefined} />, { token: 't' });
+    fireEvent.change(await screen.findByLabelText('Cliente'), { target: { value: 'Padaria' } });
+    fireEvent.change(screen.getByLabelText('Setor'), { target: { value: 'Varejo' } });
+    fireEvent.change(screen.getByLabelText(/Requisitos/), { target: { value: 'Loja online' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Gerar proposta' }));
+    expect(await screen.findByText(/O sistema está indisponível por um momento/)).toBeTruthy();
+  });
+
   it('sends the request and reports the new id', async () => {
     const fetchMock = withMe((_url: string, init?: RequestInit) => (init?.method === 'POST' ? jsonResponse({ id: 'new-id', status: 'queued', version: 1 }, 202) : jsonResponse({ items: [] })));
     vi.stubGlobal('fetch', fetchMock);

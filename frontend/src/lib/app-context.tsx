@@ -194,6 +194,8 @@ function describe(error: unknown, t: AppContextValue['t'], apiUrl: string): stri
       return error.problem.detail || t('error.invalid');
     case 'precondition':
       return error.problem.detail ? `${t('error.precondition')} (${error.problem.detail})` : t('error.precondition');
+    case 'unavailable':
+      return t('error.unavailable');
     case 'too_large':
       return error.problem.detail ? `${t('error.tooLarge')} (${error.problem.detail})` : t('error.tooLarge');
     default:

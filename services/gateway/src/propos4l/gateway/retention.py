@@ -100,13 +100,9 @@ class RetentionKeeper:
     async def round(self) -> None:
         """Trim the streams and prune the records once."""
         try:
-            trims = await trim_streams(self._redis, self._stream_keep.total_seconds())
+            await trim_streams(self._redis, self._stream_keep.total_seconds())  # logs what it trimmed, per stream
         except (RedisError, OSError) as error:
             logger.warning("could not trim the streams; trying again later", extra={"error": str(error)})
-        else:
-            removed = sum(trim.removed for trim in trims)
-            if removed:
-                logger.info("streams trimmed", extra={"removed": removed})
         try:
             pruned = await prune_records(self._pool, self._records_keep)
         except (asyncpg.PostgresError, OSError) as error:

@@ -128,6 +128,16 @@ class RecordedTemplate:
     files: dict[str, bytes]
 
 
+async def _file_contents(connection: asyncpg.Connection, files: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
+    """The contents of a recorded version's files (path -> {"sha256", ...}), from template_blobs."""
+    rows = await connection.fetch(
+        "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
+        sorted({entry["sha256"] for entry in files.values()}),
+    )
+    by_hash = {row["sha256"]: row["content"] for row in rows}
+    return {path: by_hash[entry["sha256"]] for path, entry in files.items()}
+
+
 def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
     for relative, content in files.items():
         path = folder / relative
@@ -207,8 +217,11 @@ class TemplateStore:
             )
         return None if manifest is None else TemplateManifest.model_validate(manifest)
 
-    async def version_by_digest(self, name: str, tree_sha256: str) -> RecordedTemplate | None:
-        """The newest recorded version of `name` whose files have this tree digest, with its files; else None."""
+    async def version_by_digest(
+        self, name: str, tree_sha256: str, *, with_files: bool = True
+    ) -> RecordedTemplate | None:
+        """The newest recorded version of `name` whose files have this tree digest (with their contents unless
+        `with_files` is false: the manifest alone is enough for a Markdown export); else None."""
         async with self.pool.acquire() as connection:
             row = await connection.fetchrow(
                 """SELECT version, manifest, files FROM template_versions
@@ -218,15 +231,7 @@ class TemplateStore:
             )
             if row is None:
                 return None
-            blobs = await connection.fetch(
-                "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
-                sorted({entry["sha256"] for entry in row["files"].values()}),
-            )
-        by_hash = {blob["sha256"]: blob["content"] for blob in blobs}
-        files = {path: by_hash[entry["sha256"]] for path, entry in row["files"].items()}
-        if tree_digest(files) != tree_sha256:  # pragma: no cover - stored rows are written together
-            logger.error("a recorded template version does not match its digest", extra={"template": name})
-            return None
+            files = await _file_contents(connection, row["files"]) if with_files else {}
         return RecordedTemplate(row["version"], TemplateManifest.model_validate(row["manifest"]), files)
 
     # --- changing -------------------------------------------------------------------------------------------
@@ -383,12 +388,7 @@ class TemplateStore:
         files = await connection.fetchval(
             "SELECT files FROM template_versions WHERE name = $1 AND version = $2", name, version
         )
-        rows = await connection.fetch(
-            "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
-            [entry["sha256"] for entry in files.values()],
-        )
-        by_hash = {row["sha256"]: row["content"] for row in rows}
-        contents = {path: by_hash[entry["sha256"]] for path, entry in files.items()}
+        contents = await _file_contents(connection, files)
         staging = await asyncio.to_thread(stage_folder, self.templates_dir, name, contents)
         try:
             await asyncio.to_thread(publish_folder, self.templates_dir, name, staging)

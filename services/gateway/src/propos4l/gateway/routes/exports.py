@@ -60,7 +60,7 @@ async def export_proposal(
     # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
     # after the template changed (or was deleted). Otherwise the template as it is now.
     recorded = (
-        await templates.version_by_digest(proposal["template"], row["template_sha256"])
+        await templates.version_by_digest(proposal["template"], row["template_sha256"], with_files=format == "html")
         if row["template_sha256"]
         else None
     )

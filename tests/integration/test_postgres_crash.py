@@ -31,7 +31,7 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     assert response.headers["retry-after"].isdigit()
-    assert "database is not answering" in response.json()["detail"]
+    assert "is not answering right now" in response.json()["detail"]
 
 
 async def test_proposals_survive_a_postgres_crash_and_requests_meanwhile_get_a_503(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -24,7 +25,9 @@ PROBLEM_JSON: Final = "application/problem+json"
 _RETRY_AFTER_SECONDS: Final = 5
 # PostgreSQL or Redis down, restarting or full: a 503 the client may retry, not an unexpected 500.
 _UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
-    OSError,
+    ConnectionError,  # refused, reset: a server that is down or restarting
+    socket.gaierror,  # its host name does not resolve (yet)
+    TimeoutError,  # no connection free in time
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
@@ -109,7 +112,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {}))
 
     async def _unavailable(request: Request, error: Exception) -> JSONResponse:
-        which = "Redis" if isinstance(error, RedisError) else "The database"
+        if isinstance(error, RedisError):
+            which = "Redis"
+        elif isinstance(error, asyncpg.PostgresError):
+            which = "The database"
+        else:
+            which = "The database or Redis"
         logger.warning("a dependency is unavailable", extra={"path": request.url.path, "error": str(error)[:300]})
         return problem_response(
             503,

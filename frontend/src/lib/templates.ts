@@ -6,7 +6,7 @@ import type { Template, TemplateUpload } from './types';
 export const TEMPLATE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** The manifest is uploaded as the `manifest` object, never as this file. */
 export const MANIFEST_FILE = 'manifest.json';
-/** The gateway's limit for one file of a template (the whole request has a smaller limit of its own). */
+/** The gateway's limit for one file of a template (the whole upload has its own, TEMPLATE_MAX_REQUEST_BYTES). */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** Image types a template may hold, by extension. */
 export const LOGO_EXTENSIONS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'svg'];

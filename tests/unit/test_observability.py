@@ -180,7 +180,14 @@ def _exported_metric_names() -> set[str]:
     provider = MeterProvider(metric_readers=[reader])
     meter = provider.get_meter("test")
     made = _create_instruments(meter)
-    for counter in (made.dead_letters, made.events_published, made.llm_tokens, made.log_records):
+    for counter in (
+        made.dead_letters,
+        made.events_published,
+        made.llm_tokens,
+        made.log_records,
+        made.outbox_republished,
+        made.stream_trimmed,
+    ):
         counter.add(1)
     for histogram in (
         made.message_duration,

@@ -334,6 +334,8 @@ def test_the_package_exports_what_the_services_use() -> None:
         "TelemetrySettings",
         "configure_telemetry",
         "count_dead_letter",
+        "count_republished",
+        "count_trimmed",
         "flush_telemetry",
         "instrument_fastapi",
         "observe_backups",

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from propos4l.shared.streams import CONSUMERS, ConsumerGroup, Stream
+from propos4l.shared.telemetry import count_trimmed
 
 __all__ = ["StreamTrim", "trim_point", "trim_stream", "trim_streams"]
 
@@ -96,6 +97,7 @@ async def trim_streams(redis: Redis, keep_seconds: float, now: float | None = No
     for stream, groups in CONSUMERS.items():
         trim = await trim_stream(redis, stream, groups, keep_seconds, now)
         if trim.removed:
+            count_trimmed(trim.stream, trim.removed)
             logger.info(
                 "trimmed stream", extra={"stream": trim.stream, "removed": trim.removed, "kept_from": trim.kept_from}
             )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from datetime import timedelta
 
 import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from propos4l.shared.telemetry import relaying
+from propos4l.shared.telemetry import count_republished, relaying
 
 __all__ = ["OutboxRelay"]
 
@@ -106,18 +107,21 @@ class OutboxRelay:
         lost = [row for row, entries in zip(rows, found, strict=True) if not entries]
         if not lost:
             return 0
-        status = await self._pool.execute(
+        reset = await self._pool.fetch(
             """UPDATE outbox o SET published_at = NULL, entry_id = NULL
                FROM unnest($1::uuid[], $2::text[]) AS l(event_id, entry_id)
-               WHERE o.event_id = l.event_id AND o.entry_id = l.entry_id""",
+               WHERE o.event_id = l.event_id AND o.entry_id = l.entry_id
+               RETURNING o.stream""",
             [row["event_id"] for row in lost],
             [row["entry_id"] for row in lost],
         )
-        republished = int(status.rsplit(" ", 1)[-1])
+        republished = len(reset)  # another replica may have reset some of them first
+        by_stream = Counter(str(row["stream"]) for row in reset)
+        for stream, count in by_stream.items():
+            count_republished(stream, count)
         if republished:
             logger.warning(
-                "events lost by Redis are published again",
-                extra={"count": republished, "streams": sorted({row["stream"] for row in lost})},
+                "events lost by Redis are published again", extra={"count": republished, "streams": sorted(by_stream)}
             )
             self.wake()
         return republished

@@ -32,6 +32,8 @@ __all__ = [
     "StreamWatch",
     "count_dead_letter",
     "count_log_record",
+    "count_republished",
+    "count_trimmed",
     "instruments",
     "observe_backups",
     "process_gauges",
@@ -75,6 +77,8 @@ class _Instruments:
     render_duration: Histogram
     render_pages: Histogram
     log_records: Counter
+    outbox_republished: Counter
+    stream_trimmed: Counter
 
 
 @functools.cache  # instruments are per process in OpenTelemetry: created once, shared by every caller
@@ -140,12 +144,32 @@ def _create_instruments(meter: Meter) -> _Instruments:
             unit="{record}",
             description="Log records written, by log type (app, access, error).",
         ),
+        outbox_republished=meter.create_counter(
+            "propos4l.outbox.republished",
+            unit="{event}",
+            description="Events Redis lost after the gateway published them, published again, by stream.",
+        ),
+        stream_trimmed=meter.create_counter(
+            "propos4l.stream.trimmed",
+            unit="{entry}",
+            description="Stream entries every consumer group was done with, trimmed by the retention rounds.",
+        ),
     )
 
 
 def count_dead_letter(stream: str, group: str, cause: str) -> None:
     """One message of `stream` given up on by `group` (cause: unreadable, exhausted or permanent)."""
     instruments().dead_letters.add(1, {"stream": stream, "group": group, "cause": cause})
+
+
+def count_republished(stream: str, events: int) -> None:
+    """`events` of `stream` that Redis lost after they were published, published again by the outbox audit."""
+    instruments().outbox_republished.add(events, {"stream": stream})
+
+
+def count_trimmed(stream: str, entries: int) -> None:
+    """`entries` of `stream` trimmed by a retention round."""
+    instruments().stream_trimmed.add(entries, {"stream": stream})
 
 
 def count_log_record(log_type: str) -> None:

@@ -1,10 +1,10 @@
 'use client';
 /** API tokens (admins): list them, create one (its secret shown once), revoke one after a confirmation. */
-import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import type { ApiToken } from '@/lib/types';
-import { Alert, describedBy, Field, Loading, NotAvailable } from './ui';
+import { Alert, describedBy, Field, Loading, NotAvailable, useFocusLater } from './ui';
 
 const MAX_DAYS = 3650;
 const COLUMNS = 8;
@@ -22,16 +22,7 @@ export function ApiTokens() {
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [revoking, setRevoking] = useState(false);
-  // The id of the element to focus once it is on screen (after create, dismiss, revoke and cancel).
-  const focusNext = useRef<string | null>(null);
-
-  useEffect(() => {
-    const target = focusNext.current && document.getElementById(focusNext.current);
-    if (target) {
-      target.focus();
-      focusNext.current = null;
-    }
-  });
+  const focusLater = useFocusLater();
 
   const load = useCallback(async () => {
     // Known not to be an admin (`GET /api/me`): no need to ask the gateway for a 403.
@@ -83,24 +74,24 @@ export function ApiTokens() {
   function onCreated(name: string, secret: string) {
     setCreated({ name, secret });
     setNotice(null);
-    focusNext.current = 'token-secret-title';
+    focusLater('token-secret-title');
     void load();
   }
 
   function dismissSecret() {
     setCreated(null);
-    focusNext.current = 'field-token-name';
+    focusLater('field-token-name');
   }
 
   function askRevoke(id: string) {
     setConfirming(id);
     setNotice(null);
-    focusNext.current = `token-revoke-cancel-${id}`;
+    focusLater(`token-revoke-cancel-${id}`);
   }
 
   function cancelRevoke(id: string) {
     setConfirming(null);
-    focusNext.current = `token-revoke-${id}`;
+    focusLater(`token-revoke-${id}`);
   }
 
   async function revoke(token: ApiToken) {
@@ -114,7 +105,7 @@ export function ApiTokens() {
     } finally {
       setRevoking(false);
       setConfirming(null);
-      focusNext.current = 'tokens-list-title';
+      focusLater('tokens-list-title');
     }
   }
 

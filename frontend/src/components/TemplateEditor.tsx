@@ -3,13 +3,13 @@
  * One template: its HTML and CSS (read only for non-admins); for admins also its brand and pricing, a new logo, a PDF
  * preview, its history, save (If-Match the version opened) and delete (never the default).
  */
-import { useCallback, useEffect, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type ChangeEvent, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import { brandDraftOf, brandProblems, editedUpload, logoOf, LogoRefused, readLogo, templateProblems, type BrandDraft, type NewLogo, type TemplateProblem } from '@/lib/templates';
 import type { Template } from '@/lib/types';
 import { BrandFields } from './TemplateBrand';
-import { Alert, Loading } from './ui';
+import { Alert, Loading, useFocusLater } from './ui';
 
 type Busy = 'save' | 'preview' | 'delete' | null;
 
@@ -40,18 +40,7 @@ export function TemplateEditor({ name, readOnly, onClose, onSaved, onDeleted }: 
   const [busy, setBusy] = useState<Busy>(null);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const [preview, setPreview] = useState<string | null>(null);
-  const focusNext = useRef<string | null>(null);
-
-  useEffect(() => {
-    const target = focusNext.current && document.getElementById(focusNext.current);
-    if (target) {
-      target.focus();
-      focusNext.current = null;
-    }
-  });
-  const focus = useCallback((id: string) => {
-    focusNext.current = id;
-  }, []);
+  const focus = useFocusLater();
 
   const open = useCallback((loaded: Template) => {
     setTemplate(loaded);

@@ -1,12 +1,12 @@
 'use client';
 /** Templates: everyone reads them; admins create one from a copy, edit brand, pricing, logo, HTML and CSS, preview, delete. */
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import { copyOf, TEMPLATE_NAME } from '@/lib/templates';
 import type { TemplateSummary } from '@/lib/types';
 import { TemplateEditor } from './TemplateEditor';
-import { Alert, describedBy, Field, Loading, NotAvailable } from './ui';
+import { Alert, describedBy, Field, Loading, NotAvailable, useFocusLater } from './ui';
 
 type ListState = 'loading' | 'ready' | 'missing' | 'forbidden' | 'error';
 
@@ -21,16 +21,7 @@ export function Templates() {
   const [editing, setEditing] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  // The id of the element to focus once it is on screen (after create, delete and cancel).
-  const focusNext = useRef<string | null>(null);
-
-  useEffect(() => {
-    const target = focusNext.current && document.getElementById(focusNext.current);
-    if (target) {
-      target.focus();
-      focusNext.current = null;
-    }
-  });
+  const focusLater = useFocusLater();
 
   // `quiet`: refresh the list in place, keeping the editor open (after a create, save or delete).
   const load = useCallback(
@@ -64,26 +55,26 @@ export function Templates() {
   function startCreate() {
     setCreating(true);
     setNotice(null);
-    focusNext.current = 'field-template-name';
+    focusLater('field-template-name');
   }
 
   function cancelCreate() {
     setCreating(false);
-    focusNext.current = 'template-new';
+    focusLater('template-new');
   }
 
   function created(name: string, from: string) {
     setCreating(false);
     setNotice(t('templates.created', { name, from }));
     setEditing(name);
-    focusNext.current = 'editor-title';
+    focusLater('editor-title');
     void load(true);
   }
 
   function deleted(name: string) {
     setEditing(null);
     setNotice(t('templates.deleted', { name }));
-    focusNext.current = 'templates-notice';
+    focusLater('templates-notice');
     void load(true);
   }
 

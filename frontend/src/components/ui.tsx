@@ -1,6 +1,6 @@
 'use client';
-/** Small shared pieces: status badge, alerts, loading and empty states, field wrapper. */
-import type { ReactNode } from 'react';
+/** Small shared pieces: status badge, alerts, loading and empty states, field wrapper, focus after a render. */
+import { useCallback, useEffect, useRef, type ReactNode } from 'react';
 import { useApp } from '@/lib/app-context';
 import type { ProposalStatus } from '@/lib/types';
 
@@ -84,4 +84,22 @@ export function Field({ id, label, error, hint, optional, children }: { id: stri
 export function describedBy(id: string, hint?: boolean, error?: string): string | undefined {
   const ids = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean);
   return ids.length ? ids.join(' ') : undefined;
+}
+
+/**
+ * Returns `focusLater(id)`: the element with that id gets the focus once it is on screen, after the render that shows
+ * it (a form that opens, a confirmation, a message), so keyboard and screen-reader users land where the page changed.
+ */
+export function useFocusLater(): (id: string) => void {
+  const next = useRef<string | null>(null);
+  useEffect(() => {
+    const target = next.current && document.getElementById(next.current);
+    if (target) {
+      target.focus();
+      next.current = null;
+    }
+  });
+  return useCallback((id: string) => {
+    next.current = id;
+  }, []);
 }

@@ -190,6 +190,18 @@ async def test_missing_fields_are_a_422_naming_them(client: httpx.AsyncClient) -
     empty = await client.post("/api/proposals", json={}, headers=AUTH)
     problem = assert_problem(empty, 422)
     assert {item["field"] for item in problem["errors"]} == {"client_name", "industry", "requirements"}
+    assert {item["type"] for item in problem["errors"]} == {"missing"}
+
+
+async def test_field_errors_carry_their_type_and_limits_for_clients_to_word_them(client: httpx.AsyncClient) -> None:
+    body = {**VALID_REQUEST, "client_name": "x" * 201, "discount_percent": 150}
+    problem = assert_problem(await client.post("/api/proposals", json=body, headers=AUTH), 422)
+    by_field = {item["field"]: item for item in problem["errors"]}
+    assert by_field["client_name"]["type"] == "string_too_long"
+    assert by_field["client_name"]["limits"] == {"max_length": 200}
+    assert by_field["discount_percent"]["type"] == "less_than_equal"
+    assert by_field["discount_percent"]["limits"] == {"le": "100"}
+    assert all(item["message"] for item in problem["errors"])  # the English wording stays for other clients
 
 
 INVALID_CHANGES: list[dict[str, Any]] = [

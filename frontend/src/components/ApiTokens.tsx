@@ -207,7 +207,7 @@ function TokenRow({ token, confirming, onRevoke }: { token: ApiToken; confirming
 }
 
 function CreateTokenForm({ onCreated }: { onCreated: (name: string, secret: string) => void }) {
-  const { api, t, describeError } = useApp();
+  const { api, t, describeError, wordFieldError } = useApp();
   const [name, setName] = useState('');
   const [admin, setAdmin] = useState(false);
   const [days, setDays] = useState('');
@@ -237,7 +237,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (name: string, secret: stri
         setErrors({ name: caught.problem.detail || t('tokens.nameTaken') });
         focusField('name');
       } else if (caught instanceof ApiError && caught.kind === 'invalid') {
-        const fields = caught.fieldErrors();
+        const fields = caught.fieldErrors(wordFieldError);
         const known = { name: fields['name'], expires_in_days: fields['expires_in_days'] };
         setErrors(known);
         if (known.name || known.expires_in_days) focusField(known.name ? 'name' : 'expires_in_days');

@@ -12,7 +12,7 @@ const EMPTY: Values = { client_name: '', industry: '', requirements: '', scope: 
 const REQUIRED: Array<keyof Values> = ['client_name', 'industry', 'requirements'];
 
 export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }) {
-  const { api, t, describeError } = useApp();
+  const { api, t, describeError, wordFieldError } = useApp();
   const router = useRouter();
   const [values, setValues] = useState<Values>(EMPTY);
   const [errors, setErrors] = useState<Partial<Record<keyof Values, string>>>({});
@@ -79,7 +79,7 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
       else router.push(`/proposals/${created.id}`);
     } catch (caught) {
       if (caught instanceof ApiError && caught.kind === 'invalid') {
-        const fields = caught.fieldErrors() as Partial<Record<keyof Values, string>>;
+        const fields = caught.fieldErrors(wordFieldError) as Partial<Record<keyof Values, string>>;
         const known = Object.fromEntries(Object.entries(fields).filter(([name]) => name in EMPTY));
         setErrors(known);
         const unknown = Object.keys(fields).filter((name) => !(name in EMPTY));

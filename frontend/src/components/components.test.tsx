@@ -101,6 +101,35 @@ describe('ProposalForm', () => {
     expect(screen.getByLabelText('Cliente').getAttribute('aria-describedby')).toContain('field-client_name-error');
   });
 
+  it("words the API's field errors in the interface's language from their type and limits", async () => {
+    vi.stubGlobal(
+      'fetch',
+      withMe((_url: string, init?: RequestInit) =>
+        init?.method === 'POST'
+          ? jsonResponse(
+              {
+                title: 'Unprocessable Entity',
+                status: 422,
+                detail: 'invalid',
+                errors: [
+                  { field: 'client_name', message: 'String should have at most 200 characters', type: 'string_too_long', limits: { max_length: 200 } },
+                  { field: 'industry', message: 'Value error, something only the gateway knows', type: 'value_error' },
+                ],
+              },
+              422,
+            )
+          : jsonResponse({ items: [] }),
+      ),
+    );
+    renderApp(<ProposalForm onCreated={() => undefined} />, { token: 't' });
+    fireEvent.change(await screen.findByLabelText('Cliente'), { target: { value: 'x'.repeat(201) } });
+    fireEvent.change(screen.getByLabelText('Setor'), { target: { value: 'Varejo' } });
+    fireEvent.change(screen.getByLabelText(/Requisitos/), { target: { value: 'Loja' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Gerar proposta' }));
+    expect((await screen.findByText('Use no máximo 200 caracteres.')).id).toBe('field-client_name-error');
+    expect(screen.getByText('Value error, something only the gateway knows').id).toBe('field-industry-error');
+  });
+
   it('says the system is unavailable for a moment when the gateway answers 503', async () => {
     vi.stubGlobal(
       'fetch',

@@ -18,7 +18,12 @@ import type {
 
 export interface FieldProblem {
   field: string;
+  /** The gateway's wording, in English. */
   message: string;
+  /** pydantic's error type ("missing", "string_too_long"…), for a client to word the error in its own language. */
+  type?: string;
+  /** The bound the value broke, e.g. {"max_length": 200}. */
+  limits?: Record<string, string | number>;
 }
 
 export interface Problem {
@@ -54,12 +59,13 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  /** Field name → message, from a 422 problem's `errors`. */
-  fieldErrors(): Record<string, string> {
+  /** Field name → message, from a 422 problem's `errors`, each worded by `word` (the gateway's English otherwise). */
+  fieldErrors(word: (item: FieldProblem) => string = (item) => item.message): Record<string, string> {
     const result: Record<string, string> = {};
     for (const item of this.problem.errors ?? []) {
       const field = item.field.split('.').pop() ?? item.field;
-      result[field] = result[field] ? `${result[field]}; ${item.message}` : item.message;
+      const message = word(item);
+      result[field] = result[field] ? `${result[field]}; ${message}` : message;
     }
     return result;
   }

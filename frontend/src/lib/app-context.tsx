@@ -1,7 +1,7 @@
 'use client';
 /** The session (token in sessionStorage, who it is), the interface language, and the API client built from both. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { ApiClient, ApiError } from './api';
+import { ApiClient, ApiError, type FieldProblem } from './api';
 import { format, messages, type MessageKey } from './messages';
 import type { Principal } from './types';
 
@@ -38,6 +38,8 @@ export interface AppContextValue {
   api: ApiClient;
   /** A sentence a person can act on for any error thrown by the client. */
   describeError: (error: unknown) => string;
+  /** A field error of a 422 in the interface's language (the gateway's English wording for kinds it does not know). */
+  wordFieldError: (item: FieldProblem) => string;
 }
 
 const AppContext = createContext<AppContextValue | null>(null);
@@ -138,6 +140,7 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
       notice,
       api,
       describeError: (error) => describe(error, t, apiUrl),
+      wordFieldError: (item) => wordFieldError(item, t),
     };
   }, [apiUrl, locale, setLocale, token, principal, ready, sessionFailure, retrySession, signIn, signOut, notice, api]);
 
@@ -175,6 +178,46 @@ function formatMoney(locale: Locale, amount: number | string, currency: string):
     return number === null ? '—' : `${currency} ${number}`;
   }
   return formatDecimal(formatter, amount) ?? '—';
+}
+
+function wordFieldError(item: FieldProblem, t: AppContextValue['t']): string {
+  // The sentence for a bound the value broke, or the gateway's own wording when the bound is not given.
+  const bounded = (bound: string, key: MessageKey): string => {
+    const limit = item.limits?.[bound];
+    return limit === undefined ? item.message : t(key, { limit });
+  };
+  switch (item.type) {
+    case 'missing':
+      return t('form.required');
+    case 'string_too_long':
+      return bounded('max_length', 'validation.tooLong');
+    case 'string_too_short':
+      return bounded('min_length', 'validation.tooShort');
+    case 'string_pattern_mismatch':
+      return t('validation.pattern');
+    case 'less_than_equal':
+      return bounded('le', 'validation.atMost');
+    case 'less_than':
+      return bounded('lt', 'validation.below');
+    case 'greater_than_equal':
+      return bounded('ge', 'validation.atLeast');
+    case 'greater_than':
+      return bounded('gt', 'validation.above');
+    case 'int_parsing':
+    case 'int_type':
+    case 'float_parsing':
+    case 'float_type':
+    case 'decimal_parsing':
+    case 'decimal_type':
+      return t('validation.number');
+    case 'string_type':
+      return t('validation.text');
+    case 'literal_error':
+    case 'enum':
+      return t('validation.choice');
+    default:
+      return item.message;
+  }
 }
 
 function describe(error: unknown, t: AppContextValue['t'], apiUrl: string): string {

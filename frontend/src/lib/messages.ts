@@ -291,6 +291,16 @@ const ptBR = {
   'backup.failed': 'falhou',
   'backup.corrupt': 'corrompido',
   'backup.pruned': 'removido',
+  'validation.tooLong': 'Use no máximo {limit} caracteres.',
+  'validation.tooShort': 'Use pelo menos {limit} caracteres.',
+  'validation.pattern': 'Formato inválido.',
+  'validation.atMost': 'O máximo é {limit}.',
+  'validation.below': 'Precisa ser menor que {limit}.',
+  'validation.atLeast': 'O mínimo é {limit}.',
+  'validation.above': 'Precisa ser maior que {limit}.',
+  'validation.number': 'Informe um número.',
+  'validation.text': 'Informe um texto.',
+  'validation.choice': 'Escolha uma das opções.',
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -586,6 +596,16 @@ const en: Record<MessageKey, string> = {
   'backup.failed': 'failed',
   'backup.corrupt': 'corrupt',
   'backup.pruned': 'pruned',
+  'validation.tooLong': 'Use at most {limit} characters.',
+  'validation.tooShort': 'Use at least {limit} characters.',
+  'validation.pattern': 'Invalid format.',
+  'validation.atMost': 'The maximum is {limit}.',
+  'validation.below': 'Must be less than {limit}.',
+  'validation.atLeast': 'The minimum is {limit}.',
+  'validation.above': 'Must be more than {limit}.',
+  'validation.number': 'Enter a number.',
+  'validation.text': 'Enter text.',
+  'validation.choice': 'Pick one of the options.',
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

@@ -30,16 +30,6 @@ async def gateway(database_url: str, redis_url: str, data_dir: Path) -> AsyncIte
         yield running
 
 
-@pytest.fixture
-def app(gateway: RunningGateway) -> FastAPI:
-    return gateway.app
-
-
-@pytest.fixture
-def client(gateway: RunningGateway) -> httpx.AsyncClient:
-    return gateway.client
-
-
 async def make_backups(database_url: str, data_dir: Path) -> tuple[str, str]:
     """A verified templates backup and a failed PDF attempt, recorded in the database."""
     (data_dir / "templates" / "default").mkdir(parents=True)

@@ -44,16 +44,6 @@ async def gateway(database_url: str, redis_url: str, data_dir: Path) -> AsyncIte
         yield running
 
 
-@pytest.fixture
-def app(gateway: RunningGateway) -> FastAPI:
-    return gateway.app
-
-
-@pytest.fixture
-def client(gateway: RunningGateway) -> httpx.AsyncClient:
-    return gateway.client
-
-
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers

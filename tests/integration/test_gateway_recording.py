@@ -58,16 +58,6 @@ async def gateway(database_url: str, redis_url: str, storage: Path) -> AsyncIter
 
 
 @pytest.fixture
-def app(gateway: RunningGateway) -> FastAPI:
-    return gateway.app
-
-
-@pytest.fixture
-def client(gateway: RunningGateway) -> httpx.AsyncClient:
-    return gateway.client
-
-
-@pytest.fixture
 def publisher(redis: Redis) -> Publisher:
     return Publisher(redis)
 

@@ -338,7 +338,13 @@ def test_control_api(fake: FakeOllama, client: httpx.Client) -> None:
     assert client.post("/api/chat", json=chat_body()).json() == {"error": "bad gateway"}
 
     config = client.post("/_fake/config", json={"models": ["llama3.2:3b"], "parallel": 3}).json()
-    assert config == {"models": ["llama3.2:3b"], "chunk_delay": 0.0, "latency": 0.0, "parallel": 3}
+    assert config == {
+        "models": ["llama3.2:3b"],
+        "chunk_delay": 0.0,
+        "latency": 0.0,
+        "parallel": 3,
+        "flavour": "ollama",
+    }
     assert client.post("/_fake/config", json={"parallel": 0}).status_code == 400
     assert [m["name"] for m in client.get("/api/tags").json()["models"]] == ["llama3.2:3b"]
     assert client.post("/api/chat", json=chat_body()).status_code == 404

@@ -1,6 +1,7 @@
 """Protocol-faithful fake of Ollama's HTTP API (Starlette + uvicorn), scriptable from tests.
 
-Endpoints served like Ollama 0.12: ``GET /``, ``GET /api/version``, ``GET /api/tags``,
+With ``flavour="llama-cpp-python"`` the /v1 API behaves as llama-cpp-python 0.3's server was seen to (see
+``Flavour``).  Endpoints served like Ollama 0.12: ``GET /``, ``GET /api/version``, ``GET /api/tags``,
 ``POST /api/pull`` and ``POST /api/chat`` (NDJSON streaming by default, ``format`` as
 ``"json"`` or a JSON schema).  Ollama's OpenAI-compatible API too: ``GET /v1/models``,
 ``GET /v1/models/{model}`` and ``POST /v1/chat/completions`` (Server-Sent Events when ``stream``
@@ -49,6 +50,7 @@ __all__ = [
     "BehaviourKind",
     "FakeConfig",
     "FakeOllama",
+    "Flavour",
     "RecordedRequest",
     "client_name",
     "fake_answer",
@@ -69,11 +71,25 @@ BehaviourKind = Literal[
     "slow",
     "hang",
     "disconnect",
+    "cut",
+    "length",
     "pull_error",
 ]
+Flavour = Literal["ollama", "llama-cpp-python"]
+"""Whose OpenAI-compatible API the /v1 routes imitate.
+
+``llama-cpp-python`` is what its 0.3.36 server does, seen against the real one: ``response_format`` takes only
+``text`` or ``json_object`` (with an optional ``schema`` it turns into a grammar) and any other kind is a 500 whose
+message quotes a traceback with the server's file paths; streams carry no usage (``stream_options`` is ignored);
+JSON strings come with raw newlines inside; and any other request that arrives while an answer streams
+(``interrupt_requests``, on by default; even ``GET /v1/models``) cuts that answer: ``[DONE]`` with no finish reason.
+"""
+_FLAVOURS: frozenset[str] = frozenset(get_args(Flavour))
 AnswerVariant = Literal["ok", "bad_json", "schema_violation"]
 
 _KINDS: frozenset[str] = frozenset(get_args(BehaviourKind))
+# Fields a model fills with a few words, bound or not (a line's description, a phase's name and duration).
+_SHORT_TEXT_FIELDS: frozenset[str] = frozenset({"description", "name", "duration", "title", "label", "role"})
 _JSON_MEDIA = "application/json; charset=utf-8"
 _NDJSON_MEDIA = "application/x-ndjson"
 _SSE_MEDIA = "text/event-stream"
@@ -145,6 +161,20 @@ class Behaviour:
         return cls("disconnect", after_chunks=after_chunks)
 
     @classmethod
+    def cut(cls, after_chunks: int = 2) -> Behaviour:
+        """End the stream cleanly after ``after_chunks`` chunks, without saying it is finished.
+
+        /v1: ``data: [DONE]`` with no finish reason (llama-cpp-python's server when another request interrupts);
+        /api/chat: the stream ends without its done line.
+        """
+        return cls("cut", after_chunks=after_chunks)
+
+    @classmethod
+    def length(cls) -> Behaviour:
+        """Stop half-way as if at the token limit: finish reason ``length`` (/v1) or ``done_reason`` ``length``."""
+        return cls("length")
+
+    @classmethod
     def pull_error(cls, message: str = "pull model manifest: file does not exist") -> Behaviour:
         """Make the next /api/pull fail with ``message``."""
         return cls("pull_error", message=message)
@@ -205,6 +235,8 @@ _DEFAULT_BEHAVIOURS: dict[str, Behaviour] = {
     "slow": Behaviour.slow(1.0),
     "hang": Behaviour.hang(),
     "disconnect": Behaviour.disconnect(),
+    "cut": Behaviour.cut(),
+    "length": Behaviour.length(),
     "pull_error": Behaviour.pull_error(),
 }
 
@@ -218,6 +250,7 @@ class FakeConfig:
     latency: float = 0.0
     parallel: int = 1
     api_key: str | None = None
+    flavour: Flavour = "ollama"
 
     def to_json(self) -> JsonObject:
         """Control-API form (``api_key`` only when one is required)."""
@@ -226,6 +259,7 @@ class FakeConfig:
             "chunk_delay": self.chunk_delay,
             "latency": self.latency,
             "parallel": self.parallel,
+            "flavour": self.flavour,
         }
         if self.api_key is not None:
             data["api_key"] = self.api_key
@@ -233,7 +267,7 @@ class FakeConfig:
 
     def updated(self, changes: Mapping[str, object]) -> FakeConfig:
         """Return a validated copy with ``changes`` applied; raises ``ValueError``."""
-        unknown = set(changes) - {"models", "chunk_delay", "latency", "parallel", "api_key"}
+        unknown = set(changes) - {"models", "chunk_delay", "latency", "parallel", "api_key", "flavour"}
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
         models = changes.get("models", self.models)
@@ -253,8 +287,12 @@ class FakeConfig:
         api_key = changes.get("api_key", self.api_key)
         if api_key is not None and not isinstance(api_key, str):
             raise ValueError("api_key must be a string, or null (or empty) to require none")
+        flavour = changes.get("flavour", self.flavour)
+        if flavour not in _FLAVOURS:
+            raise ValueError(f"flavour must be one of {sorted(_FLAVOURS)}")
         assert isinstance(chunk_delay, int | float) and isinstance(latency, int | float)
         return FakeConfig(
+            flavour=flavour,  # type: ignore[arg-type]
             models=tuple(str(name) for name in names),
             chunk_delay=float(chunk_delay),
             latency=float(latency),
@@ -305,6 +343,11 @@ def fake_answer(fmt: object, messages: Sequence[Mapping[str, object]], variant: 
     """Deterministic assistant content for a chat request (what ``/api/chat`` would return)."""
     client = client_name(messages)
     text: str
+    prompted = _prompted_schema(messages) if fmt is None else None
+    if prompted is not None:
+        # A schema given only in the prompt: followed, as models often do, inside a Markdown code fence.
+        document = _SchemaFaker(prompted, client).value(prompted, "answer")
+        return "```json\n" + json.dumps(document, ensure_ascii=False, indent=2) + "\n```"
     if isinstance(fmt, dict):
         faker = _SchemaFaker(fmt, client)
         document = faker.value(fmt, str(fmt.get("title") or "answer"))
@@ -323,6 +366,19 @@ def fake_answer(fmt: object, messages: Sequence[Mapping[str, object]], variant: 
     if variant == "bad_json":
         text = "Sure! Here is the JSON you asked for:\n" + text[: max(1, len(text) // 2)]
     return text
+
+
+def _prompted_schema(messages: Sequence[Mapping[str, object]]) -> JsonObject | None:
+    """The JSON schema a system message carries after a ``JSON schema:`` line, if any."""
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") != "system" or not isinstance(content, str) or "JSON schema:\n" not in content:
+            continue
+        with contextlib.suppress(ValueError):
+            schema = json.loads(content.rsplit("JSON schema:\n", 1)[1])
+            if isinstance(schema, dict):
+                return schema
+    return None
 
 
 def _sentence(name: str, client: str | None) -> str:
@@ -460,7 +516,8 @@ class _SchemaFaker:
         formatted = _formatted(schema.get("format"), name, index)
         if formatted is not None:
             text = formatted
-        elif item:
+        elif item or ("maxLength" not in schema and name in _SHORT_TEXT_FIELDS):
+            # Without a bound to go by, a model writes a short value for a short field (a name, a duration).
             text = _sentence(name, self._client)
         else:
             title = schema.get("title")
@@ -621,6 +678,36 @@ def _response_format(value: object) -> tuple[object, str | None]:
     if not isinstance(spec.get("strict", False), bool):
         return None, "response_format.json_schema.strict must be a boolean"
     return spec["schema"], None
+
+
+def _llama_cpp_response_format(value: object) -> tuple[object, Response | None]:
+    """The ``format`` llama-cpp-python 0.3.36 makes of a ``response_format``, or the 500 it answers instead.
+
+    Its request model types ``response_format.type`` as ``Literal["text", "json_object"]``; its error handler turns
+    the validation error into a 500 that quotes the traceback (with the server's file paths).
+    """
+    if value is None:
+        return None, None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if isinstance(value, dict) and kind == "text":
+        return None, None
+    if isinstance(value, dict) and kind == "json_object":
+        schema = value.get("schema")
+        return (schema if isinstance(schema, dict) else "json"), None
+    detail = {
+        "type": "literal_error",
+        "loc": ("body", "response_format", "type"),
+        "msg": "Input should be 'text' or 'json_object'",
+        "input": kind,
+        "ctx": {"expected": "'text' or 'json_object'"},
+    }
+    message = (
+        f"1 validation error:\n  {detail!r}\n\n"
+        '  File "/opt/llama/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376, '
+        "in create_chat_completion\n    POST /v1/chat/completions"
+    )
+    body = {"error": {"message": message, "type": "internal_server_error", "param": None, "code": None}}
+    return None, _json_response(500, body)
 
 
 def _positive_int(value: object) -> bool:
@@ -1041,12 +1128,18 @@ class _ChatExchange(Response):
 
     async def _stream(self, out: _Output, content: str, error: str | None, after: int, delay: float) -> None:
         """NDJSON answer: content chunks, then the done line (or an error line / a dropped connection)."""
-        disconnect = self._plan.behaviour.kind == "disconnect"
+        kind = self._plan.behaviour.kind
+        disconnect = kind == "disconnect"
         if disconnect:
             after = self._plan.behaviour.after_chunks
         chunks = _split(content) if content else []
+        if kind == "length":
+            chunks = chunks[: max(1, len(chunks) // 2)]
         await out.start(200, _NDJSON_MEDIA)
         for position, chunk in enumerate([*chunks, None]):
+            if kind == "cut" and position == min(self._plan.behaviour.after_chunks, len(chunks)):
+                await out.write(b"", more=False)
+                return
             if position == min(after, len(chunks)) and (error is not None or disconnect):
                 if disconnect:
                     raise _DeliberateDisconnectError("scripted disconnect")
@@ -1060,6 +1153,8 @@ class _ChatExchange(Response):
                 await asyncio.sleep(delay)
         done = self._final(content)
         done["message"] = {"role": "assistant", "content": ""}
+        if kind == "length":
+            done["done_reason"] = "length"
         await out.line(done)
         await out.write(b"", more=False)
 
@@ -1082,10 +1177,15 @@ class _ChatExchange(Response):
 class _OpenAIChatExchange(_ChatExchange):
     """Answers /v1/chat/completions like Ollama's OpenAI layer: SSE chunks, or one ``chat.completion``."""
 
-    def __init__(self, app: _App, plan: _ChatPlan, *, include_usage: bool, max_tokens: int | None) -> None:
+    def __init__(
+        self, app: _App, plan: _ChatPlan, *, include_usage: bool, max_tokens: int | None, flavour: Flavour = "ollama"
+    ) -> None:
         """Keep the OpenAI-only options next to the plan."""
         super().__init__(app, plan)
-        self._include_usage = include_usage
+        self._flavour = flavour
+        self.interrupted = False
+        # llama-cpp-python's server ignores stream_options: its streams never carry usage.
+        self._include_usage = include_usage and flavour != "llama-cpp-python"
         self._max_tokens = max_tokens
         self._id = f"chatcmpl-{uuid.uuid4().int % 1000}"
         self._created = int(time.time())
@@ -1094,6 +1194,12 @@ class _OpenAIChatExchange(_ChatExchange):
     def _content(self) -> tuple[str, str | None, int]:
         """The answer, cut at ``max_tokens`` (four characters a token) with ``finish_reason`` ``length``."""
         content, error, after = super()._content()
+        if self._flavour == "llama-cpp-python":
+            # Its grammar lets the model write raw newlines inside JSON strings (seen with SmolLM2).
+            content = content.replace("\\n", "\n")
+        if self._plan.behaviour.kind == "length":
+            content = content[: max(1, len(content) // 2)]
+            self._finish_reason = "length"
         if self._max_tokens is not None and _tokens(content) > self._max_tokens:
             content = content[: self._max_tokens * 4]
             self._finish_reason = "length"
@@ -1125,12 +1231,25 @@ class _OpenAIChatExchange(_ChatExchange):
 
     async def _stream(self, out: _Output, content: str, error: str | None, after: int, delay: float) -> None:
         """SSE answer: chunks, a finishing chunk, the usage chunk if asked, ``[DONE]`` (or an error event)."""
-        disconnect = self._plan.behaviour.kind == "disconnect"
+        self._app.streaming.add(self)
+        try:
+            await self._stream_chunks(out, content, error, after, delay)
+        finally:
+            self._app.streaming.discard(self)
+
+    async def _stream_chunks(self, out: _Output, content: str, error: str | None, after: int, delay: float) -> None:
+        kind = self._plan.behaviour.kind
+        disconnect = kind == "disconnect"
         if disconnect:
             after = self._plan.behaviour.after_chunks
         chunks = _split(content) if content else []
         await out.start(200, _SSE_MEDIA)
         for position, chunk in enumerate([*chunks, None]):
+            cut = kind == "cut" and position == min(self._plan.behaviour.after_chunks, len(chunks))
+            if cut or self.interrupted:
+                await out.event("[DONE]")
+                await out.write(b"", more=False)
+                return
             if position == min(after, len(chunks)) and (error is not None or disconnect):
                 if disconnect:
                     raise _DeliberateDisconnectError("scripted disconnect")
@@ -1184,6 +1303,7 @@ class _App:
     def __init__(self, state: _State) -> None:
         """Build routes over ``state``."""
         self.state = state
+        self.streaming: set[_OpenAIChatExchange] = set()
         self._runtime: _Runtime | None = None
         self.asgi = Starlette(
             routes=[
@@ -1241,6 +1361,10 @@ class _App:
             kind = {list: "array", str: "string", bool: "bool", int: "number", float: "number"}.get(type(body), "value")
             problem = f"json: cannot unmarshal {kind} into Go value of type api.Request"
         recorded = self.state.record(request.method, request.url.path, body, request.headers)
+        if self.state.config.flavour == "llama-cpp-python" and request.url.path.startswith("/v1/"):
+            # interrupt_requests: any request that wants the model cuts the answer being streamed.
+            for running in self.streaming:
+                running.interrupted = True
         return recorded, body, problem
 
     def _finish(self, recorded: RecordedRequest, response: Response) -> Response:
@@ -1389,9 +1513,15 @@ class _App:
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             return self._finish(recorded, _openai_error(400, "stream must be a boolean"))
-        fmt, format_problem = _response_format(body.get("response_format"))
-        if format_problem is not None:
-            return self._finish(recorded, _openai_error(400, format_problem))
+        flavour = self.state.config.flavour
+        if flavour == "llama-cpp-python":
+            fmt, refusal = _llama_cpp_response_format(body.get("response_format"))
+            if refusal is not None:
+                return self._finish(recorded, refusal)
+        else:
+            fmt, format_problem = _response_format(body.get("response_format"))
+            if format_problem is not None:
+                return self._finish(recorded, _openai_error(400, format_problem))
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
         if limit is not None and not _positive_int(limit):
             return self._finish(recorded, _openai_error(400, "max_tokens must be a positive integer"))
@@ -1402,7 +1532,7 @@ class _App:
         if behaviour.kind == "http_error":
             return self._finish(recorded, _openai_error(behaviour.status, behaviour.message))
         plan = _ChatPlan(recorded, model, messages, stream, fmt, behaviour)
-        return _OpenAIChatExchange(self, plan, include_usage=include_usage, max_tokens=limit)
+        return _OpenAIChatExchange(self, plan, include_usage=include_usage, max_tokens=limit, flavour=flavour)
 
     async def control_script(self, request: Request) -> Response:
         """``POST /_fake/script`` ``{"behaviours": [...]}``: queue behaviours; returns what is pending."""
@@ -1475,6 +1605,7 @@ class FakeOllama:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
+        flavour: Flavour = "ollama",
     ) -> None:
         """Configure the fake; nothing listens until ``start()``; ``api_key`` guards the /v1 endpoints."""
         initial = FakeConfig().updated(
@@ -1484,6 +1615,7 @@ class FakeOllama:
                 "latency": latency,
                 "parallel": parallel,
                 "api_key": api_key,
+                "flavour": flavour,
             }
         )
         self._state = _State(initial)
@@ -1598,6 +1730,7 @@ class FakeOllama:
         latency: float | None = None,
         parallel: int | None = None,
         api_key: str | None = None,
+        flavour: Flavour | None = None,
     ) -> FakeConfig:
         """Change knobs while running; ``None`` leaves a knob as it is (``api_key=""`` stops requiring one)."""
         changes = {
@@ -1608,6 +1741,7 @@ class FakeOllama:
                 ("latency", latency),
                 ("parallel", parallel),
                 ("api_key", api_key),
+                ("flavour", flavour),
             )
             if value is not None
         }

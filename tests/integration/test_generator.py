@@ -148,7 +148,7 @@ async def test_invalid_answers_twice_fail_with_a_readable_reason(
         await _request(redis)
         outcome = await _outcome(redis)
     assert isinstance(outcome, ProposalFailed)
-    assert "did not produce a valid proposal after a repair round" in outcome.detail
+    assert "não escreveu uma proposta válida, nem após uma rodada de correção" in outcome.detail
 
 
 async def test_error_line_mid_stream_is_retried(redis: Redis, redis_url: str, fake: FakeOllama) -> None:
@@ -191,7 +191,7 @@ async def test_server_down_through_every_delivery_fails_with_the_cause(redis: Re
         stop.set()
         await asyncio.wait_for(task, timeout=15)
     assert isinstance(outcome, ProposalFailed)
-    assert "stayed unavailable over 2 deliveries" in outcome.detail
+    assert "não respondeu em 2 tentativas de entrega" in outcome.detail
     assert "cannot reach Ollama" in outcome.detail
 
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from propos4l.generator.draft import InvalidDraft, draft_json_schema, parse_draft
-from propos4l.generator.llm import LlmRejected, LlmUnavailable, RetryPolicy
+from propos4l.generator.llm import LlmAnswerTooLong, LlmRejected, LlmUnavailable, RetryPolicy
 from propos4l.generator.openai_compat import OpenAICompatibleClient
 from propos4l.generator.prompts import ChatMessage, build_messages
 from propos4l.shared.events import ProposalRequest
@@ -161,16 +161,14 @@ async def test_dropped_connection_is_retried(fake: FakeOllama, client: OpenAICom
     assert [r.behaviour for r in fake.openai_chat_requests] == ["disconnect", "ok"]
 
 
-async def test_answer_cut_at_max_tokens_is_returned_as_content(
+async def test_answer_cut_at_max_tokens_says_the_token_limit_not_invalid_json(
     fake: FakeOllama, client: OpenAICompatibleClient
 ) -> None:
-    """finish_reason "length" is not an error here: the drafter's validation and repair round deal with it."""
-    answer = await client.chat(
-        DEFAULT_MODEL, messages(), format_schema=draft_json_schema(), options={"num_predict": 30}
-    )
-    assert 0 < len(answer.content) <= 120
-    with pytest.raises(InvalidDraft):
-        parse_draft(answer.content)
+    """finish_reason "length" is the token limit: it is raised as such, with the limit, never parsed as a draft."""
+    with pytest.raises(LlmAnswerTooLong, match="output token limit \\(30 tokens\\)") as raised:
+        await client.chat(DEFAULT_MODEL, messages(), format_schema=draft_json_schema(), options={"num_predict": 30})
+    assert raised.value.limit == 30
+    assert 0 < len(raised.value.text) <= 120
     (sent,) = fake.openai_chat_requests
     assert sent.body["max_tokens"] == 30
 

@@ -225,6 +225,13 @@ class ProposalProgressed(ProposalEvent):
     text: Annotated[str, StringConstraints(max_length=SECTION_CONTENT_MAX)]
     completed: tuple[SectionKey, ...] = ()
     characters: Annotated[int, Field(ge=0)]
+    notice: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+        default=None,
+        description="news for the people following the draft, in its language (the model is not answering)",
+    )
+    retry_in_seconds: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="with a notice: when the model server is tried again"
+    )
 
 
 class SectionRegenerationRequested(ProposalEvent):

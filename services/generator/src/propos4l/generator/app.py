@@ -11,7 +11,7 @@ from propos4l.generator.drafting import Drafter, LlmDrafter, OutlineDrafter
 from propos4l.generator.handlers import GenerationHandlers
 from propos4l.generator.llm import ChatModel, LlmRejected, LlmUnavailable, RetryPolicy
 from propos4l.generator.ollama import OllamaClient
-from propos4l.generator.openai_compat import OpenAICompatibleClient
+from propos4l.generator.openai_compat import OpenAICompatibleClient, StructuredOutput
 from propos4l.generator.settings import GeneratorSettings
 from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Capacity, Consumer, Publisher, default_consumer_name
@@ -24,12 +24,15 @@ __all__ = ["build_client", "build_drafter", "check_model", "serve", "watch_model
 
 logger = logging.getLogger(__name__)
 
-_MODEL_CHECK_INTERVAL_SECONDS = 30.0
-
 
 def build_client(settings: GeneratorSettings) -> ChatModel | None:
     """The model client the settings ask for (None for the outline provider)."""
-    retry = RetryPolicy(attempts=settings.llm_max_attempts, base_delay=settings.llm_retry_base_seconds)
+    retry = RetryPolicy(
+        attempts=settings.llm_max_attempts,
+        base_delay=settings.llm_retry_base_seconds,
+        max_delay=settings.llm_retry_max_seconds,
+        window=settings.llm_retry_window_seconds,
+    )
     connect, read, total = (
         settings.llm_connect_timeout_seconds,
         settings.llm_read_timeout_seconds,
@@ -48,6 +51,9 @@ def build_client(settings: GeneratorSettings) -> ChatModel | None:
             read_timeout=read,
             total_timeout=total,
             retry=retry,
+            structured_output=None
+            if settings.llm_structured_output == "auto"
+            else StructuredOutput(settings.llm_structured_output),
         )
     return None
 
@@ -66,12 +72,15 @@ def build_drafter(settings: GeneratorSettings, client: ChatModel | None) -> Draf
     options: dict[str, Any] = {"temperature": settings.ollama_temperature, "num_ctx": settings.ollama_num_ctx}
     if settings.ollama_seed is not None:
         options["seed"] = settings.ollama_seed
+    if settings.llm_max_output_tokens is not None:
+        options["num_predict"] = settings.llm_max_output_tokens
     return LlmDrafter(
         client,
         provider=settings.llm_provider,
         model=model_name(settings),
         options=options,
         keep_alive=settings.ollama_keep_alive if settings.llm_provider == "ollama" else None,
+        min_section_words=settings.llm_min_section_words,
     )
 
 
@@ -105,10 +114,17 @@ def _has_model(available: list[str], model: str) -> bool:
 async def watch_model(
     client: ChatModel, settings: GeneratorSettings, readiness: Readiness, stop: asyncio.Event
 ) -> None:
-    """Check the model every so often, keeping `readiness` true to what the server has (pulling when allowed)."""
+    """Check the model every so often, keeping `readiness` true to what the server has (pulling when allowed).
+
+    No probe is sent while the server drafts for us: llama-cpp-python's server cuts a running answer for any other
+    request (and answers the probe only once the draft is done), and a draft under way is proof enough that the
+    server answers; readiness stays as it was instead of flapping during long drafts.
+    """
     while not stop.is_set():
-        if await wait_event(stop, _MODEL_CHECK_INTERVAL_SECONDS):
+        if await wait_event(stop, settings.llm_model_check_seconds):
             return
+        if client.busy:
+            continue
         reason = await check_model(client, settings)
         if reason is None:
             readiness.set_ready(provider=settings.llm_provider, model=model_name(settings))

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+)
 
 from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
@@ -16,13 +26,20 @@ __all__ = [
     "InvalidDraft",
     "InvestmentLine",
     "Phase",
+    "SectionText",
     "draft_json_schema",
     "parse_answer",
     "parse_draft",
+    "with_enough_words",
     "without_control_characters",
+    "word_count",
 ]
 
 A = TypeVar("A", bound=BaseModel)
+
+_WORD: Final = re.compile(r"[^\W_]+")
+_FENCE: Final = re.compile(r"^```[\w-]*\s*\n(?P<body>.*?)\n?```\s*$", re.DOTALL)
+MIN_WORDS_CONTEXT: Final = "min_words"
 
 
 def without_control_characters(text: object) -> object:
@@ -32,10 +49,26 @@ def without_control_characters(text: object) -> object:
     return "".join(char for char in text if char >= " " or char in "\t\n\r")
 
 
+def word_count(markdown: str) -> int:
+    """The words in a Markdown text: runs of letters or digits (punctuation and markup are not words)."""
+    return len(_WORD.findall(markdown))
+
+
+def with_enough_words(text: str, info: ValidationInfo) -> str:
+    """`text` when it says something: at least one word, and at least the `min_words` the validation was given."""
+    context = info.context if isinstance(info.context, dict) else {}
+    minimum = max(1, int(context.get(MIN_WORDS_CONTEXT, 1)))
+    words = word_count(text)
+    if words < minimum:
+        raise ValueError(f"this section has {words} words; write at least {minimum}")
+    return text
+
+
 SectionText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
     BeforeValidator(without_control_characters),
+    AfterValidator(with_enough_words),
 ]
 
 
@@ -118,19 +151,36 @@ def draft_json_schema() -> dict[str, Any]:
     return DraftAnswer.model_json_schema()
 
 
-def parse_draft(content: str) -> DraftAnswer:
+def parse_draft(content: str, *, min_words: int = 1) -> DraftAnswer:
     """Validate the model's text as a DraftAnswer; raise InvalidDraft with a reason the model can act on."""
-    return parse_answer(DraftAnswer, content)
+    return parse_answer(DraftAnswer, content, min_words=min_words)
 
 
-def parse_answer(answer_class: type[A], content: str) -> A:
-    """Validate the model's text as `answer_class`; raise InvalidDraft with a reason the model can act on."""
+def _json_text(content: str) -> str:
+    """The JSON object in a model's answer: unwrapped from a Markdown code fence or from text around it."""
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced["body"].strip()
+    if not text.startswith("{"):
+        start, end = text.find("{"), text.rfind("}")
+        if 0 <= start < end:
+            text = text[start : end + 1]
+    return text
+
+
+def parse_answer(answer_class: type[A], content: str, *, min_words: int = 1) -> A:
+    """Validate the model's text as `answer_class`; raise InvalidDraft with a reason the model can act on.
+
+    Parsing is lenient where models are sloppy and nothing is lost: raw newlines and tabs inside strings (JSON
+    wants them escaped), a code fence around the object. Every section must hold at least `min_words` words.
+    """
     try:
-        data = json.loads(content)
+        data = json.loads(_json_text(content), strict=False)
     except json.JSONDecodeError as error:
         raise InvalidDraft(f"the answer is not valid JSON ({error.msg} at character {error.pos})") from error
     try:
-        return answer_class.model_validate(data)
+        return answer_class.model_validate(data, context={MIN_WORDS_CONTEXT: min_words})
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc']) or 'answer'}: {item['msg']}" for item in error.errors()[:5]

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from propos4l.generator.draft import (
     DraftAnswer,
     InvalidDraft,
+    SectionText,
     draft_json_schema,
     parse_answer,
     parse_draft,
-    without_control_characters,
 )
-from propos4l.generator.llm import ChatModel, LlmRejected, TextListener
+from propos4l.generator.llm import ChatModel, LlmAnswerTooLong, LlmRejected, RetryListener, TextListener
+from propos4l.generator.messages import Message, say
 from propos4l.generator.outline import outline_draft
 from propos4l.generator.prompts import (
     PROMPT_VERSION,
@@ -25,9 +26,9 @@ from propos4l.generator.prompts import (
     build_messages,
     build_regeneration_messages,
     repair_message,
+    shorter_message,
 )
 from propos4l.shared.events import (
-    SECTION_CONTENT_MAX,
     InvestmentItem,
     LlmUsage,
     ProposalRequest,
@@ -53,11 +54,7 @@ class SectionAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    content: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=SECTION_CONTENT_MAX),
-        BeforeValidator(without_control_characters),
-    ]
+    content: SectionText
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +103,17 @@ class Drafter(Protocol):
     provider: str
     model: str
 
-    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+    async def draft(
+        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+    ) -> Draft:
         """Draft every section of `request`."""
         ...
 
     async def regenerate(
-        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+        self,
+        regeneration: SectionRegenerationRequested,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> Draft:
         """The base draft with one section written again."""
         ...
@@ -123,12 +125,17 @@ class OutlineDrafter:
     provider = "outline"
     model = "none"
 
-    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+    async def draft(
+        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+    ) -> Draft:
         """Sections assembled from the request."""
         return self._draft(DraftContent.from_answer(outline_draft(request), request.language))
 
     async def regenerate(
-        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+        self,
+        regeneration: SectionRegenerationRequested,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> Draft:
         """The section assembled from the request again (without AI there is nothing else to rewrite it with)."""
         fresh: str = getattr(outline_draft(regeneration.request), regeneration.section.value)
@@ -148,35 +155,75 @@ class OutlineDrafter:
         )
 
 
+class _UsageSum:
+    """Token counts and time over the rounds of one draft: a count any round did not report is unknown (None)."""
+
+    def __init__(self) -> None:
+        self._prompt: int | None = 0
+        self._output: int | None = 0
+        self._duration: int | None = 0
+
+    def add(self, usage: LlmUsage) -> None:
+        self._prompt = _plus(self._prompt, usage.prompt_tokens)
+        self._output = _plus(self._output, usage.output_tokens)
+        self._duration = _plus(self._duration, usage.duration_ms)
+
+    def total(self) -> LlmUsage:
+        return LlmUsage(prompt_tokens=self._prompt, output_tokens=self._output, duration_ms=self._duration)
+
+
+def _plus(total: int | None, more: int | None) -> int | None:
+    return None if total is None or more is None else total + more
+
+
 class LlmDrafter:
     """Drafts with a model server (Ollama or OpenAI-compatible), constrained to the answer's JSON schema."""
 
     def __init__(
-        self, client: ChatModel, *, provider: str, model: str, options: dict[str, Any], keep_alive: str | None
+        self,
+        client: ChatModel,
+        *,
+        provider: str,
+        model: str,
+        options: dict[str, Any],
+        keep_alive: str | None,
+        min_section_words: int = 1,
     ) -> None:
         self._client = client
         self.provider = provider
         self.model = model
         self._options = options
         self._keep_alive = keep_alive
+        self._min_words = min_section_words
 
-    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+    async def draft(
+        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+    ) -> Draft:
         """Ask the model for every section; LlmUnavailable propagates so the caller can try again later."""
         answer, usage = await self._ask(
-            build_messages(request), request.language, draft_json_schema(), parse_draft, on_text
+            build_messages(request),
+            request.language,
+            draft_json_schema(),
+            lambda content: parse_draft(content, min_words=self._min_words),
+            on_text,
+            on_retry,
         )
         return self._draft(DraftContent.from_answer(answer, request.language), usage)
 
     async def regenerate(
-        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+        self,
+        regeneration: SectionRegenerationRequested,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> Draft:
         """Ask the model to rewrite one section, following the consultant's instructions."""
         answer, usage = await self._ask(
             build_regeneration_messages(regeneration),
             regeneration.request.language,
             SectionAnswer.model_json_schema(),
-            lambda content: parse_answer(SectionAnswer, content),
+            lambda content: parse_answer(SectionAnswer, content, min_words=self._min_words),
             on_text,
+            on_retry,
         )
         return self._draft(DraftContent.regenerated(regeneration, answer.content), usage)
 
@@ -187,9 +234,10 @@ class LlmDrafter:
         schema: dict[str, Any],
         parse: Callable[[str], Parsed],
         on_text: TextListener | None,
+        on_retry: RetryListener | None,
     ) -> tuple[Parsed, LlmUsage]:
-        """Chat, validate, and on an invalid answer send the error back once; then give up with a reason."""
-        prompt_tokens = output_tokens = duration_ms = 0
+        """Chat, validate, and on an invalid or too long answer tell the model once; then give up with a reason."""
+        usage = _UsageSum()
         for round_number in (1, 2):
             try:
                 answer = await self._client.chat(
@@ -199,18 +247,27 @@ class LlmDrafter:
                     options=self._options,
                     keep_alive=self._keep_alive,
                     on_text=on_text,
+                    on_retry=on_retry,
                 )
             except LlmRejected as error:
-                raise DraftFailed(str(error)) from error
-            prompt_tokens += answer.usage.prompt_tokens or 0
-            output_tokens += answer.usage.output_tokens or 0
-            duration_ms += answer.usage.duration_ms or 0
+                raise DraftFailed(say(Message.MODEL_REFUSED, language, reason=error)) from error
+            except LlmAnswerTooLong as error:
+                if round_number == 2:
+                    raise DraftFailed(
+                        say(Message.MODEL_TOO_LONG, language, model=repr(self.model), reason=error)
+                    ) from error
+                logger.warning(
+                    "the answer reached the token limit, asking for a shorter one", extra={"error": str(error)}
+                )
+                messages = [*messages, shorter_message(language)]
+                continue
+            usage.add(answer.usage)
             try:
                 parsed = parse(answer.content)
             except InvalidDraft as error:
                 if round_number == 2:
                     raise DraftFailed(
-                        f"the model {self.model!r} did not produce a valid proposal after a repair round: {error}"
+                        say(Message.MODEL_INVALID, language, model=repr(self.model), reason=error)
                     ) from error
                 logger.warning("invalid answer, asking the model to repair it", extra={"error": str(error)})
                 messages = [
@@ -219,8 +276,7 @@ class LlmDrafter:
                     repair_message(str(error), language),
                 ]
                 continue
-            usage = LlmUsage(prompt_tokens=prompt_tokens, output_tokens=output_tokens, duration_ms=duration_ms)
-            return parsed, usage
+            return parsed, usage.total()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _draft(self, content: DraftContent, usage: LlmUsage) -> Draft:

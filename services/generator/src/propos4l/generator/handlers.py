@@ -7,7 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from propos4l.generator.drafting import Draft, Drafter, DraftFailed
-from propos4l.generator.llm import LlmUnavailable, TextListener
+from propos4l.generator.llm import LlmUnavailable, RetryListener, TextListener
+from propos4l.generator.messages import Message, say
 from propos4l.generator.progress import PartialSections, ProgressReporter
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
@@ -45,19 +46,21 @@ class GenerationHandlers:
         """Draft every section of the requested version."""
         requested = delivery.envelope.open(ProposalRequested)
         reporter = self._reporter(requested, fields=None)
+        waits = self._retry_reporter(requested, requested.request)
         await self._produce(
-            requested, requested.request, delivery, lambda: self._drafter.draft(requested.request, reporter)
+            requested, requested.request, delivery, lambda: self._drafter.draft(requested.request, reporter, waits)
         )
 
     async def on_regeneration_requested(self, delivery: Delivery) -> None:
         """Write one section again, as the new version the gateway opened."""
         regeneration = delivery.envelope.open(SectionRegenerationRequested)
         reporter = self._reporter(regeneration, fields={"content": regeneration.section})
+        waits = self._retry_reporter(regeneration, regeneration.request)
         await self._produce(
             regeneration,
             regeneration.request,
             delivery,
-            lambda: self._drafter.regenerate(regeneration, reporter),
+            lambda: self._drafter.regenerate(regeneration, reporter, waits),
             edited_section=regeneration.section,
         )
 
@@ -98,7 +101,8 @@ class GenerationHandlers:
             if delivery.deliveries < self._max_deliveries:
                 raise
             await self._publish_failure(
-                cause, f"the model server stayed unavailable over {delivery.deliveries} deliveries: {error}"
+                cause,
+                say(Message.MODEL_UNAVAILABLE, request.language, deliveries=delivery.deliveries, reason=error),
             )
             return
         record_generation(draft.provider, draft.model, "drafted", time.monotonic() - started, draft.usage)
@@ -139,6 +143,25 @@ class GenerationHandlers:
             )
 
         return ProgressReporter(report, interval=self._progress_interval, fields=fields)
+
+    def _retry_reporter(self, cause: ProposalEvent, request: ProposalRequest) -> RetryListener:
+        """Tells the people following the draft that the model server is not answering and when it is tried again."""
+
+        async def report(reason: str, delay: float) -> None:
+            seconds = max(1, round(delay))
+            await self._publisher.publish(
+                ProposalProgressed(
+                    proposal_id=cause.proposal_id,
+                    version=cause.version,
+                    section=None,
+                    text="",
+                    characters=0,
+                    notice=say(Message.MODEL_RETRYING, request.language, seconds=seconds),
+                    retry_in_seconds=seconds,
+                )
+            )
+
+        return report
 
     async def _publish_failure(self, cause: ProposalEvent, detail: str) -> None:
         logger.warning("drafting failed", extra={"proposal_id": str(cause.proposal_id), "reason": detail})

@@ -1,4 +1,4 @@
-"""What every model client shares: the answer, the two kinds of failure, retries, and the client protocol."""
+"""What every model client shares: the answer, the kinds of failure, retries, and the client protocol."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import asyncio
 import inspect
 import logging
 import random
+import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from propos4l.generator.prompts import ChatMessage
 from propos4l.shared.events import LlmUsage
@@ -16,12 +18,17 @@ from propos4l.shared.events import LlmUsage
 __all__ = [
     "ChatAnswer",
     "ChatModel",
+    "LlmAnswerCut",
+    "LlmAnswerTooLong",
     "LlmRejected",
     "LlmUnavailable",
+    "LlmUnsupported",
+    "RetryListener",
     "RetryPolicy",
     "TextListener",
     "call_with_retries",
     "notify",
+    "server_message",
 ]
 
 logger = logging.getLogger(__name__)
@@ -31,13 +38,37 @@ T = TypeVar("T")
 TextListener = Callable[[str], Awaitable[None] | None]
 """Told the answer's text so far, each time more of it arrives (it restarts empty on a retry)."""
 
+RetryListener = Callable[[str, float], Awaitable[None] | None]
+"""Told, before each wait, why the model server did not answer and in how many seconds the call is tried again."""
+
+_PATH: Final = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.@+-]+){2,}")
+_SPACE: Final = re.compile(r"\s+")
+_SERVER_MESSAGE_MAX: Final = 300
+
 
 class LlmUnavailable(RuntimeError):
-    """The model server could not answer now (connection, timeout, 5xx, 429): worth trying again later."""
+    """The model server could not answer now (connection, timeout, 502/503/504, 429): worth trying again later."""
+
+
+class LlmAnswerCut(LlmUnavailable):
+    """The answer's stream ended before the server said it was finished (no finish reason): try it again."""
 
 
 class LlmRejected(RuntimeError):
-    """The model server refused the request (400, 401, 404 unknown model): trying again cannot help."""
+    """The model server refused the request (a 4xx, an unknown model): trying the same again cannot help."""
+
+
+class LlmUnsupported(LlmRejected):
+    """The server refused a request parameter it does not support (such as a structured-output kind)."""
+
+
+class LlmAnswerTooLong(RuntimeError):
+    """The answer reached the output token limit before it was finished (finish reason ``length``)."""
+
+    def __init__(self, message: str, *, limit: int | None, text: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.text = text
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +81,32 @@ class ChatAnswer:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounded retries with exponential backoff and full jitter."""
+    """Bounded retries with exponential backoff and equal jitter, within a time window.
+
+    Equal jitter (half the delay fixed, half random) keeps a floor under every wait, so the attempts together
+    outlast a model server that restarts, instead of being spent in the first seconds.
+    """
 
     attempts: int = 3
     base_delay: float = 1.0
     max_delay: float = 30.0
+    window: float = float("inf")
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt number `attempt + 1`."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 class ChatModel(Protocol):
     """A model server that answers a chat with JSON constrained to a schema, streaming its text."""
 
     base_url: str
+
+    @property
+    def busy(self) -> bool:
+        """Whether a chat is under way (a probe now could disturb it on some servers)."""
+        ...
 
     async def chat(
         self,
@@ -75,8 +117,9 @@ class ChatModel(Protocol):
         options: dict[str, Any] | None = None,
         keep_alive: str | None = None,
         on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> ChatAnswer:
-        """The whole answer; raise LlmUnavailable (retry later) or LlmRejected (give up)."""
+        """The whole answer; raise LlmUnavailable (retry later), LlmRejected (give up) or LlmAnswerTooLong."""
         ...
 
     async def models(self) -> list[str]:
@@ -88,20 +131,32 @@ class ChatModel(Protocol):
         ...
 
 
-async def notify(listener: TextListener | None, text: str) -> None:
-    """Tell `listener` the text so far, whether it is a plain function or a coroutine function."""
+async def notify(listener: Callable[..., Awaitable[None] | None] | None, *arguments: Any) -> None:
+    """Tell `listener` something, whether it is a plain function or a coroutine function."""
     if listener is None:
         return
-    result = listener(text)
+    result = listener(*arguments)
     if inspect.isawaitable(result):
         await result
 
 
+def server_message(text: str) -> str:
+    """A server's error message fit to show a person: one line, short, without file paths (tracebacks leak them)."""
+    line = _SPACE.sub(" ", _PATH.sub("…", text)).strip()
+    return line if len(line) <= _SERVER_MESSAGE_MAX else line[: _SERVER_MESSAGE_MAX - 1] + "…"
+
+
 async def call_with_retries(
-    attempt: Callable[[], Awaitable[T]], *, policy: RetryPolicy, total_timeout: float, server: str
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    total_timeout: float,
+    server: str,
+    on_retry: RetryListener | None = None,
 ) -> T:
     """Run `attempt`, each try bounded by `total_timeout`, retrying LlmUnavailable as `policy` allows."""
     number = 1
+    started = time.monotonic()
     while True:
         try:
             async with asyncio.timeout(total_timeout):
@@ -115,12 +170,13 @@ async def call_with_retries(
         if task is not None and task.cancelling():
             # Shutting down: a cancelled read can surface as a transport error; never retry past a cancellation.
             raise asyncio.CancelledError from failure
-        if number >= policy.attempts:
-            raise LlmUnavailable(f"{failure} (after {number} attempts)") from failure
         delay = policy.delay(number)
+        if number >= policy.attempts or time.monotonic() - started + delay > policy.window:
+            raise type(failure)(f"{failure} (after {number} attempts)") from failure
         logger.warning(
             "model call failed, retrying",
             extra={"attempt": number, "retry_in_s": round(delay, 2), "error": str(failure)},
         )
+        await notify(on_retry, str(failure), delay)
         await asyncio.sleep(delay)
         number += 1

@@ -12,14 +12,20 @@ import httpx
 
 from propos4l.generator.llm import (
     ChatAnswer,
+    LlmAnswerCut,
+    LlmAnswerTooLong,
     LlmRejected,
     LlmUnavailable,
+    LlmUnsupported,
+    RetryListener,
     RetryPolicy,
     TextListener,
     call_with_retries,
     notify,
+    server_message,
 )
 from propos4l.generator.prompts import ChatMessage
+from propos4l.generator.schemas import model_schema
 from propos4l.shared.events import LlmUsage
 
 __all__ = ["OllamaClient"]
@@ -27,6 +33,9 @@ __all__ = ["OllamaClient"]
 logger = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
+_PROBE_TIMEOUT: Final = 10.0
+# Words by which Ollama names a `format` schema it could not turn into a grammar.
+_FORMAT_WORDS: Final = ("format", "schema", "grammar")
 
 
 class OllamaClient:
@@ -43,6 +52,7 @@ class OllamaClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._active = 0
         self._total_timeout = total_timeout
         self._retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
@@ -50,6 +60,11 @@ class OllamaClient:
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0, pool=30.0),
             transport=transport,
         )
+
+    @property
+    def busy(self) -> bool:
+        """Whether a chat is under way."""
+        return self._active > 0
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -88,7 +103,7 @@ class OllamaClient:
 
     async def _get_json(self, path: str) -> dict[str, Any]:
         try:
-            response = await self._http.get(path)
+            response = await self._http.get(path, timeout=_PROBE_TIMEOUT)
         except httpx.TransportError as error:
             raise LlmUnavailable(f"cannot reach Ollama at {self.base_url}: {error or type(error).__name__}") from error
         if response.status_code != 200:
@@ -107,24 +122,31 @@ class OllamaClient:
         options: dict[str, Any] | None = None,
         keep_alive: str | None = None,
         on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> ChatAnswer:
         """Send a chat (POST /api/chat, streamed) and return the whole answer, retrying transient failures."""
         body: dict[str, Any] = {
             "model": model,
             "messages": [message.as_dict() for message in messages],
             "stream": True,
-            "format": format_schema,
+            # Ollama compiles the schema into a grammar: only its shape goes, the bounds stay in our validation.
+            "format": model_schema(format_schema),
         }
         if options:
             body["options"] = options
         if keep_alive is not None:
             body["keep_alive"] = keep_alive
-        return await call_with_retries(
-            lambda: self._chat_once(body, on_text),
-            policy=self._retry,
-            total_timeout=self._total_timeout,
-            server="Ollama",
-        )
+        self._active += 1
+        try:
+            return await call_with_retries(
+                lambda: self._chat_once(body, on_text),
+                policy=self._retry,
+                total_timeout=self._total_timeout,
+                server="Ollama",
+                on_retry=on_retry,
+            )
+        finally:
+            self._active -= 1
 
     async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
         started = time.monotonic()
@@ -140,7 +162,9 @@ class OllamaClient:
                         continue
                     chunk = _parse_line(line)
                     if "error" in chunk:
-                        raise LlmUnavailable(f"Ollama reported an error mid-answer: {chunk['error']}")
+                        raise LlmUnavailable(
+                            f"Ollama reported an error mid-answer: {server_message(str(chunk['error']))}"
+                        )
                     piece = str(chunk.get("message", {}).get("content", ""))
                     if piece:
                         text += piece
@@ -153,7 +177,23 @@ class OllamaClient:
         except httpx.TransportError as error:
             raise LlmUnavailable(f"cannot reach Ollama at {self.base_url}: {error or type(error).__name__}") from error
         if not final:
-            raise LlmUnavailable("Ollama's answer ended before its final line")
+            raise LlmAnswerCut(f"Ollama's answer ended before its final line (after {len(text)} characters)")
+        reason = final.get("done_reason")
+        if reason == "length":
+            limit = body.get("options", {}).get("num_predict")
+            counted = (
+                f"{limit} tokens"
+                if isinstance(limit, int) and limit > 0
+                else f"num_ctx {body.get('options', {}).get('num_ctx')}"
+            )
+            raise LlmAnswerTooLong(
+                f"the answer reached the output token limit ({counted}) before it was finished",
+                limit=limit if isinstance(limit, int) and limit > 0 else None,
+                text=text,
+            )
+        if reason not in (None, "stop"):
+            # "load" / "unload" answers carry no text: the model was (un)loaded instead of answering.
+            raise LlmAnswerCut(f"Ollama ended the answer with done_reason {reason!r} instead of 'stop'")
         elapsed_ms = int((time.monotonic() - started) * 1000)
         total_ns = final.get("total_duration")
         return ChatAnswer(
@@ -181,9 +221,11 @@ def _status_error(response: httpx.Response, model: str) -> Exception:
         message = str(response.json().get("error", "")) or response.text
     except ValueError:
         message = response.text
-    message = message.strip()[:500] or response.reason_phrase
+    message = server_message(message) or response.reason_phrase
     if response.status_code == 404:
         return LlmRejected(f"Ollama has no model {model!r} ({message}); pull it or set OLLAMA_MODEL")
+    if response.status_code in (400, 500) and any(word in message.lower() for word in _FORMAT_WORDS):
+        return LlmUnsupported(f"Ollama could not use the answer's JSON schema ({response.status_code}: {message})")
     if response.status_code in _RETRYABLE_STATUS:
         return LlmUnavailable(f"Ollama answered {response.status_code}: {message}")
     return LlmRejected(f"Ollama refused the request with {response.status_code}: {message}")

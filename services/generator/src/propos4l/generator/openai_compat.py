@@ -1,13 +1,19 @@
-"""A client of OpenAI-compatible chat APIs (vLLM, llama.cpp, LM Studio, OpenAI, Ollama's /v1): streamed, retried."""
+"""A client of OpenAI-compatible chat APIs (vLLM, llama.cpp, LM Studio, OpenAI, Ollama's /v1): streamed, retried.
+
+Servers differ in the structured output they take; the client negotiates it (see `StructuredOutput`) and remembers
+what the server took, and it never takes a stream that ended without a finish reason for a whole answer.
+"""
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import logging
+import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,156 +22,54 @@ from pydantic import SecretStr
 
 from propos4l.generator.llm import (
     ChatAnswer,
+    LlmAnswerCut,
+    LlmAnswerTooLong,
     LlmRejected,
     LlmUnavailable,
+    LlmUnsupported,
+    RetryListener,
     RetryPolicy,
     TextListener,
     call_with_retries,
     notify,
+    server_message,
 )
 from propos4l.generator.prompts import ChatMessage
+from propos4l.generator.schemas import model_schema, strict_json_schema
+from propos4l.generator.sse import sse_events
 from propos4l.shared.events import LlmUsage
 
-__all__ = ["OpenAICompatibleClient", "SseEvent", "SseParser", "strict_json_schema"]
+__all__ = ["OpenAICompatibleClient", "StructuredOutput"]
 
 logger = logging.getLogger(__name__)
 
 _SCHEMA_NAME: Final = "proposal_draft"
 _DONE: Final = "[DONE]"
-_RETRYABLE_STATUS: Final = frozenset({408, 409, 429})
-_SCHEMA_MAPS: Final = ("properties", "$defs", "definitions", "patternProperties")
-_SCHEMA_LISTS: Final = ("anyOf", "oneOf", "allOf", "prefixItems")
-_SCHEMA_SINGLES: Final = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
-_MAX_DEPTH: Final = 64
+_RETRYABLE_STATUS: Final = frozenset({408, 409, 429, 502, 503, 504})
+# Words by which a server that refuses a request names the structured-output parameter it does not take.
+_STRUCTURED_WORDS: Final = re.compile(r"response_format|json_schema|json_object|schema|grammar|structured", re.I)
+_UNSUPPORTED_STATUS: Final = frozenset({400, 422, 500, 501})
+_CUT_REASONS: Final = frozenset({"abort", "aborted", "cancelled", "canceled"})
+_PROBE_TIMEOUT: Final = 10.0
 
 
-# --------------------------------------------------------------------------- Server-Sent Events
+class StructuredOutput(StrEnum):
+    """How the answer is held to the JSON schema, from the strictest a server may take to the one every server takes.
 
+    - ``json_schema``: OpenAI's structured outputs (OpenAI, vLLM, LM Studio, llama.cpp's own server).
+    - ``json_object``: JSON mode with the schema beside it (llama-cpp-python's server turns it into a grammar).
+    - ``prompt``: plain text, the schema in the system message; validation and the repair round hold the answer.
+    """
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
-    """One dispatched Server-Sent Event: its type (``message`` unless named) and its data lines joined."""
+    JSON_SCHEMA = "json_schema"
+    JSON_OBJECT = "json_object"
+    PROMPT = "prompt"
 
-    event: str
-    data: str
-
-
-class SseParser:
-    """Turns the lines of a text/event-stream into events, as the WHATWG event-stream rules say."""
-
-    def __init__(self) -> None:
-        self._event = ""
-        self._data: list[str] = []
-        self._first = True
-
-    def feed(self, line: str) -> SseEvent | None:
-        """Take one line (without its line ending); return the event a blank line completes, if any."""
-        if self._first:
-            self._first = False
-            line = line.removeprefix("\ufeff")
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return None
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "error":
-            # llama.cpp's server reports a failure mid-stream as an `error:` field rather than `data:`.
-            self._event = "error"
-            self._data.append(value)
-        return None
-
-    def finish(self) -> SseEvent | None:
-        """The event left pending when the stream ended without a blank line (servers are not all strict)."""
-        return self._dispatch()
-
-    def _dispatch(self) -> SseEvent | None:
-        data, event = self._data, self._event or "message"
-        self._data, self._event = [], ""
-        if not data:
-            return None
-        return SseEvent(event=event, data="\n".join(data))
-
-
-async def _sse_events(lines: AsyncIterable[str]) -> AsyncIterator[SseEvent]:
-    parser = SseParser()
-    async for line in lines:
-        event = parser.feed(line)
-        if event is not None:
-            yield event
-    last = parser.finish()
-    if last is not None:
-        yield last
-
-
-# --------------------------------------------------------------------------- strict JSON schema
-
-
-def strict_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `schema` fit for strict structured output: closed objects, every property required."""
-    strict = copy.deepcopy(schema)
-    _make_strict(strict, strict)
-    return strict
-
-
-def _make_strict(node: object, root: dict[str, Any], depth: int = 0) -> None:
-    if depth > _MAX_DEPTH:
-        return
-    if isinstance(node, list):
-        for item in node:
-            _make_strict(item, root, depth + 1)
-        return
-    if not isinstance(node, dict):
-        return
-    ref = node.get("$ref")
-    if isinstance(ref, str) and len(node) > 1:
-        # Strict servers refuse keywords beside a $ref: inline what it points to, the siblings winning.
-        target = _pointer(root, ref)
-        if isinstance(target, dict):
-            del node["$ref"]
-            for key, value in copy.deepcopy(target).items():
-                node.setdefault(key, value)
-    all_of = node.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
-        # Older pydantic wraps a described $ref in a one-item allOf, which strict servers refuse.
-        del node["allOf"]
-        for key, value in all_of[0].items():
-            node.setdefault(key, value)
-        _make_strict(node, root, depth + 1)
-        return
-    if "default" in node and node["default"] is None:
-        del node["default"]
-    for key in _SCHEMA_MAPS:
-        children = node.get(key)
-        if isinstance(children, dict):
-            for child in children.values():
-                _make_strict(child, root, depth + 1)
-    for key in (*_SCHEMA_LISTS, *_SCHEMA_SINGLES):
-        _make_strict(node.get(key), root, depth + 1)
-    properties = node.get("properties")
-    if node.get("type") == "object" or isinstance(properties, dict):
-        if isinstance(properties, dict):
-            node["required"] = list(properties)
-        # An object that is a map (additionalProperties is a schema) stays one: closing it would empty it.
-        if not isinstance(node.get("additionalProperties"), dict):
-            node["additionalProperties"] = False
-
-
-def _pointer(root: dict[str, Any], ref: str) -> object:
-    if not ref.startswith("#/"):
-        return None
-    node: object = root
-    for raw in ref[2:].split("/"):
-        key = raw.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
+    def fallback(self) -> StructuredOutput | None:
+        """The next kind to try when a server refuses this one."""
+        order = list(StructuredOutput)
+        index = order.index(self)
+        return order[index + 1] if index + 1 < len(order) else None
 
 
 # --------------------------------------------------------------------------- the client
@@ -184,6 +88,7 @@ class OpenAICompatibleClient:
         total_timeout: float = 900.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        structured_output: StructuredOutput | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
@@ -191,6 +96,10 @@ class OpenAICompatibleClient:
         self._where = _without_credentials(self.base_url)
         self._total_timeout = total_timeout
         self._retry = retry or RetryPolicy()
+        # A fixed kind (LLM_STRUCTURED_OUTPUT) is never changed; otherwise start strict and step down on refusal.
+        self._negotiable = structured_output is None
+        self.structured_output = structured_output or StructuredOutput.JSON_SCHEMA
+        self._active = 0
         headers = {"Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
@@ -204,6 +113,11 @@ class OpenAICompatibleClient:
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient({self._where!r}, api_key={'set' if self._api_key else 'none'})"
 
+    @property
+    def busy(self) -> bool:
+        """Whether a chat is under way: llama-cpp-python's server cuts a running answer for any other request."""
+        return self._active > 0
+
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
@@ -211,7 +125,7 @@ class OpenAICompatibleClient:
     async def models(self) -> list[str]:
         """The ids of the models the server offers (GET /models)."""
         try:
-            response = await self._http.get("/models")
+            response = await self._http.get("/models", timeout=_PROBE_TIMEOUT)
         except httpx.TimeoutException as error:
             raise LlmUnavailable(f"the model server at {self._where} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
@@ -233,27 +147,75 @@ class OpenAICompatibleClient:
         options: dict[str, Any] | None = None,
         keep_alive: str | None = None,
         on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> ChatAnswer:
-        """Send a chat (POST /chat/completions, streamed) and return the whole answer, retrying transient failures."""
+        """Send a chat (POST /chat/completions, streamed) and return the whole answer, retrying transient failures.
+
+        When the server refuses the structured-output kind, the next kind is tried at once and kept for later calls.
+        """
         # `options` use Ollama's names: temperature and seed pass through, num_predict becomes max_tokens; num_ctx
         # and `keep_alive` are the server's own configuration here and are not sent.
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [message.as_dict() for message in messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-            "response_format": {
+        self._active += 1
+        try:
+            while True:
+                kind = self.structured_output
+                body = self._body(model, messages, format_schema, options or {}, kind)
+                try:
+                    return await call_with_retries(
+                        functools.partial(self._chat_once, body, on_text),
+                        policy=self._retry,
+                        total_timeout=self._total_timeout,
+                        server=f"the model server at {self._where}",
+                        on_retry=on_retry,
+                    )
+                except LlmUnsupported as error:
+                    following = kind.fallback() if self._negotiable else None
+                    if following is None:
+                        raise
+                    if self.structured_output == kind:
+                        self.structured_output = following
+                        logger.warning(
+                            "the model server refused this structured output; using the next kind from now on",
+                            extra={
+                                "server": self._where,
+                                "refused": kind.value,
+                                "now": following.value,
+                                "error": str(error),
+                            },
+                        )
+        finally:
+            self._active -= 1
+
+    @staticmethod
+    def _body(
+        model: str,
+        messages: Sequence[ChatMessage],
+        format_schema: dict[str, Any],
+        options: dict[str, Any],
+        kind: StructuredOutput,
+    ) -> dict[str, Any]:
+        shape = model_schema(format_schema)
+        sent = [message.as_dict() for message in messages]
+        body: dict[str, Any] = {"model": model, "messages": sent, "stream": True}
+        if kind is StructuredOutput.JSON_SCHEMA:
+            body["stream_options"] = {"include_usage": True}
+            body["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": _SCHEMA_NAME, "schema": strict_json_schema(format_schema), "strict": True},
-            },
-        }
-        body.update(_sampling(options or {}))
-        return await call_with_retries(
-            lambda: self._chat_once(body, on_text),
-            policy=self._retry,
-            total_timeout=self._total_timeout,
-            server=f"the model server at {self._where}",
-        )
+                "json_schema": {"name": _SCHEMA_NAME, "schema": strict_json_schema(shape), "strict": True},
+            }
+        elif kind is StructuredOutput.JSON_OBJECT:
+            body["stream_options"] = {"include_usage": True}
+            body["response_format"] = {"type": "json_object", "schema": shape}
+        else:
+            # Only what every server takes: the schema travels in the system message, validation holds the answer.
+            schema_text = "JSON schema:\n" + json.dumps(shape, ensure_ascii=False)
+            system = next((index for index, message in enumerate(sent) if message["role"] == "system"), None)
+            if system is None:
+                sent.insert(0, {"role": "system", "content": schema_text})
+            else:
+                sent[system] = {"role": "system", "content": f"{sent[system]['content']}\n\n{schema_text}"}
+        body.update(_sampling(options))
+        return body
 
     async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
         started = time.monotonic()
@@ -262,7 +224,7 @@ class OpenAICompatibleClient:
             async with self._http.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code != 200:
                     await response.aread()
-                    raise self._status_error(response, model, "/chat/completions")
+                    raise self._status_error(response, model, "/chat/completions", structured="response_format" in body)
                 if response.headers.get("content-type", "").startswith("application/json"):
                     # A server that ignores `stream` answers with one chat.completion.
                     await response.aread()
@@ -275,11 +237,11 @@ class OpenAICompatibleClient:
             raise LlmUnavailable(f"the model server at {self._where} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
             raise self._unreachable(error) from error
-        return answer.finish(model, started)
+        return answer.finish(model, started, self._where, body.get("max_tokens"))
 
     async def _streamed(self, response: httpx.Response, on_text: TextListener | None) -> _Answer:
         answer = _Answer()
-        async for event in _sse_events(response.aiter_lines()):
+        async for event in sse_events(response.aiter_lines()):
             if event.data.strip() == _DONE:
                 answer.done = True
                 break
@@ -287,7 +249,7 @@ class OpenAICompatibleClient:
             if event.event == "error" or "error" in chunk:
                 raise LlmUnavailable(
                     f"the model server at {self._where} reported an error mid-answer: "
-                    f"{self._scrub(_error_message(chunk) or event.data[:500])}"
+                    f"{server_message(self._scrub(_error_message(chunk) or event.data[:500]))}"
                 )
             answer.take_usage(chunk)
             choices = chunk.get("choices")
@@ -302,15 +264,14 @@ class OpenAICompatibleClient:
                 await notify(on_text, answer.text)
             if choice.get("finish_reason"):
                 answer.finish_reason = str(choice["finish_reason"])
-        if not answer.done and answer.finish_reason is None:
-            raise LlmUnavailable(f"the answer from the model server at {self._where} ended before it finished")
         return answer
 
     def _whole(self, response: httpx.Response) -> _Answer:
         completion = self._decode(response.text)
         if "error" in completion:
             raise LlmUnavailable(
-                f"the model server at {self._where} reported an error: {self._scrub(_error_message(completion))}"
+                f"the model server at {self._where} reported an error: "
+                f"{server_message(self._scrub(_error_message(completion)))}"
             )
         answer = _Answer(done=True)
         answer.take_usage(completion)
@@ -321,6 +282,7 @@ class OpenAICompatibleClient:
         content, refusal = message.get("content"), message.get("refusal")
         answer.text = content if isinstance(content, str) else ""
         answer.refusal = refusal if isinstance(refusal, str) else ""
+        # A whole (non-streamed) completion is complete by construction; some servers leave the reason out.
         answer.finish_reason = str(choice.get("finish_reason") or "stop")
         return answer
 
@@ -343,9 +305,9 @@ class OpenAICompatibleClient:
         key = self._api_key.get_secret_value() if self._api_key else ""
         return text.replace(key, "***") if key else text
 
-    def _status_error(self, response: httpx.Response, model: str, path: str) -> Exception:
+    def _status_error(self, response: httpx.Response, model: str, path: str, *, structured: bool = False) -> Exception:
         status = response.status_code
-        detail = self._scrub(_response_message(response))
+        detail = server_message(self._scrub(_response_message(response)))
         where = self._where
         if status == 401:
             if self._api_key is None:
@@ -362,6 +324,11 @@ class OpenAICompatibleClient:
             return LlmRejected(
                 f"the model server at {where} has no {path}{subject} (404: {detail}); "
                 "LLM_BASE_URL should be the API root, usually ending in /v1"
+            )
+        if structured and status in _UNSUPPORTED_STATUS and _STRUCTURED_WORDS.search(response.text):
+            # llama-cpp-python answers 500 for a response_format kind it does not know: the request, not the server.
+            return LlmUnsupported(
+                f"the model server at {where} does not take this structured output ({status}: {detail})"
             )
         if status in _RETRYABLE_STATUS or status >= 500:
             return LlmUnavailable(f"the model server at {where} answered {status}: {detail}")
@@ -388,12 +355,33 @@ class _Answer:
             if isinstance(value, int) and not isinstance(value, bool):
                 setattr(self, field, value)
 
-    def finish(self, model: str, started: float) -> ChatAnswer:
-        """The answer as the drafter takes it; a refusal without content is final, a cut-off answer is not."""
+    def finish(self, model: str, started: float, where: str, limit: object) -> ChatAnswer:
+        """The answer as the drafter takes it, once the server said it is finished.
+
+        No finish reason means the stream was cut (llama-cpp-python's server ends a running answer with ``[DONE]``
+        when another request arrives): it is tried again, never validated as if whole. ``length`` is the token
+        limit, not bad JSON.
+        """
         if self.refusal and not self.text:
             raise LlmRejected(f"the model {model!r} declined to answer: {self.refusal[:500]}")
-        if self.finish_reason not in (None, "stop"):
-            logger.warning("the model's answer was cut short", extra={"finish_reason": self.finish_reason})
+        reason = self.finish_reason
+        if reason is None or reason in _CUT_REASONS:
+            raise LlmAnswerCut(
+                f"the answer from the model server at {where} ended before the server said it was finished "
+                f"(after {len(self.text)} characters; another request may have interrupted it)"
+            )
+        if reason == "length":
+            tokens = limit if isinstance(limit, int) else self.output_tokens
+            counted = f"{tokens} tokens" if tokens else "the server's limit"
+            raise LlmAnswerTooLong(
+                f"the answer reached the output token limit ({counted}) before it was finished",
+                limit=tokens,
+                text=self.text,
+            )
+        if reason == "content_filter":
+            raise LlmRejected(f"the model server at {where} withheld the answer (content filter)")
+        if reason != "stop":
+            logger.warning("unexpected finish reason, taking the answer as finished", extra={"finish_reason": reason})
         return ChatAnswer(
             content=self.text,
             usage=LlmUsage(

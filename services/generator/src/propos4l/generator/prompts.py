@@ -10,7 +10,14 @@ from typing import Final
 from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
 from propos4l.shared.sections import Language, section_title
 
-__all__ = ["PROMPT_VERSION", "ChatMessage", "build_messages", "build_regeneration_messages", "repair_message"]
+__all__ = [
+    "PROMPT_VERSION",
+    "ChatMessage",
+    "build_messages",
+    "build_regeneration_messages",
+    "repair_message",
+    "shorter_message",
+]
 
 PROMPT_VERSION: Final = "2026-11-29.2"
 
@@ -34,6 +41,17 @@ _REPAIR: Final = {
     Language.EN: (
         "Your answer is not valid: {error}. Answer again with only the complete JSON object, following the "
         "schema, with all ten sections filled in."
+    ),
+}
+
+_SHORTER: Final = {
+    Language.PT_BR: (
+        "Sua resposta foi cortada no limite de tokens antes de terminar. Responda de novo com o objeto JSON "
+        "completo, mais curto: no máximo 120 palavras por seção e listas curtas."
+    ),
+    Language.EN: (
+        "Your answer was cut at the token limit before it was finished. Answer again with the complete JSON object, "
+        "shorter: at most 120 words per section and short lists."
     ),
 }
 
@@ -102,3 +120,8 @@ def build_regeneration_messages(regeneration: SectionRegenerationRequested) -> l
 def repair_message(error: str, language: Language) -> ChatMessage:
     """The message that sends a validation error back to the model for one more try."""
     return ChatMessage("user", _REPAIR[language].format(error=error))
+
+
+def shorter_message(language: Language) -> ChatMessage:
+    """The message that asks for a shorter answer after one was cut at the token limit."""
+    return ChatMessage("user", _SHORTER[language])

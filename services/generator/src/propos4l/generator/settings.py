@@ -30,8 +30,26 @@ class GeneratorSettings(ServiceSettings, DeliverySettings):
     llm_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
     llm_read_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     llm_total_timeout_seconds: Annotated[float, Field(gt=0)] = 900.0
-    llm_max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    llm_max_attempts: Annotated[int, Field(ge=1, le=20)] = 10
     llm_retry_base_seconds: Annotated[float, Field(ge=0)] = 1.0
+    llm_retry_max_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=30.0, description="the longest wait between two tries of a model call"
+    )
+    llm_retry_window_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=120.0, description="how long one model call keeps trying a server that does not answer (a restart)"
+    )
+    llm_structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = Field(
+        default="auto", description="how an OpenAI-compatible server is held to the schema; auto negotiates"
+    )
+    llm_max_output_tokens: Annotated[int, Field(ge=64, le=1_000_000)] | None = Field(
+        default=None, description="the output token limit of one answer (num_predict / max_tokens); unset: the server's"
+    )
+    llm_model_check_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=30.0, description="how often readiness checks that the model server still serves the model"
+    )
+    llm_min_section_words: Annotated[int, Field(ge=1, le=2_000)] = Field(
+        default=20, description="a drafted section with fewer words is sent back to the model, then fails"
+    )
     generator_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
     generator_progress_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 0.5
     generation_latency_alert_seconds: Annotated[float, Field(gt=0)] = Field(

@@ -48,6 +48,11 @@ export function LiveDraft({ live, status }: { live: LiveState | null; status: Pr
         <span>{t('proposal.sectionsProgress', { done, total: SECTION_KEYS.length })}</span>
         <span className="muted">{t('proposal.characters', { count: formatNumber(live?.characters ?? 0) })}</span>
       </div>
+      {live?.notice ? (
+        <p className="alert alert-warning" role="status" data-testid="live-notice">
+          {live.notice}
+        </p>
+      ) : null}
       <div className="live-grid">
         <ol className="section-progress">
           {SECTION_KEYS.map((key) => {

@@ -167,7 +167,7 @@ describe('LiveDraft', () => {
     renderApp(
       <LiveDraft
         status="generating"
-        live={{ version: 1, current: 'solution', completed: ['executive_summary', 'context'], characters: 1234, texts: { solution: { title: 'Solução proposta', text: 'Uma solução em fases' } } }}
+        live={{ version: 1, current: 'solution', completed: ['executive_summary', 'context'], characters: 1234, notice: null, texts: { solution: { title: 'Solução proposta', text: 'Uma solução em fases' } } }}
       />,
     );
     expect(await screen.findByText('Uma solução em fases')).toBeTruthy();

@@ -144,6 +144,9 @@ export interface ProgressEvent {
   text: string;
   completed: string[];
   characters: number;
+  /** News while the model server does not answer, already in the proposal's language. */
+  notice?: string | null;
+  retry_in_seconds?: number | null;
 }
 
 export interface TemplateSummary {

@@ -11,6 +11,17 @@ describe('live progress', () => {
     expect(Object.keys(draft.texts)).toEqual(['scope']);
   });
 
+  it('shows a notice while the model server does not answer, keeping what was written, until new text arrives', () => {
+    let draft = applyProgress(null, { version: 1, section: 'context', title: 'Contexto', text: 'abc', completed: ['executive_summary'], characters: 10 });
+    draft = applyProgress(draft, { version: 1, section: null, title: null, text: '', completed: [], characters: 0, notice: 'O servidor do modelo não está respondendo; nova tentativa em 20 s.', retry_in_seconds: 20 });
+    expect(draft.notice).toContain('20 s');
+    expect(draft.current).toBe('context');
+    expect(draft.completed).toEqual(['executive_summary']);
+    draft = applyProgress(draft, { version: 1, section: 'executive_summary', title: 'Sumário', text: 'de novo', completed: [], characters: 7 });
+    expect(draft.notice).toBeNull();
+    expect(draft.current).toBe('executive_summary');
+  });
+
   it('knows which statuses are still being produced', () => {
     expect(['queued', 'generating', 'rendering', 'ready', 'failed'].map(isBusy)).toEqual([true, true, true, false, false]);
   });

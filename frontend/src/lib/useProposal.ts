@@ -14,6 +14,8 @@ export interface LiveDraft {
   completed: string[];
   texts: Record<string, { title: string | null; text: string }>;
   characters: number;
+  /** Set while the model server does not answer (the generator says when it tries again); cleared by new text. */
+  notice: string | null;
 }
 
 export function isBusy(status: string | undefined): boolean {
@@ -21,10 +23,11 @@ export function isBusy(status: string | undefined): boolean {
 }
 
 export function applyProgress(draft: LiveDraft | null, event: ProgressEvent): LiveDraft {
-  const base: LiveDraft = draft && draft.version === event.version ? draft : { version: event.version, current: null, completed: [], texts: {}, characters: 0 };
+  const base: LiveDraft = draft && draft.version === event.version ? draft : { version: event.version, current: null, completed: [], texts: {}, characters: 0, notice: null };
+  if (event.notice) return { ...base, notice: event.notice };
   const texts = { ...base.texts };
   if (event.section) texts[event.section] = { title: event.title, text: event.text };
-  return { version: event.version, current: event.section, completed: event.completed, texts, characters: event.characters };
+  return { version: event.version, current: event.section, completed: event.completed, texts, characters: event.characters, notice: null };
 }
 
 export function useProposal(id: string) {

@@ -188,6 +188,9 @@ class EventRecorder:
                 "completed": [key.value for key in event.completed],
                 "characters": event.characters,
             }
+            if event.notice is not None:
+                data["notice"] = event.notice
+                data["retry_in_seconds"] = event.retry_in_seconds
             await append_event(connection, event.proposal_id, event.version, "progress", data)
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from propos4l.generator.draft import InvalidDraft, draft_json_schema, parse_draft
+from propos4l.generator.draft import draft_json_schema, parse_draft
 from propos4l.generator.llm import LlmAnswerTooLong, LlmRejected, LlmUnavailable, RetryPolicy
 from propos4l.generator.openai_compat import OpenAICompatibleClient
 from propos4l.generator.prompts import ChatMessage, build_messages

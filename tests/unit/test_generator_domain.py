@@ -97,3 +97,45 @@ def test_outline_draft_uses_the_request_and_says_it_is_not_ai() -> None:
 def test_control_characters_from_the_model_are_dropped() -> None:
     answer = parse_draft(_answer(context="linha\x00 um\x07\nlinha dois\tfim"))
     assert answer.context == "linha um\nlinha dois\tfim"
+
+
+@pytest.mark.parametrize("content", ["][", "", "   ", "**—**", "- \n- ", "```\n```"])
+def test_a_section_that_says_nothing_is_refused(content: str) -> None:
+    """Markdown that is only punctuation or markup is empty ("][" was once accepted as a finished section)."""
+    with pytest.raises(InvalidDraft, match="context"):
+        parse_draft(_answer(context=content))
+
+
+def test_the_word_floor_is_configurable_and_named_in_the_reason() -> None:
+    parse_draft(_answer(), min_words=3)
+    with pytest.raises(InvalidDraft, match="this section has 3 words; write at least 20"):
+        parse_draft(_answer(), min_words=20)
+
+
+def test_raw_newlines_and_tabs_inside_strings_and_a_code_fence_are_accepted() -> None:
+    raw = _answer(context="linha um\\n\\n- item\\tdois com mais palavras").replace("\\\\n", "\n").replace("\\\\t", "\t")
+    assert "\n- item" in raw
+    draft = parse_draft(f"```json\n{raw}\n```")
+    assert draft.context.startswith("linha um\n\n- item\tdois")
+
+
+def test_an_object_inside_chatter_is_found() -> None:
+    assert parse_draft(f"Here is the proposal:\n{_answer()}\nHope it helps!").context == "conteúdo de context"
+
+
+def test_server_messages_shown_to_people_lose_file_paths_and_stay_short() -> None:
+    from propos4l.generator.llm import server_message
+
+    text = 'boom\n  File "/opt/llama/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376\n' + "x" * 900
+    shown = server_message(text)
+    assert "/site-packages/" not in shown and "\n" not in shown and len(shown) <= 300
+    assert shown.startswith('boom File "…", line 376')
+
+
+def test_the_schema_sent_to_a_model_has_its_shape_and_none_of_the_bounds() -> None:
+    from propos4l.generator.schemas import model_schema
+
+    sent = json.dumps(model_schema(draft_json_schema()))
+    for keyword in ("maxLength", "minLength", "maxItems", "maximum", "exclusiveMinimum"):
+        assert keyword not in sent
+    assert json.loads(sent)["required"] == json.loads(json.dumps(draft_json_schema()))["required"]

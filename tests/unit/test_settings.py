@@ -61,3 +61,47 @@ def test_openai_provider_without_base_url_is_refused_by_name() -> None:
     assert result.stderr.strip() == (
         "propos4l-generator: configuration error: LLM_BASE_URL is required when LLM_PROVIDER=openai"
     )
+
+
+def _gateway_settings(**environment: str) -> object:
+    from propos4l.gateway.settings import GatewaySettings
+
+    base = {
+        "redis_url": "redis://127.0.0.1:6379/0",
+        "database_url": "postgresql://u:p@127.0.0.1/db",
+        "propos4l_admin_token": "an-admin-token-0123456789",
+        "pdf_storage_dir": "/tmp/p",
+        "templates_dir": "/tmp/t",
+    }
+    return GatewaySettings(**{**base, **environment})
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("http://a.example:3000, https://b.example", ("http://a.example:3000", "https://b.example")),
+        ('["http://x.example:1"]', ("http://x.example:1",)),
+    ],
+)
+def test_cors_origins_are_read_comma_separated_or_as_json(
+    value: str, origins: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", value)
+    assert _gateway_settings().cors_allowed_origins == origins  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["localhost:3000", "[not json", "http://a.example/path"])
+def test_a_malformed_cors_setting_stops_the_gateway_with_one_line(value: str) -> None:
+    """It used to stop with a traceback from pydantic-settings' JSON decoding."""
+    result = _start(
+        "gateway",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        DATABASE_URL="postgresql://u:p@127.0.0.1/db",
+        PROPOS4L_ADMIN_TOKEN="an-admin-token-0123456789",
+        PDF_STORAGE_DIR="/tmp/p",
+        TEMPLATES_DIR="/tmp/t",
+        CORS_ALLOWED_ORIGINS=value,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("propos4l-gateway: configuration error: CORS_ALLOWED_ORIGINS is invalid")

@@ -6,7 +6,7 @@ import sys
 from typing import Annotated, Final, NoReturn, TypeVar
 
 from pydantic import Field, PostgresDsn, RedisDsn, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 __all__ = [
     "ConfigurationError",
@@ -71,6 +71,9 @@ def load_settings(settings_class: type[S], service: str) -> S:
         return settings_class()
     except ValidationError as error:
         _stop(service, _describe(error))
+    except SettingsError as error:
+        # A value pydantic-settings could not even decode (a list or object setting that is not JSON).
+        _stop(service, str(error).replace('from source "EnvSettingsSource"', "from the environment"))
 
 
 def _describe(error: ValidationError) -> str:

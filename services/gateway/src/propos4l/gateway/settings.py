@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
+
+_ORIGIN = re.compile(r"https?://[^/\s?#]+|\*")
 
 __all__ = ["GatewaySettings"]
 
@@ -30,7 +35,10 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         default=32 * 1024 * 1024,
         description="body limit of template uploads and previews (a whole template as JSON, files in base64)",
     )
-    cors_allowed_origins: tuple[str, ...] = ("http://localhost:3000", "http://127.0.0.1:3000")
+    cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("http://localhost:3000", "http://127.0.0.1:3000"),
+        description="origins the web app is served from: comma-separated, or a JSON list",
+    )
     outbox_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
     outbox_audit_seconds: Annotated[float, Field(gt=0)] = Field(
         default=60.0, description="how often the gateway checks that recently published events are still in Redis"
@@ -51,3 +59,24 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         if len(value) < 16:
             raise ValueError("must be at least 16 characters")
         return token
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Origins as people write them in an environment file: a JSON list or comma-separated, each a bare origin."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError as error:
+                    raise ValueError(f"not a JSON list of origins ({error})") from error
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for origin in value:
+                if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+                    raise ValueError(
+                        f"{origin!r} is not an origin: scheme and host (and port), such as http://localhost:3000"
+                    )
+        return value

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -162,6 +162,18 @@ class LocalRun:
             raise LocalServerError("the database migrations failed; see the line above")
 
 
+def describe_model_server(environment: Mapping[str, str]) -> str:
+    """The provider that drafts and the server it talks to, as the generator will read them from `environment`."""
+    provider = environment.get("LLM_PROVIDER", "ollama")
+    if provider == "openai":
+        model = environment.get("LLM_MODEL") or environment.get("OLLAMA_MODEL", "qwen2.5:7b")
+        return f"openai ({environment.get('LLM_BASE_URL', 'LLM_BASE_URL not set')}, model {model})"
+    if provider == "outline":
+        return "outline (sections built from the request, without AI)"
+    url, model = environment.get("OLLAMA_URL", "http://localhost:11434"), environment.get("OLLAMA_MODEL", "qwen2.5:7b")
+    return f"ollama ({url}, model {model})"
+
+
 def _ollama_answers(url: str) -> bool:
     try:
         return httpx.get(f"{url.rstrip('/')}/api/version", timeout=2.0).status_code == 200
@@ -191,7 +203,7 @@ def run_local() -> int:
             say("running. Press Ctrl-C to stop.")
             say(f"  API:        {base}/api  (OpenAPI docs at {base}/docs)")
             say(f"  API token:  {run.environment['PROPOS4L_ADMIN_TOKEN']}")
-            say(f"  LLM:        {run.environment.get('LLM_PROVIDER', 'ollama')} ({run.environment['OLLAMA_URL']})")
+            say(f"  LLM:        {describe_model_server(run.environment)}")
             say(f"  data:       {run.data_dir}")
             if "frontend" in run.processes:
                 say(f"  web:        http://127.0.0.1:{run.environment.get('FRONTEND_PORT', '3000')}")

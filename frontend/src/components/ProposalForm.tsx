@@ -7,7 +7,8 @@ import { useApp } from '@/lib/app-context';
 import type { Language, ProposalRequest } from '@/lib/types';
 import { Alert, describedBy, Field } from './ui';
 
-type Values = Required<Record<keyof ProposalRequest, string>>;
+// The form offers no discount (`discount_percent`): a proposal's discount comes from the API only.
+type Values = Record<Exclude<keyof ProposalRequest, 'discount_percent'>, string>;
 const EMPTY: Values = { client_name: '', industry: '', requirements: '', scope: '', timeline: '', budget: '', language: 'pt-BR', template: 'default' };
 const REQUIRED: Array<keyof Values> = ['client_name', 'industry', 'requirements'];
 

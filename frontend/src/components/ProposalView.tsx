@@ -136,7 +136,7 @@ export function InvestmentTable({ investment }: { investment: Investment }) {
   const { t, formatMoney, formatNumber } = useApp();
   const money = (amount: string) => formatMoney(amount, investment.currency);
   const percent = (rate: string) => `${formatNumber(rate)}%`;
-  const discounted = investment.discount_percent !== null && /[1-9]/.test(investment.discount_percent);
+  const discounted = /[1-9]/.test(investment.discount_percent ?? '');
   const notes = [
     investment.pricing_source === 'default_template' && t('proposal.pricingFallback'),
     investment.pricing_source === 'built_in' && t('proposal.pricingBuiltIn'),

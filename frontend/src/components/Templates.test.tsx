@@ -21,6 +21,7 @@ function template(name: string, overrides: Partial<Template> = {}): Template {
     company_name: 'Propos4l Consultoria',
     is_default: name === 'default',
     updated_at: '2025-03-04T13:05:00Z',
+    url: `/api/templates/${name}`,
     manifest: {
       name,
       version: '2.0.0',
@@ -36,11 +37,11 @@ function template(name: string, overrides: Partial<Template> = {}): Template {
       pricing: { currency: 'BRL', taxes: [{ label: 'ISS', rate: '5' }] },
     },
     files: [
-      { path: 'assets/fonts/Inter-Regular.otf', size: 300000, sha256: FONT_SHA, media_type: 'font/otf', text: null },
+      { path: 'assets/fonts/Inter-Regular.otf', size: 300000, sha256: FONT_SHA, media_type: 'font/otf', text: null, url: `/api/templates/${name}/files/assets/fonts/Inter-Regular.otf?version=3` },
       { path: 'assets/logo.svg', size: LOGO_SVG.length, sha256: 'e'.repeat(64), media_type: 'image/svg+xml', text: LOGO_SVG, url: `/api/templates/${name}/files/assets/logo.svg?version=3` },
-      { path: 'manifest.json', size: 900, sha256: 'a'.repeat(64), media_type: 'application/json', text: `{"name": "${name}"}` },
-      { path: 'style.css', size: CSS.length, sha256: 'c'.repeat(64), media_type: 'text/css', text: CSS },
-      { path: 'template.html', size: HTML.length, sha256: 'b'.repeat(64), media_type: 'text/html', text: HTML },
+      { path: 'manifest.json', size: 900, sha256: 'a'.repeat(64), media_type: 'application/json', text: `{"name": "${name}"}`, url: `/api/templates/${name}/files/manifest.json?version=3` },
+      { path: 'style.css', size: CSS.length, sha256: 'c'.repeat(64), media_type: 'text/css', text: CSS, url: `/api/templates/${name}/files/style.css?version=3` },
+      { path: 'template.html', size: HTML.length, sha256: 'b'.repeat(64), media_type: 'text/html', text: HTML, url: `/api/templates/${name}/files/template.html?version=3` },
     ],
     history: [
       { version: 3, action: 'updated', tree_sha256: 'f'.repeat(64), created_by: 'token:Ops', created_at: '2025-03-04T13:05:00Z' },

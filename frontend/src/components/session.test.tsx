@@ -170,13 +170,19 @@ describe('the top bar', () => {
 describe('templates', () => {
   const template: Template = {
     name: 'default',
+    version: 1,
+    current_version: 1,
     description: 'Modelo padrão',
+    company_name: 'Propos4l Consultoria',
     is_default: true,
+    updated_at: '2025-03-01T09:00:00Z',
+    url: '/api/templates/default',
     manifest: { name: 'default' },
+    history: [{ version: 1, action: 'installed', tree_sha256: 'f'.repeat(64), created_by: 'system', created_at: '2025-03-01T09:00:00Z' }],
     files: [
-      { path: 'manifest.json', size: 20, sha256: 'a'.repeat(64), media_type: 'application/json', text: '{"name": "default"}' },
-      { path: 'template.html', size: 30, sha256: 'b'.repeat(64), media_type: 'text/html', text: '<h1>{{ proposal.client }}</h1>' },
-      { path: 'style.css', size: 10, sha256: 'c'.repeat(64), media_type: 'text/css', text: 'h1 { }' },
+      { path: 'manifest.json', size: 20, sha256: 'a'.repeat(64), media_type: 'application/json', text: '{"name": "default"}', url: '/api/templates/default/files/manifest.json' },
+      { path: 'template.html', size: 30, sha256: 'b'.repeat(64), media_type: 'text/html', text: '<h1>{{ proposal.client }}</h1>', url: '/api/templates/default/files/template.html' },
+      { path: 'style.css', size: 10, sha256: 'c'.repeat(64), media_type: 'text/css', text: 'h1 { }', url: '/api/templates/default/files/style.css' },
     ],
   };
   const templatesGateway = () =>

@@ -6,11 +6,18 @@ import type { Template } from './types';
 const base: Template = {
   name: 'acme',
   version: 2,
+  current_version: 2,
+  description: '',
+  company_name: 'Acme',
+  is_default: false,
+  updated_at: '2025-03-01T09:00:00Z',
+  url: '/api/templates/acme',
+  history: [],
   manifest: { name: 'acme', version: '1', brand: { company_name: 'Acme', colors: { primary: '#000000', accent: '#111111' }, logo: 'img/logo.svg' } },
   files: [
-    { path: 'manifest.json', size: 1, sha256: 'a'.repeat(64), media_type: 'application/json', text: '{"brand": {"logo": "img/logo.svg"}}' },
-    { path: 'img/logo.svg', size: 1, sha256: 'b'.repeat(64), media_type: 'image/svg+xml', text: '<svg/>' },
-    { path: 'style.css', size: 1, sha256: 'c'.repeat(64), media_type: 'text/css', text: '.cover { background: url(img/logo.svg); }' },
+    { path: 'manifest.json', size: 1, sha256: 'a'.repeat(64), media_type: 'application/json', text: '{"brand": {"logo": "img/logo.svg"}}', url: '/api/templates/acme/files/manifest.json' },
+    { path: 'img/logo.svg', size: 1, sha256: 'b'.repeat(64), media_type: 'image/svg+xml', text: '<svg/>', url: '/api/templates/acme/files/img/logo.svg' },
+    { path: 'style.css', size: 1, sha256: 'c'.repeat(64), media_type: 'text/css', text: '.cover { background: url(img/logo.svg); }', url: '/api/templates/acme/files/style.css' },
   ],
 };
 

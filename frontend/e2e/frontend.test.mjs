@@ -233,6 +233,27 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await assertAccessible('the proposal with versions');
   });
 
+  test('while the model server does not answer, the live draft says so and when it tries again', async () => {
+    const scripted = await fetch(`${ollama.url}/_fake/script`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ behaviours: Array.from({ length: 4 }, () => ({ kind: 'http_error', status: 503, message: 'server restarting' })) }),
+    });
+    assert.equal(scripted.status, 200);
+    await page.goto(`${frontend.url}/proposals/new`);
+    await page.getByLabel('Cliente').fill('Transportes Rota Sul');
+    await page.getByLabel('Setor').fill('Logística');
+    await page.getByLabel('Requisitos').fill('Portal de agendamento de coletas.');
+    await page.getByRole('button', { name: 'Gerar proposta' }).click();
+    await page.waitForURL(/\/proposals\/[0-9a-f-]{36}$/);
+    const notice = page.getByTestId('live-notice');
+    await notice.waitFor({ timeout: 60_000 });
+    assert.match(await notice.innerText(), /O servidor do modelo não está respondendo; nova tentativa em \d+ s\./);
+    await screenshot(page, '08b-live-notice');
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 120_000 });
+    assert.equal(await page.getByTestId('live-notice').count(), 0);
+  });
+
   test('a failed proposal shows its reason and offers a retry with the same request', async () => {
     const scripted = await fetch(`${ollama.url}/_fake/script`, {
       method: 'POST',

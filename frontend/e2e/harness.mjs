@@ -79,7 +79,7 @@ export async function startSystem({ ollamaUrl, frontendOrigin }) {
     OLLAMA_URL: ollamaUrl,
     CORS_ALLOWED_ORIGINS: JSON.stringify([frontendOrigin]),
     DELIVERY_VISIBILITY_TIMEOUT_SECONDS: '5',
-    LLM_RETRY_BASE_SECONDS: '0.1',
+    LLM_RETRY_BASE_SECONDS: '0.5',
     PYTHONUNBUFFERED: '1',
   });
   const process_ = start(PYTHON, ['-m', 'propos4l.shared.cli', 'run'], { cwd: REPO, env });

@@ -216,7 +216,7 @@ def test_the_migrate_job_runs_what_the_local_run_runs(
         and isinstance(node.args[0], ast.Constant)
         and ast.unparse(node.func) == "os.environ.get"
     }
-    assert read == {"DATABASE_URL", "LOG_LEVEL"}
+    assert read == {"DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT"}
     assert read <= set(services["migrate"]["environment"])
 
 
@@ -241,3 +241,11 @@ def test_the_front_end_gets_the_same_settings_names(
     names = set(frontend_env) - set(run.environment)
     assert "NEXT_PUBLIC_API_URL" in names
     assert names <= set(raw_services["frontend"]["environment"])
+
+
+def test_the_local_run_logs_console_lines_for_the_person_at_the_terminal(
+    local_run: tuple[supervisor.LocalRun, Recorder, dict[str, str]],
+) -> None:
+    run, recorder, _ = local_run
+    assert run.environment["LOG_FORMAT"] == "console"
+    assert all(env["LOG_FORMAT"] == "console" for _, env in recorder.started)

@@ -22,6 +22,7 @@ from typing import Final
 import httpx
 
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError, die_with_parent
+from propos4l.shared.logs import configure_logging
 
 __all__ = ["SERVICES", "LocalRun", "run_local"]
 
@@ -60,6 +61,7 @@ class LocalRun:
         for folder in ("PDF_STORAGE_DIR", "TEMPLATES_DIR", "BACKUP_DIR"):  # so no service starts before its folders
             Path(env[folder]).mkdir(parents=True, exist_ok=True)
         env.setdefault("GATEWAY_PORT", "8000")
+        env.setdefault("LOG_FORMAT", "console")  # a person reads this terminal; containers keep JSON
         env.setdefault("OLLAMA_URL", "http://localhost:11434")
         if not env.get("REDIS_URL"):
             redis = LocalRedis(self.data_dir / "redis", persistent=True)
@@ -183,6 +185,7 @@ def _stop_signal() -> Iterator[threading.Event]:
 def run_local() -> int:
     """Run the whole system until Ctrl-C (or SIGTERM); return the exit code."""
     run = LocalRun.from_environment()
+    configure_logging("run", os.environ.get("LOG_LEVEL", "warning"), "console")  # the terminal of a person
     with _stop_signal() as stop:
         try:
             run.prepare()

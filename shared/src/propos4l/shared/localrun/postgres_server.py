@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import stat
@@ -13,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -25,6 +28,7 @@ from propos4l.shared.localrun.processes import (
     ChildServer,
     LocalServerError,
     child_environment,
+    open_private,
 )
 
 __all__ = ["LocalPostgres"]
@@ -34,6 +38,11 @@ _MAX_SOCKET_DIR_BYTES: Final = 90
 _SAFE_SOCKET_DIR: Final = re.compile(r"[A-Za-z0-9/._+-]+")
 _PG_ACCOUNT_NAME: Final = "propos4l"
 _PG_BOOTSTRAP_USER: Final = "postgres"  # initdb's superuser; `user` is created next to it
+_PASSWORD_FILE: Final = "propos4l-password"  # noqa: S105 - a file name: where the cluster keeps its password
+_PASSWORD_METHOD: Final = "scram-sha-256"  # noqa: S105 - an authentication method, no password
+_LOCK_HOLDERS: Final = frozenset({"postgres", "postmaster"})
+
+_log = logging.getLogger(__name__)
 
 
 _ACCOUNT_LOCK = threading.Lock()
@@ -61,6 +70,11 @@ def _postgres_account() -> Account | None:
                 f"PostgreSQL refuses to run as root and user {_PG_ACCOUNT_NAME!r} could not be created: "
                 f"{(created.stderr or created.stdout).strip()}"
             ) from None
+        if created.returncode == 0:
+            _log.warning(
+                "running as root: created the system user %r to run PostgreSQL as (it refuses to run as root)",
+                _PG_ACCOUNT_NAME,
+            )
         return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
@@ -77,6 +91,13 @@ def _make_traversable(path: Path, account: Account) -> None:
             bit = stat.S_IXOTH
         if not info.st_mode & bit:
             os.chmod(parent, stat.S_IMODE(info.st_mode) | bit)
+            _log.warning(
+                "running as root: allowed the %r account to pass through %s (mode %o now) to reach %s",
+                account.name,
+                parent,
+                stat.S_IMODE(info.st_mode) | bit,
+                path,
+            )
 
 
 def _chown_tree(path: Path, account: Account) -> None:
@@ -95,6 +116,49 @@ def _initdb_locale() -> str:
         return "C"
     names = {name.strip().lower().replace("-", "") for name in available.splitlines()}
     return "C.UTF-8" if "c.utf8" in names else "C"
+
+
+def _lock_is_stale(lock: Path) -> bool:
+    """Tell whether PostgreSQL lock file `lock` names a process that is gone or is no PostgreSQL server.
+
+    A server killed outright leaves its lock behind; PostgreSQL removes such a lock itself only when no process at all
+    has the pid it records, so a zombie or an unrelated process that got the pid later would block every start.
+    """
+    try:
+        pid = int(lock.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return False  # unreadable or half-written: leave it to PostgreSQL's own checks
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            command, _, rest = handle.read().partition(" (")[2].rpartition(")")
+    except OSError:
+        return True
+    state = rest.split()[0] if rest.split() else "X"
+    return state in ("Z", "X") or command not in _LOCK_HOLDERS
+
+
+def _remove_stale_lock(lock: Path) -> None:
+    """Remove lock file `lock` when the process it records is gone, saying so."""
+    if lock.exists() and _lock_is_stale(lock):
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+            _log.warning("removed the stale lock %s: the PostgreSQL that held it is gone", lock)
+
+
+@contextlib.contextmanager
+def _password_file(password: str, account: Account | None) -> Iterator[Path]:
+    """A file only the server's account can read, holding `password`, for initdb's --pwfile; removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="p4lpw-"))
+    try:
+        path = folder / "password"
+        with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
+        if account is not None:
+            os.chown(folder, account.uid, account.gid)
+            os.chown(path, account.uid, account.gid)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _pg_ident(name: str) -> str:
@@ -130,7 +194,11 @@ def _postgres_major(bindir: Path) -> int:
 
 
 class LocalPostgres(ChildServer):
-    """A PostgreSQL server child process on 127.0.0.1 with its cluster in `data_dir` (trust auth)."""
+    """A PostgreSQL server child process on 127.0.0.1 with its cluster in `data_dir`, asking for a password.
+
+    Its superusers' password (SCRAM-SHA-256) is made at initdb and kept, owner-only, in `data_dir`/propos4l-password;
+    a cluster made before, which trusted every local user, is switched to passwords at its next start.
+    """
 
     _name = "postgres"
     _log_name = "postgres.log"
@@ -154,6 +222,17 @@ class LocalPostgres(ChildServer):
         self._account: Account | None = None
         self._socket_dir: Path | None = None
         self._temp_socket_dir: Path | None = None
+        self._password: str | None = None
+
+    @property
+    def password(self) -> str:
+        """The password of `user`: the one stored with the cluster, or a new one for a cluster not made yet."""
+        if self._password is None:
+            with contextlib.suppress(FileNotFoundError):
+                self._password = (self.data_dir / _PASSWORD_FILE).read_text(encoding="utf-8").strip() or None
+            if self._password is None:
+                self._password = secrets.token_urlsafe(32)
+        return self._password
 
     @property
     def url(self) -> str:
@@ -167,7 +246,8 @@ class LocalPostgres(ChildServer):
 
     def url_for(self, database: str) -> str:
         """The postgresql:// URL of `database` on this server."""
-        return f"postgresql://{quote(self.user, safe='')}@{HOST}:{self.port}/{quote(database, safe='')}"
+        credentials = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+        return f"postgresql://{credentials}@{HOST}:{self.port}/{quote(database, safe='')}"
 
     def start(self, timeout: float = 60.0) -> None:
         """Initialise the cluster if `data_dir` is empty, start postgres, and ensure the user and database."""
@@ -209,6 +289,8 @@ class LocalPostgres(ChildServer):
         else:
             self._initdb(bindir, account, deadline)
         self._socket_dir = self._choose_socket_dir(account)
+        _remove_stale_lock(self.data_dir / "postmaster.pid")
+        _remove_stale_lock(self._socket_dir / f".s.PGSQL.{self.port}.lock")
         args = [
             str(bindir / "postgres"),
             "-D",
@@ -223,6 +305,7 @@ class LocalPostgres(ChildServer):
         offset = self._spawn(args, account)
         self._await_ready(offset, deadline)
         self._ensure_user_and_database()
+        self._require_passwords()
 
     def _prepare_data_dir(self, account: Account | None) -> None:
         """Create `data_dir` with the ownership and mode PostgreSQL demands."""
@@ -247,24 +330,25 @@ class LocalPostgres(ChildServer):
             str(self.data_dir),
             "-U",
             _PG_BOOTSTRAP_USER,
-            "--auth=trust",
+            f"--auth={_PASSWORD_METHOD}",
             "--encoding=UTF8",
             f"--locale={_initdb_locale()}",
         ]
         try:
-            result = subprocess.run(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=self.data_dir,
-                env=child_environment(),
-                timeout=max(1.0, deadline - time.monotonic()),
-                user=account.uid if account is not None else None,
-                group=account.gid if account is not None else None,
-                extra_groups=[] if account is not None else None,
-                check=False,
-            )
+            with _password_file(self.password, account) as password_file:
+                result = subprocess.run(
+                    [*args, f"--pwfile={password_file}"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.data_dir,
+                    env=child_environment(),
+                    timeout=max(1.0, deadline - time.monotonic()),
+                    user=account.uid if account is not None else None,
+                    group=account.gid if account is not None else None,
+                    extra_groups=[] if account is not None else None,
+                    check=False,
+                )
         except subprocess.TimeoutExpired as exc:
             raise LocalServerError(f"initdb of {self.data_dir} timed out") from exc
         output = result.stdout.decode("utf-8", errors="replace")
@@ -272,10 +356,43 @@ class LocalPostgres(ChildServer):
             tail = "\n".join(output.splitlines()[-LOG_TAIL_LINES:])
             raise LocalServerError(f"initdb of {self.data_dir} failed (code {result.returncode}):\n{tail}")
         with (self.data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
-            conf.write(f"\n# Added by propos4l: local use only.\nlisten_addresses = '{HOST}'\n")
-        self.log_path.write_text(output, encoding="utf-8")
+            conf.write(
+                f"\n# Added by propos4l: local use only, with passwords.\nlisten_addresses = '{HOST}'\n"
+                f"password_encryption = '{_PASSWORD_METHOD}'\n"
+            )
+        with os.fdopen(open_private(self.log_path), "w", encoding="utf-8") as log:
+            log.write(output)
         if account is not None:
             os.chown(self.log_path, account.uid, account.gid)
+        self._store_password(account)
+
+    def _store_password(self, account: Account | None) -> None:
+        """Keep the password with the cluster, readable by its owner only."""
+        path = self.data_dir / _PASSWORD_FILE
+        with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
+            handle.write(self.password + "\n")
+        if account is not None:
+            os.chown(path, account.uid, account.gid)
+
+    def _require_passwords(self) -> None:
+        """Switch a cluster that trusts every local user (made before passwords were used) to passwords."""
+        hba = self.data_dir / "pg_hba.conf"
+        rules = hba.read_text(encoding="utf-8").splitlines()
+        trusting = [index for index, rule in enumerate(rules) if "trust" in rule.split("#", 1)[0].split()]
+        if not trusting and (self.data_dir / _PASSWORD_FILE).exists():
+            return
+        password = _pg_literal(self.password)
+        for role in dict.fromkeys((_PG_BOOTSTRAP_USER, self.user)):
+            self._psql(f"ALTER ROLE {_pg_ident(role)} PASSWORD {password}")
+        self._store_password(self._account)
+        if not trusting:
+            return
+        for index in trusting:
+            rules[index] = " ".join(_PASSWORD_METHOD if word == "trust" else word for word in rules[index].split())
+        with os.fdopen(open_private(hba), "w", encoding="utf-8") as handle:
+            handle.write("\n".join(rules) + "\n")
+        self._psql("SELECT pg_reload_conf()")
+        _log.warning("PostgreSQL in %s trusted every local user; it asks for the stored password now", self.data_dir)
 
     def _choose_socket_dir(self, account: Account | None) -> Path:
         """Use `data_dir` for the Unix socket when its path is short and plain, else a short temp dir."""
@@ -340,17 +457,19 @@ class LocalPostgres(ChildServer):
             )
         )
         args = [str(self._bindir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        # The SQL goes through stdin and the password through the environment: a command line is anyone's to read.
         result = subprocess.run(
-            [*args, "-d", conninfo, "-c", sql],
-            stdin=subprocess.DEVNULL,
+            [*args, "-d", conninfo],
+            input=sql,
             capture_output=True,
             text=True,
-            env=child_environment(),
+            env={**child_environment(), "PGPASSWORD": self.password},
             timeout=60,
             check=False,
         )
         if result.returncode != 0:
-            raise LocalServerError(f"psql failed on {sql!r}: {result.stderr.strip()}")
+            shown = sql.replace(self.password, "[REDACTED]")
+            raise LocalServerError(f"psql failed on {shown!r}: {result.stderr.strip()}")
         return result.stdout.strip()
 
     def _ensure_user_and_database(self) -> None:
@@ -375,5 +494,6 @@ class LocalPostgres(ChildServer):
                 f"cannot connect to PostgreSQL on port {self.port} as any of {candidates}: {errors[-1]}"
             )
         if admin != self.user:
-            self._psql(f"CREATE ROLE {_pg_ident(self.user)} SUPERUSER LOGIN", user=admin)
+            password = _pg_literal(self.password)
+            self._psql(f"CREATE ROLE {_pg_ident(self.user)} SUPERUSER LOGIN PASSWORD {password}", user=admin)
         self.create_database(self.database)

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from propos4l.shared.localrun.binaries import find_redis_server
-from propos4l.shared.localrun.processes import HOST, ChildServer
+from propos4l.shared.localrun.processes import HOST, ChildServer, make_private_folder, open_private, stored_secret
 
 __all__ = ["LocalRedis"]
 
@@ -44,7 +44,7 @@ def _redis_ping(port: int, password: str | None, timeout: float = 1.0) -> bool:
 
 
 class LocalRedis(ChildServer):
-    """A redis-server child process on 127.0.0.1, throwaway or persisted (AOF) under `data_dir`."""
+    """A redis-server child process on 127.0.0.1 with a password, throwaway or persisted (AOF) under `data_dir`."""
 
     _name = "redis-server"
     _log_name = "redis.log"
@@ -58,16 +58,26 @@ class LocalRedis(ChildServer):
         persistent: bool = False,
         password: str | None = None,
     ) -> None:
-        """Describe a Redis server keeping its files in `data_dir`, on `port` or a free one."""
+        """Describe a Redis server keeping its files in `data_dir`, on `port` or a free one.
+
+        Clients must give `password` (AUTH); without one, a random password is made and kept in `data_dir`/password.
+        """
         super().__init__(data_dir, port)
         self.persistent = persistent
-        self.password = password
+        self._password = password
+
+    @property
+    def password(self) -> str:
+        """The password clients give, made and stored in `data_dir` on first use unless one was given."""
+        if self._password is None:
+            make_private_folder(self.data_dir)
+            self._password = stored_secret(self.data_dir / "password")
+        return self._password
 
     @property
     def url(self) -> str:
-        """The redis:// URL of database 0."""
-        auth = f":{quote(self.password, safe='')}@" if self.password is not None else ""
-        return f"redis://{auth}{HOST}:{self.port}/0"
+        """The redis:// URL of database 0, with the password."""
+        return f"redis://:{quote(self.password, safe='')}@{HOST}:{self.port}/0"
 
     def start(self, timeout: float = 20.0) -> None:
         """Start redis-server and return once it answers PING."""
@@ -76,7 +86,7 @@ class LocalRedis(ChildServer):
     def _start_once(self, deadline: float) -> None:
         """Write redis.conf, launch redis-server and wait for PING."""
         binary = find_redis_server()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.data_dir)
         lines = [
             f"bind {HOST}",
             f"port {self.port}",
@@ -90,11 +100,9 @@ class LocalRedis(ChildServer):
             lines += ["appendonly yes", "appendfsync everysec"]
         else:
             lines += ["appendonly no"]
-        if self.password is not None:
-            lines.append(f"requirepass {_redis_quote(self.password)}")
+        lines.append(f"requirepass {_redis_quote(self.password)}")
         config = self.data_dir / "redis.conf"
-        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        with os.fdopen(open_private(config), "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         offset = self._spawn([str(binary), str(config)])
         self._await_ready(offset, deadline)

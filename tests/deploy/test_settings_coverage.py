@@ -148,6 +148,15 @@ class FakePostgres(FakeServer):
         self.url = "postgresql://propos4l@127.0.0.1:1/propos4l"
 
 
+class StartedProcess:
+    """What the recorder gives back for a process it did not start: running, with no output."""
+
+    stdout = None
+
+    def poll(self) -> None:
+        return None
+
+
 class Recorder:
     """Stands in for subprocess.Popen and subprocess.run: records what the local run would start."""
 
@@ -156,7 +165,7 @@ class Recorder:
 
     def popen(self, args: list[str], *, env: dict[str, str], **_: object) -> object:
         self.started.append((list(args), dict(env)))
-        return object()
+        return StartedProcess()
 
     def run(self, args: list[str], *, env: dict[str, str], **_: object) -> subprocess.CompletedProcess[bytes]:
         self.started.append((list(args), dict(env)))

@@ -96,6 +96,8 @@ def test_a_killed_service_postgres_and_redis_are_started_again_and_the_run_goes_
 
         printed = system.printed()
         assert ADMIN_TOKEN not in printed  # it came from the environment: not the run's to print
+        for secret in (run_dir / "redis" / "password", run_dir / "postgres" / "propos4l-password"):
+            assert secret.read_text().strip() not in printed
         assert "API token:  the one in PROPOS4L_ADMIN_TOKEN" in printed
         assert not [line for line in printed.splitlines() if line.startswith("{")], "JSON lines in the terminal"
         assert " gateway   info " in printed  # console lines: time, service, level, message

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -355,6 +357,38 @@ def test_postgres_starts_over_the_lock_a_killed_server_left(run_dir: Path, holde
         unrelated.kill()
         unrelated.wait()
         zombie.wait()
+
+
+def test_the_lock_is_kept_while_a_process_of_the_killed_server_still_works_in_its_folder(run_dir: Path) -> None:
+    _require_postgres()
+    data_dir = run_dir / "pg"
+    with LocalPostgres(data_dir) as server:
+        port = server.port
+    info = data_dir.stat()
+    as_account: dict[str, Any] = {}
+    if info.st_uid != os.geteuid():
+        as_account = {"user": info.st_uid, "group": info.st_gid, "extra_groups": []}
+    (run_dir / "bin").mkdir(mode=0o755)
+    leftover_program = run_dir / "bin" / "postgres"  # a backend the killed server left: named postgres, in its folder
+    shutil.copy("/bin/sleep", leftover_program)
+    for path in (leftover_program.parent, leftover_program):  # the account runs it
+        path.chmod(0o755)
+    leftover = subprocess.Popen([str(leftover_program), "60"], cwd=data_dir, **as_account)
+    unrelated = subprocess.Popen(["sleep", "60"], **as_account)  # the pid the lock records, reused
+    try:
+        lock = f"{unrelated.pid}\n{data_dir}\n1700000000\n{port}\n{data_dir}\n127.0.0.1\n  5432001  0\nready\n"
+        (data_dir / "postmaster.pid").write_text(lock)
+        with pytest.raises(LocalServerError, match=r"postmaster\.pid"):
+            LocalPostgres(data_dir, port=port).start(timeout=20)
+        assert (data_dir / "postmaster.pid").exists()
+        leftover.kill()
+        leftover.wait()
+        with LocalPostgres(data_dir, port=port) as again:  # nothing of the old server is left: the lock goes
+            assert again.running
+    finally:
+        for process in (leftover, unrelated):
+            process.kill()
+            process.wait()
 
 
 def test_postgres_keeps_the_lock_of_a_server_that_runs(run_dir: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from propos4l.shared.localrun.processes import make_private_folder, stored_secret
+from propos4l.shared.localrun.private_files import make_private_folder, stored_secret
 
 
 @pytest.fixture

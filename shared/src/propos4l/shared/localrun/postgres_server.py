@@ -21,6 +21,8 @@ from typing import Final
 from urllib.parse import quote
 
 from propos4l.shared.localrun.binaries import BINARIES_ENV, find_postgres_bindir
+from propos4l.shared.localrun.postgres_locks import remove_stale_lock
+from propos4l.shared.localrun.private_files import open_private
 from propos4l.shared.localrun.processes import (
     HOST,
     LOG_TAIL_LINES,
@@ -28,7 +30,6 @@ from propos4l.shared.localrun.processes import (
     ChildServer,
     LocalServerError,
     child_environment,
-    open_private,
 )
 
 __all__ = ["LocalPostgres"]
@@ -40,7 +41,6 @@ _PG_ACCOUNT_NAME: Final = "propos4l"
 _PG_BOOTSTRAP_USER: Final = "postgres"  # initdb's superuser; `user` is created next to it
 _PASSWORD_FILE: Final = "propos4l-password"  # noqa: S105 - a file name: where the cluster keeps its password
 _PASSWORD_METHOD: Final = "scram-sha-256"  # noqa: S105 - an authentication method, no password
-_LOCK_HOLDERS: Final = frozenset({"postgres", "postmaster"})
 
 _log = logging.getLogger(__name__)
 
@@ -116,33 +116,6 @@ def _initdb_locale() -> str:
         return "C"
     names = {name.strip().lower().replace("-", "") for name in available.splitlines()}
     return "C.UTF-8" if "c.utf8" in names else "C"
-
-
-def _lock_is_stale(lock: Path) -> bool:
-    """Tell whether PostgreSQL lock file `lock` names a process that is gone or is no PostgreSQL server.
-
-    A server killed outright leaves its lock behind; PostgreSQL removes such a lock itself only when no process at all
-    has the pid it records, so a zombie or an unrelated process that got the pid later would block every start.
-    """
-    try:
-        pid = int(lock.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip())
-    except (OSError, ValueError):
-        return False  # unreadable or half-written: leave it to PostgreSQL's own checks
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
-            command, _, rest = handle.read().partition(" (")[2].rpartition(")")
-    except OSError:
-        return True
-    state = rest.split()[0] if rest.split() else "X"
-    return state in ("Z", "X") or command not in _LOCK_HOLDERS
-
-
-def _remove_stale_lock(lock: Path) -> None:
-    """Remove lock file `lock` when the process it records is gone, saying so."""
-    if lock.exists() and _lock_is_stale(lock):
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
-            _log.warning("removed the stale lock %s: the PostgreSQL that held it is gone", lock)
 
 
 @contextlib.contextmanager
@@ -289,8 +262,8 @@ class LocalPostgres(ChildServer):
         else:
             self._initdb(bindir, account, deadline)
         self._socket_dir = self._choose_socket_dir(account)
-        _remove_stale_lock(self.data_dir / "postmaster.pid")
-        _remove_stale_lock(self._socket_dir / f".s.PGSQL.{self.port}.lock")
+        remove_stale_lock(self.data_dir / "postmaster.pid", self.data_dir)
+        remove_stale_lock(self._socket_dir / f".s.PGSQL.{self.port}.lock", self.data_dir)
         args = [
             str(bindir / "postgres"),
             "-D",

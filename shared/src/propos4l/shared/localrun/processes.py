@@ -6,10 +6,8 @@ import atexit
 import contextlib
 import ctypes
 import os
-import secrets
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import threading
@@ -20,12 +18,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
+from propos4l.shared.localrun.private_files import PRIVATE_UMASK, open_private
+
 __all__ = [
     "HOST",
     "LOG_TAIL_LINES",
-    "PRIVATE_FILE_MODE",
-    "PRIVATE_FOLDER_MODE",
-    "PRIVATE_UMASK",
     "Account",
     "ChildServer",
     "LocalServerError",
@@ -33,9 +30,6 @@ __all__ = [
     "child_environment",
     "die_with_parent",
     "free_port",
-    "make_private_folder",
-    "open_private",
-    "stored_secret",
     "tail_text",
     "wait_for",
 ]
@@ -46,9 +40,6 @@ _POLL_INTERVAL: Final = 0.05
 LOG_TAIL_LINES: Final = 40
 _LOG_TAIL_BYTES: Final = 64 * 1024
 _PR_SET_PDEATHSIG: Final = 1  # from <linux/prctl.h>
-PRIVATE_FILE_MODE: Final = 0o600
-PRIVATE_FOLDER_MODE: Final = 0o700
-PRIVATE_UMASK: Final = 0o077
 
 
 class LocalServerError(RuntimeError):
@@ -76,37 +67,6 @@ class Account:
     name: str
     uid: int
     gid: int
-
-
-def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
-    """Open `path` for writing as its owner's only (0600 from its creation, and made so if it was looser)."""
-    descriptor = os.open(path, flags | os.O_CLOEXEC, PRIVATE_FILE_MODE)
-    if stat.S_IMODE(os.fstat(descriptor).st_mode) & ~PRIVATE_FILE_MODE:
-        os.fchmod(descriptor, PRIVATE_FILE_MODE)
-    return descriptor
-
-
-def make_private_folder(path: Path) -> None:
-    """Create folder `path` (and its parents) as its owner's only, or make it so (0700) if it was looser."""
-    path.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & ~PRIVATE_FOLDER_MODE:
-        os.chmod(path, PRIVATE_FOLDER_MODE)
-
-
-def stored_secret(path: Path, account: Account | None = None) -> str:
-    """The secret kept in file `path`, made (random, 0600, owned by `account` if given) the first time."""
-    with contextlib.suppress(FileNotFoundError):
-        secret = path.read_text(encoding="utf-8").strip()
-        if secret:
-            if stat.S_IMODE(path.stat().st_mode) & ~PRIVATE_FILE_MODE:  # written by an older version: tighten it
-                os.chmod(path, PRIVATE_FILE_MODE)
-            return secret
-    secret = secrets.token_urlsafe(32)
-    with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
-        handle.write(secret + "\n")
-    if account is not None:
-        os.chown(path, account.uid, account.gid)
-    return secret
 
 
 def die_with_parent(signum: int) -> Callable[[], None] | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from propos4l.shared.localrun.binaries import find_redis_server
-from propos4l.shared.localrun.processes import HOST, ChildServer, make_private_folder, open_private, stored_secret
+from propos4l.shared.localrun.private_files import make_private_folder, open_private, stored_secret
+from propos4l.shared.localrun.processes import HOST, ChildServer
 
 __all__ = ["LocalRedis"]
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Final
 
-from propos4l.shared.localrun.processes import PRIVATE_UMASK, die_with_parent
+from propos4l.shared.localrun.private_files import PRIVATE_UMASK
+from propos4l.shared.localrun.processes import die_with_parent
 
 __all__ = ["ServiceProcess"]
 

@@ -21,7 +21,8 @@ from typing import Final
 
 import httpx
 
-from propos4l.shared.localrun.processes import make_private_folder, stored_secret, tail_text
+from propos4l.shared.localrun.private_files import make_private_folder, stored_secret
+from propos4l.shared.localrun.processes import tail_text
 from propos4l.shared.localrun.restarts import RestartPolicy
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError
 from propos4l.shared.localrun.service_processes import ServiceProcess

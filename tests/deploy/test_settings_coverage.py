@@ -148,6 +148,15 @@ class FakePostgres(FakeServer):
         self.url = "postgresql://propos4l@127.0.0.1:1/propos4l"
 
 
+class StartedProcess:
+    """What the recorder gives back for a process it did not start: running, with no output."""
+
+    stdout = None
+
+    def poll(self) -> None:
+        return None
+
+
 class Recorder:
     """Stands in for subprocess.Popen and subprocess.run: records what the local run would start."""
 
@@ -156,7 +165,7 @@ class Recorder:
 
     def popen(self, args: list[str], *, env: dict[str, str], **_: object) -> object:
         self.started.append((list(args), dict(env)))
-        return object()
+        return StartedProcess()
 
     def run(self, args: list[str], *, env: dict[str, str], **_: object) -> subprocess.CompletedProcess[bytes]:
         self.started.append((list(args), dict(env)))
@@ -216,7 +225,7 @@ def test_the_migrate_job_runs_what_the_local_run_runs(
         and isinstance(node.args[0], ast.Constant)
         and ast.unparse(node.func) == "os.environ.get"
     }
-    assert read == {"DATABASE_URL", "LOG_LEVEL"}
+    assert read == {"DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT"}
     assert read <= set(services["migrate"]["environment"])
 
 
@@ -241,3 +250,11 @@ def test_the_front_end_gets_the_same_settings_names(
     names = set(frontend_env) - set(run.environment)
     assert "NEXT_PUBLIC_API_URL" in names
     assert names <= set(raw_services["frontend"]["environment"])
+
+
+def test_the_local_run_logs_console_lines_for_the_person_at_the_terminal(
+    local_run: tuple[supervisor.LocalRun, Recorder, dict[str, str]],
+) -> None:
+    run, recorder, _ = local_run
+    assert run.environment["LOG_FORMAT"] == "console"
+    assert all(env["LOG_FORMAT"] == "console" for _, env in recorder.started)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -101,7 +106,7 @@ def test_redis_serves_persists_stops_and_dies(binaries: str, tmp_path: Path) -> 
 def test_throwaway_redis_keeps_nothing(tmp_path: Path) -> None:
     _require_redis()
     with LocalRedis(tmp_path / "redis") as server, redis.Redis.from_url(server.url) as client:
-        assert server.url == f"redis://127.0.0.1:{server.port}/0"
+        assert server.url == f"redis://:{server.password}@127.0.0.1:{server.port}/0"
         assert client.config_get("appendonly") == {"appendonly": "no"}
         assert client.config_get("save") == {"save": ""}
         client.set("k", "v")
@@ -135,7 +140,7 @@ async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, run_
     server = LocalPostgres(data_dir)
     server.start()
     try:
-        assert server.url == f"postgresql://propos4l@127.0.0.1:{server.port}/propos4l"
+        assert server.url == f"postgresql://propos4l:{server.password}@127.0.0.1:{server.port}/propos4l"
         connection = await asyncpg.connect(server.url, timeout=10)
         try:
             major = int(str(await connection.fetchval("SHOW server_version_num"))) // 10000
@@ -156,7 +161,7 @@ async def test_postgres_serves_restarts_on_its_data_and_dies(binaries: str, run_
         assert (data_dir / "postgres.log").read_text().count("propos4l starts") == 2
 
         other = server.create_database("scratch db")
-        assert other == f"postgresql://propos4l@127.0.0.1:{server.port}/scratch%20db"
+        assert other == f"postgresql://propos4l:{server.password}@127.0.0.1:{server.port}/scratch%20db"
         assert server.create_database("scratch db") == other  # already there: fine
         connection = await asyncpg.connect(other, timeout=10)
         try:
@@ -185,7 +190,7 @@ async def test_postgres_with_a_long_path_and_custom_names(run_dir: Path) -> None
     assert len(str(data_dir)) > 107
     with LocalPostgres(data_dir, user="app user", database="app-db") as server:
         assert server.socket_dir is not None and server.socket_dir != data_dir
-        assert server.url.endswith("/app-db") and "//app%20user@" in server.url
+        assert server.url.endswith("/app-db") and f"//app%20user:{server.password}@" in server.url
         connection = await asyncpg.connect(server.url, timeout=10)
         try:
             assert await connection.fetchval("SELECT current_user") == "app user"
@@ -250,3 +255,158 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state != "Z"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_redis_asks_for_a_password_listens_on_loopback_and_keeps_its_files_private(tmp_path: Path) -> None:
+    _require_redis()
+    folder = tmp_path / "redis"
+    with LocalRedis(folder, persistent=True) as server:
+        with redis.Redis(host="127.0.0.1", port=server.port) as anonymous, pytest.raises(redis.AuthenticationError):
+            anonymous.set("k", "v")
+        with redis.Redis.from_url(server.url) as client:
+            client.set("k", "v")
+            assert client.config_get("bind") == {"bind": "127.0.0.1"}
+            client.bgrewriteaof()
+            wait_for_sync(
+                lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=10, message="no rewrite"
+            )
+        assert (folder / "password").read_text().strip() == server.password
+    assert LocalRedis(folder).password == server.password  # kept for the next start
+    assert _mode(folder) == 0o700
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    assert {"password", "redis.conf", "redis.log"} <= {path.name for path in files}
+    assert any("aof" in path.name for path in files)
+    assert {path.name: _mode(path) for path in files} == {path.name: 0o600 for path in files}
+    assert all(_mode(path) == 0o700 for path in folder.rglob("*") if path.is_dir())
+
+
+async def test_postgres_asks_for_a_password_listens_on_loopback_and_keeps_its_files_private(run_dir: Path) -> None:
+    _require_postgres()
+    data_dir = run_dir / "pg"
+    with LocalPostgres(data_dir) as server:
+        for user in ("propos4l", "postgres"):
+            with pytest.raises((asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)):
+                await asyncpg.connect(f"postgresql://{user}@127.0.0.1:{server.port}/postgres", timeout=10)
+            with pytest.raises(asyncpg.InvalidPasswordError):
+                await asyncpg.connect(f"postgresql://{user}:guess@127.0.0.1:{server.port}/postgres", timeout=10)
+        connection = await asyncpg.connect(server.url, timeout=10)
+        try:
+            assert await connection.fetchval("SHOW listen_addresses") == "127.0.0.1"
+            assert await connection.fetchval("SHOW password_encryption") == "scram-sha-256"
+        finally:
+            await connection.close()
+        assert _hba_methods(data_dir / "pg_hba.conf") == {"scram-sha-256"}
+        assert (data_dir / "propos4l-password").read_text().strip() == server.password
+        assert _mode(data_dir / "propos4l-password") == 0o600
+        assert _mode(data_dir / "postgres.log") == 0o600
+        assert _mode(data_dir) == 0o700
+    assert LocalPostgres(data_dir).password == server.password  # kept with the cluster
+
+
+async def test_a_cluster_that_trusted_every_local_user_asks_for_a_password_after_its_next_start(run_dir: Path) -> None:
+    _require_postgres()
+    data_dir = run_dir / "pg"
+    with LocalPostgres(data_dir):
+        pass
+    hba = data_dir / "pg_hba.conf"  # as clusters made before passwords were: trust, and no password kept
+    hba.write_text(hba.read_text().replace(" scram-sha-256", " trust"))
+    assert _hba_methods(hba) == {"trust"}
+    (data_dir / "propos4l-password").unlink()
+    with LocalPostgres(data_dir) as server:
+        assert _hba_methods(hba) == {"scram-sha-256"}
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(f"postgresql://postgres:guess@127.0.0.1:{server.port}/postgres", timeout=10)
+        connection = await asyncpg.connect(server.url, timeout=10)
+        await connection.close()
+        assert (data_dir / "propos4l-password").read_text().strip() == server.password
+
+
+def _hba_methods(hba: Path) -> set[str]:
+    rules = [line.split() for line in hba.read_text().splitlines()]
+    return {rule[-1] for rule in rules if rule and not rule[0].startswith("#")}
+
+
+def _zombie(uid: int) -> subprocess.Popen[bytes]:
+    """A process of user `uid` that exited and is not collected yet (until it is waited for)."""
+    child = subprocess.Popen(["true"], user=uid if uid != os.geteuid() else None)
+    wait_for_sync(lambda: not _alive(child.pid), timeout=10, message="the child did not exit")
+    return child
+
+
+@pytest.mark.parametrize("holder", ["a zombie", "another program"])
+def test_postgres_starts_over_the_lock_a_killed_server_left(run_dir: Path, holder: str) -> None:
+    _require_postgres()
+    data_dir = run_dir / "pg"
+    with LocalPostgres(data_dir) as server:
+        port = server.port
+    # Processes of the account PostgreSQL runs as: those it can signal, so its own check takes them for a server.
+    account = data_dir.stat().st_uid
+    unrelated = subprocess.Popen(["sleep", "60"], user=account if account != os.geteuid() else None)  # a reused pid
+    zombie = _zombie(account)
+    try:
+        pid = zombie.pid if holder == "a zombie" else unrelated.pid
+        lock = f"{pid}\n{data_dir}\n1700000000\n{port}\n{data_dir}\n127.0.0.1\n  5432001  0\nready\n"
+        (data_dir / "postmaster.pid").write_text(lock)
+        with LocalPostgres(data_dir, port=port) as again:
+            assert again.running
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+        zombie.wait()
+
+
+def test_the_lock_is_kept_while_a_process_of_the_killed_server_still_works_in_its_folder(run_dir: Path) -> None:
+    _require_postgres()
+    data_dir = run_dir / "pg"
+    with LocalPostgres(data_dir) as server:
+        port = server.port
+    info = data_dir.stat()
+    as_account: dict[str, Any] = {}
+    if info.st_uid != os.geteuid():
+        as_account = {"user": info.st_uid, "group": info.st_gid, "extra_groups": []}
+    (run_dir / "bin").mkdir(mode=0o755)
+    leftover_program = run_dir / "bin" / "postgres"  # a backend the killed server left: named postgres, in its folder
+    shutil.copy("/bin/sleep", leftover_program)
+    for path in (leftover_program.parent, leftover_program):  # the account runs it
+        path.chmod(0o755)
+    leftover = subprocess.Popen([str(leftover_program), "60"], cwd=data_dir, **as_account)
+    unrelated = subprocess.Popen(["sleep", "60"], **as_account)  # the pid the lock records, reused
+    try:
+        lock = f"{unrelated.pid}\n{data_dir}\n1700000000\n{port}\n{data_dir}\n127.0.0.1\n  5432001  0\nready\n"
+        (data_dir / "postmaster.pid").write_text(lock)
+        with pytest.raises(LocalServerError, match=r"postmaster\.pid"):
+            LocalPostgres(data_dir, port=port).start(timeout=20)
+        assert (data_dir / "postmaster.pid").exists()
+        leftover.kill()
+        leftover.wait()
+        with LocalPostgres(data_dir, port=port) as again:  # nothing of the old server is left: the lock goes
+            assert again.running
+    finally:
+        for process in (leftover, unrelated):
+            process.kill()
+            process.wait()
+
+
+def test_postgres_keeps_the_lock_of_a_server_that_runs(run_dir: Path) -> None:
+    _require_postgres()
+    with LocalPostgres(run_dir / "pg") as server:
+        intruder = LocalPostgres(run_dir / "pg")
+        with pytest.raises(LocalServerError, match=r"postmaster\.pid"):
+            intruder.start(timeout=20)
+        assert server.running and (run_dir / "pg" / "postmaster.pid").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs PostgreSQL as another account")
+def test_as_root_opening_a_folder_to_the_server_account_is_said(
+    run_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _require_postgres()
+    os.chmod(run_dir, 0o700)
+    with caplog.at_level(logging.WARNING), LocalPostgres(run_dir / "pg"):
+        pass
+    said = [record.getMessage() for record in caplog.records]
+    assert any(str(run_dir) in message and "running as root" in message for message in said), said

@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
         parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")
-    configure_logging("cli", os.environ.get("LOG_LEVEL", "warning"))
+    console = os.environ.get("LOG_FORMAT", "json").strip().lower() == "console"
+    configure_logging("cli", os.environ.get("LOG_LEVEL", "warning"), "console" if console else "json")
     return int(arguments.func(arguments))
 
 

@@ -1,8 +1,10 @@
-"""JSON logs on standard output, one object per line, with the structured fields a record carries.
+"""Logs on standard output: JSON for services in containers, short human lines for a person at a terminal.
 
-Each line carries the trace and span ids of the span it was logged in, and a `log_type` (app, access or error) that
-the collector routes on. Secrets never reach a log: credentials in text (bearer tokens, passwords in URLs and query
-strings) and fields named like secrets are replaced by a marker.
+LOG_FORMAT chooses: `json` (the default) writes one object a line with the structured fields a record carries, the
+trace and span ids of the span it was logged in, and a `log_type` (app, access or error) that the collector routes on;
+`console` (what `make run` sets) writes `time service level message key=value`. Secrets never reach a log in either:
+credentials in text (bearer tokens, passwords in URLs and query strings) and fields named like secrets are replaced by
+a marker.
 """
 
 from __future__ import annotations
@@ -13,13 +15,24 @@ import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from opentelemetry import trace
 
-__all__ = ["REDACTED", "JsonFormatter", "configure_logging", "log_type", "redact", "structured_fields"]
+__all__ = [
+    "REDACTED",
+    "ConsoleFormatter",
+    "JsonFormatter",
+    "LogFormat",
+    "configure_logging",
+    "log_type",
+    "redact",
+    "structured_fields",
+]
 
 REDACTED: Final = "[REDACTED]"
+
+LogFormat = Literal["json", "console"]
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is a structured field.
 _STANDARD: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -95,10 +108,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(service: str, level: str = "info") -> None:
-    """Send every log record of the process to stdout as JSON."""
+class ConsoleFormatter(logging.Formatter):
+    """Formats a record as one short line for a person: time, service, level, message and the extra fields."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render `record` as `HH:MM:SS service level message key=value ...`, then its traceback if any."""
+        moment = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        parts = [moment, f"{self._service:<9}", f"{record.levelname.lower():<7}", redact(record.getMessage())]
+        parts += [f"{name}={_console_value(value)}" for name, value in structured_fields(record).items()]
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + redact(self.formatException(record.exc_info))
+        return line
+
+
+def _console_value(value: Any) -> str:
+    """A field's value as one word: plain when it is one already, else quoted as JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if text and not any(character.isspace() or character in '"=' for character in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def configure_logging(service: str, level: str = "info", log_format: LogFormat = "json") -> None:
+    """Send every log record of the process to stdout, as JSON lines or as console lines for a person."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service))
+    handler.setFormatter(ConsoleFormatter(service) if log_format == "console" else JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

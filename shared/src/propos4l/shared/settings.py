@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Final, NoReturn, TypeVar
 
-from pydantic import Field, PostgresDsn, RedisDsn, ValidationError
+from pydantic import Field, PostgresDsn, RedisDsn, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from propos4l.shared.logs import LogFormat
 
 __all__ = [
     "ConfigurationError",
@@ -33,10 +35,18 @@ class ServiceSettings(BaseSettings):
 
     redis_url: RedisDsn = Field(description="Redis holding the event streams, e.g. redis://:pw@redis:6379/0")
     log_level: Annotated[str, Field(pattern=r"^(?i:debug|info|warning|error|critical)$")] = "info"
+    log_format: LogFormat = Field(
+        default="json", description="json (one object a line, for collectors) or console (short lines for a person)"
+    )
     deployment_environment: str = "local"
     health_port: Annotated[int, Field(ge=0, le=65_535)] | None = Field(
         default=None, description="port of the /health and /ready endpoint of a worker (unset: none)"
     )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class DeliverySettings(BaseSettings):

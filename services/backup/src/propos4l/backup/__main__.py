@@ -15,7 +15,7 @@ from propos4l.shared.telemetry import running_telemetry
 def main() -> None:
     """Load settings, then run until SIGTERM or SIGINT."""
     settings = load_settings(BackupSettings, "backup")
-    configure_logging("backup", settings.log_level)
+    configure_logging("backup", settings.log_level, settings.log_format)
     try:
         with running_telemetry("backup", settings):
             run_until_signalled(lambda stop: serve(settings, stop))

@@ -14,7 +14,7 @@ from propos4l.shared.telemetry import running_telemetry
 def main() -> None:
     """Load settings, then serve until SIGTERM or SIGINT."""
     settings = load_settings(GatewaySettings, "gateway")
-    configure_logging("gateway", settings.log_level)
+    configure_logging("gateway", settings.log_level, settings.log_format)
     with running_telemetry("gateway", settings):
         uvicorn.run(
             create_app(settings),

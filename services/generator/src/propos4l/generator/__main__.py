@@ -13,7 +13,7 @@ from propos4l.shared.telemetry import running_telemetry
 def main() -> None:
     """Load settings, then consume until SIGTERM or SIGINT."""
     settings = load_settings(GeneratorSettings, "generator")
-    configure_logging("generator", settings.log_level)
+    configure_logging("generator", settings.log_level, settings.log_format)
     with running_telemetry("generator", settings):
         run_until_signalled(lambda stop: serve(settings, stop))
 

@@ -1,14 +1,14 @@
 """`propos4l run`: the whole system as local processes, with the settings names the deployment uses.
 
 Starts embedded Redis and PostgreSQL under PROPOS4L_DATA_DIR when REDIS_URL / DATABASE_URL are unset, applies the
-migrations, starts the four services, prints where they answer, and stops everything on Ctrl-C.
+migrations, starts the four services, prints where they answer, and watches them all: a child that dies is started
+again after a growing delay, and everything stops on Ctrl-C, or when one child crashes too often (a crash loop).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -21,13 +21,19 @@ from typing import Final
 
 import httpx
 
-from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError, die_with_parent
+from propos4l.shared.localrun.private_files import make_private_folder, stored_secret
+from propos4l.shared.localrun.processes import tail_text
+from propos4l.shared.localrun.restarts import RestartPolicy
+from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError
+from propos4l.shared.localrun.service_processes import ServiceProcess
+from propos4l.shared.logs import configure_logging, redact
 
 __all__ = ["SERVICES", "LocalRun", "run_local"]
 
 SERVICES: Final = ("gateway", "generator", "renderer", "backup")
 _STOP_TIMEOUT_SECONDS: Final = 15.0
 _GATEWAY_START_TIMEOUT_SECONDS: Final = 60.0
+_WATCH_INTERVAL_SECONDS: Final = 0.5
 
 
 def say(message: str) -> None:
@@ -36,13 +42,23 @@ def say(message: str) -> None:
 
 
 @dataclass
+class _Restarts:
+    """A child's crash history and, after a crash, when it starts again."""
+
+    policy: RestartPolicy = field(default_factory=RestartPolicy)
+    due: float | None = None
+
+
+@dataclass
 class LocalRun:
     """The configuration of a local run and the processes it started."""
 
     data_dir: Path
     environment: dict[str, str] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
     servers: list[LocalRedis | LocalPostgres] = field(default_factory=list)
+    admin_token_from_environment: bool = False
+    _restarts: dict[str, _Restarts] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> LocalRun:
@@ -52,29 +68,34 @@ class LocalRun:
 
     def prepare(self) -> None:
         """Start what is missing (Redis, PostgreSQL), choose the LLM provider, and migrate."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.data_dir)  # PDFs, databases, logs and secrets: the owner's only
         env = self.environment
-        env.setdefault("PDF_STORAGE_DIR", str(self.data_dir / "pdfs"))
-        env.setdefault("TEMPLATES_DIR", str(self.data_dir / "templates"))
-        env.setdefault("BACKUP_DIR", str(self.data_dir / "backups"))
-        for folder in ("PDF_STORAGE_DIR", "TEMPLATES_DIR", "BACKUP_DIR"):  # so no service starts before its folders
-            Path(env[folder]).mkdir(parents=True, exist_ok=True)
+        for folder, default in (("PDF_STORAGE_DIR", "pdfs"), ("TEMPLATES_DIR", "templates"), ("BACKUP_DIR", "backups")):
+            if env.get(folder):  # a folder of the user's choosing: created private if missing, its mode left alone
+                Path(env[folder]).mkdir(mode=0o700, parents=True, exist_ok=True)
+            else:
+                env[folder] = str(self.data_dir / default)
+                make_private_folder(Path(env[folder]))  # so no service starts before its folders
         env.setdefault("GATEWAY_PORT", "8000")
+        env.setdefault("LOG_FORMAT", "console")  # a person reads this terminal; containers keep JSON
         env.setdefault("OLLAMA_URL", "http://localhost:11434")
         if not env.get("REDIS_URL"):
             redis = LocalRedis(self.data_dir / "redis", persistent=True)
             redis.start()
             self.servers.append(redis)
             env["REDIS_URL"] = redis.url
-            say(f"started embedded Redis at {redis.url} (data in {self.data_dir / 'redis'})")
+            say(f"started embedded Redis at {redact(redis.url)} (data and password in {self.data_dir / 'redis'})")
         if not env.get("DATABASE_URL"):
             postgres = LocalPostgres(self.data_dir / "postgres")
             postgres.start()
             self.servers.append(postgres)
             env["DATABASE_URL"] = postgres.url
-            say(f"started embedded PostgreSQL at {postgres.url} (data in {self.data_dir / 'postgres'})")
-        if not env.get("PROPOS4L_ADMIN_TOKEN"):
-            env["PROPOS4L_ADMIN_TOKEN"] = self._stored_admin_token()
+            cluster = self.data_dir / "postgres"
+            say(f"started embedded PostgreSQL at {redact(postgres.url)} (data and password in {cluster})")
+        if env.get("PROPOS4L_ADMIN_TOKEN"):
+            self.admin_token_from_environment = True
+        else:
+            env["PROPOS4L_ADMIN_TOKEN"] = stored_secret(self.data_dir / "admin-token")
         if not env.get("LLM_PROVIDER") and not _ollama_answers(env["OLLAMA_URL"]):
             say(
                 f"no model server answers at OLLAMA_URL={env['OLLAMA_URL']}: drafting with the 'outline' provider "
@@ -86,71 +107,108 @@ class LocalRun:
     def start_services(self) -> None:
         """Start the four services as child processes, and the web front end when it was built (`make run`)."""
         for service in SERVICES:
-            self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", f"propos4l.{service}"],
-                env=self.environment,
-                start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops the children in order
-                preexec_fn=die_with_parent(signal.SIGTERM),  # and a supervisor killed outright takes them along
+            self.processes[service] = ServiceProcess(
+                service, [sys.executable, "-m", f"propos4l.{service}"], self.environment
             )
         server = self.environment.get("PROPOS4L_FRONTEND_SERVER")
         if server and Path(server).is_file():
-            self.processes["frontend"] = subprocess.Popen(
+            self.processes["frontend"] = ServiceProcess(
+                "frontend",
                 [self.environment.get("PROPOS4L_NODE", "node"), server],
-                cwd=Path(server).parent,
-                env={
+                {
                     **self.environment,
                     "PORT": self.environment.get("FRONTEND_PORT", "3000"),
                     "HOSTNAME": "127.0.0.1",
                     "NODE_ENV": "production",
                     "NEXT_PUBLIC_API_URL": f"http://127.0.0.1:{self.environment['GATEWAY_PORT']}",
                 },
-                start_new_session=True,
-                preexec_fn=die_with_parent(signal.SIGTERM),
+                cwd=Path(server).parent,
             )
+        for process in self.processes.values():
+            process.start()
 
     def wait_for_gateway(self) -> str:
-        """Wait until the gateway answers its health check; return its base URL."""
+        """Wait until the gateway answers its health check (restarting what crashes meanwhile); return its URL."""
         base = f"http://127.0.0.1:{self.environment['GATEWAY_PORT']}"
         deadline = time.monotonic() + _GATEWAY_START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            self.check_children()
+            self.watch()
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{base}/api/health", timeout=1.0).status_code == 200:
                     return base
             time.sleep(0.2)
         raise LocalServerError(f"the gateway did not answer at {base} within {_GATEWAY_START_TIMEOUT_SECONDS:.0f} s")
 
-    def check_children(self) -> None:
-        """Raise if a service exited."""
-        for service, process in self.processes.items():
-            code = process.poll()
-            if code is not None:
-                raise LocalServerError(f"the {service} exited with code {code}; see its output above")
+    def watch(self) -> None:
+        """Start again, after their delay, the children that died; raise when one crashes too often."""
+        now = time.monotonic()
+        for server in self.servers:
+            self._watch_server(server, now)
+        for name, process in self.processes.items():
+            self._watch_service(name, process, now)
+
+    def _watch_service(self, name: str, process: ServiceProcess, now: float) -> None:
+        restarts = self._restarts.setdefault(name, _Restarts())
+        if restarts.due is not None:
+            if now >= restarts.due:
+                restarts.due = None
+                process.start()
+            return
+        code = process.exit_code
+        if code is None:
+            return
+        delay = restarts.policy.crashed(now)
+        if delay is None:
+            raise LocalServerError(
+                f"the {name} crashed {restarts.policy.recent_crashes} times within "
+                f"{restarts.policy.window_seconds:.0f} s (last exit code {code}); stopping everything. "
+                f"Its last lines:\n{process.last_lines()}"
+            )
+        restarts.due = now + delay
+        say(f"the {name} exited with code {code}; starting it again in {delay:.0f} s")
+
+    def _watch_server(self, server: LocalRedis | LocalPostgres, now: float) -> None:
+        name = "embedded Redis" if isinstance(server, LocalRedis) else "embedded PostgreSQL"
+        restarts = self._restarts.setdefault(name, _Restarts())
+        if restarts.due is not None:
+            if now < restarts.due:
+                return
+            restarts.due = None
+            try:
+                server.start()
+            except LocalServerError as error:
+                self._server_crashed(name, server, restarts, now, f"could not start again: {error}")
+                return
+            say(f"{name} is back on port {server.port}")
+            return
+        if server.running:  # asking collects a dead server, so it stays no zombie holding its pid
+            return
+        self._server_crashed(name, server, restarts, now, f"exited with code {server.exit_code}")
+
+    def _server_crashed(
+        self, name: str, server: LocalRedis | LocalPostgres, restarts: _Restarts, now: float, what: str
+    ) -> None:
+        delay = restarts.policy.crashed(now)
+        if delay is None:
+            raise LocalServerError(
+                f"{name} crashed {restarts.policy.recent_crashes} times within "
+                f"{restarts.policy.window_seconds:.0f} s ({what.splitlines()[0]}); stopping everything. "
+                f"Last lines of {server.log_path}:\n{tail_text(server.log_path, lines=10)}"
+            )
+        restarts.due = now + delay
+        say(f"{name} {what.splitlines()[0]}; starting it again in {delay:.0f} s")
 
     def stop(self) -> None:
         """Stop the services (SIGTERM, then SIGKILL after a grace period), then the embedded servers."""
         for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            process.terminate()
         deadline = time.monotonic() + _STOP_TIMEOUT_SECONDS
         for service, process in self.processes.items():
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
+            if not process.wait(timeout=max(deadline - time.monotonic(), 0.1)):
                 say(f"the {service} did not stop in time; killing it")
                 process.kill()
-                process.wait()
         for server in reversed(self.servers):
             server.stop()
-
-    def _stored_admin_token(self) -> str:
-        path = self.data_dir / "admin-token"
-        if path.exists():
-            return path.read_text().strip()
-        token = secrets.token_urlsafe(32)
-        path.write_text(token + "\n")
-        path.chmod(0o600)
-        return token
 
     def _migrate(self) -> None:
         result = subprocess.run(
@@ -195,6 +253,7 @@ def _stop_signal() -> Iterator[threading.Event]:
 def run_local() -> int:
     """Run the whole system until Ctrl-C (or SIGTERM); return the exit code."""
     run = LocalRun.from_environment()
+    configure_logging("run", os.environ.get("LOG_LEVEL", "warning"), "console")  # the terminal of a person
     with _stop_signal() as stop:
         try:
             run.prepare()
@@ -202,13 +261,18 @@ def run_local() -> int:
             base = run.wait_for_gateway()
             say("running. Press Ctrl-C to stop.")
             say(f"  API:        {base}/api  (OpenAPI docs at {base}/docs)")
-            say(f"  API token:  {run.environment['PROPOS4L_ADMIN_TOKEN']}")
+            if run.admin_token_from_environment:  # someone else's secret: not ours to print
+                say("  API token:  the one in PROPOS4L_ADMIN_TOKEN")
+            else:
+                say(
+                    f"  API token:  {run.environment['PROPOS4L_ADMIN_TOKEN']}  (kept in {run.data_dir / 'admin-token'})"
+                )
             say(f"  LLM:        {describe_model_server(run.environment)}")
             say(f"  data:       {run.data_dir}")
             if "frontend" in run.processes:
                 say(f"  web:        http://127.0.0.1:{run.environment.get('FRONTEND_PORT', '3000')}")
-            while not stop.wait(0.5):
-                run.check_children()
+            while not stop.wait(_WATCH_INTERVAL_SECONDS):
+                run.watch()
             say("stopping")
             return 0
         except LocalServerError as error:

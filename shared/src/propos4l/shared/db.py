@@ -24,7 +24,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MIGRATION_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MIGRATION_NAME: Final = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")  # fullmatch: `$` would let a final newline in
 _MIGRATION_LOCK: Final = 0x70726F70  # any constant: one migrator at a time
 
 
@@ -62,7 +62,7 @@ def available_migrations() -> list[Migration]:
     """The migrations shipped with this code, in order."""
     migrations = []
     for entry in resources.files("propos4l.shared.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
+        match = _MIGRATION_NAME.fullmatch(entry.name)
         if match:
             migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     migrations.sort(key=lambda migration: migration.version)

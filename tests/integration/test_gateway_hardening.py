@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.gateway.settings import GatewaySettings
@@ -43,6 +44,59 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status and body["detail"]
     return body
+
+
+async def upload_with_template_html(client: httpx.AsyncClient, name: str, html: str) -> httpx.Response:
+    """PUT a copy of the default template whose template.html is `html`."""
+    default = (await client.get("/api/templates/default")).json()
+    files: dict[str, Any] = {}
+    for file in default["files"]:
+        if file["path"] == "manifest.json":
+            continue
+        files[file["path"]] = {"sha256": file["sha256"]}
+    files["template.html"] = {"text": html}
+    manifest = {key: value for key, value in default["manifest"].items() if key != "name"}
+    return await client.put(f"/api/templates/{name}", json={"manifest": manifest, "files": files})
+
+
+@pytest.mark.parametrize(
+    ("html", "limits"),
+    [
+        ("{% for i in range(10**9) %}x{% endfor %}", {"range"}),  # the sandbox's range limit
+        ("{% macro down() %}{{ down() }}{% endmacro %}{{ down() }}", {"recursion"}),
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}",
+            {"html_size"},
+        ),
+        # CPU time, or the wall clock first on a machine busy with other work
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", {"cpu_time", "time"}),
+        ("{% set big = [0] * 10**9 %}{{ big | length }}", {"memory"}),
+    ],
+    ids=["range", "recursion", "html-size", "cpu-time", "memory"],
+)
+async def test_a_template_that_hits_a_limit_is_refused_with_422_naming_the_limit(
+    client: httpx.AsyncClient, html: str, limits: set[str]
+) -> None:
+    body = assert_problem(await upload_with_template_html(client, "heavy", html), 422)
+    assert body["limit"] in limits, body
+    assert (await client.get("/api/templates/heavy")).status_code == 404  # nothing was stored
+    assert (await client.get("/api/health")).status_code == 200
+
+
+async def test_an_unexpected_error_answers_500_problem_json_without_raising_past_the_reply(
+    gateway: RunningGateway,
+) -> None:
+    app: FastAPI = gateway.app
+
+    @app.get("/api/test-only-failure")
+    async def failing() -> None:
+        raise RuntimeError("a bug")
+
+    # ASGITransport re-raises whatever the app lets escape, as a server would see it (and cut the connection).
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=AUTH) as client:
+        body = assert_problem(await client.get("/api/test-only-failure"), 500)
+    assert "a bug" not in body["detail"]
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])

@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from propos4l.gateway.auth import TokenVerifier
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
-from propos4l.gateway.problems import install_problem_handlers
+from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
@@ -136,5 +136,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         larger=[("/api/templates/", settings.template_max_request_bytes)],
     )
+    app.add_middleware(UnexpectedErrors)  # around every other middleware of ours, so none lets an error escape
     instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)
     return app

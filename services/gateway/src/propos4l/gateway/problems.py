@@ -15,8 +15,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = ["PROBLEM_JSON", "Problem", "UnexpectedErrors", "install_problem_handlers", "problem_response"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def _validation_errors(error: RequestValidationError) -> tuple[int, str, list[di
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every error the app can raise to problem+json; unexpected errors become a logged 500."""
+    """Map every error the app can raise to problem+json (unexpected errors: the `UnexpectedErrors` middleware)."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
@@ -142,7 +143,36 @@ def install_problem_handlers(app: FastAPI) -> None:
     for unavailable in _UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "An unexpected error occurred; it has been logged.", instance=request.url.path)
+
+class UnexpectedErrors:
+    """ASGI middleware: an error no handler mapped is logged and answered with a 500 problem, and goes no further.
+
+    Not an exception handler for Exception: Starlette runs that one in its ServerErrorMiddleware, which re-raises
+    after replying, and the server then closes the client's keep-alive connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; turn an unexpected error into a 500 problem+json if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            path = scope.get("path", "")
+            logger.exception("unhandled error", extra={"path": path})
+            if response_started:  # half a response went out: only closing the connection tells the client
+                raise
+            response = problem_response(500, "An unexpected error occurred; it has been logged.", instance=path)
+            await response(scope, receive, send)

@@ -24,7 +24,7 @@ import asyncpg
 
 from propos4l.gateway.repository import add_to_outbox
 from propos4l.renderer.checks import TemplateCheck, check_template, preview_template
-from propos4l.renderer.errors import TemplateError, TemplateProblem
+from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateProblem
 from propos4l.renderer.export import export_html
 from propos4l.renderer.folders import (
     discard_staging,
@@ -78,11 +78,26 @@ class TemplateConflict(Exception):
 
 
 class TemplateRejected(Exception):
-    """The template is invalid; `problems` say what is wrong and where."""
+    """The template is invalid; `problems` say what is wrong and where, `limit` which render limit it hit if any."""
 
-    def __init__(self, message: str, problems: Sequence[TemplateProblem]) -> None:
+    def __init__(self, message: str, problems: Sequence[TemplateProblem], limit: str | None = None) -> None:
         super().__init__(message)
         self.problems = tuple(problems)
+        self.limit = limit
+
+
+def _rejected(error: RenderError) -> TemplateRejected:
+    """A failed check or preview as a rejection: a template error, a render limit the template hit, or a crash."""
+    if isinstance(error, TemplateError):
+        return TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),))
+    if isinstance(error, RenderTimeout):
+        limit: str | None = "time"
+    elif isinstance(error, RenderLimitExceeded):
+        limit = error.limit
+    else:  # the worker died (killed for memory by the system, a crash in a library): the template made it
+        limit = None
+    message = f"the template could not be rendered within the render limits: {error}"
+    return TemplateRejected(message, (TemplateProblem(str(error)),), limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,8 +299,8 @@ class TemplateStore:
             result: TemplateCheck = await self.workers.call(
                 functools.partial(check_template, max_pdf_bytes=limits.max_output_bytes), templates_dir, name
             )
-        except TemplateError as error:
-            raise TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),)) from None
+        except RenderError as error:
+            raise _rejected(error) from None
         return result
 
     async def preview(
@@ -311,8 +326,8 @@ class TemplateStore:
     async def _preview(self, job: Any, folder: Path, name: str, language: Language) -> RenderedPdf:
         try:
             rendered: RenderedPdf = await self.workers.call(job, folder, name, language)
-        except TemplateError as error:
-            raise TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),)) from None
+        except RenderError as error:
+            raise _rejected(error) from None
         return rendered
 
     async def export_html(self, drafted: ProposalDrafted, template: RecordedTemplate | None = None) -> str:

@@ -108,11 +108,13 @@ def _expected_version(if_match: str | None) -> int | None:
 
 
 def _rejected(error: TemplateRejected, path: str) -> JSONResponse:
+    limit: dict[str, Any] = {"limit": error.limit} if error.limit else {}
     return problem_response(
         422,
         str(error),
-        title="Invalid template",
+        title="Template exceeds a render limit" if error.limit else "Invalid template",
         instance=path,
+        **limit,
         errors=[
             {"file": problem.file, "line": problem.line, "column": problem.column, "message": problem.message}
             for problem in error.problems

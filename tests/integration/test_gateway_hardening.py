@@ -121,3 +121,91 @@ async def test_an_event_cursor_past_a_64_bit_integer_is_refused_before_the_strea
     assert_problem(await client.get(url, headers={"Last-Event-ID": too_far}), 422)
     assert_problem(await client.get(url, params={"after": too_far}), 422)
     assert_problem(await client.get(f"/api/proposals/{uuid.uuid4()}/events"), 404)
+
+
+class CountingBody:
+    """An ASGI `receive` that hands out a large body in chunks and counts what the app took."""
+
+    def __init__(self, size: int, chunk: int = 1024 * 1024) -> None:
+        self.remaining, self.chunk, self.taken = size, chunk, 0
+
+    async def __call__(self) -> dict[str, Any]:
+        if self.remaining <= 0:
+            return {"type": "http.disconnect"}
+        part = min(self.chunk, self.remaining)
+        self.remaining -= part
+        self.taken += part
+        return {"type": "http.request", "body": b"x" * part, "more_body": self.remaining > 0}
+
+
+async def call_app(app: FastAPI, method: str, path: str, headers: dict[str, str], body: CountingBody) -> int:
+    """Send one request straight to the ASGI app; the response's status."""
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    size = body.remaining
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(size).encode())]
+        + [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("192.0.2.7", 40000),
+        "server": ("test", 80),
+        "state": {},
+    }
+    await app(scope, body, send)
+    return statuses[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("PUT", "/api/templates/big"), ("POST", "/api/templates/default/preview")]
+)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token-we-know-123"}], ids=["none", "wrong"])
+async def test_an_unauthenticated_upload_is_refused_with_401_before_its_body_is_read(
+    gateway: RunningGateway, method: str, path: str, headers: dict[str, str]
+) -> None:
+    body = CountingBody(29 * 1024 * 1024)
+    assert await call_app(gateway.app, method, path, headers, body) == 401
+    assert body.taken == 0
+
+
+async def test_an_authenticated_upload_is_still_read(gateway: RunningGateway) -> None:
+    body = CountingBody(2 * 1024 * 1024)  # not JSON: read, then refused as such
+    assert await call_app(gateway.app, "PUT", "/api/templates/big", AUTH, body) == 400
+    assert body.taken == 2 * 1024 * 1024
+
+
+async def test_failed_sign_ins_from_one_address_are_throttled_with_429_and_retry_after(
+    database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    settings = gateway_settings(
+        database_url, redis_url, data_dir, sign_in_failure_limit=3, sign_in_failure_window_seconds=60
+    )
+    async with running_gateway(settings) as (app, _):
+
+        def client_at(address: str) -> httpx.AsyncClient:
+            transport = httpx.ASGITransport(app=app, client=(address, 5000))
+            return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+        wrong = {"Authorization": "Bearer a-guess-that-is-wrong-1"}
+        async with client_at("192.0.2.1") as guesser, client_at("192.0.2.2") as other:
+            for _ in range(3):
+                assert_problem(await guesser.get("/api/me", headers=wrong), 401)
+            for headers in (wrong, AUTH):  # even the right token waits: the address is not trusted for a while
+                body = assert_problem(await guesser.get("/api/me", headers=headers), 429)
+                assert "failed sign-ins" in body["detail"]
+            refused = await guesser.put("/api/templates/x", headers=wrong, json={})
+            assert_problem(refused, 429)
+            assert 0 < int(refused.headers["retry-after"]) <= 60
+            assert (await other.get("/api/me", headers=AUTH)).status_code == 200
+            assert_problem(await other.get("/api/me"), 401)  # no token at all is not a guess

@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from propos4l.gateway.auth import TokenVerifier
+from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
@@ -21,6 +21,7 @@ from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, session, templates, tokens
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import create_pool
@@ -113,7 +114,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.template_pricing = TemplatePricingReader(settings.templates_dir)
-    app.state.token_verifier = TokenVerifier(settings.propos4l_admin_token.get_secret_value())
+    app.state.token_verifier = TokenVerifier(
+        settings.propos4l_admin_token.get_secret_value(),
+        SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
+    )
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(proposals.router)
@@ -124,6 +128,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(tokens.router)
     app.include_router(session.router)
+    app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,

@@ -43,6 +43,12 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
     )
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    sign_in_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=10, description="wrong API tokens a client address may send within the window before it must wait"
+    )
+    sign_in_failure_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0, description="the window of SIGN_IN_FAILURE_LIMIT; a throttled address waits until it passes"
+    )
 
     @field_validator("propos4l_admin_token")
     @classmethod

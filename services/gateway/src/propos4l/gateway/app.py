@@ -24,7 +24,7 @@ from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
-from propos4l.shared.db import create_pool
+from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
@@ -40,7 +40,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(str(settings.database_url), max_size=settings.database_pool_max_size)
+        pool = await create_pool(
+            str(settings.database_url),
+            max_size=settings.database_pool_max_size,
+            timeouts=PoolTimeouts(
+                connect_seconds=settings.database_connect_timeout_seconds,
+                acquire_seconds=settings.database_acquire_timeout_seconds,
+                statement_seconds=settings.database_statement_timeout_seconds,
+            ),
+        )
         redis = connect_redis(str(settings.redis_url))
         recorder = EventRecorder(pool)
         relay = OutboxRelay(

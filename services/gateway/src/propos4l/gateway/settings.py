@@ -23,6 +23,17 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
     render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    database_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0, description="time to open a PostgreSQL connection before the request gets a 503"
+    )
+    database_acquire_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0, description="time to wait for a free connection of the pool before the request gets a 503"
+    )
+    database_statement_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=2.0,
+        description="time a statement may take before the request gets a 503 (lock waits and large "
+        "template writes have their own, longer limit)",
+    )
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024

@@ -63,6 +63,9 @@ logger = logging.getLogger(__name__)
 
 _RECONCILE_LOCK: Final = 0x74706C73  # any constant: one gateway replica reconciles the folders at a time
 _SYSTEM: Final = "system"
+# Lock waits (another replica saving or reconciling) and large file writes may take longer than the pool's statement
+# timeout, which is there to notice a frozen database within seconds.
+_LONG_STATEMENT_SECONDS: Final = 60.0
 
 
 class TemplateGone(LookupError):
@@ -148,6 +151,7 @@ async def _file_contents(connection: asyncpg.Connection, files: Mapping[str, Map
     rows = await connection.fetch(
         "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
         sorted({entry["sha256"] for entry in files.values()}),
+        timeout=_LONG_STATEMENT_SECONDS,
     )
     by_hash = {row["sha256"]: row["content"] for row in rows}
     return {path: by_hash[entry["sha256"]] for path, entry in files.items()}
@@ -218,7 +222,7 @@ class TemplateStore:
         """Stored file content by its SHA-256, or None."""
         async with self.pool.acquire() as connection:
             content: bytes | None = await connection.fetchval(
-                "SELECT content FROM template_blobs WHERE sha256 = $1", sha256
+                "SELECT content FROM template_blobs WHERE sha256 = $1", sha256, timeout=_LONG_STATEMENT_SECONDS
             )
         return content
 
@@ -279,7 +283,9 @@ class TemplateStore:
             raise TemplateConflict("The default template cannot be deleted; change it with PUT instead.")
         async with self.pool.acquire() as connection, connection.transaction():
             row = await connection.fetchrow(
-                "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE", name
+                "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE",
+                name,
+                timeout=_LONG_STATEMENT_SECONDS,
             )
             if row is None or row["deleted"]:
                 raise TemplateGone(f"There is no template named {name!r}.")
@@ -361,7 +367,9 @@ class TemplateStore:
             logger.info("default template upgraded to the packaged version")
         recorded = 0
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", _RECONCILE_LOCK)
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", _RECONCILE_LOCK, timeout=_LONG_STATEMENT_SECONDS
+            )
             known = {
                 row["name"]: row
                 for row in await connection.fetch(
@@ -464,6 +472,7 @@ class TemplateStore:
                    LEFT JOIN template_versions v ON v.name = t.name AND v.version = t.current_version
                    WHERE t.name = $1 FOR UPDATE OF t""",
                 name,
+                timeout=_LONG_STATEMENT_SECONDS,
             )
             current = 0 if row["deleted"] else row["current_version"]
             _check_precondition(name, current, expected_version)
@@ -488,7 +497,9 @@ class TemplateStore:
             "INSERT INTO templates (name, current_version, deleted) VALUES ($1, 0, true) ON CONFLICT DO NOTHING", name
         )
         row = await connection.fetchrow(
-            "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE", name
+            "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE",
+            name,
+            timeout=_LONG_STATEMENT_SECONDS,
         )
         hashes = {path: hashlib.sha256(content).hexdigest() for path, content in contents.items()}
         present = {
@@ -502,6 +513,7 @@ class TemplateStore:
             await connection.executemany(
                 "INSERT INTO template_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 [(sha, len(content), content) for sha, content in missing.items()],
+                timeout=_LONG_STATEMENT_SECONDS,
             )
         action = TemplateAction.INSTALLED if row["deleted"] else TemplateAction.UPDATED
         files = {path: {"sha256": hashes[path], "size": len(contents[path])} for path in sorted(contents)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -55,7 +55,7 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
             self.problems.append(str(refusal))
             raise
         except Exception as error:
-            self.problems.append(f"could not load {_shorten(url)!r}: {error}")
+            self.problems.append(f"could not load {self._relative(url)!r}: {type(error).__name__}")
             raise
 
     def _relative(self, url: str) -> str:
@@ -63,8 +63,8 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
         path = url2pathname(urlsplit(url).path)
         try:
             return Path(path).relative_to(self._root).as_posix()
-        except ValueError:
-            return _shorten(url)
+        except ValueError:  # not a file URL inside the folder: its name only, never where the server keeps it
+            return _shorten(url) if not url.lower().startswith("file:") else (PurePosixPath(path).name or "/")
 
     def _fetch_file(self, url: str) -> Any:
         parts = urlsplit(url)
@@ -73,9 +73,8 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
         try:
             path = resolve_inside(self._root, url2pathname(parts.path))
         except PathOutsideFolder:
-            raise FetchRefused(
-                f"refused to load {_shorten(url)!r}: it is outside the template folder {str(self._root)!r}"
-            ) from None
+            outside = PurePosixPath(parts.path).name or "/"  # its name only: where the servers keep files is private
+            raise FetchRefused(f"refused to load {outside!r}: it is outside the template folder") from None
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(path, flags)
         try:

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from propos4l.gateway.export_sanitizer import sanitize_export
 from propos4l.gateway.repository import add_to_outbox
 from propos4l.renderer.checks import TemplateCheck, check_template, preview_template
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateProblem
@@ -338,15 +339,16 @@ class TemplateStore:
 
     async def export_html(self, drafted: ProposalDrafted, template: RecordedTemplate | None = None) -> str:
         """A drafted version as one self-contained HTML file, filled in by its template in a worker: the live
-        folder, or `template` (a recorded version, written to a private folder for the worker to read)."""
+        folder, or `template` (a recorded version, written to a private folder for the worker to read); sanitized,
+        since a template may carry active content a browser would run."""
         if template is None:
             document: str = await self.workers.call(export_html, drafted, self.templates_dir)
-            return document
-        with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
-            folder = Path(private) / drafted.request.template
-            await asyncio.to_thread(_write_files, folder, template.files)
-            document = await self.workers.call(export_html, drafted, Path(private))
-        return document
+        else:
+            with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
+                folder = Path(private) / drafted.request.template
+                await asyncio.to_thread(_write_files, folder, template.files)
+                document = await self.workers.call(export_html, drafted, Path(private))
+        return await asyncio.to_thread(sanitize_export, document, drafted.request.language.value)
 
     def close(self) -> None:
         """Stop the worker processes."""

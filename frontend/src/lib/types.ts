@@ -102,9 +102,12 @@ export interface Proposal extends ProposalSummary {
 
 export interface ProposalList {
   items: ProposalSummary[];
+  /** How many match, counted up to the gateway's limit: at least this many when `total_exact` is false. */
   total: number;
+  total_exact: boolean;
   page: number;
   page_size: number;
+  next_cursor: string | null;
 }
 
 export interface Version {

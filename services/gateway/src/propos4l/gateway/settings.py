@@ -54,6 +54,9 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
     )
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    proposal_list_count_limit: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1000, description="the proposal list counts matches up to this many (total_exact false beyond)"
+    )
     sign_in_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=10, description="wrong API tokens a client address may send within the window before it must wait"
     )

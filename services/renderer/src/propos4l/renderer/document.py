@@ -129,7 +129,7 @@ def build_html(drafted: ProposalDrafted, template: TemplateFolder, *, max_chars:
 def jinja_problem(error: BaseException, folder: Path) -> TemplateProblem:
     """Where in the template folder a Jinja2 error happened: the file and line, when they can be found."""
     message = str(getattr(error, "message", None) or error) or type(error).__name__
-    if isinstance(error, jinja2.TemplateNotFound):  # Jinja2's message names the server's folder (its search path)
+    if isinstance(error, jinja2.TemplateNotFound) and "search path" in message:  # it names the server's folder
         message = f"{error.name!r} is not in the template folder"
     if isinstance(error, jinja2.TemplateSyntaxError) and error.lineno:
         return TemplateProblem(message, _relative(error.filename or error.name, folder), error.lineno)

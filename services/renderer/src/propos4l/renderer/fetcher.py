@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -61,10 +61,11 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
     def _relative(self, url: str) -> str:
         """A file URL as a path relative to the template folder, for messages."""
         path = url2pathname(urlsplit(url).path)
-        try:
-            return Path(path).relative_to(self._root).as_posix()
-        except ValueError:  # not a file URL inside the folder: its name only, never where the server keeps it
-            return _shorten(url) if not url.lower().startswith("file:") else (PurePosixPath(path).name or "/")
+        if not url.lower().startswith("file:"):
+            return _shorten(url)
+        # Relative to the folder even when outside it ("../x.png", as the template wrote it): where the server keeps
+        # its folders is nobody's business.
+        return _shorten(Path(os.path.relpath(path, self._root)).as_posix())
 
     def _fetch_file(self, url: str) -> Any:
         parts = urlsplit(url)
@@ -73,8 +74,7 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
         try:
             path = resolve_inside(self._root, url2pathname(parts.path))
         except PathOutsideFolder:
-            outside = PurePosixPath(parts.path).name or "/"  # its name only: where the servers keep files is private
-            raise FetchRefused(f"refused to load {outside!r}: it is outside the template folder") from None
+            raise FetchRefused(f"refused to load {self._relative(url)!r}: it is outside the template folder") from None
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(path, flags)
         try:

@@ -90,8 +90,12 @@ async def test_a_frozen_postgres_gets_a_quick_503_with_retry_after_and_the_api_r
             created = await client.post("/api/proposals", json=REQUEST)
             assert created.status_code == 202, created.text
             url = f"/api/proposals/{created.json()['id']}"
+            made = await client.post("/api/tokens", json={"name": "crm", "admin": False})
+            stored_token = {"Authorization": f"Bearer {made.json()['token']}"}  # looked up in PostgreSQL
             with frozen(server):
                 for request in (
+                    client.post("/api/proposals", json=REQUEST, headers=stored_token),
+                    client.get(url, headers=stored_token),
                     client.get("/api/ready"),
                     client.get(url),
                     client.get("/api/proposals"),

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from propos4l.gateway.problems import Problem, problem_response
+from propos4l.gateway.problems import UNAVAILABLE, Problem, problem_response, unavailable_response
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.tokens import TokenStore, digest
 
@@ -93,6 +93,9 @@ class AuthenticateBeforeBody:
                 error.status, error.detail, title=error.title, instance=scope["path"], headers=error.headers
             )
             await response(scope, receive, send)
+            return
+        except UNAVAILABLE as error:  # a stored token is looked up in PostgreSQL: outside the app's handlers here
+            await unavailable_response(scope["path"], error)(scope, receive, send)
             return
         scope.setdefault("state", {})[_PRINCIPAL] = principal
         await self.app(scope, receive, send)

@@ -17,7 +17,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["PROBLEM_JSON", "Problem", "UnexpectedErrors", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "UNAVAILABLE",
+    "Problem",
+    "UnexpectedErrors",
+    "install_problem_handlers",
+    "problem_response",
+    "unavailable_response",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +35,7 @@ _RETRY_AFTER_SECONDS: Final = 5
 # The bounds a field error may carry to its client (from pydantic's error context), e.g. {"max_length": 200}.
 _LIMIT_KEYS: Final = frozenset({"min_length", "max_length", "ge", "gt", "le", "lt", "pattern", "expected"})
 # PostgreSQL or Redis down, restarting or full: a 503 the client may retry, not an unexpected 500.
-_UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
+UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
     ConnectionError,  # refused, reset: a server that is down or restarting
     socket.gaierror,  # its host name does not resolve (yet)
     TimeoutError,  # no connection free in time
@@ -125,23 +133,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {}))
 
     async def _unavailable(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, RedisError):
-            which = "Redis"
-        elif isinstance(error, asyncpg.PostgresError):
-            which = "The database"
-        else:
-            which = "The database or Redis"
-        logger.warning("a dependency is unavailable", extra={"path": request.url.path, "error": str(error)[:300]})
-        return problem_response(
-            503,
-            f"{which} is not answering right now; try again in a few seconds.",
-            title="Service Unavailable",
-            instance=request.url.path,
-            headers={"Retry-After": str(_RETRY_AFTER_SECONDS)},
-        )
+        return unavailable_response(request.url.path, error)
 
-    for unavailable in _UNAVAILABLE:
+    for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
+
+
+def unavailable_response(path: str, error: Exception) -> JSONResponse:
+    """The 503 problem for a dependency that does not answer (one of `UNAVAILABLE`), logged."""
+    if isinstance(error, RedisError):
+        which = "Redis"
+    elif isinstance(error, asyncpg.PostgresError):
+        which = "The database"
+    else:
+        which = "The database or Redis"
+    logger.warning("a dependency is unavailable", extra={"path": path, "error": str(error)[:300]})
+    return problem_response(
+        503,
+        f"{which} is not answering right now; try again in a few seconds.",
+        title="Service Unavailable",
+        instance=path,
+        headers={"Retry-After": str(_RETRY_AFTER_SECONDS)},
+    )
 
 
 class UnexpectedErrors:

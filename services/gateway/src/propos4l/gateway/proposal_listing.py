@@ -116,7 +116,7 @@ def list_query(
     after: ListPosition | None = None,
     matches_first: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The SQL (and its arguments) of a page: `columns` of proposals `p` joined with their current version `v`.
+    """The SQL (and its arguments) of a page: `columns` of proposals `p`.
 
     `matches_first` finds every match before ordering them: right when they are few, since PostgreSQL cannot tell
     how many a word prefix matches and would otherwise walk the whole list newest first, testing each name.
@@ -129,18 +129,15 @@ def list_query(
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     arguments += [limit, offset]
     page = f"LIMIT ${len(arguments) - 1} OFFSET ${len(arguments)}"
-    joined = """LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version"""
     if matches_first:
         sql = f"""WITH matching AS MATERIALIZED (SELECT p.id, p.created_at FROM proposals p {where})
                   SELECT {columns}
                   FROM (SELECT id FROM matching ORDER BY created_at DESC, id DESC {page}) AS chosen
                   JOIN proposals p ON p.id = chosen.id
-                  {joined}
                   ORDER BY p.created_at DESC, p.id DESC"""  # noqa: S608 - only placeholders are spliced
     else:
         sql = f"""SELECT {columns}
                   FROM proposals p
-                  {joined}
                   {where}
                   ORDER BY p.created_at DESC, p.id DESC
                   {page}"""  # noqa: S608 - only placeholders are spliced

@@ -41,6 +41,14 @@ _PROPOSAL_COLUMNS = """
         AS latest_rendered_version
 """
 
+# What the list shows of each proposal (views.proposal_summary): no version content, which can be large.
+_SUMMARY_COLUMNS = """
+    p.id, p.client_name, p.industry, p.language, p.template, p.status, p.current_version, p.error_stage,
+    p.error_detail, p.created_at, p.updated_at,
+    (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
+        AS latest_rendered_version
+"""
+
 
 class ProposalNotFound(LookupError):
     """No proposal has that id."""
@@ -246,7 +254,7 @@ class ProposalRepository:
         async with self.pool.acquire() as connection:
             return await read_page(
                 connection,
-                _PROPOSAL_COLUMNS,
+                _SUMMARY_COLUMNS,
                 filters,
                 limit=limit,
                 offset=offset,

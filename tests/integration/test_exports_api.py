@@ -197,3 +197,33 @@ async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.
     assert deleted.status_code == 200, deleted.text
     after = await export(client, proposal_id, format="html")  # the recorded version still exports it
     assert after.status_code == 200 and "ESTILO-A" in after.text
+
+
+ACTIVE_CONTENT = (
+    '<meta http-equiv="refresh" content="5;url=https://evil.example/">'
+    '<iframe srcdoc="&lt;script&gt;parent.alert(1)&lt;/script&gt;"></iframe>'
+    '<a href="javascript:alert(1)">open</a>'
+    '<form action="javascript:alert(2)"><button>send</button></form>'
+    '<svg width="10" height="10"><a href="#cover"><animate attributeName="href" values="javascript:alert(3)"/>'
+    '<rect width="10" height="10"/></a></svg>'
+)
+
+
+async def test_html_export_drops_active_content_a_template_carries(client: httpx.AsyncClient, redis: Redis) -> None:
+    default = (await client.get("/api/templates/default", headers=AUTH)).json()
+    files: dict[str, Any] = {
+        file["path"]: {"text": file["text"]} if file["text"] is not None else {"sha256": file["sha256"]}
+        for file in default["files"]
+        if file["path"] != "manifest.json"
+    }
+    files["template.html"]["text"] = files["template.html"]["text"].replace("<body>", "<body>" + ACTIVE_CONTENT, 1)
+    manifest = {key: value for key, value in default["manifest"].items() if key != "name"}
+    saved = await client.put("/api/templates/default", json={"manifest": manifest, "files": files}, headers=AUTH)
+    assert saved.status_code == 200, saved.text
+    proposal_id, _ = await drafted_proposal(client, redis)
+    response = await export(client, proposal_id, format="html")
+    assert response.status_code == 200, response.text
+    document = response.text.lower()
+    for active in ("<iframe", "srcdoc", "javascript:", "<form", "http-equiv", "<animate", "evil.example"):
+        assert active not in document, active
+    assert "<style>" in document and "<table" in document and 'src="data:image/svg+xml;base64,' in document

@@ -106,10 +106,10 @@ async def test_a_file_attachment_outside_the_template_is_refused_and_not_embedde
         head='<link rel="attachment" href="file:///etc/hostname"><link rel="attachment" href="../../x">',
         body='<a rel="attachment" href="file:///etc/passwd">passwd</a>',
     )
-    with pytest.raises(TemplateError, match="file:///etc/hostname") as error:
+    with pytest.raises(TemplateError, match="etc/hostname") as error:
         await renderer.render(sample_drafted(Language.EN, template=name), templates_dir)
     messages = " ".join(str(problem) for problem in error.value.problems)
-    assert "file:///etc/passwd" in messages
+    assert "etc/passwd" in messages and str(templates_dir) not in messages
     await still_serves(renderer, templates_dir)
 
 

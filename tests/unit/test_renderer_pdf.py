@@ -262,9 +262,9 @@ def test_a_template_cannot_reach_outside_its_folder(
     with pytest.raises(TemplateError, match="resources the renderer does not serve") as refused:
         render_pdf_bytes(filled, template.path)
     problems = " ".join(str(problem) for problem in refused.value.problems)
-    for url in (f"http://127.0.0.1:{port}/x.css", "file:///etc/hostname", f"http://127.0.0.1:{port}/x.png"):
+    for url in (f"http://127.0.0.1:{port}/x.css", "etc/hostname", f"http://127.0.0.1:{port}/x.png"):
         assert url in problems
-    assert "secret.txt" in problems
+    assert "secret.txt" in problems and str(tmp_path) not in problems  # named relative to the template
 
     lenient = render_pdf_bytes(filled, template.path, strict=False)  # even when the render goes on ...
     attachments = PdfReader(io.BytesIO(lenient.data)).attachments

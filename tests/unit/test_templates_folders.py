@@ -37,6 +37,8 @@ def test_a_minimal_set_of_files_is_fine() -> None:
         ("/etc/passwd.txt", b"x", "not a valid file path"),
         (".hidden.css", b"x", "not a valid file path"),
         ("a/b/c/d/e.css", b"x", "not a valid file path"),
+        ("fonts\n/x.otf", b"x", "not a valid file path"),  # a folder name ending in a newline
+        ("assets/logo.svg\n", b"x", "not a valid file path"),
         ("run.sh", b"x", "file type a template cannot use"),
         ("style.css", b"\xff\xfe", "not UTF-8"),
         ("big.png", b"x" * (MAX_FILE_BYTES + 1), "a file may have at most"),

@@ -54,6 +54,9 @@ export function ProposalsList() {
 
   const filtered = Boolean(filters.q || filters.status || filters.industry);
   const pages = data ? Math.max(1, Math.ceil(data.total / data.page_size)) : 1;
+  // The gateway stops counting at a limit: then there are at least that many, and more pages than it says.
+  const atLeast = (count: number) => (data?.total_exact === false ? `${count}+` : count);
+  const lastPage = data ? data.next_cursor === null : true;
 
   return (
     <>
@@ -110,7 +113,7 @@ export function ProposalsList() {
       {data && data.items.length > 0 && (
         <>
           <p className="muted" aria-live="polite">
-            {t('list.total', { total: data.total })}
+            {t('list.total', { total: atLeast(data.total) })}
           </p>
           <ul className="proposal-list" aria-busy={loading}>
             {data.items.map((item) => (
@@ -134,8 +137,8 @@ export function ProposalsList() {
             <button type="button" className="button-secondary" disabled={filters.page <= 1} onClick={() => setFilters({ ...filters, page: filters.page - 1 })}>
               {t('list.previous')}
             </button>
-            <span>{t('list.page', { page: data.page, pages })}</span>
-            <button type="button" className="button-secondary" disabled={filters.page >= pages} onClick={() => setFilters({ ...filters, page: filters.page + 1 })}>
+            <span>{t('list.page', { page: data.page, pages: atLeast(pages) })}</span>
+            <button type="button" className="button-secondary" disabled={lastPage} onClick={() => setFilters({ ...filters, page: filters.page + 1 })}>
               {t('list.next')}
             </button>
           </nav>

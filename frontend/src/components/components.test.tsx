@@ -4,6 +4,7 @@ import type { Investment } from '@/lib/types';
 import { jsonResponse, renderApp, SELLER, withMe } from '@/test-utils';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { ProposalForm } from './ProposalForm';
+import { ProposalsList } from './ProposalsList';
 import { InvestmentTable } from './ProposalView';
 import { Shell } from './Shell';
 import { StatusBadge } from './ui';
@@ -232,5 +233,26 @@ describe('InvestmentTable', () => {
       ['Total', '$90,071,992,547,409.93'],
     ]);
     expect(screen.getByText(/no longer available: priced with the default template's currency/)).toBeTruthy();
+  });
+});
+
+describe('ProposalsList', () => {
+  const item = { id: 'p1', client_name: 'Padaria Pão Quente', industry: 'Varejo', status: 'ready', version: 1, created_at: '2026-12-01T10:00:00Z', updated_at: '2026-12-01T10:00:00Z' };
+
+  it('says there are at least as many as the gateway counted, and pages on while it has a next page', async () => {
+    const list = { items: [item], total: 1000, total_exact: false, page: 1, page_size: 20, next_cursor: 'next' };
+    vi.stubGlobal('fetch', withMe(() => jsonResponse(list)));
+    renderApp(<ProposalsList />, { token: 'good-token-123' });
+    expect(await screen.findByText('1000+ propostas')).toBeTruthy();
+    expect(screen.getByText('Página 1 de 50+')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Próxima' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('stops on the last page', async () => {
+    const list = { items: [item], total: 1, total_exact: true, page: 1, page_size: 20, next_cursor: null };
+    vi.stubGlobal('fetch', withMe(() => jsonResponse(list)));
+    renderApp(<ProposalsList />, { token: 'good-token-123' });
+    expect(await screen.findByText('1 propostas')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Próxima' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });

@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * List Proposals
-         * @description Proposals, newest first, filtered by status, industry and client name.
+         * @description Proposals, newest first, filtered by status, industry and words of the client's name; by page number, or
+         *     from a `cursor` (each page gives the next one's).
          */
         get: operations["list_proposals_api_proposals_get"];
         put?: never;
@@ -704,12 +705,25 @@ export interface components {
         ProposalList: {
             /** Items */
             items: components["schemas"]["ProposalSummary"][];
-            /** Total */
+            /**
+             * Total
+             * @description how many proposals match, counted up to PROPOSAL_LIST_COUNT_LIMIT
+             */
             total: number;
+            /**
+             * Total Exact
+             * @description false when more than `total` match (the count stopped at its limit)
+             */
+            total_exact: boolean;
             /** Page */
             page: number;
             /** Page Size */
             page_size: number;
+            /**
+             * Next Cursor
+             * @description pass as `cursor` (with the same filters) for the next page; null on the last page
+             */
+            next_cursor: string | null;
         };
         /**
          * ProposalRequest
@@ -1258,8 +1272,11 @@ export interface operations {
             query?: {
                 status?: ("queued" | "generating" | "rendering" | "ready" | "failed") | null;
                 industry?: string | null;
-                /** @description Part of the client's name */
+                /** @description Words the client's name has words beginning with */
                 q?: string | null;
+                /** @description `next_cursor` of the previous page (keyset paging) */
+                cursor?: string | null;
+                /** @description page number (OFFSET paging; `cursor` scales) */
                 page?: number;
                 page_size?: number;
             };

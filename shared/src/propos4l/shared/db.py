@@ -16,6 +16,7 @@ import asyncpg
 __all__ = [
     "Migration",
     "MigrationError",
+    "PoolTimeouts",
     "apply_migrations",
     "available_migrations",
     "create_pool",
@@ -24,7 +25,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_MIGRATION_NAME: Final = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MIGRATION_NAME: Final = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")  # fullmatch: `$` would let a final newline in
 _MIGRATION_LOCK: Final = 0x70726F70  # any constant: one migrator at a time
 
 
@@ -50,9 +51,63 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """Open a connection pool whose jsonb columns read and write Python objects."""
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection)
+@dataclass(frozen=True, slots=True)
+class PoolTimeouts:
+    """How long a pool's user waits for PostgreSQL before it gets a TimeoutError (a 503 at the gateway).
+
+    A frozen server (stopped, or a network that drops packets) keeps its connections open and answers nothing: without
+    these, every caller waits for the kernel's TCP timeouts.
+    """
+
+    connect_seconds: float
+    """to open a connection (TCP and the start-up exchange)"""
+    acquire_seconds: float
+    """to get a connection from the pool, a new one included"""
+    statement_seconds: float
+    """for a statement's answer, unless the caller passes its own `timeout=` (a long lock wait, a large write)"""
+    release_seconds: float = 0.5
+    """to hand a connection back: after a statement timed out, its cancellation and reset; past that it is closed"""
+
+
+class _TimedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg has no type hints
+    """An asyncpg pool whose `acquire` and `release` have default timeouts (asyncpg's wait forever)."""
+
+    def __init__(self, *args: Any, timeouts: PoolTimeouts, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeouts = timeouts
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        """A connection, within `timeout` or the pool's acquire timeout."""
+        return super().acquire(timeout=self.timeouts.acquire_seconds if timeout is None else timeout)
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg's signature
+        """Hand `connection` back, within `timeout` or the pool's release timeout."""
+        await super().release(connection, timeout=self.timeouts.release_seconds if timeout is None else timeout)
+
+
+async def create_pool(url: str, *, max_size: int = 10, timeouts: PoolTimeouts | None = None) -> asyncpg.Pool:
+    """Open a connection pool whose jsonb columns read and write Python objects; with `timeouts`, no call on it
+    waits for PostgreSQL longer than they say."""
+    if timeouts is None:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection)
+    else:
+        pool = await _TimedPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            max_queries=50_000,
+            max_inactive_connection_lifetime=300.0,
+            connect=None,
+            setup=None,
+            init=_init_connection,
+            reset=None,
+            loop=None,
+            connection_class=asyncpg.Connection,
+            record_class=asyncpg.Record,
+            timeout=timeouts.connect_seconds,
+            command_timeout=timeouts.statement_seconds,
+            timeouts=timeouts,
+        )
     if pool is None:  # pragma: no cover - asyncpg returns None only when not awaited
         raise RuntimeError("could not create the database pool")
     return pool
@@ -62,7 +117,7 @@ def available_migrations() -> list[Migration]:
     """The migrations shipped with this code, in order."""
     migrations = []
     for entry in resources.files("propos4l.shared.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
+        match = _MIGRATION_NAME.fullmatch(entry.name)
         if match:
             migrations.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     migrations.sort(key=lambda migration: migration.version)

@@ -11,19 +11,20 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from propos4l.gateway.auth import TokenVerifier
+from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
-from propos4l.gateway.problems import install_problem_handlers
+from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, session, templates, tokens
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
-from propos4l.shared.db import create_pool
+from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import Consumer, default_consumer_name
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
@@ -39,7 +40,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(str(settings.database_url), max_size=settings.database_pool_max_size)
+        pool = await create_pool(
+            str(settings.database_url),
+            max_size=settings.database_pool_max_size,
+            timeouts=PoolTimeouts(
+                connect_seconds=settings.database_connect_timeout_seconds,
+                acquire_seconds=settings.database_acquire_timeout_seconds,
+                statement_seconds=settings.database_statement_timeout_seconds,
+            ),
+        )
         redis = connect_redis(str(settings.redis_url))
         recorder = EventRecorder(pool)
         relay = OutboxRelay(
@@ -113,7 +122,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.template_pricing = TemplatePricingReader(settings.templates_dir)
-    app.state.token_verifier = TokenVerifier(settings.propos4l_admin_token.get_secret_value())
+    app.state.token_verifier = TokenVerifier(
+        settings.propos4l_admin_token.get_secret_value(),
+        SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
+    )
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(proposals.router)
@@ -124,6 +136,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(tokens.router)
     app.include_router(session.router)
+    app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
@@ -136,5 +149,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         larger=[("/api/templates/", settings.template_max_request_bytes)],
     )
+    app.add_middleware(UnexpectedErrors)  # around every other middleware of ours, so none lets an error escape
     instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)
     return app

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from propos4l.gateway.auth import Principal, bearer_scheme, verifier_of
+from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.settings import GatewaySettings
@@ -18,7 +18,7 @@ __all__ = ["CurrentPrincipal", "Outbox", "Proposals", "Settings"]
 async def _principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> Principal:
-    return await verifier_of(request).verify(credentials)
+    return await principal_of(request, credentials)
 
 
 def _repository(request: Request) -> ProposalRepository:

@@ -15,8 +15,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "UNAVAILABLE",
+    "Problem",
+    "UnexpectedErrors",
+    "install_problem_handlers",
+    "problem_response",
+    "unavailable_response",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +35,7 @@ _RETRY_AFTER_SECONDS: Final = 5
 # The bounds a field error may carry to its client (from pydantic's error context), e.g. {"max_length": 200}.
 _LIMIT_KEYS: Final = frozenset({"min_length", "max_length", "ge", "gt", "le", "lt", "pattern", "expected"})
 # PostgreSQL or Redis down, restarting or full: a 503 the client may retry, not an unexpected 500.
-_UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
+UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
     ConnectionError,  # refused, reset: a server that is down or restarting
     socket.gaierror,  # its host name does not resolve (yet)
     TimeoutError,  # no connection free in time
@@ -101,7 +110,7 @@ def _validation_errors(error: RequestValidationError) -> tuple[int, str, list[di
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every error the app can raise to problem+json; unexpected errors become a logged 500."""
+    """Map every error the app can raise to problem+json (unexpected errors: the `UnexpectedErrors` middleware)."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
@@ -124,25 +133,59 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, detail, instance=request.url.path, headers=dict(error.headers or {}))
 
     async def _unavailable(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, RedisError):
-            which = "Redis"
-        elif isinstance(error, asyncpg.PostgresError):
-            which = "The database"
-        else:
-            which = "The database or Redis"
-        logger.warning("a dependency is unavailable", extra={"path": request.url.path, "error": str(error)[:300]})
-        return problem_response(
-            503,
-            f"{which} is not answering right now; try again in a few seconds.",
-            title="Service Unavailable",
-            instance=request.url.path,
-            headers={"Retry-After": str(_RETRY_AFTER_SECONDS)},
-        )
+        return unavailable_response(request.url.path, error)
 
-    for unavailable in _UNAVAILABLE:
+    for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(500, "An unexpected error occurred; it has been logged.", instance=request.url.path)
+
+def unavailable_response(path: str, error: Exception) -> JSONResponse:
+    """The 503 problem for a dependency that does not answer (one of `UNAVAILABLE`), logged."""
+    if isinstance(error, RedisError):
+        which = "Redis"
+    elif isinstance(error, asyncpg.PostgresError):
+        which = "The database"
+    else:
+        which = "The database or Redis"
+    logger.warning("a dependency is unavailable", extra={"path": path, "error": str(error)[:300]})
+    return problem_response(
+        503,
+        f"{which} is not answering right now; try again in a few seconds.",
+        title="Service Unavailable",
+        instance=path,
+        headers={"Retry-After": str(_RETRY_AFTER_SECONDS)},
+    )
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an error no handler mapped is logged and answered with a 500 problem, and goes no further.
+
+    Not an exception handler for Exception: Starlette runs that one in its ServerErrorMiddleware, which re-raises
+    after replying, and the server then closes the client's keep-alive connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; turn an unexpected error into a 500 problem+json if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            path = scope.get("path", "")
+            logger.exception("unhandled error", extra={"path": path})
+            if response_started:  # half a response went out: only closing the connection tells the client
+                raise
+            response = problem_response(500, "An unexpected error occurred; it has been logged.", instance=path)
+            await response(scope, receive, send)

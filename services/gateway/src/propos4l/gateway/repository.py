@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from propos4l.gateway.progress_log import status_changed
+from propos4l.gateway.proposal_listing import ListPosition, ProposalFilters, ProposalPage, read_page
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import (
     Event,
@@ -40,6 +41,14 @@ _PROPOSAL_COLUMNS = """
         AS latest_rendered_version
 """
 
+# What the list shows of each proposal (views.proposal_summary): no version content, which can be large.
+_SUMMARY_COLUMNS = """
+    p.id, p.client_name, p.industry, p.language, p.template, p.status, p.current_version, p.error_stage,
+    p.error_detail, p.created_at, p.updated_at,
+    (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
+        AS latest_rendered_version
+"""
+
 
 class ProposalNotFound(LookupError):
     """No proposal has that id."""
@@ -56,15 +65,6 @@ class VersionChange:
     section: SectionKey
     content: str | None = None
     instructions: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalFilters:
-    """Filters of the proposal list."""
-
-    status: str | None = None
-    industry: str | None = None
-    search: str | None = None
 
 
 class ProposalRepository:
@@ -240,33 +240,27 @@ class ProposalRepository:
                 proposal_id,
             )
 
-    async def list(self, filters: ProposalFilters, *, limit: int, offset: int) -> tuple[Sequence[asyncpg.Record], int]:
-        """A page of proposals, newest first, and how many match in all."""
-        conditions, arguments = [], []
-        if filters.status:
-            arguments.append(filters.status)
-            conditions.append(f"p.status = ${len(arguments)}")
-        if filters.industry:
-            arguments.append(filters.industry.lower())
-            conditions.append(f"lower(p.industry) = ${len(arguments)}")
-        if filters.search:
-            arguments.append(f"%{_escape_like(filters.search)}%")
-            conditions.append(f"p.client_name ILIKE ${len(arguments)}")
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    async def list(
+        self,
+        filters: ProposalFilters,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: ListPosition | None = None,
+        count_limit: int = 1000,
+    ) -> ProposalPage:
+        """A page of proposals, newest first (after `offset` rows or after the position `after`), and how many match
+        (counted up to `count_limit`)."""
         async with self.pool.acquire() as connection:
-            total = await connection.fetchval(f"SELECT count(*) FROM proposals p {where}", *arguments)  # noqa: S608
-            rows = await connection.fetch(
-                f"""SELECT {_PROPOSAL_COLUMNS}
-                    FROM proposals p
-                    LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
-                    {where}
-                    ORDER BY p.created_at DESC, p.id DESC
-                    LIMIT ${len(arguments) + 1} OFFSET ${len(arguments) + 2}""",  # noqa: S608
-                *arguments,
-                limit,
-                offset,
+            return await read_page(
+                connection,
+                _SUMMARY_COLUMNS,
+                filters,
+                limit=limit,
+                offset=offset,
+                after=after,
+                count_limit=count_limit,
             )
-        return rows, int(total)
 
 
 async def add_to_outbox(connection: asyncpg.Connection, event: Event) -> None:
@@ -302,7 +296,3 @@ def _request_of(row: asyncpg.Record) -> ProposalRequest:
         template=row["template"],
         discount_percent=row["discount_percent"],
     )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

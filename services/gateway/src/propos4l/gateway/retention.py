@@ -32,6 +32,7 @@ __all__ = ["Pruned", "RetentionKeeper", "prune_records"]
 logger = logging.getLogger(__name__)
 
 _BATCH: Final = 5_000
+_BATCH_TIMEOUT_SECONDS: Final = 60.0  # a batch of deletes may take longer than a request's statement timeout
 
 _PRUNE_STATEMENTS: Final = {
     "outbox": """
@@ -64,7 +65,7 @@ async def prune_records(pool: asyncpg.Pool, older_than: timedelta, batch: int = 
     for kind, statement in _PRUNE_STATEMENTS.items():
         total = 0
         while True:
-            status = await pool.execute(statement, older_than, batch)
+            status = await pool.execute(statement, older_than, batch, timeout=_BATCH_TIMEOUT_SECONDS)
             deleted = int(status.rsplit(" ", 1)[-1])  # "DELETE <n>"
             total += deleted
             if deleted < batch:

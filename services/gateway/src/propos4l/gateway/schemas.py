@@ -169,6 +169,10 @@ class ProposalList(BaseModel):
     """One page of proposals."""
 
     items: list[ProposalSummary]
-    total: int
+    total: int = Field(description="how many proposals match, counted up to PROPOSAL_LIST_COUNT_LIMIT")
+    total_exact: bool = Field(description="false when more than `total` match (the count stopped at its limit)")
     page: int
     page_size: int
+    next_cursor: str | None = Field(
+        description="pass as `cursor` (with the same filters) for the next page; null on the last page"
+    )

@@ -28,6 +28,17 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
     render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    database_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0, description="time to open a PostgreSQL connection before the request gets a 503"
+    )
+    database_acquire_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0, description="time to wait for a free connection of the pool before the request gets a 503"
+    )
+    database_statement_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=2.0,
+        description="time a statement may take before the request gets a 503 (lock waits and large "
+        "template writes have their own, longer limit)",
+    )
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
@@ -51,6 +62,15 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
     )
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    proposal_list_count_limit: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1000, description="the proposal list counts matches up to this many (total_exact false beyond)"
+    )
+    sign_in_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=10, description="wrong API tokens a client address may send within the window before it must wait"
+    )
+    sign_in_failure_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0, description="the window of SIGN_IN_FAILURE_LIMIT; a throttled address waits until it passes"
+    )
 
     @field_validator("propos4l_admin_token")
     @classmethod

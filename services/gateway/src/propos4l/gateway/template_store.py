@@ -22,9 +22,10 @@ from typing import Any, Final
 
 import asyncpg
 
+from propos4l.gateway.export_sanitizer import sanitize_export
 from propos4l.gateway.repository import add_to_outbox
 from propos4l.renderer.checks import TemplateCheck, check_template, preview_template
-from propos4l.renderer.errors import TemplateError, TemplateProblem
+from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateProblem
 from propos4l.renderer.export import export_html
 from propos4l.renderer.folders import (
     discard_staging,
@@ -63,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 _RECONCILE_LOCK: Final = 0x74706C73  # any constant: one gateway replica reconciles the folders at a time
 _SYSTEM: Final = "system"
+# Lock waits (another replica saving or reconciling) and large file writes may take longer than the pool's statement
+# timeout, which is there to notice a frozen database within seconds.
+_LONG_STATEMENT_SECONDS: Final = 60.0
 
 
 class TemplateGone(LookupError):
@@ -78,11 +82,26 @@ class TemplateConflict(Exception):
 
 
 class TemplateRejected(Exception):
-    """The template is invalid; `problems` say what is wrong and where."""
+    """The template is invalid; `problems` say what is wrong and where, `limit` which render limit it hit if any."""
 
-    def __init__(self, message: str, problems: Sequence[TemplateProblem]) -> None:
+    def __init__(self, message: str, problems: Sequence[TemplateProblem], limit: str | None = None) -> None:
         super().__init__(message)
         self.problems = tuple(problems)
+        self.limit = limit
+
+
+def _rejected(error: RenderError) -> TemplateRejected:
+    """A failed check or preview as a rejection: a template error, a render limit the template hit, or a crash."""
+    if isinstance(error, TemplateError):
+        return TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),))
+    if isinstance(error, RenderTimeout):
+        limit: str | None = "time"
+    elif isinstance(error, RenderLimitExceeded):
+        limit = error.limit
+    else:  # the worker died (killed for memory by the system, a crash in a library): the template made it
+        limit = None
+    message = f"the template could not be rendered within the render limits: {error}"
+    return TemplateRejected(message, (TemplateProblem(str(error)),), limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +152,7 @@ async def _file_contents(connection: asyncpg.Connection, files: Mapping[str, Map
     rows = await connection.fetch(
         "SELECT sha256, content FROM template_blobs WHERE sha256 = ANY($1::text[])",
         sorted({entry["sha256"] for entry in files.values()}),
+        timeout=_LONG_STATEMENT_SECONDS,
     )
     by_hash = {row["sha256"]: row["content"] for row in rows}
     return {path: by_hash[entry["sha256"]] for path, entry in files.items()}
@@ -203,7 +223,7 @@ class TemplateStore:
         """Stored file content by its SHA-256, or None."""
         async with self.pool.acquire() as connection:
             content: bytes | None = await connection.fetchval(
-                "SELECT content FROM template_blobs WHERE sha256 = $1", sha256
+                "SELECT content FROM template_blobs WHERE sha256 = $1", sha256, timeout=_LONG_STATEMENT_SECONDS
             )
         return content
 
@@ -264,7 +284,9 @@ class TemplateStore:
             raise TemplateConflict("The default template cannot be deleted; change it with PUT instead.")
         async with self.pool.acquire() as connection, connection.transaction():
             row = await connection.fetchrow(
-                "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE", name
+                "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE",
+                name,
+                timeout=_LONG_STATEMENT_SECONDS,
             )
             if row is None or row["deleted"]:
                 raise TemplateGone(f"There is no template named {name!r}.")
@@ -284,8 +306,8 @@ class TemplateStore:
             result: TemplateCheck = await self.workers.call(
                 functools.partial(check_template, max_pdf_bytes=limits.max_output_bytes), templates_dir, name
             )
-        except TemplateError as error:
-            raise TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),)) from None
+        except RenderError as error:
+            raise _rejected(error) from None
         return result
 
     async def preview(
@@ -311,21 +333,22 @@ class TemplateStore:
     async def _preview(self, job: Any, folder: Path, name: str, language: Language) -> RenderedPdf:
         try:
             rendered: RenderedPdf = await self.workers.call(job, folder, name, language)
-        except TemplateError as error:
-            raise TemplateRejected(str(error), error.problems or (TemplateProblem(str(error)),)) from None
+        except RenderError as error:
+            raise _rejected(error) from None
         return rendered
 
     async def export_html(self, drafted: ProposalDrafted, template: RecordedTemplate | None = None) -> str:
         """A drafted version as one self-contained HTML file, filled in by its template in a worker: the live
-        folder, or `template` (a recorded version, written to a private folder for the worker to read)."""
+        folder, or `template` (a recorded version, written to a private folder for the worker to read); sanitized,
+        since a template may carry active content a browser would run."""
         if template is None:
             document: str = await self.workers.call(export_html, drafted, self.templates_dir)
-            return document
-        with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
-            folder = Path(private) / drafted.request.template
-            await asyncio.to_thread(_write_files, folder, template.files)
-            document = await self.workers.call(export_html, drafted, Path(private))
-        return document
+        else:
+            with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
+                folder = Path(private) / drafted.request.template
+                await asyncio.to_thread(_write_files, folder, template.files)
+                document = await self.workers.call(export_html, drafted, Path(private))
+        return await asyncio.to_thread(sanitize_export, document, drafted.request.language.value)
 
     def close(self) -> None:
         """Stop the worker processes."""
@@ -346,7 +369,9 @@ class TemplateStore:
             logger.info("default template upgraded to the packaged version")
         recorded = 0
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", _RECONCILE_LOCK)
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", _RECONCILE_LOCK, timeout=_LONG_STATEMENT_SECONDS
+            )
             known = {
                 row["name"]: row
                 for row in await connection.fetch(
@@ -449,6 +474,7 @@ class TemplateStore:
                    LEFT JOIN template_versions v ON v.name = t.name AND v.version = t.current_version
                    WHERE t.name = $1 FOR UPDATE OF t""",
                 name,
+                timeout=_LONG_STATEMENT_SECONDS,
             )
             current = 0 if row["deleted"] else row["current_version"]
             _check_precondition(name, current, expected_version)
@@ -473,7 +499,9 @@ class TemplateStore:
             "INSERT INTO templates (name, current_version, deleted) VALUES ($1, 0, true) ON CONFLICT DO NOTHING", name
         )
         row = await connection.fetchrow(
-            "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE", name
+            "SELECT current_version, deleted FROM templates WHERE name = $1 FOR UPDATE",
+            name,
+            timeout=_LONG_STATEMENT_SECONDS,
         )
         hashes = {path: hashlib.sha256(content).hexdigest() for path, content in contents.items()}
         present = {
@@ -487,6 +515,7 @@ class TemplateStore:
             await connection.executemany(
                 "INSERT INTO template_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 [(sha, len(content), content) for sha, content in missing.items()],
+                timeout=_LONG_STATEMENT_SECONDS,
             )
         action = TemplateAction.INSTALLED if row["deleted"] else TemplateAction.UPDATED
         files = {path: {"sha256": hashes[path], "size": len(contents[path])} for path in sorted(contents)}

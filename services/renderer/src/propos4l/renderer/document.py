@@ -108,18 +108,29 @@ def build_html(drafted: ProposalDrafted, template: TemplateFolder, *, max_chars:
             if size > max_chars:
                 raise RenderLimitExceeded(
                     f"template {template.name!r} wrote more than {max_chars:,} characters of HTML; "
-                    "it probably loops over something it should not"
+                    "it probably loops over something it should not",
+                    limit="html_size",
                 )
             parts.append(chunk)
         return "".join(parts)
     except jinja2.TemplateError as exc:
         problem = jinja_problem(exc, template.path)
         raise TemplateError(f"template {template.name!r} could not be filled in: {problem}", (problem,)) from None
+    except RecursionError as exc:  # a macro calling itself without end
+        raise RenderLimitExceeded(
+            f"template {template.name!r} calls itself too deeply ({jinja_problem(exc, template.path)})", "recursion"
+        ) from None
+    except OverflowError as exc:  # the sandbox's range limit (MAX_RANGE), or a number too large
+        raise RenderLimitExceeded(
+            f"template {template.name!r} went past a numeric limit ({jinja_problem(exc, template.path)})", "range"
+        ) from None
 
 
 def jinja_problem(error: BaseException, folder: Path) -> TemplateProblem:
     """Where in the template folder a Jinja2 error happened: the file and line, when they can be found."""
     message = str(getattr(error, "message", None) or error) or type(error).__name__
+    if isinstance(error, jinja2.TemplateNotFound) and "search path" in message:  # it names the server's folder
+        message = f"{error.name!r} is not in the template folder"
     if isinstance(error, jinja2.TemplateSyntaxError) and error.lineno:
         return TemplateProblem(message, _relative(error.filename or error.name, folder), error.lineno)
     file, line = _innermost_template_frame(error.__traceback__, folder)

@@ -25,7 +25,19 @@ class RenderTimeout(RenderError):
 
 
 class RenderLimitExceeded(RenderError):
-    """Rendering used more CPU time or memory, or produced more output, than allowed."""
+    """Rendering used more CPU time or memory, or produced more output, than allowed.
+
+    `limit` names the limit, for clients to act on: cpu_time, memory, html_size, recursion, range,
+    pdf_size or export_size.
+    """
+
+    def __init__(self, message: str, limit: str = "resources") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with the limit (errors cross from the worker processes)."""
+        return (type(self), (str(self), self.limit))
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,16 +55,17 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
             self.problems.append(str(refusal))
             raise
         except Exception as error:
-            self.problems.append(f"could not load {_shorten(url)!r}: {error}")
+            self.problems.append(f"could not load {self._relative(url)!r}: {type(error).__name__}")
             raise
 
     def _relative(self, url: str) -> str:
         """A file URL as a path relative to the template folder, for messages."""
         path = url2pathname(urlsplit(url).path)
-        try:
-            return Path(path).relative_to(self._root).as_posix()
-        except ValueError:
+        if not url.lower().startswith("file:"):
             return _shorten(url)
+        # Relative to the folder even when outside it ("../x.png", as the template wrote it): where the server keeps
+        # its folders is nobody's business.
+        return _shorten(Path(os.path.relpath(path, self._root)).as_posix())
 
     def _fetch_file(self, url: str) -> Any:
         parts = urlsplit(url)
@@ -73,9 +74,7 @@ class TemplateUrlFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships 
         try:
             path = resolve_inside(self._root, url2pathname(parts.path))
         except PathOutsideFolder:
-            raise FetchRefused(
-                f"refused to load {_shorten(url)!r}: it is outside the template folder {str(self._root)!r}"
-            ) from None
+            raise FetchRefused(f"refused to load {self._relative(url)!r}: it is outside the template folder") from None
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(path, flags)
         try:

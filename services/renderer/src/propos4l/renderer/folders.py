@@ -49,7 +49,7 @@ MAX_TOTAL_BYTES: Final = 20 * 1024 * 1024
 MAX_DEPTH: Final = 4
 TEXT_SUFFIXES: Final = frozenset({".html", ".css", ".json", ".svg", ".txt", ".md"})
 ALLOWED_SUFFIXES: Final = TEXT_SUFFIXES | {".png", ".jpg", ".jpeg", ".gif", ".webp", ".otf", ".ttf", ".woff", ".woff2"}
-_SEGMENT: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+_SEGMENT: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # fullmatch: `$` would let a final newline in
 _STAGING_PREFIX: Final = ".staging-"
 _LEFTOVER_PREFIXES: Final = (_STAGING_PREFIX, ".previous-", ".deleted-")
 _RENAME_EXCHANGE: Final = 2
@@ -86,7 +86,7 @@ def file_problems(files: Mapping[str, bytes]) -> list[TemplateProblem]:
 
 def _path_problem(path: str) -> str | None:
     parts = path.split("/")
-    if len(parts) > MAX_DEPTH or not all(_SEGMENT.match(part) for part in parts):
+    if len(parts) > MAX_DEPTH or not all(_SEGMENT.fullmatch(part) for part in parts):
         return (
             f"is not a valid file path: use up to {MAX_DEPTH} '/'-separated names of letters, digits, '_', '-' "
             "and '.', none starting with '.' or '-'"

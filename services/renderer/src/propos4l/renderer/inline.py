@@ -53,7 +53,7 @@ class _Resources:
         size = path.stat().st_size
         if size > self.remaining:
             raise RenderLimitExceeded(
-                "the exported HTML would be larger than the limit; the template's files are too big"
+                "the exported HTML would be larger than the limit; the template's files are too big", "export_size"
             )
         self.remaining -= size
         return path, path.read_bytes()

@@ -92,7 +92,8 @@ def render_pdf_bytes(
     if len(data) > max_bytes:
         raise RenderLimitExceeded(
             f"the PDF has {len(data):,} bytes, more than the limit of {max_bytes:,}; the template or proposal is "
-            "far larger than a proposal should be"
+            "far larger than a proposal should be",
+            "pdf_size",
         )
     return RenderedPdf(data=data, pages=len(document.pages), warnings=tuple(dict.fromkeys(messages)))
 

@@ -120,7 +120,8 @@ def _worker_main(connection: Connection, max_memory_bytes: int | None) -> None:
                 _LIMIT,
                 RenderLimitExceeded(
                     f"rendering used more than {cpu_seconds:g} s of CPU time and was stopped; "
-                    "the template may loop forever or the proposal be far too long"
+                    "the template may loop forever or the proposal be far too long",
+                    limit="cpu_time",
                 ),
             )
         except MemoryError:
@@ -128,7 +129,8 @@ def _worker_main(connection: Connection, max_memory_bytes: int | None) -> None:
             status, value = (
                 _LIMIT,
                 RenderLimitExceeded(
-                    f"rendering ran out of memory{limit} and was stopped; the template may build something enormous"
+                    f"rendering ran out of memory{limit} and was stopped; the template may build something enormous",
+                    limit="memory",
                 ),
             )
         except RenderError as error:

@@ -70,7 +70,7 @@ def load_template(templates_dir: Path, name: str) -> TemplateFolder:
         )
     folder = templates_dir / name
     if not folder.is_dir():
-        raise TemplateNotFound(f"there is no template named {name!r} in {str(templates_dir)!r}")
+        raise TemplateNotFound(f"there is no template named {name!r}")  # not where: that is the server's
     real = folder.resolve(strict=True)
     for required in (MANIFEST_FILE, TEMPLATE_FILE):
         _require_file(real, required, name)

@@ -19,6 +19,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/proposals", tags=["events"])
 
 _WAIT_SECONDS = 15.0
+_LARGEST_EVENT_ID = 2**63 - 1  # the progress log's ids are bigint: a larger cursor is refused before the stream opens
 
 
 @router.get(
@@ -39,8 +40,10 @@ async def proposal_events(
     request: Request,
     _: CurrentPrincipal,
     proposals: Proposals,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-    after: Annotated[int | None, Query(ge=0, description="like Last-Event-ID, for clients that cannot set it")] = None,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=_LARGEST_EVENT_ID)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=_LARGEST_EVENT_ID, description="like Last-Event-ID, for clients that cannot set it")
+    ] = None,
 ) -> EventSourceResponse:
     """Status changes and the draft's text as the model writes it, from the beginning or after an event id."""
     if await proposals.get(proposal_id) is None:

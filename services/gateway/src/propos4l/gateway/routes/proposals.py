@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 
 from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, Settings
 from propos4l.gateway.problems import Problem
-from propos4l.gateway.repository import ProposalFilters
+from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
@@ -63,19 +63,42 @@ async def create_proposal(
 async def list_proposals(
     _: CurrentPrincipal,
     proposals: Proposals,
+    settings: Settings,
     status: Status | None = None,
     industry: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL)] = None,
-    q: Annotated[str | None, Query(max_length=200, pattern=_NO_NUL, description="Part of the client's name")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, pattern=_NO_NUL, description="Words the client's name has words beginning with"),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page (keyset paging)")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="page number (OFFSET paging; `cursor` scales)")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ProposalList:
-    """Proposals, newest first, filtered by status, industry and client name."""
-    rows, total = await proposals.list(
+    """Proposals, newest first, filtered by status, industry and words of the client's name; by page number, or
+    from a `cursor` (each page gives the next one's)."""
+    if cursor is not None and page != 1:
+        raise Problem(422, "Give either cursor or page, not both: a cursor says where the page starts.")
+    try:
+        after = ListPosition.from_cursor(cursor) if cursor is not None else None
+    except InvalidCursor as error:
+        raise Problem(422, f"The {error}.") from None
+    listed = await proposals.list(
         ProposalFilters(status=status, industry=industry, search=q),
         limit=page_size,
         offset=(page - 1) * page_size,
+        after=after,
+        count_limit=settings.proposal_list_count_limit,
     )
-    return ProposalList(items=[proposal_summary(row) for row in rows], total=total, page=page, page_size=page_size)
+    return ProposalList(
+        items=[proposal_summary(row) for row in listed.rows],
+        total=listed.total,
+        total_exact=listed.total_exact,
+        page=page,
+        page_size=page_size,
+        next_cursor=listed.next_position.cursor() if listed.next_position is not None else None,
+    )
 
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)

@@ -43,7 +43,7 @@ __all__ = ["Templates", "router", "template_store"]
 
 _MIB: Final = 1024 * 1024
 _INLINE_TEXT_MAX: Final = 512 * 1024
-_NAME: Final = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # fullmatch: `$` would let a final newline in
 
 
 @contextlib.asynccontextmanager
@@ -108,11 +108,13 @@ def _expected_version(if_match: str | None) -> int | None:
 
 
 def _rejected(error: TemplateRejected, path: str) -> JSONResponse:
+    limit: dict[str, Any] = {"limit": error.limit} if error.limit else {}
     return problem_response(
         422,
         str(error),
-        title="Invalid template",
+        title="Template exceeds a render limit" if error.limit else "Invalid template",
         instance=path,
+        **limit,
         errors=[
             {"file": problem.file, "line": problem.line, "column": problem.column, "message": problem.message}
             for problem in error.problems
@@ -210,6 +212,7 @@ async def get_template(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> TemplateDetail:
     """A template's current version (or `version`), its files, and its history; the ETag is the version."""
+    _check_name(name)
     try:
         stored = await store.get(name, version)
     except TemplateGone as error:
@@ -231,6 +234,7 @@ async def download_template_file(
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
     """One file of a template's current version (or of `version`)."""
+    _check_name(name)
     try:
         stored = await store.get(name, version)
     except TemplateGone as error:
@@ -295,6 +299,7 @@ async def delete_template(
 ) -> TemplateDeleted:
     """Delete a template (never the default); its history stays, and a PUT brings it back as a new version."""
     _require_admin(principal)
+    _check_name(name)
     try:
         version = await store.delete(name, actor=principal.name, expected_version=_expected_version(if_match))
     except TemplateGone as error:
@@ -345,7 +350,8 @@ async def preview_template(
 
 
 def _check_name(name: str) -> None:
-    if not re.fullmatch(_NAME, name):
+    """Refuse a name no template can have (before it reaches the database, which refuses NUL characters)."""
+    if not _NAME.fullmatch(name):
         raise Problem(
             422,
             f"{name[:80]!r} is not a valid template name: use 1 to 64 lowercase letters, digits, '-' or '_', "

@@ -16,8 +16,10 @@ from typing import Any, Final
 import asyncpg
 
 from propos4l.shared.aio import wait_event
+from propos4l.shared.events import ProposalProgressed
+from propos4l.shared.sections import Language, section_title
 
-__all__ = ["CHANNEL", "ProgressNotifier", "append_event", "status_changed"]
+__all__ = ["CHANNEL", "ProgressNotifier", "ProgressWriter", "append_event", "status_changed"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,107 @@ async def status_changed(
     await append_event(
         connection, proposal_id, version, "status", {"status": status, "version": version, "error": error}
     )
+
+
+class ProgressWriter:
+    """Logs drafting progress for the live streams, in as few transactions as the events' pace allows.
+
+    A model that streams fast sends a burst of progress events (one per section, and the text every so often): one
+    transaction each cost the gateway and PostgreSQL more than recording the draft itself. Events that arrive while
+    a write is under way go together in the next one (a group commit), in stream order, and within it an event is
+    dropped when the next one of the same version reports the same section, since its text only grew. `write`
+    returns once its event is committed (or dropped as stale), so a delivery is acknowledged only after its effect
+    is durable.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._waiting: list[tuple[_StreamPosition, ProposalProgressed, asyncio.Future[None]]] = []
+        self._writing = asyncio.Lock()
+
+    async def write(self, event: ProposalProgressed, message_id: str) -> None:
+        """Log `event` (entry `message_id` of its stream) with whatever else is waiting; raise what the write raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((_position(message_id), event, done))
+        async with self._writing:
+            if done.done():  # written, or failed, with an earlier batch
+                return done.result()
+            await asyncio.sleep(0)  # let the deliveries read with this one join it
+            batch, self._waiting = sorted(self._waiting, key=lambda waiting: waiting[0]), []
+            try:
+                await self._write([waiting_event for _, waiting_event, _ in batch])
+            except BaseException as error:
+                for _, _, other in batch:
+                    if other is not done and not other.done():
+                        if isinstance(error, asyncio.CancelledError):
+                            other.cancel()
+                        else:
+                            other.set_exception(error)
+                raise
+            for _, _, other in batch:
+                other.set_result(None)
+
+    async def _write(self, events: list[ProposalProgressed]) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                """SELECT id, current_version, language FROM proposals
+                   WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'generating')""",
+                list({event.proposal_id for event in events}),
+            )
+            # Late news of a version already drafted, failed or replaced is dropped.
+            drafting = {row["id"]: (row["current_version"], Language(row["language"])) for row in rows}
+            kept = [
+                event
+                for index, event in enumerate(events)
+                if drafting.get(event.proposal_id, (None,))[0] == event.version
+                and not _superseded(event, events[index + 1 :])
+            ]
+            if not kept:
+                return
+            await connection.executemany(
+                "INSERT INTO proposal_events (proposal_id, version, kind, data) VALUES ($1, $2, 'progress', $3)",
+                [
+                    (event.proposal_id, event.version, _progress_data(event, drafting[event.proposal_id][1]))
+                    for event in kept
+                ],
+            )
+            await connection.execute(
+                "SELECT pg_notify($1, proposal_id) FROM unnest($2::text[]) AS proposal_id",
+                CHANNEL,
+                list(dict.fromkeys(str(event.proposal_id) for event in kept)),
+            )
+
+
+_StreamPosition = tuple[int, int]
+
+
+def _position(message_id: str) -> _StreamPosition:
+    """A Redis stream entry id ("milliseconds-sequence") as something that sorts in stream order."""
+    milliseconds, _, sequence = message_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def _superseded(event: ProposalProgressed, later: list[ProposalProgressed]) -> bool:
+    """Whether the next event of the same version in the batch reports the same section (its text grown)."""
+    following = next(
+        (other for other in later if (other.proposal_id, other.version) == (event.proposal_id, event.version)), None
+    )
+    return following is not None and following.section == event.section and following.completed == event.completed
+
+
+def _progress_data(event: ProposalProgressed, language: Language) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "version": event.version,
+        "section": event.section.value if event.section else None,
+        "title": section_title(event.section, language) if event.section else None,
+        "text": event.text,
+        "completed": [key.value for key in event.completed],
+        "characters": event.characters,
+    }
+    if event.notice is not None:  # the model server is not answering: the generator says when it tries again
+        data["notice"] = event.notice
+        data["retry_in_seconds"] = event.retry_in_seconds
+    return data
 
 
 class ProgressNotifier:

@@ -8,7 +8,7 @@ import uuid
 
 import asyncpg
 
-from propos4l.gateway.progress_log import append_event, status_changed
+from propos4l.gateway.progress_log import ProgressWriter, status_changed
 from propos4l.shared.db import mark_processed
 from propos4l.shared.delivery import DeadLetter, Delivery, PermanentFailure, dead_letter_failure
 from propos4l.shared.events import (
@@ -19,7 +19,6 @@ from propos4l.shared.events import (
     ProposalProgressed,
     ProposalRendered,
 )
-from propos4l.shared.sections import Language, section_title
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = ["EventRecorder"]
@@ -34,6 +33,7 @@ class EventRecorder:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._progress = ProgressWriter(pool)  # progress comes in bursts: written in batches
 
     async def on_generation_started(self, delivery: Delivery) -> None:
         """A generator began drafting: the proposal is `generating`."""
@@ -170,28 +170,7 @@ class EventRecorder:
 
     async def on_progressed(self, delivery: Delivery) -> None:
         """Drafting progress: logged for the live stream while the version is still being drafted."""
-        event = delivery.envelope.open(ProposalProgressed)
-        async with self._pool.acquire() as connection, connection.transaction():
-            language = await connection.fetchval(
-                """SELECT language FROM proposals WHERE id = $1 AND current_version = $2
-                   AND status IN ('queued', 'generating')""",
-                event.proposal_id,
-                event.version,
-            )
-            if language is None:
-                return  # late news of a version already drafted, failed or replaced
-            data = {
-                "version": event.version,
-                "section": event.section.value if event.section else None,
-                "title": section_title(event.section, Language(language)) if event.section else None,
-                "text": event.text,
-                "completed": [key.value for key in event.completed],
-                "characters": event.characters,
-            }
-            if event.notice is not None:
-                data["notice"] = event.notice
-                data["retry_in_seconds"] = event.retry_in_seconds
-            await append_event(connection, event.proposal_id, event.version, "progress", data)
+        await self._progress.write(delivery.envelope.open(ProposalProgressed), delivery.message_id)
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
         """An event the gateway could not record: the proposal fails with the reason (the gateway owns it)."""

@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from propos4l.renderer.handlers import RenderHandlers
 from propos4l.renderer.pdf import PdfRenderer
+from propos4l.renderer.pool import WorkerRecycling
 from propos4l.renderer.settings import RendererSettings
 from propos4l.renderer.templates import install_default_template
 from propos4l.shared.aio import wait_event
@@ -61,7 +62,14 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         max_memory_bytes=memory,
         cpu_seconds=settings.render_cpu_seconds,
         max_pdf_bytes=settings.render_max_pdf_mb * 1024 * 1024,
+        recycling=WorkerRecycling(
+            max_renders=settings.render_worker_max_renders,
+            max_resident_bytes=settings.render_worker_recycle_mb * 1024 * 1024
+            if settings.render_worker_recycle_mb
+            else None,
+        ),
     )
+    renderer.start_workers()  # forked while the service starts, not on the first renders
     redis = connect_redis(str(settings.redis_url))
     handlers = RenderHandlers(renderer, Publisher(redis), settings.pdf_storage_dir, settings.templates_dir)
     consumer = Consumer(

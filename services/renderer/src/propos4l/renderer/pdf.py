@@ -13,7 +13,7 @@ from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.fetcher import TemplateUrlFetcher
 from propos4l.renderer.folders import read_folder, tree_digest
-from propos4l.renderer.pool import RenderLimits, WorkerPool
+from propos4l.renderer.pool import RenderLimits, WorkerPool, WorkerRecycling
 from propos4l.renderer.templates import load_template
 from propos4l.renderer.weasy import HTML
 from propos4l.shared.events import ProposalDrafted
@@ -136,6 +136,7 @@ class PdfRenderer:
         max_memory_bytes: int | None = None,
         cpu_seconds: float | None = None,
         max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
+        recycling: WorkerRecycling | None = None,
     ) -> None:
         limits = RenderLimits(
             timeout_seconds=timeout_seconds,
@@ -143,7 +144,13 @@ class PdfRenderer:
             max_memory_bytes=max_memory_bytes,
             max_output_bytes=max_pdf_bytes,
         )
-        self.pool = WorkerPool(max_workers=max_workers, limits=limits, preload=__name__)
+        self.pool = WorkerPool(
+            max_workers=max_workers, limits=limits, preload=__name__, recycling=recycling or WorkerRecycling()
+        )
+
+    def start_workers(self) -> None:
+        """Start the worker processes now (in the background) instead of on the first renders."""
+        self.pool.start_workers()
 
     @property
     def limits(self) -> RenderLimits:

@@ -4,6 +4,10 @@ Each worker is its own process, started from a fork server that has already impo
 runs past its wall-clock timeout, or whose process dies, costs only that worker: it is killed and replaced, and the
 renders on the other workers go on. A render that exceeds its CPU time (RLIMIT_CPU) or memory (RLIMIT_AS) fails with
 a `RenderLimitExceeded` and its worker exits, so the next render starts in a clean process.
+
+A worker keeps the memory a large render grew it to (the allocator rarely hands it back), so it is retired once it
+holds more than `WorkerRecycling.max_resident_bytes` after a render, or after `max_renders` renders; its replacement
+starts at once, in the background, so the next render finds it ready.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any, Final, TypeVar
 
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout
 
-__all__ = ["RenderLimits", "WorkerPool"]
+__all__ = ["RenderLimits", "WorkerPool", "WorkerRecycling"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,31 @@ class RenderLimits:
         return self.cpu_seconds if self.cpu_seconds is not None else self.timeout_seconds
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerRecycling:
+    """When a worker is replaced by a fresh one: after `max_renders` renders, or when it holds more than
+    `max_resident_bytes` of memory after a render (None: never for that reason)."""
+
+    max_renders: int | None = 100
+    max_resident_bytes: int | None = 200 * _MIB
+
+    def __post_init__(self) -> None:
+        if self.max_renders is not None and self.max_renders < 1:
+            raise ValueError("max_renders must be at least 1")
+        if self.max_resident_bytes is not None and self.max_resident_bytes < 64 * _MIB:
+            raise ValueError("max_resident_bytes must be at least 64 MiB")
+
+    def retires(self, renders: int, resident_bytes: int | None) -> bool:
+        """Whether a worker that has done `renders` renders and holds `resident_bytes` should be replaced."""
+        if self.max_renders is not None and renders >= self.max_renders:
+            return True
+        return (
+            self.max_resident_bytes is not None
+            and resident_bytes is not None
+            and resident_bytes > self.max_resident_bytes
+        )
+
+
 # --- inside a worker process --------------------------------------------------------------------------------------
 
 
@@ -89,6 +118,15 @@ def _set_cpu_budget(seconds: float | None) -> None:
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _resident_bytes() -> int | None:
+    """The memory this process holds now (not its peak), where /proc tells it."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _worker_main(connection: Connection, max_memory_bytes: int | None) -> None:
@@ -137,10 +175,11 @@ def _worker_main(connection: Connection, max_memory_bytes: int | None) -> None:
             status, value = _FAILED, error
         except Exception as error:
             status, value = _FAILED, RenderError(f"the render failed: {type(error).__name__}: {error}")
+        resident = _resident_bytes()
         try:
-            connection.send((status, value))
+            connection.send((status, value, resident))
         except Exception as error:  # an unpicklable result: say so rather than leave the parent waiting
-            connection.send((_FAILED, RenderError(f"the render's result could not be returned: {error}")))
+            connection.send((_FAILED, RenderError(f"the render's result could not be returned: {error}"), resident))
         if status == _LIMIT:
             return
 
@@ -158,13 +197,16 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.renders = 0
 
-    def call(self, job: tuple[Any, ...], timeout: float) -> tuple[str, Any]:
-        """Send a job and wait up to `timeout` seconds for its outcome; TimeoutError or EOFError otherwise."""
+    def call(self, job: tuple[Any, ...], timeout: float) -> tuple[str, Any, int | None]:
+        """Send a job and wait up to `timeout` seconds for its outcome (status, value, resident bytes after it);
+        TimeoutError or EOFError otherwise."""
         self.connection.send(job)
         if not self.connection.poll(max(timeout, 0.0)):
             raise TimeoutError
-        outcome: tuple[str, Any] = self.connection.recv()
+        outcome: tuple[str, Any, int | None] = self.connection.recv()
+        self.renders += 1
         return outcome
 
     def alive(self) -> bool:
@@ -208,13 +250,22 @@ def _fork_server_context(preload: list[str]) -> ForkServerContext:
 class WorkerPool:
     """Runs module-level functions in up to `max_workers` worker processes, each call under `limits`."""
 
-    def __init__(self, *, max_workers: int = 1, limits: RenderLimits = RenderLimits(), preload: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        max_workers: int = 1,
+        limits: RenderLimits = RenderLimits(),
+        preload: str = "",
+        recycling: WorkerRecycling = WorkerRecycling(),
+    ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self.limits = limits
+        self.recycling = recycling
         self._max_workers = max_workers
         self._preload = [name for name in ("propos4l.renderer.weasy", preload) if name]
         self._idle: list[_Worker] = []
+        self._starting: list[asyncio.Task[_Worker]] = []  # replacements on their way, taken before starting more
         self._slots: asyncio.Semaphore | None = None
         self._threads: ThreadPoolExecutor | None = None
         self._closed = False
@@ -241,10 +292,10 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         worker = await self._take_worker()
-        finished = False
+        finished = retire = False
         try:
             try:
-                status, value = await loop.run_in_executor(
+                status, value, resident = await loop.run_in_executor(
                     self._threads, worker.call, job, max(deadline - loop.time(), 0.0)
                 )
             except TimeoutError:
@@ -255,11 +306,18 @@ class WorkerPool:
             except (EOFError, OSError):
                 raise RenderError(f"the render process stopped unexpectedly: {worker.death()}") from None
             finished = status != _LIMIT
+            retire = finished and self.recycling.retires(worker.renders, resident)
             if status == _OK:
                 return value
             raise value
         finally:
-            if finished and not self._closed:
+            if retire and not self._closed:
+                logger.info(
+                    "render worker retired; a fresh one replaces it",
+                    extra={"renders": worker.renders, "resident_mb": (resident or 0) // _MIB},
+                )
+                self._starting.append(asyncio.create_task(self._replace(worker), name="render worker replacement"))
+            elif finished and not self._closed:
                 self._idle.append(worker)
             else:  # timed out, died, hit a limit, or cancelled mid-render: never reused
                 worker.stop(kill=True)
@@ -270,6 +328,23 @@ class WorkerPool:
             if worker.alive():
                 return worker
             logger.warning("render worker found dead; starting another", extra={"reason": worker.death()})
+        if self._starting:
+            return await self._starting.pop(0)
+        return await self._start_worker()
+
+    def start_workers(self) -> None:
+        """Start every worker now, in the background, rather than each on the render that first needs it."""
+        missing = self._max_workers - len(self._idle) - len(self._starting)
+        self._starting += [
+            asyncio.create_task(self._start_worker(), name="render worker start") for _ in range(max(missing, 0))
+        ]
+
+    async def _replace(self, retired: _Worker) -> _Worker:
+        # The retired worker exits first, so that its memory is back before the fresh one starts.
+        await asyncio.to_thread(retired.stop, kill=False)
+        return await self._start_worker()
+
+    async def _start_worker(self) -> _Worker:
         context = await asyncio.to_thread(_fork_server_context, self._preload)
         return await asyncio.to_thread(_Worker, context, self.limits.max_memory_bytes)
 
@@ -279,5 +354,14 @@ class WorkerPool:
         idle, self._idle = self._idle, []
         for worker in idle:
             worker.stop(kill=False)
+        starting, self._starting = self._starting, []
+        for task in starting:
+            task.add_done_callback(_stop_started)
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _stop_started(task: asyncio.Task[_Worker]) -> None:
+    """Stop a worker that finished starting after the pool closed."""
+    if not task.cancelled() and task.exception() is None:
+        task.result().stop(kill=False)

@@ -24,6 +24,7 @@ from propos4l.shared.delivery import (
     Publisher,
 )
 from propos4l.shared.events import ProposalRequest, ProposalRequested
+from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
 from tests.support.waiting import wait_for, wait_for_sync
 
@@ -163,6 +164,68 @@ async def test_message_that_always_fails_goes_to_dead_letters_after_max_deliveri
     assert fields["original:event_id"] == str(event.event_id)
     assert fields["dead:stream"] == STREAM.value
     assert fields["dead:deliveries"] == "4"
+
+
+async def test_an_outage_holds_the_message_without_counting_deliveries_and_pauses_the_consumer(redis: Redis) -> None:
+    attempts: list[tuple[str, int]] = []
+    dead: list[DeadLetter] = []
+    database_up = asyncio.Event()
+
+    async def needs_the_database(delivery: Delivery) -> None:
+        attempts.append((delivery.message_id, delivery.deliveries))
+        if not database_up.is_set():
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    async def record(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    publisher = Publisher(redis)
+    async with running(redis, needs_the_database, on_dead_letter=record, visibility_timeout=0.2, max_deliveries=2):
+        first = await publisher.publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, len(attempts) >= 4), timeout=15)  # retried in place...
+        second = await publisher.publish(_event())
+        await asyncio.sleep(1.0)  # over twice visibility timeout x max deliveries, with the outage going on
+        assert {message_id for message_id, _ in attempts} == {first}  # ...and nothing new read meanwhile
+        database_up.set()
+        await wait_for(lambda: _is_zero(_pending(redis)), timeout=20)
+        await wait_for(lambda: asyncio.sleep(0, any(message_id == second for message_id, _ in attempts)))
+    assert {deliveries for _, deliveries in attempts} == {1}
+    assert dead == [] and await redis.xlen(DEAD) == 0
+
+
+async def test_a_failure_of_the_message_still_counts_between_outages(redis: Redis) -> None:
+    attempts: list[int] = []
+
+    async def poison(delivery: Delivery) -> None:
+        attempts.append(delivery.deliveries)
+        if len(attempts) % 2:
+            raise DependencyUnavailable("postgresql", "PostgreSQL is not answering")
+        raise RuntimeError("bug in the handler")
+
+    async with running(redis, poison, visibility_timeout=0.2, max_deliveries=2):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: _dead_count(redis, 1), timeout=20)
+    assert attempts == [1, 1, 2, 2]
+    fields = (await redis.xrange(DEAD))[0][1]
+    assert fields["dead:reason"] == f"gave up after 2 failed deliveries to {GROUP.value}"
+
+
+async def test_an_outage_that_outlasts_the_give_up_time_dead_letters_with_its_reason(redis: Redis) -> None:
+    dead: list[DeadLetter] = []
+
+    async def disk_full(delivery: Delivery) -> None:
+        raise DependencyUnavailable("pdf_storage", "no space left on the PDF storage", location="/data/pdfs")
+
+    async def record(letter: DeadLetter) -> None:
+        dead.append(letter)
+
+    async with running(redis, disk_full, on_dead_letter=record, outage_give_up=1.0):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, bool(dead)), timeout=15)
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert [letter.reason for letter in dead] == ["no space left on the PDF storage"]
+    assert dead[0].deliveries == 1
+    assert await redis.xlen(DEAD) == 1
 
 
 async def test_permanent_failure_is_dead_lettered_at_once(redis: Redis) -> None:

@@ -4,9 +4,12 @@
 - A handler that raises leaves the message pending; after `visibility_timeout` any live replica reclaims it
   (XAUTOCLAIM), including the messages of a replica that died mid-work.
 - While a handler works, its messages' idle time is reset (a heartbeat), so slow work is not stolen.
+- A handler that fails because a dependency is down (`propos4l.shared.outages`) is not the message's fault: the
+  message is held and retried in place with a growing pause, so Redis counts no new delivery, and the consumer reads
+  nothing new until it succeeds. Held longer than `outage_give_up`, it is dead-lettered with the outage's reason.
 - A message delivered more than `max_deliveries` times, one that is not a well-formed message, or one whose handler
   raises PermanentFailure goes to the group's dead-letter stream, and `on_dead_letter` is told why (services use it to
-  mark the proposal failed).
+  mark the proposal failed). The hook runs first, then the dead letter and the acknowledgement go in one transaction.
 - A replica reads no more messages than it has free handler slots (`concurrency`).
 """
 
@@ -26,8 +29,9 @@ from redis.exceptions import RedisError, ResponseError
 from propos4l.shared.aio import checkpoint, wait_event
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
+from propos4l.shared.outages import DependencyUnavailable, dependency_outage
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
-from propos4l.shared.telemetry import count_dead_letter, processing, publishing, watch_stream
+from propos4l.shared.telemetry import count_dead_letter, mark_consumer_paused, processing, publishing, watch_stream
 
 __all__ = [
     "Capacity",
@@ -45,6 +49,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _RETRY_PAUSE_SECONDS: Final = 1.0
+_OUTAGE_FIRST_PAUSE_SECONDS: Final = 0.5  # a held message is retried after this, then twice as long each time...
+_OUTAGE_LAST_PAUSE_SECONDS: Final = 15.0  # ...up to this: a dependency that is back is noticed within it
 _CANCEL_WAIT_SECONDS: Final = 5.0  # how long a stopping consumer waits for cancelled work to unwind
 
 
@@ -130,12 +136,15 @@ class ConsumerOptions:
     max_deliveries: int = 5
     block: float = 1.0
     shutdown_grace: float = 10.0
+    outage_give_up: float = 3600.0  # a message held this long through an outage is dead-lettered; 0: never
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_deliveries < 1:
             raise ValueError("concurrency and max_deliveries must be at least 1")
-        if self.visibility_timeout <= 0 or self.block <= 0 or self.shutdown_grace < 0:
-            raise ValueError("visibility_timeout and block must be positive, shutdown_grace not negative")
+        if self.visibility_timeout <= 0 or self.block <= 0 or self.shutdown_grace < 0 or self.outage_give_up < 0:
+            raise ValueError(
+                "visibility_timeout and block must be positive, shutdown_grace and outage_give_up not negative"
+            )
 
 
 class Capacity:
@@ -189,6 +198,9 @@ class Consumer:
         self._capacity = capacity or Capacity(options.concurrency)
         self._stopping = asyncio.Event()
         self._reclaim_cursor = "0-0"
+        self._held: dict[str, DependencyUnavailable] = {}  # messages retried in place while a dependency is down
+        self._resumed = asyncio.Event()
+        self._resumed.set()
 
     async def run(self) -> None:
         """Consume until `stop()` is called; survives Redis outages by retrying."""
@@ -222,6 +234,9 @@ class Consumer:
         next_reclaim = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            if self._held:  # paused: new messages would fail the same way; the held ones tell when it is over
+                await wait_event(self._resumed, options.block)
+                continue
             free = self._capacity.free()
             if free <= 0:
                 self._capacity.freed.clear()
@@ -315,37 +330,93 @@ class Consumer:
         try:
             envelope = decode(fields)
         except EnvelopeError as error:
-            await self._dead_letter(message_id, fields, f"unreadable message: {error}", deliveries, None)
+            await self._dead_letter(message_id, fields, f"unreadable message: {error}", deliveries, None, "unreadable")
             return
+        delivery = Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries)
         # The process span continues the publisher's trace: the handler's work and its logs belong to it.
         with processing(self.stream, self.group, message_id, envelope, deliveries) as processed:
+            verdict: _Verdict | None = None
             if deliveries > self._options.max_deliveries:
-                reason = f"gave up after {deliveries - 1} failed deliveries to {self.group}"
-                processed.dead_lettered(reason)
-                await self._dead_letter(message_id, fields, reason, deliveries, envelope)
-                return
-            log_fields = {
-                "stream": self.stream,
-                "group": self.group,
-                "message_id": message_id,
-                "event_id": str(envelope.event_id),
-                "proposal_id": str(envelope.proposal_id),
-                "deliveries": deliveries,
-            }
+                verdict = _Verdict(f"gave up after {deliveries - 1} failed deliveries to {self.group}", "exhausted")
+            log_fields = _log_fields(self.stream, self.group, delivery)
+            outage = _OutageWait(self._options.outage_give_up)
             try:
-                await self._handler(Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries))
-            except asyncio.CancelledError:
-                logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
-                raise
-            except (PermanentFailure, EnvelopeError) as error:
-                processed.dead_lettered(str(error))
-                await self._dead_letter(message_id, fields, str(error), deliveries, envelope)
+                while True:
+                    try:
+                        verdict = verdict or await self._handle(delivery)
+                        if verdict is None:
+                            await self._redis.xack(self.stream, self.group, message_id)
+                        else:
+                            processed.dead_lettered(verdict.reason)
+                            await self._dead_letter(
+                                message_id, fields, verdict.reason, deliveries, envelope, verdict.cause
+                            )
+                        return
+                    except asyncio.CancelledError:
+                        logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
+                        raise
+                    except Exception as error:
+                        cause = dependency_outage(error)
+                        if cause is None and verdict is not None:
+                            raise  # the dead letter could not be written: the message stays pending
+                        if cause is None:
+                            processed.failed(error)
+                            logger.exception(
+                                "handler failed; message stays pending and will be retried", extra=log_fields
+                            )
+                            return
+                        # Not the message's fault: hold it (the heartbeat keeps it ours) and retry in place, so no new
+                        # delivery is counted; the consumer reads nothing new meanwhile.
+                        self._hold(message_id, cause)
+                        if verdict is None and outage.outlasted():
+                            verdict = _Verdict(cause.reason, "outage")
+                        elif not await outage.pause(self._stopping):
+                            return  # stopping: left pending, handed back at shutdown
+            finally:
+                self._release_hold(message_id)
+
+    async def _handle(self, delivery: Delivery) -> _Verdict | None:
+        """Run the handler: None when it succeeded, a verdict when the message is to be dead-lettered."""
+        try:
+            await self._handler(delivery)
+        except (PermanentFailure, EnvelopeError) as error:
+            return _Verdict(str(error), "permanent")
+        return None
+
+    def _hold(self, message_id: str, cause: DependencyUnavailable) -> None:
+        """Keep `message_id` for a retry in place; the first held message pauses the consumer and says so."""
+        if not self._held:
+            self._resumed.clear()
+        previous = self._held.get(message_id)
+        self._held[message_id] = cause
+        if previous is None or previous.dependency != cause.dependency:
+            logger.error(
+                "dependency unavailable; consumer paused, the message is held and retried without counting",
+                extra={
+                    "stream": self.stream,
+                    "group": self.group,
+                    "message_id": message_id,
+                    "dependency": cause.dependency,
+                    "reason": cause.reason,
+                    "location": cause.location,
+                },
+            )
+            mark_consumer_paused(self.stream, self.group, cause.dependency, True)
+
+    def _release_hold(self, message_id: str) -> None:
+        cause = self._held.pop(message_id, None)
+        if cause is None:
+            return
+        if not any(held.dependency == cause.dependency for held in self._held.values()):
+            mark_consumer_paused(self.stream, self.group, cause.dependency, False)
+        if not self._held:
+            self._resumed.set()
+            if self._stopping.is_set():
                 return
-            except Exception as error:
-                processed.failed(error)
-                logger.exception("handler failed; message stays pending and will be retried", extra=log_fields)
-                return
-            await self._redis.xack(self.stream, self.group, message_id)
+            logger.info(
+                "dependency available again; consumer resumed",
+                extra={"stream": self.stream, "group": self.group, "dependency": cause.dependency},
+            )
 
     async def _delivery_count(self, message_id: str) -> int:
         pending = await self._redis.xpending_range(self.stream, self.group, min=message_id, max=message_id, count=1)
@@ -358,6 +429,7 @@ class Consumer:
         reason: str,
         deliveries: int,
         envelope: Envelope | None,
+        cause: str,
     ) -> None:
         dead = DeadLetter(
             stream=self.stream,
@@ -368,10 +440,10 @@ class Consumer:
             deliveries=deliveries,
             envelope=envelope,
         )
-        logger.error(
-            "message dead-lettered",
-            extra={"stream": self.stream, "group": self.group, "message_id": message_id, "reason": reason},
-        )
+        if self._on_dead_letter is not None:
+            # First, so that a hook that fails (its dependency down) leaves nothing half done: the message stays
+            # pending and comes back. The hook is idempotent (the failure it records has a derived id).
+            await self._on_dead_letter(dead)
         entry: dict[Any, Any] = {
             **{f"original:{k}": v for k, v in fields.items()},
             "dead:stream": self.stream,
@@ -380,17 +452,15 @@ class Consumer:
             "dead:reason": reason,
             "dead:deliveries": str(deliveries),
         }
-        await self._redis.xadd(self.dead_letter_stream, entry)
-        if envelope is None:
-            count_dead_letter(self.stream, self.group, "unreadable")
-        else:
-            count_dead_letter(
-                self.stream, self.group, "exhausted" if deliveries > self._options.max_deliveries else "permanent"
-            )
-        if self._on_dead_letter is not None:
-            # If the hook fails, the message stays pending: it comes back, past its limit, and is tried again.
-            await self._on_dead_letter(dead)
-        await self._redis.xack(self.stream, self.group, message_id)
+        async with self._redis.pipeline(transaction=True) as transaction:  # one dead letter per message, never two
+            transaction.xadd(self.dead_letter_stream, entry)
+            transaction.xack(self.stream, self.group, message_id)
+            await transaction.execute()
+        logger.error(
+            "message dead-lettered",
+            extra={"stream": self.stream, "group": self.group, "message_id": message_id, "reason": reason},
+        )
+        count_dead_letter(self.stream, self.group, cause)
 
     async def _heartbeat(self) -> None:
         """Reset the idle time of the messages this consumer is working on, so no one reclaims them."""
@@ -441,3 +511,44 @@ async def _settle(tasks: Collection[asyncio.Task[Any]], seconds: float, what: st
             "tasks did not stop when cancelled; leaving them behind",
             extra={"what": what, "tasks": sorted(task.get_name() for task in stuck)},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A message to dead-letter: why, and the cause for the metric (unreadable, exhausted, permanent, outage)."""
+
+    reason: str
+    cause: str
+
+
+class _OutageWait:
+    """How long one message has been held through an outage, and the growing pause before its next retry."""
+
+    def __init__(self, give_up_after: float) -> None:
+        self._give_up_after = give_up_after
+        self._since: float | None = None
+        self._pause = _OUTAGE_FIRST_PAUSE_SECONDS
+
+    def outlasted(self) -> bool:
+        """True once the outage has lasted `give_up_after` seconds for this message (never when it is 0)."""
+        now = asyncio.get_running_loop().time()
+        self._since = now if self._since is None else self._since
+        return bool(self._give_up_after) and now - self._since >= self._give_up_after
+
+    async def pause(self, stopping: asyncio.Event) -> bool:
+        """Wait before the next retry; False when the consumer is stopping instead."""
+        if await wait_event(stopping, self._pause):
+            return False
+        self._pause = min(self._pause * 2, _OUTAGE_LAST_PAUSE_SECONDS)
+        return True
+
+
+def _log_fields(stream: str, group: str, delivery: Delivery) -> dict[str, object]:
+    return {
+        "stream": stream,
+        "group": group,
+        "message_id": delivery.message_id,
+        "event_id": str(delivery.envelope.event_id),
+        "proposal_id": str(delivery.envelope.proposal_id),
+        "deliveries": delivery.deliveries,
+    }

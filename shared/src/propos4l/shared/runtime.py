@@ -30,6 +30,7 @@ def consumer_options(settings: DeliverySettings, concurrency: int = 1) -> Consum
         visibility_timeout=settings.delivery_visibility_timeout_seconds,
         max_deliveries=settings.delivery_max_deliveries,
         shutdown_grace=settings.delivery_shutdown_grace_seconds,
+        outage_give_up=settings.delivery_outage_give_up_seconds,
     )
 
 

@@ -3,8 +3,11 @@ moves forward (queued -> generating -> rendering -> ready), whatever order the e
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -19,6 +22,7 @@ from propos4l.shared.events import (
     ProposalProgressed,
     ProposalRendered,
 )
+from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.sections import Language, section_title
 from propos4l.shared.streams import ConsumerGroup
 
@@ -38,7 +42,7 @@ class EventRecorder:
     async def on_generation_started(self, delivery: Delivery) -> None:
         """A generator began drafting: the proposal is `generating`."""
         event = delivery.envelope.open(GenerationStarted)
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             if not await self._first_time(connection, event.event_id, event.proposal_id):
                 return
             changed = await connection.execute(
@@ -54,7 +58,7 @@ class EventRecorder:
         """The sections are written: store them; the proposal is `rendering`, or `ready` if its PDF came first."""
         event = delivery.envelope.open(ProposalDrafted)
         sections = [section.model_dump(mode="json") for section in event.sections]
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             if not await self._first_time(connection, event.event_id, event.proposal_id):
                 return
             await connection.execute(
@@ -106,7 +110,7 @@ class EventRecorder:
     async def on_rendered(self, delivery: Delivery) -> None:
         """The PDF is stored: the version is downloadable, and the proposal `ready` once its sections are too."""
         event = delivery.envelope.open(ProposalRendered)
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             if not await self._first_time(connection, event.event_id, event.proposal_id):
                 return
             await connection.execute(
@@ -145,7 +149,7 @@ class EventRecorder:
 
     async def record_failure(self, event: ProposalFailed) -> None:
         """Mark the proposal failed unless its version is already ready (a PDF beats a late failure)."""
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             known = await connection.fetchval("SELECT true FROM proposals WHERE id = $1", event.proposal_id)
             if not known:
                 logger.warning("failure of an unknown proposal ignored", extra={"proposal_id": str(event.proposal_id)})
@@ -171,7 +175,7 @@ class EventRecorder:
     async def on_progressed(self, delivery: Delivery) -> None:
         """Drafting progress: logged for the live stream while the version is still being drafted."""
         event = delivery.envelope.open(ProposalProgressed)
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             language = await connection.fetchval(
                 """SELECT language FROM proposals WHERE id = $1 AND current_version = $2
                    AND status IN ('queued', 'generating')""",
@@ -195,6 +199,16 @@ class EventRecorder:
         failure = dead_letter_failure(dead, FailureStage.RECORDING, "gateway")
         if failure is not None:
             await self.record_failure(failure)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction. PostgreSQL refusing, unresolvable or not answering in time is an outage
+        (the consumer holds the event and retries it without counting a delivery), never the event's fault."""
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield connection
+        except (ConnectionError, socket.gaierror, TimeoutError) as error:
+            raise DependencyUnavailable("postgresql", f"PostgreSQL is not answering: {error}") from error
 
     @staticmethod
     async def _first_time(connection: asyncpg.Connection, event_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:

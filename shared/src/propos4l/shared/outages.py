@@ -1,0 +1,83 @@
+"""Dependency outages: failures that are not the message's fault, told apart from those that are.
+
+A handler that cannot reach PostgreSQL or Redis, or cannot write because its storage is full, would fail the same
+way for any message. Counting such failures toward the delivery limit turns a long outage into dead letters of work
+that was fine (issue 13: a ten-minute database outage failed 29 of 30 rendered proposals). So the consumer holds a
+message whose handler failed for an outage and retries it in place, without a new delivery, until the dependency is
+back; see `propos4l.shared.delivery`.
+
+A handler says so by raising `DependencyUnavailable` (with the dependency's name and a reason a person can act on);
+`dependency_outage` also recognises the connection errors of asyncpg, redis-py and the operating system, so a handler
+that lets them through is covered too. A bare `TimeoutError` is not recognised: a handler's own time limits (a render,
+a model call) are about the message. A handler that knows a timeout means a frozen dependency raises
+`DependencyUnavailable` from it.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Final
+
+import asyncpg
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+__all__ = ["DependencyUnavailable", "dependency_outage"]
+
+_CHAIN_LIMIT: Final = 10
+_STORAGE_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+_POSTGRES_DOWN: Final[tuple[type[Exception], ...]] = (
+    asyncpg.PostgresConnectionError,  # refused, reset, the connection went away mid-statement
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down, in recovery
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.InsufficientResourcesError,  # its disk or memory full, or too many connections
+)
+
+
+class DependencyUnavailable(Exception):
+    """A dependency (database, Redis, storage) cannot be used right now: not the message's fault.
+
+    `dependency` is a short machine name (`postgresql`, `redis`, `pdf_storage`...) for logs and metrics, `reason` what
+    a person reads if the outage outlasts `DELIVERY_OUTAGE_GIVE_UP_SECONDS`, `location` where (a folder, a host) for
+    the operator's log line only: it is not shown to API clients.
+    """
+
+    def __init__(self, dependency: str, reason: str, *, location: str | None = None) -> None:
+        super().__init__(reason)
+        self.dependency = dependency
+        self.reason = reason
+        self.location = location
+
+
+def dependency_outage(error: BaseException) -> DependencyUnavailable | None:
+    """The outage `error` stands for, or None when it is a failure of the message itself.
+
+    The errors it was raised from or while handling count too: asyncpg reports a connection lost mid-transaction as
+    an InterfaceError ("the underlying connection is closed") raised while handling the ConnectionDoesNotExistError.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen and len(seen) < _CHAIN_LIMIT:
+        seen.add(id(cause))
+        if (outage := _outage_of(cause)) is not None:
+            return outage
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _outage_of(error: BaseException) -> DependencyUnavailable | None:
+    if isinstance(error, DependencyUnavailable):
+        return error
+    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+        return DependencyUnavailable("redis", f"Redis is not answering: {error}")
+    if isinstance(error, _POSTGRES_DOWN):
+        return DependencyUnavailable("postgresql", f"PostgreSQL is not answering: {error}")
+    if isinstance(error, OSError) and error.errno in _STORAGE_FULL:
+        folder = str(error.filename) if error.filename else None
+        return DependencyUnavailable("storage", "no space left on the storage", location=folder)
+    if isinstance(error, ConnectionError | socket.gaierror):
+        # Refused, reset or unresolvable: a server that is down or restarting; which one, the handler did not say.
+        return DependencyUnavailable("network", f"a dependency is not answering: {error}")
+    return None

@@ -23,9 +23,10 @@ from propos4l.shared.delivery import (
     PermanentFailure,
     Publisher,
 )
+from propos4l.shared.envelope import encode
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 from propos4l.shared.outages import DependencyUnavailable
-from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 from tests.support.waiting import wait_for, wait_for_sync
 
 pytestmark = pytest.mark.integration
@@ -328,7 +329,7 @@ async def _is_zero(count: Awaitable[int]) -> bool:
     return await count == 0
 
 
-async def test_dead_letters_are_listed_and_replayed_onto_their_stream(redis: Redis, redis_url: str) -> None:
+async def test_dead_letters_are_listed_and_replayed_to_their_group(redis: Redis, redis_url: str) -> None:
     from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters
 
     async def always_fails(delivery: Delivery) -> None:
@@ -348,9 +349,64 @@ async def test_dead_letters_are_listed_and_replayed_onto_their_stream(redis: Red
 
     assert await replay_dead_letters(redis_url, DEAD) == 1
     assert await redis.xlen(DEAD) == 0
+    assert await redis.xlen(retry_stream(STREAM, GROUP)) == 1
     async with running(redis, works_now):
         await wait_for(lambda: asyncio.sleep(0, bool(handled)))
     assert handled == [event]
+
+
+async def test_a_replay_reaches_only_the_group_that_gave_up(redis: Redis, redis_url: str) -> None:
+    from propos4l.shared.deadletters import replay_dead_letters
+
+    stream, failing_group = Stream.PROPOSAL_DRAFTED, ConsumerGroup.GATEWAY  # the renderer reads this stream too
+    seen: dict[ConsumerGroup, list[str]] = {ConsumerGroup.RENDERER: [], ConsumerGroup.GATEWAY: []}
+    broken = True
+
+    def handler_of(group: ConsumerGroup) -> Callable[[Delivery], Awaitable[None]]:
+        async def handler(delivery: Delivery) -> None:
+            seen[group].append(str(delivery.envelope.event_id))
+            if group is failing_group and broken:
+                raise PermanentFailure("database schema too old")
+
+        return handler
+
+    consumers = [
+        Consumer(
+            redis,
+            stream=stream,
+            group=group,
+            consumer=f"{group.value}-1",
+            handler=handler_of(group),
+            options=ConsumerOptions(block=0.1, shutdown_grace=1.0),
+        )
+        for group in seen
+    ]
+    tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
+    dead = dead_letter_stream(stream, failing_group)
+    try:
+        event = _event()
+        await redis.xadd(stream.value, encode(event, {}))  # type: ignore[arg-type]
+        await wait_for(lambda: _length_is(redis, dead, 1))
+        broken = False
+        assert await replay_dead_letters(redis_url, dead) == 1
+        await wait_for(lambda: asyncio.sleep(0, len(seen[failing_group]) == 2))
+        await wait_for(lambda: _is_zero(_group_pending(redis, retry_stream(stream, failing_group), failing_group)))
+    finally:
+        for consumer in consumers:
+            await consumer.stop()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
+    assert seen[ConsumerGroup.RENDERER] == [str(event.event_id)]  # handled once: the replay was not for it
+    assert seen[failing_group] == [str(event.event_id)] * 2
+    assert await redis.xlen(dead) == 0
+
+
+async def _length_is(redis: Redis, stream: str, expected: int) -> bool:
+    return int(await redis.xlen(stream)) == expected
+
+
+async def _group_pending(redis: Redis, stream: str, group: ConsumerGroup) -> int:
+    summary = await redis.xpending(stream, group.value)
+    return int(summary["pending"])
 
 
 async def _dead_count(redis: Redis, expected: int) -> bool:

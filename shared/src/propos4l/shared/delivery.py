@@ -21,7 +21,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
@@ -30,7 +30,7 @@ from propos4l.shared.aio import checkpoint, wait_event
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
 from propos4l.shared.outages import DependencyUnavailable, dependency_outage
-from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 from propos4l.shared.telemetry import count_dead_letter, mark_consumer_paused, processing, publishing, watch_stream
 
 __all__ = [
@@ -172,7 +172,11 @@ class Capacity:
 
 
 class Consumer:
-    """Reads one stream as one member of a consumer group and hands each message to `handler`."""
+    """Reads one stream as one member of a consumer group and hands each message to `handler`.
+
+    It also reads the group's retry stream (`retry_stream`), where `propos4l dead-letters replay` puts the group's
+    dead letters back, so that a replay reaches this group only.
+    """
 
     def __init__(
         self,
@@ -191,14 +195,16 @@ class Consumer:
         self.group = group.value
         self.consumer = consumer
         self.dead_letter_stream = dead_letter_stream(stream, group)
+        self.retry_stream = retry_stream(stream, group)
+        self._sources = (self.stream, self.retry_stream)
         self._handler = handler
         self._on_dead_letter = on_dead_letter
         self._options = options
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._in_flight: dict[_Key, asyncio.Task[None]] = {}
         self._capacity = capacity or Capacity(options.concurrency)
         self._stopping = asyncio.Event()
-        self._reclaim_cursor = "0-0"
-        self._held: dict[str, DependencyUnavailable] = {}  # messages retried in place while a dependency is down
+        self._reclaim_cursors = dict.fromkeys(self._sources, "0-0")
+        self._held: dict[_Key, DependencyUnavailable] = {}  # messages retried in place while a dependency is down
         self._resumed = asyncio.Event()
         self._resumed.set()
 
@@ -209,7 +215,7 @@ class Consumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    await ensure_group(self._redis, self.stream, self.group)
+                    await self._ensure_groups()
                     await self._consume()
                 except (RedisError, OSError) as error:
                     if self._stopping.is_set():
@@ -229,6 +235,10 @@ class Consumer:
         """Stop reading; in-flight work gets `shutdown_grace` seconds, then is cancelled and left pending."""
         self._stopping.set()
 
+    async def _ensure_groups(self) -> None:
+        for source in self._sources:
+            await ensure_group(self._redis, source, self.group)
+
     async def _consume(self) -> None:
         options = self._options
         next_reclaim = 0.0
@@ -242,51 +252,57 @@ class Consumer:
                 self._capacity.freed.clear()
                 await wait_event(self._capacity.freed, options.block)
                 continue
-            messages: list[tuple[str, dict[str, str] | None]] = []
+            messages: list[_Message] = []
             if loop.time() >= next_reclaim:
                 messages = await self._reclaim(free)
                 next_reclaim = loop.time() + min(options.visibility_timeout / 2, 5.0)
             if not messages:
                 messages = await self._read_new(free)
-            for message_id, fields in messages:
-                await self._dispatch(message_id, fields)
+            for message in messages:
+                await self._dispatch(message)
 
-    async def _read_new(self, count: int) -> list[tuple[str, dict[str, str] | None]]:
+    async def _read_new(self, count: int) -> list[_Message]:
         try:
             response: Any = await self._redis.xreadgroup(
                 self.group,
                 self.consumer,
-                {self.stream: ">"},
+                dict.fromkeys(self._sources, ">"),
                 count=count,
                 block=int(self._options.block * 1000),
             )
         except ResponseError as error:
             if "NOGROUP" in str(error):
-                await ensure_group(self._redis, self.stream, self.group)
+                await self._ensure_groups()
                 return []
             raise
-        messages: list[tuple[str, dict[str, str] | None]] = []
-        for _stream, entries in response or []:
-            messages.extend((str(message_id), fields) for message_id, fields in entries)
-        return messages
+        messages: list[_Message] = []
+        for source, entries in response or []:
+            messages.extend(_Message(str(source), str(message_id), fields) for message_id, fields in entries)
+        return messages[:count]  # COUNT is per stream: two streams may give twice as many
 
-    async def _reclaim(self, count: int) -> list[tuple[str, dict[str, str] | None]]:
+    async def _reclaim(self, count: int) -> list[_Message]:
         """Take over messages idle longer than the visibility timeout, whoever held them."""
-        response = await self._redis.xautoclaim(
-            self.stream,
-            self.group,
-            self.consumer,
-            min_idle_time=int(self._options.visibility_timeout * 1000),
-            start_id=self._reclaim_cursor,
-            count=count,
-        )
-        next_cursor, entries = str(response[0]), response[1]
-        deleted = response[2] if len(response) > 2 else []
-        self._reclaim_cursor = next_cursor
-        for message_id in deleted:
-            # Trimmed out of the stream while pending: nothing left to deliver.
-            await self._redis.xack(self.stream, self.group, message_id)
-        claimed = [(str(message_id), fields) for message_id, fields in entries if fields is not None]
+        claimed: list[_Message] = []
+        for source in self._sources:
+            if len(claimed) >= count:
+                break
+            response = await self._redis.xautoclaim(
+                source,
+                self.group,
+                self.consumer,
+                min_idle_time=int(self._options.visibility_timeout * 1000),
+                start_id=self._reclaim_cursors[source],
+                count=count - len(claimed),
+            )
+            next_cursor, entries = str(response[0]), response[1]
+            deleted = response[2] if len(response) > 2 else []
+            self._reclaim_cursors[source] = next_cursor
+            for message_id in deleted:
+                # Trimmed out of the stream while pending: nothing left to deliver.
+                await self._redis.xack(source, self.group, message_id)
+            claimed.extend(
+                _Message(source, str(message_id), fields) for message_id, fields in entries if fields is not None
+            )
         if claimed:
             logger.info(
                 "reclaimed pending messages",
@@ -294,63 +310,62 @@ class Consumer:
             )
         return claimed
 
-    async def _dispatch(self, message_id: str, fields: dict[str, str] | None) -> None:
-        if message_id in self._in_flight:
+    async def _dispatch(self, message: _Message) -> None:
+        key = message.key
+        if key in self._in_flight:
             return
-        task = asyncio.create_task(self._process(message_id, fields or {}), name=f"{self.stream} {message_id}")
-        self._in_flight[message_id] = task
+        task = asyncio.create_task(self._process(message), name=f"{message.source} {message.message_id}")
+        self._in_flight[key] = task
         self._capacity.take()
-        task.add_done_callback(lambda _: self._finished(message_id))
+        task.add_done_callback(lambda _: self._finished(key))
 
-    def _finished(self, message_id: str) -> None:
-        if self._in_flight.pop(message_id, None) is not None:
+    def _finished(self, key: _Key) -> None:
+        if self._in_flight.pop(key, None) is not None:
             self._capacity.release()
 
-    async def _process(self, message_id: str, fields: Mapping[str, str]) -> None:
+    async def _process(self, message: _Message) -> None:
         try:
-            await self._deliver(message_id, fields)
+            await self._deliver(message)
         except (RedisError, OSError, PermanentFailure, EnvelopeError) as error:
             logger.error(
                 "could not settle message; it stays pending",
                 extra={
-                    "stream": self.stream,
+                    "stream": message.source,
                     "group": self.group,
-                    "message_id": message_id,
+                    "message_id": message.message_id,
                     "error": str(error),
                 },
             )
         except Exception:
             logger.exception(
                 "could not settle message; it stays pending",
-                extra={"stream": self.stream, "group": self.group, "message_id": message_id},
+                extra={"stream": message.source, "group": self.group, "message_id": message.message_id},
             )
 
-    async def _deliver(self, message_id: str, fields: Mapping[str, str]) -> None:
-        deliveries = await self._delivery_count(message_id)
+    async def _deliver(self, message: _Message) -> None:
+        deliveries = await self._delivery_count(message)
         try:
-            envelope = decode(fields)
+            envelope = decode(message.fields)
         except EnvelopeError as error:
-            await self._dead_letter(message_id, fields, f"unreadable message: {error}", deliveries, None, "unreadable")
+            await self._dead_letter(message, f"unreadable message: {error}", deliveries, None, "unreadable")
             return
-        delivery = Delivery(message_id=message_id, envelope=envelope, deliveries=deliveries)
+        delivery = Delivery(message_id=message.message_id, envelope=envelope, deliveries=deliveries)
         # The process span continues the publisher's trace: the handler's work and its logs belong to it.
-        with processing(self.stream, self.group, message_id, envelope, deliveries) as processed:
+        with processing(self.stream, self.group, message.message_id, envelope, deliveries) as processed:
             verdict: _Verdict | None = None
             if deliveries > self._options.max_deliveries:
                 verdict = _Verdict(f"gave up after {deliveries - 1} failed deliveries to {self.group}", "exhausted")
-            log_fields = _log_fields(self.stream, self.group, delivery)
+            log_fields = _log_fields(message.source, self.group, delivery)
             outage = _OutageWait(self._options.outage_give_up)
             try:
                 while True:
                     try:
                         verdict = verdict or await self._handle(delivery)
                         if verdict is None:
-                            await self._redis.xack(self.stream, self.group, message_id)
+                            await self._redis.xack(message.source, self.group, message.message_id)
                         else:
                             processed.dead_lettered(verdict.reason)
-                            await self._dead_letter(
-                                message_id, fields, verdict.reason, deliveries, envelope, verdict.cause
-                            )
+                            await self._dead_letter(message, verdict.reason, deliveries, envelope, verdict.cause)
                         return
                     except asyncio.CancelledError:
                         logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
@@ -367,13 +382,13 @@ class Consumer:
                             return
                         # Not the message's fault: hold it (the heartbeat keeps it ours) and retry in place, so no new
                         # delivery is counted; the consumer reads nothing new meanwhile.
-                        self._hold(message_id, cause)
+                        self._hold(message.key, cause)
                         if verdict is None and outage.outlasted():
                             verdict = _Verdict(cause.reason, "outage")
                         elif not await outage.pause(self._stopping):
                             return  # stopping: left pending, handed back at shutdown
             finally:
-                self._release_hold(message_id)
+                self._release_hold(message.key)
 
     async def _handle(self, delivery: Delivery) -> _Verdict | None:
         """Run the handler: None when it succeeded, a verdict when the message is to be dead-lettered."""
@@ -383,19 +398,19 @@ class Consumer:
             return _Verdict(str(error), "permanent")
         return None
 
-    def _hold(self, message_id: str, cause: DependencyUnavailable) -> None:
-        """Keep `message_id` for a retry in place; the first held message pauses the consumer and says so."""
+    def _hold(self, key: _Key, cause: DependencyUnavailable) -> None:
+        """Keep a message for a retry in place; the first held message pauses the consumer and says so."""
         if not self._held:
             self._resumed.clear()
-        previous = self._held.get(message_id)
-        self._held[message_id] = cause
+        previous = self._held.get(key)
+        self._held[key] = cause
         if previous is None or previous.dependency != cause.dependency:
             logger.error(
                 "dependency unavailable; consumer paused, the message is held and retried without counting",
                 extra={
                     "stream": self.stream,
                     "group": self.group,
-                    "message_id": message_id,
+                    "message_id": key[1],
                     "dependency": cause.dependency,
                     "reason": cause.reason,
                     "location": cause.location,
@@ -403,8 +418,8 @@ class Consumer:
             )
             mark_consumer_paused(self.stream, self.group, cause.dependency, True)
 
-    def _release_hold(self, message_id: str) -> None:
-        cause = self._held.pop(message_id, None)
+    def _release_hold(self, key: _Key) -> None:
+        cause = self._held.pop(key, None)
         if cause is None:
             return
         if not any(held.dependency == cause.dependency for held in self._held.values()):
@@ -418,19 +433,21 @@ class Consumer:
                 extra={"stream": self.stream, "group": self.group, "dependency": cause.dependency},
             )
 
-    async def _delivery_count(self, message_id: str) -> int:
-        pending = await self._redis.xpending_range(self.stream, self.group, min=message_id, max=message_id, count=1)
+    async def _delivery_count(self, message: _Message) -> int:
+        pending = await self._redis.xpending_range(
+            message.source, self.group, min=message.message_id, max=message.message_id, count=1
+        )
         return int(pending[0]["times_delivered"]) if pending else 1
 
     async def _dead_letter(
         self,
-        message_id: str,
-        fields: Mapping[str, str],
+        message: _Message,
         reason: str,
         deliveries: int,
         envelope: Envelope | None,
         cause: str,
     ) -> None:
+        message_id, fields = message.message_id, message.fields
         dead = DeadLetter(
             stream=self.stream,
             group=self.group,
@@ -446,7 +463,7 @@ class Consumer:
             await self._on_dead_letter(dead)
         entry: dict[Any, Any] = {
             **{f"original:{k}": v for k, v in fields.items()},
-            "dead:stream": self.stream,
+            "dead:stream": self.stream,  # the stream it belongs to, also when it came from the retry stream
             "dead:group": self.group,
             "dead:message_id": message_id,
             "dead:reason": reason,
@@ -454,7 +471,7 @@ class Consumer:
         }
         async with self._redis.pipeline(transaction=True) as transaction:  # one dead letter per message, never two
             transaction.xadd(self.dead_letter_stream, entry)
-            transaction.xack(self.stream, self.group, message_id)
+            transaction.xack(message.source, self.group, message_id)
             await transaction.execute()
         logger.error(
             "message dead-lettered",
@@ -468,20 +485,21 @@ class Consumer:
         while True:
             checkpoint()  # the Redis calls below can lose a cancellation: without this the loop would never end
             await asyncio.sleep(interval)
-            ids = list(self._in_flight)
-            if not ids:
+            keys = set(self._in_flight)
+            if not keys:
                 continue
             try:
-                pending = await self._redis.xpending_range(
-                    self.stream, self.group, min="-", max="+", count=1000, consumername=self.consumer
-                )
-                mine: list[str | bytes | int | memoryview[int]] = [
-                    str(entry["message_id"]) for entry in pending if str(entry["message_id"]) in ids
-                ]
-                if mine:
-                    await self._redis.xclaim(
-                        self.stream, self.group, self.consumer, min_idle_time=0, message_ids=mine, justid=True
+                for source in self._sources:
+                    pending = await self._redis.xpending_range(
+                        source, self.group, min="-", max="+", count=1000, consumername=self.consumer
                     )
+                    mine: list[str | bytes | int | memoryview[int]] = [
+                        str(entry["message_id"]) for entry in pending if (source, str(entry["message_id"])) in keys
+                    ]
+                    if mine:
+                        await self._redis.xclaim(
+                            source, self.group, self.consumer, min_idle_time=0, message_ids=mine, justid=True
+                        )
             except RedisError as error:
                 logger.warning("heartbeat failed", extra={"stream": self.stream, "error": str(error)})
 
@@ -511,6 +529,21 @@ async def _settle(tasks: Collection[asyncio.Task[Any]], seconds: float, what: st
             "tasks did not stop when cancelled; leaving them behind",
             extra={"what": what, "tasks": sorted(task.get_name() for task in stuck)},
         )
+
+
+_Key = tuple[str, str]  # (the stream it was read from, its id there)
+
+
+class _Message(NamedTuple):
+    """A message as read: from the stream or the group's retry stream (`source`), its id there, its fields."""
+
+    source: str
+    message_id: str
+    fields: Mapping[str, str]
+
+    @property
+    def key(self) -> _Key:
+        return (self.source, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)

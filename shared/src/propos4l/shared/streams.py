@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream"]
+__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream", "retry_stream"]
 
 
 class Stream(StrEnum):
@@ -45,3 +45,8 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
 def dead_letter_stream(stream: Stream, group: ConsumerGroup) -> str:
     """The stream where a group's messages from `stream` go once they exhaust their deliveries."""
     return f"{stream.value}.dead.{group.value}"
+
+
+def retry_stream(stream: Stream, group: ConsumerGroup) -> str:
+    """The stream only `group` reads besides `stream`: replayed dead letters go there, so no other group sees them."""
+    return f"{stream.value}.retry.{group.value}"

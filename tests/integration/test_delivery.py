@@ -325,6 +325,82 @@ async def test_shutdown_leaves_unfinished_work_pending_for_another_replica(redis
     assert await _pending(redis) == 1
 
 
+async def _orphaned_by_a_dead_replica(redis: Redis, count: int) -> list[str]:
+    """`count` messages read by a replica that then died, idle for long already: all due for reclaim."""
+    publisher = Publisher(redis)
+    for _ in range(count):
+        await publisher.publish(_event())
+    await redis.xgroup_create(STREAM.value, GROUP.value, id="0", mkstream=True)
+    read = await redis.xreadgroup(GROUP.value, "dead-replica", {STREAM.value: ">"}, count=count)
+    ids = [str(message_id) for message_id, _ in read[0][1]]
+    await redis.xclaim(STREAM.value, GROUP.value, "dead-replica", 0, ids, idle=3_600_000, justid=True)
+    return ids
+
+
+async def test_a_dead_replicas_backlog_is_reclaimed_as_fast_as_there_are_free_slots(redis: Redis) -> None:
+    ids = await _orphaned_by_a_dead_replica(redis, 12)
+    handled: list[str] = []
+
+    async def quick(delivery: Delivery) -> None:
+        handled.append(delivery.message_id)
+
+    # A reclaim round every 5 s (half the visibility timeout, at most 5 s) took 2 messages a round: 30 s for 12.
+    async with running(redis, quick, visibility_timeout=10.0, concurrency=2):
+        await wait_for(lambda: asyncio.sleep(0, len(handled) == len(ids)), timeout=8, message="reclaim too slow")
+    assert sorted(handled) == sorted(ids)
+
+
+async def test_a_replica_that_stops_hands_its_work_back_at_once_without_counting_it(redis: Redis) -> None:
+    started = asyncio.Event()
+
+    async def never_finishes(delivery: Delivery) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    finished: list[Delivery] = []
+
+    async def finish(delivery: Delivery) -> None:
+        finished.append(delivery)
+
+    async with running(redis, never_finishes, name="stopping", visibility_timeout=60.0, shutdown_grace=0.1):
+        await Publisher(redis).publish(_event())
+        await asyncio.wait_for(started.wait(), timeout=10)
+    consumers = {entry["name"] for entry in await redis.xinfo_consumers(STREAM.value, GROUP.value)}
+    assert "stopping" not in consumers  # it left the group, its message did not go with it
+    assert await _pending(redis) == 1
+    async with running(redis, finish, name="taker", visibility_timeout=60.0):
+        await wait_for(lambda: asyncio.sleep(0, bool(finished)), timeout=10, message="not handed back at once")
+    assert finished[0].deliveries == 1  # the shutdown was not the message's fault
+
+
+async def test_consumers_of_dead_processes_leave_the_group_after_a_while(redis: Redis) -> None:
+    busy_ids = await _orphaned_by_a_dead_replica(redis, 1)
+    await redis.xgroup_createconsumer(STREAM.value, GROUP.value, "restarted-long-ago")
+    release, taken = asyncio.Event(), asyncio.Event()
+
+    async def slow(delivery: Delivery) -> None:
+        taken.set()
+        await release.wait()
+
+    async def names() -> set[str]:
+        return {entry["name"] for entry in await redis.xinfo_consumers(STREAM.value, GROUP.value)}
+
+    async def forgotten() -> bool:
+        return "restarted-long-ago" not in await names()
+
+    try:
+        async with running(redis, slow, name="live", visibility_timeout=7200.0, forget_consumers_after=0.5):
+            await Publisher(redis).publish(_event())
+            await asyncio.wait_for(taken.wait(), timeout=10)
+            await wait_for(forgotten, timeout=10, message="the idle consumer stayed in the group")
+            await asyncio.sleep(1.0)  # twice the idle limit: consumers with pending work are still there
+            assert await names() == {"live", "dead-replica"}
+            release.set()
+    finally:
+        release.set()
+    assert len(busy_ids) == 1
+
+
 async def _is_zero(count: Awaitable[int]) -> bool:
     return await count == 0
 

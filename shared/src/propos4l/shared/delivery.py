@@ -27,9 +27,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from propos4l.shared.aio import checkpoint, wait_event
+from propos4l.shared.consumer_groups import forget_idle_consumers, hand_back
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
-from propos4l.shared.outages import DependencyUnavailable, dependency_outage
+from propos4l.shared.outages import DependencyUnavailable, OutageWait, dependency_outage
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 from propos4l.shared.telemetry import count_dead_letter, mark_consumer_paused, processing, publishing, watch_stream
 
@@ -49,8 +50,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _RETRY_PAUSE_SECONDS: Final = 1.0
-_OUTAGE_FIRST_PAUSE_SECONDS: Final = 0.5  # a held message is retried after this, then twice as long each time...
-_OUTAGE_LAST_PAUSE_SECONDS: Final = 15.0  # ...up to this: a dependency that is back is noticed within it
 _CANCEL_WAIT_SECONDS: Final = 5.0  # how long a stopping consumer waits for cancelled work to unwind
 
 
@@ -137,11 +136,14 @@ class ConsumerOptions:
     block: float = 1.0
     shutdown_grace: float = 10.0
     outage_give_up: float = 3600.0  # a message held this long through an outage is dead-lettered; 0: never
+    forget_consumers_after: float = 3600.0  # consumers idle this long with nothing pending leave the group
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.max_deliveries < 1:
             raise ValueError("concurrency and max_deliveries must be at least 1")
-        if self.visibility_timeout <= 0 or self.block <= 0 or self.shutdown_grace < 0 or self.outage_give_up < 0:
+        if self.visibility_timeout <= 0 or self.block <= 0 or self.forget_consumers_after <= 0:
+            raise ValueError("visibility_timeout, block and forget_consumers_after must be positive")
+        if self.shutdown_grace < 0 or self.outage_give_up < 0:
             raise ValueError(
                 "visibility_timeout and block must be positive, shutdown_grace and outage_give_up not negative"
             )
@@ -207,6 +209,7 @@ class Consumer:
         self._held: dict[_Key, DependencyUnavailable] = {}  # messages retried in place while a dependency is down
         self._resumed = asyncio.Event()
         self._resumed.set()
+        self._interrupted: set[_Key] = set()  # work the shutdown cut short: handed back without counting
 
     async def run(self) -> None:
         """Consume until `stop()` is called; survives Redis outages by retrying."""
@@ -230,6 +233,7 @@ class Consumer:
             await _settle([heartbeat], _CANCEL_WAIT_SECONDS, f"heartbeat of {self.stream}")
             await gauges.close()
             await self._drain()
+            await self._hand_back()
 
     async def stop(self) -> None:
         """Stop reading; in-flight work gets `shutdown_grace` seconds, then is cancelled and left pending."""
@@ -241,9 +245,12 @@ class Consumer:
 
     async def _consume(self) -> None:
         options = self._options
-        next_reclaim = 0.0
+        next_reclaim = next_forget = 0.0
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            if loop.time() >= next_forget:
+                next_forget = loop.time() + min(options.forget_consumers_after / 2, 60.0)
+                await self._forget_idle_consumers()
             if self._held:  # paused: new messages would fail the same way; the held ones tell when it is over
                 await wait_event(self._resumed, options.block)
                 continue
@@ -254,8 +261,9 @@ class Consumer:
                 continue
             messages: list[_Message] = []
             if loop.time() >= next_reclaim:
-                messages = await self._reclaim(free)
-                next_reclaim = loop.time() + min(options.visibility_timeout / 2, 5.0)
+                messages, more = await self._reclaim(free)
+                # A dead replica's backlog comes back as fast as there are free slots, not one batch per round.
+                next_reclaim = loop.time() + (0.0 if more else min(options.visibility_timeout / 2, 5.0))
             if not messages:
                 messages = await self._read_new(free)
             for message in messages:
@@ -280,8 +288,9 @@ class Consumer:
             messages.extend(_Message(str(source), str(message_id), fields) for message_id, fields in entries)
         return messages[:count]  # COUNT is per stream: two streams may give twice as many
 
-    async def _reclaim(self, count: int) -> list[_Message]:
-        """Take over messages idle longer than the visibility timeout, whoever held them."""
+    async def _reclaim(self, count: int) -> tuple[list[_Message], bool]:
+        """Take over up to `count` messages idle longer than the visibility timeout, whoever held them; and whether
+        more may be waiting (a full batch, or a scan of the pending entries not finished yet)."""
         claimed: list[_Message] = []
         for source in self._sources:
             if len(claimed) >= count:
@@ -308,7 +317,33 @@ class Consumer:
                 "reclaimed pending messages",
                 extra={"stream": self.stream, "group": self.group, "count": len(claimed)},
             )
-        return claimed
+        more = len(claimed) >= count or any(cursor != "0-0" for cursor in self._reclaim_cursors.values())
+        return claimed, more
+
+    async def _forget_idle_consumers(self) -> None:
+        for source in self._sources:
+            removed = await forget_idle_consumers(
+                self._redis, source, self.group, self._options.forget_consumers_after, keep=self.consumer
+            )
+            if removed:
+                logger.info(
+                    "removed idle consumers from the group",
+                    extra={"stream": source, "group": self.group, "consumers": removed},
+                )
+
+    async def _hand_back(self) -> None:
+        """Let another replica take what this one still has pending at once, then leave the group."""
+        for source in self._sources:
+            interrupted = {message_id for key_source, message_id in self._interrupted if key_source == source}
+            try:
+                handed = await hand_back(self._redis, source, self.group, self.consumer, interrupted)
+            except (RedisError, OSError) as error:  # they stay ours, and are reclaimed after the visibility timeout
+                logger.warning("could not hand pending messages back", extra={"stream": source, "error": str(error)})
+                continue
+            if handed:
+                logger.info(
+                    "handed pending messages back", extra={"stream": source, "group": self.group, "count": handed}
+                )
 
     async def _dispatch(self, message: _Message) -> None:
         key = message.key
@@ -356,7 +391,7 @@ class Consumer:
             if deliveries > self._options.max_deliveries:
                 verdict = _Verdict(f"gave up after {deliveries - 1} failed deliveries to {self.group}", "exhausted")
             log_fields = _log_fields(message.source, self.group, delivery)
-            outage = _OutageWait(self._options.outage_give_up)
+            outage = OutageWait(self._options.outage_give_up)
             try:
                 while True:
                     try:
@@ -368,6 +403,7 @@ class Consumer:
                             await self._dead_letter(message, verdict.reason, deliveries, envelope, verdict.cause)
                         return
                     except asyncio.CancelledError:
+                        self._interrupted.add(message.key)
                         logger.info("handler cancelled; message left pending for another replica", extra=log_fields)
                         raise
                     except Exception as error:
@@ -386,6 +422,7 @@ class Consumer:
                         if verdict is None and outage.outlasted():
                             verdict = _Verdict(cause.reason, "outage")
                         elif not await outage.pause(self._stopping):
+                            self._interrupted.add(message.key)
                             return  # stopping: left pending, handed back at shutdown
             finally:
                 self._release_hold(message.key)
@@ -552,28 +589,6 @@ class _Verdict:
 
     reason: str
     cause: str
-
-
-class _OutageWait:
-    """How long one message has been held through an outage, and the growing pause before its next retry."""
-
-    def __init__(self, give_up_after: float) -> None:
-        self._give_up_after = give_up_after
-        self._since: float | None = None
-        self._pause = _OUTAGE_FIRST_PAUSE_SECONDS
-
-    def outlasted(self) -> bool:
-        """True once the outage has lasted `give_up_after` seconds for this message (never when it is 0)."""
-        now = asyncio.get_running_loop().time()
-        self._since = now if self._since is None else self._since
-        return bool(self._give_up_after) and now - self._since >= self._give_up_after
-
-    async def pause(self, stopping: asyncio.Event) -> bool:
-        """Wait before the next retry; False when the consumer is stopping instead."""
-        if await wait_event(stopping, self._pause):
-            return False
-        self._pause = min(self._pause * 2, _OUTAGE_LAST_PAUSE_SECONDS)
-        return True
 
 
 def _log_fields(stream: str, group: str, delivery: Delivery) -> dict[str, object]:

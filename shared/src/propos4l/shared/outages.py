@@ -15,6 +15,7 @@ a model call) are about the message. A handler that knows a timeout means a froz
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 from typing import Final
@@ -23,7 +24,12 @@ import asyncpg
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["DependencyUnavailable", "dependency_outage"]
+from propos4l.shared.aio import wait_event
+
+__all__ = ["DependencyUnavailable", "OutageWait", "dependency_outage"]
+
+_OUTAGE_FIRST_PAUSE_SECONDS: Final = 0.5  # a held message is retried after this, then twice as long each time...
+_OUTAGE_LAST_PAUSE_SECONDS: Final = 15.0  # ...up to this: a dependency that is back is noticed within it
 
 _CHAIN_LIMIT: Final = 10
 _STORAGE_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -81,3 +87,25 @@ def _outage_of(error: BaseException) -> DependencyUnavailable | None:
         # Refused, reset or unresolvable: a server that is down or restarting; which one, the handler did not say.
         return DependencyUnavailable("network", f"a dependency is not answering: {error}")
     return None
+
+
+class OutageWait:
+    """How long one message has been held through an outage, and the growing pause before its next retry."""
+
+    def __init__(self, give_up_after: float) -> None:
+        self._give_up_after = give_up_after
+        self._since: float | None = None
+        self._pause = _OUTAGE_FIRST_PAUSE_SECONDS
+
+    def outlasted(self) -> bool:
+        """True once the outage has lasted `give_up_after` seconds for this message (never when it is 0)."""
+        now = asyncio.get_running_loop().time()
+        self._since = now if self._since is None else self._since
+        return bool(self._give_up_after) and now - self._since >= self._give_up_after
+
+    async def pause(self, stopping: asyncio.Event) -> bool:
+        """Wait before the next retry; False when the consumer is stopping instead."""
+        if await wait_event(stopping, self._pause):
+            return False
+        self._pause = min(self._pause * 2, _OUTAGE_LAST_PAUSE_SECONDS)
+        return True

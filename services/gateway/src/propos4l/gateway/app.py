@@ -41,7 +41,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(str(settings.database_url), max_size=settings.database_pool_max_size)
         redis = connect_redis(str(settings.redis_url))
-        recorder = EventRecorder(pool)
+        recorder = EventRecorder(pool, settings.pdf_storage_dir)
         relay = OutboxRelay(
             pool,
             redis,

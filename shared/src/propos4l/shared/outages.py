@@ -31,7 +31,6 @@ __all__ = ["DependencyUnavailable", "OutageWait", "dependency_outage"]
 _OUTAGE_FIRST_PAUSE_SECONDS: Final = 0.5  # a held message is retried after this, then twice as long each time...
 _OUTAGE_LAST_PAUSE_SECONDS: Final = 15.0  # ...up to this: a dependency that is back is noticed within it
 
-_CHAIN_LIMIT: Final = 10
 _STORAGE_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 _POSTGRES_DOWN: Final[tuple[type[Exception], ...]] = (
     asyncpg.PostgresConnectionError,  # refused, reset, the connection went away mid-statement
@@ -60,17 +59,16 @@ class DependencyUnavailable(Exception):
 def dependency_outage(error: BaseException) -> DependencyUnavailable | None:
     """The outage `error` stands for, or None when it is a failure of the message itself.
 
-    The errors it was raised from or while handling count too: asyncpg reports a connection lost mid-transaction as
-    an InterfaceError ("the underlying connection is closed") raised while handling the ConnectionDoesNotExistError.
+    Only the error itself is looked at, not what it was raised from: a library that wraps a connection error in its
+    own (httpx for the model server) has its own retry policy, which the handler applies. The exception is asyncpg,
+    which reports a connection lost mid-transaction as an InterfaceError ("the underlying connection is closed")
+    raised while handling the connection error.
     """
-    seen: set[int] = set()
-    cause: BaseException | None = error
-    while cause is not None and id(cause) not in seen and len(seen) < _CHAIN_LIMIT:
-        seen.add(id(cause))
-        if (outage := _outage_of(cause)) is not None:
-            return outage
-        cause = cause.__cause__ or cause.__context__
-    return None
+    outage = _outage_of(error)
+    context = error.__cause__ or error.__context__
+    if outage is None and isinstance(error, asyncpg.InterfaceError | asyncpg.InternalClientError) and context:
+        outage = _outage_of(context)
+    return outage
 
 
 def _outage_of(error: BaseException) -> DependencyUnavailable | None:

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -26,6 +27,7 @@ from propos4l.shared.delivery import (
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 from propos4l.shared.outages import DependencyUnavailable
+from propos4l.shared.runtime import connect_redis
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 from tests.support.waiting import wait_for, wait_for_sync
 
@@ -192,6 +194,37 @@ async def test_an_outage_holds_the_message_without_counting_deliveries_and_pause
         await wait_for(lambda: asyncio.sleep(0, any(message_id == second for message_id, _ in attempts)))
     assert {deliveries for _, deliveries in attempts} == {1}
     assert dead == [] and await redis.xlen(DEAD) == 0
+
+
+async def test_work_done_is_not_done_again_when_only_its_acknowledgement_meets_an_outage(
+    redis: Redis, redis_url: str
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    client = connect_redis(redis_url)
+    acknowledge = client.xack
+    refused: list[str] = []
+
+    async def xack_after_a_blip(*args: Any) -> Any:
+        if not refused:
+            refused.append(str(args))
+            raise RedisConnectionError("Connection reset by peer")
+        return await acknowledge(*args)
+
+    client.xack = xack_after_a_blip  # type: ignore[method-assign]
+    handled: list[int] = []
+
+    async def expensive(delivery: Delivery) -> None:
+        handled.append(delivery.deliveries)
+
+    try:
+        async with running(client, expensive):
+            await Publisher(redis).publish(_event())
+            await wait_for(lambda: asyncio.sleep(0, bool(refused)), timeout=10)
+            await wait_for(lambda: _is_zero(_pending(redis)), timeout=10)
+    finally:
+        await client.aclose()
+    assert refused and handled == [1]
 
 
 async def test_a_failure_of_the_message_still_counts_between_outages(redis: Redis) -> None:

@@ -394,10 +394,13 @@ class Consumer:
                 verdict = _Verdict(f"gave up after {deliveries - 1} failed deliveries to {self.group}", "exhausted")
             log_fields = _log_fields(message.source, self.group, delivery)
             outage = OutageWait(self._options.outage_give_up)
+            handled = False  # once the handler succeeded, only settling is retried, never the work
             try:
                 while True:
                     try:
-                        verdict = verdict or await self._handle(delivery)
+                        if verdict is None and not handled:
+                            verdict = await self._handle(delivery)
+                            handled = True
                         if verdict is None:
                             await self._redis.xack(message.source, self.group, message.message_id)
                         else:

@@ -321,6 +321,26 @@ async def test_a_replica_takes_no_more_messages_than_its_concurrency(redis: Redi
     assert most == 2
 
 
+async def test_replayed_messages_count_toward_the_concurrency_too(redis: Redis) -> None:
+    release = asyncio.Event()
+    active: list[str] = []
+
+    async def slow(delivery: Delivery) -> None:
+        active.append(delivery.message_id)
+        await release.wait()
+
+    for _ in range(3):
+        await Publisher(redis).publish(_event())
+        await redis.xadd(retry_stream(STREAM, GROUP), encode(_event(), {}))  # type: ignore[arg-type]
+    async with running(redis, slow, concurrency=2):
+        await wait_for(lambda: asyncio.sleep(0, len(active) == 2))
+        taken = 0
+        for source in (STREAM.value, retry_stream(STREAM, GROUP)):
+            taken += sum(int(entry["pending"]) for entry in await redis.xinfo_consumers(source, GROUP.value))
+        assert taken == 2  # the rest stay in their streams for other replicas
+        release.set()
+
+
 async def test_slow_work_is_not_stolen_while_its_replica_is_alive(redis: Redis) -> None:
     taken_by: list[str] = []
     release = asyncio.Event()

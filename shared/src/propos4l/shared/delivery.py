@@ -272,13 +272,15 @@ class Consumer:
                 await self._dispatch(message)
 
     async def _read_new(self, count: int) -> list[_Message]:
+        # The retry stream first, without waiting: COUNT applies to each stream of one XREADGROUP, so reading both
+        # at once could hand this replica twice as many messages as it has free slots.
+        replayed = await self._read_group(self.retry_stream, count, block=None)
+        return replayed or await self._read_group(self.stream, count, block=int(self._options.block * 1000))
+
+    async def _read_group(self, source: str, count: int, block: int | None) -> list[_Message]:
         try:
             response: Any = await self._redis.xreadgroup(
-                self.group,
-                self.consumer,
-                dict.fromkeys(self._sources, ">"),
-                count=count,
-                block=int(self._options.block * 1000),
+                self.group, self.consumer, {source: ">"}, count=count, block=block
             )
         except ResponseError as error:
             if "NOGROUP" in str(error):
@@ -286,9 +288,9 @@ class Consumer:
                 return []
             raise
         messages: list[_Message] = []
-        for source, entries in response or []:
-            messages.extend(_Message(str(source), str(message_id), fields) for message_id, fields in entries)
-        return messages[:count]  # COUNT is per stream: two streams may give twice as many
+        for _source, entries in response or []:
+            messages.extend(_Message(source, str(message_id), fields) for message_id, fields in entries)
+        return messages
 
     async def _reclaim(self, count: int) -> tuple[list[_Message], bool]:
         """Take over up to `count` messages idle longer than the visibility timeout, whoever held them; and whether

@@ -146,9 +146,7 @@ class ConsumerOptions:
         if self.visibility_timeout <= 0 or self.block <= 0 or self.forget_consumers_after <= 0:
             raise ValueError("visibility_timeout, block and forget_consumers_after must be positive")
         if self.shutdown_grace < 0 or self.outage_give_up < 0:
-            raise ValueError(
-                "visibility_timeout and block must be positive, shutdown_grace and outage_give_up not negative"
-            )
+            raise ValueError("shutdown_grace and outage_give_up must not be negative")
 
 
 class Capacity:
@@ -415,8 +413,8 @@ class Consumer:
                         raise
                     except Exception as error:
                         cause = dependency_outage(error)
-                        if cause is None and verdict is not None:
-                            raise  # the dead letter could not be written: the message stays pending
+                        if cause is None and (verdict is not None or handled):
+                            raise  # it could not be settled: the message stays pending
                         if cause is None:
                             processed.failed(error)
                             logger.exception(
@@ -426,7 +424,7 @@ class Consumer:
                         # Not the message's fault: hold it (the heartbeat keeps it ours) and retry in place, so no new
                         # delivery is counted; the consumer reads nothing new meanwhile.
                         self._hold(message.key, cause)
-                        if verdict is None and outage.outlasted():
+                        if verdict is None and not handled and outage.outlasted():
                             verdict = _Verdict(cause.reason, "outage")
                         elif not await outage.pause(self._stopping):
                             self._interrupted.add(message.key)

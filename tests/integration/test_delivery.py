@@ -281,6 +281,24 @@ async def test_permanent_failure_is_dead_lettered_at_once(redis: Redis) -> None:
     assert dead[0].reason == "the proposal is unknown"
 
 
+async def test_a_message_is_dead_lettered_once_even_when_its_hook_waits_for_an_outage(redis: Redis) -> None:
+    hook_calls: list[str] = []
+
+    async def refuses(delivery: Delivery) -> None:
+        raise PermanentFailure("the proposal is unknown")
+
+    async def record_needing_the_database(letter: DeadLetter) -> None:
+        hook_calls.append(letter.message_id)
+        if len(hook_calls) < 3:
+            raise DependencyUnavailable("postgresql", "PostgreSQL is not answering")
+
+    async with running(redis, refuses, on_dead_letter=record_needing_the_database, visibility_timeout=0.2):
+        await Publisher(redis).publish(_event())
+        await wait_for(lambda: asyncio.sleep(0, len(hook_calls) == 3), timeout=15)
+        await wait_for(lambda: _is_zero(_pending(redis)))
+    assert await redis.xlen(DEAD) == 1
+
+
 async def test_unreadable_message_is_dead_lettered_without_reaching_the_handler(redis: Redis) -> None:
     handled: list[Delivery] = []
     dead: list[DeadLetter] = []

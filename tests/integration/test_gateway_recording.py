@@ -372,6 +372,35 @@ async def test_an_event_about_an_unknown_proposal_is_dead_lettered_and_later_eve
     assert listed["total"] == 1
 
 
+async def test_a_forged_rendered_event_leaves_no_orphan_pdf_and_no_version(
+    client: httpx.AsyncClient, publisher: Publisher, redis: Redis, storage: Path
+) -> None:
+    known = await create_proposal(client)
+    await publisher.publish(drafted(known))
+    await wait_for_status(client, known, "rendering")
+    await publisher.publish(rendered(storage, known))
+    await wait_for_status(client, known, "ready")
+    # What a renderer writes for a valid event about a proposal, or a version, the gateway never recorded.
+    unknown_proposal = rendered(storage, uuid.uuid4())
+    unknown_version = rendered(storage, known, version=7)
+    # One that names a recorded version's PDF as its file: that file is not the forger's to remove.
+    pointing_elsewhere = rendered(storage, uuid.uuid4(), write=False).model_copy(update={"pdf_path": f"{known}/v1.pdf"})
+    for event in (unknown_proposal, unknown_version, pointing_elsewhere):
+        await publisher.publish(event)
+    dead_stream = dead_letter_stream(Stream.PROPOSAL_RENDERED, ConsumerGroup.GATEWAY)
+
+    async def all_dead() -> bool:
+        return int(await redis.xlen(dead_stream)) == 3
+
+    await wait_for(all_dead, timeout=15, message="the forged events were not all refused")
+    assert not (storage / unknown_proposal.pdf_path).exists()
+    assert not (storage / unknown_version.pdf_path).exists()
+    assert (storage / f"{known}/v1.pdf").read_bytes() == PDF_BYTES
+    assert (await view(client, known))["version"] == 1
+    old_version = await client.get(f"/api/proposals/{known}/pdf?version=7", headers=AUTH)
+    assert old_version.status_code == 404, old_version.text
+
+
 async def test_an_unreadable_event_about_a_known_proposal_fails_it_at_the_recording_stage(
     client: httpx.AsyncClient, redis: Redis
 ) -> None:

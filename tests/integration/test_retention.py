@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from propos4l.gateway.retention import prune_records
 from propos4l.shared.db import create_pool
 from propos4l.shared.retention import trim_stream, trim_streams
-from propos4l.shared.streams import CONSUMERS, ConsumerGroup, Stream
+from propos4l.shared.streams import CONSUMERS, ConsumerGroup, Stream, retry_stream
 from tests.support.gateway import gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
@@ -68,8 +68,21 @@ async def test_a_stream_whose_group_does_not_exist_yet_is_not_trimmed(redis: Red
 
 async def test_trimming_every_stream_skips_those_not_created_yet(redis: Redis) -> None:
     trims = await trim_streams(redis, keep_seconds=3600, now=LATER)
-    assert {trim.stream for trim in trims} == {stream.value for stream in CONSUMERS}
+    retry_streams = {retry_stream(stream, group) for stream, groups in CONSUMERS.items() for group in groups}
+    assert {trim.stream for trim in trims} == {stream.value for stream in CONSUMERS} | retry_streams
     assert all(trim.removed == 0 and trim.skipped == "the stream does not exist yet" for trim in trims)
+
+
+async def test_a_retry_stream_is_trimmed_behind_its_one_group(redis: Redis) -> None:
+    retry = retry_stream(Stream.PROPOSAL_DRAFTED, ConsumerGroup.GATEWAY)
+    await redis.xgroup_create(retry, ConsumerGroup.GATEWAY.value, id="0", mkstream=True)
+    for n in range(2):
+        await redis.xadd(retry, {"n": str(n)})
+    read = await redis.xreadgroup(ConsumerGroup.GATEWAY.value, "gw", {retry: ">"}, count=2)
+    await redis.xack(retry, ConsumerGroup.GATEWAY.value, read[0][1][0][0])
+    trims = {trim.stream: trim for trim in await trim_streams(redis, keep_seconds=3600, now=LATER)}
+    assert trims[retry].removed == 1  # the acknowledged one; the one still pending is kept
+    assert await redis.xlen(retry) == 1
 
 
 async def _proposal(connection: asyncpg.Connection, status: str) -> uuid.UUID:

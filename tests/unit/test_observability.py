@@ -198,6 +198,7 @@ def _exported_metric_names() -> set[str]:
     ):
         histogram.record(1)
     made.generation_objective.set(1)
+    made.consumer_paused.set(1)
     gauges = _ProcessGauges()
     gauges.readings[("s", "g")] = _StreamReading(lag=1, pending=1, dead_letters=1)
     _register_process_gauges(meter, gauges)

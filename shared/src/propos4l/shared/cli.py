@@ -61,7 +61,7 @@ def _dead_letters(arguments: argparse.Namespace) -> int:
             print(json.dumps(entry, ensure_ascii=False))
         return 0
     replayed = asyncio.run(replay_dead_letters(url, arguments.stream, limit=arguments.limit))
-    print(f"propos4l dead-letters: replayed {replayed} message(s)")
+    print(f"propos4l dead-letters: replayed {replayed} message(s) to the group that gave up on them")
     return 0
 
 

@@ -1,11 +1,16 @@
-"""Dead letters: what was given up on, and putting it back on its stream once the cause is fixed."""
+"""Dead letters: what was given up on, and handing it back to the group that gave up once the cause is fixed.
+
+A replay goes to the group's retry stream (`retry_stream`), which only that group reads, not to the original stream:
+every group reads the original stream, and a copy appended there would be handled again by groups that had handled it
+fine (a gateway replay would make the renderer render again and overwrite the PDF).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from propos4l.shared.runtime import connect_redis
-from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
+from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 
 __all__ = ["dead_letter_streams", "list_dead_letters", "replay_dead_letters"]
 
@@ -30,20 +35,23 @@ async def list_dead_letters(redis_url: str, limit: int = 1000) -> list[dict[str,
 
 
 async def replay_dead_letters(redis_url: str, dead_stream: str, limit: int = 1000) -> int:
-    """Append the original messages of `dead_stream` to their stream again, then remove them from it."""
-    if dead_stream not in dead_letter_streams():
+    """Hand the original messages of `dead_stream` back to the group that gave up on them, then remove them."""
+    owner = dead_letter_streams().get(dead_stream)
+    if owner is None:
         raise SystemExit(f"propos4l dead-letters: {dead_stream!r} is not a dead-letter stream")
+    target = retry_stream(*owner)
     redis = connect_redis(redis_url)
     replayed = 0
     try:
         entries: list[tuple[str, dict[str, str]]] = await redis.xrange(dead_stream, count=limit)  # type: ignore[assignment]
         for entry_id, fields in entries:
             original = {k.removeprefix("original:"): v for k, v in fields.items() if k.startswith("original:")}
-            target = fields.get("dead:stream")
-            if not original or not target:
+            if not original:
                 continue
-            await redis.xadd(target, original)  # type: ignore[arg-type]
-            await redis.xdel(dead_stream, entry_id)
+            async with redis.pipeline(transaction=True) as transaction:  # replayed once, never twice
+                transaction.xadd(target, original)  # type: ignore[arg-type]
+                transaction.xdel(dead_stream, entry_id)
+                await transaction.execute()
             replayed += 1
         return replayed
     finally:

@@ -10,7 +10,8 @@ re-publishes copies, not ids). So the trim point of a stream is the oldest of:
 - now minus the retention window.
 
 A stream one of whose groups does not exist yet is not trimmed at all: that service has not started, and its group
-will be created at id 0 to read the whole stream. Dead-letter streams are not trimmed: an operator empties them.
+will be created at id 0 to read the whole stream. Each group's retry stream (replayed dead letters) is trimmed the same
+way behind that one group. Dead-letter streams are not trimmed: an operator empties them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from propos4l.shared.streams import CONSUMERS, ConsumerGroup, Stream
+from propos4l.shared.streams import CONSUMERS, ConsumerGroup, retry_stream
 from propos4l.shared.telemetry import count_trimmed
 
 __all__ = ["StreamTrim", "trim_point", "trim_stream", "trim_streams"]
@@ -54,47 +55,51 @@ class StreamTrim:
 
 
 async def trim_point(
-    redis: Redis, stream: Stream, groups: Sequence[ConsumerGroup], keep_seconds: float, now: float | None = None
+    redis: Redis, stream: str, groups: Sequence[ConsumerGroup], keep_seconds: float, now: float | None = None
 ) -> str | StreamTrim:
     """The id below which `stream`'s entries can go, or a StreamTrim saying why none can."""
     try:
-        infos: Sequence[Mapping[str, Any]] = await redis.xinfo_groups(stream.value)
+        infos: Sequence[Mapping[str, Any]] = await redis.xinfo_groups(str(stream))
     except ResponseError as error:
         if "no such key" in str(error).lower():
-            return StreamTrim(stream.value, 0, None, "the stream does not exist yet")
+            return StreamTrim(str(stream), 0, None, "the stream does not exist yet")
         raise
     by_name = {str(info["name"]): info for info in infos}
     missing = [group.value for group in groups if group.value not in by_name]
     if missing:
-        return StreamTrim(stream.value, 0, None, f"no consumer group {', '.join(missing)} yet")
+        return StreamTrim(str(stream), 0, None, f"no consumer group {', '.join(missing)} yet")
     clock = time.time() if now is None else now
     point: StreamId = (max(0, int((clock - keep_seconds) * 1000)), 0)
     for group in groups:
         info = by_name[group.value]
         point = min(point, _parse(str(info["last-delivered-id"])))
         if int(info["pending"]):
-            summary = await redis.xpending(stream.value, group.value)
+            summary = await redis.xpending(str(stream), group.value)
             if summary.get("min"):
                 point = min(point, _parse(str(summary["min"])))
     return _format(point)
 
 
 async def trim_stream(
-    redis: Redis, stream: Stream, groups: Sequence[ConsumerGroup], keep_seconds: float, now: float | None = None
+    redis: Redis, stream: str, groups: Sequence[ConsumerGroup], keep_seconds: float, now: float | None = None
 ) -> StreamTrim:
     """Remove `stream`'s entries that every group in `groups` is done with and that are older than `keep_seconds`."""
     point = await trim_point(redis, stream, groups, keep_seconds, now)
     if isinstance(point, StreamTrim):
         return point
     # Exact (not `~`): the cost is the entries removed, and what is kept is exactly what was computed above.
-    removed = int(await redis.xtrim(stream.value, minid=point, approximate=False))
-    return StreamTrim(stream.value, removed, point)
+    removed = int(await redis.xtrim(str(stream), minid=point, approximate=False))
+    return StreamTrim(str(stream), removed, point)
 
 
 async def trim_streams(redis: Redis, keep_seconds: float, now: float | None = None) -> list[StreamTrim]:
     """Trim every event stream behind its consumer groups (see the module's description)."""
     trims = []
-    for stream, groups in CONSUMERS.items():
+    targets: list[tuple[str, tuple[ConsumerGroup, ...]]] = [
+        (stream.value, groups) for stream, groups in CONSUMERS.items()
+    ]
+    targets += [(retry_stream(stream, group), (group,)) for stream, groups in CONSUMERS.items() for group in groups]
+    for stream, groups in targets:
         trim = await trim_stream(redis, stream, groups, keep_seconds, now)
         if trim.removed:
             count_trimmed(trim.stream, trim.removed)

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from propos4l.shared.delivery import Consumer, ConsumerOptions
+from propos4l.shared.delivery import Capacity, Consumer, ConsumerOptions, DeadLetterHook, Handler
 from propos4l.shared.settings import DeliverySettings
+from propos4l.shared.streams import ConsumerGroup, Stream, streams_read_by
 
-__all__ = ["connect_redis", "consumer_options", "run_consumers", "run_until_signalled"]
+__all__ = ["connect_redis", "consumer_options", "group_consumers", "run_consumers", "run_until_signalled"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,46 @@ def consumer_options(settings: DeliverySettings, concurrency: int = 1) -> Consum
         visibility_timeout=settings.delivery_visibility_timeout_seconds,
         max_deliveries=settings.delivery_max_deliveries,
         shutdown_grace=settings.delivery_shutdown_grace_seconds,
+        outage_give_up=settings.delivery_outage_give_up_seconds,
     )
+
+
+def group_consumers(
+    redis: Redis,
+    group: ConsumerGroup,
+    handlers: Mapping[Stream, Handler],
+    *,
+    consumer: str,
+    on_dead_letter: DeadLetterHook | None,
+    options: ConsumerOptions,
+    capacity: Capacity | None = None,
+) -> list[Consumer]:
+    """One consumer per stream `group` reads, with its handler from `handlers`.
+
+    Which streams a group reads is declared once, in `propos4l.shared.streams.CONSUMERS` (stream retention trims
+    behind the groups it names); a handler table that leaves one out or adds another stops the service at start.
+    """
+    declared = streams_read_by(group)
+    missing = [stream.value for stream in declared if stream not in handlers]
+    extra = [stream.value for stream in handlers if stream not in declared]
+    if missing or extra:
+        raise ValueError(
+            f"the {group.value} handlers disagree with CONSUMERS in propos4l.shared.streams: "
+            f"no handler for {missing or 'none'}, handlers for streams it does not list: {extra or 'none'}"
+        )
+    return [
+        Consumer(
+            redis,
+            stream=stream,
+            group=group,
+            consumer=consumer,
+            handler=handlers[stream],
+            on_dead_letter=on_dead_letter,
+            options=options,
+            capacity=capacity,
+        )
+        for stream in declared
+    ]
 
 
 async def run_consumers(consumers: Sequence[Consumer], stop: asyncio.Event) -> None:

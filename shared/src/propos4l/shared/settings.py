@@ -57,6 +57,7 @@ class DeliverySettings(BaseSettings):
     delivery_visibility_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
     delivery_max_deliveries: Annotated[int, Field(ge=1, le=100)] = 5
     delivery_shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 10.0
+    delivery_outage_give_up_seconds: Annotated[float, Field(ge=0)] = 3600.0
 
 
 class DatabaseSettings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream"]
+__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream", "retry_stream", "streams_read_by"]
 
 
 class Stream(StrEnum):
@@ -39,9 +39,23 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
     Stream.TEMPLATE_CHANGED: (ConsumerGroup.BACKUP,),
 }
-"""The consumer groups that read each stream: an entry is done with once all of them have acknowledged it."""
+"""The consumer groups that read each stream: an entry is done with once all of them have acknowledged it.
+
+The one declaration of who reads what: stream retention and the AsyncAPI document read it, and each service starts
+its consumers through `propos4l.shared.runtime.group_consumers`, which refuses a handler table that disagrees.
+"""
+
+
+def streams_read_by(group: ConsumerGroup) -> tuple[Stream, ...]:
+    """The streams `group` reads, in `CONSUMERS` order."""
+    return tuple(stream for stream, groups in CONSUMERS.items() if group in groups)
 
 
 def dead_letter_stream(stream: Stream, group: ConsumerGroup) -> str:
     """The stream where a group's messages from `stream` go once they exhaust their deliveries."""
     return f"{stream.value}.dead.{group.value}"
+
+
+def retry_stream(stream: Stream, group: ConsumerGroup) -> str:
+    """The stream only `group` reads besides `stream`: replayed dead letters go there, so no other group sees them."""
+    return f"{stream.value}.retry.{group.value}"

@@ -22,9 +22,9 @@ from propos4l.backup.schedule import Job, Scheduler, first_delay
 from propos4l.backup.settings import BackupSettings
 from propos4l.shared.aio import wait_event
 from propos4l.shared.db import create_pool
-from propos4l.shared.delivery import Consumer, default_consumer_name
+from propos4l.shared.delivery import default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
-from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
+from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
 __all__ = ["BackupUnavailable", "check_dependencies", "check_writable", "serve"]
@@ -124,12 +124,11 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
         )
         metrics.register()
         handlers = TemplateHandlers(jobs)
-        consumer = Consumer(
+        consumers = group_consumers(
             redis,
-            stream=Stream.TEMPLATE_CHANGED,
-            group=ConsumerGroup.BACKUP,
+            ConsumerGroup.BACKUP,
+            {Stream.TEMPLATE_CHANGED: handlers.on_template_changed},
             consumer=default_consumer_name("backup"),
-            handler=handlers.on_template_changed,
             on_dead_letter=handlers.on_dead_letter,
             options=consumer_options(settings),
         )
@@ -148,7 +147,7 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
         )
         readiness.set_ready(**state)
         async with asyncio.TaskGroup() as group:
-            group.create_task(run_consumers([consumer], stop), name="template changes")
+            group.create_task(run_consumers(consumers, stop), name="template changes")
             group.create_task(scheduler.run(stop), name="schedules")
             group.create_task(_refresh_metrics(jobs, metrics, stop), name="metrics")
     finally:

@@ -25,8 +25,8 @@ from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import PoolTimeouts, create_pool
-from propos4l.shared.delivery import Consumer, default_consumer_name
-from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
+from propos4l.shared.delivery import default_consumer_name
+from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
 
@@ -50,7 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             ),
         )
         redis = connect_redis(str(settings.redis_url))
-        recorder = EventRecorder(pool)
+        recorder = EventRecorder(pool, settings.pdf_storage_dir)
         relay = OutboxRelay(
             pool,
             redis,
@@ -68,24 +68,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.notifier = notifier
         name = default_consumer_name("gateway")
         options = consumer_options(settings, concurrency=4)
-        consumers = [
-            Consumer(
-                redis,
-                stream=stream,
-                group=ConsumerGroup.GATEWAY,
-                consumer=name,
-                handler=handler,
-                on_dead_letter=recorder.on_dead_letter,
-                options=options,
-            )
-            for stream, handler in (
-                (Stream.GENERATION_STARTED, recorder.on_generation_started),
-                (Stream.PROPOSAL_DRAFTED, recorder.on_drafted),
-                (Stream.PROPOSAL_RENDERED, recorder.on_rendered),
-                (Stream.PROPOSAL_FAILED, recorder.on_failed),
-                (Stream.PROPOSAL_PROGRESSED, recorder.on_progressed),
-            )
-        ]
+        consumers = group_consumers(
+            redis,
+            ConsumerGroup.GATEWAY,
+            {
+                Stream.GENERATION_STARTED: recorder.on_generation_started,
+                Stream.PROPOSAL_DRAFTED: recorder.on_drafted,
+                Stream.PROPOSAL_RENDERED: recorder.on_rendered,
+                Stream.PROPOSAL_FAILED: recorder.on_failed,
+                Stream.PROPOSAL_PROGRESSED: recorder.on_progressed,
+            },
+            consumer=name,
+            on_dead_letter=recorder.on_dead_letter,
+            options=options,
+        )
         retention = RetentionKeeper(
             pool,
             redis,

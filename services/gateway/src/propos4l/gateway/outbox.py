@@ -59,7 +59,15 @@ class OutboxRelay:
                     await self.audit()
                 while await self.relay_batch() == _BATCH:
                     pass
-            except (RedisError, OSError, asyncpg.PostgresError) as error:
+            except (
+                RedisError,
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
+            ) as error:
+                # asyncpg reports a connection lost mid-transaction as an interface or internal client error: the
+                # relay must outlive it, or nothing is published after a database outage.
                 logger.warning("outbox relay failed; retrying", extra={"error": str(error)})
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

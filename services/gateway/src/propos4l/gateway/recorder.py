@@ -3,8 +3,13 @@ moves forward (queued -> generating -> rendering -> ready), whatever order the e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import socket
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 
@@ -19,6 +24,7 @@ from propos4l.shared.events import (
     ProposalProgressed,
     ProposalRendered,
 )
+from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = ["EventRecorder"]
@@ -31,15 +37,16 @@ _GROUP = ConsumerGroup.GATEWAY.value
 class EventRecorder:
     """Applies result events to the proposal tables."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, pdf_storage: Path) -> None:
         self._pool = pool
         self._progress = ProgressWriter(pool)  # progress comes in bursts: written in batches
+        self._pdf_storage = pdf_storage
 
     async def on_generation_started(self, delivery: Delivery) -> None:
         """A generator began drafting: the proposal is `generating`."""
         event = delivery.envelope.open(GenerationStarted)
-        async with self._pool.acquire() as connection, connection.transaction():
-            if not await self._first_time(connection, event.event_id, event.proposal_id):
+        async with self._transaction() as connection:
+            if not await self._first_time(connection, event.event_id, event.proposal_id, event.version):
                 return
             changed = await connection.execute(
                 """UPDATE proposals SET status = 'generating', updated_at = now()
@@ -54,8 +61,8 @@ class EventRecorder:
         """The sections are written: store them; the proposal is `rendering`, or `ready` if its PDF came first."""
         event = delivery.envelope.open(ProposalDrafted)
         sections = [section.model_dump(mode="json") for section in event.sections]
-        async with self._pool.acquire() as connection, connection.transaction():
-            if not await self._first_time(connection, event.event_id, event.proposal_id):
+        async with self._transaction() as connection:
+            if not await self._first_time(connection, event.event_id, event.proposal_id, event.version):
                 return
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
@@ -106,8 +113,28 @@ class EventRecorder:
     async def on_rendered(self, delivery: Delivery) -> None:
         """The PDF is stored: the version is downloadable, and the proposal `ready` once its sections are too."""
         event = delivery.envelope.open(ProposalRendered)
-        async with self._pool.acquire() as connection, connection.transaction():
-            if not await self._first_time(connection, event.event_id, event.proposal_id):
+        try:
+            await self._record_rendered(event)
+        except PermanentFailure:
+            # A valid event about a version the gateway never asked for (forged, or from a wiped database): the
+            # renderer wrote its PDF, and nothing will ever point to it.
+            await asyncio.to_thread(self._remove_unrecorded_pdf, event.proposal_id, event.version)
+            raise
+
+    def _remove_unrecorded_pdf(self, proposal_id: uuid.UUID, version: int) -> None:
+        """Remove the file the renderer writes for (proposal, version): derived from the ids, never from the event's
+        `pdf_path`, which would let a forged event name another version's PDF."""
+        folder = self._pdf_storage / str(proposal_id)
+        path = folder / f"v{version}.pdf"
+        if path.exists():
+            path.unlink(missing_ok=True)
+            logger.warning("removed the PDF of an unrecorded version", extra={"pdf_path": str(path)})
+        with contextlib.suppress(OSError):  # not empty: other versions of a known proposal live there
+            folder.rmdir()
+
+    async def _record_rendered(self, event: ProposalRendered) -> None:
+        async with self._transaction() as connection:
+            if not await self._first_time(connection, event.event_id, event.proposal_id, event.version):
                 return
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, pdf_path, pdf_sha256, pdf_bytes, pages,
@@ -145,7 +172,7 @@ class EventRecorder:
 
     async def record_failure(self, event: ProposalFailed) -> None:
         """Mark the proposal failed unless its version is already ready (a PDF beats a late failure)."""
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._transaction() as connection:
             known = await connection.fetchval("SELECT true FROM proposals WHERE id = $1", event.proposal_id)
             if not known:
                 logger.warning("failure of an unknown proposal ignored", extra={"proposal_id": str(event.proposal_id)})
@@ -178,10 +205,25 @@ class EventRecorder:
         if failure is not None:
             await self.record_failure(failure)
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction. PostgreSQL refusing, unresolvable or not answering in time is an outage
+        (the consumer holds the event and retries it without counting a delivery), never the event's fault."""
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield connection
+        except (ConnectionError, socket.gaierror, TimeoutError) as error:
+            raise DependencyUnavailable("postgresql", f"PostgreSQL is not answering: {error}") from error
+
     @staticmethod
-    async def _first_time(connection: asyncpg.Connection, event_id: uuid.UUID, proposal_id: uuid.UUID) -> bool:
-        """True when the event is new; refuses events about proposals the gateway never stored."""
-        exists = await connection.fetchval("SELECT true FROM proposals WHERE id = $1", proposal_id)
-        if not exists:
+    async def _first_time(
+        connection: asyncpg.Connection, event_id: uuid.UUID, proposal_id: uuid.UUID, version: int
+    ) -> bool:
+        """True when the event is new; refuses events about proposals, or versions, the gateway never asked for (it
+        raises a proposal's current version in the transaction that asks for the new one)."""
+        current = await connection.fetchval("SELECT current_version FROM proposals WHERE id = $1", proposal_id)
+        if current is None:
             raise PermanentFailure(f"proposal {proposal_id} is not known to the gateway")
+        if version > current:
+            raise PermanentFailure(f"proposal {proposal_id} has no version {version}")
         return await mark_processed(connection, _GROUP, event_id)

@@ -14,9 +14,9 @@ from propos4l.generator.ollama import OllamaClient
 from propos4l.generator.openai_compat import OpenAICompatibleClient, StructuredOutput
 from propos4l.generator.settings import GeneratorSettings
 from propos4l.shared.aio import wait_event
-from propos4l.shared.delivery import Capacity, Consumer, Publisher, default_consumer_name
+from propos4l.shared.delivery import Capacity, Publisher, default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
-from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
+from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import set_generation_objective
 
@@ -165,22 +165,18 @@ async def serve(settings: GeneratorSettings, stop: asyncio.Event) -> None:
         )
         capacity = Capacity(settings.generator_concurrency)  # one budget for both streams
         name = default_consumer_name("generator")
-        consumers = [
-            Consumer(
-                redis,
-                stream=stream,
-                group=ConsumerGroup.GENERATOR,
-                consumer=name,
-                handler=handler,
-                on_dead_letter=handlers.on_dead_letter,
-                options=options,
-                capacity=capacity,
-            )
-            for stream, handler in (
-                (Stream.PROPOSAL_REQUESTED, handlers.on_requested),
-                (Stream.SECTION_REGENERATION_REQUESTED, handlers.on_regeneration_requested),
-            )
-        ]
+        consumers = group_consumers(
+            redis,
+            ConsumerGroup.GENERATOR,
+            {
+                Stream.PROPOSAL_REQUESTED: handlers.on_requested,
+                Stream.SECTION_REGENERATION_REQUESTED: handlers.on_regeneration_requested,
+            },
+            consumer=name,
+            on_dead_letter=handlers.on_dead_letter,
+            options=options,
+            capacity=capacity,
+        )
         set_generation_objective(settings.generation_latency_alert_seconds)  # the threshold the alert compares to
         logger.info("generator started", extra={"provider": drafter.provider, "model": drafter.model})
         await run_consumers(consumers, stop)

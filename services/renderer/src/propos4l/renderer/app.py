@@ -17,9 +17,9 @@ from propos4l.renderer.pool import WorkerRecycling
 from propos4l.renderer.settings import RendererSettings
 from propos4l.renderer.templates import install_default_template
 from propos4l.shared.aio import wait_event
-from propos4l.shared.delivery import Consumer, Publisher, default_consumer_name
+from propos4l.shared.delivery import Publisher, default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
-from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
+from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
 __all__ = ["serve"]
@@ -72,12 +72,11 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     renderer.start_workers()  # forked while the service starts, not on the first renders
     redis = connect_redis(str(settings.redis_url))
     handlers = RenderHandlers(renderer, Publisher(redis), settings.pdf_storage_dir, settings.templates_dir)
-    consumer = Consumer(
+    consumers = group_consumers(
         redis,
-        stream=Stream.PROPOSAL_DRAFTED,
-        group=ConsumerGroup.RENDERER,
+        ConsumerGroup.RENDERER,
+        {Stream.PROPOSAL_DRAFTED: handlers.on_drafted},
         consumer=default_consumer_name("renderer"),
-        handler=handlers.on_drafted,
         on_dead_letter=handlers.on_dead_letter,
         options=consumer_options(settings, concurrency=settings.renderer_workers),
     )
@@ -90,7 +89,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     try:
         if health is not None:
             await health.start()
-        await run_consumers([consumer], stop)
+        await run_consumers(consumers, stop)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 import time
@@ -19,6 +20,7 @@ from propos4l.shared.events import (
     derived_event_id,
 )
 from propos4l.shared.files import atomic_write_bytes
+from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.telemetry import record_render, span
 
 __all__ = ["RenderHandlers", "pdf_relative_path"]
@@ -71,7 +73,15 @@ class RenderHandlers:
             )
         relative = pdf_relative_path(drafted)
         with span("write pdf", {"propos4l.pdf.path": relative, "propos4l.pdf.bytes": len(rendered.data)}):
-            await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
+            try:
+                await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
+            except OSError as error:
+                if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                # A full disk is an outage, not this draft's fault: the consumer pauses and retries it.
+                raise DependencyUnavailable(
+                    "pdf_storage", "no space left on the PDF storage", location=str(self._pdf_storage)
+                ) from error
         render_ms = int((time.monotonic() - started) * 1000)
         await self._publisher.publish(
             ProposalRendered(

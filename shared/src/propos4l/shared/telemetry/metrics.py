@@ -35,6 +35,7 @@ __all__ = [
     "count_republished",
     "count_trimmed",
     "instruments",
+    "mark_consumer_paused",
     "observe_backups",
     "process_gauges",
     "record_generation",
@@ -79,6 +80,7 @@ class _Instruments:
     log_records: Counter
     outbox_republished: Counter
     stream_trimmed: Counter
+    consumer_paused: _Gauge
 
 
 @functools.cache  # instruments are per process in OpenTelemetry: created once, shared by every caller
@@ -154,6 +156,11 @@ def _create_instruments(meter: Meter) -> _Instruments:
             unit="{entry}",
             description="Stream entries every consumer group was done with, trimmed by the retention rounds.",
         ),
+        consumer_paused=meter.create_gauge(
+            "propos4l.consumer.paused",
+            unit="{consumer}",
+            description="1 while a consumer waits for a dependency (postgresql, redis, pdf_storage...) to come back.",
+        ),
     )
 
 
@@ -170,6 +177,11 @@ def count_republished(stream: str, events: int) -> None:
 def count_trimmed(stream: str, entries: int) -> None:
     """`entries` of `stream` trimmed by a retention round."""
     instruments().stream_trimmed.add(entries, {"stream": stream})
+
+
+def mark_consumer_paused(stream: str, group: str, dependency: str, paused: bool) -> None:
+    """A consumer of `stream` in `group` paused for `dependency` being unavailable (or resumed)."""
+    instruments().consumer_paused.set(1 if paused else 0, {"stream": stream, "group": group, "dependency": dependency})
 
 
 def count_log_record(log_type: str) -> None:

@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from propos4l.generator.draft import draft_json_schema
 from propos4l.generator.llm import LlmRejected, LlmUnavailable, RetryPolicy
-from propos4l.generator.openai_compat import OpenAICompatibleClient, SseEvent, SseParser, strict_json_schema
+from propos4l.generator.openai_compat import OpenAICompatibleClient
+from propos4l.generator.schemas import strict_json_schema
+from propos4l.generator.sse import SseEvent, SseParser
 from propos4l.generator.prompts import ChatMessage
 
 MESSAGES = [ChatMessage("user", "Draft it.")]
@@ -242,7 +244,7 @@ async def test_comments_multiline_data_null_content_and_usage() -> None:
 async def test_a_stream_that_stops_before_finishing_is_unavailable() -> None:
     """No finish_reason and no [DONE]: the answer was cut off by the server, worth another try."""
     client = _client(lambda request: _sse(_chunk("{")))
-    with pytest.raises(LlmUnavailable, match="ended before it finished"):
+    with pytest.raises(LlmUnavailable, match="ended before the server said it was finished"):
         await client.chat("m", MESSAGES, format_schema={})
     await client.aclose()
 

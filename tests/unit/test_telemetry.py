@@ -338,6 +338,7 @@ def test_the_package_exports_what_the_services_use() -> None:
         "count_trimmed",
         "flush_telemetry",
         "instrument_fastapi",
+        "mark_consumer_paused",
         "observe_backups",
         "processing",
         "publishing",

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 from propos4l.generator.draft import draft_json_schema
 from propos4l.generator.llm import LlmRejected, LlmUnavailable, RetryPolicy
 from propos4l.generator.openai_compat import OpenAICompatibleClient
+from propos4l.generator.prompts import ChatMessage
 from propos4l.generator.schemas import strict_json_schema
 from propos4l.generator.sse import SseEvent, SseParser
-from propos4l.generator.prompts import ChatMessage
 
 MESSAGES = [ChatMessage("user", "Draft it.")]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -21,6 +23,7 @@ from propos4l.shared.events import ProposalDrafted
 __all__ = [
     "DEFAULT_MAX_PDF_BYTES",
     "DEFAULT_TIMEOUT_SECONDS",
+    "PdfIdentity",
     "PdfRenderer",
     "RenderedPdf",
     "render_drafted",
@@ -43,6 +46,44 @@ class RenderedPdf:
     warnings: tuple[str, ...] = ()
     template_sha256: str | None = None
     """The tree digest of the template folder it was rendered with (see `folders.tree_digest`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PdfIdentity:
+    """What makes a render reproducible: the moment it is dated at and the identifier it carries.
+
+    The same HTML rendered with the same identity gives the same bytes, at any time and in any process.
+    """
+
+    moment: datetime
+    identifier: str
+
+    @classmethod
+    def of(cls, drafted: ProposalDrafted) -> PdfIdentity:
+        """A version's identity: its draft's time, and its proposal id and version number."""
+        return cls(moment=drafted.occurred_at, identifier=f"{drafted.proposal_id}/v{drafted.version}")
+
+    @property
+    def w3c_date(self) -> str:
+        """The moment as the W3C date WeasyPrint reads from `<meta name=dcterms.created>`."""
+        return self.moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _source_date(moment: datetime) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH for the block: fontTools stamps the font subsets it embeds with it instead of now.
+
+    The environment is the process's, so this is for the worker processes, which render one proposal at a time.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 class _Collector(logging.Handler):
@@ -72,17 +113,30 @@ def weasyprint_messages() -> Iterator[list[str]]:
 
 
 def render_pdf_bytes(
-    html: str, template_dir: Path, *, strict: bool = True, max_bytes: int = DEFAULT_MAX_PDF_BYTES
+    html: str,
+    template_dir: Path,
+    *,
+    strict: bool = True,
+    max_bytes: int = DEFAULT_MAX_PDF_BYTES,
+    identity: PdfIdentity | None = None,
 ) -> RenderedPdf:
     """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound).
 
     With `strict`, a resource that was refused or missing fails the render with a `TemplateError` naming it,
     rather than leaving it silently out. A PDF larger than `max_bytes` fails with `RenderLimitExceeded`.
+    With an `identity`, the PDF is dated and identified by it, and the same input gives the same bytes.
     """
     fetcher = TemplateUrlFetcher(template_dir)
     with weasyprint_messages() as messages:
         document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
-        data = document.write_pdf()  # attachments are fetched only here
+        if identity is None:
+            data = document.write_pdf()  # attachments are fetched only here
+        else:
+            # The template's own <meta name=dcterms.created/modified> win; without them, the version's time.
+            document.metadata.created = document.metadata.created or identity.w3c_date
+            document.metadata.modified = document.metadata.modified or identity.w3c_date
+            with _source_date(identity.moment):
+                data = document.write_pdf(pdf_identifier=identity.identifier.encode())
     if strict and fetcher.problems:
         problems = [TemplateProblem(problem) for problem in dict.fromkeys(fetcher.problems)]
         summary = "; ".join(str(problem) for problem in problems[:3])
@@ -109,7 +163,8 @@ def render_drafted(
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
-        return replace(render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes), template_sha256=used)
+        rendered = render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes, identity=PdfIdentity.of(drafted))
+        return replace(rendered, template_sha256=used)
     except RenderError:
         raise
     except MemoryError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import shutil
@@ -151,3 +152,33 @@ async def test_renderer_serves_its_health_and_says_why_it_is_not_ready(
     finally:
         stop.set()
         await asyncio.wait_for(service, timeout=30)
+
+
+async def test_a_version_whose_pdf_is_stored_keeps_it_and_reports_its_hash(
+    renderer: Path, redis: Redis, data_dir: Path
+) -> None:
+    drafted = draft(Language.EN)
+    stored = data_dir / "pdfs" / str(drafted.proposal_id) / f"v{drafted.version}.pdf"
+    stored.parent.mkdir(parents=True)
+    first_render = b"%PDF-1.7 the bytes recorded for this version the first time it rendered"
+    stored.write_bytes(first_render)
+    await Publisher(redis).publish(drafted)
+    [event] = await results(redis, 1)
+    assert isinstance(event, ProposalRendered)
+    assert stored.read_bytes() == first_render  # never replaced once written
+    assert (event.pdf_sha256, event.pdf_bytes) == (hashlib.sha256(first_render).hexdigest(), len(first_render))
+    assert not [path.name for path in stored.parent.iterdir() if path != stored]  # no temporary file left behind
+
+
+async def test_the_same_version_rendered_twice_gives_one_file_and_one_hash(
+    renderer: Path, redis: Redis, data_dir: Path
+) -> None:
+    drafted = draft()
+    again = drafted.model_copy(update={"event_id": uuid.uuid4()})  # e.g. replayed from a dead-letter stream
+    publisher = Publisher(redis)
+    await publisher.publish(drafted)
+    await publisher.publish(again)
+    first, second = await results(redis, 2)
+    assert isinstance(first, ProposalRendered) and isinstance(second, ProposalRendered)
+    assert first.pdf_path == second.pdf_path and first.pdf_sha256 == second.pdf_sha256
+    assert hashlib.sha256((data_dir / "pdfs" / first.pdf_path).read_bytes()).hexdigest() == first.pdf_sha256

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
 
 __all__ = ["GatewaySettings"]
@@ -23,6 +24,13 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
     render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    proposal_max_characters: Annotated[int, Field(ge=1_000)] = Field(
+        default=PROPOSAL_CONTENT_DEFAULT_MAX,
+        description="the most characters a proposal's sections may hold together; an edit past it is a 422",
+    )
+    render_rate_limit_per_minute: Annotated[int, Field(ge=0)] = Field(
+        default=30, description="section edits and regenerations one token may ask for a minute (0: no limit)"
+    )
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000
     max_request_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024

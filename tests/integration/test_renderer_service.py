@@ -182,3 +182,38 @@ async def test_the_same_version_rendered_twice_gives_one_file_and_one_hash(
     assert isinstance(first, ProposalRendered) and isinstance(second, ProposalRendered)
     assert first.pdf_path == second.pdf_path and first.pdf_sha256 == second.pdf_sha256
     assert hashlib.sha256((data_dir / "pdfs" / first.pdf_path).read_bytes()).hexdigest() == first.pdf_sha256
+
+
+async def test_a_proposal_past_its_page_or_size_limit_fails_with_the_limit_named(
+    redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    templates = data_dir / "templates"
+    install_default_template(templates)
+    settings = RendererSettings(
+        redis_url=redis_url,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=templates,
+        renderer_workers=1,
+        render_max_pages=3,
+        proposal_max_characters=10_000,
+        delivery_shutdown_grace_seconds=1,
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        long_pages = draft()  # six pages
+        oversize = draft()
+        oversize = oversize.model_copy(
+            update={"sections": tuple(s.model_copy(update={"content": "x" * 1_001}) for s in oversize.sections)}
+        )
+        publisher = Publisher(redis)
+        await publisher.publish(long_pages)
+        await publisher.publish(oversize)
+        failures = {event.proposal_id: event for event in await results(redis, 2)}
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=30)
+    pages_failure, size_failure = failures[long_pages.proposal_id], failures[oversize.proposal_id]
+    assert isinstance(pages_failure, ProposalFailed) and "RENDER_MAX_PAGES" in pages_failure.detail
+    assert isinstance(size_failure, ProposalFailed) and "PROPOSAL_MAX_CHARACTERS (10,000)" in size_failure.detail
+    assert not (data_dir / "pdfs" / str(long_pages.proposal_id)).exists()

@@ -61,6 +61,8 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         max_memory_bytes=memory,
         cpu_seconds=settings.render_cpu_seconds,
         max_pdf_bytes=settings.render_max_pdf_mb * 1024 * 1024,
+        max_pages=settings.render_max_pages,
+        max_characters=settings.proposal_max_characters,
     )
     redis = connect_redis(str(settings.redis_url))
     handlers = RenderHandlers(renderer, Publisher(redis), settings.pdf_storage_dir, settings.templates_dir)

@@ -18,14 +18,16 @@ from propos4l.renderer.folders import read_folder, tree_digest
 from propos4l.renderer.pool import RenderLimits, WorkerPool
 from propos4l.renderer.templates import load_template
 from propos4l.renderer.weasy import HTML
-from propos4l.shared.events import ProposalDrafted
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX, ProposalDrafted
 
 __all__ = [
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_PDF_BYTES",
     "DEFAULT_TIMEOUT_SECONDS",
     "PdfIdentity",
     "PdfRenderer",
     "RenderedPdf",
+    "proposal_characters",
     "render_drafted",
     "render_pdf_bytes",
     "weasyprint_messages",
@@ -33,6 +35,7 @@ __all__ = [
 
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
 DEFAULT_MAX_PDF_BYTES: Final = 50 * 1024 * 1024
+DEFAULT_MAX_PAGES: Final = 300
 # WeasyPrint says this on every render where libharfbuzz-subset is missing; it is about the host, not the template.
 _HOST_NOTICES: Final = ("Using fontTools instead of HarfBuzz-Subset",)
 
@@ -86,6 +89,48 @@ def _source_date(moment: datetime) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+class _PageLimit(logging.Filter):
+    """Stops WeasyPrint's layout at the first page past `max_pages`.
+
+    WeasyPrint 70 offers no page limit, but it logs "Creating layout - Page N" on its progress logger before it
+    lays out page N; raising there ends the layout then, instead of after thousands of pages. The records
+    themselves are dropped: they would flood the logs.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        super().__init__()
+        self.max_pages = max_pages
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Raise `RenderLimitExceeded` on the page past the limit; drop every progress record."""
+        if "Creating layout - Page" in str(record.msg) and record.args and isinstance(record.args, tuple):
+            page = record.args[0]
+            if isinstance(page, int) and page > self.max_pages:
+                raise RenderLimitExceeded(
+                    f"the proposal has more than {self.max_pages:,} pages, the limit (RENDER_MAX_PAGES); its layout "
+                    f"was stopped at page {page:,}: shorten the proposal, or raise the limit"
+                )
+        return False
+
+
+@contextmanager
+def _page_limit(max_pages: int | None) -> Iterator[None]:
+    """Apply `_PageLimit` to WeasyPrint's progress logger in the block (nothing when `max_pages` is None)."""
+    if max_pages is None:
+        yield
+        return
+    progress = logging.getLogger("weasyprint.progress")
+    level = progress.level
+    limit = _PageLimit(max_pages)
+    progress.addFilter(limit)
+    progress.setLevel(logging.INFO)  # WeasyPrint's page records are INFO; a logger below that never sees them
+    try:
+        yield
+    finally:
+        progress.removeFilter(limit)
+        progress.setLevel(level)
+
+
 class _Collector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -119,16 +164,23 @@ def render_pdf_bytes(
     strict: bool = True,
     max_bytes: int = DEFAULT_MAX_PDF_BYTES,
     identity: PdfIdentity | None = None,
+    max_pages: int | None = None,
 ) -> RenderedPdf:
     """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound).
 
     With `strict`, a resource that was refused or missing fails the render with a `TemplateError` naming it,
     rather than leaving it silently out. A PDF larger than `max_bytes` fails with `RenderLimitExceeded`.
     With an `identity`, the PDF is dated and identified by it, and the same input gives the same bytes.
+    A document of more than `max_pages` pages fails with `RenderLimitExceeded` as soon as its layout gets there.
     """
     fetcher = TemplateUrlFetcher(template_dir)
     with weasyprint_messages() as messages:
-        document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
+        with _page_limit(max_pages):
+            document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
+        if max_pages is not None and len(document.pages) > max_pages:  # a layout pass the progress log missed
+            raise RenderLimitExceeded(
+                f"the PDF has {len(document.pages):,} pages, more than the limit of {max_pages:,} (RENDER_MAX_PAGES)"
+            )
         if identity is None:
             data = document.write_pdf()  # attachments are fetched only here
         else:
@@ -157,13 +209,16 @@ def render_drafted(
     *,
     max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
     max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
+    max_pages: int | None = None,
 ) -> RenderedPdf:
     """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s."""
     try:
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
-        rendered = render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes, identity=PdfIdentity.of(drafted))
+        rendered = render_pdf_bytes(
+            html, template.path, max_bytes=max_pdf_bytes, identity=PdfIdentity.of(drafted), max_pages=max_pages
+        )
         return replace(rendered, template_sha256=used)
     except RenderError:
         raise
@@ -173,10 +228,15 @@ def render_drafted(
         raise RenderError(f"the PDF could not be produced: {type(exc).__name__}: {exc}") from None
 
 
-def _render_job(drafted_json: str, templates_dir: str, max_pdf_bytes: int) -> RenderedPdf:
+def _render_job(drafted_json: str, templates_dir: str, max_pdf_bytes: int, max_pages: int) -> RenderedPdf:
     """What a worker process runs for one proposal."""
     drafted = ProposalDrafted.model_validate_json(drafted_json)
-    return render_drafted(drafted, Path(templates_dir), max_pdf_bytes=max_pdf_bytes)
+    return render_drafted(drafted, Path(templates_dir), max_pdf_bytes=max_pdf_bytes, max_pages=max_pages)
+
+
+def proposal_characters(drafted: ProposalDrafted) -> int:
+    """The size of a proposal as PROPOSAL_MAX_CHARACTERS counts it: the characters of all its sections."""
+    return sum(len(section.content) for section in drafted.sections)
 
 
 class PdfRenderer:
@@ -190,7 +250,15 @@ class PdfRenderer:
         max_memory_bytes: int | None = None,
         cpu_seconds: float | None = None,
         max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_characters: int = PROPOSAL_CONTENT_DEFAULT_MAX,
     ) -> None:
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        if max_characters < 1:
+            raise ValueError("max_characters must be at least 1")
+        self.max_pages = max_pages
+        self.max_characters = max_characters
         limits = RenderLimits(
             timeout_seconds=timeout_seconds,
             cpu_seconds=cpu_seconds,
@@ -208,11 +276,18 @@ class PdfRenderer:
         self, drafted: ProposalDrafted, templates_dir: Path, *, timeout_seconds: float | None = None
     ) -> RenderedPdf:
         """Render a drafted proposal to PDF in a worker; raise `RenderError` (or a subclass) on failure."""
+        characters = proposal_characters(drafted)
+        if characters > self.max_characters:  # refused before it takes a worker
+            raise RenderLimitExceeded(
+                f"the proposal's sections hold {characters:,} characters, more than the limit of "
+                f"PROPOSAL_MAX_CHARACTERS ({self.max_characters:,}); shorten them"
+            )
         rendered: RenderedPdf = await self.pool.call(
             _render_job,
             drafted.model_dump_json(),
             str(templates_dir),
             self.limits.max_output_bytes,
+            self.max_pages,
             timeout_seconds=timeout_seconds,
         )
         return rendered

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from propos4l.renderer.pdf import DEFAULT_MAX_PAGES
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import DeliverySettings, ServiceSettings
 
 __all__ = ["RendererSettings"]
@@ -23,3 +25,10 @@ class RendererSettings(ServiceSettings, DeliverySettings):
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None  # None: as many as the timeout
     render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    render_max_pages: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_MAX_PAGES, description="a render whose layout passes this many pages is stopped and fails"
+    )
+    proposal_max_characters: Annotated[int, Field(ge=1_000)] = Field(
+        default=PROPOSAL_CONTENT_DEFAULT_MAX,
+        description="a proposal whose sections hold more characters together fails without being rendered",
+    )

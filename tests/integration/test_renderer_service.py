@@ -217,3 +217,48 @@ async def test_a_proposal_past_its_page_or_size_limit_fails_with_the_limit_named
     assert isinstance(pages_failure, ProposalFailed) and "RENDER_MAX_PAGES" in pages_failure.detail
     assert isinstance(size_failure, ProposalFailed) and "PROPOSAL_MAX_CHARACTERS (10,000)" in size_failure.detail
     assert not (data_dir / "pdfs" / str(long_pages.proposal_id)).exists()
+
+
+async def test_a_worker_is_kept_for_small_proposals_while_large_ones_render(
+    redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    templates = data_dir / "templates"
+    install_default_template(templates)
+    slow = templates / "slow"
+    shutil.copytree(templates / "default", slow)
+    manifest = json.loads((slow / "manifest.json").read_text())
+    (slow / "manifest.json").write_text(json.dumps({**manifest, "name": "slow"}))
+    (slow / "template.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )
+    settings = RendererSettings(
+        redis_url=redis_url,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=templates,
+        renderer_workers=2,
+        render_cpu_seconds=6,
+        render_large_proposal_characters=5_000,
+        delivery_shutdown_grace_seconds=1,
+    )
+
+    def large() -> ProposalDrafted:  # runs until its CPU limit, on a large proposal
+        drafted = draft(template="slow")
+        sections = tuple(s.model_copy(update={"content": "x" * 1_000}) for s in drafted.sections)
+        return drafted.model_copy(update={"sections": sections})
+
+    small = draft(Language.EN)
+    small = small.model_copy(
+        update={"sections": tuple(s.model_copy(update={"content": "Short."}) for s in small.sections)}
+    )
+    publisher = Publisher(redis)
+    for drafted in (large(), large(), small, large()):
+        await publisher.publish(drafted)
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        first = (await results(redis, 1))[0]
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=60)
+    # Two large proposals ahead of it, two workers: without a worker kept free it would wait for one of them.
+    assert isinstance(first, ProposalRendered) and first.proposal_id == small.proposal_id

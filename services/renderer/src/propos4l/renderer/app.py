@@ -21,7 +21,7 @@ from propos4l.shared.health import HealthServer, Readiness
 from propos4l.shared.runtime import connect_redis, consumer_options, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["serve"]
+__all__ = ["message_slots", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ async def watch_readiness(redis: Redis, pdf_storage_dir: Path, readiness: Readin
         await wait_event(stop, _READINESS_CHECK_INTERVAL_SECONDS)
 
 
+def message_slots(workers: int) -> int:
+    """How many drafts a replica takes at once: one per worker, and one more when a worker is kept for small ones.
+
+    With every shared worker busy with a large proposal, the next large one waits here for its turn; the extra
+    slot lets the replica still take a small proposal for the worker kept free (see `PdfRenderer`).
+    """
+    return workers + 1 if workers > 1 else workers
+
+
 async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     """Consume drafted proposals until `stop` is set."""
     settings.pdf_storage_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +72,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         max_pdf_bytes=settings.render_max_pdf_mb * 1024 * 1024,
         max_pages=settings.render_max_pages,
         max_characters=settings.proposal_max_characters,
+        large_characters=settings.render_large_proposal_characters,
     )
     redis = connect_redis(str(settings.redis_url))
     handlers = RenderHandlers(renderer, Publisher(redis), settings.pdf_storage_dir, settings.templates_dir)
@@ -73,7 +83,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         consumer=default_consumer_name("renderer"),
         handler=handlers.on_drafted,
         on_dead_letter=handlers.on_dead_letter,
-        options=consumer_options(settings, concurrency=settings.renderer_workers),
+        options=consumer_options(settings, concurrency=message_slots(settings.renderer_workers)),
     )
     readiness = Readiness()
     health = HealthServer(readiness, settings.health_port) if settings.health_port is not None else None

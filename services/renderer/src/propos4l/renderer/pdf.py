@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from propos4l.renderer.weasy import HTML
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX, ProposalDrafted
 
 __all__ = [
+    "DEFAULT_LARGE_CHARACTERS",
     "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_PDF_BYTES",
     "DEFAULT_TIMEOUT_SECONDS",
@@ -36,6 +38,7 @@ __all__ = [
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
 DEFAULT_MAX_PDF_BYTES: Final = 50 * 1024 * 1024
 DEFAULT_MAX_PAGES: Final = 300
+DEFAULT_LARGE_CHARACTERS: Final = 50_000
 # WeasyPrint says this on every render where libharfbuzz-subset is missing; it is about the host, not the template.
 _HOST_NOTICES: Final = ("Using fontTools instead of HarfBuzz-Subset",)
 
@@ -252,13 +255,19 @@ class PdfRenderer:
         max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
         max_pages: int = DEFAULT_MAX_PAGES,
         max_characters: int = PROPOSAL_CONTENT_DEFAULT_MAX,
+        large_characters: int = DEFAULT_LARGE_CHARACTERS,
     ) -> None:
         if max_pages < 1:
             raise ValueError("max_pages must be at least 1")
-        if max_characters < 1:
-            raise ValueError("max_characters must be at least 1")
+        if max_characters < 1 or large_characters < 1:
+            raise ValueError("max_characters and large_characters must be at least 1")
         self.max_pages = max_pages
         self.max_characters = max_characters
+        self.large_characters = large_characters
+        # Proposals larger than `large_characters` share every worker but one, which stays free for smaller ones
+        # (with a single worker there is none to keep).
+        self.large_lanes = max(max_workers - 1, 1)
+        self._large_lanes = asyncio.Semaphore(self.large_lanes)
         limits = RenderLimits(
             timeout_seconds=timeout_seconds,
             cpu_seconds=cpu_seconds,
@@ -282,6 +291,14 @@ class PdfRenderer:
                 f"the proposal's sections hold {characters:,} characters, more than the limit of "
                 f"PROPOSAL_MAX_CHARACTERS ({self.max_characters:,}); shorten them"
             )
+        if characters > self.large_characters:
+            async with self._large_lanes:
+                return await self._render_in_worker(drafted, templates_dir, timeout_seconds)
+        return await self._render_in_worker(drafted, templates_dir, timeout_seconds)
+
+    async def _render_in_worker(
+        self, drafted: ProposalDrafted, templates_dir: Path, timeout_seconds: float | None
+    ) -> RenderedPdf:
         rendered: RenderedPdf = await self.pool.call(
             _render_job,
             drafted.model_dump_json(),

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from propos4l.renderer.pdf import DEFAULT_MAX_PAGES
+from propos4l.renderer.pdf import DEFAULT_LARGE_CHARACTERS, DEFAULT_MAX_PAGES
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import DeliverySettings, ServiceSettings
 
@@ -31,4 +31,8 @@ class RendererSettings(ServiceSettings, DeliverySettings):
     proposal_max_characters: Annotated[int, Field(ge=1_000)] = Field(
         default=PROPOSAL_CONTENT_DEFAULT_MAX,
         description="a proposal whose sections hold more characters together fails without being rendered",
+    )
+    render_large_proposal_characters: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_LARGE_CHARACTERS,
+        description="proposals larger than this share all render workers but one, kept for smaller proposals",
     )

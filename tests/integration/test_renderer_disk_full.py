@@ -1,6 +1,6 @@
 """A full PDF storage (ENOSPC) is an outage: the renderer pauses, says where, and fails a proposal only at the end.
 
-The disk is not filled: the atomic write at the storage boundary is replaced by one that raises ENOSPC while
+The disk is not filled: the write at the storage boundary (store_once) is replaced by one that raises ENOSPC while
 `full` is set, as `write()` does on a full filesystem.
 """
 
@@ -21,10 +21,10 @@ from propos4l.renderer import handlers
 from propos4l.renderer.app import serve
 from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.settings import RendererSettings
+from propos4l.renderer.storage import StoredPdf, store_once
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import ProposalDrafted, ProposalFailed
-from propos4l.shared.files import atomic_write_bytes
 from propos4l.shared.sections import Language
 from propos4l.shared.streams import ConsumerGroup, Stream
 from tests.support.waiting import wait_for
@@ -41,17 +41,18 @@ class FullDisk:
         self.full = True
         self.attempts: list[Path] = []
 
-    def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
+    def write(self, root: Path, relative_path: str, data: bytes) -> StoredPdf:
+        path = root / relative_path
         self.attempts.append(path)
         if self.full:
             raise OSError(errno.ENOSPC, "No space left on device", str(path.parent))
-        atomic_write_bytes(path, data, mode)
+        return store_once(root, relative_path, data)
 
 
 @pytest.fixture
 def disk(monkeypatch: pytest.MonkeyPatch) -> FullDisk:
     full_disk = FullDisk()
-    monkeypatch.setattr(handlers, "atomic_write_bytes", full_disk.write)
+    monkeypatch.setattr(handlers, "store_once", full_disk.write)
     return full_disk
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import shutil
@@ -151,3 +152,113 @@ async def test_renderer_serves_its_health_and_says_why_it_is_not_ready(
     finally:
         stop.set()
         await asyncio.wait_for(service, timeout=30)
+
+
+async def test_a_version_whose_pdf_is_stored_keeps_it_and_reports_its_hash(
+    renderer: Path, redis: Redis, data_dir: Path
+) -> None:
+    drafted = draft(Language.EN)
+    stored = data_dir / "pdfs" / str(drafted.proposal_id) / f"v{drafted.version}.pdf"
+    stored.parent.mkdir(parents=True)
+    first_render = b"%PDF-1.7 the bytes recorded for this version the first time it rendered"
+    stored.write_bytes(first_render)
+    await Publisher(redis).publish(drafted)
+    [event] = await results(redis, 1)
+    assert isinstance(event, ProposalRendered)
+    assert stored.read_bytes() == first_render  # never replaced once written
+    assert (event.pdf_sha256, event.pdf_bytes) == (hashlib.sha256(first_render).hexdigest(), len(first_render))
+    assert not [path.name for path in stored.parent.iterdir() if path != stored]  # no temporary file left behind
+
+
+async def test_the_same_version_rendered_twice_gives_one_file_and_one_hash(
+    renderer: Path, redis: Redis, data_dir: Path
+) -> None:
+    drafted = draft()
+    again = drafted.model_copy(update={"event_id": uuid.uuid4()})  # e.g. replayed from a dead-letter stream
+    publisher = Publisher(redis)
+    await publisher.publish(drafted)
+    await publisher.publish(again)
+    first, second = await results(redis, 2)
+    assert isinstance(first, ProposalRendered) and isinstance(second, ProposalRendered)
+    assert first.pdf_path == second.pdf_path and first.pdf_sha256 == second.pdf_sha256
+    assert hashlib.sha256((data_dir / "pdfs" / first.pdf_path).read_bytes()).hexdigest() == first.pdf_sha256
+
+
+async def test_a_proposal_past_its_page_or_size_limit_fails_with_the_limit_named(
+    redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    templates = data_dir / "templates"
+    install_default_template(templates)
+    settings = RendererSettings(
+        redis_url=redis_url,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=templates,
+        renderer_workers=1,
+        render_max_pages=3,
+        proposal_max_characters=10_000,
+        delivery_shutdown_grace_seconds=1,
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        long_pages = draft()  # six pages
+        oversize = draft()
+        oversize = oversize.model_copy(
+            update={"sections": tuple(s.model_copy(update={"content": "x" * 1_001}) for s in oversize.sections)}
+        )
+        publisher = Publisher(redis)
+        await publisher.publish(long_pages)
+        await publisher.publish(oversize)
+        failures = {event.proposal_id: event for event in await results(redis, 2)}
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=30)
+    pages_failure, size_failure = failures[long_pages.proposal_id], failures[oversize.proposal_id]
+    assert isinstance(pages_failure, ProposalFailed) and "RENDER_MAX_PAGES" in pages_failure.detail
+    assert isinstance(size_failure, ProposalFailed) and "PROPOSAL_MAX_CHARACTERS (10,000)" in size_failure.detail
+    assert not (data_dir / "pdfs" / str(long_pages.proposal_id)).exists()
+
+
+async def test_a_worker_is_kept_for_small_proposals_while_large_ones_render(
+    redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    templates = data_dir / "templates"
+    install_default_template(templates)
+    slow = templates / "slow"
+    shutil.copytree(templates / "default", slow)
+    manifest = json.loads((slow / "manifest.json").read_text())
+    (slow / "manifest.json").write_text(json.dumps({**manifest, "name": "slow"}))
+    (slow / "template.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    )
+    settings = RendererSettings(
+        redis_url=redis_url,
+        pdf_storage_dir=data_dir / "pdfs",
+        templates_dir=templates,
+        renderer_workers=2,
+        render_cpu_seconds=6,
+        render_large_proposal_characters=5_000,
+        delivery_shutdown_grace_seconds=1,
+    )
+
+    def large() -> ProposalDrafted:  # runs until its CPU limit, on a large proposal
+        drafted = draft(template="slow")
+        sections = tuple(s.model_copy(update={"content": "x" * 1_000}) for s in drafted.sections)
+        return drafted.model_copy(update={"sections": sections})
+
+    small = draft(Language.EN)
+    small = small.model_copy(
+        update={"sections": tuple(s.model_copy(update={"content": "Short."}) for s in small.sections)}
+    )
+    publisher = Publisher(redis)
+    for drafted in (large(), large(), small, large()):
+        await publisher.publish(drafted)
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        first = (await results(redis, 1))[0]
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=60)
+    # Two large proposals ahead of it, two workers: without a worker kept free it would wait for one of them.
+    assert isinstance(first, ProposalRendered) and first.proposal_id == small.proposal_id

@@ -43,6 +43,9 @@ __all__ = [
 SHORT_TEXT_MAX: Final = 200
 LONG_TEXT_MAX: Final = 20_000
 SECTION_CONTENT_MAX: Final = 40_000
+# The default of PROPOSAL_MAX_CHARACTERS, the sum of a proposal's sections (gateway and renderer): ten sections at
+# SECTION_CONTENT_MAX would hold a render worker for minutes.
+PROPOSAL_CONTENT_DEFAULT_MAX: Final = 120_000
 
 
 def _no_nul(text: str) -> str:

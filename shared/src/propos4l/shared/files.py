@@ -22,7 +22,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, mode if mode is not None else 0o666 & ~_process_umask())
+        os.chmod(temp_name, mode if mode is not None else 0o666 & ~process_umask())
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -39,7 +39,7 @@ def fsync_directory(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _process_umask() -> int:
+def process_umask() -> int:
     """The process's umask, read without changing it where Linux tells it (os.umask can only set it)."""
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as status:

@@ -16,6 +16,7 @@ from propos4l.backup.jobs import BackupJobs
 from propos4l.backup.metrics import BackupMetrics
 from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason, utc_now
 from propos4l.backup.options import Sources, job_options, open_store
+from propos4l.backup.pdf_records import PdfRecords
 from propos4l.backup.records import BackupRecords
 from propos4l.backup.retention import Health
 from propos4l.backup.schedule import Job, Scheduler, first_delay
@@ -110,6 +111,7 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
             job_options(settings, drill_url),
             records=BackupRecords(pool),
             offsite=offsite,
+            pdf_records=PdfRecords(pool),
         )
         removed = await jobs.recover()
         if removed:

@@ -72,6 +72,7 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
     from propos4l.backup.jobs import BackupJobs
     from propos4l.backup.model import BackupError
     from propos4l.backup.options import Sources, job_options, open_store
+    from propos4l.backup.pdf_records import PdfRecords
     from propos4l.backup.records import BackupRecords
     from propos4l.backup.settings import CommandSettings
     from propos4l.shared.db import create_pool
@@ -85,7 +86,7 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
 
     async def execute() -> int:
         async with AsyncExitStack() as stack:
-            backup_records = None
+            backup_records, pdf_records = None, None
             if records and settings.database_url is not None:
                 try:
                     pool = await create_pool(str(settings.database_url), max_size=2)
@@ -93,8 +94,10 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
                     _say(f"the database does not answer ({error}); backups are not recorded in it")
                 else:
                     stack.push_async_callback(pool.close)
-                    backup_records = BackupRecords(pool)
-            jobs = BackupJobs(store, sources, job_options(settings), records=backup_records, offsite=offsite)
+                    backup_records, pdf_records = BackupRecords(pool), PdfRecords(pool)
+            jobs = BackupJobs(
+                store, sources, job_options(settings), records=backup_records, offsite=offsite, pdf_records=pdf_records
+            )
             return await work(jobs)
 
     try:

@@ -33,6 +33,7 @@ from propos4l.backup.model import (
 )
 from propos4l.backup.offsite import OffsiteCopy
 from propos4l.backup.options import JobOptions, Sources
+from propos4l.backup.pdf_records import PdfRecords, RecordedPdf, pdf_record_mismatches
 from propos4l.backup.pgtools import libpq_target
 from propos4l.backup.records import BackupRecords, KindStatus, snapshot_row
 from propos4l.backup.retention import Candidate, Health, plan_retention
@@ -60,6 +61,8 @@ class RunResult:
     repaired: tuple[str, ...] = ()
     offsite: tuple[str, ...] = ()
     offsite_error: str | None = None
+    record_mismatches: tuple[str, ...] = ()
+    """PDFs whose stored bytes differ from what the gateway recorded (see `pdf_records`)."""
 
     def describe(self) -> str:
         """One line for logs and the CLI."""
@@ -76,6 +79,11 @@ class RunResult:
             parts.append(f"copied off-site {', '.join(self.offsite)}")
         if self.offsite_error:
             parts.append(f"off-site copy failed: {self.offsite_error}")
+        if self.record_mismatches:
+            parts.append(
+                f"{len(self.record_mismatches)} stored PDFs differ from their records: "
+                + "; ".join(self.record_mismatches[:5])
+            )
         return "; ".join(parts)
 
 
@@ -101,12 +109,14 @@ class BackupJobs:
         *,
         records: BackupRecords | None = None,
         offsite: OffsiteCopy | None = None,
+        pdf_records: PdfRecords | None = None,
     ) -> None:
         self.store = store
         self.sources = sources
         self.options = options
         self.records = records
         self.offsite = offsite
+        self.pdf_records = pdf_records
         self._lock = asyncio.Lock()
 
     # Backups.
@@ -126,6 +136,7 @@ class BackupJobs:
                     unchanged = await run_blocking(lambda cancellation: self._confirm_unchanged(kind, cancellation))
                     if unchanged is not None:
                         return RunResult(kind, unchanged, False, None, time.monotonic() - clock)
+                recorded = await self._recorded_pdfs() if kind is Kind.PDFS else None  # read before the files
                 snapshot, manifest, added = await self._create(kind, snapshot_id, trigger, started, clock)
                 checks = ObjectChecks()
                 repaired = await run_blocking(
@@ -138,6 +149,12 @@ class BackupJobs:
                     lambda cancellation: self._copy_offsite(pruned, cancellation)
                 )
                 touched.update(kind_of(uploaded) for uploaded in offsite)
+            mismatches = pdf_record_mismatches(manifest.files, recorded) if recorded is not None else ()
+            if mismatches:
+                logger.error(
+                    "stored PDFs differ from what the gateway recorded",
+                    extra={"backup_id": snapshot_id, "count": len(mismatches), "problems": mismatches[:50]},
+                )
             result = RunResult(
                 kind,
                 snapshot_id,
@@ -148,6 +165,7 @@ class BackupJobs:
                 repaired,
                 tuple(offsite),
                 offsite_error,
+                mismatches,
             )
             logger.info(
                 "backup made",
@@ -222,6 +240,18 @@ class BackupJobs:
             await asyncio.to_thread(store.discard, staging)
             raise
         return snapshot, manifest, added
+
+    async def _recorded_pdfs(self) -> dict[str, RecordedPdf] | None:
+        """The gateway's record of every PDF, or None (no check) without a database or when it does not answer."""
+        if self.pdf_records is None:
+            return None
+        try:
+            return await self.pdf_records.read()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            logger.warning(
+                "PDFs not checked against their records: the database does not answer", extra={"error": str(error)}
+            )
+            return None
 
     def _manifest(
         self,

@@ -16,6 +16,7 @@ from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
+from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
@@ -63,6 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.token_verifier.store = app.state.tokens
+        app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
         app.state.notifier = notifier

@@ -10,6 +10,7 @@ import asyncpg
 
 from propos4l.gateway.progress_log import status_changed
 from propos4l.gateway.proposal_listing import ListPosition, ProposalFilters, ProposalPage, read_page
+from propos4l.gateway.proposal_size import check_change_fits
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import (
     Event,
@@ -118,10 +119,13 @@ class ProposalRepository:
             )
         return rows
 
-    async def open_version(self, proposal_id: uuid.UUID, change: VersionChange) -> asyncpg.Record:
+    async def open_version(
+        self, proposal_id: uuid.UUID, change: VersionChange, *, max_characters: int | None = None
+    ) -> asyncpg.Record:
         """Make version N+1 from the current one, with `change` to one section; queue its drafting or rendering.
 
-        Raises ProposalNotFound, or ProposalBusy while the current version is still being produced.
+        Raises ProposalNotFound, ProposalBusy while the current version is still being produced, or ProposalTooLarge
+        when the change would not fit in `max_characters` (see `proposal_size`).
         """
         async with self.pool.acquire() as connection, connection.transaction():
             current = await connection.fetchrow(
@@ -143,6 +147,8 @@ class ProposalRepository:
                 raise ProposalBusy("the proposal has no drafted sections to change yet; retry the proposal instead")
             version = current["current_version"] + 1
             base = tuple(Section.model_validate(section) for section in current["sections"])
+            if max_characters is not None:
+                check_change_fits(base, change.section, change.content, max_characters)
             request = _request_of(current)
             structured = {
                 "investment_items": tuple(current["investment_items"] or ()),

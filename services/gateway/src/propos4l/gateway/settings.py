@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
 
 _ORIGIN = re.compile(r"https?://[^/\s?#]+|\*")
@@ -38,6 +39,13 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
         default=2.0,
         description="time a statement may take before the request gets a 503 (lock waits and large "
         "template writes have their own, longer limit)",
+    )
+    proposal_max_characters: Annotated[int, Field(ge=1_000)] = Field(
+        default=PROPOSAL_CONTENT_DEFAULT_MAX,
+        description="the most characters a proposal's sections may hold together; an edit past it is a 422",
+    )
+    render_rate_limit_per_minute: Annotated[int, Field(ge=0)] = Field(
+        default=30, description="section edits and regenerations one token may ask for a minute (0: no limit)"
     )
     gateway_host: str = "127.0.0.1"
     gateway_port: Annotated[int, Field(ge=1, le=65_535)] = 8000

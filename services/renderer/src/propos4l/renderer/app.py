@@ -22,7 +22,7 @@ from propos4l.shared.health import HealthServer, Readiness
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["serve"]
+__all__ = ["message_slots", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,15 @@ async def watch_readiness(redis: Redis, pdf_storage_dir: Path, readiness: Readin
         await wait_event(stop, _READINESS_CHECK_INTERVAL_SECONDS)
 
 
+def message_slots(workers: int) -> int:
+    """How many drafts a replica takes at once: one per worker, and one more when a worker is kept for small ones.
+
+    With every shared worker busy with a large proposal, the next large one waits here for its turn; the extra
+    slot lets the replica still take a small proposal for the worker kept free (see `PdfRenderer`).
+    """
+    return workers + 1 if workers > 1 else workers
+
+
 async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     """Consume drafted proposals until `stop` is set."""
     settings.pdf_storage_dir.mkdir(parents=True, exist_ok=True)
@@ -68,6 +77,9 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
             if settings.render_worker_recycle_mb
             else None,
         ),
+        max_pages=settings.render_max_pages,
+        max_characters=settings.proposal_max_characters,
+        large_characters=settings.render_large_proposal_characters,
     )
     renderer.start_workers()  # forked while the service starts, not on the first renders
     redis = connect_redis(str(settings.redis_url))
@@ -78,7 +90,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
         {Stream.PROPOSAL_DRAFTED: handlers.on_drafted},
         consumer=default_consumer_name("renderer"),
         on_dead_letter=handlers.on_dead_letter,
-        options=consumer_options(settings, concurrency=settings.renderer_workers),
+        options=consumer_options(settings, concurrency=message_slots(settings.renderer_workers)),
     )
     readiness = Readiness()
     health = HealthServer(readiness, settings.health_port) if settings.health_port is not None else None

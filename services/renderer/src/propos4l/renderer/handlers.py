@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import hashlib
 import logging
 import time
 from pathlib import Path
 
 from propos4l.renderer.errors import RenderError
 from propos4l.renderer.pdf import PdfRenderer
+from propos4l.renderer.storage import pdf_relative_path, store_once
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     FailureStage,
@@ -19,18 +19,12 @@ from propos4l.shared.events import (
     ProposalRendered,
     derived_event_id,
 )
-from propos4l.shared.files import atomic_write_bytes
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.telemetry import record_render, span
 
-__all__ = ["RenderHandlers", "pdf_relative_path"]
+__all__ = ["RenderHandlers"]
 
 logger = logging.getLogger(__name__)
-
-
-def pdf_relative_path(drafted: ProposalDrafted) -> str:
-    """Where a version's PDF lives inside the PDF storage."""
-    return f"{drafted.proposal_id}/v{drafted.version}.pdf"
 
 
 class RenderHandlers:
@@ -71,10 +65,11 @@ class RenderHandlers:
                 "render warnings",
                 extra={"proposal_id": str(drafted.proposal_id), "template": template, "warnings": rendered.warnings},
             )
-        relative = pdf_relative_path(drafted)
+        relative = pdf_relative_path(drafted.proposal_id, drafted.version)
         with span("write pdf", {"propos4l.pdf.path": relative, "propos4l.pdf.bytes": len(rendered.data)}):
+            # Once a version's PDF is stored it stays: a second render publishes the stored file's hash and size.
             try:
-                await asyncio.to_thread(atomic_write_bytes, self._pdf_storage / relative, rendered.data)
+                stored = await asyncio.to_thread(store_once, self._pdf_storage, relative, rendered.data)
             except OSError as error:
                 if error.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise
@@ -88,9 +83,9 @@ class RenderHandlers:
                 event_id=derived_event_id(drafted.event_id, ProposalRendered.event_type),
                 proposal_id=drafted.proposal_id,
                 version=drafted.version,
-                pdf_path=relative,
-                pdf_sha256=hashlib.sha256(rendered.data).hexdigest(),
-                pdf_bytes=len(rendered.data),
+                pdf_path=stored.relative_path,
+                pdf_sha256=stored.sha256,
+                pdf_bytes=stored.size,
                 pages=rendered.pages,
                 render_ms=render_ms,
                 template_sha256=rendered.template_sha256,
@@ -98,7 +93,12 @@ class RenderHandlers:
         )
         logger.info(
             "proposal rendered",
-            extra={"proposal_id": str(drafted.proposal_id), "pages": rendered.pages, "render_ms": render_ms},
+            extra={
+                "proposal_id": str(drafted.proposal_id),
+                "pages": rendered.pages,
+                "render_ms": render_ms,
+                "already_stored": not stored.written,
+            },
         )
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:

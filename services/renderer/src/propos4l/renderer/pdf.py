@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -16,13 +19,17 @@ from propos4l.renderer.folders import read_folder, tree_digest
 from propos4l.renderer.pool import RenderLimits, WorkerPool, WorkerRecycling
 from propos4l.renderer.templates import load_template
 from propos4l.renderer.weasy import HTML
-from propos4l.shared.events import ProposalDrafted
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX, ProposalDrafted
 
 __all__ = [
+    "DEFAULT_LARGE_CHARACTERS",
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_PDF_BYTES",
     "DEFAULT_TIMEOUT_SECONDS",
+    "PdfIdentity",
     "PdfRenderer",
     "RenderedPdf",
+    "proposal_characters",
     "render_drafted",
     "render_pdf_bytes",
     "weasyprint_messages",
@@ -30,6 +37,8 @@ __all__ = [
 
 DEFAULT_TIMEOUT_SECONDS: Final = 60.0
 DEFAULT_MAX_PDF_BYTES: Final = 50 * 1024 * 1024
+DEFAULT_MAX_PAGES: Final = 300
+DEFAULT_LARGE_CHARACTERS: Final = 50_000
 # WeasyPrint says this on every render where libharfbuzz-subset is missing; it is about the host, not the template.
 _HOST_NOTICES: Final = ("Using fontTools instead of HarfBuzz-Subset",)
 
@@ -43,6 +52,86 @@ class RenderedPdf:
     warnings: tuple[str, ...] = ()
     template_sha256: str | None = None
     """The tree digest of the template folder it was rendered with (see `folders.tree_digest`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PdfIdentity:
+    """What makes a render reproducible: the moment it is dated at and the identifier it carries.
+
+    The same HTML rendered with the same identity gives the same bytes, at any time and in any process.
+    """
+
+    moment: datetime
+    identifier: str
+
+    @classmethod
+    def of(cls, drafted: ProposalDrafted) -> PdfIdentity:
+        """A version's identity: its draft's time, and its proposal id and version number."""
+        return cls(moment=drafted.occurred_at, identifier=f"{drafted.proposal_id}/v{drafted.version}")
+
+    @property
+    def w3c_date(self) -> str:
+        """The moment as the W3C date WeasyPrint reads from `<meta name=dcterms.created>`."""
+        return self.moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _source_date(moment: datetime) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH for the block: fontTools stamps the font subsets it embeds with it instead of now.
+
+    The environment is the process's, so this is for the worker processes, which render one proposal at a time.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+class _PageLimit(logging.Filter):
+    """Stops WeasyPrint's layout at the first page past `max_pages`.
+
+    WeasyPrint 70 offers no page limit, but it logs "Creating layout - Page N" on its progress logger before it
+    lays out page N; raising there ends the layout then, instead of after thousands of pages. The records
+    themselves are dropped: they would flood the logs.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        super().__init__()
+        self.max_pages = max_pages
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Raise `RenderLimitExceeded` on the page past the limit; drop every progress record."""
+        if "Creating layout - Page" in str(record.msg) and record.args and isinstance(record.args, tuple):
+            page = record.args[0]
+            if isinstance(page, int) and page > self.max_pages:
+                raise RenderLimitExceeded(
+                    f"the proposal has more than {self.max_pages:,} pages, the limit (RENDER_MAX_PAGES); its layout "
+                    f"was stopped at page {page:,}: shorten the proposal, or raise the limit"
+                )
+        return False
+
+
+@contextmanager
+def _page_limit(max_pages: int | None) -> Iterator[None]:
+    """Apply `_PageLimit` to WeasyPrint's progress logger in the block (nothing when `max_pages` is None)."""
+    if max_pages is None:
+        yield
+        return
+    progress = logging.getLogger("weasyprint.progress")
+    level = progress.level
+    limit = _PageLimit(max_pages)
+    progress.addFilter(limit)
+    progress.setLevel(logging.INFO)  # WeasyPrint's page records are INFO; a logger below that never sees them
+    try:
+        yield
+    finally:
+        progress.removeFilter(limit)
+        progress.setLevel(level)
 
 
 class _Collector(logging.Handler):
@@ -72,17 +161,37 @@ def weasyprint_messages() -> Iterator[list[str]]:
 
 
 def render_pdf_bytes(
-    html: str, template_dir: Path, *, strict: bool = True, max_bytes: int = DEFAULT_MAX_PDF_BYTES
+    html: str,
+    template_dir: Path,
+    *,
+    strict: bool = True,
+    max_bytes: int = DEFAULT_MAX_PDF_BYTES,
+    identity: PdfIdentity | None = None,
+    max_pages: int | None = None,
 ) -> RenderedPdf:
     """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound).
 
     With `strict`, a resource that was refused or missing fails the render with a `TemplateError` naming it,
     rather than leaving it silently out. A PDF larger than `max_bytes` fails with `RenderLimitExceeded`.
+    With an `identity`, the PDF is dated and identified by it, and the same input gives the same bytes.
+    A document of more than `max_pages` pages fails with `RenderLimitExceeded` as soon as its layout gets there.
     """
     fetcher = TemplateUrlFetcher(template_dir)
     with weasyprint_messages() as messages:
-        document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
-        data = document.write_pdf()  # attachments are fetched only here
+        with _page_limit(max_pages):
+            document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
+        if max_pages is not None and len(document.pages) > max_pages:  # a layout pass the progress log missed
+            raise RenderLimitExceeded(
+                f"the PDF has {len(document.pages):,} pages, more than the limit of {max_pages:,} (RENDER_MAX_PAGES)"
+            )
+        if identity is None:
+            data = document.write_pdf()  # attachments are fetched only here
+        else:
+            # The template's own <meta name=dcterms.created/modified> win; without them, the version's time.
+            document.metadata.created = document.metadata.created or identity.w3c_date
+            document.metadata.modified = document.metadata.modified or identity.w3c_date
+            with _source_date(identity.moment):
+                data = document.write_pdf(pdf_identifier=identity.identifier.encode())
     if strict and fetcher.problems:
         problems = [TemplateProblem(problem) for problem in dict.fromkeys(fetcher.problems)]
         summary = "; ".join(str(problem) for problem in problems[:3])
@@ -104,13 +213,17 @@ def render_drafted(
     *,
     max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
     max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
+    max_pages: int | None = None,
 ) -> RenderedPdf:
     """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s."""
     try:
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
-        return replace(render_pdf_bytes(html, template.path, max_bytes=max_pdf_bytes), template_sha256=used)
+        rendered = render_pdf_bytes(
+            html, template.path, max_bytes=max_pdf_bytes, identity=PdfIdentity.of(drafted), max_pages=max_pages
+        )
+        return replace(rendered, template_sha256=used)
     except RenderError:
         raise
     except MemoryError:
@@ -119,10 +232,15 @@ def render_drafted(
         raise RenderError(f"the PDF could not be produced: {type(exc).__name__}: {exc}") from None
 
 
-def _render_job(drafted_json: str, templates_dir: str, max_pdf_bytes: int) -> RenderedPdf:
+def _render_job(drafted_json: str, templates_dir: str, max_pdf_bytes: int, max_pages: int) -> RenderedPdf:
     """What a worker process runs for one proposal."""
     drafted = ProposalDrafted.model_validate_json(drafted_json)
-    return render_drafted(drafted, Path(templates_dir), max_pdf_bytes=max_pdf_bytes)
+    return render_drafted(drafted, Path(templates_dir), max_pdf_bytes=max_pdf_bytes, max_pages=max_pages)
+
+
+def proposal_characters(drafted: ProposalDrafted) -> int:
+    """The size of a proposal as PROPOSAL_MAX_CHARACTERS counts it: the characters of all its sections."""
+    return sum(len(section.content) for section in drafted.sections)
 
 
 class PdfRenderer:
@@ -137,7 +255,21 @@ class PdfRenderer:
         cpu_seconds: float | None = None,
         max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
         recycling: WorkerRecycling | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_characters: int = PROPOSAL_CONTENT_DEFAULT_MAX,
+        large_characters: int = DEFAULT_LARGE_CHARACTERS,
     ) -> None:
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        if max_characters < 1 or large_characters < 1:
+            raise ValueError("max_characters and large_characters must be at least 1")
+        self.max_pages = max_pages
+        self.max_characters = max_characters
+        self.large_characters = large_characters
+        # Proposals larger than `large_characters` share every worker but one, which stays free for smaller ones
+        # (with a single worker there is none to keep).
+        self.large_lanes = max(max_workers - 1, 1)
+        self._large_lanes = asyncio.Semaphore(self.large_lanes)
         limits = RenderLimits(
             timeout_seconds=timeout_seconds,
             cpu_seconds=cpu_seconds,
@@ -161,11 +293,26 @@ class PdfRenderer:
         self, drafted: ProposalDrafted, templates_dir: Path, *, timeout_seconds: float | None = None
     ) -> RenderedPdf:
         """Render a drafted proposal to PDF in a worker; raise `RenderError` (or a subclass) on failure."""
+        characters = proposal_characters(drafted)
+        if characters > self.max_characters:  # refused before it takes a worker
+            raise RenderLimitExceeded(
+                f"the proposal's sections hold {characters:,} characters, more than the limit of "
+                f"PROPOSAL_MAX_CHARACTERS ({self.max_characters:,}); shorten them"
+            )
+        if characters > self.large_characters:
+            async with self._large_lanes:
+                return await self._render_in_worker(drafted, templates_dir, timeout_seconds)
+        return await self._render_in_worker(drafted, templates_dir, timeout_seconds)
+
+    async def _render_in_worker(
+        self, drafted: ProposalDrafted, templates_dir: Path, timeout_seconds: float | None
+    ) -> RenderedPdf:
         rendered: RenderedPdf = await self.pool.call(
             _render_job,
             drafted.model_dump_json(),
             str(templates_dir),
             self.limits.max_output_bytes,
+            self.max_pages,
             timeout_seconds=timeout_seconds,
         )
         return rendered

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from propos4l.renderer.pdf import DEFAULT_LARGE_CHARACTERS, DEFAULT_MAX_PAGES
+from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import DeliverySettings, ServiceSettings
 
 __all__ = ["RendererSettings"]
@@ -26,3 +28,14 @@ class RendererSettings(ServiceSettings, DeliverySettings):
     # A worker is replaced after this many renders, or when a render left it holding more than this much memory.
     render_worker_max_renders: Annotated[int, Field(ge=1)] | None = 100
     render_worker_recycle_mb: Annotated[int, Field(ge=64)] | None = 200
+    render_max_pages: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_MAX_PAGES, description="a render whose layout passes this many pages is stopped and fails"
+    )
+    proposal_max_characters: Annotated[int, Field(ge=1_000)] = Field(
+        default=PROPOSAL_CONTENT_DEFAULT_MAX,
+        description="a proposal whose sections hold more characters together fails without being rendered",
+    )
+    render_large_proposal_characters: Annotated[int, Field(ge=1)] = Field(
+        default=DEFAULT_LARGE_CHARACTERS,
+        description="proposals larger than this share all render workers but one, kept for smaller proposals",
+    )

@@ -6,8 +6,9 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals
+from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, RenderAllowance, Settings
 from propos4l.gateway.problems import Problem
+from propos4l.gateway.proposal_size import ProposalTooLarge
 from propos4l.gateway.repository import ProposalBusy, ProposalNotFound, VersionChange
 from propos4l.gateway.schemas import ProposalView, SectionEdit, SectionRegeneration, VersionList
 from propos4l.gateway.template_pricing import TemplatePricing
@@ -24,7 +25,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         401: "No or wrong API token",
         404: "No such proposal",
         409: "The current version is still being produced",
-        422: "Invalid request (e.g. an unknown section key)",
+        422: "Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS)",
+        429: "Too many section edits and regenerations by this token in the last minute (see Retry-After)",
     }.items()
 }
 
@@ -45,16 +47,17 @@ async def regenerate_section(
     proposal_id: uuid.UUID,
     key: SectionKey,
     response: Response,
-    _: CurrentPrincipal,
+    _: RenderAllowance,
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
+    settings: Settings,
     body: SectionRegeneration | None = None,
 ) -> ProposalView:
     """Have the model write one section again (optionally following instructions), as a new version."""
     instructions = body.instructions if body is not None and body.instructions else None
     change = VersionChange(section=key, instructions=instructions)
-    return await _new_version(proposal_id, change, response, proposals, outbox, pricing)
+    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
 
 
 @router.put("/{proposal_id}/sections/{key}", status_code=202, response_model=ProposalView, responses=_PROBLEMS)
@@ -63,14 +66,15 @@ async def edit_section(
     key: SectionKey,
     body: SectionEdit,
     response: Response,
-    _: CurrentPrincipal,
+    _: RenderAllowance,
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
+    settings: Settings,
 ) -> ProposalView:
     """Replace one section's content with what a person wrote, as a new version, rendered again."""
     change = VersionChange(section=key, content=body.content)
-    return await _new_version(proposal_id, change, response, proposals, outbox, pricing)
+    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
 
 
 async def _new_version(
@@ -80,13 +84,17 @@ async def _new_version(
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
+    settings: Settings,
 ) -> ProposalView:
     try:
-        row = await proposals.open_version(proposal_id, change)
+        row = await proposals.open_version(proposal_id, change, max_characters=settings.proposal_max_characters)
     except ProposalNotFound:
         raise Problem(404, f"There is no proposal {proposal_id}.") from None
     except ProposalBusy as error:
         raise Problem(409, f"{error}.") from None
+    except ProposalTooLarge as error:
+        detail = str(error)
+        raise Problem(422, f"{detail[:1].upper()}{detail[1:]}.") from None
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from propos4l.generator.drafting import Draft
 from propos4l.generator.handlers import GenerationHandlers
-from propos4l.generator.llm import TextListener
+from propos4l.generator.llm import RetryListener, TextListener
 from propos4l.shared.delivery import Consumer, ConsumerOptions, Publisher
 from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream
@@ -30,12 +30,17 @@ class CrashingDrafter:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def draft(self, request: ProposalRequest, on_text: TextListener | None = None) -> Draft:
+    async def draft(
+        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+    ) -> Draft:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")
 
     async def regenerate(
-        self, regeneration: SectionRegenerationRequested, on_text: TextListener | None = None
+        self,
+        regeneration: SectionRegenerationRequested,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
     ) -> Draft:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")

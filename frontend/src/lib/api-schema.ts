@@ -1594,8 +1594,17 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key) */
+            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many section edits and regenerations by this token in the last minute (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1657,8 +1666,17 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key) */
+            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many section edits and regenerations by this token in the last minute (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1720,8 +1738,17 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key) */
+            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many section edits and regenerations by this token in the last minute (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "fsync_directory"]
+__all__ = ["atomic_write_bytes", "durable_temp_file", "fsync_directory", "process_umask"]
 
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
@@ -14,6 +14,20 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
 
     The file gets `mode`, or by default what the process's umask allows a new file (0644 under the usual 022; owner-only
     under the local run's 077), as if it had been created in place.
+    """
+    temp = durable_temp_file(path, data, mode)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_directory(path.parent)
+
+
+def durable_temp_file(path: Path, data: bytes, mode: int | None = None) -> Path:
+    """A temp file beside `path` (same folder, so it can be renamed or linked into place) holding `data`, on disk.
+
+    Its mode is `mode`, or what the process's umask allows a new file. The caller moves it into place or removes it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,11 +37,10 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode if mode is not None else 0o666 & ~process_umask())
-        os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    return Path(temp_name)
 
 
 def fsync_directory(folder: Path) -> None:

@@ -6,13 +6,12 @@ import errno
 import hashlib
 import logging
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from propos4l.shared.files import fsync_directory, process_umask
+from propos4l.shared.files import durable_temp_file, fsync_directory
 
 __all__ = ["StoredPdf", "pdf_relative_path", "store_once"]
 
@@ -45,17 +44,11 @@ def store_once(root: Path, relative_path: str, data: bytes) -> StoredPdf:
     replica) therefore reports the stored file's hash and size, which are what the gateway recorded.
     """
     path = root / relative_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = durable_temp_file(path, data)  # 0644 under the usual umask, owner-only in the local run
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o666 & ~process_umask())  # 0644 under the usual umask, owner-only in the local run
-        written = _link_if_absent(Path(temp_name), path)
+        written = _link_if_absent(temp, path)
     finally:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
     if written:
         fsync_directory(path.parent)
         return StoredPdf(relative_path, hashlib.sha256(data).hexdigest(), len(data), written=True)

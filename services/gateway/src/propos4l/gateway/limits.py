@@ -9,6 +9,8 @@ from typing import Final
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from propos4l.gateway.asgi import WatchedSend
+
 __all__ = ["BodySizeLimit"]
 
 _PROBLEM_HEADERS: Final = [(b"content-type", b"application/problem+json")]
@@ -45,7 +47,7 @@ class BodySizeLimit:
             await self._refuse(scope, send, limit)
             return
         received = 0
-        response_started = False
+        watched = WatchedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -56,16 +58,10 @@ class BodySizeLimit:
                     raise _TooLarge(413, f"The request body is larger than the limit of {limit} bytes.")
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, watched)
         except _TooLarge:
-            if not response_started:
+            if not watched.response_started:
                 await self._refuse(scope, send, limit)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:

@@ -15,7 +15,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from propos4l.gateway.asgi import WatchedSend
 
 __all__ = [
     "PROBLEM_JSON",
@@ -172,20 +174,13 @@ class UnexpectedErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, watched)
         except Exception:
             path = scope.get("path", "")
             logger.exception("unhandled error", extra={"path": path})
-            if response_started:  # half a response went out: only closing the connection tells the client
+            if watched.response_started:  # half a response went out: only closing the connection tells the client
                 raise
             response = problem_response(500, "An unexpected error occurred; it has been logged.", instance=path)
             await response(scope, receive, send)

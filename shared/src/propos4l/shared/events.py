@@ -23,6 +23,11 @@ __all__ = [
     "FailureStage",
     "GenerationStarted",
     "InvestmentItem",
+    "LibraryDocumentFailed",
+    "LibraryDocumentIndexed",
+    "LibraryDocumentUploaded",
+    "LibraryEntryChanged",
+    "LibraryFailureCode",
     "LlmUsage",
     "ProposalDrafted",
     "ProposalEvent",
@@ -302,6 +307,66 @@ class TemplateChanged(Event):
     template: TemplateName
     template_version: Annotated[int, Field(ge=1)]
     action: TemplateAction
+
+
+class LibraryEntryChanged(Event):
+    """A library entry (company profile, service, person, case study) was saved or deleted; its passages changed."""
+
+    event_type: ClassVar[str] = "library.entry-changed"
+    stream: ClassVar[Stream] = Stream.LIBRARY_ENTRY_CHANGED
+
+    entry_id: uuid.UUID
+    kind: Literal["company", "service", "person", "case_study"]
+    deleted: bool = False
+
+
+class LibraryDocumentUploaded(Event):
+    """A file was stored in the library (content-addressed by `sha256`); the library service extracts and indexes it."""
+
+    event_type: ClassVar[str] = "library.document-uploaded"
+    stream: ClassVar[Stream] = Stream.LIBRARY_DOCUMENT_UPLOADED
+
+    document_id: uuid.UUID
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class LibraryFailureCode(StrEnum):
+    """Why a document could not be indexed, as a code the web app words in the reader's language."""
+
+    UNSUPPORTED_TYPE = "unsupported_type"
+    ENCRYPTED = "encrypted"
+    MALFORMED = "malformed"
+    NO_TEXT = "no_text"
+    TOO_MANY_PAGES = "too_many_pages"
+    TOO_LARGE = "too_large"
+    TIMED_OUT = "timed_out"
+    OUT_OF_MEMORY = "out_of_memory"
+    FILE_MISSING = "file_missing"
+
+
+class LibraryDocumentIndexed(Event):
+    """A document's text was extracted, split into passages and indexed."""
+
+    event_type: ClassVar[str] = "library.document-indexed"
+    stream: ClassVar[Stream] = Stream.LIBRARY_DOCUMENT_INDEXED
+
+    document_id: uuid.UUID
+    pages: Annotated[int, Field(ge=0)]
+    passages: Annotated[int, Field(ge=0)]
+    ocr_pages: Annotated[int, Field(ge=0)] = 0
+
+
+class LibraryDocumentFailed(Event):
+    """A document could not be indexed, for a reason a person can act on."""
+
+    event_type: ClassVar[str] = "library.document-failed"
+    stream: ClassVar[Stream] = Stream.LIBRARY_DOCUMENT_FAILED
+
+    document_id: uuid.UUID
+    code: LibraryFailureCode
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {

@@ -18,6 +18,10 @@ class Stream(StrEnum):
     PROPOSAL_RENDERED = "propos4l.proposal.rendered"
     PROPOSAL_FAILED = "propos4l.proposal.failed"
     TEMPLATE_CHANGED = "propos4l.template.changed"
+    LIBRARY_ENTRY_CHANGED = "propos4l.library.entry-changed"
+    LIBRARY_DOCUMENT_UPLOADED = "propos4l.library.document-uploaded"
+    LIBRARY_DOCUMENT_INDEXED = "propos4l.library.document-indexed"
+    LIBRARY_DOCUMENT_FAILED = "propos4l.library.document-failed"
 
 
 class ConsumerGroup(StrEnum):
@@ -27,6 +31,7 @@ class ConsumerGroup(StrEnum):
     GENERATOR = "generator"
     RENDERER = "renderer"
     BACKUP = "backup"
+    LIBRARY = "library"
 
 
 CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {

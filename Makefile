@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
-SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src
+SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
 .PHONY: help install run test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server

@@ -31,7 +31,6 @@ class ConsumerGroup(StrEnum):
     GENERATOR = "generator"
     RENDERER = "renderer"
     BACKUP = "backup"
-    LIBRARY = "library"
 
 
 CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {

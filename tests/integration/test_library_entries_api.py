@@ -435,8 +435,8 @@ async def library_rows(database: asyncpg.Connection) -> dict[str, list[tuple[Any
         "entries": """SELECT id, kind, language, title, fields::text, role_id, active, owner, review_by, import_key
                       FROM library_entries ORDER BY kind, import_key""",
         "roles": "SELECT id, name, owner, review_by, import_key FROM library_roles ORDER BY name",
-        "rates": "SELECT id, role_id, hourly_rate, currency, valid_from FROM library_rates ORDER BY role_id, valid_from",
-        "passages": "SELECT id, entry_id, ordinal, search_text FROM library_passages WHERE entry_id IS NOT NULL ORDER BY id",
+        "rates": "SELECT id, role_id, hourly_rate, currency, valid_from FROM library_rates ORDER BY id",
+        "passages": "SELECT id, entry_id, ordinal, search_text FROM library_passages ORDER BY id",
         "documents": "SELECT id, sha256, title FROM library_documents ORDER BY id",
     }
     return {name: [tuple(row) for row in await database.fetch(sql)] for name, sql in queries.items()}

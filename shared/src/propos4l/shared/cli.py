@@ -70,7 +70,7 @@ def _library(arguments: argparse.Namespace) -> int:
 
     import httpx
 
-    from propos4l.shared.library_files import LibraryFileError
+    from propos4l.shared.library_import_folder import LibraryFileError
     from propos4l.shared.library_import import run_import
 
     if not arguments.token:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from propos4l.shared.cli import main
-from propos4l.shared.library_files import LibraryFileError, read_folder
+from propos4l.shared.library_import_folder import LibraryFileError, read_folder
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "library"
 

@@ -12,15 +12,29 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
+from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
-from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, session, templates, tokens
+from propos4l.gateway.routes import (
+    backups,
+    events,
+    exports,
+    health,
+    library_entries,
+    library_roles,
+    proposals,
+    sections,
+    session,
+    templates,
+    tokens,
+)
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
@@ -63,6 +77,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
+        app.state.library_entries = LibraryEntries(pool)
+        app.state.rate_card = RateCard(pool)
         app.state.token_verifier.store = app.state.tokens
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
@@ -134,6 +150,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(tokens.router)
     app.include_router(session.router)
+    app.include_router(library_entries.router)
+    app.include_router(library_roles.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,

@@ -70,8 +70,8 @@ def _library(arguments: argparse.Namespace) -> int:
 
     import httpx
 
-    from propos4l.shared.library_import_folder import LibraryFileError
     from propos4l.shared.library_import import run_import
+    from propos4l.shared.library_import_folder import LibraryFileError
 
     if not arguments.token:
         print("propos4l library import: give an API token with --token or PROPOS4L_TOKEN", file=sys.stderr)

@@ -1,8 +1,8 @@
 """`propos4l library import FOLDER`: send a folder's library records and documents to the gateway's HTTP API.
 
 Idempotent: every record carries an import key (see `library_import_folder`), and a POST with a key the gateway
-already has updates that row; a role's rate from a date it already has is left as it is; a document whose content the library
-already has counts as done. Progress goes to stderr, one line per kind; a failed record is reported with the API's
+already has updates that row; a role's rate from a date it already has is left as it is; a document whose content
+the library already has counts as done. Progress goes to stderr, one line per kind; a failed record is reported with the API's
 detail and the others still go.
 """
 

@@ -2,8 +2,8 @@
 
 Idempotent: every record carries an import key (see `library_import_folder`), and a POST with a key the gateway
 already has updates that row; a role's rate from a date it already has is left as it is; a document whose content
-the library already has counts as done. Progress goes to stderr, one line per kind; a failed record is reported with the API's
-detail and the others still go.
+the library already has counts as done. Progress goes to stderr, one line per kind; a failed record is reported
+with the API's detail and the others still go.
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ _OCR_TEXT = [
 ] * 4
 
 
-async def pages_per_second(path: Path, pages: int, workers: int, rounds: int, tesseract: str | None) -> dict[str, float]:
+async def pages_per_second(
+    path: Path, pages: int, workers: int, rounds: int, tesseract: str | None
+) -> dict[str, float]:
     """Median pages/s reading `workers` copies of the document at once, and the passages per document."""
     pool = ExtractionPool(workers, ExtractionLimits(timeout_seconds=600, max_pages=10_000), tesseract_command=tesseract)
     pool.start()

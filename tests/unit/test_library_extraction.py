@@ -8,8 +8,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pypdfium2
 import pytest
 
+from propos4l.library import extraction, passages
 from propos4l.library.extraction import Block, Extracted, ExtractionFailed, ExtractionLimits, ExtractionPool
 from propos4l.shared.events import LibraryFailureCode
 from propos4l.shared.library_files import DOCX, HTML, MARKDOWN, PDF, PLAIN_TEXT
@@ -304,8 +306,9 @@ async def test_a_pdf_with_more_pages_than_the_limit_is_refused_before_reading(tm
 
 
 async def test_a_pdf_with_javascript_is_read_and_its_script_never_runs(pool: ExtractionPool, tmp_path: Path) -> None:
-    # The script would loop forever (and alert) if it ran; pdfium has no JavaScript engine in this build's use (no
-    # form environment is initialised), so the text comes back at once.
+    # The script would loop forever (and alert) if it ran. pdfium runs scripts only through a form environment with
+    # V8; the wheel is built without V8, and the reader never initialises forms. So the text comes back at once.
+    assert "V8" not in pypdfium2.PDFIUM_INFO.flags
     path = _write(tmp_path, "script.pdf", documents.scripted_pdf(documents.proposal_pdf()))
     assert b"/JavaScript" in path.read_bytes()
 
@@ -372,6 +375,19 @@ async def test_a_document_past_the_memory_limit_is_stopped_and_the_pool_goes_on(
         await _assert_still_extracts(pool, tmp_path)
     finally:
         pool.close()
+
+
+def test_the_public_names_are_the_interface_the_service_builds_on() -> None:
+    assert sorted(extraction.__all__) == [
+        "Block",
+        "Extracted",
+        "ExtractionFailed",
+        "ExtractionLimits",
+        "ExtractionPool",
+    ]
+    assert sorted(passages.__all__) == ["PassageDraft", "split"]
+    failure = ExtractionFailed(LibraryFailureCode.NO_TEXT, "sem texto")
+    assert (failure.code, failure.reason) == (LibraryFailureCode.NO_TEXT, "sem texto")
 
 
 def test_limits_refuse_nonsense() -> None:

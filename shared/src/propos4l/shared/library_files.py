@@ -1,0 +1,96 @@
+"""What kind of document an upload to the library is, decided by its content, never by its name.
+
+The gateway sniffs each upload with `sniff_media_type` and refuses what it returns None for; the library service
+reads the document by the media type recorded then.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Final
+
+__all__ = [
+    "ACCEPTED_MEDIA_TYPES",
+    "DOCX",
+    "HTML",
+    "MARKDOWN",
+    "PDF",
+    "PLAIN_TEXT",
+    "SNIFF_BYTES",
+    "sniff_media_type",
+]
+
+PDF: Final = "application/pdf"
+DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+HTML: Final = "text/html"
+MARKDOWN: Final = "text/markdown"
+PLAIN_TEXT: Final = "text/plain"
+ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
+# How much of the start of a file `sniff_media_type` wants to see.
+SNIFF_BYTES: Final = 8192
+
+# PDF readers accept the header anywhere in the first kilobyte (some producers put junk before it).
+_PDF_HEADER_WINDOW: Final = 1024
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_BINARY_MAGICS: Final = (b"\x7fELF", b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")
+_HTML_START = re.compile(
+    rb"^(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|html|head|body|h[1-6]|p|div|table|meta|title|article)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_MARKDOWN_LINE = re.compile(
+    r"^(?:#{1,6}[ \t]+\S|[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S|[ \t]{0,3}(?:```|~~~)|[ \t]{0,3}>[ \t]?\S|=+[ \t]*$)",
+    re.MULTILINE,
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def sniff_media_type(head: bytes, path: Path | None = None) -> str | None:
+    """The media type of a document that starts with `head` (at least its first SNIFF_BYTES, or all of it), or None
+    when it is none the library accepts.
+
+    A zip archive is a DOCX when its central directory lists word/document.xml; that needs the whole file, read from
+    `path` (or `head` when it is the whole file). Nothing is unpacked.
+    """
+    if any(head.startswith(magic) for magic in _BINARY_MAGICS):
+        return None
+    if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
+        return PDF
+    if head.startswith(_ZIP_MAGIC):
+        return DOCX if _is_word_archive(head, path) else None
+    text = _as_text(head)
+    if text is None:
+        return None
+    if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")):
+        return HTML
+    if _MARKDOWN_LINE.search(text):
+        return MARKDOWN
+    return PLAIN_TEXT if text.strip() else None
+
+
+def _is_word_archive(head: bytes, path: Path | None) -> bool:
+    """Whether the zip's central directory (read without unpacking any member) holds a Word document body."""
+    try:
+        with zipfile.ZipFile(path if path is not None else io.BytesIO(head)) as archive:
+            return any(member.filename == "word/document.xml" for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+def _as_text(head: bytes) -> str | None:
+    """`head` as UTF-8 text (a character cut at its end is forgiven), or None for binary data."""
+    if b"\x00" in head:
+        return None
+    for cut in range(4):  # a UTF-8 character is at most 4 bytes; the head may end inside one
+        try:
+            text = head[: len(head) - cut].decode("utf-8-sig")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None
+    if len(_CONTROL_CHARACTERS.findall(text)) > max(len(text) // 100, 0):
+        return None
+    return text

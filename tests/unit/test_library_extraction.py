@@ -344,7 +344,7 @@ async def test_a_document_past_the_wall_clock_timeout_is_stopped_and_the_pool_go
             await pool.extract(big_markdown, MARKDOWN)
         assert failure.value.code is LibraryFailureCode.TIMED_OUT
         assert "longer than 0.5 s" in failure.value.reason
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 30  # far below the document's own time, with room for a loaded machine
         await _assert_still_extracts(pool, tmp_path)
         assert {child.pid for child in multiprocessing.active_children()}.isdisjoint(workers - {None})
     finally:

@@ -20,13 +20,25 @@ from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
-from propos4l.gateway.routes import backups, events, exports, health, proposals, sections, session, templates, tokens
+from propos4l.gateway.routes import (
+    backups,
+    events,
+    exports,
+    health,
+    library_search,
+    proposals,
+    sections,
+    session,
+    templates,
+    tokens,
+)
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import default_consumer_name
+from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -61,6 +73,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.token_verifier.store = app.state.tokens
@@ -108,6 +121,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if isinstance(result, BaseException):
                     logger.error("background task failed", exc_info=result)
             await redis.aclose()
+            if app.state.embedding_client is not None:
+                await app.state.embedding_client.aclose()
             await pool.close()
             logger.info("gateway stopped")
             flush_telemetry()  # uvicorn ends the process with the signal it caught, before any code after it runs
@@ -133,6 +148,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(exports.router)
     app.include_router(tokens.router)
+    app.include_router(library_search.router)
     app.include_router(session.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(

@@ -79,6 +79,8 @@ class LocalRun:
         env.setdefault("GATEWAY_PORT", "8000")
         env.setdefault("LOG_FORMAT", "console")  # a person reads this terminal; containers keep JSON
         env.setdefault("OLLAMA_URL", "http://localhost:11434")
+        if env.get("EMBEDDING_PROVIDER", "ollama") == "ollama":
+            env.setdefault("EMBEDDING_URL", env["OLLAMA_URL"])  # the model server the generator uses
         if not env.get("REDIS_URL"):
             redis = LocalRedis(self.data_dir / "redis", persistent=True)
             redis.start()

@@ -119,7 +119,7 @@ def test_every_image_is_pinned_to_a_version(services: dict[str, dict[str, Any]])
             continue
         repository, _, tag = reference.rpartition(":")
         assert repository and "/" not in tag, f"{name}: {reference} has no tag"
-        # At least major.minor (pgvector/pgvector:0.8.0-pg15, postgres:15.3-alpine before); never latest or a bare major.
+        # At least major.minor (pgvector/pgvector:0.8.0-pg15 is the pin); never latest or a bare major.
         assert re.match(r"^v?\d+\.\d+", tag), f"{name}: {reference} is not pinned to a version"
 
 

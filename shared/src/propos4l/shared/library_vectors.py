@@ -1,5 +1,5 @@
 """What the library service (writing embeddings) and search (reading them) must spell alike: the embeddings table,
-its per-model HNSW index and the state of each embedding model (migration 0013).
+its per-model HNSW index and the state of each embedding model (migration 0011).
 
 One table holds every model's vectors (`embedding vector`, no fixed size); each model has an HNSW index on the
 expression `(embedding::vector(N))`, partial on `model = '...'`, the pattern pgvector's documentation gives for

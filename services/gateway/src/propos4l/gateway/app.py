@@ -29,6 +29,7 @@ from propos4l.gateway.routes import (
     health,
     library_entries,
     library_roles,
+    library_search,
     proposals,
     sections,
     session,
@@ -41,6 +42,7 @@ from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import default_consumer_name
+from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -75,6 +77,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.library_entries = LibraryEntries(pool)
@@ -124,6 +127,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if isinstance(result, BaseException):
                     logger.error("background task failed", exc_info=result)
             await redis.aclose()
+            if app.state.embedding_client is not None:
+                await app.state.embedding_client.aclose()
             await pool.close()
             logger.info("gateway stopped")
             flush_telemetry()  # uvicorn ends the process with the signal it caught, before any code after it runs
@@ -149,6 +154,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(exports.router)
     app.include_router(tokens.router)
+    app.include_router(library_search.router)
     app.include_router(session.router)
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)

@@ -367,6 +367,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/library/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Passages of the library that match `q`, best first, with their source and a highlighted snippet.
+         *
+         *     A query made only of punctuation is a 422; one made only of stop words ("de", "the") finds nothing by full text.
+         */
+        get: operations["search_api_library_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -1664,6 +1686,87 @@ export interface components {
             current_rate: components["schemas"]["RateView"] | null;
             /** @description the earliest rate from a future date, if any */
             next_rate: components["schemas"]["RateView"] | null;
+        };
+        /**
+         * SearchResponse
+         * @description Search results, and whether vector similarity took part.
+         */
+        SearchResponse: {
+            /**
+             * Mode
+             * @description hybrid (full text and vectors) or full_text
+             * @enum {string}
+             */
+            mode: "hybrid" | "full_text";
+            /**
+             * Mode Reason
+             * @description why full text only: no embedding provider configured, no pgvector in the database, the embedding model's first embedding of the library is not finished, or the embedding server did not answer
+             */
+            mode_reason: ("no_embedding_model" | "no_vector_extension" | "reembedding" | "embedding_unavailable") | null;
+            /**
+             * Embedding Model
+             * @description the model the query was (or would have been) embedded with; null without provider or pgvector
+             */
+            embedding_model: string | null;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+        };
+        /**
+         * SearchResult
+         * @description A passage found.
+         */
+        SearchResult: {
+            /**
+             * Passage Id
+             * Format: uuid
+             */
+            passage_id: string;
+            /**
+             * Score
+             * @description reciprocal rank fusion score (k = 60): higher is better
+             */
+            score: number;
+            /**
+             * Snippet
+             * @description plain text around the matches
+             */
+            snippet: string;
+            /**
+             * Highlights
+             * @description [start, end) character ranges of the snippet that match the query, to mark without HTML
+             */
+            highlights: [
+                number,
+                number
+            ][];
+            source: components["schemas"]["SearchSource"];
+        };
+        /**
+         * SearchSource
+         * @description Where a passage comes from: an entry (company, service, person, case study) or a document.
+         */
+        SearchSource: {
+            /**
+             * Kind
+             * @description company, service, person, case_study, or a document's category
+             */
+            kind: string;
+            /** Entry Id */
+            entry_id: string | null;
+            /** Document Id */
+            document_id: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Heading Path
+             * @description the headings above the passage in its document, outermost first
+             */
+            heading_path: string[];
+            /**
+             * Page
+             * @description the document's page the passage starts on (1-based), if it has pages
+             */
+            page: number | null;
         };
         /**
          * Section
@@ -3580,6 +3683,65 @@ export interface operations {
             };
             /** @description Invalid request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    search_api_library_search_get: {
+        parameters: {
+            query: {
+                /** @description what to look for, in pt-BR or en */
+                q: string;
+                /** @description only passages of this source kind */
+                kind?: string | null;
+                /** @description only sources tagged with it */
+                industry?: string | null;
+                /** @description only sources tagged with it */
+                technology?: string | null;
+                /** @description only passages in this language */
+                language?: ("pt-BR" | "en") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a query without words, an unknown language, a limit out of range) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description PostgreSQL is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

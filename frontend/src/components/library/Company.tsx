@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '@/lib/api';
 import { principalName, useApp } from '@/lib/app-context';
 import { LIBRARY_LANGUAGES, LibraryApi, type CompanyProfile, type CompanyProfileInput, type LibraryLanguage } from '@/lib/library';
-import { describeLibraryError } from '@/lib/library-words';
+import { useDescribeLibraryError } from './format';
 import { Alert, Loading, useFocusLater } from '../ui';
 import { EntryForm, toFormValues, type FieldSpec } from './EntryForm';
 
@@ -21,10 +21,13 @@ const FIELDS: FieldSpec[] = [
 type Loaded = { profile: CompanyProfile | null } | { error: string };
 
 export function CompanyTab() {
-  const { api, t, locale, describeError, principal } = useApp();
+  const { api, t, locale, principal } = useApp();
+  const describe = useDescribeLibraryError();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const focusLater = useFocusLater();
-  const [language, setLanguage] = useState<LibraryLanguage>(locale);
+  // The interface's language until another is chosen.
+  const [chosen, setLanguage] = useState<LibraryLanguage | null>(null);
+  const language = chosen ?? locale;
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [saved, setSaved] = useState(false);
@@ -39,13 +42,13 @@ export function CompanyTab() {
         if (!current) return;
         // No profile in this language yet: an empty form creates it.
         if (caught instanceof ApiError && caught.kind === 'not_found') setLoaded({ profile: null });
-        else setLoaded({ error: describeLibraryError(caught, t, describeError) });
+        else setLoaded({ error: describe(caught) });
       },
     );
     return () => {
       current = false;
     };
-  }, [library, language, attempt, t, describeError]);
+  }, [library, language, attempt, describe]);
 
   const blank: CompanyProfileInput = {
     description: '',

@@ -7,9 +7,9 @@
 import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useApp } from '@/lib/app-context';
 import { DOCUMENT_CATEGORIES, isIndexing, LibraryApi, type DocumentCategory, type LibraryDocument, type LibraryLanguage } from '@/lib/library';
-import { describeLibraryError, documentStatusText } from '@/lib/library-words';
+import { documentStatusText } from '@/lib/library-words';
 import { Alert, Field, Loading, useFocusLater } from '../ui';
-import { useFormatDay, useLanguageOptions } from './format';
+import { useDescribeLibraryError, useFormatDay, useLanguageOptions } from './format';
 
 /** How often a document on its way to indexed is asked for, in milliseconds. */
 export const POLL_MS = 1500;
@@ -22,7 +22,8 @@ interface Upload {
 }
 
 export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
-  const { api, t, describeError } = useApp();
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const languages = useLanguageOptions();
   const formatDay = useFormatDay();
@@ -46,9 +47,9 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
       setNextAfter(page.next_after);
       setLoadError(null);
     } catch (caught) {
-      setLoadError(describeLibraryError(caught, t, describeError));
+      setLoadError(describe(caught));
     }
-  }, [library, t, describeError]);
+  }, [library, describe]);
 
   useEffect(() => {
     void load();
@@ -81,7 +82,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
         setUploads((current) => current.filter((item) => item.key !== key));
         setDocuments((current) => [created, ...(current ?? []).filter((document) => document.id !== created.id)]);
       } catch (caught) {
-        const reason = describeLibraryError(caught, t, describeError);
+        const reason = describe(caught);
         setUploads((current) => current.map((item) => (item.key === key ? { ...item, error: t('library.docs.uploadFailed', { name: file.name, reason }) } : item)));
       }
     }
@@ -101,7 +102,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
       setDocuments((current) => [...(current ?? []), ...page.items]);
       setNextAfter(page.next_after);
     } catch (caught) {
-      setNotice({ kind: 'error', text: describeLibraryError(caught, t, describeError) });
+      setNotice({ kind: 'error', text: describe(caught) });
     }
   }
 
@@ -111,7 +112,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
       setDocuments((current) => (current ?? []).filter((item) => item.id !== document.id));
       setNotice({ kind: 'success', text: t('library.deleted', { name: document.title }) });
     } catch (caught) {
-      setNotice({ kind: 'error', text: describeLibraryError(caught, t, describeError) });
+      setNotice({ kind: 'error', text: describe(caught) });
     } finally {
       setConfirming(null);
       focusLater('library-documents-notice');

@@ -6,11 +6,10 @@
 import { Fragment, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useApp } from '@/lib/app-context';
 import { LibraryApi, today, type EntryCollection as Collection, type EntryOf, type InputOf } from '@/lib/library';
-import { describeLibraryError } from '@/lib/library-words';
 import type { MessageKey } from '@/lib/messages';
 import { Alert, Loading, useFocusLater } from '../ui';
 import { EntryForm, toFormValues, type FieldSpec } from './EntryForm';
-import { useFormatDay } from './format';
+import { useDescribeLibraryError, useFormatDay } from './format';
 
 export interface Column<T> {
   header: string;
@@ -54,7 +53,8 @@ export function EntryCollection<C extends Collection>({
   /** Change it to reload the list (a rate added elsewhere). */
   reloadKey?: number;
 }) {
-  const { api, t, describeError } = useApp();
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const formatDay = useFormatDay();
   const focusLater = useFocusLater();
@@ -75,9 +75,9 @@ export function EntryCollection<C extends Collection>({
       setNextAfter(page.next_after);
       setLoadError(null);
     } catch (caught) {
-      setLoadError(describeLibraryError(caught, t, describeError));
+      setLoadError(describe(caught));
     }
-  }, [library, collection, t, describeError]);
+  }, [library, collection, describe]);
 
   useEffect(() => {
     void load();
@@ -91,9 +91,9 @@ export function EntryCollection<C extends Collection>({
         setEditing({ item });
         focusLater(`${prefix}-form-title`);
       },
-      (caught: unknown) => setNotice({ kind: 'error', text: describeLibraryError(caught, t, describeError) }),
+      (caught: unknown) => setNotice({ kind: 'error', text: describe(caught) }),
     );
-  }, [editId, onEditHandled, library, collection, t, describeError, focusLater, prefix]);
+  }, [editId, onEditHandled, library, collection, describe, focusLater, prefix]);
 
   async function loadMore() {
     if (!nextAfter) return;
@@ -102,7 +102,7 @@ export function EntryCollection<C extends Collection>({
       setItems((current) => [...(current ?? []), ...page.items]);
       setNextAfter(page.next_after);
     } catch (caught) {
-      setNotice({ kind: 'error', text: describeLibraryError(caught, t, describeError) });
+      setNotice({ kind: 'error', text: describe(caught) });
     }
   }
 
@@ -136,7 +136,7 @@ export function EntryCollection<C extends Collection>({
       if (editing?.item?.id === item.id) setEditing(null);
       await load();
     } catch (caught) {
-      setNotice({ kind: 'error', text: describeLibraryError(caught, t, describeError) });
+      setNotice({ kind: 'error', text: describe(caught) });
     } finally {
       setDeleting(false);
       setConfirming(null);

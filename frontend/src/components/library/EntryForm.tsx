@@ -7,8 +7,8 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, type FieldProblem } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
-import { describeLibraryError } from '@/lib/library-words';
 import type { MessageKey } from '@/lib/messages';
+import { useDescribeLibraryError } from './format';
 import { Alert, describedBy, Field } from '../ui';
 
 export type FieldType = 'text' | 'textarea' | 'list' | 'number' | 'date' | 'checkbox' | 'select';
@@ -92,7 +92,8 @@ export function EntryForm({
   onCancel?: () => void;
   children?: ReactNode;
 }) {
-  const { t, describeError, wordFieldError } = useApp();
+  const { t, wordFieldError } = useApp();
+  const describe = useDescribeLibraryError();
   const [values, setValues] = useState<FormValues>(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
@@ -130,10 +131,10 @@ export function EntryForm({
       if (caught instanceof ApiError && caught.kind === 'invalid') {
         const { fields: found, other } = fieldErrorsOf(caught, names, wordFieldError);
         setErrors(found);
-        setFormError(other.length || !Object.keys(found).length ? [describeLibraryError(caught, t, describeError), ...other].join(' ') : t('library.error.fields'));
+        setFormError(other.length || !Object.keys(found).length ? [describe(caught), ...other].join(' ') : t('library.error.fields'));
         focusFirst(found);
       } else {
-        setFormError(describeLibraryError(caught, t, describeError));
+        setFormError(describe(caught));
       }
     } finally {
       setBusy(false);

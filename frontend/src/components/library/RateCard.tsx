@@ -4,12 +4,11 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { principalName, useApp } from '@/lib/app-context';
 import { LibraryApi, today, type Rate, type Role, type RoleInput } from '@/lib/library';
-import { describeLibraryError } from '@/lib/library-words';
 import { Alert, describedBy, Field, Loading } from '../ui';
 import type { EditRequest } from './Catalogue';
 import { EntryCollection } from './EntryCollection';
 import { fieldErrorsOf, type FieldSpec } from './EntryForm';
-import { useFormatDay } from './format';
+import { useDescribeLibraryError, useFormatDay } from './format';
 
 const DECIMAL = /^\d{1,12}([.,]\d{1,2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -92,7 +91,8 @@ export function RateCardTab({ editId, onEditHandled }: EditRequest) {
 }
 
 function RateHistory({ role }: { role: Role }) {
-  const { api, t, describeError } = useApp();
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
   const formatDay = useFormatDay();
   const formatRate = useFormatRate();
   const library = useMemo(() => new LibraryApi(api), [api]);
@@ -108,13 +108,13 @@ function RateHistory({ role }: { role: Role }) {
         if (current) setRates([...(full.rates ?? [])].sort((a, b) => (a.valid_from < b.valid_from ? 1 : -1)));
       },
       (caught: unknown) => {
-        if (current) setError(describeLibraryError(caught, t, describeError));
+        if (current) setError(describe(caught));
       },
     );
     return () => {
       current = false;
     };
-  }, [library, role.id, currentFrom, currentAmount, t, describeError]);
+  }, [library, role.id, currentFrom, currentAmount, describe]);
   const headingId = `library-rates-history-${role.id}`;
   if (error) return <Alert>{error}</Alert>;
   if (!rates) return <Loading />;
@@ -149,7 +149,8 @@ function RateHistory({ role }: { role: Role }) {
 }
 
 function AddRate({ role, onAdded }: { role: Role; onAdded: () => void }) {
-  const { api, t, describeError, wordFieldError, formatMoney } = useApp();
+  const { api, t, wordFieldError, formatMoney } = useApp();
+  const describe = useDescribeLibraryError();
   const formatDay = useFormatDay();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const [values, setValues] = useState({ hourly_rate: '', currency: role.current_rate?.currency ?? 'BRL', valid_from: today() });
@@ -181,8 +182,8 @@ function AddRate({ role, onAdded }: { role: Role; onAdded: () => void }) {
       if (caught instanceof ApiError && caught.kind === 'invalid') {
         const { fields, other } = fieldErrorsOf(caught, ['hourly_rate', 'currency', 'valid_from'], wordFieldError);
         setErrors(fields);
-        setFormError(other.length || !Object.keys(fields).length ? [describeLibraryError(caught, t, describeError), ...other].join(' ') : null);
-      } else setFormError(describeLibraryError(caught, t, describeError));
+        setFormError(other.length || !Object.keys(fields).length ? [describe(caught), ...other].join(' ') : null);
+      } else setFormError(describe(caught));
     } finally {
       setBusy(false);
     }

@@ -3,10 +3,10 @@
 import { Fragment, useMemo, useState, type FormEvent } from 'react';
 import { useApp } from '@/lib/app-context';
 import { LibraryApi, SEARCH_KINDS, snippetParts, type SearchResponse, type SearchResult } from '@/lib/library';
-import { describeLibraryError, searchModeNotice } from '@/lib/library-words';
+import { searchModeNotice } from '@/lib/library-words';
 import type { MessageKey } from '@/lib/messages';
 import { Alert, describedBy, Field, useFocusLater } from '../ui';
-import { useLanguageOptions } from './format';
+import { useDescribeLibraryError, useLanguageOptions } from './format';
 
 const RESULT_LIMIT = 20;
 
@@ -21,7 +21,8 @@ export function useKindLabel(): (kind: string) => string {
 }
 
 export function SearchTab() {
-  const { api, t, describeError } = useApp();
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const languages = useLanguageOptions();
   const kindLabel = useKindLabel();
@@ -48,7 +49,7 @@ export function SearchTab() {
       focusLater('library-search-results-title');
     } catch (caught) {
       setResponse(null);
-      setError(describeLibraryError(caught, t, describeError));
+      setError(describe(caught));
     } finally {
       setBusy(false);
     }

@@ -3,9 +3,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useApp } from '@/lib/app-context';
 import { LibraryApi, type StaleEntry, type StaleKind } from '@/lib/library';
-import { describeLibraryError } from '@/lib/library-words';
 import { Alert, Loading } from '../ui';
-import { useFormatDay } from './format';
+import { useDescribeLibraryError, useFormatDay } from './format';
 import { useKindLabel } from './Search';
 
 /** The tab that edits each kind of stale entry. */
@@ -29,7 +28,8 @@ export function editHref(entry: Pick<StaleEntry, 'kind' | 'id'>): string {
 }
 
 export function StaleTab({ onEdit }: { onEdit: (tab: LibraryTab, id: string | null) => void }) {
-  const { api, t, describeError } = useApp();
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
   const library = useMemo(() => new LibraryApi(api), [api]);
   const formatDay = useFormatDay();
   const kindLabel = useKindLabel();
@@ -44,13 +44,13 @@ export function StaleTab({ onEdit }: { onEdit: (tab: LibraryTab, id: string | nu
         if (current) setItems(result.items);
       },
       (caught: unknown) => {
-        if (current) setError(describeLibraryError(caught, t, describeError));
+        if (current) setError(describe(caught));
       },
     );
     return () => {
       current = false;
     };
-  }, [library, attempt, t, describeError]);
+  }, [library, attempt, describe]);
 
   if (error) {
     return (

@@ -57,7 +57,7 @@ describe('Rate card', () => {
     const panel = openTab('Tabela de preços');
     const rate = await within(panel).findByTestId('current-rate');
     expect(rate.textContent).toBe(`${money('pt-BR', 350)} por hora desde 1 de jan. de 2026`);
-    fireEvent.click(within(panel).getByRole('button', { name: 'Histórico de valores de “Arquiteto de soluções sênior”' }));
+    fireEvent.click(within(panel).getByRole('button', { name: 'Histórico: Arquiteto de soluções sênior' }));
     const history = await within(panel).findByRole('region', { name: 'Histórico de valores de “Arquiteto de soluções sênior”' });
     const rows = within(history).getAllByRole('row').slice(1);
     expect(rows.map((row) => row.textContent)).toEqual([`1 de jan. de 2026atual${money('pt-BR', 350)} por hora`, `1 de jan. de 2025${money('pt-BR', 320)} por hora`]);
@@ -70,14 +70,14 @@ describe('Rate card', () => {
     await within(panel).findByTestId('current-rate');
     expect(within(panel).getByText('Read only: only administrators change the rate card.')).toBeTruthy();
     expect(within(panel).queryByRole('button', { name: /Add a rate|New role|^Edit|^Delete/ })).toBeNull();
-    expect(within(panel).getByRole('button', { name: /Rate history of/ })).toBeTruthy();
+    expect(within(panel).getByRole('button', { name: 'History: Arquiteto de soluções sênior' })).toBeTruthy();
   });
 
   it('lets an admin add a rate, sent as the exact decimal typed', async () => {
     const { calls } = fakeLibrary();
     renderApp(<Library />, { token: 'tok' });
     const panel = openTab('Tabela de preços');
-    fireEvent.click(await within(panel).findByRole('button', { name: 'Novo valor por hora para “Arquiteto de soluções sênior”' }));
+    fireEvent.click(await within(panel).findByRole('button', { name: 'Adicionar valor: Arquiteto de soluções sênior' }));
     fireEvent.change(within(panel).getByLabelText('Valor por hora'), { target: { value: '0' } });
     fireEvent.click(within(panel).getByRole('button', { name: 'Adicionar valor' }));
     expect(await within(panel).findByText('Informe um valor maior que zero, com até duas casas decimais.')).toBeTruthy();

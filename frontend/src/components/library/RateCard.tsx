@@ -63,11 +63,11 @@ export function RateCardTab({ editId, onEditHandled }: EditRequest) {
         ]}
         rowActions={(role: Role) => (
           <>
-            <button type="button" className="button-secondary button-small" aria-expanded={open?.roleId === role.id && open.what === 'history'} aria-label={t('library.rates.historyOf', { name: role.name })} onClick={() => toggle(role.id, 'history')}>
+            <button type="button" className="button-secondary button-small" aria-expanded={open?.roleId === role.id && open.what === 'history'} aria-label={`${t('library.rates.history')}: ${role.name}`} onClick={() => toggle(role.id, 'history')}>
               {t('library.rates.history')}
             </button>
             {admin && (
-              <button type="button" className="button-secondary button-small" aria-expanded={open?.roleId === role.id && open.what === 'add'} aria-label={t('library.rates.addFor', { name: role.name })} onClick={() => toggle(role.id, 'add')}>
+              <button type="button" className="button-secondary button-small" aria-expanded={open?.roleId === role.id && open.what === 'add'} aria-label={`${t('library.rates.add')}: ${role.name}`} onClick={() => toggle(role.id, 'add')}>
                 {t('library.rates.add')}
               </button>
             )}

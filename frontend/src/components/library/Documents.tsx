@@ -38,7 +38,6 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
   const [confirming, setConfirming] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const uploadKey = useRef(0);
-  const fileInput = useRef<HTMLInputElement>(null);
 
   const load = useCallback(async () => {
     try {
@@ -166,7 +165,6 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
             {t('library.docs.choose')}
           </label>
           <input
-            ref={fileInput}
             id="library-upload-file"
             type="file"
             multiple

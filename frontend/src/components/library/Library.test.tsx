@@ -67,7 +67,7 @@ describe('Rate card', () => {
     fakeLibrary({ principal: { name: 'token:Vendas', admin: false } });
     renderApp(<Library />, { token: 'tok', locale: 'en' });
     const panel = openTab('Rate card');
-    await within(panel).findByTestId('current-rate');
+    expect((await within(panel).findByTestId('current-rate')).textContent).toBe(`${money('en', 350)} per hour since Jan 1, 2026`);
     expect(within(panel).getByText('Read only: only administrators change the rate card.')).toBeTruthy();
     expect(within(panel).queryByRole('button', { name: /Add a rate|New role|^Edit|^Delete/ })).toBeNull();
     expect(within(panel).getByRole('button', { name: 'History: Arquiteto de soluções sênior' })).toBeTruthy();

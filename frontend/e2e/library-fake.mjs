@@ -150,7 +150,7 @@ export async function installFakeGateway(page, { frontendOrigin, principal = { n
         state.documents = state.documents.filter((item) => item !== document);
         return route.fulfill({ status: 204, headers: cors });
       }
-      return json(route, { items: state.documents, next_after: null });
+      return json(route, { items: state.documents, next_cursor: null });
     }
     const items = state[collection];
     if (!Array.isArray(items)) return problem(route, 404, `no route ${method} ${url.pathname}`);
@@ -162,7 +162,7 @@ export async function installFakeGateway(page, { frontendOrigin, principal = { n
       role.current_rate = rate;
       return json(route, role, 201);
     }
-    if (method === 'GET' && !id) return json(route, { items, next_after: null });
+    if (method === 'GET' && !id) return json(route, { items, next_cursor: null });
     const index = items.findIndex((item) => item.id === id);
     if (id && index < 0) return problem(route, 404, 'not found');
     if (method === 'GET') return json(route, items[index]);

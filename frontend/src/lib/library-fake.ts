@@ -190,7 +190,7 @@ export function fakeLibrary({
         store.documents = store.documents.filter((item) => item.id !== id);
         return new Response(null, { status: 204 });
       }
-      return json({ items: store.documents, next_after: null });
+      return json({ items: store.documents, next_cursor: null });
     }
     if (collection in store) {
       const items = store[collection as keyof typeof store] as Array<{ id: string }>;
@@ -203,7 +203,7 @@ export function fakeLibrary({
         target.current_rate = rate;
         return json(target, 201);
       }
-      if (method === 'GET' && !id) return json({ items, next_after: null });
+      if (method === 'GET' && !id) return json({ items, next_cursor: null });
       if (method === 'GET' && id) return items.find((item) => item.id === id) ? json(items.find((item) => item.id === id)) : problem(404, 'not found');
       if (method === 'POST') {
         const created = { ...(body as object), id: `new-${items.length + 1}`, ...(collection === 'roles' ? { current_rate: null } : {}) } as { id: string };

@@ -14,7 +14,7 @@ describe('LibraryApi', () => {
     const { calls } = fakeLibrary();
     const page = await library().list('people', { limit: 50, after: 'cursor==' });
     expect(page.items.map((item) => item.name)).toEqual(['Ana Souza', 'Bruno Lima']);
-    expect(page.next_after).toBeNull();
+    expect(page.next_cursor).toBeNull();
     const call = calls.at(-1)!;
     expect([call.method, call.path, call.search]).toEqual(['GET', '/api/library/people', '?limit=50&after=cursor%3D%3D']);
     expect(call.headers['Authorization']).toBe('Bearer tok-123');

@@ -183,12 +183,12 @@ export interface StaleEntry {
 }
 
 /**
- * One page of a list (`limit` + `after`, like GET /api/proposals): `next_after` is the cursor to pass as `after` for
+ * One page of a list (`limit` + `after`, like GET /api/proposals): `next_cursor` is the cursor to pass as `after` for
  * the next page, null on the last one.
  */
 export interface LibraryPage<T> {
   items: T[];
-  next_after: string | null;
+  next_cursor: string | null;
 }
 
 /** The collections that share one CRUD shape. */

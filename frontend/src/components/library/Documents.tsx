@@ -43,7 +43,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
     try {
       const page = await library.listDocuments({ limit: PAGE_SIZE });
       setDocuments(page.items);
-      setNextAfter(page.next_after);
+      setNextAfter(page.next_cursor);
       setLoadError(null);
     } catch (caught) {
       setLoadError(describe(caught));
@@ -99,7 +99,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
     try {
       const page = await library.listDocuments({ limit: PAGE_SIZE, after: nextAfter });
       setDocuments((current) => [...(current ?? []), ...page.items]);
-      setNextAfter(page.next_after);
+      setNextAfter(page.next_cursor);
     } catch (caught) {
       setNotice({ kind: 'error', text: describe(caught) });
     }

@@ -72,7 +72,7 @@ export function EntryCollection<C extends Collection>({
     try {
       const page = await library.list(collection, { limit: PAGE_SIZE });
       setItems(page.items);
-      setNextAfter(page.next_after);
+      setNextAfter(page.next_cursor);
       setLoadError(null);
     } catch (caught) {
       setLoadError(describe(caught));
@@ -100,7 +100,7 @@ export function EntryCollection<C extends Collection>({
     try {
       const page = await library.list(collection, { limit: PAGE_SIZE, after: nextAfter });
       setItems((current) => [...(current ?? []), ...page.items]);
-      setNextAfter(page.next_after);
+      setNextAfter(page.next_cursor);
     } catch (caught) {
       setNotice({ kind: 'error', text: describe(caught) });
     }

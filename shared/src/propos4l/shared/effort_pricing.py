@@ -1,0 +1,98 @@
+"""Pricing proposed effort from the rate card: code, with `Decimal`, never a number the model wrote (issue #15).
+
+The model proposes hours per phase and rate-card role; this prices each line with the role's rate in force (amount =
+hours x rate, half-up to the cent) and turns the priced lines into the investment items the renderer's quote path
+already totals (discount and taxes as for any proposal). One proposal has one currency: the currency most of the
+lines' rates are in (ties: the first line's); a line whose rate is in another currency, or whose role has no rate, is
+left unpriced and says why.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final, Literal
+
+from propos4l.shared.events import InvestmentItem
+from propos4l.shared.grounding import EffortLine, RateCardLine
+
+__all__ = ["PricedEffort", "ProposedEffort", "UnpricedReason", "investment_items", "price_effort"]
+
+CENT: Final = Decimal("0.01")
+_DESCRIPTION_MAX: Final = 300  # InvestmentItem.description's limit
+UnpricedReason = Literal["no_rate", "other_currency", "unknown_role"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedEffort:
+    """Hours of one role in one phase, as proposed (by the model, the outline provider, or a person's edit)."""
+
+    phase: str
+    role_id: uuid.UUID
+    hours: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PricedEffort:
+    """The effort lines, priced where a rate allows, the proposal's currency and the lines left unpriced."""
+
+    lines: tuple[EffortLine, ...]
+    currency: str | None
+    unpriced: tuple[tuple[EffortLine, UnpricedReason], ...]
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the priced lines (before discount and taxes)."""
+        return sum((line.amount for line in self.lines if line.amount is not None), Decimal("0.00"))
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def price_effort(proposed: Iterable[ProposedEffort], rate_card: Sequence[RateCardLine]) -> PricedEffort:
+    """Price `proposed` with `rate_card`; an id not on the rate card is dropped (reported as `unknown_role`)."""
+    roles = {line.role_id: line for line in rate_card}
+    wanted = [(effort, roles.get(effort.role_id)) for effort in proposed]
+    currencies = Counter(role.currency for _, role in wanted if role is not None and role.currency is not None)
+    currency = max(currencies, key=lambda code: currencies[code]) if currencies else None
+    lines: list[EffortLine] = []
+    unpriced: list[tuple[EffortLine, UnpricedReason]] = []
+    for effort, role in wanted:
+        hours = _cents(effort.hours)
+        if role is None:
+            dropped = EffortLine(phase=effort.phase, role_id=effort.role_id, role_name="?", hours=hours)
+            unpriced.append((dropped, "unknown_role"))
+            continue
+        line = EffortLine(phase=effort.phase, role_id=role.role_id, role_name=role.role_name, hours=hours)
+        if role.hourly_rate is None or role.currency is None:
+            unpriced.append((line, "no_rate"))
+        elif role.currency != currency:
+            unpriced.append((line, "other_currency"))
+        else:
+            line = line.model_copy(
+                update={
+                    "hourly_rate": role.hourly_rate,
+                    "currency": role.currency,
+                    "rate_id": role.rate_id,
+                    "amount": _cents(hours * role.hourly_rate),
+                }
+            )
+        lines.append(line)
+    return PricedEffort(tuple(lines), currency, tuple(unpriced))
+
+
+def investment_items(lines: Iterable[EffortLine]) -> tuple[InvestmentItem, ...]:
+    """The investment table's items for the priced lines: "<phase> — <role>", hours, hourly rate."""
+    return tuple(
+        InvestmentItem(
+            description=f"{line.phase} — {line.role_name}"[:_DESCRIPTION_MAX],
+            quantity=line.hours,
+            unit_price=line.hourly_rate,
+        )
+        for line in lines
+        if line.hourly_rate is not None
+    )

@@ -380,6 +380,10 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
         ProposalRendered,
         ProposalFailed,
         TemplateChanged,
+        LibraryEntryChanged,
+        LibraryDocumentUploaded,
+        LibraryDocumentIndexed,
+        LibraryDocumentFailed,
     )
 }
 

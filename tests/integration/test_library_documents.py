@@ -1,0 +1,225 @@
+"""Library documents: uploaded through the gateway (type told from the content, stored content-addressed, announced
+through the outbox), indexed by the library service against real PostgreSQL and Redis, recorded back by the
+gateway."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.shared.sections import SECTION_KEYS
+from propos4l.shared.streams import Stream
+from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
+
+pytestmark = pytest.mark.integration
+
+MARKDOWN = (
+    "# Migração para a nuvem\n\nFizemos a migração de um ERP para a AWS em seis meses.\n\n"
+    "## Resultados\n\nO custo de infraestrutura caiu trinta por cento e a equipe não parou.\n"
+).encode()
+
+
+@pytest.fixture
+async def gateway(database_url: str, redis_url: str, data_dir: Path) -> AsyncIterator[RunningGateway]:
+    settings = gateway_settings(database_url, redis_url, data_dir, library_max_upload_mb=1)
+    async with running_gateway(settings, headers=AUTH) as running:
+        yield running
+
+
+async def upload(client: httpx.AsyncClient, content: bytes, filename: str = "case.md", **form: str) -> httpx.Response:
+    return await client.post("/api/library/documents", files={"file": (filename, content)}, data=form)
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body: dict[str, Any] = response.json()
+    assert body["detail"]
+    return body
+
+
+async def fetch(database_url: str, query: str, *arguments: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return list(await connection.fetch(query, *arguments))
+    finally:
+        await connection.close()
+
+
+async def test_an_upload_stores_the_file_by_its_hash_inserts_the_row_and_queues_the_event(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    response = await upload(client, MARKDOWN, "caso.md", category="past_proposal", language="pt-BR")
+    assert response.status_code == 201, response.text
+    document = response.json()
+    digest = hashlib.sha256(MARKDOWN).hexdigest()
+    assert response.headers["location"] == f"/api/library/documents/{document['id']}"
+    assert (document["title"], document["filename"], document["media_type"]) == ("caso", "caso.md", "text/markdown")
+    assert (document["sha256"], document["size_bytes"], document["status"]) == (digest, len(MARKDOWN), "uploaded")
+    assert (document["owner"], document["uploaded_by"], document["language"]) == ("admin", "admin", "pt-BR")
+    stored = data_dir / "library" / digest[:2] / digest
+    assert stored.read_bytes() == MARKDOWN
+    assert [p.name for p in (data_dir / "library" / ".incoming").iterdir()] == []  # no temp file left
+
+    (outbox,) = await fetch(
+        database_url, "SELECT fields FROM outbox WHERE stream = $1", Stream.LIBRARY_DOCUMENT_UPLOADED.value
+    )
+    payload = json.loads(json.loads(outbox["fields"])["payload"])
+    assert (payload["document_id"], payload["sha256"], payload["filename"]) == (document["id"], digest, "caso.md")
+
+    assert (await client.get(f"/api/library/documents/{document['id']}")).json() == document
+    listed = (await client.get("/api/library/documents")).json()
+    assert [item["id"] for item in listed["items"]] == [document["id"]] and listed["next_cursor"] is None
+
+
+async def test_the_same_content_uploaded_again_answers_the_existing_document(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    first = await upload(client, MARKDOWN, "one.md")
+    again = await upload(client, MARKDOWN, "other-name.md", title="Another title")
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["id"] == first.json()["id"] and again.json()["filename"] == "one.md"
+    assert len(await fetch(database_url, "SELECT id FROM library_documents")) == 1
+    events = await fetch(database_url, "SELECT 1 FROM outbox WHERE stream = $1", Stream.LIBRARY_DOCUMENT_UPLOADED.value)
+    assert len(events) == 1
+
+
+async def test_a_file_over_the_limit_is_a_413_and_leaves_nothing(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    body = problem(await upload(client, b"a" * (1024 * 1024 + 1), "big.txt"), 413)
+    assert "1 MB" in body["detail"]
+    problem(await upload(client, b"a" * (3 * 1024 * 1024), "bigger.txt"), 413)  # refused by the body limit
+    assert await fetch(database_url, "SELECT id FROM library_documents") == []
+    assert [p for p in (data_dir / "library").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(range(256)) * 4, "report.pdf"),
+        (b"\xff\xfe\x00\x01latin-1 \xe9t\xe9 \x00", "notes.txt"),
+    ],
+)
+async def test_a_file_whose_content_is_not_a_readable_type_is_a_415_whatever_its_name(
+    client: httpx.AsyncClient, database_url: str, content: bytes, filename: str
+) -> None:
+    body = problem(await upload(client, content, filename), 415)
+    assert filename in body["detail"] and "application/pdf" in body["detail"]
+    assert await fetch(database_url, "SELECT id FROM library_documents") == []
+
+
+async def test_the_media_type_comes_from_the_content(client: httpx.AsyncClient) -> None:
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    cases = [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "scan.bin", "application/pdf"),
+        (docx.getvalue(), "cv.pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (b"<!DOCTYPE html><html><body><p>Oi</p></body></html>", "page.txt", "text/html"),
+        ("Só texto, sem marcação.".encode(), "note.md", "text/plain"),
+    ]
+    for content, filename, expected in cases:
+        response = await upload(client, content, filename)
+        assert (response.status_code, response.json()["media_type"]) == (201, expected), filename
+
+
+async def test_deleting_a_document_removes_its_row_passages_and_file(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    document = (await upload(client, MARKDOWN)).json()
+    digest = document["sha256"]
+    assert (await client.delete(f"/api/library/documents/{document['id']}")).status_code == 204
+    assert not (data_dir / "library" / digest[:2] / digest).exists()
+    problem(await client.get(f"/api/library/documents/{document['id']}"), 404)
+    problem(await client.delete(f"/api/library/documents/{document['id']}"), 404)
+    again = await upload(client, MARKDOWN)  # the same content can come back, as a new document
+    assert again.status_code == 201 and again.json()["id"] != document["id"]
+    assert (data_dir / "library" / digest[:2] / digest).read_bytes() == MARKDOWN
+
+
+async def test_documents_are_listed_newest_first_in_keyset_pages(client: httpx.AsyncClient) -> None:
+    ids = [(await upload(client, f"# Doc {index}\n\ntexto {index}\n".encode())).json()["id"] for index in range(5)]
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        params = {"limit": "2", **({"after": after} if after else {})}
+        page = (await client.get("/api/library/documents", params=params)).json()
+        seen += [item["id"] for item in page["items"]]
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert seen == ids[::-1]
+    problem(await client.get("/api/library/documents", params={"after": "nonsense"}), 422)
+
+
+async def _proposal_with_sections(database_url: str) -> uuid.UUID:
+    proposal_id = uuid.uuid4()
+    sections = [
+        {"key": key.value, "title": f"Seção {index}", "content": f"Conteúdo da seção {index}."}
+        for index, key in enumerate(SECTION_KEYS, start=1)
+    ]
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await connection.execute(
+            """INSERT INTO proposals (id, client_name, industry, requirements, language, template, status,
+                   current_version)
+               VALUES ($1, 'Acme Energia', 'energy', 'migrar o ERP', 'pt-BR', 'default', 'ready', 2)""",
+            proposal_id,
+        )
+        await connection.execute(
+            "INSERT INTO proposal_versions (proposal_id, version, sections) VALUES ($1, 1, $2), ($1, 2, NULL)",
+            proposal_id,
+            sections,
+        )
+    finally:
+        await connection.close()
+    return proposal_id
+
+
+async def test_a_proposal_version_is_added_as_a_markdown_past_proposal(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    proposal_id = await _proposal_with_sections(database_url)
+    problem(await client.post("/api/library/documents/from-proposal", json={"proposal_id": str(proposal_id)}), 409)
+    response = await client.post(
+        "/api/library/documents/from-proposal", json={"proposal_id": str(proposal_id), "version": 1}
+    )
+    assert response.status_code == 201, response.text
+    document = response.json()
+    assert (document["category"], document["media_type"], document["language"]) == (
+        "past_proposal",
+        "text/markdown",
+        "pt-BR",
+    )
+    assert (document["proposal_id"], document["proposal_version"]) == (str(proposal_id), 1)
+    text = (data_dir / "library" / document["sha256"][:2] / document["sha256"]).read_text()
+    assert text.startswith("# Acme Energia (v1)\n\n## Seção 1\n\nConteúdo da seção 1.")
+    again = await client.post(
+        "/api/library/documents/from-proposal", json={"proposal_id": str(proposal_id), "version": 1}
+    )
+    assert again.status_code == 200 and again.json()["id"] == document["id"]
+    problem(await client.post("/api/library/documents/from-proposal", json={"proposal_id": str(uuid.uuid4())}), 404)
+    missing = {"proposal_id": str(proposal_id), "version": 7}
+    problem(await client.post("/api/library/documents/from-proposal", json=missing), 404)
+
+
+async def test_library_routes_need_a_token(gateway: RunningGateway) -> None:
+    anonymous = {"Authorization": ""}
+    problem(await gateway.client.get("/api/library/documents", headers=anonymous), 401)
+    problem(
+        await gateway.client.post("/api/library/documents", files={"file": ("a.md", b"# a")}, headers=anonymous), 401
+    )

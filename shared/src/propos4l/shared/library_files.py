@@ -17,7 +17,8 @@ __all__ = [
     "HTML",
     "MARKDOWN",
     "PDF",
-    "TEXT",
+    "PLAIN_TEXT",
+    "SNIFF_BYTES",
     "sniff_media_type",
 ]
 
@@ -25,36 +26,37 @@ PDF: Final = "application/pdf"
 DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 HTML: Final = "text/html"
 MARKDOWN: Final = "text/markdown"
-TEXT: Final = "text/plain"
+PLAIN_TEXT: Final = "text/plain"
 
-ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, TEXT)
+ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
 """What the library can extract text from."""
+SNIFF_BYTES: Final = 8192
+"""How much of the start of a file `sniff_media_type` wants to see."""
 
 _HTML_START: Final = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.I | re.S)
 _MARKDOWN_HINT: Final = re.compile(r"^(?:#{1,6} |\* |- |\d+\. |> |```)", re.M)
-_MARKDOWN_SUFFIXES: Final = frozenset({".md", ".markdown"})
 
 
-def sniff_media_type(head: bytes, path: Path) -> str | None:
+def sniff_media_type(head: bytes, path: Path | None = None) -> str | None:
     """The media type of the file at `path` whose first bytes are `head`, or None when the library cannot read it.
 
     PDF by its signature, DOCX as a zip holding word/document.xml, HTML by its opening tag, Markdown or plain text
-    when the whole file is UTF-8 text without NUL characters (Markdown when it looks like Markdown or is named so).
+    when the whole file is UTF-8 text without NUL characters (Markdown when a line looks like Markdown).
     """
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"PK\x03\x04"):
-        return DOCX if _is_docx(path) else None
+        return DOCX if path is not None and _is_docx(path) else None
     if b"\x00" in head:
         return None
     if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")):
         return HTML
-    text = _utf8_text(path)
+    text = _utf8_text(path) if path is not None else _decoded(head)
     if text is None:
         return None
-    if path.suffix.lower() in _MARKDOWN_SUFFIXES or _MARKDOWN_HINT.search(text):
+    if _MARKDOWN_HINT.search(text):
         return MARKDOWN
-    return TEXT
+    return PLAIN_TEXT
 
 
 def _is_docx(path: Path) -> bool:
@@ -72,3 +74,10 @@ def _utf8_text(path: Path) -> str | None:
     except (UnicodeDecodeError, OSError):
         return None
     return None if "\x00" in text else text
+
+
+def _decoded(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from propos4l.shared.files import fsync_directory, process_umask
+from propos4l.shared.library_files import SNIFF_BYTES
 
 __all__ = ["FileTooLarge", "ReceivedFile", "library_path", "receive", "receive_bytes", "remove_stored", "store"]
 
 _CHUNK_BYTES: Final = 1024 * 1024
-_HEAD_BYTES: Final = 8192
+_HEAD_BYTES: Final = SNIFF_BYTES
 _INCOMING: Final = ".incoming"
 
 

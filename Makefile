@@ -24,7 +24,41 @@ $(UV):
 	$(UV) sync --frozen --all-packages --python 3.11
 	@touch $@
 
-install: .venv/.synced ## install the services and the dev tools from the lock file
+# Tesseract reads scanned PDF pages for the library service (OCR in Portuguese and English). It comes from Debian's
+# packages (tesseract-ocr, tesseract-ocr-por, tesseract-ocr-eng), unpacked into .tools/tesseract with the shared
+# libraries this machine lacks, behind a .tools/bin/tesseract wrapper that sets LD_LIBRARY_PATH and TESSDATA_PREFIX
+# (nothing is installed system-wide), and only when tesseract is not on the PATH already. Without apt, `make install`
+# says so, and the OCR tests are skipped and say why. Containers install the packages with apt-get in the Dockerfile.
+TESSERACT_NEEDED := $(if $(shell command -v tesseract 2>/dev/null),,$(TOOLS)/bin/tesseract)
+TESSERACT_PACKAGES := tesseract-ocr libtesseract5 liblept5 tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-por
+TESSERACT_HOME := $(CURDIR)/$(TOOLS)/tesseract
+
+$(TOOLS)/bin/tesseract:
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/debs/tesseract
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "propos4l: no apt-get: the OCR tests will be skipped (install tesseract-ocr, -por and -eng to run them)"; \
+	else \
+	  missing=$$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+	      --no-enhances $(TESSERACT_PACKAGES) 2>/dev/null | grep -E '^(lib|tesseract-ocr)' | sort -u \
+	    | while read -r package; do \
+	        dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q 'ok installed' || echo "$$package"; \
+	      done); \
+	  if cd $(TOOLS)/debs/tesseract && { apt-get download $$missing >/dev/null 2>&1 \
+	      || { $$([ "$$(id -u)" = 0 ] || echo sudo -n) apt-get update -qq \
+	           && apt-get download $$missing >/dev/null; }; }; then \
+	    for deb in *.deb; do dpkg-deb -x "$$deb" $(TESSERACT_HOME) && rm "$$deb"; done; \
+	    libraries=$$(find $(TESSERACT_HOME)/usr/lib -name 'lib*.so*' -printf '%h\n' \
+	      | sort -u | paste -sd:); \
+	    tessdata=$$(dirname "$$(find $(TESSERACT_HOME)/usr/share -name por.traineddata | head -1)"); \
+	    printf '#!/bin/sh\n# Debian'"'"'s tesseract, unpacked by make install\nLD_LIBRARY_PATH=%s$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} TESSDATA_PREFIX=%s exec %s "$$@"\n' \
+	      "$$libraries" "$$tessdata" "$(TESSERACT_HOME)/usr/bin/tesseract" > $(CURDIR)/$(TOOLS)/bin/tesseract; \
+	    chmod +x $(CURDIR)/$(TOOLS)/bin/tesseract; \
+	  else \
+	    echo "propos4l: could not fetch tesseract with apt: the OCR tests will be skipped"; \
+	  fi; \
+	fi
+
+install: .venv/.synced $(TESSERACT_NEEDED) ## install the services and the dev tools from the lock file
 
 # promtool and amtool check the alert rules and Alertmanager's configuration in the tests. They come from the
 # distribution's packages, unpacked into .tools/ (nothing is installed system-wide, no daemon starts), and only when

@@ -1,11 +1,12 @@
-"""What kind of file a library upload is, told from its content, never from its name.
+"""What kind of document an upload to the library is, decided by its content, never by its name.
 
-A minimal version (helper B1's, for the gateway's uploads): helper B2 owns this module and its fuller checks; the two
-are to be merged, keeping this signature.
+The gateway sniffs each upload with `sniff_media_type` and refuses what it returns None for; the library service
+reads the document by the media type recorded then.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -27,57 +28,69 @@ DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.do
 HTML: Final = "text/html"
 MARKDOWN: Final = "text/markdown"
 PLAIN_TEXT: Final = "text/plain"
-
 ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
-"""What the library can extract text from."""
+# How much of the start of a file `sniff_media_type` wants to see.
 SNIFF_BYTES: Final = 8192
-"""How much of the start of a file `sniff_media_type` wants to see."""
 
-_HTML_START: Final = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.I | re.S)
-_MARKDOWN_HINT: Final = re.compile(r"^(?:#{1,6} |\* |- |\d+\. |> |```)", re.M)
+# PDF readers accept the header anywhere in the first kilobyte (some producers put junk before it).
+_PDF_HEADER_WINDOW: Final = 1024
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_BINARY_MAGICS: Final = (b"\x7fELF", b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"#!")
+_HTML_START = re.compile(
+    rb"^(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|html|head|body|h[1-6]|p|div|table|meta|title|article)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_MARKDOWN_LINE = re.compile(
+    r"^(?:#{1,6}[ \t]+\S|[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S|[ \t]{0,3}(?:```|~~~)|[ \t]{0,3}>[ \t]?\S|=+[ \t]*$)",
+    re.MULTILINE,
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def sniff_media_type(head: bytes, path: Path | None = None) -> str | None:
-    """The media type of the file at `path` whose first bytes are `head`, or None when the library cannot read it.
+    """The media type of a document that starts with `head` (at least its first SNIFF_BYTES, or all of it), or None
+    when it is none the library accepts.
 
-    PDF by its signature, DOCX as a zip holding word/document.xml, HTML by its opening tag, Markdown or plain text
-    when the whole file is UTF-8 text without NUL characters (Markdown when a line looks like Markdown).
+    A zip archive is a DOCX when its central directory lists word/document.xml; that needs the whole file, read from
+    `path` (or `head` when it is the whole file). Nothing is unpacked.
     """
-    if head.startswith(b"%PDF-"):
+    if any(head.startswith(magic) for magic in _BINARY_MAGICS):
+        return None
+    if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
         return PDF
-    if head.startswith(b"PK\x03\x04"):
-        return DOCX if path is not None and _is_docx(path) else None
-    if b"\x00" in head:
+    if head.startswith(_ZIP_MAGIC):
+        return DOCX if _is_word_archive(head, path) else None
+    text = _as_text(head)
+    if text is None:
         return None
     if _HTML_START.match(head.removeprefix(b"\xef\xbb\xbf")):
         return HTML
-    text = _utf8_text(path) if path is not None else _decoded(head)
-    if text is None:
-        return None
-    if _MARKDOWN_HINT.search(text):
+    if _MARKDOWN_LINE.search(text):
         return MARKDOWN
-    return PLAIN_TEXT
+    return PLAIN_TEXT if text.strip() else None
 
 
-def _is_docx(path: Path) -> bool:
+def _is_word_archive(head: bytes, path: Path | None) -> bool:
+    """Whether the zip's central directory (read without unpacking any member) holds a Word document body."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return "word/document.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+        with zipfile.ZipFile(path if path is not None else io.BytesIO(head)) as archive:
+            return any(member.filename == "word/document.xml" for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False
 
 
-def _utf8_text(path: Path) -> str | None:
-    """The file as text when it is all UTF-8 without NUL characters, else None."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (UnicodeDecodeError, OSError):
+def _as_text(head: bytes) -> str | None:
+    """`head` as UTF-8 text (a character cut at its end is forgiven), or None for binary data."""
+    if b"\x00" in head:
         return None
-    return None if "\x00" in text else text
-
-
-def _decoded(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
+    for cut in range(4):  # a UTF-8 character is at most 4 bytes; the head may end inside one
+        try:
+            text = head[: len(head) - cut].decode("utf-8-sig")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
         return None
+    if len(_CONTROL_CHARACTERS.findall(text)) > max(len(text) // 100, 0):
+        return None
+    return text

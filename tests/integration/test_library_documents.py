@@ -4,6 +4,8 @@ gateway."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -18,9 +20,18 @@ import httpx
 import pytest
 
 from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.library.app import extraction_limits, serve
+from propos4l.library.extraction import ExtractionPool
+from propos4l.library.indexing import DocumentIndexer
+from propos4l.library.settings import LibrarySettings
+from propos4l.shared.db import create_pool
+from propos4l.shared.envelope import decode
+from propos4l.shared.events import LibraryDocumentIndexed, LibraryDocumentUploaded
+from propos4l.shared.localrun.servers import free_port
 from propos4l.shared.sections import SECTION_KEYS
 from propos4l.shared.streams import Stream
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -223,3 +234,154 @@ async def test_library_routes_need_a_token(gateway: RunningGateway) -> None:
     problem(
         await gateway.client.post("/api/library/documents", files={"file": ("a.md", b"# a")}, headers=anonymous), 401
     )
+
+
+# --- the library service indexes what the gateway stored ------------------------------------------------------------
+
+
+def library_settings(database_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> LibrarySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "library_dir": data_dir / "library",
+        "library_workers": 1,
+        "library_extract_timeout_seconds": 60,
+        "delivery_shutdown_grace_seconds": 1,
+    }
+    return LibrarySettings(**{**values, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def running_library(settings: LibrarySettings) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    service = asyncio.create_task(serve(settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, timeout=30)
+
+
+async def indexed(client: httpx.AsyncClient, document_id: str, status: str = "indexed") -> dict[str, Any]:
+    async def settled() -> dict[str, Any] | None:
+        document: dict[str, Any] = (await client.get(f"/api/library/documents/{document_id}")).json()
+        return document if document["status"] in ("indexed", "failed") else None
+
+    document = await wait_for(settled, timeout=60, message=f"document {document_id} was never indexed")
+    assert document["status"] == status, document
+    return document
+
+
+def weasyprint_pdf() -> bytes:
+    from weasyprint import HTML
+
+    html = """<html><body>
+      <h1>Modernização de sistemas</h1><p>Migramos o sistema legado de faturamento para microsserviços.</p>
+      <h2>Equipe</h2><p>Uma arquiteta de soluções sênior e dois engenheiros de dados.</p>
+      <h2 style="page-break-before: always">Nuvem</h2><p>A segunda página fala de migração para a AWS.</p>
+    </body></html>"""
+    data: bytes = HTML(string=html).write_pdf()
+    return data
+
+
+async def test_the_library_service_indexes_an_uploaded_markdown_document_and_the_gateway_records_it(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        document = (await upload(client, MARKDOWN, "caso.md", category="methodology")).json()
+        done = await indexed(client, document["id"])
+    assert done["passage_count"] >= 2 and done["indexed_at"] is not None and done["failure_code"] is None
+    passages = (await client.get(f"/api/library/documents/{document['id']}/passages")).json()["items"]
+    assert len(passages) == done["passage_count"]
+    assert [p["ordinal"] for p in passages] == list(range(len(passages)))
+    assert all(p["language"] == "pt-BR" and p["title"] == "caso" and p["page"] is None for p in passages)
+    results = next(p for p in passages if "trinta por cento" in p["body"])
+    assert results["heading_path"][-1] == "Resultados"
+    rows = await fetch(
+        database_url,
+        """SELECT kind, search_config::text AS config FROM library_passages
+           WHERE document_id = $1 AND search_vector @@ plainto_tsquery('portuguese', 'migração')""",
+        uuid.UUID(document["id"]),
+    )
+    assert rows and {(row["kind"], row["config"]) for row in rows} == {("methodology", "portuguese")}
+    folded = await fetch(
+        database_url,
+        "SELECT 1 FROM library_passages WHERE search_vector @@ plainto_tsquery('portuguese', 'migracao')",
+    )
+    assert folded  # accent-insensitive: "migração" found without its accents
+
+
+async def test_a_weasyprint_pdf_is_indexed_with_its_pages(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        document = (await upload(client, weasyprint_pdf(), "modernizacao.pdf")).json()
+        assert document["media_type"] == "application/pdf"
+        done = await indexed(client, document["id"])
+    assert (done["pages_total"], done["pages_done"], done["ocr_pages"]) == (2, 2, 0)
+    passages = (await client.get(f"/api/library/documents/{document['id']}/passages")).json()["items"]
+    assert {p["page"] for p in passages} == {1, 2}
+    assert any("arquiteta de soluções" in p["body"] for p in passages)
+    assert all(p["language"] == "pt-BR" for p in passages)  # guessed: the upload did not say
+
+
+async def test_an_upload_that_cannot_be_read_fails_with_a_code_and_a_reason(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    broken = b"%PDF-1.7\n" + bytes(range(256)) * 20  # a PDF signature and nothing a PDF reader can use
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        document = (await upload(client, broken, "broken.pdf")).json()
+        failed = await indexed(client, document["id"], status="failed")
+    assert failed["failure_code"] == "malformed" and failed["failure_reason"]
+    assert failed["passage_count"] == 0
+
+
+async def test_indexing_again_keeps_the_passage_ids_and_publishes_the_same_outcome(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    """A redelivered upload event: the inbox answers the recorded outcome; re-indexing writes the same ids."""
+    settings = library_settings(database_url, redis_url, data_dir)
+    async with running_library(settings):
+        document = (await upload(client, MARKDOWN, "caso.md")).json()
+        await indexed(client, document["id"])
+    query = "SELECT id FROM library_passages WHERE document_id = $1 ORDER BY ordinal"
+    before = [row["id"] for row in await fetch(database_url, query, uuid.UUID(document["id"]))]
+
+    (row,) = await fetch(
+        database_url, "SELECT fields FROM outbox WHERE stream = $1", "propos4l.library.document-uploaded"
+    )
+    uploaded = decode(json.loads(row["fields"])).open(LibraryDocumentUploaded)
+    pool = await create_pool(database_url, max_size=2)
+    extraction = ExtractionPool(1, extraction_limits(settings))
+    extraction.start()
+    try:
+        indexer = DocumentIndexer(pool, extraction, settings.library_dir)
+        again = await indexer.index(uploaded)  # the inbox has it: the recorded outcome, no new work
+        await pool.execute("DELETE FROM processed_events WHERE consumer_group = 'library'")
+        fresh = await indexer.index(uploaded)  # as if the service had stopped before recording it
+    finally:
+        extraction.close()
+        await pool.close()
+    assert isinstance(again, LibraryDocumentIndexed) and fresh is not None
+    assert again.model_dump(exclude={"occurred_at"}) == fresh.model_dump(exclude={"occurred_at"})
+    assert again.passages == len(before)
+    assert [row["id"] for row in await fetch(database_url, query, uuid.UUID(document["id"]))] == before
+
+
+async def test_the_library_service_reports_ready_and_stops(database_url: str, redis_url: str, data_dir: Path) -> None:
+    port = free_port()
+    settings = library_settings(database_url, redis_url, data_dir, health_port=port)
+    async with running_library(settings), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+
+        async def ready() -> httpx.Response | None:
+            try:
+                response = await http.get("/ready")
+            except httpx.TransportError:
+                return None
+            return response if response.status_code == 200 else None
+
+        assert (await wait_for(ready, timeout=30, message="/ready never answered 200")).json()["ready"] is True
+        assert (await http.get("/health")).json() == {"status": "ok"}
+    with pytest.raises(httpx.TransportError):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            await http.get("/health")

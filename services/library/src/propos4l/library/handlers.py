@@ -39,10 +39,11 @@ class LibraryHandlers:
         """Extract, split and index the document; publish indexed or failed."""
         uploaded = delivery.envelope.open(LibraryDocumentUploaded)
         started = time.monotonic()
-        with span(
-            "index library document",
-            {"propos4l.library.document_id": str(uploaded.document_id), "propos4l.library.media_type": uploaded.media_type},
-        ) as index_span:
+        attributes = {
+            "propos4l.library.document_id": str(uploaded.document_id),
+            "propos4l.library.media_type": uploaded.media_type,
+        }
+        with span("index library document", attributes) as index_span:
             outcome = await self._indexer.index(uploaded)
             if outcome is not None:
                 index_span.set_attribute("propos4l.library.outcome", outcome.event_type)

@@ -96,7 +96,13 @@ class DocumentIndexer:
         except ExtractionFailed as failure:
             return await self._fail(uploaded, document, failure)
         drafts = split(extracted, max_characters=self._passage_max_characters)
-        language = document.language or guess_language(draft.body for draft in drafts)
+        language: LibraryLanguage = (
+            "en"
+            if document.language == "en"
+            else "pt-BR"
+            if document.language == "pt-BR"
+            else guess_language(draft.body for draft in drafts)
+        )
         return await self._finish(uploaded, document, extracted, drafts, language)
 
     async def _recorded_outcome(self, uploaded: LibraryDocumentUploaded) -> Outcome | None:

@@ -19,6 +19,10 @@ import asyncpg
 import httpx
 import pytest
 
+from propos4l.backup.jobs import BackupJobs
+from propos4l.backup.model import Kind, Trigger, TriggerReason
+from propos4l.backup.options import JobOptions, Sources
+from propos4l.backup.store import BackupStore
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.library.app import extraction_limits, serve
 from propos4l.library.extraction import ExtractionPool
@@ -385,3 +389,21 @@ async def test_the_library_service_reports_ready_and_stops(database_url: str, re
     with pytest.raises(httpx.TransportError):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             await http.get("/health")
+
+
+async def test_the_backup_agent_backs_up_the_library_folder_and_restores_it_byte_identical(
+    client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    documents = [(await upload(client, f"# Doc {index}\n\ntexto {index}\n".encode())).json() for index in range(3)]
+    library = data_dir / "library"
+    (library / ".incoming" / "upload-in-flight.tmp").write_bytes(b"an upload being received")  # never backed up
+    jobs = BackupJobs(BackupStore(data_dir / "backups"), Sources(library_dir=library), JobOptions())
+    first = await jobs.run(Kind.LIBRARY, Trigger(reason=TriggerReason.MANUAL))
+    assert first.manifest is not None and len(first.manifest.files) == 3
+    again = await jobs.run(Kind.LIBRARY, Trigger(reason=TriggerReason.SCHEDULE), only_if_changed=True)
+    assert not again.created  # the files did not change: nothing new stored
+    restored = await jobs.restore_files(first.snapshot_id, data_dir / "restored")
+    for document in documents:
+        relative = Path(document["sha256"][:2]) / document["sha256"]
+        assert (restored.target / relative).read_bytes() == (library / relative).read_bytes()
+    assert not (restored.target / ".incoming").exists()

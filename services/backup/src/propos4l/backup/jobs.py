@@ -45,7 +45,7 @@ __all__ = ["BackupJobs", "DrillResult", "RunResult"]
 
 logger = logging.getLogger(__name__)
 
-_TREE_KINDS = (Kind.PDFS, Kind.TEMPLATES)
+_TREE_KINDS = (Kind.PDFS, Kind.TEMPLATES, Kind.LIBRARY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from propos4l.shared.db import apply_migrations
+from propos4l.shared.localrun.binaries import find_pgvector_bindir
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
 from propos4l.shared.runtime import connect_redis
 
@@ -38,6 +39,35 @@ def postgres_server() -> Iterator[LocalPostgres]:
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pgvector_server() -> Iterator[LocalPostgres]:
+    """A PostgreSQL that has pgvector (the system's if it has it, else the pgserver wheel's PostgreSQL 16).
+
+    `postgres_server` stays the system's PostgreSQL, which may lack pgvector: tests of what needs vectors use this one.
+    """
+    bindir = find_pgvector_bindir()
+    if bindir is None:
+        pytest.skip(
+            "no PostgreSQL with pgvector here: neither the system's nor the pgserver wheel's has vector.control"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="propos4l-test-pgvector-"))
+    server = LocalPostgres(folder / "data", bindir=bindir)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+async def pgvector_database_url(pgvector_server: LocalPostgres) -> AsyncIterator[str]:
+    """A fresh database with every migration applied (and so the `vector` extension), on `pgvector_server`."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = pgvector_server.create_database(name)
+    await apply_migrations(url)
+    yield url
+    pgvector_server.drop_database(name)
 
 
 @pytest.fixture

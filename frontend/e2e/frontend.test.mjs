@@ -112,7 +112,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
 
   test('the top bar shows an administrator the Tokens link and who is signed in, also after a reload', async () => {
     const nav = page.getByRole('navigation', { name: 'Navegação principal' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Modelos', 'Tokens', 'Sistema']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Tokens', 'Sistema']);
     assert.equal(await page.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'admin');
     assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Conectado como admin');
     await page.reload();
@@ -477,7 +477,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
       await userPage.getByText('Somente administradores').waitFor();
       assert.equal(await userPage.locator('table').count(), 0);
       const nav = userPage.getByRole('navigation', { name: 'Navegação principal' });
-      assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Modelos', 'Sistema'], 'no Tokens link for a non-admin');
+      assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Sistema'], 'no Tokens link for a non-admin');
       assert.equal(await userPage.getByRole('link', { name: 'Tokens' }).count(), 0);
       assert.equal(await userPage.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'Vendedora');
       await screenshot(userPage, '14-tokens-not-admin');

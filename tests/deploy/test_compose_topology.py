@@ -81,9 +81,14 @@ def mounts(service: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
 
 def test_it_runs_the_services_of_the_design(services: dict[str, dict[str, Any]]) -> None:
-    expected = {*PYTHON_SERVICES, "frontend", "postgres", "redis", "ollama", "ollama-pull", "migrate", *OBSERVABILITY}
+    expected = {
+        *PYTHON_SERVICES,
+        *("frontend", "postgres", "redis", "ollama", "ollama-pull", "ollama-pull-embedding", "migrate"),
+        *OBSERVABILITY,
+    }
     assert expected <= services.keys()
-    assert services["postgres"]["image"] == "postgres:15.3-alpine"
+    # PostgreSQL 15 with pgvector (docs/adr/0012-knowledge-library-search.md), instead of plain postgres:15.3-alpine.
+    assert services["postgres"]["image"] == "pgvector/pgvector:0.8.0-pg15"
     assert services["redis"]["image"].startswith("redis:7.")
     assert services["redis"]["image"].endswith("-alpine")
     assert services["ollama"]["image"].startswith("ollama/ollama:")
@@ -119,7 +124,7 @@ def test_every_image_is_pinned_to_a_version(services: dict[str, dict[str, Any]])
             continue
         repository, _, tag = reference.rpartition(":")
         assert repository and "/" not in tag, f"{name}: {reference} has no tag"
-        # At least major.minor (postgres:15.3-alpine is the design's own pin); never latest or a bare major.
+        # At least major.minor (pgvector/pgvector:0.8.0-pg15 is the pin); never latest or a bare major.
         assert re.match(r"^v?\d+\.\d+", tag), f"{name}: {reference} is not pinned to a version"
 
 
@@ -323,7 +328,7 @@ def test_workers_are_checked_on_their_health_port(services: dict[str, dict[str, 
 
 def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
     one_shots = {name for name, service in services.items() if one_shot(service)}
-    assert one_shots == {"migrate", "ollama-pull", "tempo-init"}
+    assert one_shots == {"migrate", "ollama-pull", "ollama-pull-embedding", "tempo-init"}
     for name, service in long_running(services).items():
         assert service["restart"] in ("unless-stopped", "always"), name
 

@@ -144,6 +144,8 @@ class FakeServer:
 
 
 class FakePostgres(FakeServer):
+    has_pgvector = True
+
     def __init__(self, *_: object, **__: object) -> None:
         self.url = "postgresql://propos4l@127.0.0.1:1/propos4l"
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from propos4l.generator import llm
 from propos4l.generator.progress import (
     PartialSections,
     PartialSectionsReader,
@@ -218,3 +219,28 @@ async def test_the_reporter_reads_each_character_once(monkeypatch: pytest.Monkey
 def test_an_escape_that_is_not_four_hex_digits_reads_as_a_replacement_character(escape: str) -> None:
     partial = read_partial_sections('{"executive_summary": "a' + escape + "b")
     assert partial == PartialSections((), SectionKey.EXECUTIVE_SUMMARY, "a\ufffd" + escape[6:] + "b")
+
+
+def test_the_text_feed_hands_the_answer_over_at_most_every_interval_and_at_once_for_a_quote(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(llm.time, "monotonic", lambda: now[0])
+    feed = llm.TextFeed(lambda _text: None, interval=0.25)
+    assert feed.due(5, "Uma s")  # the first piece at once
+    now[0] += 0.1
+    assert not feed.due(10, "oluçã")  # too soon, plain text
+    assert feed.due(12, '",')  # a quote: a field may have ended, a new section may start
+    now[0] += 0.1
+    assert not feed.due(15, "abc")
+    now[0] += 0.3
+    assert feed.due(18, "def")  # the interval passed
+    assert not feed.untold(18)  # the listener has seen it all
+    assert not feed.due(20, "gh")
+    assert feed.untold(20) and not feed.untold(20)  # the end hands over the rest once
+
+
+def test_a_feed_without_a_listener_never_calls() -> None:
+    feed = llm.TextFeed(None)
+    assert not feed.due(1, '"')
+    assert not feed.untold(1)

@@ -14,6 +14,7 @@ export function TopBar() {
   const all = [
     { href: '/proposals', label: t('nav.proposals'), active: pathname === '/proposals' || (pathname.startsWith('/proposals/') && pathname !== '/proposals/new'), adminOnly: false },
     { href: '/proposals/new', label: t('nav.new'), active: pathname === '/proposals/new', adminOnly: false },
+    { href: '/library', label: t('nav.library'), active: pathname.startsWith('/library'), adminOnly: false },
     { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates'), adminOnly: false },
     { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens'), adminOnly: true },
     { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system'), adminOnly: false },

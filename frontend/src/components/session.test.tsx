@@ -137,7 +137,7 @@ describe('the top bar', () => {
     vi.stubGlobal('fetch', withMe(() => jsonResponse({ items: [] }), SELLER));
     renderApp(<TopBar />, { token: 'seller-token' });
     const who = await screen.findByTestId('signed-in-as');
-    expect(navLinks()).toEqual(['Propostas', 'Nova proposta', 'Modelos', 'Sistema']);
+    expect(navLinks()).toEqual(['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Sistema']);
     expect(screen.queryByRole('link', { name: 'Tokens' })).toBeNull();
     expect(who.textContent).toBe('Conectado como Vendedora');
     expect(within(who).getByText('Vendedora').className).toBe('whoami-name');
@@ -151,6 +151,7 @@ describe('the top bar', () => {
     expect(within(screen.getByRole('navigation', { name: 'Main navigation' })).getAllByRole('link').map((link) => link.textContent)).toEqual([
       'Proposals',
       'New proposal',
+      'Library',
       'Templates',
       'Tokens',
       'System',

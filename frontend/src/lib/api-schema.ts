@@ -367,6 +367,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/library/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Passages of the library that match `q`, best first, with their source and a highlighted snippet.
+         *
+         *     A query made only of punctuation is a 422; one made only of stop words ("de", "the") finds nothing by full text.
+         */
+        get: operations["search_api_library_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -381,6 +403,280 @@ export interface paths {
         get: operations["me_api_me_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/company/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Company
+         * @description The company profile in `language` (404 until someone writes it).
+         */
+        get: operations["get_company_api_library_company__language__get"];
+        /**
+         * Put Company
+         * @description Write the company profile in `language` whole (201 the first time); search finds it at once.
+         */
+        put: operations["put_company_api_library_company__language__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Services
+         * @description Services, last updated first, filtered by industry and technology tags (any case) and language.
+         */
+        get: operations["list_services_api_library_services_get"];
+        put?: never;
+        /**
+         * Create Service
+         * @description Add a service (or update the one with this `import_key`).
+         */
+        post: operations["create_service_api_library_services_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/services/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Service
+         * @description A service.
+         */
+        get: operations["get_service_api_library_services__entry_id__get"];
+        /**
+         * Update Service
+         * @description Replace a service's fields (its owner kept unless given).
+         */
+        put: operations["update_service_api_library_services__entry_id__put"];
+        post?: never;
+        /**
+         * Delete Service
+         * @description Delete a service; search no longer finds it.
+         */
+        delete: operations["delete_service_api_library_services__entry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List People
+         * @description People, last updated first, filtered by active, role and language.
+         */
+        get: operations["list_people_api_library_people_get"];
+        put?: never;
+        /**
+         * Create Person
+         * @description Add a person (or update the one with this `import_key`); 422 if the role is not in the rate card.
+         */
+        post: operations["create_person_api_library_people_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/people/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Person
+         * @description A person.
+         */
+        get: operations["get_person_api_library_people__entry_id__get"];
+        /**
+         * Update Person
+         * @description Replace a person's fields (their owner kept unless given).
+         */
+        put: operations["update_person_api_library_people__entry_id__put"];
+        post?: never;
+        /**
+         * Delete Person
+         * @description Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD).
+         */
+        delete: operations["delete_person_api_library_people__entry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/case-studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Case Studies
+         * @description Case studies, last updated first, filtered by industry, technology (any case) and language.
+         */
+        get: operations["list_case_studies_api_library_case_studies_get"];
+        put?: never;
+        /**
+         * Create Case Study
+         * @description Add a case study (or update the one with this `import_key`); its client is searchable only if it may be
+         *     named.
+         */
+        post: operations["create_case_study_api_library_case_studies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/case-studies/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Case Study
+         * @description A case study.
+         */
+        get: operations["get_case_study_api_library_case_studies__entry_id__get"];
+        /**
+         * Update Case Study
+         * @description Replace a case study's fields (its owner kept unless given).
+         */
+        put: operations["update_case_study_api_library_case_studies__entry_id__put"];
+        post?: never;
+        /**
+         * Delete Case Study
+         * @description Delete a case study; search no longer finds it.
+         */
+        delete: operations["delete_case_study_api_library_case_studies__entry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/stale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Stale
+         * @description Entries, roles and documents whose review date has passed, the oldest review date first.
+         */
+        get: operations["list_stale_api_library_stale_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Roles
+         * @description The roles with their current rates, in the order of their names.
+         */
+        get: operations["list_roles_api_library_roles_get"];
+        put?: never;
+        /**
+         * Create Role
+         * @description Add a role (admins; or update the one with this `import_key`); 409 if a role has the name.
+         */
+        post: operations["create_role_api_library_roles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/roles/{role_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Role
+         * @description A role with its current rate and its whole rate history.
+         */
+        get: operations["get_role_api_library_roles__role_id__get"];
+        /**
+         * Update Role
+         * @description Replace a role's fields (admins); a new name is written into its people's search passages at once.
+         */
+        put: operations["update_role_api_library_roles__role_id__put"];
+        post?: never;
+        /**
+         * Delete Role
+         * @description Delete a role and its rates (admins); 409, naming them, while people have it.
+         */
+        delete: operations["delete_role_api_library_roles__role_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/roles/{role_id}/rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Rate
+         * @description Add a rate from `valid_from` on (admins); older rates are kept. The same rate again is a 200 that changes
+         *     nothing; a different one from the same date is a 409.
+         */
+        post: operations["add_rate_api_library_roles__role_id__rates_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -464,6 +760,225 @@ export interface components {
             offsite_at: string | null;
             /** Pruned At */
             pruned_at: string | null;
+        };
+        /**
+         * CaseStudyBody
+         * @description A piece of work done for a client, told so that a proposal may cite it.
+         */
+        CaseStudyBody: {
+            /**
+             * Owner
+             * @description who keeps it up to date (default: the caller's name)
+             */
+            owner?: string | null;
+            /**
+             * Review By
+             * @description when it should be reviewed again; after that date it is listed as stale
+             */
+            review_by?: string | null;
+            /**
+             * Client
+             * @description the client's name; never searchable when anonymised or not may_be_named
+             * @default
+             */
+            client: string;
+            /**
+             * Anonymised
+             * @description told without the client's name
+             * @default false
+             */
+            anonymised: boolean;
+            /**
+             * May Be Named
+             * @description the client agreed to be named in proposals
+             * @default false
+             */
+            may_be_named: boolean;
+            /** Industry */
+            industry: string;
+            /**
+             * Problem
+             * @default
+             */
+            problem: string;
+            /**
+             * Solution
+             * @default
+             */
+            solution: string;
+            /**
+             * Results
+             * @default
+             */
+            results: string;
+            /** Year */
+            year?: number | null;
+            /** Technologies */
+            technologies?: string[];
+            /**
+             * Language
+             * @default pt-BR
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /**
+             * Import Key
+             * @description a stable key from an import: a POST with a key already used updates that entry instead of adding one (200)
+             */
+            import_key?: string | null;
+        };
+        /**
+         * CaseStudyList
+         * @description A page of case studies.
+         */
+        CaseStudyList: {
+            /** Items */
+            items: components["schemas"]["CaseStudyView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` (with the same filters) for the next page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * CaseStudyView
+         * @description A case study.
+         */
+        CaseStudyView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Title
+             * @description as lists and search show it: without the client's name unless it may be named
+             */
+            title: string;
+            /** Client */
+            client: string;
+            /** Anonymised */
+            anonymised: boolean;
+            /** May Be Named */
+            may_be_named: boolean;
+            /** Industry */
+            industry: string;
+            /** Problem */
+            problem: string;
+            /** Solution */
+            solution: string;
+            /** Results */
+            results: string;
+            /** Year */
+            year: number | null;
+            /** Technologies */
+            technologies: string[];
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+        };
+        /**
+         * CompanyBody
+         * @description The company profile in one language.
+         */
+        CompanyBody: {
+            /**
+             * Owner
+             * @description who keeps it up to date (default: the caller's name)
+             */
+            owner?: string | null;
+            /**
+             * Review By
+             * @description when it should be reviewed again; after that date it is listed as stale
+             */
+            review_by?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Positioning
+             * @description what sets the company apart
+             * @default
+             */
+            positioning: string;
+            /**
+             * Certifications
+             * @description e.g. 'ISO 27001'
+             */
+            certifications?: string[];
+            /**
+             * Partnerships
+             * @description e.g. 'AWS Advanced Partner'
+             */
+            partnerships?: string[];
+            /**
+             * Standard Terms
+             * @description payment, validity and other standard terms
+             * @default
+             */
+            standard_terms: string;
+        };
+        /**
+         * CompanyView
+         * @description The company profile in one language.
+         */
+        CompanyView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /** Description */
+            description: string;
+            /** Positioning */
+            positioning: string;
+            /** Certifications */
+            certifications: string[];
+            /** Partnerships */
+            partnerships: string[];
+            /** Standard Terms */
+            standard_terms: string;
         };
         /**
          * CreatedToken
@@ -699,6 +1214,130 @@ export interface components {
             admin: boolean;
         };
         /**
+         * PersonBody
+         * @description A person of the team: only what a proposal needs (LGPD).
+         */
+        PersonBody: {
+            /**
+             * Owner
+             * @description who keeps it up to date (default: the caller's name)
+             */
+            owner?: string | null;
+            /**
+             * Review By
+             * @description when it should be reviewed again; after that date it is listed as stale
+             */
+            review_by?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role Id
+             * @description a role of the rate card
+             */
+            role_id?: string | null;
+            /** Seniority */
+            seniority?: ("junior" | "mid" | "senior" | "principal") | null;
+            /**
+             * Bio
+             * @description a short professional bio
+             * @default
+             */
+            bio: string;
+            /** Skills */
+            skills?: string[];
+            /** Certifications */
+            certifications?: string[];
+            /**
+             * Languages
+             * @description languages the person works in, e.g. 'English'
+             */
+            languages?: string[];
+            /**
+             * Active
+             * @description false for someone who left or is unavailable
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Language
+             * @description the language the bio is written in
+             * @default pt-BR
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /**
+             * Import Key
+             * @description a stable key from an import: a POST with a key already used updates that entry instead of adding one (200)
+             */
+            import_key?: string | null;
+        };
+        /**
+         * PersonList
+         * @description A page of people.
+         */
+        PersonList: {
+            /** Items */
+            items: components["schemas"]["PersonView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` (with the same filters) for the next page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * PersonView
+         * @description A person of the team.
+         */
+        PersonView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Name */
+            name: string;
+            /** Role Id */
+            role_id: string | null;
+            /**
+             * Role Name
+             * @description the role's name in the rate card
+             */
+            role_name: string | null;
+            /** Seniority */
+            seniority: ("junior" | "mid" | "senior" | "principal") | null;
+            /** Bio */
+            bio: string;
+            /** Skills */
+            skills: string[];
+            /** Certifications */
+            certifications: string[];
+            /** Languages */
+            languages: string[];
+            /** Active */
+            active: boolean;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+        };
+        /**
          * ProposalList
          * @description One page of proposals.
          */
@@ -877,6 +1516,259 @@ export interface components {
             pdf_version?: number | null;
         };
         /**
+         * RateBody
+         * @description An hourly rate of a role from a date on.
+         */
+        RateBody: {
+            /**
+             * Hourly Rate
+             * @description per hour, to the cent: send a string like "350.00"
+             */
+            hourly_rate: number | string;
+            /**
+             * Currency
+             * @description ISO 4217 code
+             * @default BRL
+             */
+            currency: string;
+            /**
+             * Valid From
+             * Format: date
+             * @description the first day the rate applies (a future date is allowed)
+             */
+            valid_from: string;
+        };
+        /**
+         * RateView
+         * @description An hourly rate of a role.
+         */
+        RateView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Hourly Rate
+             * @description to the cent, as a string: "350.00"
+             */
+            hourly_rate: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Valid From
+             * Format: date
+             */
+            valid_from: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * RoleBody
+         * @description A role of the rate card.
+         */
+        RoleBody: {
+            /**
+             * Name
+             * @description unique without regard to case, e.g. 'Arquiteto de soluções sênior'
+             */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Owner
+             * @description who keeps it up to date (default: the caller's name)
+             */
+            owner?: string | null;
+            /**
+             * Review By
+             * @description after this date the role is listed as stale
+             */
+            review_by?: string | null;
+            /**
+             * Import Key
+             * @description a POST with a key a role already has updates that role instead (200)
+             */
+            import_key?: string | null;
+        };
+        /**
+         * RoleDetail
+         * @description A role with its whole rate history.
+         */
+        RoleDetail: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description the latest rate whose valid_from is today or before */
+            current_rate: components["schemas"]["RateView"] | null;
+            /** @description the earliest rate from a future date, if any */
+            next_rate: components["schemas"]["RateView"] | null;
+            /**
+             * Rates
+             * @description every rate, latest valid_from first (future ones too)
+             */
+            rates: components["schemas"]["RateView"][];
+        };
+        /**
+         * RoleList
+         * @description A page of roles, in the order of their names.
+         */
+        RoleList: {
+            /** Items */
+            items: components["schemas"]["RoleView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * RoleView
+         * @description A role with the rate that applies today and the next one, if one from a later date is known.
+         */
+        RoleView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description the latest rate whose valid_from is today or before */
+            current_rate: components["schemas"]["RateView"] | null;
+            /** @description the earliest rate from a future date, if any */
+            next_rate: components["schemas"]["RateView"] | null;
+        };
+        /**
+         * SearchResponse
+         * @description Search results, and whether vector similarity took part.
+         */
+        SearchResponse: {
+            /**
+             * Mode
+             * @description hybrid (full text and vectors) or full_text
+             * @enum {string}
+             */
+            mode: "hybrid" | "full_text";
+            /**
+             * Mode Reason
+             * @description why full text only: no embedding provider configured, no pgvector in the database, the embedding model's first embedding of the library is not finished, or the embedding server did not answer
+             */
+            mode_reason: ("no_embedding_model" | "no_vector_extension" | "reembedding" | "embedding_unavailable") | null;
+            /**
+             * Embedding Model
+             * @description the model the query was (or would have been) embedded with; null without provider or pgvector
+             */
+            embedding_model: string | null;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+        };
+        /**
+         * SearchResult
+         * @description A passage found.
+         */
+        SearchResult: {
+            /**
+             * Passage Id
+             * Format: uuid
+             */
+            passage_id: string;
+            /**
+             * Score
+             * @description reciprocal rank fusion score (k = 60): higher is better
+             */
+            score: number;
+            /**
+             * Snippet
+             * @description plain text around the matches
+             */
+            snippet: string;
+            /**
+             * Highlights
+             * @description [start, end) character ranges of the snippet that match the query, to mark without HTML
+             */
+            highlights: [
+                number,
+                number
+            ][];
+            source: components["schemas"]["SearchSource"];
+        };
+        /**
+         * SearchSource
+         * @description Where a passage comes from: an entry (company, service, person, case study) or a document.
+         */
+        SearchSource: {
+            /**
+             * Kind
+             * @description company, service, person, case_study, or a document's category
+             */
+            kind: string;
+            /** Entry Id */
+            entry_id: string | null;
+            /** Document Id */
+            document_id: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Heading Path
+             * @description the headings above the passage in its document, outermost first
+             */
+            heading_path: string[];
+            /**
+             * Page
+             * @description the document's page the passage starts on (1-based), if it has pages
+             */
+            page: number | null;
+        };
+        /**
          * Section
          * @description One section of a proposal: a stable key, its heading in the proposal's language, Markdown content.
          */
@@ -908,6 +1800,141 @@ export interface components {
         SectionRegeneration: {
             /** Instructions */
             instructions?: string | null;
+        };
+        /**
+         * ServiceBody
+         * @description A service the company offers.
+         */
+        ServiceBody: {
+            /**
+             * Owner
+             * @description who keeps it up to date (default: the caller's name)
+             */
+            owner?: string | null;
+            /**
+             * Review By
+             * @description when it should be reviewed again; after that date it is listed as stale
+             */
+            review_by?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Deliverables
+             * @description what the client typically receives
+             */
+            deliverables?: string[];
+            /** Typical Duration Weeks */
+            typical_duration_weeks?: number | null;
+            /** Industries */
+            industries?: string[];
+            /** Technologies */
+            technologies?: string[];
+            /**
+             * Language
+             * @default pt-BR
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /**
+             * Import Key
+             * @description a stable key from an import: a POST with a key already used updates that entry instead of adding one (200)
+             */
+            import_key?: string | null;
+        };
+        /**
+         * ServiceList
+         * @description A page of services.
+         */
+        ServiceList: {
+            /** Items */
+            items: components["schemas"]["ServiceView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` (with the same filters) for the next page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ServiceView
+         * @description A service.
+         */
+        ServiceView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Import Key */
+            import_key: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Deliverables */
+            deliverables: string[];
+            /** Typical Duration Weeks */
+            typical_duration_weeks: number | null;
+            /** Industries */
+            industries: string[];
+            /** Technologies */
+            technologies: string[];
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+        };
+        /**
+         * StaleItem
+         * @description An entry, role or document whose review date has passed.
+         */
+        StaleItem: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "company" | "service" | "person" | "case_study" | "role" | "document";
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Owner */
+            owner: string;
+            /**
+             * Review By
+             * Format: date
+             */
+            review_by: string;
+        };
+        /**
+         * StaleList
+         * @description What is due for review, oldest review date first.
+         */
+        StaleList: {
+            /** Items */
+            items: components["schemas"]["StaleItem"][];
         };
         /**
          * TaxView
@@ -2665,6 +3692,65 @@ export interface operations {
             };
         };
     };
+    search_api_library_search_get: {
+        parameters: {
+            query: {
+                /** @description what to look for, in pt-BR or en */
+                q: string;
+                /** @description only passages of this source kind */
+                kind?: string | null;
+                /** @description only sources tagged with it */
+                industry?: string | null;
+                /** @description only sources tagged with it */
+                technology?: string | null;
+                /** @description only passages in this language */
+                language?: ("pt-BR" | "en") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a query without words, an unknown language, a limit out of range) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description PostgreSQL is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     me_api_me_get: {
         parameters: {
             query?: never;
@@ -2685,6 +3771,1498 @@ export interface operations {
             };
             /** @description No or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_company_api_library_company__language__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                language: "pt-BR" | "en";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    put_company_api_library_company__language__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                language: "pt-BR" | "en";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompanyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_services_api_library_services_get: {
+        parameters: {
+            query?: {
+                industry?: string | null;
+                technology?: string | null;
+                language?: ("pt-BR" | "en") | null;
+                /** @description at most this many items */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_service_api_library_services_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_service_api_library_services__entry_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_service_api_library_services__entry_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_service_api_library_services__entry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_people_api_library_people_get: {
+        parameters: {
+            query?: {
+                active?: boolean | null;
+                role_id?: string | null;
+                language?: ("pt-BR" | "en") | null;
+                /** @description at most this many items */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_person_api_library_people_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_person_api_library_people__entry_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_person_api_library_people__entry_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_person_api_library_people__entry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_case_studies_api_library_case_studies_get: {
+        parameters: {
+            query?: {
+                industry?: string | null;
+                technology?: string | null;
+                language?: ("pt-BR" | "en") | null;
+                /** @description at most this many items */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStudyList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_case_study_api_library_case_studies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseStudyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStudyView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_case_study_api_library_case_studies__entry_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStudyView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_case_study_api_library_case_studies__entry_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseStudyBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStudyView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_case_study_api_library_case_studies__entry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_stale_api_library_stale_get: {
+        parameters: {
+            query?: {
+                /** @description at most this many items */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaleList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Another entry has this import key */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_roles_api_library_roles_get: {
+        parameters: {
+            query?: {
+                /** @description at most this many roles */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_role_api_library_roles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDetail"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_role_api_library_roles__role_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDetail"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    update_role_api_library_roles__role_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDetail"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_role_api_library_roles__role_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_rate_api_library_roles__role_id__rates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin (only admins change the rate card) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such role */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A role has this name, people still have this role, or a different rate from that date exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

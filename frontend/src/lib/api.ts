@@ -116,7 +116,8 @@ export class ApiClient {
   /** One call; returns the raw Response when it succeeded, throws ApiError otherwise. */
   async raw(path: string, init: RequestInit = {}): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json', ...this.authHeaders() };
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    // A FormData body (an upload) gets its multipart Content-Type, with the boundary, from the browser.
+    if (init.body !== undefined && !(init.body instanceof FormData)) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
       response = await this.fetchImpl(this.url(path), {

@@ -1,4 +1,4 @@
-"""`propos4l`: the operator's command line (migrations, the local run, dead letters, backups)."""
+"""`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, backups)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,49 @@ def _dead_letters(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _library(arguments: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import httpx
+
+    from propos4l.shared.library_import import run_import
+    from propos4l.shared.library_import_folder import LibraryFileError
+
+    if not arguments.token:
+        print("propos4l library import: give an API token with --token or PROPOS4L_TOKEN", file=sys.stderr)
+        return 2
+    try:
+        summary = asyncio.run(run_import(Path(arguments.folder), arguments.url, arguments.token))
+    except LibraryFileError as error:
+        print(f"propos4l library import: {error}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as error:
+        print(f"propos4l library import: cannot reach the gateway at {arguments.url}: {error}", file=sys.stderr)
+        return 1
+    print(f"propos4l library import: {arguments.folder}\n{summary.text()}")
+    return 1 if summary.failures else 0
+
+
+def _add_library(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    library = commands.add_parser("library", help="the knowledge library (through the gateway's API)")
+    actions = library.add_subparsers(dest="action", required=True)
+    importing = actions.add_parser(
+        "import",
+        help="import a folder of library records (JSON/CSV) and documents; again updates the same rows",
+        description="See docs/operations.md, 'Knowledge library', for the files and their formats.",
+    )
+    importing.add_argument("folder", help="the folder to import (e.g. docs/examples/library)")
+    importing.add_argument(
+        "--url",
+        default=os.environ.get("PROPOS4L_URL") or "http://localhost:8000",
+        help="the gateway's base URL (default: $PROPOS4L_URL or http://localhost:8000)",
+    )
+    importing.add_argument(
+        "--token", default=os.environ.get("PROPOS4L_TOKEN"), help="an API token (default: $PROPOS4L_TOKEN)"
+    )
+    importing.set_defaults(func=_library)
+
+
 def _add_backup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `backup` group, where the backup service is installed (its commands live in propos4l.backup.cli)."""
     try:
@@ -89,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead.add_argument("stream", nargs="?", help="with replay: the dead-letter stream to replay")
     dead.add_argument("--limit", type=int, default=1000)
     dead.set_defaults(func=_dead_letters)
+    _add_library(commands)
     _add_backup(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:

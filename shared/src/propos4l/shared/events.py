@@ -14,6 +14,14 @@ from typing import Annotated, ClassVar, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from propos4l.shared.grounding import (
+    BudgetComparison,
+    ClaimFlag,
+    DraftingContext,
+    EffortLine,
+    SectionSources,
+    TeamMember,
+)
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import Stream
 
@@ -186,6 +194,9 @@ class ProposalRequested(ProposalEvent):
     stream: ClassVar[Stream] = Stream.PROPOSAL_REQUESTED
 
     request: ProposalRequest
+    context: DraftingContext | None = Field(
+        default=None, description="what the knowledge library gave for this request (None: it was not consulted)"
+    )
 
 
 class GenerationStarted(ProposalEvent):
@@ -216,6 +227,11 @@ class ProposalDrafted(ProposalEvent):
     assumptions: tuple[Assumption, ...] = ()
     origin: Origin = "draft"
     edited_section: SectionKey | None = None
+    sources: tuple[SectionSources, ...] = Field(default=(), description="the context passages each section cites")
+    team: tuple[TeamMember, ...] = Field(default=(), description="people from the roster, as the roster has them")
+    effort: tuple[EffortLine, ...] = Field(default=(), description="hours per phase and role, priced by code")
+    flags: tuple[ClaimFlag, ...] = Field(default=(), description="claims no cited source supports, for review")
+    budget_comparison: BudgetComparison | None = None
 
     @field_validator("sections")
     @classmethod
@@ -256,6 +272,12 @@ class SectionRegenerationRequested(ProposalEvent):
     timeline_phases: tuple[TimelinePhase, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     ai_generated: bool = True
+    context: DraftingContext | None = Field(
+        default=None, description="what the knowledge library gave, retrieved again with the instructions"
+    )
+    base_sources: tuple[SectionSources, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+    effort: tuple[EffortLine, ...] = ()
 
     @field_validator("base_sections")
     @classmethod

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Final, NoReturn, TypeVar
+from typing import Annotated, Final, Literal, NoReturn, TypeVar
 
-from pydantic import Field, PostgresDsn, RedisDsn, ValidationError, field_validator
+from pydantic import Field, HttpUrl, PostgresDsn, RedisDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from propos4l.shared.logs import LogFormat
@@ -14,6 +14,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseSettings",
     "DeliverySettings",
+    "EmbeddingSettings",
     "ServiceSettings",
     "load_settings",
     "refuse_placeholder",
@@ -67,6 +68,53 @@ class DatabaseSettings(BaseSettings):
 
     database_url: PostgresDsn = Field(description="postgresql://user:pw@host:5432/db")
     database_pool_max_size: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+DEFAULT_EMBEDDING_URL: Final = "http://localhost:11434"
+"""Where embeddings come from unless EMBEDDING_URL says otherwise: the generator's default OLLAMA_URL."""
+
+
+class EmbeddingSettings(BaseSettings):
+    """Where the knowledge library's embeddings come from (the library service embeds passages, the gateway queries).
+
+    docs/adr/0014-embedding-model.md says why the default model is bge-m3; nothing is downloaded by Propos4l itself.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, frozen=True)
+
+    embedding_provider: Literal["ollama", "openai", "none"] = Field(
+        default="ollama",
+        description="ollama (/api/embed), openai (an OpenAI-compatible /v1/embeddings) or none (full-text search only)",
+    )
+    embedding_url: HttpUrl | None = Field(
+        default=None,
+        description="the embedding server: Ollama's base URL, or the OpenAI-compatible base URL ending in /v1 "
+        f"(unset: {DEFAULT_EMBEDDING_URL} for ollama, like the generator's OLLAMA_URL; required for openai)",
+    )
+    embedding_model: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        default="bge-m3", description="the embedding model; changing it re-embeds the library in the background"
+    )
+    embedding_api_key: SecretStr | None = Field(default=None, description="bearer key of an OpenAI-compatible server")
+    embedding_batch_size: Annotated[int, Field(ge=1, le=512)] = Field(
+        default=32, description="passages sent to the embedding server in one request"
+    )
+    embedding_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=60.0, description="time one embedding request of a batch of passages may take"
+    )
+    embedding_query_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=2.0, description="time embedding a search query may take before search answers with full text only"
+    )
+
+    @model_validator(mode="after")
+    def _openai_needs_a_url(self) -> EmbeddingSettings:
+        if self.embedding_provider == "openai" and self.embedding_url is None:
+            raise ValueError("EMBEDDING_URL is required when EMBEDDING_PROVIDER=openai")
+        return self
+
+    @property
+    def embedding_base_url(self) -> str:
+        """The embedding server's base URL, without a trailing slash."""
+        return str(self.embedding_url or DEFAULT_EMBEDDING_URL).rstrip("/")
 
 
 def refuse_placeholder(value: str, name: str) -> str:

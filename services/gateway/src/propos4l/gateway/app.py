@@ -13,11 +13,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.library_documents import LibraryDocuments
+from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
+from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
@@ -28,6 +30,9 @@ from propos4l.gateway.routes import (
     exports,
     health,
     library_documents,
+    library_entries,
+    library_roles,
+    library_search,
     proposals,
     sections,
     session,
@@ -40,6 +45,7 @@ from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import default_consumer_name
+from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -75,9 +81,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
+        app.state.library_entries = LibraryEntries(pool)
+        app.state.rate_card = RateCard(pool)
         app.state.token_verifier.store = app.state.tokens
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
@@ -125,6 +134,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if isinstance(result, BaseException):
                     logger.error("background task failed", exc_info=result)
             await redis.aclose()
+            if app.state.embedding_client is not None:
+                await app.state.embedding_client.aclose()
             await pool.close()
             logger.info("gateway stopped")
             flush_telemetry()  # uvicorn ends the process with the signal it caught, before any code after it runs
@@ -150,8 +161,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(templates.router)
     app.include_router(exports.router)
     app.include_router(tokens.router)
+    app.include_router(library_search.router)
     app.include_router(session.router)
     app.include_router(library_documents.router)
+    app.include_router(library_entries.router)
+    app.include_router(library_roles.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,

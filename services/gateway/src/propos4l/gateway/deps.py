@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
+from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import Problem
+from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.settings import GatewaySettings
 
-__all__ = ["CurrentPrincipal", "Outbox", "Proposals", "RenderAllowance", "Settings"]
+__all__ = [
+    "CurrentPrincipal",
+    "Database",
+    "Library",
+    "Outbox",
+    "Proposals",
+    "Rates",
+    "RenderAllowance",
+    "Settings",
+]
 
 
 async def _principal(
@@ -52,9 +64,30 @@ def _outbox(request: Request) -> OutboxRelay:
     return relay
 
 
+def _library(request: Request) -> LibraryEntries:
+    entries: LibraryEntries = request.app.state.library_entries
+    return entries
+
+
+def _rate_card(request: Request) -> RateCard:
+    rate_card: RateCard = request.app.state.rate_card
+    return rate_card
+
+
+def _database(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 Proposals = Annotated[ProposalRepository, Depends(_repository)]
 Settings = Annotated[GatewaySettings, Depends(_settings)]
 Outbox = Annotated[OutboxRelay, Depends(_outbox)]
 RenderAllowance = Annotated[Principal, Depends(_render_allowance)]
 """The caller of a route that makes a new version to render, counted against its rate limit."""
+Library = Annotated[LibraryEntries, Depends(_library)]
+"""The library's entries (company profile, services, people, case studies)."""
+Rates = Annotated[RateCard, Depends(_rate_card)]
+"""The rate card (roles and rates); routes that change it check for an admin themselves."""
+Database = Annotated[asyncpg.Pool, Depends(_database)]
+"""The gateway's connection pool, for reads that belong to no repository."""

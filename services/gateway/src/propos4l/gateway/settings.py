@@ -11,14 +11,20 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
-from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
+from propos4l.shared.settings import (
+    DatabaseSettings,
+    DeliverySettings,
+    EmbeddingSettings,
+    ServiceSettings,
+    refuse_placeholder,
+)
 
 _ORIGIN = re.compile(r"https?://[^/\s?#]+|\*")
 
 __all__ = ["GatewaySettings"]
 
 
-class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
+class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings):
     """What the gateway reads at start."""
 
     propos4l_admin_token: SecretStr = Field(description="Bearer token with admin rights; at least 16 characters")

@@ -25,6 +25,7 @@ __all__ = [
     "LlmUnsupported",
     "RetryListener",
     "RetryPolicy",
+    "TextFeed",
     "TextListener",
     "call_with_retries",
     "notify",
@@ -138,6 +139,48 @@ async def notify(listener: Callable[..., Awaitable[None] | None] | None, *argume
     result = listener(*arguments)
     if inspect.isawaitable(result):
         await result
+
+
+TEXT_FEED_INTERVAL_SECONDS: Final = 0.25
+"""How often a client hands its growing answer to its listener at most (and once more when the answer ends)."""
+
+
+class TextFeed:
+    """When a client hands its growing answer to its listener: at most every `interval` seconds, and at the end.
+
+    A model streams about a token a piece; calling the listener at each one costs more than reading the text
+    (issue #13, item 15), and live progress reports a section's text every half second anyway; a new section is
+    reported at once, so pieces that may start one are handed over at once. The client keeps the text in a
+    local variable (`text += piece` then grows it in place: an attribute would be copied at every piece).
+    """
+
+    __slots__ = ("_due", "_interval", "_listening", "_told")
+
+    def __init__(self, listener: TextListener | None, interval: float = TEXT_FEED_INTERVAL_SECONDS) -> None:
+        self._listening = listener is not None
+        self._interval = interval
+        self._due = 0.0
+        self._told = 0
+
+    def due(self, length: int, piece: str) -> bool:
+        """Whether to hand the text, now `length` characters long after `piece`, to the listener (counted as told).
+
+        A piece with a quote may open or close a field (a new section starts): the listener hears of it at once.
+        """
+        if not self._listening:
+            return False
+        now = time.monotonic()
+        if now < self._due and '"' not in piece:
+            return False
+        self._due, self._told = now + self._interval, length
+        return True
+
+    def untold(self, length: int) -> bool:
+        """Whether the listener has not seen the text's last `length` characters yet, once the answer has ended."""
+        if not self._listening or self._told == length:
+            return False
+        self._told = length
+        return True
 
 
 def server_message(text: str) -> str:

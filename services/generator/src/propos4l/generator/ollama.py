@@ -19,6 +19,7 @@ from propos4l.generator.llm import (
     LlmUnsupported,
     RetryListener,
     RetryPolicy,
+    TextFeed,
     TextListener,
     call_with_retries,
     notify,
@@ -151,6 +152,7 @@ class OllamaClient:
     async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
         started = time.monotonic()
         text = ""
+        feed = TextFeed(on_text)
         final: dict[str, Any] = {}
         try:
             async with self._http.stream("POST", "/api/chat", json=body) as response:
@@ -168,10 +170,13 @@ class OllamaClient:
                     piece = str(chunk.get("message", {}).get("content", ""))
                     if piece:
                         text += piece
-                        await notify(on_text, text)
+                        if feed.due(len(text), piece):
+                            await notify(on_text, text)
                     if chunk.get("done"):
                         final = chunk
                         break
+            if feed.untold(len(text)):
+                await notify(on_text, text)
         except httpx.TimeoutException as error:
             raise LlmUnavailable(f"Ollama at {self.base_url} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:

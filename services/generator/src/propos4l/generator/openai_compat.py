@@ -29,6 +29,7 @@ from propos4l.generator.llm import (
     LlmUnsupported,
     RetryListener,
     RetryPolicy,
+    TextFeed,
     TextListener,
     call_with_retries,
     notify,
@@ -241,6 +242,8 @@ class OpenAICompatibleClient:
 
     async def _streamed(self, response: httpx.Response, on_text: TextListener | None) -> _Answer:
         answer = _Answer()
+        feed = TextFeed(on_text)
+        text = ""
         async for event in sse_events(response.aiter_lines()):
             if event.data.strip() == _DONE:
                 answer.done = True
@@ -260,10 +263,14 @@ class OpenAICompatibleClient:
                 answer.refusal += delta["refusal"]
             piece = delta.get("content")
             if isinstance(piece, str) and piece:
-                answer.text += piece
-                await notify(on_text, answer.text)
+                text += piece
+                if feed.due(len(text), piece):
+                    await notify(on_text, text)
             if choice.get("finish_reason"):
                 answer.finish_reason = str(choice["finish_reason"])
+        answer.text = text
+        if feed.untold(len(text)):
+            await notify(on_text, text)
         return answer
 
     def _whole(self, response: httpx.Response) -> _Answer:

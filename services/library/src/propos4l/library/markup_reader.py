@@ -23,6 +23,7 @@ _BLOCK_TAGS: Final = frozenset(
 )
 _DROPPED_TAGS: Final = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
 _BLANK_LINES = re.compile(r"\n\s*\n")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _decode(path: Path) -> str:
@@ -91,8 +92,12 @@ def _inline_text(children: list[Token]) -> str:
 
 def read_html(path: Path) -> Extracted:
     """HTML: h1..h6 give the heading path; block elements give paragraphs; scripts and styles are dropped unread."""
+    # Decoded here (UTF-8, else Windows-1252) rather than by lxml, which takes undeclared bytes for Latin-1.
+    text = _XML_DECLARATION.sub("", _decode(path), count=1)
+    if not text.strip():
+        raise ExtractionFailed(LibraryFailureCode.NO_TEXT, "the HTML file has no text")
     try:
-        root = lxml.html.fromstring(path.read_bytes())
+        root = lxml.html.fromstring(text)
     except (lxml.etree.ParserError, ValueError) as error:
         raise ExtractionFailed(LibraryFailureCode.MALFORMED, f"the HTML cannot be parsed ({error})") from None
     for element in list(root.iter(*_DROPPED_TAGS)):
@@ -103,7 +108,7 @@ def read_html(path: Path) -> Extracted:
     pending: list[str] = []
 
     def flush() -> None:
-        text = _clean(" ".join(pending))
+        text = _clean("".join(pending))
         pending.clear()
         if text:
             blocks.append(Block(text=text, heading_path=trail.path, page=None))

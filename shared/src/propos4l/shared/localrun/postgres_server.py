@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
-from propos4l.shared.localrun.binaries import BINARIES_ENV, find_postgres_bindir
+from propos4l.shared.localrun.binaries import BINARIES_ENV, find_postgres_bindir, has_pgvector, postgres_bindirs
 from propos4l.shared.localrun.postgres_locks import remove_stale_lock
 from propos4l.shared.localrun.private_files import open_private
 from propos4l.shared.localrun.processes import (
@@ -184,9 +184,17 @@ class LocalPostgres(ChildServer):
         *,
         user: str = "propos4l",
         database: str = "propos4l",
+        bindir: Path | None = None,
+        prefer_pgvector: bool = False,
     ) -> None:
-        """Describe a PostgreSQL server whose cluster lives in `data_dir`, on `port` or a free one."""
+        """Describe a PostgreSQL server whose cluster lives in `data_dir`, on `port` or a free one.
+
+        Its programs come from `bindir`, or else from `find_postgres_bindir`; `prefer_pgvector` picks one whose
+        PostgreSQL has pgvector when there is one (of the cluster's version, once the cluster exists).
+        """
         super().__init__(data_dir, port)
+        self._chosen_bindir = bindir
+        self._prefer_pgvector = prefer_pgvector
         _check_name("user", user)
         _check_name("database", database)
         self.user = user
@@ -246,7 +254,7 @@ class LocalPostgres(ChildServer):
 
     def _start_once(self, deadline: float) -> None:
         """Prepare the cluster, launch postgres, wait for connections and ensure user and database."""
-        bindir = find_postgres_bindir()
+        bindir = self._pick_bindir()
         self._bindir = bindir
         self._account = account = _postgres_account()
         self._prepare_data_dir(account)
@@ -279,6 +287,26 @@ class LocalPostgres(ChildServer):
         self._await_ready(offset, deadline)
         self._ensure_user_and_database()
         self._require_passwords()
+
+    def _pick_bindir(self) -> Path:
+        """The programs to run: the given ones, else those `find_postgres_bindir` picks (see `prefer_pgvector`)."""
+        if self._chosen_bindir is not None:
+            return self._chosen_bindir
+        if not self._prefer_pgvector:
+            return find_postgres_bindir()
+        version_file = self.data_dir / "PG_VERSION"
+        with contextlib.suppress(OSError):
+            if version_file.exists():  # an existing cluster runs on its own major version, pgvector or not
+                cluster_major = version_file.read_text().strip()
+                same_major = [bindir for bindir in postgres_bindirs() if str(_postgres_major(bindir)) == cluster_major]
+                for bindir in sorted(same_major, key=lambda bindir: not has_pgvector(bindir)):
+                    return bindir
+        return find_postgres_bindir(prefer_pgvector=True)
+
+    @property
+    def has_pgvector(self) -> bool:
+        """Tell whether the programs this server runs (or would run) have the pgvector extension."""
+        return has_pgvector(self._bindir or self._pick_bindir())
 
     def _prepare_data_dir(self, account: Account | None) -> None:
         """Create `data_dir` with the ownership and mode PostgreSQL demands."""

@@ -84,6 +84,8 @@ class LocalRun:
         env.setdefault("GATEWAY_PORT", "8000")
         env.setdefault("LOG_FORMAT", "console")  # a person reads this terminal; containers keep JSON
         env.setdefault("OLLAMA_URL", "http://localhost:11434")
+        if env.get("EMBEDDING_PROVIDER", "ollama") == "ollama":
+            env.setdefault("EMBEDDING_URL", env["OLLAMA_URL"])  # the model server the generator uses
         if not env.get("REDIS_URL"):
             redis = LocalRedis(self.data_dir / "redis", persistent=True)
             redis.start()
@@ -91,12 +93,17 @@ class LocalRun:
             env["REDIS_URL"] = redis.url
             say(f"started embedded Redis at {redact(redis.url)} (data and password in {self.data_dir / 'redis'})")
         if not env.get("DATABASE_URL"):
-            postgres = LocalPostgres(self.data_dir / "postgres")
+            postgres = LocalPostgres(self.data_dir / "postgres", prefer_pgvector=True)
             postgres.start()
             self.servers.append(postgres)
             env["DATABASE_URL"] = postgres.url
             cluster = self.data_dir / "postgres"
             say(f"started embedded PostgreSQL at {redact(postgres.url)} (data and password in {cluster})")
+            if not postgres.has_pgvector:
+                say(
+                    "this PostgreSQL has no pgvector: library search is full-text only "
+                    "(install postgresql-15-pgvector, or set PROPOS4L_SERVER_BINARIES=embedded for a new data folder)"
+                )
         if env.get("PROPOS4L_ADMIN_TOKEN"):
             self.admin_token_from_environment = True
         else:

@@ -1,0 +1,141 @@
+"""What a grounded draft stands on and what it says about its sources, team and effort (issue #15).
+
+The library service retrieves a `DraftingContext` for each request (passages with stable ids, the active roster,
+the rate card in force); the generator shows the model only that context, constrains the ids it may cite or pick
+by the JSON schema, and prices the effort the model proposes with code (`Decimal`), never taking a price from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from propos4l.shared.sections import SectionKey
+
+__all__ = [
+    "BudgetComparison",
+    "ClaimFlag",
+    "ContextPassage",
+    "DraftingContext",
+    "EffortLine",
+    "RateCardLine",
+    "RosterPerson",
+    "SectionSources",
+    "TeamMember",
+]
+
+PASSAGE_TEXT_MAX = 4_000
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+_Text = Annotated[str, StringConstraints(max_length=PASSAGE_TEXT_MAX)]
+_Short = Annotated[str, StringConstraints(max_length=300)]
+Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+Hours = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=9, decimal_places=2)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ContextPassage(_Frozen):
+    """A library passage shown to the model, which may cite it by `id`."""
+
+    id: uuid.UUID
+    kind: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    title: _Name
+    heading_path: tuple[_Short, ...] = ()
+    page: int | None = None
+    text: _Text
+    entry_id: uuid.UUID | None = None
+    document_id: uuid.UUID | None = None
+
+
+class RosterPerson(_Frozen):
+    """An active person of the consultancy, whom the model may pick by `id`."""
+
+    id: uuid.UUID
+    name: _Name
+    role_id: uuid.UUID
+    role_name: _Name
+    seniority: Annotated[str, StringConstraints(max_length=50)]
+    bio: Annotated[str, StringConstraints(max_length=PASSAGE_TEXT_MAX)] = ""
+    skills: tuple[_Short, ...] = ()
+    certifications: tuple[_Short, ...] = ()
+    languages: tuple[_Short, ...] = ()
+
+
+class RateCardLine(_Frozen):
+    """A rate-card role and the hourly rate in force when the context was taken (None: no rate yet)."""
+
+    role_id: uuid.UUID
+    role_name: _Name
+    rate_id: uuid.UUID | None = None
+    hourly_rate: Money | None = None
+    currency: Currency | None = None
+    valid_from: date | None = None
+
+
+class DraftingContext(_Frozen):
+    """Everything a grounded draft may use besides the request: retrieved once, recorded with the version."""
+
+    passages: tuple[ContextPassage, ...] = ()
+    roster: tuple[RosterPerson, ...] = ()
+    rate_card: tuple[RateCardLine, ...] = ()
+    search_mode: Literal["hybrid", "full_text", "none"] = "none"
+    retrieved_at: datetime | None = None
+
+
+class SectionSources(_Frozen):
+    """The passages a section says it used: only ids of the context's passages."""
+
+    section: SectionKey
+    passage_ids: tuple[uuid.UUID, ...] = ()
+
+
+class TeamMember(_Frozen):
+    """A person on the proposed team: name, role and bio copied from the roster by code, never from the model."""
+
+    person_id: uuid.UUID
+    name: _Name
+    role_id: uuid.UUID
+    role_name: _Name
+    seniority: Annotated[str, StringConstraints(max_length=50)] = ""
+    bio: Annotated[str, StringConstraints(max_length=PASSAGE_TEXT_MAX)] = ""
+    project_role: Annotated[str, StringConstraints(max_length=300)] = Field(
+        default="", description="what the person does in this project, in the model's words"
+    )
+
+
+class EffortLine(_Frozen):
+    """Hours of one rate-card role in one phase; priced by code from the rate card in force (None: no rate)."""
+
+    phase: _Name
+    role_id: uuid.UUID
+    role_name: _Name
+    hours: Hours
+    hourly_rate: Money | None = None
+    currency: Currency | None = None
+    rate_id: uuid.UUID | None = None
+    amount: Money | None = None
+
+
+class ClaimFlag(_Frozen):
+    """A sentence that claims something (experience, a certification, a number) no cited source supports."""
+
+    section: SectionKey
+    text: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
+    reason: Literal["no_source", "number_without_source", "certification_without_source"]
+
+
+class BudgetComparison(_Frozen):
+    """How the priced total compares with the budget the request states."""
+
+    budget: Money
+    total: Money
+    currency: Currency
+    verdict: Literal["under", "within", "over"]
+    difference_percent: Annotated[Decimal, Field(max_digits=9, decimal_places=2)]

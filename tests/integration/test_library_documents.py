@@ -34,6 +34,7 @@ from propos4l.shared.events import LibraryDocumentIndexed, LibraryDocumentUpload
 from propos4l.shared.localrun.servers import free_port
 from propos4l.shared.sections import SECTION_KEYS
 from propos4l.shared.streams import Stream
+from tests.support.fake_embeddings import FakeEmbeddingServer
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
 
@@ -250,6 +251,7 @@ def library_settings(database_url: str, redis_url: str, data_dir: Path, **overri
         "library_dir": data_dir / "library",
         "library_workers": 1,
         "library_extract_timeout_seconds": 60,
+        "embedding_provider": "none",
         "delivery_shutdown_grace_seconds": 1,
     }
     return LibrarySettings(**{**values, **overrides})
@@ -370,6 +372,38 @@ async def test_indexing_again_keeps_the_passage_ids_and_publishes_the_same_outco
     assert again.model_dump(exclude={"occurred_at"}) == fresh.model_dump(exclude={"occurred_at"})
     assert again.passages == len(before)
     assert [row["id"] for row in await fetch(database_url, query, uuid.UUID(document["id"]))] == before
+
+
+async def test_the_passages_of_an_indexed_document_are_embedded_by_the_library_service(
+    pgvector_database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    database_url = pgvector_database_url
+    with FakeEmbeddingServer() as embeddings:
+        settings = library_settings(
+            database_url,
+            redis_url,
+            data_dir,
+            embedding_provider="ollama",
+            embedding_url=embeddings.url,
+            embedding_model="fake-small",
+        )
+        gateway = gateway_settings(database_url, redis_url, data_dir, embedding_provider="none")
+        async with running_gateway(gateway, headers=AUTH) as (_, client), running_library(settings):
+            document = (await upload(client, MARKDOWN, "caso.md")).json()
+            done = await indexed(client, document["id"])
+
+            async def embedded() -> int:
+                if not (await fetch(database_url, "SELECT to_regclass('library_embeddings') AS t"))[0]["t"]:
+                    return 0  # created by the first embedding run, just after the indexed event is published
+                rows = await fetch(
+                    database_url,
+                    """SELECT count(*) AS n FROM library_embeddings e JOIN library_passages p ON p.id = e.passage_id
+                       WHERE p.document_id = $1 AND e.model = 'fake-small'""",
+                    uuid.UUID(document["id"]),
+                )
+                return int(rows[0]["n"]) if int(rows[0]["n"]) == done["passage_count"] else 0
+
+            assert await wait_for(embedded, timeout=30, message="the passages were never embedded")
 
 
 async def test_the_library_service_reports_ready_and_stops(database_url: str, redis_url: str, data_dir: Path) -> None:

@@ -13,6 +13,7 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from propos4l.library.embedding import embed_pending
 from propos4l.library.extraction import ExtractionLimits, ExtractionPool
 from propos4l.library.handlers import EmbedPending, LibraryHandlers
 from propos4l.library.indexing import DocumentIndexer
@@ -20,6 +21,7 @@ from propos4l.library.settings import LibrarySettings
 from propos4l.shared.aio import wait_event
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Publisher, default_consumer_name
+from propos4l.shared.embeddings import EmbeddingClient, client_from_settings
 from propos4l.shared.health import HealthServer, Readiness
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
@@ -43,13 +45,18 @@ def extraction_limits(settings: LibrarySettings) -> ExtractionLimits:
     )
 
 
-def embedding_hook(settings: LibrarySettings, pool: asyncpg.Pool) -> EmbedPending | None:
-    """What embeds passages lacking an embedding after a document is indexed or an entry changes.
+def embedding_hook(
+    client: EmbeddingClient | None, settings: LibrarySettings, pool: asyncpg.Pool
+) -> EmbedPending | None:
+    """What embeds the passages lacking a vector after a document is indexed or an entry changes (None without an
+    embedding provider: search is full-text only)."""
+    if client is None:
+        return None
 
-    The call site of helper C's `propos4l.library.embedding.embed_pending(pool, client, model, batch_size=...)`:
-    until it is merged, None (search is full-text only).
-    """
-    return None
+    async def embed() -> int:
+        return await embed_pending(pool, client, settings.embedding_model, batch_size=settings.embedding_batch_size)
+
+    return embed
 
 
 async def check_ready(pool: asyncpg.Pool, redis: Redis, library_dir: Path) -> str | None:
@@ -78,6 +85,16 @@ async def _watch_readiness(
         else:
             readiness.set_not_ready(reason)
         await wait_event(stop, _READINESS_CHECK_INTERVAL_SECONDS)
+
+
+async def _embed_periodically(embed: EmbedPending, interval: float, stop: asyncio.Event) -> None:
+    """Embed what lacks a vector every `interval` seconds until `stop` (failures are logged, then tried again)."""
+    while not stop.is_set():
+        try:
+            await embed()
+        except Exception as error:
+            logger.warning("embedding pending passages failed", extra={"error": str(error)})
+        await wait_event(stop, interval)
 
 
 async def _connect(settings: LibrarySettings, readiness: Readiness, stop: asyncio.Event) -> asyncpg.Pool | None:
@@ -115,11 +132,13 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
     extraction = ExtractionPool(settings.library_workers, extraction_limits(settings))
     extraction.start()  # forked while the service starts, not on the first upload
     redis = connect_redis(str(settings.redis_url))
+    embedding_client = client_from_settings(settings)
     try:
         indexer = DocumentIndexer(
             pool, extraction, settings.library_dir, passage_max_characters=settings.library_passage_max_characters
         )
-        handlers = LibraryHandlers(indexer, Publisher(redis), embedding_hook(settings, pool))
+        embed = embedding_hook(embedding_client, settings, pool)
+        handlers = LibraryHandlers(indexer, Publisher(redis), embed)
         consumers = group_consumers(
             redis,
             ConsumerGroup.LIBRARY,
@@ -131,16 +150,31 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
             on_dead_letter=handlers.on_dead_letter,
             options=consumer_options(settings, concurrency=settings.library_workers),
         )
-        watcher = asyncio.create_task(
-            _watch_readiness(pool, redis, settings.library_dir, readiness, stop), name="readiness watcher"
+        background = [
+            asyncio.create_task(
+                _watch_readiness(pool, redis, settings.library_dir, readiness, stop), name="readiness watcher"
+            )
+        ]
+        if embed is not None:
+            background.append(
+                asyncio.create_task(
+                    _embed_periodically(embed, settings.library_embed_interval_seconds, stop), name="embedding"
+                )
+            )
+        logger.info(
+            "library service started",
+            extra={"workers": settings.library_workers, "embedding_model": settings.embedding_model if embed else None},
         )
-        logger.info("library service started", extra={"workers": settings.library_workers})
         try:
             await run_consumers(consumers, stop)
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         extraction.close()
+        if embedding_client is not None:
+            await embedding_client.aclose()
         await redis.aclose()

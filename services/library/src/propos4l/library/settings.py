@@ -8,12 +8,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings
+from propos4l.shared.settings import DatabaseSettings, DeliverySettings, EmbeddingSettings, ServiceSettings
 
 __all__ = ["LibrarySettings"]
 
 
-class LibrarySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
+class LibrarySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings):
     """What the library service reads at start."""
 
     library_dir: Path = Field(
@@ -33,6 +33,11 @@ class LibrarySettings(ServiceSettings, DatabaseSettings, DeliverySettings):
     )
     library_max_pages: Annotated[int, Field(ge=1, le=100_000)] = Field(
         default=2000, description="a PDF with more pages is refused (too_many_pages)"
+    )
+    library_embed_interval_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=60.0,
+        description="how often passages lacking a vector are embedded besides after each change (a changed model "
+        "re-embeds the library this way, and an embedding server that was down is caught up with)",
     )
     library_passage_max_characters: Annotated[int, Field(ge=200, le=20_000)] = Field(
         default=1500, description="the longest passage documents are split into"

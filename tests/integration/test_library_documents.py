@@ -441,3 +441,23 @@ async def test_the_backup_agent_backs_up_the_library_folder_and_restores_it_byte
         relative = Path(document["sha256"][:2]) / document["sha256"]
         assert (restored.target / relative).read_bytes() == (library / relative).read_bytes()
     assert not (restored.target / ".incoming").exists()
+
+
+async def test_deleting_a_person_removes_their_cv_document_and_its_file(
+    client: httpx.AsyncClient, database_url: str, data_dir: Path
+) -> None:
+    person = (await client.post("/api/library/people", json={"name": "Ana Souza", "seniority": "senior"})).json()
+    cv = (
+        await upload(
+            client, "# Ana Souza\n\nArquiteta de soluções.\n".encode(), "cv.md", category="cv", person_id=person["id"]
+        )
+    ).json()
+    assert cv["person_id"] == person["id"]
+    other = (await upload(client, MARKDOWN, "caso.md")).json()
+    stored = data_dir / "library" / cv["sha256"][:2] / cv["sha256"]
+    assert stored.exists()
+    assert (await client.delete(f"/api/library/people/{person['id']}")).status_code == 204
+    problem(await client.get(f"/api/library/documents/{cv['id']}"), 404)
+    assert not stored.exists()  # LGPD: the CV's bytes go too
+    assert (await client.get(f"/api/library/documents/{other['id']}")).status_code == 200
+    problem(await upload(client, b"# CV\n\ntexto\n", "cv.md", category="cv", person_id=str(uuid.uuid4())), 422)

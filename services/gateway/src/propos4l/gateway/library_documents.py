@@ -152,6 +152,21 @@ class LibraryDocuments:
                 await asyncio.to_thread(remove_stored, self.library_dir, bytes(sha).hex())
         return bool(deleted)
 
+    async def person_files(self, person_id: uuid.UUID) -> tuple[str, ...]:
+        """The SHA-256 (hex) of a person's documents' files (their CVs)."""
+        rows = await self.pool.fetch("SELECT sha256 FROM library_documents WHERE person_id = $1", person_id)
+        return tuple(bytes(row["sha256"]).hex() for row in rows)
+
+    async def remove_unreferenced(self, sha256s: Sequence[str]) -> None:
+        """Remove the files no document row refers to any more (after a cascade deleted their rows)."""
+        for sha256 in sha256s:
+            async with self._file_locked(sha256) as connection:
+                referenced = await connection.fetchval(
+                    "SELECT true FROM library_documents WHERE sha256 = $1", bytes.fromhex(sha256)
+                )
+                if not referenced:
+                    await asyncio.to_thread(remove_stored, self.library_dir, sha256)
+
     @contextlib.asynccontextmanager
     async def _file_locked(self, sha256: str) -> AsyncIterator[asyncpg.Connection]:
         """A connection holding the advisory lock of the file with this hash (for as long as the block runs)."""

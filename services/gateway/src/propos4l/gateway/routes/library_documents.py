@@ -9,11 +9,11 @@ from pathlib import PurePath
 from typing import Annotated, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import CurrentPrincipal, Proposals, Settings
-from propos4l.gateway.library_documents import LibraryDocuments, NewDocument, proposal_markdown
+from propos4l.gateway.deps import CurrentPrincipal, Documents, Proposals, Settings
+from propos4l.gateway.library_documents import NewDocument, proposal_markdown
 from propos4l.gateway.library_storage import FileTooLarge, receive, receive_bytes
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition
@@ -40,14 +40,6 @@ Status = Literal["uploaded", "indexing", "indexed", "failed"]
 LibraryLanguage = Literal["pt-BR", "en"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\x00]*$")]
 Owner = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
-
-
-def _documents(request: Request) -> LibraryDocuments:
-    documents: LibraryDocuments = request.app.state.library_documents
-    return documents
-
-
-Documents = Annotated[LibraryDocuments, Depends(_documents)]
 
 
 class DocumentView(BaseModel):

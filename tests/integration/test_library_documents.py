@@ -461,3 +461,26 @@ async def test_deleting_a_person_removes_their_cv_document_and_its_file(
     assert not stored.exists()  # LGPD: the CV's bytes go too
     assert (await client.get(f"/api/library/documents/{other['id']}")).status_code == 200
     problem(await upload(client, b"# CV\n\ntexto\n", "cv.md", category="cv", person_id=str(uuid.uuid4())), 422)
+
+
+async def test_the_restore_drill_restores_the_newest_library_backup_and_records_it(
+    client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    await upload(client, MARKDOWN, "caso.md")
+    store = BackupStore(data_dir / "backups")
+    jobs = BackupJobs(store, Sources(library_dir=data_dir / "library"), JobOptions())
+    assert await jobs.drill_files(Kind.LIBRARY) is None  # nothing to drill yet
+    backup = await jobs.run(Kind.LIBRARY, Trigger(reason=TriggerReason.MANUAL))
+    drill = await jobs.drill_files(Kind.LIBRARY)
+    assert drill is not None and drill.ok and drill.snapshot_id == backup.snapshot_id, drill
+    assert "1 files" in drill.detail
+    recorded = store.status(store.find(backup.snapshot_id)).drill
+    assert recorded is not None and recorded.ok
+    assert not [path for path in store.root.iterdir() if path.name.startswith(".drill-")]  # the scratch folder went
+
+    for path in store.objects.rglob("*"):  # damage the stored copy: the drill fails and blames the backup
+        if path.is_file():
+            path.chmod(0o600)
+            path.write_bytes(b"damaged")
+    damaged = await jobs.drill_files(Kind.LIBRARY)
+    assert damaged is not None and not damaged.ok

@@ -187,6 +187,8 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
         async def run() -> None:
             if await jobs.drill() is None:
                 raise BackupError("no verified database backup to drill yet")
+            if settings.library_dir is not None:
+                await jobs.drill_files(Kind.LIBRARY)  # the uploads restore too, each file checked by its hash
 
         await refreshed(run())
 

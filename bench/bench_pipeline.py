@@ -203,6 +203,7 @@ def main() -> None:
             "PROPOS4L_ADMIN_TOKEN": TOKEN,
             "PDF_STORAGE_DIR": str(folder / "pdfs"),
             "TEMPLATES_DIR": str(folder / "templates"),
+            "LIBRARY_DIR": str(folder / "library"),
             "LLM_PROVIDER": "ollama",
             "OLLAMA_MODEL": "qwen2.5:7b",
             "GENERATOR_CONCURRENCY": "2",

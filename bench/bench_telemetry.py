@@ -188,6 +188,7 @@ def measure(
         "PROPOS4L_ADMIN_TOKEN": TOKEN,
         "PDF_STORAGE_DIR": str(folder / f"pdfs-{index}"),
         "TEMPLATES_DIR": str(folder / "templates"),
+        "LIBRARY_DIR": str(folder / "library"),
         "LLM_PROVIDER": "ollama",
         "OLLAMA_URL": ollama,
         "OLLAMA_MODEL": "qwen2.5:7b",

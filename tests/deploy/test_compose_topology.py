@@ -24,10 +24,15 @@ from tests.deploy.support import (
     load_yaml,
 )
 
-DESIGN_VOLUMES = {"pdf_storage", "postgres_data", "templates"}
+DESIGN_VOLUMES = {"pdf_storage", "postgres_data", "templates", "library"}
 OBSERVABILITY = {"otel-collector", "prometheus", "alertmanager", "loki", "tempo", "grafana"}
 # Where each folder setting points, and the volume that must be mounted there.
-FOLDER_VOLUMES = {"PDF_STORAGE_DIR": "pdf_storage", "TEMPLATES_DIR": "templates", "BACKUP_DIR": "backups"}
+FOLDER_VOLUMES = {
+    "PDF_STORAGE_DIR": "pdf_storage",
+    "TEMPLATES_DIR": "templates",
+    "BACKUP_DIR": "backups",
+    "LIBRARY_DIR": "library",
+}
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +199,7 @@ def test_the_database_network_is_internal_and_holds_only_what_needs_the_database
     on_database_network = {name for name, service in services.items() if "db_network" in networks_of(service)}
     uses_database = {name for name, service in services.items() if "DATABASE_URL" in (service.get("environment") or {})}
     assert on_database_network == uses_database | {"postgres"}
-    assert {"gateway", "backup", "migrate"} <= uses_database
+    assert {"gateway", "backup", "migrate", "library"} <= uses_database
     for name in ("redis", "ollama", "generator", "renderer", "frontend", *OBSERVABILITY):
         assert "db_network" not in networks_of(services[name]), name
 
@@ -241,7 +246,8 @@ def test_only_the_writers_mount_a_volume_read_write(services: dict[str, dict[str
         return {source for source, _, read_only in mounts(services[name]) if not read_only}
 
     assert writable("renderer") == {"pdf_storage", "templates"}
-    assert writable("gateway") == {"templates"}  # it publishes templates; it only serves the PDFs
+    assert writable("gateway") == {"templates", "library"}  # templates and uploads; it only serves the PDFs
+    assert writable("library") == set()  # it reads the uploads the gateway stored
     assert writable("backup") == {"backups"}  # it reads what it backs up
 
 
@@ -277,7 +283,7 @@ def test_start_order_of_the_design(services: dict[str, dict[str, Any]]) -> None:
     healthy, done = "service_healthy", "service_completed_successfully"
     assert conditions(services["migrate"]) == {"postgres": healthy}
     assert conditions(services["ollama-pull"]) == {"ollama": healthy}
-    for name in ("gateway", "backup"):
+    for name in ("gateway", "backup", "library"):
         assert conditions(services[name]) == {"postgres": healthy, "migrate": done, "redis": healthy}, name
     assert conditions(services["generator"]) == {"redis": healthy, "ollama": healthy, "ollama-pull": done}
     assert conditions(services["renderer"]) == {"redis": healthy}

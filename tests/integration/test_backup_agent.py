@@ -36,6 +36,7 @@ def agent_settings(database_url: str, redis_url: str, data_dir: Path, **override
         "backup_dir": data_dir / "backups",
         "pdf_storage_dir": data_dir / "pdfs",
         "templates_dir": data_dir / "templates",
+        "library_dir": data_dir / "library",
         "backup_db_interval_seconds": 6 * HOUR,
         "backup_pdfs_interval_seconds": 24 * HOUR,
         "backup_templates_reconcile_seconds": HOUR,
@@ -55,6 +56,9 @@ def folders(data_dir: Path) -> Path:
     (template / "style.css").write_text("h1 { color: navy }")
     (data_dir / "pdfs" / "4b1c0d7e-0000-4000-8000-000000000000").mkdir(parents=True)
     (data_dir / "pdfs" / "4b1c0d7e-0000-4000-8000-000000000000" / "v1.pdf").write_bytes(b"%PDF-1.7 one")
+    library_file = data_dir / "library" / "e3" / "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    library_file.parent.mkdir(parents=True)
+    library_file.write_bytes(b"")
     return data_dir
 
 

@@ -59,7 +59,7 @@ async def test_admins_see_the_last_result_of_each_kind_and_the_list(
     assert response.status_code == 200, response.text
     body = response.json()
     kinds = {summary["kind"]: summary for summary in body["kinds"]}
-    assert set(kinds) == {"db", "pdfs", "templates"}
+    assert set(kinds) == {"db", "pdfs", "templates", "library"}
     assert kinds["templates"]["last_verified_id"] == verified
     assert 0 <= kinds["templates"]["age_seconds"] < 60
     assert kinds["templates"]["size_bytes"] == len("<h1>hi</h1>")

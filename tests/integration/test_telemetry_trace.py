@@ -97,6 +97,7 @@ def services(
         "GATEWAY_PORT": str(port),
         "PDF_STORAGE_DIR": str(data_dir / "pdfs"),
         "TEMPLATES_DIR": str(data_dir / "templates"),
+        "LIBRARY_DIR": str(data_dir / "library"),
         "LLM_PROVIDER": "ollama",
         "OLLAMA_URL": fake_ollama.url,
         "OLLAMA_MODEL": "qwen2.5:7b",

@@ -37,6 +37,7 @@ def gateway_settings(database_url: str, redis_url: str, data_dir: Path, **overri
         "propos4l_admin_token": TOKEN,
         "pdf_storage_dir": data_dir / "pdfs",
         "templates_dir": data_dir / "templates",
+        "library_dir": data_dir / "library",
         "outbox_poll_seconds": 0.2,
         "delivery_shutdown_grace_seconds": 1,
     }

@@ -33,6 +33,7 @@ def openapi_document() -> dict[str, Any]:
             propos4l_admin_token="openapi-document-only",
             pdf_storage_dir=Path(folder),
             templates_dir=Path(folder),
+            library_dir=Path(folder),
         )
         return create_app(settings).openapi()
 

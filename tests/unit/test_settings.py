@@ -8,8 +8,16 @@ import sys
 
 import pytest
 
-SERVICES = ["gateway", "generator", "renderer", "backup"]
-_SETTING_NAMES = ("REDIS_URL", "DATABASE_URL", "PROPOS4L_ADMIN_TOKEN", "PDF_STORAGE_DIR", "TEMPLATES_DIR", "BACKUP_DIR")
+SERVICES = ["gateway", "generator", "renderer", "backup", "library"]
+_SETTING_NAMES = (
+    "REDIS_URL",
+    "DATABASE_URL",
+    "PROPOS4L_ADMIN_TOKEN",
+    "PDF_STORAGE_DIR",
+    "TEMPLATES_DIR",
+    "BACKUP_DIR",
+    "LIBRARY_DIR",
+)
 
 
 def _start(service: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -72,6 +80,7 @@ def _gateway_settings(**environment: str) -> object:
         "propos4l_admin_token": "an-admin-token-0123456789",
         "pdf_storage_dir": "/tmp/p",
         "templates_dir": "/tmp/t",
+        "library_dir": "/tmp/l",
     }
     return GatewaySettings(**{**base, **environment})
 
@@ -100,6 +109,7 @@ def test_a_malformed_cors_setting_stops_the_gateway_with_one_line(value: str) ->
         PROPOS4L_ADMIN_TOKEN="an-admin-token-0123456789",
         PDF_STORAGE_DIR="/tmp/p",
         TEMPLATES_DIR="/tmp/t",
+        LIBRARY_DIR="/tmp/l",
         CORS_ALLOWED_ORIGINS=value,
     )
     assert result.returncode == 2, result.stderr

@@ -343,6 +343,7 @@ def test_the_package_exports_what_the_services_use() -> None:
         "processing",
         "publishing",
         "record_generation",
+        "record_library_document",
         "record_render",
         "relaying",
         "running_telemetry",

@@ -24,6 +24,10 @@ _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_RENDERED: "renderer",
     Stream.PROPOSAL_FAILED: "generator, renderer",
     Stream.TEMPLATE_CHANGED: "gateway",
+    Stream.LIBRARY_ENTRY_CHANGED: "gateway",
+    Stream.LIBRARY_DOCUMENT_UPLOADED: "gateway",
+    Stream.LIBRARY_DOCUMENT_INDEXED: "library",
+    Stream.LIBRARY_DOCUMENT_FAILED: "library",
 }
 _ENVELOPE = {
     "type": "object",

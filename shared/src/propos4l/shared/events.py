@@ -402,6 +402,10 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
         ProposalRendered,
         ProposalFailed,
         TemplateChanged,
+        LibraryEntryChanged,
+        LibraryDocumentUploaded,
+        LibraryDocumentIndexed,
+        LibraryDocumentFailed,
     )
 }
 

@@ -31,6 +31,7 @@ class ConsumerGroup(StrEnum):
     GENERATOR = "generator"
     RENDERER = "renderer"
     BACKUP = "backup"
+    LIBRARY = "library"
 
 
 CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
@@ -42,6 +43,10 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.PROPOSAL_RENDERED: (ConsumerGroup.GATEWAY,),
     Stream.PROPOSAL_FAILED: (ConsumerGroup.GATEWAY,),
     Stream.TEMPLATE_CHANGED: (ConsumerGroup.BACKUP,),
+    Stream.LIBRARY_ENTRY_CHANGED: (ConsumerGroup.LIBRARY,),
+    Stream.LIBRARY_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
+    Stream.LIBRARY_DOCUMENT_INDEXED: (ConsumerGroup.GATEWAY,),
+    Stream.LIBRARY_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
 }
 """The consumer groups that read each stream: an entry is done with once all of them have acknowledged it.
 

@@ -107,7 +107,7 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
         drill_url = str(settings.backup_drill_database_url) if settings.backup_drill_database_url else None
         jobs = BackupJobs(
             store,
-            Sources(str(settings.database_url), settings.pdf_storage_dir, settings.templates_dir),
+            Sources(str(settings.database_url), settings.pdf_storage_dir, settings.templates_dir, settings.library_dir),
             job_options(settings, drill_url),
             records=BackupRecords(pool),
             offsite=offsite,
@@ -122,6 +122,7 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
                 Kind.DB: settings.backup_db_interval_seconds,
                 Kind.PDFS: settings.backup_pdfs_interval_seconds,
                 Kind.TEMPLATES: settings.backup_templates_reconcile_seconds,  # each reconcile confirms or backs up
+                **({Kind.LIBRARY: settings.backup_library_interval_seconds} if settings.library_dir else {}),
             }
         )
         metrics.register()
@@ -167,7 +168,10 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
         times = [
             entry.created_at for entry in catalog if entry.snapshot.kind is kind and entry.health is Health.VERIFIED
         ]
-        interval = settings.backup_db_interval_seconds if kind is Kind.DB else settings.backup_pdfs_interval_seconds
+        interval = {
+            Kind.DB: settings.backup_db_interval_seconds,
+            Kind.LIBRARY: settings.backup_library_interval_seconds,
+        }.get(kind, settings.backup_pdfs_interval_seconds)
         return clock + first_delay(max(times, default=None), interval, now)
 
     async def refreshed(work: Awaitable[object]) -> None:
@@ -183,6 +187,8 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
         async def run() -> None:
             if await jobs.drill() is None:
                 raise BackupError("no verified database backup to drill yet")
+            if settings.library_dir is not None:
+                await jobs.drill_files(Kind.LIBRARY)  # the uploads restore too, each file checked by its hash
 
         await refreshed(run())
 
@@ -206,6 +212,16 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
             clock,
         ),
     ]
+    if settings.library_dir is not None:
+        # Its files never change (content-addressed, write-once): a backup stores only the new ones.
+        schedules.append(
+            Job(
+                "library backup",
+                settings.backup_library_interval_seconds,
+                lambda: backup(Kind.LIBRARY, TriggerReason.SCHEDULE, only_if_changed=True),
+                last_verified(Kind.LIBRARY),
+            )
+        )
     if settings.backup_drill_interval_seconds > 0:
         drills = [entry.status.drill.at for entry in catalog if entry.snapshot.kind is Kind.DB and entry.status.drill]
         due = clock + first_delay(max(drills, default=None), settings.backup_drill_interval_seconds, now)

@@ -21,7 +21,7 @@ __all__ = ["add_backup_commands", "main"]
 
 # The `propos4l` command builds this parser for every command it runs: the backup machinery is imported only when
 # a backup command runs.
-_KINDS: Final = ("db", "pdfs", "templates")
+_KINDS: Final = ("db", "pdfs", "templates", "library")
 
 
 def add_backup_commands(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +41,13 @@ def add_backup_commands(parser: argparse.ArgumentParser) -> None:
     drill = commands.add_parser("drill", help="restore the newest verified database backup into a scratch database")
     drill.set_defaults(func=_drill)
     restore = commands.add_parser(
-        "restore", help="restore a backup: db ID --target-url URL, or pdfs|templates ID --to DIR"
+        "restore", help="restore a backup: db ID --target-url URL, or pdfs|templates|library ID --to DIR"
     )
     restore.add_argument("kind", choices=_KINDS)
     restore.add_argument("id")
     restore.add_argument("--target-url", help="db: an empty database to restore into")
     restore.add_argument("--with-globals", action="store_true", help="db: create roles first, keep owners and grants")
-    restore.add_argument("--to", type=Path, help="pdfs, templates: a new or empty folder to restore into")
+    restore.add_argument("--to", type=Path, help="pdfs, templates, library: a new or empty folder to restore into")
     restore.set_defaults(func=_restore)
 
 
@@ -81,7 +81,10 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
     settings = load_settings(CommandSettings, "backup")
     store, offsite = open_store(settings)
     sources = Sources(
-        str(settings.database_url) if settings.database_url else None, settings.pdf_storage_dir, settings.templates_dir
+        str(settings.database_url) if settings.database_url else None,
+        settings.pdf_storage_dir,
+        settings.templates_dir,
+        settings.library_dir,
     )
 
     async def execute() -> int:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ __all__ = ["BackupJobs", "DrillResult", "RunResult"]
 
 logger = logging.getLogger(__name__)
 
-_TREE_KINDS = (Kind.PDFS, Kind.TEMPLATES)
+_TREE_KINDS = (Kind.PDFS, Kind.TEMPLATES, Kind.LIBRARY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +490,42 @@ class BackupJobs:
             extra={"backup_id": entry.snapshot.id, "ok": ok, "seconds": round(seconds, 3), "detail": detail},
         )
         return DrillResult(entry.snapshot.id, ok, seconds, detail, report)
+
+    async def drill_files(self, kind: Kind) -> DrillResult | None:
+        """Restore the newest verified backup of a folder kind into a scratch folder (every file checked against its
+        SHA-256 as it is written), record the drill on it, and remove the scratch folder."""
+        async with self._locked(exclusive=True):
+            entries = [entry for entry in self.catalog(kind) if entry.health is Health.VERIFIED and entry.manifest]
+            if not entries:
+                logger.info("no verified backup to drill yet", extra={"kind": kind.value})
+                return None
+            entry = entries[-1]
+            manifest = entry.manifest
+            assert manifest is not None
+            clock = time.monotonic()
+            try:
+                with tempfile.TemporaryDirectory(prefix=f".drill-{kind.value}-", dir=self.store.root) as scratch:
+                    restored = await run_blocking(
+                        lambda cancellation: restore_tree(
+                            self.store, manifest, Path(scratch) / "restored", cancellation
+                        )
+                    )
+                ok, at_fault = True, False
+                detail = f"{restored.files} files, {restored.bytes} bytes, every hash matches"
+            except BackupError as error:
+                ok, at_fault, detail = False, True, str(error)
+            except OSError as error:
+                ok, at_fault, detail = False, False, f"the drill could not run: {error}"
+            seconds = time.monotonic() - clock
+            drill = Drill(at=utc_now(), ok=ok, duration_ms=int(seconds * 1000), detail=detail, backup_at_fault=at_fault)
+            status = self.store.status(entry.snapshot)
+            await asyncio.to_thread(self.store.write_status, entry.snapshot, status.model_copy(update={"drill": drill}))
+        await self.sync_records([kind])
+        (logger.info if ok else logger.error)(
+            "restore drill",
+            extra={"backup_id": entry.snapshot.id, "ok": ok, "seconds": round(seconds, 3), "detail": detail},
+        )
+        return DrillResult(entry.snapshot.id, ok, seconds, detail, None)
 
     async def verify(self, snapshot_id: str | None = None, *, level: Level = "full") -> list[VerifyOutcome]:
         """Verify one backup or all of them, recording what is found."""

@@ -32,7 +32,7 @@ __all__ = [
     "utc_now",
 ]
 
-_SNAPSHOT_ID: Final = re.compile(r"^(db|pdfs|templates)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
+_SNAPSHOT_ID: Final = re.compile(r"^(db|pdfs|templates|library)-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -41,11 +41,12 @@ class BackupError(Exception):
 
 
 class Kind(StrEnum):
-    """The three things the agent backs up."""
+    """The four things the agent backs up."""
 
     DB = "db"
     PDFS = "pdfs"
     TEMPLATES = "templates"
+    LIBRARY = "library"
 
 
 def utc_now() -> datetime:

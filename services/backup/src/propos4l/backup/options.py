@@ -22,12 +22,20 @@ class Sources:
     database_url: str | None = None
     pdf_storage_dir: Path | None = None
     templates_dir: Path | None = None
+    library_dir: Path | None = None
 
     def folder(self, kind: Kind) -> Path:
         """The folder a file kind backs up; BackupError naming the setting when it is not set."""
-        folder = self.pdf_storage_dir if kind is Kind.PDFS else self.templates_dir
+        folders = {
+            Kind.PDFS: ("PDF_STORAGE_DIR", self.pdf_storage_dir),
+            Kind.TEMPLATES: ("TEMPLATES_DIR", self.templates_dir),
+            Kind.LIBRARY: ("LIBRARY_DIR", self.library_dir),
+        }
+        if kind not in folders:
+            raise BackupError(f"{kind} is not a folder")
+        setting, folder = folders[kind]
         if folder is None:
-            raise BackupError(f"{'PDF_STORAGE_DIR' if kind is Kind.PDFS else 'TEMPLATES_DIR'} is not set")
+            raise BackupError(f"{setting} is not set")
         return folder
 
     def database(self) -> str:

@@ -128,6 +128,10 @@ class BackupSettings(ServiceSettings, DatabaseSettings, DeliverySettings, StoreS
     backup_db_interval_seconds: Annotated[float, Field(gt=0)] = 6 * _HOUR
     backup_pdfs_interval_seconds: Annotated[float, Field(gt=0)] = 24 * _HOUR
     backup_templates_reconcile_seconds: Annotated[float, Field(gt=0)] = _HOUR
+    library_dir: Path | None = Field(
+        default=None, description="the library's uploaded documents (content-addressed); unset: not backed up"
+    )
+    backup_library_interval_seconds: Annotated[float, Field(gt=0)] = 24 * _HOUR
     backup_drill_interval_seconds: Annotated[float, Field(ge=0)] = Field(
         default=24 * _HOUR, description="restore drill of the newest database backup; 0 turns drills off"
     )
@@ -149,8 +153,9 @@ class CommandSettings(StoreSettings):
     database_url: PostgresDsn | None = None
     pdf_storage_dir: Path | None = None
     templates_dir: Path | None = None
+    library_dir: Path | None = None
 
-    @field_validator("database_url", "pdf_storage_dir", "templates_dir", mode="before")
+    @field_validator("database_url", "pdf_storage_dir", "templates_dir", "library_dir", mode="before")
     @classmethod
     def _blank_source_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

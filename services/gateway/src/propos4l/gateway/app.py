@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
+from propos4l.gateway.library_recorder import LibraryRecorder
 from propos4l.gateway.limits import BodySizeLimit
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
@@ -27,6 +29,7 @@ from propos4l.gateway.routes import (
     events,
     exports,
     health,
+    library_documents,
     library_entries,
     library_roles,
     library_search,
@@ -68,6 +71,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
         redis = connect_redis(str(settings.redis_url))
         recorder = EventRecorder(pool, settings.pdf_storage_dir)
+        library_recorder = LibraryRecorder(pool)
         relay = OutboxRelay(
             pool,
             redis,
@@ -80,6 +84,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
+        app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
         app.state.token_verifier.store = app.state.tokens
@@ -98,6 +103,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.PROPOSAL_RENDERED: recorder.on_rendered,
                 Stream.PROPOSAL_FAILED: recorder.on_failed,
                 Stream.PROPOSAL_PROGRESSED: recorder.on_progressed,
+                Stream.LIBRARY_DOCUMENT_INDEXED: library_recorder.on_indexed,
+                Stream.LIBRARY_DOCUMENT_FAILED: library_recorder.on_failed,
             },
             consumer=name,
             on_dead_letter=recorder.on_dead_letter,
@@ -156,6 +163,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(tokens.router)
     app.include_router(library_search.router)
     app.include_router(session.router)
+    app.include_router(library_documents.router)
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
@@ -169,7 +177,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
-        larger=[("/api/templates/", settings.template_max_request_bytes)],
+        larger=[
+            ("/api/templates/", settings.template_max_request_bytes),
+            # the file, plus room for the multipart framing and the form's other fields; the file's own limit is
+            # checked as it is received, with a 413 that names it
+            ("/api/library/documents", (settings.library_max_upload_mb + 1) * 1024 * 1024),
+        ],
     )
     app.add_middleware(UnexpectedErrors)  # around every other middleware of ours, so none lets an error escape
     instrument_fastapi(app)  # outermost, so the request span covers the middlewares too (no-op when telemetry is off)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
+from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import Problem
@@ -20,6 +21,7 @@ from propos4l.gateway.settings import GatewaySettings
 __all__ = [
     "CurrentPrincipal",
     "Database",
+    "Documents",
     "Library",
     "Outbox",
     "Proposals",
@@ -64,6 +66,11 @@ def _outbox(request: Request) -> OutboxRelay:
     return relay
 
 
+def _documents(request: Request) -> LibraryDocuments:
+    documents: LibraryDocuments = request.app.state.library_documents
+    return documents
+
+
 def _library(request: Request) -> LibraryEntries:
     entries: LibraryEntries = request.app.state.library_entries
     return entries
@@ -85,6 +92,8 @@ Settings = Annotated[GatewaySettings, Depends(_settings)]
 Outbox = Annotated[OutboxRelay, Depends(_outbox)]
 RenderAllowance = Annotated[Principal, Depends(_render_allowance)]
 """The caller of a route that makes a new version to render, counted against its rate limit."""
+Documents = Annotated[LibraryDocuments, Depends(_documents)]
+"""The library's documents (rows and their files under LIBRARY_DIR)."""
 Library = Annotated[LibraryEntries, Depends(_library)]
 """The library's entries (company profile, services, people, case studies)."""
 Rates = Annotated[RateCard, Depends(_rate_card)]

@@ -30,6 +30,13 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     propos4l_admin_token: SecretStr = Field(description="Bearer token with admin rights; at least 16 characters")
     pdf_storage_dir: Path
     templates_dir: Path = Field(description="the templates folder (shared with the renderer and the backup agent)")
+    library_dir: Path = Field(
+        description="the library's uploaded files, content-addressed (shared with the library service and the backup "
+        "agent)"
+    )
+    library_max_upload_mb: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=50, description="the largest file the library takes; a larger upload is a 413"
+    )
     gateway_render_workers: Annotated[int, Field(ge=1, le=16)] = 1
     render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None

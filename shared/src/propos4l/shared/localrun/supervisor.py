@@ -1,7 +1,7 @@
 """`propos4l run`: the whole system as local processes, with the settings names the deployment uses.
 
 Starts embedded Redis and PostgreSQL under PROPOS4L_DATA_DIR when REDIS_URL / DATABASE_URL are unset, applies the
-migrations, starts the four services, prints where they answer, and watches them all: a child that dies is started
+migrations, starts the five services, prints where they answer, and watches them all: a child that dies is started
 again after a growing delay, and everything stops on Ctrl-C, or when one child crashes too often (a crash loop).
 """
 
@@ -30,7 +30,7 @@ from propos4l.shared.logs import configure_logging, redact
 
 __all__ = ["SERVICES", "LocalRun", "run_local"]
 
-SERVICES: Final = ("gateway", "generator", "renderer", "backup")
+SERVICES: Final = ("gateway", "generator", "renderer", "backup", "library")
 _STOP_TIMEOUT_SECONDS: Final = 15.0
 _GATEWAY_START_TIMEOUT_SECONDS: Final = 60.0
 _WATCH_INTERVAL_SECONDS: Final = 0.5
@@ -70,7 +70,12 @@ class LocalRun:
         """Start what is missing (Redis, PostgreSQL), choose the LLM provider, and migrate."""
         make_private_folder(self.data_dir)  # PDFs, databases, logs and secrets: the owner's only
         env = self.environment
-        for folder, default in (("PDF_STORAGE_DIR", "pdfs"), ("TEMPLATES_DIR", "templates"), ("BACKUP_DIR", "backups")):
+        for folder, default in (
+            ("PDF_STORAGE_DIR", "pdfs"),
+            ("TEMPLATES_DIR", "templates"),
+            ("BACKUP_DIR", "backups"),
+            ("LIBRARY_DIR", "library"),
+        ):
             if env.get(folder):  # a folder of the user's choosing: created private if missing, its mode left alone
                 Path(env[folder]).mkdir(mode=0o700, parents=True, exist_ok=True)
             else:
@@ -112,7 +117,7 @@ class LocalRun:
         self._migrate()
 
     def start_services(self) -> None:
-        """Start the four services as child processes, and the web front end when it was built (`make run`)."""
+        """Start the five services as child processes, and the web front end when it was built (`make run`)."""
         for service in SERVICES:
             self.processes[service] = ServiceProcess(
                 service, [sys.executable, "-m", f"propos4l.{service}"], self.environment

@@ -39,6 +39,7 @@ __all__ = [
     "observe_backups",
     "process_gauges",
     "record_generation",
+    "record_library_document",
     "record_render",
     "set_generation_objective",
     "telemetry_enabled",
@@ -77,6 +78,8 @@ class _Instruments:
     llm_duration: Histogram
     render_duration: Histogram
     render_pages: Histogram
+    library_index_duration: Histogram
+    library_pages: Counter
     log_records: Counter
     outbox_republished: Counter
     stream_trimmed: Counter
@@ -140,6 +143,17 @@ def _create_instruments(meter: Meter) -> _Instruments:
             unit="{page}",
             description="Pages of the rendered PDFs, by template.",
             explicit_bucket_boundaries_advisory=_PAGES,
+        ),
+        library_index_duration=meter.create_histogram(
+            "propos4l.library.index.duration",
+            unit="s",
+            description="Time to extract, split and index a library document, by media type and outcome.",
+            explicit_bucket_boundaries_advisory=_MESSAGE_SECONDS,
+        ),
+        library_pages=meter.create_counter(
+            "propos4l.library.pages",
+            unit="{page}",
+            description="Pages of library documents indexed, by media type and whether OCR read them.",
         ),
         log_records=meter.create_counter(
             "propos4l.log.records",
@@ -217,6 +231,15 @@ def record_render(template: str, outcome: str, seconds: float, pages: int | None
     instruments().render_duration.record(seconds, {"template": template, "outcome": outcome})
     if pages is not None:
         instruments().render_pages.record(pages, {"template": template})
+
+
+def record_library_document(media_type: str, outcome: str, seconds: float, pages: int = 0, ocr_pages: int = 0) -> None:
+    """One library document handled: how long indexing took, how it ended, and the pages read (by OCR or not)."""
+    instruments().library_index_duration.record(seconds, {"media_type": media_type, "outcome": outcome})
+    if pages - ocr_pages > 0:
+        instruments().library_pages.add(pages - ocr_pages, {"media_type": media_type, "ocr": "false"})
+    if ocr_pages > 0:
+        instruments().library_pages.add(ocr_pages, {"media_type": media_type, "ocr": "true"})
 
 
 # --- observable gauges ----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/backups", tags=["backups"])
 
-BackupKind = Literal["db", "pdfs", "templates"]
+BackupKind = Literal["db", "pdfs", "templates", "library"]
 BackupState = Literal["failed", "unverified", "verified", "corrupt", "pruned"]
 
 _PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {

@@ -11,7 +11,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Database, Library, Outbox
+from propos4l.gateway.deps import CurrentPrincipal, Database, Documents, Library, Outbox
 from propos4l.gateway.library_cursor import InvalidCursor, ListPosition
 from propos4l.gateway.library_entries import EntryConflict, EntryFilters, LibraryEntries, RoleUnknown, SavedEntry
 from propos4l.gateway.library_passages import company_title
@@ -265,9 +265,15 @@ async def update_person(
 
 
 @router.delete("/people/{entry_id}", status_code=204, responses=PROBLEMS)
-async def delete_person(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library, outbox: Outbox) -> Response:
-    """Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD)."""
-    return await _delete(library, "person", entry_id, outbox)
+async def delete_person(
+    entry_id: uuid.UUID, _: CurrentPrincipal, library: Library, documents: Documents, outbox: Outbox
+) -> Response:
+    """Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD); their CV
+    files are removed from the library folder too."""
+    files = await documents.person_files(entry_id)
+    response = await _delete(library, "person", entry_id, outbox)
+    await documents.remove_unreferenced(files)  # the rows went with the person (cascade); now their files
+    return response
 
 
 # Case studies ------------------------------------------------------------------------------------------------------

@@ -409,6 +409,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/library/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Documents
+         * @description The library's documents, newest first (keyset pages).
+         */
+        get: operations["list_documents_api_library_documents_get"];
+        put?: never;
+        /**
+         * Upload Document
+         * @description Add a file to the library; it is indexed in the background (follow `status`). The same content uploaded
+         *     again answers 200 with the document already there.
+         */
+        post: operations["upload_document_api_library_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/documents/from-proposal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Proposal
+         * @description Add a proposal version's sections to the library as a Markdown past proposal.
+         */
+        post: operations["add_proposal_api_library_documents_from_proposal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Document
+         * @description One document, with its indexing status and progress.
+         */
+        get: operations["get_document_api_library_documents__document_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Delete a document, its passages and (when no other document has the same content) its file.
+         */
+        delete: operations["delete_document_api_library_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/library/documents/{document_id}/passages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Passages
+         * @description A document's passages, in reading order (empty until it is indexed).
+         */
+        get: operations["list_passages_api_library_documents__document_id__passages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/library/company/{language}": {
         parameters: {
             query?: never;
@@ -529,7 +618,8 @@ export interface paths {
         post?: never;
         /**
          * Delete Person
-         * @description Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD).
+         * @description Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD); their CV
+         *     files are removed from the library folder too.
          */
         delete: operations["delete_person_api_library_people__entry_id__delete"];
         options?: never;
@@ -714,7 +804,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "db" | "pdfs" | "templates";
+            kind: "db" | "pdfs" | "templates" | "library";
             /**
              * Status
              * @enum {string}
@@ -760,6 +850,39 @@ export interface components {
             offsite_at: string | null;
             /** Pruned At */
             pruned_at: string | null;
+        };
+        /** Body_upload_document_api_library_documents_post */
+        Body_upload_document_api_library_documents_post: {
+            /**
+             * File
+             * @description PDF, DOCX, HTML, Markdown or plain text
+             */
+            file: string;
+            /** Title */
+            title?: string | null;
+            /**
+             * Category
+             * @default other
+             * @enum {string}
+             */
+            category: "past_proposal" | "rfp_answer" | "methodology" | "cv" | "other";
+            /**
+             * Language
+             * @description unset: guessed from the text
+             */
+            language?: ("pt-BR" | "en") | null;
+            /**
+             * Person Id
+             * @description the person whose CV this is
+             */
+            person_id?: string | null;
+            /**
+             * Owner
+             * @description who keeps it current; unset: the uploader
+             */
+            owner?: string | null;
+            /** Review By */
+            review_by?: string | null;
         };
         /**
          * CaseStudyBody
@@ -1022,6 +1145,109 @@ export interface components {
             token: string;
         };
         /**
+         * DocumentList
+         * @description One page of documents, newest first.
+         */
+        DocumentList: {
+            /** Items */
+            items: components["schemas"]["DocumentView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * DocumentView
+         * @description A library document and how far its indexing is.
+         */
+        DocumentView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Media Type
+             * @description as told from the file's content, not its name
+             */
+            media_type: string;
+            /**
+             * Sha256
+             * @description the file's SHA-256 (hex): the same content is stored once
+             */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "past_proposal" | "rfp_answer" | "methodology" | "cv" | "other";
+            /**
+             * Language
+             * @description null: guessed from the text when it is indexed
+             */
+            language: ("pt-BR" | "en") | null;
+            /** Person Id */
+            person_id: string | null;
+            /** Proposal Id */
+            proposal_id: string | null;
+            /** Proposal Version */
+            proposal_version: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "uploaded" | "indexing" | "indexed" | "failed";
+            /**
+             * Pages Total
+             * @description known once extraction began; null until then
+             */
+            pages_total: number | null;
+            /** Pages Done */
+            pages_done: number;
+            /** Passage Count */
+            passage_count: number;
+            /**
+             * Ocr Pages
+             * @description pages whose text came from OCR
+             */
+            ocr_pages: number;
+            /**
+             * Failure Code
+             * @description with status failed: a LibraryFailureCode
+             */
+            failure_code: string | null;
+            /**
+             * Failure Reason
+             * @description with status failed: what went wrong, for a person to act on
+             */
+            failure_reason: string | null;
+            /** Owner */
+            owner: string;
+            /** Review By */
+            review_by: string | null;
+            /** Uploaded By */
+            uploaded_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Indexed At */
+            indexed_at: string | null;
+        };
+        /**
          * DraftInfo
          * @description How the current version was drafted.
          */
@@ -1050,6 +1276,22 @@ export interface components {
             stage: string;
             /** Detail */
             detail: string;
+        };
+        /**
+         * FromProposal
+         * @description A proposal version to add to the library as a past proposal.
+         */
+        FromProposal: {
+            /**
+             * Proposal Id
+             * Format: uuid
+             */
+            proposal_id: string;
+            /**
+             * Version
+             * @description unset: the newest version with a PDF, else the current version
+             */
+            version?: number | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1155,7 +1397,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "db" | "pdfs" | "templates";
+            kind: "db" | "pdfs" | "templates" | "library";
             /** Last Verified Id */
             last_verified_id: string | null;
             /** Last Verified At */
@@ -1212,6 +1454,45 @@ export interface components {
              * @description may change templates, manage tokens and see backups
              */
             admin: boolean;
+        };
+        /**
+         * PassageList
+         * @description One page of a document's passages, in reading order.
+         */
+        PassageList: {
+            /** Items */
+            items: components["schemas"]["PassageView"][];
+            /**
+             * Next Cursor
+             * @description pass as `after` for the next page; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * PassageView
+         * @description A passage of a document, as search finds it.
+         */
+        PassageView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Ordinal */
+            ordinal: number;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /** Title */
+            title: string;
+            /** Heading Path */
+            heading_path: string[];
+            /** Page */
+            page: number | null;
+            /** Body */
+            body: string;
         };
         /**
          * PersonBody
@@ -2842,7 +3123,7 @@ export interface operations {
     list_backups_api_backups_get: {
         parameters: {
             query?: {
-                kind?: ("db" | "pdfs" | "templates") | null;
+                kind?: ("db" | "pdfs" | "templates" | "library") | null;
                 status?: ("failed" | "unverified" | "verified" | "corrupt" | "pruned") | null;
                 page?: number;
                 page_size?: number;
@@ -3771,6 +4052,484 @@ export interface operations {
             };
             /** @description No or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_documents_api_library_documents_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    upload_document_api_library_documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_document_api_library_documents_post"];
+            };
+        };
+        responses: {
+            /** @description The same content is already in the library: that document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    add_proposal_api_library_documents_from_proposal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FromProposal"];
+            };
+        };
+        responses: {
+            /** @description This version is already in the library: that document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_document_api_library_documents__document_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_document_api_library_documents__document_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_passages_api_library_documents__document_id__passages_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                after?: string | null;
+            };
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassageList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -90,7 +90,9 @@ AnswerVariant = Literal["ok", "bad_json", "schema_violation"]
 
 _KINDS: frozenset[str] = frozenset(get_args(BehaviourKind))
 # Fields a model fills with a few words, bound or not (a line's description, a phase's name and duration).
-_SHORT_TEXT_FIELDS: frozenset[str] = frozenset({"description", "name", "duration", "title", "label", "role"})
+_SHORT_TEXT_FIELDS: frozenset[str] = frozenset(
+    {"description", "name", "duration", "title", "label", "role", "phase", "project_role"}
+)
 _JSON_MEDIA = "application/json; charset=utf-8"
 _NDJSON_MEDIA = "application/x-ndjson"
 _SSE_MEDIA = "text/event-stream"
@@ -1819,6 +1821,9 @@ class FakeOllama:
         parallel: int | None = None,
         api_key: str | None = None,
         flavour: Flavour | None = None,
+        tokens_per_second: float | None = None,
+        prose_words: int | None = None,
+        obey_injections: bool | None = None,
     ) -> FakeConfig:
         """Change knobs while running; ``None`` leaves a knob as it is (``api_key=""`` stops requiring one)."""
         changes = {
@@ -1830,6 +1835,9 @@ class FakeOllama:
                 ("parallel", parallel),
                 ("api_key", api_key),
                 ("flavour", flavour),
+                ("tokens_per_second", tokens_per_second),
+                ("prose_words", prose_words),
+                ("obey_injections", obey_injections),
             )
             if value is not None
         }

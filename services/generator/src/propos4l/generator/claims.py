@@ -23,7 +23,8 @@ _NUMBER: Final = re.compile(r"\d+(?:[.,]\d+)*")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.MULTILINE)
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKUP: Final = re.compile(r"[*_`#>|]+")
-# Certifications, partner programmes and vendors a consultancy claims; stems catch the word's forms.
+# Certifications, partner programmes and vendors a consultancy claims; stems catch the word's forms, and the words of
+# one entry (separated by |) stand for each other ("parceiros" is supported by a source that says "Partner").
 _CLAIM_TERMS: Final = (
     "iso",
     "aws",
@@ -43,12 +44,8 @@ _CLAIM_TERMS: Final = (
     "cmmi",
     "soc 2",
     "pci",
-    "certificad",
-    "certificaç",
-    "certified",
-    "certification",
-    "parceir",
-    "partner",
+    "certificad|certificaç|certified|certification",
+    "parceir|partner",
 )
 
 
@@ -59,7 +56,12 @@ def _folded(text: str) -> str:
 
 
 _TERM_PATTERNS: Final = tuple(
-    re.compile(r"(?<![\w])" + re.escape(_folded(term)) + (r"(?![\w])" if len(term) <= 5 else ""))
+    re.compile(
+        "|".join(
+            r"(?<![\w])" + re.escape(_folded(word)) + (r"(?![\w])" if len(word) <= 5 else "")
+            for word in term.split("|")
+        )
+    )
     for term in _CLAIM_TERMS
 )
 _MAX_FLAG_TEXT: Final = 1_000

@@ -12,9 +12,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from propos4l.generator.draft import Assumption, Phase, PhaseName, SectionText, ShortAnswer, parse_answer
+from propos4l.generator.draft import (
+    Assumption,
+    Phase,
+    PhaseName,
+    SectionText,
+    ShortAnswer,
+    parse_answer,
+    without_control_characters,
+)
 from propos4l.generator.grounded_prompts import known_ids
 from propos4l.shared.events import Section, TimelinePhase
 from propos4l.shared.grounding import DraftingContext
@@ -152,17 +160,27 @@ class SectionPlan(_Lenient):
     passage_ids: Annotated[list[str], Field(max_length=50)] = []
 
 
+def _cut(limit: int) -> BeforeValidator:
+    """A short field a model may overfill: its first line, cut at `limit` characters (nothing is priced on it)."""
+
+    def cut(value: object) -> object:
+        cleaned = without_control_characters(value)
+        return cleaned.strip().split("\n", 1)[0][:limit] if isinstance(cleaned, str) else cleaned
+
+    return BeforeValidator(cut)
+
+
 class TeamPick(_Lenient):
     """A person the model picked, by id, and what they do in this project."""
 
     person_id: str
-    project_role: Annotated[str, Field(max_length=300)] = ""
+    project_role: Annotated[str, _cut(300)] = ""
 
 
 class EffortPick(_Lenient):
     """Hours of one rate-card role (by id) in one phase, as the model proposes them."""
 
-    phase: PhaseName
+    phase: Annotated[PhaseName, _cut(200)]
     role_id: str
     hours: Annotated[float, Field(gt=0, le=MAX_HOURS)]
 

@@ -246,3 +246,24 @@ async def test_sections_written_at_once_each_report_their_own_text_and_completed
     ]
     assert reports[-1].completed == (SectionKey.SOLUTION,)
     assert stable_id("x") == stable_id("x")
+
+
+def test_the_plan_is_read_section_by_section_while_it_streams() -> None:
+    from propos4l.generator.plan import PlanStreamReader
+
+    plan = json.dumps(
+        {
+            "sections": {
+                "executive_summary": {"points": ["Resumo"], "passage_ids": []},
+                "context": {"points": ["Lojas {com} chaves"], "passage_ids": ["x"]},
+            },
+            "team_members": [],
+        }
+    )
+    reader = PlanStreamReader()
+    seen = []
+    for end in range(1, len(plan) + 1, 7):
+        seen.extend(key for key, _ in reader.feed(plan[:end]))
+    seen.extend(key for key, _ in reader.feed(plan))
+    assert seen == [SectionKey.EXECUTIVE_SUMMARY, SectionKey.CONTEXT]
+    assert reader.feed("{}") == []  # an answer started again is read from its start

@@ -17,7 +17,7 @@ from propos4l.generator.draft import (
     parse_answer,
     parse_draft,
 )
-from propos4l.generator.grounded import Grounding, ground, reground, write_sections
+from propos4l.generator.grounded import Grounding, SectionScheduler, ground, reground
 from propos4l.generator.grounded_prompts import (
     build_grounded_messages,
     build_grounded_regeneration_messages,
@@ -28,7 +28,10 @@ from propos4l.generator.llm import ChatModel, LlmAnswerTooLong, LlmRejected, Ret
 from propos4l.generator.messages import Message, say
 from propos4l.generator.outline import default_effort, grounded_outline_texts, outline_draft, outline_team
 from propos4l.generator.plan import (
+    MAX_POINTS,
+    MAX_SOURCES,
     Outline,
+    PlanStreamReader,
     grounded_json_schema,
     outline_from_grounded,
     outline_from_plan,
@@ -342,18 +345,10 @@ class LlmDrafter:
         progress: SectionsProgress | None,
         on_retry: RetryListener | None,
     ) -> Draft:
-        """The plan in one call, then every section in its own call, `section_concurrency` at once."""
-        usage = _UsageSum()
-        plan, plan_usage = await self._ask(
-            build_plan_messages(request, context),
-            request.language,
-            plan_json_schema(context),
-            parse_plan,
-            None,
-            on_retry,
-        )
-        usage.add(plan_usage)
-        outline = outline_from_plan(plan, context)
+        """The plan in one call, then every section in its own call, `section_concurrency` calls at once.
+
+        Sections that need only their own entry of the plan start while the plan is still streamed.
+        """
 
         async def write(
             key: SectionKey, messages: list[ChatMessage], on_text: TextListener | None
@@ -368,14 +363,38 @@ class LlmDrafter:
             )
             return answer.content, section_usage
 
-        written, usages = await write_sections(
-            request, context, outline, write, concurrency=self._section_concurrency, progress=progress
-        )
+        scheduler = SectionScheduler(request, context, write, concurrency=self._section_concurrency, progress=progress)
+        reader = PlanStreamReader()
+        passages = [passage.id for passage in context.passages]
+
+        def on_plan_text(text: str) -> None:
+            for key, entry in reader.feed(text):
+                scheduler.start_early(
+                    key, entry.points[:MAX_POINTS], known_ids(entry.passage_ids, passages)[:MAX_SOURCES]
+                )
+
+        usage = _UsageSum()
+        try:
+            async with scheduler.gate:
+                plan, plan_usage = await self._ask(
+                    build_plan_messages(request, context),
+                    request.language,
+                    plan_json_schema(context),
+                    parse_plan,
+                    on_plan_text,
+                    on_retry,
+                )
+            usage.add(plan_usage)
+            outline = outline_from_plan(plan, context)
+            scheduler.start_rest(outline)
+            written, usages = await scheduler.results()
+        except BaseException:
+            await scheduler.cancel()
+            raise
         for section_usage in usages:
             usage.add(section_usage)
-        return self._draft(DraftContent(written, (), (), ()), usage.total()).grounded(
-            ground(request, context, written, outline)
-        )
+        grounding = ground(request, context, written, scheduler.with_used(outline))
+        return self._draft(DraftContent(written, (), (), ()), usage.total()).grounded(grounding)
 
     async def _grounded_single(
         self,

@@ -47,7 +47,9 @@ from propos4l.shared.grounding import (
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 
 __all__ = [
+    "PLAN_DEPENDENT",
     "Grounding",
+    "SectionScheduler",
     "SectionWriter",
     "budget_comparison",
     "first_failure_cancels",
@@ -56,7 +58,6 @@ __all__ = [
     "reground",
     "sources_of",
     "with_missing_prices",
-    "write_sections",
 ]
 
 Written = TypeVar("Written")
@@ -225,33 +226,89 @@ def planned_sections(request: ProposalRequest, context: DraftingContext, outline
     return planned
 
 
-async def write_sections(
-    request: ProposalRequest,
-    context: DraftingContext,
-    outline: Outline,
-    write: SectionWriter,
-    *,
-    concurrency: int,
-    progress: SectionsProgress | None,
-) -> tuple[tuple[Section, ...], list[LlmUsage]]:
-    """Every section written by its own call, at most `concurrency` at once; the first failure cancels the rest."""
-    gate = asyncio.Semaphore(concurrency)
-    language = request.language
+PLAN_DEPENDENT: Final = frozenset({SectionKey.TEAM, SectionKey.INVESTMENT, SectionKey.TIMELINE})
+"""Sections that need the whole plan (the team, the effort, the phases): they start once the plan is complete."""
 
-    async def one(section: PlannedSection) -> tuple[str, LlmUsage]:
-        async with gate:
+
+class SectionScheduler:
+    """Writes sections each in its own call, at most `concurrency` calls at once (the plan call holds one).
+
+    A section that needs only its own entry of the plan starts as soon as that entry is streamed, while the plan is
+    still being written; the team, investment and timeline sections start when the whole plan is there. A section
+    started early keeps the points and sources it was written with (`used`).
+    """
+
+    def __init__(
+        self,
+        request: ProposalRequest,
+        context: DraftingContext,
+        write: SectionWriter,
+        *,
+        concurrency: int,
+        progress: SectionsProgress | None,
+    ) -> None:
+        self._request = request
+        self._context = context
+        self._write = write
+        self._progress = progress
+        self.gate = asyncio.Semaphore(concurrency)
+        self._tasks: dict[SectionKey, asyncio.Task[tuple[str, LlmUsage]]] = {}
+        self.used: dict[SectionKey, tuple[tuple[str, ...], tuple[uuid.UUID, ...]]] = {}
+
+    def start_early(self, key: SectionKey, points: Sequence[str], passage_ids: Sequence[uuid.UUID]) -> None:
+        """Start `key` from its plan entry alone, unless it needs the whole plan or has started."""
+        if key in PLAN_DEPENDENT or key in self._tasks:
+            return
+        self._start(key, Outline(points={key: tuple(points)}, sources={key: tuple(passage_ids)}))
+
+    def start_rest(self, outline: Outline) -> None:
+        """Start every section not started yet, from the whole plan."""
+        for key in SECTION_KEYS:
+            if key not in self._tasks:
+                self._start(key, outline)
+
+    def _start(self, key: SectionKey, outline: Outline) -> None:
+        section = next(s for s in planned_sections(self._request, self._context, outline) if s.key is key)
+        self.used[key] = (section.points, tuple(passage.id for passage in section.passages))
+        self._tasks[key] = asyncio.ensure_future(self._one(section))
+
+    async def _one(self, section: PlannedSection) -> tuple[str, LlmUsage]:
+        async with self.gate:
+            progress = self._progress
             listener = progress.listener(section.key) if progress is not None else None
-            text, usage = await write(section.key, build_section_messages(request, section), listener)
+            text, usage = await self._write(section.key, build_section_messages(self._request, section), listener)
             if progress is not None:
                 await progress.finished(section.key, text)
             return text, usage
 
-    results = await first_failure_cancels([one(section) for section in planned_sections(request, context, outline)])
-    sections = tuple(
-        Section(key=key, title=section_title(key, language), content=text)
-        for key, (text, _) in zip(SECTION_KEYS, results, strict=True)
-    )
-    return sections, [usage for _, usage in results]
+    async def results(self) -> tuple[tuple[Section, ...], list[LlmUsage]]:
+        """Every section once written, in order; the first failure cancels the others."""
+        language = self._request.language
+        results = await first_failure_cancels([self._tasks[key] for key in SECTION_KEYS])
+        sections = tuple(
+            Section(key=key, title=section_title(key, language), content=text)
+            for key, (text, _) in zip(SECTION_KEYS, results, strict=True)
+        )
+        return sections, [usage for _, usage in results]
+
+    async def cancel(self) -> None:
+        """Stop every section under way (the plan failed)."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    def with_used(self, outline: Outline) -> Outline:
+        """`outline` with the points and sources each section was actually written with."""
+        points = {**outline.points, **{key: used[0] for key, used in self.used.items()}}
+        sources = {**outline.sources, **{key: used[1] for key, used in self.used.items()}}
+        return Outline(
+            points=points,
+            sources=sources,
+            team=outline.team,
+            effort=outline.effort,
+            timeline_phases=outline.timeline_phases,
+            assumptions=outline.assumptions,
+        )
 
 
 async def first_failure_cancels(work: Sequence[Awaitable[Written]]) -> list[Written]:

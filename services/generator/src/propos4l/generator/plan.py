@@ -7,6 +7,9 @@ hours and no money field at all. Parsing still drops any other id (a server with
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +36,8 @@ __all__ = [
     "GroundedAnswer",
     "Outline",
     "PlanAnswer",
+    "PlanStreamReader",
+    "SectionPlan",
     "TeamPick",
     "grounded_json_schema",
     "outline_from_grounded",
@@ -293,3 +298,50 @@ def _with_structured(outline: Outline, answer: _Structured, context: DraftingCon
         timeline_phases=phases,
         assumptions=tuple(answer.assumptions),
     )
+
+
+_KEY: Final = re.compile(r'\s*,?\s*"(?P<key>[a-z_]+)"\s*:\s*')
+_SECTIONS_OPEN: Final = re.compile(r'"sections"\s*:\s*\{')
+
+
+class PlanStreamReader:
+    """Reads the plan's section entries as they are streamed, so that a section can be written before the plan ends.
+
+    Fed the plan's whole text so far at every call; returns the entries of `sections` that closed since the last
+    call. An answer that starts again (a retry) is read again from its start.
+    """
+
+    def __init__(self) -> None:
+        self._decoder = json.JSONDecoder(strict=False)
+        self._position: int | None = None
+        self._head = ""
+        self._done = False
+
+    def feed(self, text: str) -> list[tuple[SectionKey, SectionPlan]]:
+        """The section entries completed in `text` since the last call."""
+        if self._head and not text.startswith(self._head):
+            self._position, self._done = None, False
+        self._head = text[:64]
+        if self._position is None:
+            opened = _SECTIONS_OPEN.search(text)
+            if opened is None:
+                return []
+            self._position = opened.end()
+        found: list[tuple[SectionKey, SectionPlan]] = []
+        while not self._done:
+            key = _KEY.match(text, self._position)
+            if key is None:
+                self._done = text[self._position :].lstrip().startswith("}")
+                break
+            try:
+                value, end = self._decoder.raw_decode(text, key.end())
+            except ValueError:
+                break  # not closed yet
+            self._position = end
+            if key["key"] in _SECTION_VALUES and isinstance(value, dict):
+                with contextlib.suppress(ValueError):
+                    found.append((SectionKey(key["key"]), SectionPlan.model_validate(value)))
+        return found
+
+
+_SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)

@@ -31,7 +31,11 @@ class CrashingDrafter:
         self.calls = 0
 
     async def draft(
-        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+        self,
+        request: ProposalRequest,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
+        **grounding: object,
     ) -> Draft:
         self.calls += 1
         raise RuntimeError("unexpected bug while drafting")

@@ -86,3 +86,46 @@ async def test_a_burst_of_progress_is_logged_in_a_few_transactions_with_every_se
     assert progress[-1]["completed"] == [section.value for section in SECTIONS[:-1]]
     assert progress[-1]["title"] == section_title(SECTIONS[-1], Language.EN)
     assert len(notified) <= 8, f"{len(notified)} transactions for 16 progress events"
+
+
+async def test_sections_written_side_by_side_are_logged_with_each_sections_latest_text(
+    gateway: RunningGateway, redis: Redis, database_url: str
+) -> None:
+    """Plan-then-write reports four sections at once, interleaved: each keeps its latest text, none is lost."""
+    response = await gateway.client.post("/api/proposals", json=REQUEST, headers=AUTH)
+    proposal_id = uuid.UUID(response.json()["id"])
+    completed: list[Any] = []
+    async with redis.pipeline(transaction=True) as pipeline:
+        for round_number, text in enumerate(TEXTS):
+            for section in SECTIONS:
+                if round_number == len(TEXTS) - 1:
+                    completed.append(section)
+                event = ProposalProgressed(
+                    proposal_id=proposal_id,
+                    version=1,
+                    section=section,
+                    text=f"{section.value}: {text}",
+                    completed=tuple(completed),
+                    characters=len(text),
+                )
+                pipeline.xadd(event.stream.value, encode(event))  # type: ignore[arg-type]
+        await pipeline.execute()
+    connection = await asyncpg.connect(database_url)
+    try:
+
+        async def logged() -> list[dict[str, Any]]:
+            rows = await connection.fetch(
+                "SELECT data FROM proposal_events WHERE proposal_id = $1 AND kind = 'progress' ORDER BY id",
+                proposal_id,
+            )
+            datas = [json.loads(row["data"]) for row in rows]
+            return datas if datas and len(datas[-1]["completed"]) == len(SECTIONS) else []
+
+        progress = await wait_for(logged, message="the last interleaved progress event was not logged")
+    finally:
+        await connection.close()
+    latest = {data["section"]: data["text"] for data in progress}
+    assert latest == {section.value: f"{section.value}: {TEXTS[-1]}" for section in SECTIONS}
+    assert progress[-1]["completed"] == [section.value for section in SECTIONS]
+    for data in progress:  # a section's text only grows through the log
+        assert latest[data["section"]].startswith(data["text"].rsplit(" ", 1)[0])

@@ -54,6 +54,7 @@ __all__ = [
     "RecordedRequest",
     "client_name",
     "fake_answer",
+    "injected",
     "main",
 ]
 
@@ -89,7 +90,9 @@ AnswerVariant = Literal["ok", "bad_json", "schema_violation"]
 
 _KINDS: frozenset[str] = frozenset(get_args(BehaviourKind))
 # Fields a model fills with a few words, bound or not (a line's description, a phase's name and duration).
-_SHORT_TEXT_FIELDS: frozenset[str] = frozenset({"description", "name", "duration", "title", "label", "role"})
+_SHORT_TEXT_FIELDS: frozenset[str] = frozenset(
+    {"description", "name", "duration", "title", "label", "role", "phase", "project_role"}
+)
 _JSON_MEDIA = "application/json; charset=utf-8"
 _NDJSON_MEDIA = "application/x-ndjson"
 _SSE_MEDIA = "text/event-stream"
@@ -97,6 +100,8 @@ _CHAT_QUEUE = "/api/chat"
 _CLIENT_LINE = re.compile(r"^[ \t]*CLIENT:[ \t]*(?P<name>.+?)[ \t]*$", re.MULTILINE)
 _ZERO_DURATION = re.compile(r"^0+(\.0+)?(ns|us|µs|ms|s|m|h)?$")
 _MAX_DEPTH = 6
+_BLOCK = re.compile(r"<<<(?:PASSAGE|PERSON|ROLE)\b.*?<<<END>>>", re.DOTALL)
+_INJECTION = re.compile(r"ignore (?:all )?previous instructions", re.IGNORECASE)
 _LOAD_NS = 20_000_000
 _PROMPT_NS_PER_TOKEN = 400_000
 _EVAL_NS_PER_TOKEN = 20_000_000
@@ -243,7 +248,15 @@ _DEFAULT_BEHAVIOURS: dict[str, Behaviour] = {
 
 @dataclass(frozen=True)
 class FakeConfig:
-    """Global knobs: served models, stream chunk delay, latency, parallelism, and the key /v1 calls need."""
+    """Global knobs: served models, stream chunk delay, latency, parallelism, and the key /v1 calls need.
+
+    ``tokens_per_second`` (0: off) gives every answer a fixed speed per parallel slot, as a model server decodes at
+    about the same rate in each slot: an answer of N tokens takes N / tokens_per_second seconds, streamed in pieces
+    of a few tokens (``chunk_delay`` adds to it). ``prose_words`` (0: the short default) makes each free-text
+    field about that many words, as a model writes a section. ``obey_injections`` makes the fake a gullible model:
+    "ignore previous instructions" anywhere in the prompt outside a ``<<<PASSAGE ...>>> ... <<<END>>>`` (or
+    PERSON/ROLE) block is obeyed, and every string it writes then starts with ``PWNED``.
+    """
 
     models: tuple[str, ...] = (DEFAULT_MODEL,)
     chunk_delay: float = 0.0
@@ -251,6 +264,9 @@ class FakeConfig:
     parallel: int = 1
     api_key: str | None = None
     flavour: Flavour = "ollama"
+    tokens_per_second: float = 0.0
+    prose_words: int = 0
+    obey_injections: bool = False
 
     def to_json(self) -> JsonObject:
         """Control-API form (``api_key`` only when one is required)."""
@@ -263,11 +279,19 @@ class FakeConfig:
         }
         if self.api_key is not None:
             data["api_key"] = self.api_key
+        # Shown when set, so that a config without them reads as it always did.
+        if self.tokens_per_second:
+            data["tokens_per_second"] = self.tokens_per_second
+        if self.prose_words:
+            data["prose_words"] = self.prose_words
+        if self.obey_injections:
+            data["obey_injections"] = True
         return data
 
     def updated(self, changes: Mapping[str, object]) -> FakeConfig:
         """Return a validated copy with ``changes`` applied; raises ``ValueError``."""
-        unknown = set(changes) - {"models", "chunk_delay", "latency", "parallel", "api_key", "flavour"}
+        known = {"models", "chunk_delay", "latency", "parallel", "api_key", "flavour"}
+        unknown = set(changes) - known - {"tokens_per_second", "prose_words", "obey_injections"}
         if unknown:
             raise ValueError(f"unknown config fields {sorted(unknown)}")
         models = changes.get("models", self.models)
@@ -291,7 +315,19 @@ class FakeConfig:
         if flavour not in _FLAVOURS:
             raise ValueError(f"flavour must be one of {sorted(_FLAVOURS)}")
         assert isinstance(chunk_delay, int | float) and isinstance(latency, int | float)
+        speed = changes.get("tokens_per_second", self.tokens_per_second)
+        if not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0:
+            raise ValueError("tokens_per_second must be a non-negative number")
+        prose_words = changes.get("prose_words", self.prose_words)
+        if not isinstance(prose_words, int) or isinstance(prose_words, bool) or prose_words < 0:
+            raise ValueError("prose_words must be a non-negative integer")
+        obey = changes.get("obey_injections", self.obey_injections)
+        if not isinstance(obey, bool):
+            raise ValueError("obey_injections must be a boolean")
         return FakeConfig(
+            tokens_per_second=float(speed),
+            prose_words=prose_words,
+            obey_injections=obey,
             flavour=flavour,  # type: ignore[arg-type]
             models=tuple(str(name) for name in names),
             chunk_delay=float(chunk_delay),
@@ -339,17 +375,38 @@ def client_name(messages: Sequence[Mapping[str, object]]) -> str | None:
     return None
 
 
-def fake_answer(fmt: object, messages: Sequence[Mapping[str, object]], variant: AnswerVariant = "ok") -> str:
+def injected(messages: Sequence[Mapping[str, object]]) -> bool:
+    """Whether the prompt says "ignore previous instructions" outside every delimited library block.
+
+    A block runs from its ``<<<PASSAGE``/``<<<PERSON``/``<<<ROLE`` header to the first ``<<<END>>>`` after it, as a
+    model reads it: a passage that carries its own ``<<<END>>>`` would close its block early and speak as the prompt.
+    """
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str) and _INJECTION.search(_BLOCK.sub(" ", content)):
+            return True
+    return False
+
+
+def fake_answer(
+    fmt: object,
+    messages: Sequence[Mapping[str, object]],
+    variant: AnswerVariant = "ok",
+    *,
+    prose_words: int = 0,
+    obey_injections: bool = False,
+) -> str:
     """Deterministic assistant content for a chat request (what ``/api/chat`` would return)."""
     client = client_name(messages)
     text: str
+    pwned = obey_injections and injected(messages)
     prompted = _prompted_schema(messages) if fmt is None else None
     if prompted is not None:
         # A schema given only in the prompt: followed, as models often do, inside a Markdown code fence.
-        document = _SchemaFaker(prompted, client).value(prompted, "answer")
+        document = _SchemaFaker(prompted, client, prose_words=prose_words, pwned=pwned).value(prompted, "answer")
         return "```json\n" + json.dumps(document, ensure_ascii=False, indent=2) + "\n```"
     if isinstance(fmt, dict):
-        faker = _SchemaFaker(fmt, client)
+        faker = _SchemaFaker(fmt, client, prose_words=prose_words, pwned=pwned)
         document = faker.value(fmt, str(fmt.get("title") or "answer"))
         if variant == "schema_violation":
             document = faker.violate(fmt, document)
@@ -404,10 +461,14 @@ def _prose(name: str, title: str | None, client: str | None) -> str:
 class _SchemaFaker:
     """Builds a JSON value conforming to a (pydantic-style) JSON schema."""
 
-    def __init__(self, root: Mapping[str, Any], client: str | None) -> None:
-        """Remember the root (for ``$ref``) and the client name to weave into strings."""
+    def __init__(
+        self, root: Mapping[str, Any], client: str | None, *, prose_words: int = 0, pwned: bool = False
+    ) -> None:
+        """Remember the root (for ``$ref``), the client name to weave into strings, and how to write prose."""
         self._root = root
         self._client = client
+        self._prose_words = prose_words
+        self._pwned = pwned
 
     def resolve(self, schema: object, hops: int = 0) -> JsonObject:
         """Inline ``$ref`` and ``allOf`` so the result can be read directly."""
@@ -465,7 +526,7 @@ class _SchemaFaker:
             else:
                 kind = "string"
         if kind == "object":
-            return self._object(schema, name, depth)
+            return self._object(schema, name, depth, index)
         if kind == "array":
             return self._array(schema, name, depth)
         if kind in ("integer", "number"):
@@ -476,7 +537,7 @@ class _SchemaFaker:
             return None
         return self._string(schema, name, index, item)
 
-    def _object(self, schema: JsonObject, name: str, depth: int) -> JsonObject:
+    def _object(self, schema: JsonObject, name: str, depth: int, index: int = 0) -> JsonObject:
         """Object with every property (only required ones when nested too deep)."""
         properties = schema.get("properties")
         properties = properties if isinstance(properties, dict) else {}
@@ -485,7 +546,9 @@ class _SchemaFaker:
         out: JsonObject = {}
         for key, sub in properties.items():
             if shallow or key in required:
-                out[key] = self.value(sub, key, 0, depth + 1)
+                # An item's enum field takes the item's position: the second person picked is another person.
+                position = index if "enum" in self.resolve(sub) else 0
+                out[key] = self.value(sub, key, position, depth + 1)
         for key in required:
             if key not in out:
                 out[key] = self.value(schema.get("additionalProperties", {}), key, 0, depth + 1)
@@ -522,6 +585,9 @@ class _SchemaFaker:
         else:
             title = schema.get("title")
             text = _prose(name, title if isinstance(title, str) else None, self._client)
+            text = _lengthened(text, self._prose_words)
+        if self._pwned:
+            text = "PWNED. " + text
         low = int(schema.get("minLength", 0))
         while len(text) < low:
             text += " More detail follows in the full proposal."
@@ -599,10 +665,23 @@ def _formatted(fmt: object, name: str, index: int) -> str | None:
     return values.get(fmt) if isinstance(fmt, str) else None
 
 
-def _split(text: str) -> list[str]:
-    """Cut ``text`` into at most ~16 stream chunks."""
-    size = max(4, math.ceil(len(text) / 16))
+def _lengthened(text: str, words: int) -> str:
+    """``text`` followed by filler sentences until it holds about ``words`` words (as it is when 0)."""
+    filler = "Each step is reviewed with the client's team, so that decisions are recorded and risks are raised early. "
+    while words and len(text.split()) < words:
+        text += ("\n\n" if len(text.split()) % 60 < 20 else " ") + filler.strip()
+    return text
+
+
+def _split(text: str, tokens_per_second: float = 0.0) -> list[str]:
+    """Cut ``text`` into at most ~16 stream chunks (pieces of about 8 tokens when the speed is fixed)."""
+    size = 32 if tokens_per_second else max(4, math.ceil(len(text) / 16))
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _pause(chunk: str, delay: float, tokens_per_second: float) -> float:
+    """Seconds to wait after sending ``chunk``: the chunk delay, plus its tokens at the fixed speed."""
+    return delay + (len(chunk) / 4 / tokens_per_second if tokens_per_second else 0.0)
 
 
 def _tokens(text: str) -> int:
@@ -1089,7 +1168,14 @@ class _ChatExchange(Response):
         variant: AnswerVariant = "ok"
         if kind == "bad_json" or kind == "schema_violation":
             variant = kind
-        content = fake_answer(fmt, plan.messages, variant)
+        config = self._app.state.config
+        content = fake_answer(
+            fmt,
+            plan.messages,
+            variant,
+            prose_words=config.prose_words,
+            obey_injections=config.obey_injections,
+        )
         if kind == "error_line":
             return content, plan.behaviour.message, plan.behaviour.after_chunks
         return content, None, 0
@@ -1132,7 +1218,8 @@ class _ChatExchange(Response):
         disconnect = kind == "disconnect"
         if disconnect:
             after = self._plan.behaviour.after_chunks
-        chunks = _split(content) if content else []
+        speed = self._app.state.config.tokens_per_second
+        chunks = _split(content, speed) if content else []
         if kind == "length":
             chunks = chunks[: max(1, len(chunks) // 2)]
         await out.start(200, _NDJSON_MEDIA)
@@ -1149,8 +1236,8 @@ class _ChatExchange(Response):
             if chunk is None:
                 break
             await out.line(self._chunk(chunk))
-            if delay:
-                await asyncio.sleep(delay)
+            if pause := _pause(chunk, delay, speed):
+                await asyncio.sleep(pause)
         done = self._final(content)
         done["message"] = {"role": "assistant", "content": ""}
         if kind == "length":
@@ -1160,8 +1247,9 @@ class _ChatExchange(Response):
 
     async def _whole(self, out: _Output, content: str, error: str | None, delay: float) -> None:
         """Single JSON answer after the time streaming would have taken."""
-        if delay:
-            await asyncio.sleep(delay * len(_split(content)))
+        speed = self._app.state.config.tokens_per_second
+        if wait := sum(_pause(chunk, delay, speed) for chunk in _split(content, speed)):
+            await asyncio.sleep(wait)
         if error is not None:
             await out.whole(500, {"error": error})
             return
@@ -1242,7 +1330,8 @@ class _OpenAIChatExchange(_ChatExchange):
         disconnect = kind == "disconnect"
         if disconnect:
             after = self._plan.behaviour.after_chunks
-        chunks = _split(content) if content else []
+        speed = self._app.state.config.tokens_per_second
+        chunks = _split(content, speed) if content else []
         await out.start(200, _SSE_MEDIA)
         for position, chunk in enumerate([*chunks, None]):
             cut = kind == "cut" and position == min(self._plan.behaviour.after_chunks, len(chunks))
@@ -1259,8 +1348,8 @@ class _OpenAIChatExchange(_ChatExchange):
             if chunk is None:
                 break
             await out.event(self._chunk_event(chunk, None))
-            if delay:
-                await asyncio.sleep(delay)
+            if pause := _pause(chunk, delay, speed):
+                await asyncio.sleep(pause)
         await out.event(self._chunk_event("", self._finish_reason))
         if self._include_usage:
             await out.event({**self._envelope("chat.completion.chunk"), "choices": [], "usage": self._usage(content)})
@@ -1269,8 +1358,9 @@ class _OpenAIChatExchange(_ChatExchange):
 
     async def _whole(self, out: _Output, content: str, error: str | None, delay: float) -> None:
         """One ``chat.completion`` after the time streaming would have taken."""
-        if delay:
-            await asyncio.sleep(delay * len(_split(content)))
+        speed = self._app.state.config.tokens_per_second
+        if wait := sum(_pause(chunk, delay, speed) for chunk in _split(content, speed)):
+            await asyncio.sleep(wait)
         if error is not None:
             await out.whole(500, {"error": _openai_error_body(error, "api_error")})
             return
@@ -1731,6 +1821,9 @@ class FakeOllama:
         parallel: int | None = None,
         api_key: str | None = None,
         flavour: Flavour | None = None,
+        tokens_per_second: float | None = None,
+        prose_words: int | None = None,
+        obey_injections: bool | None = None,
     ) -> FakeConfig:
         """Change knobs while running; ``None`` leaves a knob as it is (``api_key=""`` stops requiring one)."""
         changes = {
@@ -1742,6 +1835,9 @@ class FakeOllama:
                 ("parallel", parallel),
                 ("api_key", api_key),
                 ("flavour", flavour),
+                ("tokens_per_second", tokens_per_second),
+                ("prose_words", prose_words),
+                ("obey_injections", obey_injections),
             )
             if value is not None
         }

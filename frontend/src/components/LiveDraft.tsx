@@ -31,7 +31,10 @@ export function LiveDraft({ live, status }: { live: LiveState | null; status: Pr
   const textBox = useRef<HTMLDivElement>(null);
   const completed = new Set(live?.completed ?? []);
   const allDone = status === 'rendering' || status === 'ready';
-  const current = live?.current ?? null;
+  // Sections may be written side by side (plan-then-write): every section with text and not done is being written.
+  const writing = new Set(SECTION_KEYS.filter((key) => !completed.has(key) && (key === live?.current || live?.texts[key] !== undefined)));
+  // The text box follows the first section being written, so it does not jump between sections growing at once.
+  const current = SECTION_KEYS.find((key) => writing.has(key)) ?? live?.current ?? null;
   const currentText = current ? live?.texts[current]?.text ?? '' : '';
   const done = allDone ? SECTION_KEYS.length : completed.size;
 
@@ -56,7 +59,7 @@ export function LiveDraft({ live, status }: { live: LiveState | null; status: Pr
       <div className="live-grid">
         <ol className="section-progress">
           {SECTION_KEYS.map((key) => {
-            const state = allDone || completed.has(key) ? 'done' : key === current ? 'writing' : 'waiting';
+            const state = allDone || completed.has(key) ? 'done' : writing.has(key) ? 'writing' : 'waiting';
             return (
               <li key={key} className={`section-${state}`} data-section={key} data-state={state}>
                 <span className="section-dot" aria-hidden="true" />

@@ -163,6 +163,29 @@ describe('LiveDraft', () => {
     expect(states.slice(0, 4)).toEqual(['done', 'done', 'writing', 'waiting']);
   });
 
+  it('marks every section being written side by side and shows the first one', async () => {
+    renderApp(
+      <LiveDraft
+        status="generating"
+        live={{
+          version: 1,
+          current: 'scope',
+          completed: ['context'],
+          characters: 900,
+          notice: null,
+          texts: {
+            context: { title: 'Contexto e necessidades', text: 'Pronto' },
+            solution: { title: 'Solução proposta', text: 'Uma solução' },
+            scope: { title: 'Escopo', text: 'Dentro do escopo' },
+          },
+        }}
+      />,
+    );
+    expect(await screen.findByText('Uma solução')).toBeTruthy();
+    const states = Array.from(document.querySelectorAll('[data-section]')).map((row) => row.getAttribute('data-state'));
+    expect(states.slice(0, 5)).toEqual(['waiting', 'done', 'writing', 'writing', 'waiting']);
+  });
+
   it('marks the current stage as the step in progress', async () => {
     renderApp(<StageProgress status="rendering" />);
     const current = await screen.findByText('Gerando o PDF');

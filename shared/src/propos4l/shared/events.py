@@ -278,6 +278,9 @@ class SectionRegenerationRequested(ProposalEvent):
     base_sources: tuple[SectionSources, ...] = ()
     team: tuple[TeamMember, ...] = ()
     effort: tuple[EffortLine, ...] = ()
+    base_flags: tuple[ClaimFlag, ...] = Field(
+        default=(), description="the flags of the base version, kept for the sections not written again"
+    )
 
     @field_validator("base_sections")
     @classmethod

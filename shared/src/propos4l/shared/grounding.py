@@ -124,11 +124,15 @@ class EffortLine(_Frozen):
 
 
 class ClaimFlag(_Frozen):
-    """A sentence that claims something (experience, a certification, a number) no cited source supports."""
+    """A sentence that claims something (experience, a certification, a number) no cited source supports.
+
+    `rate_in_other_currency`: a role's rate is in another currency than the rest of the rate card, so its effort
+    line was left unpriced (`text` names the role and the currency) and a person must price it.
+    """
 
     section: SectionKey
     text: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
-    reason: Literal["no_source", "number_without_source", "certification_without_source"]
+    reason: Literal["no_source", "number_without_source", "certification_without_source", "rate_in_other_currency"]
 
 
 class BudgetComparison(_Frozen):

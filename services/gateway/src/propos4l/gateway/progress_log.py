@@ -133,11 +133,25 @@ def _position(message_id: str) -> _StreamPosition:
 
 
 def _superseded(event: ProposalProgressed, later: list[ProposalProgressed]) -> bool:
-    """Whether the next event of the same version in the batch reports the same section (its text grown)."""
+    """Whether a later event of the same version in the batch reports the same section (its text grown).
+
+    Sections written side by side interleave their reports (A, B, A, B): a section's report is superseded by its
+    own next one, whatever other sections reported in between, as long as that one completes what it did.
+    """
     following = next(
-        (other for other in later if (other.proposal_id, other.version) == (event.proposal_id, event.version)), None
+        (
+            other
+            for other in later
+            if (other.proposal_id, other.version, other.section) == (event.proposal_id, event.version, event.section)
+        ),
+        None,
     )
-    return following is not None and following.section == event.section and following.completed == event.completed
+    return (
+        following is not None
+        and event.section is not None
+        and event.notice is None
+        and set(event.completed) <= set(following.completed)
+    )
 
 
 def _progress_data(event: ProposalProgressed, language: Language) -> dict[str, Any]:

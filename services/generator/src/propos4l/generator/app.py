@@ -81,6 +81,8 @@ def build_drafter(settings: GeneratorSettings, client: ChatModel | None) -> Draf
         options=options,
         keep_alive=settings.ollama_keep_alive if settings.llm_provider == "ollama" else None,
         min_section_words=settings.llm_min_section_words,
+        drafting=settings.generator_drafting,
+        section_concurrency=settings.generator_section_concurrency,
     )
 
 

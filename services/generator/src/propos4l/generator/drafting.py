@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,9 +17,30 @@ from propos4l.generator.draft import (
     parse_answer,
     parse_draft,
 )
+from propos4l.generator.grounded import Grounding, SectionScheduler, ground, reground
+from propos4l.generator.grounded_prompts import (
+    build_grounded_messages,
+    build_grounded_regeneration_messages,
+    build_plan_messages,
+    known_ids,
+)
 from propos4l.generator.llm import ChatModel, LlmAnswerTooLong, LlmRejected, RetryListener, TextListener
 from propos4l.generator.messages import Message, say
-from propos4l.generator.outline import outline_draft
+from propos4l.generator.outline import default_effort, grounded_outline_texts, outline_draft, outline_team
+from propos4l.generator.plan import (
+    MAX_POINTS,
+    MAX_SOURCES,
+    Outline,
+    PlanStreamReader,
+    grounded_json_schema,
+    outline_from_grounded,
+    outline_from_plan,
+    parse_grounded,
+    parse_plan,
+    plan_json_schema,
+    regeneration_json_schema,
+)
+from propos4l.generator.progress import SectionsProgress
 from propos4l.generator.prompts import (
     PROMPT_VERSION,
     ChatMessage,
@@ -36,9 +57,20 @@ from propos4l.shared.events import (
     SectionRegenerationRequested,
     TimelinePhase,
 )
-from propos4l.shared.sections import Language
+from propos4l.shared.grounding import (
+    BudgetComparison,
+    ClaimFlag,
+    DraftingContext,
+    EffortLine,
+    SectionSources,
+    TeamMember,
+)
+from propos4l.shared.sections import Language, SectionKey
 
-__all__ = ["Draft", "DraftFailed", "Drafter", "LlmDrafter", "OutlineDrafter", "SectionAnswer"]
+__all__ = ["Draft", "DraftFailed", "Drafter", "Drafting", "LlmDrafter", "OutlineDrafter", "SectionAnswer"]
+
+Drafting = Literal["single", "plan"]
+"""How a draft with a library context is written: one call, or a plan and then every section on its own."""
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +87,15 @@ class SectionAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     content: SectionText
+
+
+class GroundedSectionAnswer(BaseModel):
+    """The JSON object the model is asked for when it rewrites one section with library passages."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    content: SectionText
+    passage_ids: list[str] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +136,30 @@ class Draft:
     ai_generated: bool
     prompt_version: str
     usage: LlmUsage
+    sources: tuple[SectionSources, ...] = ()
+    team: tuple[TeamMember, ...] = ()
+    effort: tuple[EffortLine, ...] = ()
+    flags: tuple[ClaimFlag, ...] = ()
+    budget_comparison: BudgetComparison | None = None
+
+    def grounded(self, grounding: Grounding) -> Draft:
+        """This draft's origin and usage with `grounding`'s content."""
+        return Draft(
+            sections=grounding.sections,
+            investment_items=grounding.investment_items,
+            timeline_phases=grounding.timeline_phases,
+            assumptions=grounding.assumptions,
+            provider=self.provider,
+            model=self.model,
+            ai_generated=self.ai_generated,
+            prompt_version=self.prompt_version,
+            usage=self.usage,
+            sources=grounding.sources,
+            team=grounding.team,
+            effort=grounding.effort,
+            flags=grounding.flags,
+            budget_comparison=grounding.budget_comparison,
+        )
 
 
 class Drafter(Protocol):
@@ -104,9 +169,18 @@ class Drafter(Protocol):
     model: str
 
     async def draft(
-        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+        self,
+        request: ProposalRequest,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
+        *,
+        context: DraftingContext | None = None,
+        sections: SectionsProgress | None = None,
     ) -> Draft:
-        """Draft every section of `request`."""
+        """Draft every section of `request`, grounded on `context` when there is one.
+
+        `on_text` hears an answer that holds every section; `sections` hears sections written each on its own.
+        """
         ...
 
     async def regenerate(
@@ -126,10 +200,24 @@ class OutlineDrafter:
     model = "none"
 
     async def draft(
-        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+        self,
+        request: ProposalRequest,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
+        *,
+        context: DraftingContext | None = None,
+        sections: SectionsProgress | None = None,
     ) -> Draft:
-        """Sections assembled from the request."""
-        return self._draft(DraftContent.from_answer(outline_draft(request), request.language))
+        """Sections assembled from the request; with a context, the team from the roster and a default effort."""
+        answer = outline_draft(request)
+        if context is None:
+            return self._draft(DraftContent.from_answer(answer, request.language))
+        team = outline_team(request, context)
+        texts = grounded_outline_texts(request, context, team)
+        answer = answer.model_copy(update=texts)
+        outline = Outline(team=team, effort=default_effort(request, context, team))
+        content = DraftContent.from_answer(answer, request.language)
+        return self._draft(content).grounded(ground(request, context, content.sections, outline, check_claims=False))
 
     async def regenerate(
         self,
@@ -139,7 +227,10 @@ class OutlineDrafter:
     ) -> Draft:
         """The section assembled from the request again (without AI there is nothing else to rewrite it with)."""
         fresh: str = getattr(outline_draft(regeneration.request), regeneration.section.value)
-        return self._draft(DraftContent.regenerated(regeneration, fresh))
+        if regeneration.context is None:
+            return self._draft(DraftContent.regenerated(regeneration, fresh))
+        base = self._draft(DraftContent.regenerated(regeneration, fresh))
+        return base.grounded(reground(regeneration, fresh, ()))
 
     def _draft(self, content: DraftContent) -> Draft:
         return Draft(
@@ -188,8 +279,12 @@ class LlmDrafter:
         options: dict[str, Any],
         keep_alive: str | None,
         min_section_words: int = 1,
+        drafting: Drafting = "plan",
+        section_concurrency: int = 4,
     ) -> None:
         self._client = client
+        self._drafting = drafting
+        self._section_concurrency = section_concurrency
         self.provider = provider
         self.model = model
         self._options = options
@@ -197,9 +292,23 @@ class LlmDrafter:
         self._min_words = min_section_words
 
     async def draft(
-        self, request: ProposalRequest, on_text: TextListener | None = None, on_retry: RetryListener | None = None
+        self,
+        request: ProposalRequest,
+        on_text: TextListener | None = None,
+        on_retry: RetryListener | None = None,
+        *,
+        context: DraftingContext | None = None,
+        sections: SectionsProgress | None = None,
     ) -> Draft:
-        """Ask the model for every section; LlmUnavailable propagates so the caller can try again later."""
+        """Ask the model for every section; LlmUnavailable propagates so the caller can try again later.
+
+        Without a context, one call writes every section (as before the library). With one, the model plans and
+        then writes each section on its own, several at once (`drafting="plan"`), or does both in one call.
+        """
+        if context is not None and self._drafting == "plan":
+            return await self._plan_then_write(request, context, sections, on_retry)
+        if context is not None:
+            return await self._grounded_single(request, context, on_text, on_retry)
         answer, usage = await self._ask(
             build_messages(request),
             request.language,
@@ -217,6 +326,8 @@ class LlmDrafter:
         on_retry: RetryListener | None = None,
     ) -> Draft:
         """Ask the model to rewrite one section, following the consultant's instructions."""
+        if regeneration.context is not None:
+            return await self._regenerate_grounded(regeneration, on_text, on_retry)
         answer, usage = await self._ask(
             build_regeneration_messages(regeneration),
             regeneration.request.language,
@@ -226,6 +337,104 @@ class LlmDrafter:
             on_retry,
         )
         return self._draft(DraftContent.regenerated(regeneration, answer.content), usage)
+
+    async def _plan_then_write(
+        self,
+        request: ProposalRequest,
+        context: DraftingContext,
+        progress: SectionsProgress | None,
+        on_retry: RetryListener | None,
+    ) -> Draft:
+        """The plan in one call, then every section in its own call, `section_concurrency` calls at once.
+
+        Sections that need only their own entry of the plan start while the plan is still streamed.
+        """
+
+        async def write(
+            key: SectionKey, messages: list[ChatMessage], on_text: TextListener | None
+        ) -> tuple[str, LlmUsage]:
+            answer, section_usage = await self._ask(
+                messages,
+                request.language,
+                SectionAnswer.model_json_schema(),
+                lambda content: parse_answer(SectionAnswer, content, min_words=self._min_words),
+                on_text,
+                on_retry,
+            )
+            return answer.content, section_usage
+
+        scheduler = SectionScheduler(request, context, write, concurrency=self._section_concurrency, progress=progress)
+        reader = PlanStreamReader()
+        passages = [passage.id for passage in context.passages]
+
+        def on_plan_text(text: str) -> None:
+            for key, entry in reader.feed(text):
+                scheduler.start_early(
+                    key, entry.points[:MAX_POINTS], known_ids(entry.passage_ids, passages)[:MAX_SOURCES]
+                )
+
+        usage = _UsageSum()
+        try:
+            async with scheduler.gate:
+                plan, plan_usage = await self._ask(
+                    build_plan_messages(request, context),
+                    request.language,
+                    plan_json_schema(context),
+                    parse_plan,
+                    on_plan_text,
+                    on_retry,
+                )
+            usage.add(plan_usage)
+            outline = outline_from_plan(plan, context)
+            scheduler.start_rest(outline)
+            written, usages = await scheduler.results()
+        except BaseException:
+            await scheduler.cancel()
+            raise
+        for section_usage in usages:
+            usage.add(section_usage)
+        grounding = ground(request, context, written, scheduler.with_used(outline))
+        return self._draft(DraftContent(written, (), (), ()), usage.total()).grounded(grounding)
+
+    async def _grounded_single(
+        self,
+        request: ProposalRequest,
+        context: DraftingContext,
+        on_text: TextListener | None,
+        on_retry: RetryListener | None,
+    ) -> Draft:
+        """Every section, its sources, the team and the effort in one call."""
+        answer, usage = await self._ask(
+            build_grounded_messages(request, context),
+            request.language,
+            grounded_json_schema(context),
+            lambda content: parse_grounded(content, min_words=self._min_words),
+            on_text,
+            on_retry,
+        )
+        written = answer.sections(request.language)
+        grounding = ground(request, context, written, outline_from_grounded(answer, context))
+        return self._draft(DraftContent(written, (), (), ()), usage).grounded(grounding)
+
+    async def _regenerate_grounded(
+        self,
+        regeneration: SectionRegenerationRequested,
+        on_text: TextListener | None,
+        on_retry: RetryListener | None,
+    ) -> Draft:
+        """One section written again with the passages retrieved for the consultant's request."""
+        context = regeneration.context or DraftingContext()
+        answer, usage = await self._ask(
+            build_grounded_regeneration_messages(regeneration),
+            regeneration.request.language,
+            regeneration_json_schema(context),
+            lambda content: parse_answer(GroundedSectionAnswer, content, min_words=self._min_words),
+            on_text,
+            on_retry,
+        )
+        cited = known_ids(answer.passage_ids, (passage.id for passage in context.passages))
+        base = self._draft(DraftContent.regenerated(regeneration, answer.content), usage)
+        return base.grounded(reground(regeneration, answer.content, cited))
 
     async def _ask(
         self,

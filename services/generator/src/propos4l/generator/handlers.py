@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from propos4l.generator.drafting import Draft, Drafter, DraftFailed
 from propos4l.generator.llm import LlmUnavailable, RetryListener, TextListener
 from propos4l.generator.messages import Message, say
-from propos4l.generator.progress import PartialSections, ProgressReporter
+from propos4l.generator.progress import PartialSections, ProgressReporter, SectionsProgress
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     FailureStage,
@@ -46,9 +46,15 @@ class GenerationHandlers:
         """Draft every section of the requested version."""
         requested = delivery.envelope.open(ProposalRequested)
         reporter = self._reporter(requested, fields=None)
+        sections = SectionsProgress(self._report(requested), interval=self._progress_interval)
         waits = self._retry_reporter(requested, requested.request)
         await self._produce(
-            requested, requested.request, delivery, lambda: self._drafter.draft(requested.request, reporter, waits)
+            requested,
+            requested.request,
+            delivery,
+            lambda: self._drafter.draft(
+                requested.request, reporter, waits, context=requested.context, sections=sections
+            ),
         )
 
     async def on_regeneration_requested(self, delivery: Delivery) -> None:
@@ -121,6 +127,11 @@ class GenerationHandlers:
                 usage=draft.usage,
                 origin="regenerate" if edited_section else "draft",
                 edited_section=edited_section,
+                sources=draft.sources,
+                team=draft.team,
+                effort=draft.effort,
+                flags=draft.flags,
+                budget_comparison=draft.budget_comparison,
                 **ids,
             )
         )
@@ -130,6 +141,11 @@ class GenerationHandlers:
         )
 
     def _reporter(self, cause: ProposalEvent, fields: dict[str, SectionKey] | None) -> TextListener:
+        return ProgressReporter(self._report(cause), interval=self._progress_interval, fields=fields)
+
+    def _report(self, cause: ProposalEvent) -> Callable[[PartialSections, int], Awaitable[None]]:
+        """Publishes a section's text so far, and the sections completed, as progress of `cause`'s version."""
+
         async def report(partial: PartialSections, characters: int) -> None:
             await self._publisher.publish(
                 ProposalProgressed(
@@ -142,7 +158,7 @@ class GenerationHandlers:
                 )
             )
 
-        return ProgressReporter(report, interval=self._progress_interval, fields=fields)
+        return report
 
     def _retry_reporter(self, cause: ProposalEvent, request: ProposalRequest) -> RetryListener:
         """Tells the people following the draft that the model server is not answering and when it is tried again."""

@@ -11,7 +11,7 @@ from typing import Final
 
 from propos4l.shared.sections import SectionKey
 
-__all__ = ["PartialSections", "PartialSectionsReader", "ProgressReporter", "read_partial_sections"]
+__all__ = ["PartialSections", "PartialSectionsReader", "ProgressReporter", "SectionsProgress", "read_partial_sections"]
 
 _ESCAPES: Final = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _SECTION_FIELDS: Final[Mapping[str, SectionKey]] = {key.value: key for key in SectionKey}
@@ -285,3 +285,45 @@ class ProgressReporter:
         partial = reader.partial()
         self._last, self._last_time = partial, now
         await self._report(partial, length)
+
+
+class SectionsProgress:
+    """Live progress of sections written at once, each by its own answer (`{"content": ...}`).
+
+    Every report names one section and that section's text so far; `completed` accumulates the sections finished,
+    in the proposal's order, and `characters` counts the text of every answer so far. Each section's reports are
+    throttled on their own (a new section is reported at once), so sections written side by side all grow live.
+    """
+
+    def __init__(self, report: Callable[[PartialSections, int], Awaitable[None]], *, interval: float = 0.5) -> None:
+        self._report = report
+        self._interval = interval
+        self._completed: set[SectionKey] = set()
+        self._characters: dict[SectionKey, int] = {}
+
+    @property
+    def completed(self) -> tuple[SectionKey, ...]:
+        """The sections finished so far, in the proposal's order."""
+        return tuple(key for key in SectionKey if key in self._completed)
+
+    def listener(self, section: SectionKey) -> Callable[[str], Awaitable[None]]:
+        """The listener of `section`'s answer: told the answer so far, it reports the section's text."""
+
+        async def report(partial: PartialSections, characters: int) -> None:
+            self._characters[section] = characters
+            if partial.current is None:
+                return  # the text is closed: `finished` reports it whole
+            await self._report(PartialSections(self.completed, section, partial.text), self.characters)
+
+        return ProgressReporter(report, interval=self._interval, fields={"content": section})
+
+    @property
+    def characters(self) -> int:
+        """The characters of every section's answer so far."""
+        return sum(self._characters.values())
+
+    async def finished(self, section: SectionKey, text: str) -> None:
+        """`section` is written (and valid): report it completed, with its whole text."""
+        self._completed.add(section)
+        self._characters[section] = max(self._characters.get(section, 0), len(text))
+        await self._report(PartialSections(self.completed, section, text), self.characters)

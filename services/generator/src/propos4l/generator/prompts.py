@@ -13,13 +13,15 @@ from propos4l.shared.sections import Language, section_title
 __all__ = [
     "PROMPT_VERSION",
     "ChatMessage",
+    "as_data",
     "build_messages",
     "build_regeneration_messages",
+    "prompt_file",
     "repair_message",
     "shorter_message",
 ]
 
-PROMPT_VERSION: Final = "2026-11-29.2"
+PROMPT_VERSION: Final = "2026-12-06.1"
 
 _CLOSING_TAGS: Final = re.compile(
     r"</?\s*(dados_do_cliente|client_data|proposta_atual|current_proposal|pedido_do_consultor|consultant_request)\s*>",
@@ -68,11 +70,12 @@ class ChatMessage:
         return {"role": self.role, "content": self.content}
 
 
-def _prompt_file(language: Language, name: str) -> str:
+def prompt_file(language: Language, name: str) -> str:
+    """The prompt file `name` in `language`."""
     return resources.files("propos4l.generator.prompt_files").joinpath(language.value, name).read_text("utf-8")
 
 
-def _as_data(text: str | None, language: Language) -> str:
+def as_data(text: str | None, language: Language) -> str:
     """Client text as data: stripped of anything that could close the data block early."""
     if text is None or not text.strip():
         return _NOT_GIVEN[language]
@@ -83,16 +86,16 @@ def build_messages(request: ProposalRequest) -> list[ChatMessage]:
     """The system and request messages for drafting `request`."""
     language = request.language
     fields = {
-        "client_name": _as_data(request.client_name, language),
-        "industry": _as_data(request.industry, language),
-        "requirements": _as_data(request.requirements, language),
-        "scope": _as_data(request.scope, language),
-        "timeline": _as_data(request.timeline, language),
-        "budget": _as_data(request.budget, language),
+        "client_name": as_data(request.client_name, language),
+        "industry": as_data(request.industry, language),
+        "requirements": as_data(request.requirements, language),
+        "scope": as_data(request.scope, language),
+        "timeline": as_data(request.timeline, language),
+        "budget": as_data(request.budget, language),
     }
     # One pass, so that braces inside the client's own text are never taken for placeholders.
-    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], _prompt_file(language, "request.txt"))
-    return [ChatMessage("system", _prompt_file(language, "system.txt")), ChatMessage("user", user)]
+    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], prompt_file(language, "request.txt"))
+    return [ChatMessage("system", prompt_file(language, "system.txt")), ChatMessage("user", user)]
 
 
 def build_regeneration_messages(regeneration: SectionRegenerationRequested) -> list[ChatMessage]:
@@ -103,18 +106,18 @@ def build_regeneration_messages(regeneration: SectionRegenerationRequested) -> l
         f"## {section.title} ({section.key.value})\n{section.content}" for section in regeneration.base_sections
     )
     fields = {
-        "client_name": _as_data(request.client_name, language),
-        "industry": _as_data(request.industry, language),
-        "requirements": _as_data(request.requirements, language),
+        "client_name": as_data(request.client_name, language),
+        "industry": as_data(request.industry, language),
+        "requirements": as_data(request.requirements, language),
         "section_title": section_title(regeneration.section, language),
         "section_key": regeneration.section.value,
-        "sections": _as_data(current, language),
-        "instructions": _as_data(regeneration.instructions, language)
+        "sections": as_data(current, language),
+        "instructions": as_data(regeneration.instructions, language)
         if regeneration.instructions
         else _NO_INSTRUCTIONS[language],
     }
-    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], _prompt_file(language, "regenerate.txt"))
-    return [ChatMessage("system", _prompt_file(language, "system.txt")), ChatMessage("user", user)]
+    user = _PLACEHOLDER.sub(lambda match: fields[match[1]], prompt_file(language, "regenerate.txt"))
+    return [ChatMessage("system", prompt_file(language, "system.txt")), ChatMessage("user", user)]
 
 
 def repair_message(error: str, language: Language) -> ChatMessage:

@@ -51,6 +51,13 @@ class GeneratorSettings(ServiceSettings, DeliverySettings):
         default=20, description="a drafted section with fewer words is sent back to the model, then fails"
     )
     generator_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+    generator_drafting: Literal["single", "plan"] = Field(
+        default="plan",
+        description="with a library context: plan, then write each section on its own (plan), or all in one call",
+    )
+    generator_section_concurrency: Annotated[int, Field(ge=1, le=32)] = Field(
+        default=4, description="sections of one draft written at once (plan-then-write); match the server's slots"
+    )
     generator_progress_interval_seconds: Annotated[float, Field(ge=0.05, le=60)] = 0.5
     generation_latency_alert_seconds: Annotated[float, Field(gt=0)] = Field(
         default=600.0, description="p95 drafting time above which the generation latency alert fires"

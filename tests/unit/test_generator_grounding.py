@@ -18,9 +18,10 @@ from propos4l.generator.grounded_prompts import (
 )
 from propos4l.generator.outline import default_effort, outline_team
 from propos4l.generator.plan import Outline, grounded_json_schema, outline_from_plan, parse_plan, plan_json_schema
-from propos4l.generator.pricing import investment_items, price_effort, pricing_currency
+from propos4l.generator.pricing import investment_items, price_effort
 from propos4l.generator.progress import PartialSections, SectionsProgress
 from propos4l.renderer.pricing import quote
+from propos4l.shared.effort_pricing import pricing_currency
 from propos4l.shared.events import ProposalRequest, Section
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 from tests.support.fake_ollama import injected

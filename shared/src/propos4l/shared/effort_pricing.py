@@ -3,8 +3,8 @@
 The model proposes hours per phase and rate-card role; this prices each line with the role's rate in force (amount =
 hours x rate, half-up to the cent) and turns the priced lines into the investment items the renderer's quote path
 already totals (discount and taxes as for any proposal). One proposal has one currency: the currency most of the
-lines' rates are in (ties: the first line's); a line whose rate is in another currency, or whose role has no rate, is
-left unpriced and says why.
+rate card's priced roles are in (ties: the first in the rate card's order), whichever roles the effort uses; a line
+whose rate is in another currency, or whose role has no rate, is left unpriced and says why.
 """
 
 from __future__ import annotations
@@ -19,10 +19,18 @@ from typing import Final, Literal
 from propos4l.shared.events import InvestmentItem
 from propos4l.shared.grounding import EffortLine, RateCardLine
 
-__all__ = ["PricedEffort", "ProposedEffort", "UnpricedReason", "investment_items", "price_effort"]
+__all__ = [
+    "PricedEffort",
+    "ProposedEffort",
+    "UnpricedReason",
+    "investment_items",
+    "price_effort",
+    "pricing_currency",
+]
 
 CENT: Final = Decimal("0.01")
 _DESCRIPTION_MAX: Final = 300  # InvestmentItem.description's limit
+_PHASE_MAX: Final = 300  # EffortLine.phase's limit
 UnpricedReason = Literal["no_rate", "other_currency", "unknown_role"]
 
 
@@ -53,21 +61,34 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def pricing_currency(rate_card: Sequence[RateCardLine]) -> str | None:
+    """The currency most priced roles are in (on a tie, the first in the rate card's order); None with no rate."""
+    counts = Counter(line.currency for line in rate_card if line.hourly_rate is not None and line.currency)
+    if not counts:
+        return None
+    most = max(counts.values())
+    return next(
+        line.currency
+        for line in rate_card
+        if line.hourly_rate is not None and line.currency and counts[line.currency] == most
+    )
+
+
 def price_effort(proposed: Iterable[ProposedEffort], rate_card: Sequence[RateCardLine]) -> PricedEffort:
     """Price `proposed` with `rate_card`; an id not on the rate card is dropped (reported as `unknown_role`)."""
     roles = {line.role_id: line for line in rate_card}
-    wanted = [(effort, roles.get(effort.role_id)) for effort in proposed]
-    currencies = Counter(role.currency for _, role in wanted if role is not None and role.currency is not None)
-    currency = max(currencies, key=lambda code: currencies[code]) if currencies else None
+    currency = pricing_currency(rate_card)
     lines: list[EffortLine] = []
     unpriced: list[tuple[EffortLine, UnpricedReason]] = []
-    for effort, role in wanted:
+    for effort in proposed:
+        role = roles.get(effort.role_id)
         hours = _cents(effort.hours)
+        phase = effort.phase[:_PHASE_MAX]
         if role is None:
-            dropped = EffortLine(phase=effort.phase, role_id=effort.role_id, role_name="?", hours=hours)
+            dropped = EffortLine(phase=phase, role_id=effort.role_id, role_name="?", hours=hours)
             unpriced.append((dropped, "unknown_role"))
             continue
-        line = EffortLine(phase=effort.phase, role_id=role.role_id, role_name=role.role_name, hours=hours)
+        line = EffortLine(phase=phase, role_id=role.role_id, role_name=role.role_name, hours=hours)
         if role.hourly_rate is None or role.currency is None:
             unpriced.append((line, "no_rate"))
         elif role.currency != currency:

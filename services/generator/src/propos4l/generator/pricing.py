@@ -9,13 +9,13 @@ first in the rate card's order) and the other roles' lines stay unpriced, each w
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Final
 
-from propos4l.shared.events import InvestmentItem
+from propos4l.shared import effort_pricing as shared_pricing
+from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.grounding import ClaimFlag, DraftingContext, EffortLine, RateCardLine, TeamMember
 from propos4l.shared.sections import Language, SectionKey
 
@@ -24,11 +24,9 @@ __all__ = [
     "investment_items",
     "missing_prices_note",
     "price_effort",
-    "pricing_currency",
     "team_from_roster",
 ]
 
-_CENT: Final = Decimal("0.01")
 _MISSING_PRICES: Final = {
     Language.PT_BR: (
         "*Alguns papéis ainda não têm valor-hora na tabela de preços da consultoria; as linhas sem preço ficam de fora "
@@ -82,62 +80,27 @@ def team_from_roster(picks: Iterable[tuple[uuid.UUID, str]], context: DraftingCo
     return tuple(team)
 
 
-def pricing_currency(rate_card: Sequence[RateCardLine]) -> str | None:
-    """The currency most priced roles are in (on a tie, the first in the rate card); None with no rate at all."""
-    counts = Counter(line.currency for line in rate_card if line.hourly_rate is not None and line.currency)
-    if not counts:
-        return None
-    most = max(counts.values())
-    return next(
-        line.currency
-        for line in rate_card
-        if line.hourly_rate is not None and line.currency and counts[line.currency] == most
-    )
-
-
 def price_effort(
     effort: Iterable[tuple[str, uuid.UUID, Decimal]], rate_card: Sequence[RateCardLine], language: Language
 ) -> PricedEffort:
-    """Each (phase, role id, hours) priced from the rate card; a role with no rate, or another currency, unpriced."""
-    rates = {line.role_id: line for line in rate_card}
-    currency = pricing_currency(rate_card)
-    lines: list[EffortLine] = []
-    flags: dict[uuid.UUID, ClaimFlag] = {}
-    total = Decimal("0.00")
-    for phase, role_id, hours in effort:
-        rate = rates.get(role_id)
-        if rate is None:
-            continue
-        line = EffortLine(phase=phase[:300], role_id=role_id, role_name=rate.role_name, hours=hours)
-        if rate.hourly_rate is not None and rate.currency == currency:
-            amount = (hours * rate.hourly_rate).quantize(_CENT, rounding=ROUND_HALF_UP)
-            line = line.model_copy(
-                update={
-                    "hourly_rate": rate.hourly_rate,
-                    "currency": rate.currency,
-                    "rate_id": rate.rate_id,
-                    "amount": amount,
-                }
-            )
-            total += amount
-        elif rate.hourly_rate is not None and rate.currency is not None and role_id not in flags:
-            text = _OTHER_CURRENCY[language].format(role=rate.role_name, currency=rate.currency, chosen=currency)
-            flags[role_id] = ClaimFlag(section=SectionKey.INVESTMENT, text=text, reason="rate_in_other_currency")
-        lines.append(line)
-    return PricedEffort(tuple(lines), currency, total, tuple(flags.values()))
+    """Each (phase, role id, hours) priced from the rate card (`shared.effort_pricing`); a role not on it dropped.
 
-
-def investment_items(effort: Iterable[EffortLine]) -> tuple[InvestmentItem, ...]:
-    """The investment table's lines from the priced effort ("phase — role", hours, hourly rate); unpriced lines none.
-
-    The renderer's quote path computes amounts, discount, taxes and totals from these unchanged: its per-line
-    rounding (half-up to the cent) is the same as the effort's, so its subtotal equals the effort's total.
+    A role whose rate is in another currency than the proposal's is flagged once, for a person to price.
     """
-    return tuple(
-        InvestmentItem(description=f"{line.phase} — {line.role_name}"[:300], quantity=line.hours, unit_price=rate)
-        for line in effort
-        if (rate := line.hourly_rate) is not None and line.amount is not None
+    priced = shared_pricing.price_effort(
+        (ProposedEffort(phase, role_id, hours) for phase, role_id, hours in effort), rate_card
     )
+    rates = {line.role_id: line for line in rate_card}
+    flags: dict[uuid.UUID, ClaimFlag] = {}
+    for line, reason in priced.unpriced:
+        if reason == "other_currency" and line.role_id not in flags:
+            rate = rates[line.role_id]
+            text = _OTHER_CURRENCY[language].format(role=rate.role_name, currency=rate.currency, chosen=priced.currency)
+            flags[line.role_id] = ClaimFlag(section=SectionKey.INVESTMENT, text=text, reason="rate_in_other_currency")
+    return PricedEffort(priced.lines, priced.currency, priced.total, tuple(flags.values()))
+
+
+investment_items = shared_pricing.investment_items
 
 
 def missing_prices_note(language: Language) -> str:

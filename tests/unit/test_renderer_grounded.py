@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from propos4l.renderer.document import build_html, proposal_context
+from propos4l.renderer.export import export_markdown
 from propos4l.renderer.grounded import budget_context, case_studies_context
 from propos4l.renderer.labels import labels_for, seniority_word
 from propos4l.renderer.pdf import render_pdf_bytes
@@ -283,3 +284,17 @@ def test_a_bio_with_markdown_and_html_is_printed_as_text(default_template: Templ
     text = pdf_text(drafted, default_template)
     assert "Eve <b>Mallory</b>" in text and "Dev & Ops" in text and "**lead**" in text
     assert "<script>alert(1)</script>" in text and "**not bold** [click](javascript:alert(3))" in text
+
+
+def test_the_markdown_export_has_the_team_effort_budget_and_annex(
+    default_template: TemplateFolder, annexed_template: TemplateFolder
+) -> None:
+    drafted = sample_drafted(Language.EN)
+    markdown = export_markdown(drafted, annexed_template.manifest)
+    assert "### Helena Duarte" in markdown and "*Project manager · Senior*" in markdown
+    assert "| Product designer | 12.5 | R$175.00 | R$2,187.50 |" in markdown
+    assert "Rollout — Product designer" not in markdown
+    assert "| | | **Total** | **R$257,088.83** |" in markdown
+    assert "**Under the stated budget (R$300,000.00) by 18.38%.**" in markdown
+    assert "## Annex: Case studies cited" in markdown and "**Results:** 58% fewer service calls" in markdown
+    assert "## Annex" not in export_markdown(drafted, default_template.manifest)

@@ -89,7 +89,7 @@ def test_inlining_keeps_only_the_template_folder_and_drops_scripts(tmp_path: Pat
 
 
 def test_markdown_has_every_section_and_the_computed_tables(templates_dir: Path) -> None:
-    drafted = sample_drafted(Language.PT_BR)
+    drafted = sample_drafted(Language.PT_BR, grounded=False)
     markdown = export_markdown(drafted, load_template(templates_dir, "default").manifest)
     assert markdown.startswith("# Proposta comercial: Cooperativa Agroindustrial Vale Verde\n")
     for number, section in enumerate(drafted.sections, start=1):

@@ -47,6 +47,16 @@ def rendered(default_template: TemplateFolder) -> dict[Language, tuple[ProposalD
     return result
 
 
+@pytest.fixture(scope="module")
+def rendered_plain(default_template: TemplateFolder) -> dict[Language, tuple[ProposalDrafted, RenderedPdf]]:
+    """The sample as a draft without grounding has it: plain line items, no team, no effort."""
+    result = {}
+    for language in Language:
+        drafted = sample_drafted(language, grounded=False)
+        result[language] = (drafted, render_pdf_bytes(build_html(drafted, default_template), default_template.path))
+    return result
+
+
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -296,9 +306,36 @@ def test_sample_command_writes_both_languages(tmp_path: Path, monkeypatch: pytes
 
 
 @pytest.mark.parametrize(
-    ("language", "rows"),
+    ("grounded", "language", "rows"),
     [
         (
+            True,
+            Language.PT_BR,
+            [
+                "Gerente de projeto 43 R$ 240,00 R$ 10.320,00",
+                "Subtotal · Implantação 177 R$ 36.460,00",
+                "Total de horas 1.533 Subtotal R$ 331.500,00",
+                "Desconto (8%) −R$ 26.520,00",
+                "ISS (5%) R$ 15.249,00",
+                "Total R$ 320.229,00",
+                "Valores em R$ (BRL).",
+            ],
+        ),
+        (
+            True,
+            Language.EN,
+            [
+                "Product designer 12.5 R$175.00 R$2,187.50",
+                "Subtotal · Rollout 150.5 R$28,857.50",
+                "Total hours 1,318.5 Subtotal R$266,137.50",
+                "Discount (8%) −R$21,291.00",
+                "ISS (5%) R$12,242.33",
+                "Total R$257,088.83",
+                "Amounts in R$ (BRL).",
+            ],
+        ),
+        (
+            False,
             Language.PT_BR,
             [
                 "Implantação assistida nas unidades (dias) 12,5 R$ 1.480,00 R$ 18.500,00",
@@ -310,6 +347,7 @@ def test_sample_command_writes_both_languages(tmp_path: Path, monkeypatch: pytes
             ],
         ),
         (
+            False,
             Language.EN,
             [
                 "Assisted rollout at the centres (days) 10.5 R$1,395.00 R$14,647.50",
@@ -323,9 +361,13 @@ def test_sample_command_writes_both_languages(tmp_path: Path, monkeypatch: pytes
     ],
 )
 def test_investment_totals_are_computed_and_written_in_the_language(
-    rendered: dict[Language, tuple[ProposalDrafted, RenderedPdf]], language: Language, rows: list[str]
+    rendered: dict[Language, tuple[ProposalDrafted, RenderedPdf]],
+    rendered_plain: dict[Language, tuple[ProposalDrafted, RenderedPdf]],
+    grounded: bool,
+    language: Language,
+    rows: list[str],
 ) -> None:
-    text = "\n".join(_pages(rendered[language][1]))
+    text = "\n".join(_pages((rendered if grounded else rendered_plain)[language][1]))
     lines = [_flat(line) for line in text.splitlines()]
     positions = [lines.index(row) if row in lines else -1 for row in rows[:-1]]
     assert -1 not in positions, [row for row, at in zip(rows, positions, strict=False) if at == -1]
@@ -345,7 +387,7 @@ def test_totals_follow_the_manifest_taxes_and_currency_and_the_request_discount(
         "taxes": [{"label": "Sales tax", "rate": "7.25"}, {"label": "Fee", "rate": "1"}],
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    base = sample_drafted(Language.EN, template="usd")
+    base = sample_drafted(Language.EN, template="usd", grounded=False)
     drafted = base.model_copy(
         update={
             "request": base.request.model_copy(update={"discount_percent": Decimal("12.5")}),
@@ -394,7 +436,9 @@ def test_timeline_assumptions_validity_and_signatures_are_printed(
 
 
 def test_a_proposal_without_line_items_has_no_investment_table(default_template: TemplateFolder) -> None:
-    drafted = sample_drafted(Language.EN).model_copy(update={"investment_items": (), "timeline_phases": ()})
+    drafted = sample_drafted(Language.EN, grounded=False).model_copy(
+        update={"investment_items": (), "timeline_phases": ()}
+    )
     html = build_html(drafted, default_template)
     assert "investment-table" not in html and "timeline-table" not in html
     assert "Payment terms" in html  # the section's own text stays

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from propos4l.shared.grounding import (
     BudgetComparison,
     ClaimFlag,
+    ContextPassage,
     DraftingContext,
     EffortLine,
     SectionSources,
@@ -232,6 +233,9 @@ class ProposalDrafted(ProposalEvent):
     effort: tuple[EffortLine, ...] = Field(default=(), description="hours per phase and role, priced by code")
     flags: tuple[ClaimFlag, ...] = Field(default=(), description="claims no cited source supports, for review")
     budget_comparison: BudgetComparison | None = None
+    cited_passages: tuple[ContextPassage, ...] = Field(
+        default=(), description="the context passages the sections' sources cite, with their text (e.g. for an annex)"
+    )
 
     @field_validator("sections")
     @classmethod

@@ -13,11 +13,13 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from propos4l.renderer.errors import RenderLimitExceeded, TemplateError, TemplateProblem
+from propos4l.renderer.grounded import budget_context, case_studies_context, effort_context, team_context
 from propos4l.renderer.labels import format_date, labels_for
 from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.markdown import markdown_to_html
 from propos4l.renderer.paths import PathOutsideFolder, resolve_inside
 from propos4l.renderer.pricing import (
+    Quote,
     currency_symbol,
     format_money,
     format_percent,
@@ -158,10 +160,17 @@ def _relative(filename: str | None, folder: Path) -> str | None:
 
 
 def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> dict[str, Any]:
-    """Everything a template can use, as plain data: words, brand, the proposal, its sections and tables."""
+    """Everything a template can use, as plain data: words, brand, the proposal, its sections and tables.
+
+    A grounded draft adds `team`, `effort`, `budget_comparison` and, when the manifest asks, `annex`; each is empty
+    (or None) otherwise, so a draft without grounding fills a template exactly as before.
+    """
     request = drafted.request
     language = request.language
     labels = labels_for(language)
+    currency = _investment_currency(drafted, manifest)
+    priced = _quote(drafted, manifest)
+    case_studies = case_studies_context(drafted) if manifest.annex_case_studies else []
     day = drafted.occurred_at.date()
     valid_until = format_date(day + timedelta(days=manifest.validity_days), language)
     brand = manifest.brand.model_dump(mode="json")
@@ -201,21 +210,35 @@ def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> di
             {"name": phase.name, "duration": phase.duration, "deliverables": list(phase.deliverables)}
             for phase in drafted.timeline_phases
         ],
-        "investment": _investment(drafted, manifest, language),
+        "investment": _investment(priced, currency, language),
         "assumptions": list(drafted.assumptions),
+        "team": team_context(drafted.team, language),
+        "effort": effort_context(drafted.effort, language, labels, currency),
+        "budget_comparison": budget_context(drafted.budget_comparison, priced, language, labels),
+        "annex": {"case_studies": case_studies} if case_studies else None,
     }
 
 
-def _investment(drafted: ProposalDrafted, manifest: TemplateManifest, language: Language) -> dict[str, Any] | None:
-    """The investment table with every amount computed and written for the language, or None without line items."""
+def _investment_currency(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:
+    """The currency of the investment: the effort's (its items were priced in it), else the manifest's."""
+    return next((line.currency for line in drafted.effort if line.currency is not None), manifest.pricing.currency)
+
+
+def _quote(drafted: ProposalDrafted, manifest: TemplateManifest) -> Quote | None:
+    """The investment priced with the request's discount and the manifest's taxes, or None without line items."""
     if not drafted.investment_items:
         return None
-    currency = manifest.pricing.currency
-    priced = quote(
+    return quote(
         drafted.investment_items,
         discount_percent=drafted.request.discount_percent,
         taxes=[tax.as_rate() for tax in manifest.pricing.taxes],
     )
+
+
+def _investment(priced: Quote | None, currency: str, language: Language) -> dict[str, Any] | None:
+    """The investment table with every amount computed and written for the language, or None without line items."""
+    if priced is None:
+        return None
 
     def money(amount: Any) -> str:
         return format_money(amount, currency, language)

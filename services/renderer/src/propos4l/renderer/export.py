@@ -59,6 +59,7 @@ def export_markdown(drafted: ProposalDrafted, manifest: TemplateManifest) -> str
         lines += [f"## {section['number']:02d} {_text(section['title'])}", "", _section_markdown(source.content), ""]
         lines += _structured_parts(section["key"], context)
     lines += _acceptance(context)
+    lines += _annex(context)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -75,8 +76,12 @@ def _structured_parts(key: str, context: dict[str, Any]) -> list[str]:
             deliverables = "; ".join(phase["deliverables"])
             lines += [f"| {number} | {_text(phase['name'])} | {_text(phase['duration'])} | {_text(deliverables)} |"]
         lines += [""]
+    if key == "team" and context["team"]:
+        lines += _team(context)
     investment = context["investment"]
-    if key == "investment" and investment:
+    if key == "investment" and context["effort"]:
+        lines += _effort(context)
+    elif key == "investment" and investment:
         headings = (labels.item, labels.quantity, labels.unit_price, labels.amount)
         lines += ["| " + " | ".join(_text(heading) for heading in headings) + " |", "|---|---:|---:|---:|"]
         lines += [
@@ -90,13 +95,87 @@ def _structured_parts(key: str, context: dict[str, Any]) -> list[str]:
             )
         totals += [(f"{tax['label']} ({tax['rate']})", tax["amount"]) for tax in investment["taxes"]]
         totals.append((labels.total, investment["total"]))
-        lines += [f"| | | **{_text(name)}** | **{_text(amount)}** |" for name, amount in totals]
-        note = f"{labels.amounts_in} {investment['currency_symbol']} ({investment['currency']})."
-        if investment["taxes"]:
-            note += f" {labels.taxes_note}"
-        lines += ["", f"*{_text(note)}*", ""]
+        lines += _totals(investment, labels)
+        lines += _investment_notes(context, investment["currency_symbol"], investment["currency"])
     if key == "terms":
         lines += [f"**{_text(context['proposal']['validity_note'])}**", ""]
+    return lines
+
+
+def _totals(investment: dict[str, Any], labels: Any) -> list[str]:
+    totals = [(labels.subtotal, investment["subtotal"])]
+    if investment["discount"]:
+        totals.append((f"{labels.discount} ({investment['discount']['percent']})", investment["discount"]["amount"]))
+    totals += [(f"{tax['label']} ({tax['rate']})", tax["amount"]) for tax in investment["taxes"]]
+    totals.append((labels.total, investment["total"]))
+    return [f"| | | **{_text(name)}** | **{_text(amount)}** |" for name, amount in totals]
+
+
+def _investment_notes(context: dict[str, Any], symbol: str, currency: str) -> list[str]:
+    """Under the table: the budget sentence, the lines left unpriced, and the currency and taxes note."""
+    labels = context["labels"]
+    lines = [""]
+    budget = context["budget_comparison"]
+    if budget:
+        lines += [f"**{_text(budget['sentence'])}**" + (f" {_text(budget['basis'])}" if budget["basis"] else ""), ""]
+    effort = context["effort"]
+    if effort and effort["unpriced_note"]:
+        lines += [f"> {_text(effort['unpriced_note'])}", ""]
+    note = f"{labels.amounts_in} {symbol} ({currency})."
+    investment = context["investment"]
+    if investment and investment["taxes"]:
+        note += f" {labels.taxes_note}"
+    return [*lines, f"*{_text(note)}*", ""]
+
+
+def _team(context: dict[str, Any]) -> list[str]:
+    """The people on the team, as the roster has them: name, role, seniority, role in this project, bio."""
+    labels = context["labels"]
+    lines: list[str] = []
+    for person in context["team"]:
+        lines += [f"### {_text(person['name'])}", ""]
+        role = person["role"] + (f" · {person['seniority']}" if person["seniority"] else "")
+        lines += [f"*{_text(role)}*", ""]
+        if person["project_role"]:
+            lines += [f"**{_text(labels.project_role)}:** {_text(person['project_role'])}", ""]
+        lines += [line for paragraph in person["bio_paragraphs"] for line in (_text(paragraph), "")]
+    return lines
+
+
+def _effort(context: dict[str, Any]) -> list[str]:
+    """The effort table by phase (a dash where a line has no rate), then the totals of the investment."""
+    labels = context["labels"]
+    effort = context["effort"]
+    headings = (f"{labels.phase} / {labels.team_role}", labels.hours, labels.hourly_rate, labels.amount)
+    lines = ["| " + " | ".join(_text(heading) for heading in headings) + " |", "|---|---:|---:|---:|"]
+    for phase in effort["phases"]:
+        lines.append(f"| **{_text(phase['name'])}** | | | |")
+        lines += [
+            f"| {_text(line['role'])} | {line['hours']} | {_text(line['hourly_rate'])} | {_text(line['amount'])} |"
+            for line in phase["lines"]
+        ]
+        if len(effort["phases"]) > 1:
+            subtotal = f"{labels.phase_subtotal} · {phase['name']}"
+            lines.append(f"| *{_text(subtotal)}* | {phase['hours']} | | {_text(phase['subtotal'])} |")
+    lines.append(f"| *{_text(labels.total_hours)}* | {effort['total_hours']} | | |")
+    if context["investment"]:
+        lines += _totals(context["investment"], labels)
+    return lines + _investment_notes(context, effort["currency_symbol"], effort["currency"])
+
+
+def _annex(context: dict[str, Any]) -> list[str]:
+    """The case studies the sections cite, when the template asks for the annex."""
+    if not context["annex"]:
+        return []
+    labels = context["labels"]
+    lines = [f"## {_text(labels.annex)}: {_text(labels.case_studies_annex)}", "", _text(labels.case_studies_intro), ""]
+    for study in context["annex"]["case_studies"]:
+        lines += [f"### {_text(study['title'])}", ""]
+        for paragraph in study["paragraphs"]:
+            label = f"**{_text(paragraph['label'])}:** " if paragraph["label"] else ""
+            lines += [f"{label}{_text(paragraph['text'])}", ""]
+        if study["cited_in"]:
+            lines += [f"*{_text(labels.cited_in)}: {_text(', '.join(study['cited_in']))}*", ""]
     return lines
 
 

@@ -56,7 +56,12 @@ _RENAME_EXCHANGE: Final = 2
 _AT_FDCWD: Final = -100
 # Tree digests of the default template as earlier releases packaged it: an installed default still equal to one of
 # them was never edited, so it is replaced by the packaged one on upgrade (an edited default is left alone).
-PREVIOUS_DEFAULT_DIGESTS: Final = frozenset({"f9bd078bdf2a9fcaef48fefa138a9a22c908a662b98a6a3bee8f2cf816851761"})
+PREVIOUS_DEFAULT_DIGESTS: Final = frozenset(
+    {
+        "f9bd078bdf2a9fcaef48fefa138a9a22c908a662b98a6a3bee8f2cf816851761",
+        "4da13c2a0f7fefa5549ccc5af4bc9c8fe48fbe898871e37ee416cb3a5efdefb6",  # 2.0.0, before the team and effort
+    }
+)
 
 
 def file_problems(files: Mapping[str, bytes]) -> list[TemplateProblem]:

@@ -8,7 +8,7 @@ from typing import Final
 
 from propos4l.shared.sections import Language
 
-__all__ = ["Labels", "format_date", "labels_for"]
+__all__ = ["Labels", "format_date", "labels_for", "seniority_word"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,29 @@ class Labels:
     total: str
     taxes_note: str
     amounts_in: str
+    # the team, from the roster
+    team_role: str
+    seniority: str
+    project_role: str
+    # the effort table, priced from the rate card
+    hours: str
+    hourly_rate: str
+    phase_subtotal: str
+    total_hours: str
+    unpriced_roles: str
+    unpriced_note: str
+    # the budget the request states, compared with the total
+    budget_within: str
+    budget_equal: str
+    budget_under: str
+    budget_over: str
+    budget_compared_before_taxes: str
+    budget_compared: str
+    # the annex of case studies cited
+    annex: str
+    case_studies_annex: str
+    case_studies_intro: str
+    cited_in: str
     # assumptions, validity and signatures
     assumptions: str
     validity_note: str
@@ -84,6 +107,25 @@ _LABELS: Final[dict[Language, Labels]] = {
         total="Total",
         taxes_note="Impostos calculados sobre o subtotal com desconto.",
         amounts_in="Valores em",
+        team_role="Função",
+        seniority="Senioridade",
+        project_role="Papel no projeto",
+        hours="Horas",
+        hourly_rate="Valor/hora",
+        phase_subtotal="Subtotal",
+        total_hours="Total de horas",
+        unpriced_roles="Sem valor/hora no cartão de taxas: {roles}.",
+        unpriced_note="Essas linhas ainda não têm preço e não entram no total.",
+        budget_within="Dentro do orçamento informado ({budget}): {percent} abaixo.",
+        budget_equal="No valor do orçamento informado ({budget}).",
+        budget_under="Abaixo do orçamento informado ({budget}) em {percent}.",
+        budget_over="Acima do orçamento informado ({budget}) em {percent}.",
+        budget_compared_before_taxes="Comparação feita com o valor sem impostos ({total}).",
+        budget_compared="Comparação feita com {total}.",
+        annex="Anexo",
+        case_studies_annex="Casos de sucesso citados",
+        case_studies_intro="Projetos anteriores citados nesta proposta, como constam da nossa biblioteca.",
+        cited_in="Citado em",
         assumptions="Premissas",
         validity_note="Esta proposta é válida até {date}.",
         acceptance="Aceite",
@@ -122,6 +164,25 @@ _LABELS: Final[dict[Language, Labels]] = {
         total="Total",
         taxes_note="Taxes are computed on the discounted subtotal.",
         amounts_in="Amounts in",
+        team_role="Role",
+        seniority="Seniority",
+        project_role="Role in this project",
+        hours="Hours",
+        hourly_rate="Hourly rate",
+        phase_subtotal="Subtotal",
+        total_hours="Total hours",
+        unpriced_roles="No rate on the rate card: {roles}.",
+        unpriced_note="Those lines are not priced yet and are not included in the total.",
+        budget_within="Within the stated budget ({budget}): {percent} below.",
+        budget_equal="Exactly the stated budget ({budget}).",
+        budget_under="Under the stated budget ({budget}) by {percent}.",
+        budget_over="Over the stated budget ({budget}) by {percent}.",
+        budget_compared_before_taxes="Compared before taxes ({total}).",
+        budget_compared="Compared amount: {total}.",
+        annex="Annex",
+        case_studies_annex="Case studies cited",
+        case_studies_intro="Past projects this proposal cites, as our library records them.",
+        cited_in="Cited in",
         assumptions="Assumptions",
         validity_note="This proposal is valid until {date}.",
         acceptance="Acceptance",
@@ -133,6 +194,11 @@ _LABELS: Final[dict[Language, Labels]] = {
         signature_date="Date",
         contact="Contact",
     ),
+}
+
+_SENIORITY: Final[dict[Language, dict[str, str]]] = {
+    Language.PT_BR: {"junior": "Júnior", "mid": "Pleno", "senior": "Sênior", "principal": "Principal"},
+    Language.EN: {"junior": "Junior", "mid": "Mid-level", "senior": "Senior", "principal": "Principal"},
 }
 
 _MONTHS: Final[dict[Language, tuple[str, ...]]] = {
@@ -158,3 +224,8 @@ def format_date(day: date, language: Language) -> str:
     if language is Language.PT_BR:
         return f"{day.day} de {month} de {day.year}"
     return f"{month} {day.day}, {day.year}"
+
+
+def seniority_word(seniority: str, language: Language) -> str:
+    """A roster's seniority ("senior") as `language` writes it ("Sênior"); a value not known is kept as it is."""
+    return _SENIORITY[language].get(seniority.strip().lower(), seniority.strip())

@@ -100,3 +100,6 @@ class TemplateManifest(BaseModel):
     validity_days: Annotated[int, Field(ge=1, le=365)] = 30
     brand: Brand
     pricing: Pricing = Pricing()
+    annex_case_studies: bool = Field(
+        default=False, description="add an annex with the case studies the sections cite (grounded drafts)"
+    )

@@ -14,7 +14,10 @@ from typing import Final
 
 from propos4l.renderer.document import build_html
 from propos4l.renderer.pdf import render_pdf_bytes
+from propos4l.renderer.pricing import quote
+from propos4l.renderer.sample_grounding import sample_budget_comparison, sample_grounding
 from propos4l.renderer.templates import DEFAULT_TEMPLATE_NAME, install_default_template, load_template
+from propos4l.shared.effort_pricing import investment_items
 from propos4l.shared.events import InvestmentItem, ProposalDrafted, ProposalRequest, Section, TimelinePhase
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 
@@ -90,11 +93,8 @@ ao fim de cada fase. A entrada em produção acontece por ondas de unidades, com
 O cronograma considera a disponibilidade dos usuários-chave por pelo menos quatro horas semanais.
 """,
     SectionKey.TEAM: """\
-- **Gerente de projeto**: ponto único de contato, responsável por prazos e riscos.
-- **Arquiteta de soluções**: desenho técnico e integração com o ERP.
-- **Três desenvolvedores**: construção dos portais e da camada de integração.
-- **Designer de produto**: pesquisa com usuários e protótipos.
-- **Analista de qualidade**: testes automatizados e homologação.
+Uma equipe sênior e dedicada conduz o projeto do início ao fim, sem rotatividade. A gerente de projeto é o ponto \
+único de contato da cooperativa; a arquiteta de soluções responde pela integração com o ERP.
 """,
     SectionKey.INVESTMENT: """\
 O investimento cobre toda a equipe do projeto, do levantamento à implantação assistida, e o suporte durante as \
@@ -182,11 +182,8 @@ each phase. Go-live happens in waves of centres, starting with the two largest.
 The plan assumes key users are available for at least four hours a week.
 """,
     SectionKey.TEAM: """\
-- **Project manager**: single point of contact, accountable for schedule and risks.
-- **Solutions architect**: technical design and warehouse-system integration.
-- **Three developers**: portals and integration layer.
-- **Product designer**: user research and prototypes.
-- **QA analyst**: automated tests and acceptance.
+A dedicated senior team runs the project from start to finish, with no rotation. The project manager is \
+Northwind's single point of contact; the solutions architect owns the warehouse-system integration.
 """,
     SectionKey.INVESTMENT: """\
 The investment covers the whole project team, from discovery to assisted rollout, and support during the first \
@@ -209,6 +206,7 @@ weeks of operation. The amounts below are fixed for the scope described in this 
 }
 
 
+# The line items of a draft without grounding (no effort): what every draft had before issue #15.
 _PT_ITEMS: Final = (
     InvestmentItem(description="Descoberta e desenho (horas)", quantity=Decimal(320), unit_price=Decimal("212.50")),
     InvestmentItem(description="Construção dos portais e da integração (sprints)", quantity=Decimal(8),
@@ -259,12 +257,21 @@ _EN_ASSUMPTIONS: Final = (
     "Northwind contracts the cloud infrastructure, with our team's help in choosing it.",
 )
 SAMPLE_DISCOUNT_PERCENT: Final = Decimal("8")
+_SAMPLE_BUDGET: Final = {Language.PT_BR: Decimal("350000.00"), Language.EN: Decimal("300000.00")}
 
 
 def sample_drafted(
-    language: Language = Language.PT_BR, *, ai_generated: bool = True, template: str = DEFAULT_TEMPLATE_NAME
+    language: Language = Language.PT_BR,
+    *,
+    ai_generated: bool = True,
+    template: str = DEFAULT_TEMPLATE_NAME,
+    grounded: bool = True,
 ) -> ProposalDrafted:
-    """A realistic drafted proposal in `language`: sections with lists, tables and a quote; line items, phases."""
+    """A realistic drafted proposal in `language`: sections with lists, tables and a quote; line items, phases.
+
+    `grounded`: drafted from the library, with a team, effort priced from a rate card (its line items), the budget
+    comparison and cited case studies; otherwise plain line items, as a draft without grounding has.
+    """
     if language is Language.PT_BR:
         request = ProposalRequest(
             client_name="Cooperativa Agroindustrial Vale Verde",
@@ -289,7 +296,7 @@ def sample_drafted(
             discount_percent=SAMPLE_DISCOUNT_PERCENT,
         )
         content, items, phases, assumptions = _EN_CONTENT, _EN_ITEMS, _EN_PHASES, _EN_ASSUMPTIONS
-    return ProposalDrafted(
+    drafted = ProposalDrafted(
         proposal_id=SAMPLE_PROPOSAL_ID,
         version=1,
         occurred_at=_SAMPLE_TIME,
@@ -304,6 +311,22 @@ def sample_drafted(
         investment_items=items,
         timeline_phases=phases,
         assumptions=assumptions,
+    )
+    if not grounded:
+        return drafted
+    grounding = sample_grounding(language)
+    # The budget is compared with the discounted total before taxes, as the generator does.
+    priced_items = investment_items(grounding.effort)
+    net = quote(priced_items, discount_percent=SAMPLE_DISCOUNT_PERCENT).net
+    return drafted.model_copy(
+        update={
+            "investment_items": priced_items,
+            "team": grounding.team,
+            "effort": grounding.effort,
+            "sources": grounding.sources,
+            "cited_passages": grounding.cited_passages,
+            "budget_comparison": sample_budget_comparison(_SAMPLE_BUDGET[language], net, "BRL"),
+        }
     )
 
 

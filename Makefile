@@ -117,8 +117,9 @@ frontend-e2e: install chromium $(FRONTEND_SERVER)
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
-	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 $(RUN) pytest $(PYTEST_ARGS)
+test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 \
+	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
 
 test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop
 	$(RUN) pytest -m "not conformance" $(PYTEST_ARGS)

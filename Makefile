@@ -72,7 +72,7 @@ $(LLAMA)/.installed: tests/conformance/llama-server.txt
 
 llama-server: $(LLAMA)/.installed ## install the real llama.cpp server and model the conformance stage drafts with
 
-# The tracing UI: Arize Phoenix, an OpenTelemetry trace UI that shows model calls as LLM spans. Large (~850 MB with its
+# The tracing UI: Arize Phoenix, an OpenTelemetry trace UI that shows model calls as LLM spans. Large (~630 MB with its
 # dependencies), so in its own environment under .tools/ and never part of `make run`'s install; `make observe` runs it
 # on PHOENIX_PORT (6006, or a free port) with its data under PROPOS4L_DATA_DIR, and a `make run` started meanwhile
 # sends its traces there. The end-to-end test of a proposal's trace in Phoenix uses the same install.

@@ -1,7 +1,7 @@
 """A proposal's trace in the real tracing UI: `propos4l observe` runs Arize Phoenix, `propos4l run` sends it traces,
 and Phoenix's REST API holds one trace for the proposal with its model call as an LLM span with token counts.
 
-Phoenix comes from `make observe` (.tools/phoenix, ~850 MB): without it the test is skipped and says so, unless
+Phoenix comes from `make observe` (.tools/phoenix, ~630 MB): without it the test is skipped and says so, unless
 PROPOS4L_REQUIRE_PHOENIX=1 (`make test` installs it and sets that).
 """
 

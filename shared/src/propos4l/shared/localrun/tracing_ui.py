@@ -1,9 +1,10 @@
 """`propos4l observe`: Arize Phoenix as the local run's tracing UI, and how `propos4l run` finds it.
 
-Phoenix (an OpenTelemetry trace UI that shows model calls as LLM spans) is large (~850 MB with its dependencies), so it
-lives in its own environment, `.tools/phoenix`, installed by `make observe` and never by `make run`. It keeps its data
-under PROPOS4L_DATA_DIR/phoenix and, while it runs, writes PROPOS4L_DATA_DIR/phoenix.json: a local run started then
-sends its traces to it (metrics and logs go nowhere unless configured: Phoenix takes traces only).
+Phoenix (an OpenTelemetry trace UI that shows model calls as LLM spans) is large (~630 MB installed with its
+dependencies), so it lives in its own environment, `.tools/phoenix`, installed by `make observe` and never by
+`make run`. It keeps its data under PROPOS4L_DATA_DIR/phoenix and, while it runs, writes
+PROPOS4L_DATA_DIR/phoenix.json: a local run started then sends its traces to it (metrics and logs go nowhere unless
+configured: Phoenix takes traces only).
 """
 
 from __future__ import annotations

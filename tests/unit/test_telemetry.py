@@ -336,6 +336,7 @@ def test_the_package_exports_what_the_services_use() -> None:
         "TelemetrySettings",
         "configure_telemetry",
         "count_dead_letter",
+        "current_trace_id",
         "count_republished",
         "count_trimmed",
         "flush_telemetry",

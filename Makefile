@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
+.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -106,6 +106,24 @@ $(LLAMA)/.installed: tests/conformance/llama-server.txt
 
 llama-server: $(LLAMA)/.installed ## install the real llama.cpp server and model the conformance stage drafts with
 
+# The tracing UI: Arize Phoenix, an OpenTelemetry trace UI that shows model calls as LLM spans. Large (~630 MB with its
+# dependencies), so in its own environment under .tools/ and never part of `make run`'s install; `make observe` runs it
+# on PHOENIX_PORT (6006, or a free port) with its data under PROPOS4L_DATA_DIR, and a `make run` started meanwhile
+# sends its traces there. The end-to-end test of a proposal's trace in Phoenix uses the same install.
+PHOENIX_VERSION := 20.26.1
+PHOENIX := $(TOOLS)/phoenix
+
+$(PHOENIX)/.installed: $(UV)
+	rm -rf $(PHOENIX)
+	$(UV) venv --quiet --python 3.11 $(PHOENIX)
+	$(UV) pip install --quiet --python $(PHOENIX)/bin/python arize-phoenix==$(PHOENIX_VERSION)
+	@touch $@
+
+phoenix: $(PHOENIX)/.installed
+
+observe: install $(PHOENIX)/.installed ## run the tracing UI (Arize Phoenix) that `make run` sends its traces to
+	PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix $(RUN) propos4l observe
+
 # The web front end (frontend/, Next.js): installed from its lock file with npm ci, built once per change of its
 # sources (standalone output), started by `make run` on :3000 next to the services, tested by `make test`.
 FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) $(wildcard frontend/*.json frontend/*.mjs frontend/*.ts)
@@ -133,8 +151,9 @@ frontend-e2e: install chromium $(FRONTEND_SERVER)
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
-	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 $(RUN) pytest $(PYTEST_ARGS)
+test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 \
+	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
 
 test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop
 	$(RUN) pytest -m "not conformance" $(PYTEST_ARGS)

@@ -92,6 +92,9 @@ def test_it_runs_the_services_of_the_design(services: dict[str, dict[str, Any]])
     assert services["redis"]["image"].startswith("redis:7.")
     assert services["redis"]["image"].endswith("-alpine")
     assert services["ollama"]["image"].startswith("ollama/ollama:")
+    # The LLM-aware trace UI is there to be switched on, not started by default.
+    assert services["phoenix"]["profiles"] == ["phoenix"]
+    assert services["phoenix"]["image"].startswith("arizephoenix/phoenix:version-")
 
 
 def test_each_python_service_is_built_from_its_own_folder(services: dict[str, dict[str, Any]]) -> None:
@@ -125,7 +128,7 @@ def test_every_image_is_pinned_to_a_version(services: dict[str, dict[str, Any]])
         repository, _, tag = reference.rpartition(":")
         assert repository and "/" not in tag, f"{name}: {reference} has no tag"
         # At least major.minor (pgvector/pgvector:0.8.0-pg15 is the pin); never latest or a bare major.
-        assert re.match(r"^v?\d+\.\d+", tag), f"{name}: {reference} is not pinned to a version"
+        assert re.match(r"^(v|version-)?\d+\.\d+", tag), f"{name}: {reference} is not pinned to a version"
 
 
 def test_the_ollama_pull_job_pulls_the_model_the_generator_drafts_with(raw: dict[str, Any]) -> None:
@@ -380,8 +383,8 @@ def test_host_ports_do_not_collide(services: dict[str, dict[str, Any]]) -> None:
 
 def test_only_the_entry_points_are_published(services: dict[str, dict[str, Any]]) -> None:
     exposed = {name for name, service in services.items() if service.get("ports")}
-    assert exposed == {"gateway", "frontend", "grafana", "prometheus", "alertmanager"}
-    for name in ("prometheus", "alertmanager"):  # no login: the host only
+    assert exposed == {"gateway", "frontend", "grafana", "prometheus", "alertmanager", "phoenix"}
+    for name in ("prometheus", "alertmanager", "phoenix"):  # no login: the host only
         assert all(address == "127.0.0.1" for address, _, _ in published(services[name])), name
 
 

@@ -184,10 +184,17 @@ def test_one_proposal_yields_one_trace_across_gateway_generator_and_renderer(
     assert generation.attributes["messaging.consumer.group.name"] == ConsumerGroup.GENERATOR.value
     assert generation.attributes["propos4l.proposal.id"] == proposal_id
 
-    # The Ollama call is a child of the generator's consume span.
+    # The model call is an LLM span (GenAI and OpenInference attributes) under the generator's consume span, and the
+    # HTTP request to Ollama is its child.
+    model_call = _one(trace_spans, service="generator", kind="client", name="chat qwen2.5:7b")
+    assert model_call.parent_span_id == generation.span_id
+    assert model_call.attributes["gen_ai.provider.name"] == "ollama"
+    assert model_call.attributes["openinference.span.kind"] == "LLM"
+    assert model_call.attributes["gen_ai.usage.output_tokens"] > 0
+    assert model_call.attributes["llm.token_count.total"] > model_call.attributes["gen_ai.usage.output_tokens"]
     chat = [s for s in trace_spans if s.service == "generator" and s.kind == "client" and s.name.startswith("POST")]
     assert len(chat) == 1, [(s.name, s.attributes) for s in trace_spans if s.service == "generator"]
-    assert chat[0].parent_span_id == generation.span_id
+    assert chat[0].parent_span_id == model_call.span_id
     assert str(chat[0].attributes.get("url.full", chat[0].attributes.get("http.url"))).endswith("/api/chat")
 
     # The renderer consumes the draft the generator sent, renders and writes the PDF in its main process.

@@ -96,15 +96,20 @@ class _Store:
     logs: list[ReceivedLog] = field(default_factory=list)
     metrics: list[ReceivedMetric] = field(default_factory=list)
     requests: int = 0
+    refusals: int = 0
     received_bytes: int = 0
 
 
 class OtlpReceiver:
     """Serves OTLP/HTTP on a free local port in a background thread; a context manager."""
 
-    def __init__(self, *, decode: bool = True) -> None:
-        """`decode=False` only counts the requests (a benchmark's receiver should cost as little as possible)."""
+    def __init__(self, *, decode: bool = True, refuse: Iterable[str] = ()) -> None:
+        """`decode=False` only counts the requests (a benchmark's receiver should cost as little as possible).
+
+        `refuse` names signals ("metrics", "logs") answered 405 Method Not Allowed, as a trace-only UI answers them.
+        """
         self._decode = decode
+        self._refused_paths = frozenset(f"/v1/{signal}" for signal in refuse)
         self._store = _Store()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -125,6 +130,12 @@ class OtlpReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if self.path in receiver._refused_paths:
+                    receiver._count_refusal()
+                    self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 answer = receiver._accept(self.path, self.headers.get("Content-Encoding", ""), body)
                 if answer is None:
                     self.send_response(HTTPStatus.NOT_FOUND)
@@ -168,6 +179,16 @@ class OtlpReceiver:
         """How many export requests arrived."""
         with self._store.lock:
             return self._store.requests
+
+    @property
+    def refusals(self) -> int:
+        """How many export requests were answered 405 (see `refuse`)."""
+        with self._store.lock:
+            return self._store.refusals
+
+    def _count_refusal(self) -> None:
+        with self._store.lock:
+            self._store.refusals += 1
 
     @property
     def received_bytes(self) -> int:

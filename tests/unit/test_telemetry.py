@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -39,6 +40,7 @@ from propos4l.shared.telemetry import (
     telemetry_enabled,
     trace_headers,
 )
+from propos4l.shared.telemetry.bootstrap import TelemetrySettings
 from propos4l.shared.telemetry.log_export import OtlpLogHandler
 from propos4l.shared.telemetry.sampling import default_sampler
 from tests.support.otlp_receiver import OtlpReceiver
@@ -334,6 +336,7 @@ def test_the_package_exports_what_the_services_use() -> None:
         "TelemetrySettings",
         "configure_telemetry",
         "count_dead_letter",
+        "current_trace_id",
         "count_republished",
         "count_trimmed",
         "flush_telemetry",
@@ -403,3 +406,135 @@ def test_telemetry_exports_traces_metrics_and_logs_with_the_service_resource() -
         names = {metric.name for metric in receiver.metrics()}
         assert {"propos4l.render.duration", "propos4l.render.pages", "propos4l.up", "propos4l.log.records"} <= names
     assert '"message": "telemetry exported over OTLP"' in done.stdout
+
+
+# --- where each signal goes -----------------------------------------------------------------------------------------
+
+_OTEL_NAMES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_LOGS_EXPORTER",
+    "OTEL_SDK_DISABLED",
+)
+
+
+def _endpoints(monkeypatch: pytest.MonkeyPatch, endpoint: str | None = None, **variables: str) -> dict[str, object]:
+    from propos4l.shared.telemetry.exporters import signal_endpoints
+
+    for name in _OTEL_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return dict(signal_endpoints(TelemetrySettings(), endpoint))
+
+
+def test_a_base_endpoint_gives_each_signal_its_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _endpoints(monkeypatch, OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318/") == {
+        "traces": "http://collector:4318/v1/traces",
+        "metrics": "http://collector:4318/v1/metrics",
+        "logs": "http://collector:4318/v1/logs",
+    }
+
+
+def test_a_signal_endpoint_is_used_as_it_is_and_none_switches_a_signal_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoints = _endpoints(
+        monkeypatch,
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://collector:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:6006/v1/traces",
+        OTEL_LOGS_EXPORTER="None",
+    )
+    assert endpoints == {
+        "traces": "http://127.0.0.1:6006/v1/traces",
+        "metrics": "http://collector:4318/v1/metrics",
+        "logs": None,
+    }
+
+
+def test_a_signal_endpoint_alone_turns_telemetry_on_for_that_signal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoints = _endpoints(monkeypatch, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://ui:6006/v1/traces")
+    assert endpoints == {"traces": "http://ui:6006/v1/traces", "metrics": None, "logs": None}
+    assert TelemetrySettings().exports_anything()
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert not TelemetrySettings().exports_anything()
+
+
+def test_an_explicit_endpoint_replaces_the_environment_but_not_a_switched_off_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoints = _endpoints(
+        monkeypatch,
+        "http://receiver:1",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://elsewhere:2/v1/traces",
+        OTEL_METRICS_EXPORTER="none",
+    )
+    assert endpoints == {"traces": "http://receiver:1/v1/traces", "metrics": None, "logs": "http://receiver:1/v1/logs"}
+
+
+_SIGNALS_PROCESS = textwrap.dedent(
+    """
+    import logging, sys
+    from propos4l.shared.logs import configure_logging
+    from propos4l.shared.settings import ServiceSettings
+    from propos4l.shared.telemetry import configure_telemetry, record_render, span
+
+    configure_logging("renderer")
+    handle = configure_telemetry("renderer", ServiceSettings(redis_url="redis://localhost:6379/0"))
+    assert handle.enabled
+    for batch in range(4):  # several batches of every signal
+        with span(f"render {batch}"):
+            logging.getLogger("propos4l.renderer").info("proposal rendered")
+            record_render("default", "rendered", 0.4, pages=9)
+        assert handle.force_flush() in (True, False)
+    handle.shutdown()
+    """
+)
+
+
+def _run_exporting(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", _SIGNALS_PROCESS],
+        cwd=REPO,
+        env={**clean, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_endpoint_that_refuses_a_signal_is_warned_about_once_and_not_sent_to_again() -> None:
+    with OtlpReceiver(refuse=("metrics", "logs")) as trace_only:
+        url = trace_only.url
+        done = _run_exporting({"OTEL_EXPORTER_OTLP_ENDPOINT": url})
+        assert done.returncode == 0, done.stderr
+        assert {span.name for span in trace_only.spans()} >= {"render 0", "render 3"}
+        assert trace_only.refusals == 2  # one request each for metrics and logs, then no more
+    output = done.stdout + done.stderr
+    warnings = [json.loads(line) for line in done.stdout.splitlines() if "refuses this signal" in line]
+    assert sorted((record["signal"], record["endpoint"]) for record in warnings) == [
+        ("logs", f"{url}/v1/logs"),
+        ("metrics", f"{url}/v1/metrics"),
+    ]
+    assert all(record["level"] == "warning" and record["status"] == 405 for record in warnings)
+    assert "Failed to export" not in output
+
+
+def test_each_signal_goes_to_its_own_endpoint_and_a_switched_off_one_nowhere() -> None:
+    with OtlpReceiver() as collector, OtlpReceiver() as trace_ui:
+        done = _run_exporting(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{trace_ui.url}/v1/traces",
+                "OTEL_LOGS_EXPORTER": "none",
+            }
+        )
+        assert done.returncode == 0, done.stderr
+        assert {span.name for span in trace_ui.spans()} >= {"render 0"}
+        assert trace_ui.metrics() == [] and trace_ui.logs() == []
+        assert collector.spans() == [] and collector.logs() == []
+        assert "propos4l.render.duration" in {metric.name for metric in collector.metrics()}

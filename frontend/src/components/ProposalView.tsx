@@ -58,6 +58,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
         <span className="muted">{t('proposal.version', { version: proposal.version })}</span>
         <span className="muted">{proposal.industry}</span>
         <span className="muted">{t('proposal.created', { date: formatDate(proposal.created_at) })}</span>
+        <TraceLink traceUrl={proposal.trace_url} />
         {proposal.draft && (
           <span className={proposal.draft.ai_generated ? 'muted' : 'badge badge-info'}>
             {proposal.draft.ai_generated ? t('proposal.aiLabel', { provider: proposal.draft.provider, model: proposal.draft.model }) : t('proposal.noAiLabel')}
@@ -104,6 +105,17 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
         </div>
       )}
     </div>
+  );
+}
+
+/** A link to the proposal's trace in the tracing UI (TRACING_UI_URL), when the gateway gives one. */
+export function TraceLink({ traceUrl }: { traceUrl?: string | null }) {
+  const { t } = useApp();
+  if (!traceUrl) return null;
+  return (
+    <a href={traceUrl} target="_blank" rel="noopener noreferrer" title={t('proposal.viewTraceHint')}>
+      {t('proposal.viewTrace')}
+    </a>
   );
 }
 

@@ -5,7 +5,7 @@ import { jsonResponse, renderApp, SELLER, withMe } from '@/test-utils';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { ProposalForm } from './ProposalForm';
 import { ProposalsList } from './ProposalsList';
-import { InvestmentTable } from './ProposalView';
+import { InvestmentTable, TraceLink } from './ProposalView';
 import { Shell } from './Shell';
 import { StatusBadge } from './ui';
 
@@ -277,5 +277,27 @@ describe('ProposalsList', () => {
     renderApp(<ProposalsList />, { token: 'good-token-123' });
     expect(await screen.findByText('1 propostas')).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Próxima' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+});
+
+describe('TraceLink', () => {
+  const url = 'http://127.0.0.1:6006/redirects/traces/4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it("links to the proposal's trace in a new tab, in the chosen language", async () => {
+    renderApp(<TraceLink traceUrl={url} />);
+    const link = await screen.findByRole('link', { name: 'Ver rastreamento' });
+    expect(link.getAttribute('href')).toBe(url);
+    expect(link.getAttribute('target')).toBe('_blank');
+    expect(link.getAttribute('rel')).toContain('noopener');
+  });
+
+  it('says View trace in English', async () => {
+    renderApp(<TraceLink traceUrl={url} />, { locale: 'en' });
+    expect(await screen.findByRole('link', { name: 'View trace' })).toBeTruthy();
+  });
+
+  it('shows nothing without a tracing UI', () => {
+    const { container } = renderApp(<TraceLink traceUrl={null} />);
+    expect(container.querySelector('a')).toBeNull();
   });
 });

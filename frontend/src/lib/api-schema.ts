@@ -1795,6 +1795,16 @@ export interface components {
              * @description the version the pdf_url serves (the latest rendered)
              */
             pdf_version?: number | null;
+            /**
+             * Trace Id
+             * @description the trace of the request that created the proposal (null when it was not traced)
+             */
+            trace_id?: string | null;
+            /**
+             * Trace Url
+             * @description that trace in the tracing UI (TRACING_UI_URL); null without either
+             */
+            trace_url?: string | null;
         };
         /**
          * RateBody

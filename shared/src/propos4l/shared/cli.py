@@ -52,6 +52,13 @@ def _run(_: argparse.Namespace) -> int:
     return run_local()
 
 
+def _observe(_: argparse.Namespace) -> int:
+    from propos4l.shared.localrun.supervisor import data_dir_from_environment
+    from propos4l.shared.localrun.tracing_ui import serve_phoenix
+
+    return serve_phoenix(data_dir_from_environment(), os.environ)
+
+
 def _dead_letters(arguments: argparse.Namespace) -> int:
     from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters
 
@@ -127,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "run", help="run the whole system locally (embedded Redis and PostgreSQL when no URL is set)"
     ).set_defaults(func=_run)
+    commands.add_parser(
+        "observe", help="run the tracing UI (Arize Phoenix, installed by `make observe`) that `run` sends traces to"
+    ).set_defaults(func=_observe)
     dead = commands.add_parser("dead-letters", help="list or replay dead-lettered messages (REDIS_URL)")
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("stream", nargs="?", help="with replay: the dead-letter stream to replay")

@@ -35,7 +35,7 @@ __all__ = [
 _PROPOSAL_COLUMNS = """
     p.id, p.client_name, p.industry, p.requirements, p.scope, p.timeline, p.budget, p.language, p.template,
     p.discount_percent, p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
-    v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
+    p.trace_id, v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
     v.llm_duration_ms, v.drafted_at, v.pdf_path, v.pdf_bytes, v.pages, v.render_ms, v.rendered_at,
     v.investment_items, v.timeline_phases, v.assumptions, v.origin, v.section_key, v.instructions,
     (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
@@ -74,13 +74,16 @@ class ProposalRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def create(self, request: ProposalRequest, event: ProposalRequested) -> asyncpg.Record:
-        """Store a new proposal and, in the same transaction, the event announcing it."""
+    async def create(
+        self, request: ProposalRequest, event: ProposalRequested, trace_id: str | None = None
+    ) -> asyncpg.Record:
+        """Store a new proposal (with the trace of the request that made it) and, in the same transaction, the event
+        announcing it."""
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute(
                 """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
-                                          language, template, discount_percent, status, current_version)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10)""",
+                                          language, template, discount_percent, status, current_version, trace_id)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12)""",
                 event.proposal_id,
                 request.client_name,
                 request.industry,
@@ -92,6 +95,7 @@ class ProposalRepository:
                 request.template,
                 event.version,
                 request.discount_percent,
+                trace_id,
             )
             await add_to_outbox(connection, event)
             await status_changed(connection, event.proposal_id, event.version, "queued")

@@ -126,6 +126,12 @@ class ProposalView(ProposalSummary):
     draft: DraftInfo | None = None
     pages: int | None = None
     pdf_version: int | None = Field(default=None, description="the version the pdf_url serves (the latest rendered)")
+    trace_id: str | None = Field(
+        default=None, description="the trace of the request that created the proposal (null when it was not traced)"
+    )
+    trace_url: str | None = Field(
+        default=None, description="that trace in the tracing UI (TRACING_UI_URL); null without either"
+    )
 
 
 class VersionView(BaseModel):

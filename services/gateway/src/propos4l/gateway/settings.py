@@ -83,6 +83,12 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
     )
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    tracing_ui_url: str | None = Field(
+        default=None,
+        description="a trace's page in the tracing UI, with {trace_id} in it (Phoenix: "
+        "http://host:6006/redirects/traces/{trace_id}); unset: proposals link to no trace",
+        pattern=r"^https?://.*\{trace_id\}",
+    )
     proposal_list_count_limit: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         default=1000, description="the proposal list counts matches up to this many (total_exact false beyond)"
     )

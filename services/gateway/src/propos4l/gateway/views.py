@@ -109,11 +109,20 @@ def investment_view(
     )
 
 
-def proposal_view(row: asyncpg.Record, terms: PricingTerms | None = None) -> ProposalView:
+def trace_url(trace_id: str | None, template: str | None) -> str | None:
+    """The trace's page in the tracing UI: `template` with `{trace_id}` replaced (not str.format: URLs hold braces)."""
+    if trace_id is None or not template:
+        return None
+    return template.replace("{trace_id}", trace_id)
+
+
+def proposal_view(
+    row: asyncpg.Record, terms: PricingTerms | None = None, trace_url_template: str | None = None
+) -> ProposalView:
     """A proposal with its request and its current version's content.
 
     `terms` are the currency and taxes of its template; without them, or without investment items, the investment
-    is null.
+    is null. `trace_url_template` (TRACING_UI_URL) makes its trace's link, its `{trace_id}` replaced.
     """
     draft = draft_info(row) if row["drafted_at"] else None
     view = ProposalView.model_validate(
@@ -131,6 +140,8 @@ def proposal_view(row: asyncpg.Record, terms: PricingTerms | None = None) -> Pro
             "pdf_version": row["latest_rendered_version"],
             "draft": draft,
             "pages": row["pages"],
+            "trace_id": row["trace_id"],
+            "trace_url": trace_url(row["trace_id"], trace_url_template),
         }
     )
     if terms is not None and view.investment_items:

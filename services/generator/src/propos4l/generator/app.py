@@ -10,6 +10,7 @@ from typing import Any
 from propos4l.generator.drafting import Drafter, LlmDrafter, OutlineDrafter
 from propos4l.generator.handlers import GenerationHandlers
 from propos4l.generator.llm import ChatModel, LlmRejected, LlmUnavailable, RetryPolicy
+from propos4l.generator.llm_spans import ContentCapture
 from propos4l.generator.ollama import OllamaClient
 from propos4l.generator.openai_compat import OpenAICompatibleClient, StructuredOutput
 from propos4l.generator.settings import GeneratorSettings
@@ -38,9 +39,15 @@ def build_client(settings: GeneratorSettings) -> ChatModel | None:
         settings.llm_read_timeout_seconds,
         settings.llm_total_timeout_seconds,
     )
+    content = ContentCapture(settings.otel_genai_capture_content, settings.otel_genai_content_max_chars)
     if settings.llm_provider == "ollama":
         return OllamaClient(
-            str(settings.ollama_url), connect_timeout=connect, read_timeout=read, total_timeout=total, retry=retry
+            str(settings.ollama_url),
+            connect_timeout=connect,
+            read_timeout=read,
+            total_timeout=total,
+            retry=retry,
+            content=content,
         )
     if settings.llm_provider == "openai":
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
@@ -54,6 +61,7 @@ def build_client(settings: GeneratorSettings) -> ChatModel | None:
             structured_output=None
             if settings.llm_structured_output == "auto"
             else StructuredOutput(settings.llm_structured_output),
+            content=content,
         )
     return None
 

@@ -25,6 +25,7 @@ from propos4l.generator.llm import (
     notify,
     server_message,
 )
+from propos4l.generator.llm_spans import ContentCapture, chat_span
 from propos4l.generator.prompts import ChatMessage
 from propos4l.generator.schemas import model_schema
 from propos4l.shared.events import LlmUsage
@@ -33,6 +34,7 @@ __all__ = ["OllamaClient"]
 
 logger = logging.getLogger(__name__)
 
+_PROVIDER: Final = "ollama"
 _RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 _PROBE_TIMEOUT: Final = 10.0
 # Words by which Ollama names a `format` schema it could not turn into a grammar.
@@ -51,9 +53,11 @@ class OllamaClient:
         total_timeout: float = 900.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        content: ContentCapture | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._active = 0
+        self._content = content or ContentCapture()
         self._total_timeout = total_timeout
         self._retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
@@ -150,7 +154,23 @@ class OllamaClient:
             self._active -= 1
 
     async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
-        started = time.monotonic()
+        options: dict[str, Any] = body.get("options", {})
+        with chat_span(
+            _PROVIDER, str(body["model"]), body["messages"], parameters=_parameters(options), content=self._content
+        ) as call:
+            started = time.monotonic()
+            text, final = await self._stream(body, on_text)
+            call.answered(
+                text=text,
+                finish_reason=final.get("done_reason"),
+                input_tokens=_count(final.get("prompt_eval_count")),
+                output_tokens=_count(final.get("eval_count")),
+                response_model=final.get("model"),
+            )
+            return self._answer(body, text, final, started)
+
+    async def _stream(self, body: dict[str, Any], on_text: TextListener | None) -> tuple[str, dict[str, Any]]:
+        """The answer's text and its final line ({} when the stream ended without one)."""
         text = ""
         feed = TextFeed(on_text)
         final: dict[str, Any] = {}
@@ -181,6 +201,10 @@ class OllamaClient:
             raise LlmUnavailable(f"Ollama at {self.base_url} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
             raise LlmUnavailable(f"cannot reach Ollama at {self.base_url}: {error or type(error).__name__}") from error
+        return text, final
+
+    def _answer(self, body: dict[str, Any], text: str, final: dict[str, Any], started: float) -> ChatAnswer:
+        """The whole answer, or the failure its final line (or its absence) says."""
         if not final:
             raise LlmAnswerCut(f"Ollama's answer ended before its final line (after {len(text)} characters)")
         reason = final.get("done_reason")
@@ -209,6 +233,18 @@ class OllamaClient:
                 duration_ms=int(total_ns / 1_000_000) if isinstance(total_ns, int) else elapsed_ms,
             ),
         )
+
+
+def _parameters(options: dict[str, Any]) -> dict[str, Any]:
+    """Ollama's `options` under the GenAI names where there is one (num_predict is max_tokens)."""
+    named = {"max_tokens" if key == "num_predict" else key: value for key, value in options.items()}
+    if not (isinstance(named.get("max_tokens"), int) and named["max_tokens"] > 0):
+        named.pop("max_tokens", None)  # 0 or -1: no limit
+    return named
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _parse_line(line: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from propos4l.generator.llm import (
     notify,
     server_message,
 )
+from propos4l.generator.llm_spans import ContentCapture, chat_span
 from propos4l.generator.prompts import ChatMessage
 from propos4l.generator.schemas import model_schema, strict_json_schema
 from propos4l.generator.sse import sse_events
@@ -52,6 +53,8 @@ _STRUCTURED_WORDS: Final = re.compile(r"response_format|json_schema|json_object|
 _UNSUPPORTED_STATUS: Final = frozenset({400, 422, 500, 501})
 _CUT_REASONS: Final = frozenset({"abort", "aborted", "cancelled", "canceled"})
 _PROBE_TIMEOUT: Final = 10.0
+_PROVIDER: Final = "openai-compatible"
+_SAMPLING_FIELDS: Final = ("temperature", "seed", "max_tokens")
 
 
 class StructuredOutput(StrEnum):
@@ -90,8 +93,10 @@ class OpenAICompatibleClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         structured_output: StructuredOutput | None = None,
+        content: ContentCapture | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._content = content or ContentCapture()
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         self._api_key = SecretStr(key) if key else None
         self._where = _without_credentials(self.base_url)
@@ -219,7 +224,22 @@ class OpenAICompatibleClient:
         return body
 
     async def _chat_once(self, body: dict[str, Any], on_text: TextListener | None) -> ChatAnswer:
-        started = time.monotonic()
+        model = str(body["model"])
+        with chat_span(
+            _PROVIDER, model, body["messages"], parameters=_span_parameters(body), content=self._content
+        ) as call:
+            started = time.monotonic()
+            answer = await self._answer(body, on_text)
+            call.answered(
+                text=answer.text,
+                finish_reason=answer.finish_reason,
+                input_tokens=answer.prompt_tokens,
+                output_tokens=answer.output_tokens,
+                response_model=answer.model,
+            )
+            return answer.finish(model, started, self._where, body.get("max_tokens"))
+
+    async def _answer(self, body: dict[str, Any], on_text: TextListener | None) -> _Answer:
         model = str(body["model"])
         try:
             async with self._http.stream("POST", "/chat/completions", json=body) as response:
@@ -238,7 +258,7 @@ class OpenAICompatibleClient:
             raise LlmUnavailable(f"the model server at {self._where} timed out ({type(error).__name__})") from error
         except httpx.TransportError as error:
             raise self._unreachable(error) from error
-        return answer.finish(model, started, self._where, body.get("max_tokens"))
+        return answer
 
     async def _streamed(self, response: httpx.Response, on_text: TextListener | None) -> _Answer:
         answer = _Answer()
@@ -255,6 +275,7 @@ class OpenAICompatibleClient:
                     f"{server_message(self._scrub(_error_message(chunk) or event.data[:500]))}"
                 )
             answer.take_usage(chunk)
+            answer.take_model(chunk)
             choices = chunk.get("choices")
             choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
             delta = choice.get("delta")
@@ -282,6 +303,7 @@ class OpenAICompatibleClient:
             )
         answer = _Answer(done=True)
         answer.take_usage(completion)
+        answer.take_model(completion)
         choices = completion.get("choices")
         choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
         message = choice.get("message")
@@ -352,6 +374,12 @@ class _Answer:
     done: bool = False
     prompt_tokens: int | None = None
     output_tokens: int | None = None
+    model: str | None = None
+
+    def take_model(self, chunk: dict[str, Any]) -> None:
+        """The model the server says answered (it may name the exact build of the model asked for)."""
+        if self.model is None and isinstance(chunk.get("model"), str) and chunk["model"]:
+            self.model = chunk["model"]
 
     def take_usage(self, chunk: dict[str, Any]) -> None:
         usage = chunk.get("usage")
@@ -397,6 +425,15 @@ class _Answer:
                 duration_ms=int((time.monotonic() - started) * 1000),
             ),
         )
+
+
+def _span_parameters(body: dict[str, Any]) -> dict[str, Any]:
+    """The request parameters a model call's span shows: the sampling fields and the structured-output kind."""
+    parameters: dict[str, Any] = {key: body[key] for key in _SAMPLING_FIELDS if key in body}
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict):
+        parameters["response_format"] = response_format.get("type")
+    return parameters
 
 
 def _sampling(options: dict[str, Any]) -> dict[str, Any]:

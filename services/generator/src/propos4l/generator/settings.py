@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
+from propos4l.generator.llm_spans import DEFAULT_CONTENT_MAX_CHARS
 from propos4l.shared.settings import DeliverySettings, ServiceSettings
 
 __all__ = ["GeneratorSettings"]
@@ -49,6 +50,12 @@ class GeneratorSettings(ServiceSettings, DeliverySettings):
     )
     llm_min_section_words: Annotated[int, Field(ge=1, le=2_000)] = Field(
         default=20, description="a drafted section with fewer words is sent back to the model, then fails"
+    )
+    otel_genai_capture_content: bool = Field(
+        default=False, description="put the prompt and the answer in the model call spans (client data: off)"
+    )
+    otel_genai_content_max_chars: Annotated[int, Field(ge=0, le=1_000_000)] = Field(
+        default=DEFAULT_CONTENT_MAX_CHARS, description="characters of each prompt or answer text a span keeps at most"
     )
     generator_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
     generator_drafting: Literal["single", "plan"] = Field(

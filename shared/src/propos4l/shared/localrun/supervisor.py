@@ -26,14 +26,20 @@ from propos4l.shared.localrun.processes import tail_text
 from propos4l.shared.localrun.restarts import RestartPolicy
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, LocalServerError
 from propos4l.shared.localrun.service_processes import ServiceProcess
+from propos4l.shared.localrun.tracing_ui import PROJECT, TracingUi, running_tracing_ui
 from propos4l.shared.logs import configure_logging, redact
 
-__all__ = ["SERVICES", "LocalRun", "run_local"]
+__all__ = ["SERVICES", "LocalRun", "data_dir_from_environment", "run_local"]
 
 SERVICES: Final = ("gateway", "generator", "renderer", "backup", "library")
 _STOP_TIMEOUT_SECONDS: Final = 15.0
 _GATEWAY_START_TIMEOUT_SECONDS: Final = 60.0
 _WATCH_INTERVAL_SECONDS: Final = 0.5
+
+
+def data_dir_from_environment() -> Path:
+    """PROPOS4L_DATA_DIR, or .propos4l in the current folder."""
+    return Path(os.environ.get("PROPOS4L_DATA_DIR") or ".propos4l").expanduser().resolve()
 
 
 def say(message: str) -> None:
@@ -58,13 +64,13 @@ class LocalRun:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     servers: list[LocalRedis | LocalPostgres] = field(default_factory=list)
     admin_token_from_environment: bool = False
+    tracing_ui: TracingUi | None = None
     _restarts: dict[str, _Restarts] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls) -> LocalRun:
         """Read the settings the local run honours, with their defaults."""
-        data_dir = Path(os.environ.get("PROPOS4L_DATA_DIR") or ".propos4l").expanduser().resolve()
-        return cls(data_dir=data_dir, environment=dict(os.environ))
+        return cls(data_dir=data_dir_from_environment(), environment=dict(os.environ))
 
     def prepare(self) -> None:
         """Start what is missing (Redis, PostgreSQL), choose the LLM provider, and migrate."""
@@ -114,7 +120,22 @@ class LocalRun:
                 "(sections built from the request, without AI). Start Ollama or set OLLAMA_URL to use a model."
             )
             env["LLM_PROVIDER"] = "outline"
+        self._send_traces_to_the_tracing_ui()
         self._migrate()
+
+    def _send_traces_to_the_tracing_ui(self) -> None:
+        """Traces to the Phoenix `make observe` runs, unless telemetry is configured already."""
+        env = self.environment
+        if any(env.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+            return
+        ui = running_tracing_ui(self.data_dir)
+        if ui is None:
+            return
+        self.tracing_ui = ui
+        env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = ui.traces_endpoint
+        # Phoenix groups traces by this resource attribute; the user's own attributes win.
+        env.setdefault("OTEL_RESOURCE_ATTRIBUTES", f"openinference.project.name={PROJECT}")
+        env.setdefault("TRACING_UI_URL", ui.trace_url_template)
 
     def start_services(self) -> None:
         """Start the five services as child processes, and the web front end when it was built (`make run`)."""
@@ -281,6 +302,10 @@ def run_local() -> int:
                 )
             say(f"  LLM:        {describe_model_server(run.environment)}")
             say(f"  data:       {run.data_dir}")
+            if run.tracing_ui is not None:
+                say(f"  traces:     {run.tracing_ui.url}  (Phoenix, from `make observe`)")
+            else:
+                say("  traces:     off (`make observe` in another terminal starts a tracing UI; then restart this)")
             if "frontend" in run.processes:
                 say(f"  web:        http://127.0.0.1:{run.environment.get('FRONTEND_PORT', '3000')}")
             while not stop.wait(_WATCH_INTERVAL_SECONDS):

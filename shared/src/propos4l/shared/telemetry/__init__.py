@@ -36,6 +36,7 @@ from propos4l.shared.telemetry.metrics import (
 from propos4l.shared.telemetry.propagation import (
     Outgoing,
     Processing,
+    current_trace_id,
     processing,
     publishing,
     relaying,
@@ -54,6 +55,7 @@ __all__ = [
     "count_dead_letter",
     "count_republished",
     "count_trimmed",
+    "current_trace_id",
     "flush_telemetry",
     "instrument_fastapi",
     "mark_consumer_paused",

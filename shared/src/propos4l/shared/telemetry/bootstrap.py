@@ -1,7 +1,8 @@
 """Turning telemetry on for one process: resource, providers, OTLP exporters, library instrumentation, log export.
 
-Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then nothing is installed, no exporter thread starts, and every
-helper of this package goes through OpenTelemetry's no-op API. The SDK and the exporters are imported only when on.
+Off unless an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT, or a signal's own OTEL_EXPORTER_OTLP_*_ENDPOINT):
+then nothing is installed, no exporter thread starts, and every helper of this package goes through OpenTelemetry's
+no-op API. The SDK and the exporters are imported only when on.
 """
 
 from __future__ import annotations
@@ -58,16 +59,45 @@ class TelemetrySettings(BaseSettings):
     otel_exporter_otlp_endpoint: AnyHttpUrl | None = Field(
         default=None, description="OTLP/HTTP collector, e.g. http://otel-collector:4318 (unset: telemetry off)"
     )
+    otel_exporter_otlp_traces_endpoint: AnyHttpUrl | None = Field(
+        default=None, description="full URL for traces, used as it is (e.g. a trace UI's http://host:6006/v1/traces)"
+    )
+    otel_exporter_otlp_metrics_endpoint: AnyHttpUrl | None = Field(default=None, description="full URL for metrics")
+    otel_exporter_otlp_logs_endpoint: AnyHttpUrl | None = Field(default=None, description="full URL for logs")
+    otel_traces_exporter: Literal["otlp", "none"] = "otlp"
+    otel_metrics_exporter: Literal["otlp", "none"] = "otlp"
+    otel_logs_exporter: Literal["otlp", "none"] = "otlp"
     otel_exporter_otlp_protocol: Literal["http/protobuf"] = "http/protobuf"
     otel_sdk_disabled: bool = False
     otel_metric_export_interval: Annotated[int, Field(ge=100, description="milliseconds between metric exports")] = (
         15_000
     )
 
-    @field_validator("otel_exporter_otlp_endpoint", mode="before")
+    @field_validator(
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
+        "otel_exporter_otlp_metrics_endpoint",
+        "otel_exporter_otlp_logs_endpoint",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("otel_traces_exporter", "otel_metrics_exporter", "otel_logs_exporter", mode="before")
+    @classmethod
+    def _lower_case_exporter(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def exports_anything(self) -> bool:
+        """Whether some signal has somewhere to go."""
+        if self.otel_sdk_disabled:
+            return False
+        return any(
+            getattr(self, f"otel_{signal}_exporter") != "none"
+            and (self.otel_exporter_otlp_endpoint or getattr(self, f"otel_exporter_otlp_{signal}_endpoint"))
+            for signal in ("traces", "metrics", "logs")
+        )
 
 
 @dataclass(eq=False)
@@ -120,10 +150,10 @@ def configure_telemetry(service: str, settings: ServiceSettings, *, endpoint: st
     """Export this process's traces, metrics and logs over OTLP/HTTP, or do nothing when no endpoint is set.
 
     Call once per process, after `configure_logging`. `endpoint` (a collector's base URL) overrides
-    OTEL_EXPORTER_OTLP_ENDPOINT; without it the exporters also honour the per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT.
+    OTEL_EXPORTER_OTLP_ENDPOINT and the per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT (see `exporters.signal_endpoints`).
     """
     config = load_settings(TelemetrySettings, service)
-    if config.otel_sdk_disabled or (endpoint is None and config.otel_exporter_otlp_endpoint is None):
+    if config.otel_sdk_disabled or (endpoint is None and not config.exports_anything()):
         return Telemetry(service)
     if telemetry_enabled():
         raise RuntimeError("telemetry is already configured in this process")
@@ -166,17 +196,15 @@ def instrument_fastapi(app: FastAPI) -> None:
 def _start(service: str, environment: str, config: TelemetrySettings, endpoint: str | None) -> Telemetry:
     # Imported here so that a process with telemetry off never loads the SDK, its exporters or their HTTP stack.
     from opentelemetry._logs import set_logger_provider
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from propos4l.shared.telemetry.exporters import log_exporter, metric_exporter, signal_endpoints, span_exporter
     from propos4l.shared.telemetry.log_export import OtlpLogHandler
     from propos4l.shared.telemetry.sampling import default_sampler
 
@@ -190,17 +218,23 @@ def _start(service: str, environment: str, config: TelemetrySettings, endpoint: 
             "deployment.environment.name": environment,
         }
     )
+    # A signal that is off still gets its provider (spans still carry the trace ids logs are stamped with); it only
+    # has no exporter.
+    urls = signal_endpoints(config, endpoint)
     tracer_provider = TracerProvider(resource=resource, sampler=default_sampler(), shutdown_on_exit=False)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=_signal_url(endpoint, "traces"))))
-    reader = PeriodicExportingMetricReader(
-        OTLPMetricExporter(endpoint=_signal_url(endpoint, "metrics")),
-        export_interval_millis=config.otel_metric_export_interval,
-    )
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader], shutdown_on_exit=False)
+    if urls["traces"] is not None:
+        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter(urls["traces"])))
+    readers: list[MetricReader] = []
+    if urls["metrics"] is not None:
+        readers.append(
+            PeriodicExportingMetricReader(
+                metric_exporter(urls["metrics"]), export_interval_millis=config.otel_metric_export_interval
+            )
+        )
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    logger_provider.add_log_record_processor(
-        BatchLogRecordProcessor(OTLPLogExporter(endpoint=_signal_url(endpoint, "logs")))
-    )
+    if urls["logs"] is not None:
+        logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter(urls["logs"])))
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     set_logger_provider(logger_provider)
@@ -217,8 +251,10 @@ def _start(service: str, environment: str, config: TelemetrySettings, endpoint: 
         _log_handler=handler,
         _instrumentors=_instrument_libraries(),
     )
-    target = endpoint or str(config.otel_exporter_otlp_endpoint)
-    logger.info("telemetry exported over OTLP", extra={"endpoint": target, "service_name": service})
+    logger.info(
+        "telemetry exported over OTLP",
+        extra={"service_name": service, **{f"{signal}_endpoint": url or "off" for signal, url in urls.items()}},
+    )
     return telemetry
 
 
@@ -233,11 +269,6 @@ def _instrument_libraries() -> list[Any]:
         instrumentor.instrument()
         instrumentors.append(instrumentor)
     return instrumentors
-
-
-def _signal_url(endpoint: str | None, signal: str) -> str | None:
-    """The URL of one signal under an explicit base endpoint; None lets the exporter read the environment."""
-    return None if endpoint is None else f"{endpoint.rstrip('/')}/v1/{signal}"
 
 
 def _version(service: str) -> str:

@@ -26,7 +26,16 @@ from propos4l.shared.events import Event, ProposalFailed, ProposalProgressed
 from propos4l.shared.logs import redact
 from propos4l.shared.telemetry.metrics import SCOPE, instruments
 
-__all__ = ["Outgoing", "Processing", "processing", "publishing", "relaying", "span", "trace_headers"]
+__all__ = [
+    "Outgoing",
+    "Processing",
+    "current_trace_id",
+    "processing",
+    "publishing",
+    "relaying",
+    "span",
+    "trace_headers",
+]
 
 _MESSAGING: Final[dict[str, AttributeValue]] = {"messaging.system": "redis"}
 # Progress reports go out every half second while a proposal is drafted: traced, they would bury the proposal's trace
@@ -39,6 +48,12 @@ def trace_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
     carrier = dict(headers or {})
     propagate.inject(carrier)
     return carrier
+
+
+def current_trace_id() -> str | None:
+    """The id of the current trace (32 hex digits), or None outside a sampled trace."""
+    context = trace.get_current_span().get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid and context.trace_flags.sampled else None
 
 
 def span(name: str, attributes: Mapping[str, AttributeValue] | None = None) -> contextlib.AbstractContextManager[Span]:

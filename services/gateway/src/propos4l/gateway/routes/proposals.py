@@ -19,6 +19,7 @@ from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_summary, proposal_view
 from propos4l.shared.events import ProposalRequest, ProposalRequested
+from propos4l.shared.telemetry import current_trace_id
 
 __all__ = ["router"]
 
@@ -47,16 +48,17 @@ async def create_proposal(
     proposals: Proposals,
     outbox: Outbox,
     templates: Templates,
+    settings: Settings,
 ) -> ProposalView:
     """Accept a request: it is stored, queued for drafting, and followed at its Location."""
     if not await templates.exists(request.template):
         raise Problem(422, f"There is no template named {request.template!r}; GET /api/templates lists them.")
     proposal_id = uuid.uuid4()
     event = ProposalRequested(proposal_id=proposal_id, version=1, request=request)
-    row = await proposals.create(request, event)
+    row = await proposals.create(request, event, current_trace_id())
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
-    return proposal_view(row)
+    return proposal_view(row, trace_url_template=settings.tracing_ui_url)
 
 
 @router.get("", response_model=ProposalList, responses=_PROBLEM_RESPONSES)
@@ -103,14 +105,14 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def get_proposal(
-    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, pricing: TemplatePricing
+    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, pricing: TemplatePricing, settings: Settings
 ) -> ProposalView:
     """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
     row = await proposals.get(proposal_id)
     if row is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
-    return proposal_view(row, terms)
+    return proposal_view(row, terms, settings.tracing_ui_url)
 
 
 @router.get(

@@ -98,4 +98,4 @@ async def _new_version(
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
-    return proposal_view(row, terms)
+    return proposal_view(row, terms, settings.tracing_ui_url)

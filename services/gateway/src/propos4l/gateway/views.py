@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from propos4l.gateway.grounding_schemas import grounding_fields
 from propos4l.gateway.schemas import (
     DraftInfo,
     FailureView,
@@ -18,6 +19,7 @@ from propos4l.gateway.schemas import (
     VersionView,
 )
 from propos4l.gateway.template_pricing import PricingTerms
+from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.renderer.pricing import quote
 from propos4l.shared.events import InvestmentItem
 
@@ -109,6 +111,14 @@ def investment_view(
     )
 
 
+def _grounding(row: asyncpg.Record) -> dict[str, object]:
+    """The grounding fields of a version's row (recorded context and grounding columns)."""
+    context = row["drafting_context"]
+    search_mode = context.get("search_mode") if isinstance(context, dict) else None
+    fields = grounding_fields(VersionGrounding.from_column(row["grounding"]), search_mode)
+    return fields.model_dump()
+
+
 def proposal_view(row: asyncpg.Record, terms: PricingTerms | None = None) -> ProposalView:
     """A proposal with its request and its current version's content.
 
@@ -131,6 +141,7 @@ def proposal_view(row: asyncpg.Record, terms: PricingTerms | None = None) -> Pro
             "pdf_version": row["latest_rendered_version"],
             "draft": draft,
             "pages": row["pages"],
+            **_grounding(row),
         }
     )
     if terms is not None and view.investment_items:

@@ -137,7 +137,7 @@ class ContextRetriever:
             passages=passages,
             roster=roster,
             rate_card=rate_card,
-            search_mode=mode if passages else "none",
+            search_mode=mode,
             retrieved_at=datetime.now(UTC),
         )
         _log.info(

@@ -62,7 +62,8 @@ export interface paths {
         put?: never;
         /**
          * Create Proposal
-         * @description Accept a request: it is stored, queued for drafting, and followed at its Location.
+         * @description Accept a request: it is stored with what the knowledge library gives for it (passages, active roster, rate
+         *     card in force), queued for drafting, and followed at its Location.
          */
         post: operations["create_proposal_api_proposals_post"];
         delete?: never;
@@ -131,6 +132,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Version
+         * @description One version's content and what it stands on (sources, team, priced effort, budget comparison, flags), as
+         *     `GET /api/proposals/{id}` shows the current one; `version` is the one shown, `status` the proposal's.
+         */
+        get: operations["get_version_api_proposals__proposal_id__versions__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/proposals/{proposal_id}/sections/{key}/regenerate": {
         parameters: {
             query?: never;
@@ -142,7 +164,8 @@ export interface paths {
         put?: never;
         /**
          * Regenerate Section
-         * @description Have the model write one section again (optionally following instructions), as a new version.
+         * @description Have the model write one section again (optionally following instructions), as a new version; what the
+         *     knowledge library gives is retrieved again, with the instructions added to the request's words.
          */
         post: operations["regenerate_section_api_proposals__proposal_id__sections__key__regenerate_post"];
         delete?: never;
@@ -169,6 +192,30 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/effort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit Effort
+         * @description Replace the effort (hours per phase and role) as a new version, rendered again.
+         *
+         *     Every line is priced by the gateway with the rates recorded for the current version (the rate card of its
+         *     context and the rates its effort used), not today's; the investment items that came from the effort and the
+         *     budget comparison are computed again. Amounts and totals are never taken from the request.
+         */
+        patch: operations["edit_effort_api_proposals__proposal_id__effort_patch"];
         trace?: never;
     };
     "/api/proposals/{proposal_id}/events": {
@@ -885,6 +932,29 @@ export interface components {
             review_by?: string | null;
         };
         /**
+         * BudgetComparisonView
+         * @description How the priced total (after the request's discount, before taxes) compares with the request's budget.
+         */
+        BudgetComparisonView: {
+            /** Budget */
+            budget: string;
+            /** Total */
+            total: string;
+            /** Currency */
+            currency: string;
+            /**
+             * Verdict
+             * @description over: above the budget; within: at most 10% below it; under: further below
+             * @enum {string}
+             */
+            verdict: "under" | "within" | "over";
+            /**
+             * Difference Percent
+             * @description (total - budget) / budget in percent; negative below it
+             */
+            difference_percent: string;
+        };
+        /**
          * CaseStudyBody
          * @description A piece of work done for a client, told so that a proposal may cite it.
          */
@@ -1017,6 +1087,23 @@ export interface components {
              * @enum {string}
              */
             language: "pt-BR" | "en";
+        };
+        /**
+         * ClaimFlag
+         * @description A sentence that claims something (experience, a certification, a number) no cited source supports.
+         *
+         *     `rate_in_other_currency`: a role's rate is in another currency than the rest of the rate card, so its effort
+         *     line was left unpriced (`text` names the role and the currency) and a person must price it.
+         */
+        ClaimFlag: {
+            section: components["schemas"]["SectionKey"];
+            /** Text */
+            text: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "no_source" | "number_without_source" | "certification_without_source" | "rate_in_other_currency";
         };
         /**
          * CompanyBody
@@ -1266,6 +1353,90 @@ export interface components {
             output_tokens?: number | null;
             /** Duration Ms */
             duration_ms?: number | null;
+        };
+        /**
+         * EffortEdit
+         * @description The whole effort of a new version: every line, in order (amounts and totals are computed by the gateway).
+         */
+        EffortEdit: {
+            /** Lines */
+            lines: components["schemas"]["EffortEditLine"][];
+        };
+        /**
+         * EffortEditLine
+         * @description Hours of one rate-card role in one phase, as a person sets them.
+         */
+        EffortEditLine: {
+            /** Phase */
+            phase: string;
+            /**
+             * Role Id
+             * Format: uuid
+             * @description a role of the rate card recorded with the version
+             */
+            role_id: string;
+            /** Hours */
+            hours: number | string;
+        };
+        /**
+         * EffortLineView
+         * @description Hours of one rate-card role in one phase, priced by the gateway or the generator from the rate card.
+         */
+        EffortLineView: {
+            /** Phase */
+            phase: string;
+            /**
+             * Role Id
+             * Format: uuid
+             */
+            role_id: string;
+            /** Role Name */
+            role_name: string;
+            /**
+             * Hours
+             * @example 40.00
+             */
+            hours: string;
+            /**
+             * Hourly Rate
+             * @description null: the role had no rate (in the proposal's currency)
+             */
+            hourly_rate: string | null;
+            /**
+             * Amount
+             * @description hours x hourly_rate, rounded half up to cents
+             */
+            amount: string | null;
+            /** Currency */
+            currency: string | null;
+            /**
+             * Rate Id
+             * @description the rate-card rate the line was priced with
+             */
+            rate_id: string | null;
+        };
+        /**
+         * EffortView
+         * @description The proposed effort priced by code, and its total before discount and taxes.
+         */
+        EffortView: {
+            /** Lines */
+            lines: components["schemas"]["EffortLineView"][];
+            /**
+             * Total
+             * @description sum of the priced lines' amounts (before discount and taxes)
+             */
+            total: string;
+            /**
+             * Currency
+             * @description the currency of the priced lines; null when no line has a price
+             */
+            currency: string | null;
+            /**
+             * Unpriced Lines
+             * @description lines left without a price (no rate, or a rate in another currency)
+             */
+            unpriced_lines: number;
         };
         /**
          * FailureView
@@ -1716,9 +1887,37 @@ export interface components {
         };
         /**
          * ProposalView
-         * @description A proposal with its request and the content of its current version.
+         * @description A proposal with its request and the content of its current version (or of the version asked for), with what
+         *     its draft stands on: sources per section, team, priced effort, budget comparison, flags.
          */
         ProposalView: {
+            /**
+             * Search Mode
+             * @description how the knowledge library was searched for this version's draft; null: it was not consulted
+             */
+            search_mode?: ("hybrid" | "full_text" | "none") | null;
+            /**
+             * Sources
+             * @description the passages each section cites
+             * @default []
+             */
+            sources: components["schemas"]["SectionSourcesView"][];
+            /**
+             * Team
+             * @description the people proposed, as the roster had them
+             * @default []
+             */
+            team: components["schemas"]["TeamMember"][];
+            /** @description null when the draft proposed no effort */
+            effort?: components["schemas"]["EffortView"] | null;
+            /** @description null without a budget in the request, or a budget in another currency */
+            budget_comparison?: components["schemas"]["BudgetComparisonView"] | null;
+            /**
+             * Flags
+             * @description claims no cited source supports, for review
+             * @default []
+             */
+            flags: components["schemas"]["ClaimFlag"][];
             /**
              * Id
              * Format: uuid
@@ -2093,6 +2292,15 @@ export interface components {
             instructions?: string | null;
         };
         /**
+         * SectionSourcesView
+         * @description The passages one section cites.
+         */
+        SectionSourcesView: {
+            section: components["schemas"]["SectionKey"];
+            /** Sources */
+            sources: components["schemas"]["SourceView"][];
+        };
+        /**
          * ServiceBody
          * @description A service the company offers.
          */
@@ -2195,6 +2403,49 @@ export interface components {
             language: "pt-BR" | "en";
         };
         /**
+         * SourceView
+         * @description A library passage a section cites, as it was when the version was drafted.
+         */
+        SourceView: {
+            /**
+             * Passage Id
+             * Format: uuid
+             */
+            passage_id: string;
+            /**
+             * Kind
+             * @description company, service, case_study, or a document's category (past_proposal, ...)
+             */
+            kind: string;
+            /** Title */
+            title: string;
+            /**
+             * Heading Path
+             * @description the headings above the passage in its document, outermost first
+             */
+            heading_path: string[];
+            /**
+             * Page
+             * @description the document's page the passage starts on (1-based), if it has pages
+             */
+            page: number | null;
+            /**
+             * Snippet
+             * @description the start of the passage's text
+             */
+            snippet: string;
+            /**
+             * Entry Id
+             * @description the library entry it comes from (GET /api/library/...)
+             */
+            entry_id: string | null;
+            /**
+             * Document Id
+             * @description the library document it comes from
+             */
+            document_id: string | null;
+        };
+        /**
          * StaleItem
          * @description An entry, role or document whose review date has passed.
          */
@@ -2249,6 +2500,42 @@ export interface components {
              * @example 247.50
              */
             amount: string;
+        };
+        /**
+         * TeamMember
+         * @description A person on the proposed team: name, role and bio copied from the roster by code, never from the model.
+         */
+        TeamMember: {
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Role Id
+             * Format: uuid
+             */
+            role_id: string;
+            /** Role Name */
+            role_name: string;
+            /**
+             * Seniority
+             * @default
+             */
+            seniority: string;
+            /**
+             * Bio
+             * @default
+             */
+            bio: string;
+            /**
+             * Project Role
+             * @description what the person does in this project, in the model's words
+             * @default
+             */
+            project_role: string;
         };
         /**
          * TemplateDeleted
@@ -2912,7 +3199,75 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
+            /** @description Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a role not on the rate card recorded with the current version) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many section edits and regenerations by this token in the last minute (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_version_api_proposals__proposal_id__versions__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The current version is still being produced */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a role not on the rate card recorded with the current version) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2984,7 +3339,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
+            /** @description Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a role not on the rate card recorded with the current version) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3056,7 +3411,78 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS) */
+            /** @description Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a role not on the rate card recorded with the current version) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many section edits and regenerations by this token in the last minute (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    edit_effort_api_proposals__proposal_id__effort_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EffortEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The current version is still being produced */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a role not on the rate card recorded with the current version) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 """What a grounded draft stands on and what it says about its sources, team and effort (issue #15).
 
-The library service retrieves a `DraftingContext` for each request (passages with stable ids, the active roster,
+The gateway retrieves a `DraftingContext` for each request (passages with stable ids, the active roster,
 the rate card in force); the generator shows the model only that context, constrains the ids it may cite or pick
 by the JSON schema, and prices the effort the model proposes with code (`Decimal`), never taking a price from it.
 """

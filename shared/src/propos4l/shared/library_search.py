@@ -270,11 +270,13 @@ async def search_library(
     filters: SearchFilters,
     limit: int = 10,
     query_timeout_seconds: float = 2.0,
+    embedding_text: str | None = None,
 ) -> SearchOutcome:
     """Search the library for `text`; raise `NoSearchWords` when it has no word.
 
     Vectors take part when there is a client (EMBEDDING_PROVIDER is not none), the `vector` type, a ready model and
-    the server embeds the query in time; otherwise the answer is full text only, with the reason.
+    the server embeds the query in time; otherwise the answer is full text only, with the reason. The query's vector
+    is that of `embedding_text` when given (a longer text than the words full text keeps), else of `text`.
     """
     query = build_text_query(text)
     if query is None:
@@ -292,7 +294,9 @@ async def search_library(
         else:
             model_name = ready.model
             try:
-                vectors = await client.embed([text], model=ready.model, timeout_seconds=query_timeout_seconds)
+                vectors = await client.embed(
+                    [embedding_text or text], model=ready.model, timeout_seconds=query_timeout_seconds
+                )
             except EmbeddingError as error:
                 _log.warning("library search without vectors: %s", error, extra={"reason": error.reason})
                 reason = "embedding_unavailable"

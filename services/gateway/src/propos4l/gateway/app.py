@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
@@ -87,6 +88,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
+        app.state.context_retriever = ContextRetriever(
+            pool,
+            app.state.rate_card,
+            app.state.embedding_client,
+            query_timeout_seconds=settings.embedding_query_timeout_seconds,
+        )
         app.state.token_verifier.store = app.state.tokens
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
@@ -170,7 +177,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
-        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
         expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
+from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.outbox import OutboxRelay
@@ -19,6 +20,7 @@ from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.settings import GatewaySettings
 
 __all__ = [
+    "ContextRetrieval",
     "CurrentPrincipal",
     "Database",
     "Documents",
@@ -81,6 +83,11 @@ def _rate_card(request: Request) -> RateCard:
     return rate_card
 
 
+def _context_retriever(request: Request) -> ContextRetriever:
+    retriever: ContextRetriever = request.app.state.context_retriever
+    return retriever
+
+
 def _database(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
@@ -100,3 +107,5 @@ Rates = Annotated[RateCard, Depends(_rate_card)]
 """The rate card (roles and rates); routes that change it check for an admin themselves."""
 Database = Annotated[asyncpg.Pool, Depends(_database)]
 """The gateway's connection pool, for reads that belong to no repository."""
+ContextRetrieval = Annotated[ContextRetriever, Depends(_context_retriever)]
+"""What a draft may stand on, taken from the knowledge library (passages, roster, rate card)."""

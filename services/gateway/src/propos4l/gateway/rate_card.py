@@ -154,6 +154,12 @@ class RateCard:
         )
         return [rate for row in rows if (rate := RateRecord.from_row(row)) is not None]
 
+    async def in_force(self, connection: asyncpg.Connection | None = None) -> list[RoleRecord]:
+        """Every role in the order of their names, each with the rate that applies today (or none)."""
+        reader = connection if connection is not None else self._pool
+        rows = await reader.fetch(f"{_SELECT_ROLES} ORDER BY lower(r.name), r.id")
+        return [RoleRecord.from_row(row) for row in rows]
+
     async def list(self, *, limit: int, after: ListPosition | None) -> RolePage:
         """A page of roles in the order of their names."""
         arguments: list[object] = []

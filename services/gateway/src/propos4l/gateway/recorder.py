@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from propos4l.gateway.progress_log import ProgressWriter, status_changed
+from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.shared.db import mark_processed
 from propos4l.shared.delivery import DeadLetter, Delivery, PermanentFailure, dead_letter_failure
 from propos4l.shared.events import (
@@ -24,6 +25,7 @@ from propos4l.shared.events import (
     ProposalProgressed,
     ProposalRendered,
 )
+from propos4l.shared.grounding import DraftingContext
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.streams import ConsumerGroup
 
@@ -58,25 +60,27 @@ class EventRecorder:
                 await status_changed(connection, event.proposal_id, event.version, "generating")
 
     async def on_drafted(self, delivery: Delivery) -> None:
-        """The sections are written: store them; the proposal is `rendering`, or `ready` if its PDF came first."""
+        """The sections are written: store them and what they stand on (sources, team, priced effort, flags, budget
+        comparison, rates used); the proposal is `rendering`, or `ready` if its PDF came first."""
         event = delivery.envelope.open(ProposalDrafted)
         sections = [section.model_dump(mode="json") for section in event.sections]
         async with self._transaction() as connection:
             if not await self._first_time(connection, event.event_id, event.proposal_id, event.version):
                 return
+            grounding = await _grounding_of(connection, event)
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
                                                   prompt_version, prompt_tokens, output_tokens, llm_duration_ms,
                                                   drafted_at, investment_items, timeline_phases, assumptions,
-                                                  origin, section_key)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                                                  origin, section_key, grounding)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                    ON CONFLICT (proposal_id, version) DO UPDATE SET
                        sections = EXCLUDED.sections, provider = EXCLUDED.provider, model = EXCLUDED.model,
                        ai_generated = EXCLUDED.ai_generated, prompt_version = EXCLUDED.prompt_version,
                        prompt_tokens = EXCLUDED.prompt_tokens, output_tokens = EXCLUDED.output_tokens,
                        llm_duration_ms = EXCLUDED.llm_duration_ms, drafted_at = EXCLUDED.drafted_at,
                        investment_items = EXCLUDED.investment_items, timeline_phases = EXCLUDED.timeline_phases,
-                       assumptions = EXCLUDED.assumptions
+                       assumptions = EXCLUDED.assumptions, grounding = EXCLUDED.grounding
                    WHERE proposal_versions.drafted_at IS NULL""",
                 event.proposal_id,
                 event.version,
@@ -94,6 +98,7 @@ class EventRecorder:
                 list(event.assumptions),
                 event.origin,
                 event.edited_section.value if event.edited_section else None,
+                grounding.to_column() if grounding is not None else None,
             )
             # `ready` only once both the sections and the PDF are recorded: when the PDF came first, this is it.
             status = await connection.fetchval(
@@ -227,3 +232,24 @@ class EventRecorder:
         if version > current:
             raise PermanentFailure(f"proposal {proposal_id} has no version {version}")
         return await mark_processed(connection, _GROUP, event_id)
+
+
+async def _grounding_of(connection: asyncpg.Connection, event: ProposalDrafted) -> VersionGrounding | None:
+    """What the draft says of its sources, team and effort, its citations resolved against the version's recorded
+    context and, for sections a regeneration kept, the latest earlier version's citations."""
+    context = await connection.fetchval(
+        "SELECT drafting_context FROM proposal_versions WHERE proposal_id = $1 AND version = $2",
+        event.proposal_id,
+        event.version,
+    )
+    earlier = await connection.fetchval(
+        """SELECT grounding FROM proposal_versions
+           WHERE proposal_id = $1 AND version < $2 AND grounding IS NOT NULL ORDER BY version DESC LIMIT 1""",
+        event.proposal_id,
+        event.version,
+    )
+    return VersionGrounding.of_draft(
+        event,
+        DraftingContext.model_validate(context) if context else None,
+        VersionGrounding.from_column(earlier),
+    )

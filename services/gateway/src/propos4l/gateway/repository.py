@@ -8,18 +8,23 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from propos4l.gateway.effort_edit import reprice_effort
 from propos4l.gateway.progress_log import status_changed
 from propos4l.gateway.proposal_listing import ListPosition, ProposalFilters, ProposalPage, read_page
 from propos4l.gateway.proposal_size import check_change_fits
+from propos4l.gateway.version_grounding import VersionGrounding
+from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import (
     Event,
+    InvestmentItem,
     ProposalDrafted,
     ProposalRequest,
     ProposalRequested,
     Section,
     SectionRegenerationRequested,
 )
+from propos4l.shared.grounding import DraftingContext
 from propos4l.shared.sections import SectionKey
 from propos4l.shared.telemetry import trace_headers
 
@@ -30,6 +35,7 @@ __all__ = [
     "ProposalRepository",
     "VersionChange",
     "add_to_outbox",
+    "request_of",
 ]
 
 _PROPOSAL_COLUMNS = """
@@ -38,6 +44,7 @@ _PROPOSAL_COLUMNS = """
     p.trace_id, v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
     v.llm_duration_ms, v.drafted_at, v.pdf_path, v.pdf_bytes, v.pages, v.render_ms, v.rendered_at,
     v.investment_items, v.timeline_phases, v.assumptions, v.origin, v.section_key, v.instructions,
+    v.drafting_context, v.grounding, v.version AS shown_version,
     (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
         AS latest_rendered_version
 """
@@ -61,11 +68,14 @@ class ProposalBusy(Exception):
 
 @dataclass(frozen=True, slots=True)
 class VersionChange:
-    """A change to one section: new content typed by a person, or a regeneration with optional instructions."""
+    """A change to one section: new content typed by a person, a regeneration with optional instructions (and the
+    library's context retrieved again for it), or new effort hours (the investment section, priced again)."""
 
     section: SectionKey
     content: str | None = None
     instructions: str | None = None
+    context: DraftingContext | None = None
+    effort: tuple[ProposedEffort, ...] | None = None
 
 
 class ProposalRepository:
@@ -96,6 +106,14 @@ class ProposalRepository:
                 event.version,
                 request.discount_percent,
                 trace_id,
+            )
+            # The version exists from the request on, with the context its draft will stand on (as regenerations do).
+            await connection.execute(
+                """INSERT INTO proposal_versions (proposal_id, version, origin, drafting_context)
+                   VALUES ($1, $2, 'draft', $3)""",
+                event.proposal_id,
+                event.version,
+                event.context.model_dump(mode="json") if event.context is not None else None,
             )
             await add_to_outbox(connection, event)
             await status_changed(connection, event.proposal_id, event.version, "queued")
@@ -128,13 +146,14 @@ class ProposalRepository:
     ) -> asyncpg.Record:
         """Make version N+1 from the current one, with `change` to one section; queue its drafting or rendering.
 
-        Raises ProposalNotFound, ProposalBusy while the current version is still being produced, or ProposalTooLarge
-        when the change would not fit in `max_characters` (see `proposal_size`).
+        Raises ProposalNotFound, ProposalBusy while the current version is still being produced, ProposalTooLarge
+        when the change would not fit in `max_characters` (see `proposal_size`), or `effort_edit.UnknownRoles` when
+        new effort names a role the current version's rate card did not have.
         """
         async with self.pool.acquire() as connection, connection.transaction():
             current = await connection.fetchrow(
                 """SELECT p.*, v.sections, v.provider, v.model, v.ai_generated, v.prompt_version,
-                          v.investment_items, v.timeline_phases, v.assumptions
+                          v.investment_items, v.timeline_phases, v.assumptions, v.drafting_context, v.grounding
                    FROM proposals p
                    LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
                    WHERE p.id = $1 FOR UPDATE OF p""",
@@ -151,18 +170,33 @@ class ProposalRepository:
                 raise ProposalBusy("the proposal has no drafted sections to change yet; retry the proposal instead")
             version = current["current_version"] + 1
             base = tuple(Section.model_validate(section) for section in current["sections"])
-            if max_characters is not None:
+            if max_characters is not None and change.effort is None:  # new hours change no text
                 check_change_fits(base, change.section, change.content, max_characters)
-            request = _request_of(current)
+            request = request_of(current)
+            base_context = (
+                DraftingContext.model_validate(current["drafting_context"]) if current["drafting_context"] else None
+            )
+            grounding = VersionGrounding.from_column(current["grounding"])
+            context = base_context
+            items = tuple(InvestmentItem.model_validate(item) for item in current["investment_items"] or ())
+            if change.effort is not None:
+                edited = reprice_effort(
+                    change.effort, request=request, context=base_context, grounding=grounding, items=items
+                )
+                grounding, items = edited.grounding, edited.investment_items
+            elif change.content is not None and grounding is not None:
+                grounding = grounding.without_section(change.section)
             structured = {
-                "investment_items": tuple(current["investment_items"] or ()),
+                "investment_items": items,
                 "timeline_phases": tuple(current["timeline_phases"] or ()),
                 "assumptions": tuple(current["assumptions"] or ()),
             }
             event: ProposalDrafted | SectionRegenerationRequested
-            if change.content is not None:  # an edit by hand: straight to rendering
+            if change.content is not None or change.effort is not None:  # an edit by hand: straight to rendering
                 sections = tuple(
-                    section.model_copy(update={"content": change.content}) if section.key == change.section else section
+                    section.model_copy(update={"content": change.content})
+                    if section.key == change.section and change.content is not None
+                    else section
                     for section in base
                 )
                 event = ProposalDrafted(
@@ -177,6 +211,7 @@ class ProposalRepository:
                     origin="edit",
                     edited_section=change.section,
                     **structured,
+                    **(grounding.drafted_fields() if grounding is not None else {}),
                 )
                 status, origin, drafted = "rendering", "edit", True
             else:
@@ -189,15 +224,22 @@ class ProposalRepository:
                     instructions=change.instructions,
                     base_sections=base,
                     ai_generated=bool(current["ai_generated"]),
+                    context=change.context,
+                    base_sources=grounding.sources if grounding else (),
+                    team=grounding.team if grounding else (),
+                    effort=grounding.effort if grounding else (),
+                    base_flags=grounding.flags if grounding else (),
                     **structured,
                 )
                 status, origin, drafted = "queued", "regenerate", False
+                context, grounding = change.context, None  # the draft's grounding comes with ProposalDrafted
             await connection.execute(
                 """INSERT INTO proposal_versions (proposal_id, version, sections, provider, model, ai_generated,
                                                   prompt_version, investment_items, timeline_phases, assumptions,
-                                                  origin, section_key, instructions, drafted_at)
+                                                  origin, section_key, instructions, drafted_at, drafting_context,
+                                                  grounding)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                           CASE WHEN $14 THEN now() END)""",
+                           CASE WHEN $14 THEN now() END, $15, $16)""",
                 proposal_id,
                 version,
                 [section.model_dump(mode="json") for section in sections],
@@ -205,13 +247,17 @@ class ProposalRepository:
                 current["model"],
                 current["ai_generated"],
                 current["prompt_version"],
-                current["investment_items"],
+                [item.model_dump(mode="json") for item in items]
+                if current["investment_items"] is not None or change.effort is not None
+                else None,
                 current["timeline_phases"],
                 current["assumptions"],
                 origin,
                 change.section.value,
                 change.instructions,
                 drafted,
+                context.model_dump(mode="json") if context is not None else None,
+                grounding.to_column() if grounding is not None else None,
             )
             await connection.execute(
                 """UPDATE proposals SET current_version = $2, status = $3, error_stage = NULL, error_detail = NULL,
@@ -227,10 +273,13 @@ class ProposalRepository:
         assert row is not None
         return row
 
-    async def get(self, proposal_id: uuid.UUID) -> asyncpg.Record | None:
-        """A proposal with its current version, or None."""
+    async def get(self, proposal_id: uuid.UUID, version: int | None = None) -> asyncpg.Record | None:
+        """A proposal with its current version (or `version`: None when it has no such version), or None."""
         async with self.pool.acquire() as connection:
-            return await _fetch_proposal(connection, proposal_id)
+            row = await _fetch_proposal(connection, proposal_id, version)
+        if row is not None and version is not None and row["shown_version"] is None:
+            return None
+        return row
 
     async def version(self, proposal_id: uuid.UUID, version: int) -> asyncpg.Record | None:
         """One version of a proposal, or None."""
@@ -283,17 +332,20 @@ async def add_to_outbox(connection: asyncpg.Connection, event: Event) -> None:
     )
 
 
-async def _fetch_proposal(connection: asyncpg.Connection, proposal_id: uuid.UUID) -> asyncpg.Record | None:
+async def _fetch_proposal(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, version: int | None = None
+) -> asyncpg.Record | None:
     return await connection.fetchrow(
         f"""SELECT {_PROPOSAL_COLUMNS}
             FROM proposals p
-            LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
+            LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = coalesce($2, p.current_version)
             WHERE p.id = $1""",  # noqa: S608 - the column list is a constant
         proposal_id,
+        version,
     )
 
 
-def _request_of(row: asyncpg.Record) -> ProposalRequest:
+def request_of(row: asyncpg.Record) -> ProposalRequest:
     """The request a proposal was made from, as stored."""
     return ProposalRequest(
         client_name=row["client_name"],

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from propos4l.gateway.decimal_text import DecimalText
+from propos4l.gateway.grounding_schemas import GroundingFields
 from propos4l.gateway.template_pricing import PricingSource
 from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
 
@@ -29,9 +31,6 @@ __all__ = [
 ]
 
 Status = Literal["queued", "generating", "rendering", "ready", "failed"]
-
-# An exact decimal written as a string ("5499.99"), never a JSON number, so no client rounds it through a float.
-DecimalText = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
 
 
 class FailureView(BaseModel):
@@ -106,8 +105,9 @@ class InvestmentView(BaseModel):
     note: str | None = Field(default=None, description="why the pricing is not the proposal's template's, when not")
 
 
-class ProposalView(ProposalSummary):
-    """A proposal with its request and the content of its current version."""
+class ProposalView(ProposalSummary, GroundingFields):
+    """A proposal with its request and the content of its current version (or of the version asked for), with what
+    its draft stands on: sources per section, team, priced effort, budget comparison, flags."""
 
     requirements: str
     scope: str | None = None

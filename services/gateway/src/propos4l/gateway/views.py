@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from propos4l.gateway.grounding_schemas import grounding_fields
 from propos4l.gateway.schemas import (
     DraftInfo,
     FailureView,
@@ -18,6 +19,7 @@ from propos4l.gateway.schemas import (
     VersionView,
 )
 from propos4l.gateway.template_pricing import PricingTerms
+from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.renderer.pricing import quote
 from propos4l.shared.events import InvestmentItem
 
@@ -109,6 +111,14 @@ def investment_view(
     )
 
 
+def _grounding(row: asyncpg.Record) -> dict[str, object]:
+    """The grounding fields of a version's row (recorded context and grounding columns)."""
+    context = row["drafting_context"]
+    search_mode = context.get("search_mode") if isinstance(context, dict) else None
+    fields = grounding_fields(VersionGrounding.from_column(row["grounding"]), search_mode)
+    return fields.model_dump()
+
+
 def trace_url(trace_id: str | None, template: str | None) -> str | None:
     """The trace's page in the tracing UI: `template` with `{trace_id}` replaced (not str.format: URLs hold braces)."""
     if trace_id is None or not template:
@@ -142,6 +152,7 @@ def proposal_view(
             "pages": row["pages"],
             "trace_id": row["trace_id"],
             "trace_url": trace_url(row["trace_id"], trace_url_template),
+            **_grounding(row),
         }
     )
     if terms is not None and view.investment_items:

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, Settings
+from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, Settings
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
 from propos4l.gateway.routes.templates import Templates
@@ -49,12 +49,15 @@ async def create_proposal(
     outbox: Outbox,
     templates: Templates,
     settings: Settings,
+    retriever: ContextRetrieval,
 ) -> ProposalView:
-    """Accept a request: it is stored, queued for drafting, and followed at its Location."""
+    """Accept a request: it is stored with what the knowledge library gives for it (passages, active roster, rate
+    card in force), queued for drafting, and followed at its Location."""
     if not await templates.exists(request.template):
         raise Problem(422, f"There is no template named {request.template!r}; GET /api/templates lists them.")
     proposal_id = uuid.uuid4()
-    event = ProposalRequested(proposal_id=proposal_id, version=1, request=request)
+    context = await retriever.retrieve(request)
+    event = ProposalRequested(proposal_id=proposal_id, version=1, request=request, context=context)
     row = await proposals.create(request, event, current_trace_id())
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"

@@ -1,18 +1,23 @@
-"""Versions of a proposal: list them, and make a new one by editing or regenerating a section."""
+"""Versions of a proposal: list and read them, and make a new one by editing or regenerating a section or by
+editing the effort hours."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Outbox, Proposals, RenderAllowance, Settings
+from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, RenderAllowance, Settings
+from propos4l.gateway.effort_edit import UnknownRoles
+from propos4l.gateway.grounding_schemas import EffortEdit
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_size import ProposalTooLarge
-from propos4l.gateway.repository import ProposalBusy, ProposalNotFound, VersionChange
+from propos4l.gateway.repository import ProposalBusy, ProposalNotFound, VersionChange, request_of
 from propos4l.gateway.schemas import ProposalView, SectionEdit, SectionRegeneration, VersionList
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_view, version_view
+from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.sections import SectionKey
 
 __all__ = ["router"]
@@ -25,7 +30,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         401: "No or wrong API token",
         404: "No such proposal",
         409: "The current version is still being produced",
-        422: "Invalid request (e.g. an unknown section key, or a proposal past PROPOSAL_MAX_CHARACTERS)",
+        422: "Invalid request (e.g. an unknown section key, a proposal past PROPOSAL_MAX_CHARACTERS, or effort for a "
+        "role not on the rate card recorded with the current version)",
         429: "Too many section edits and regenerations by this token in the last minute (see Retry-After)",
     }.items()
 }
@@ -40,6 +46,27 @@ async def list_versions(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: 
     return VersionList(items=[version_view(row) for row in rows])
 
 
+@router.get("/{proposal_id}/versions/{version}", response_model=ProposalView, responses=_PROBLEMS)
+async def get_version(
+    proposal_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=100_000)],
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    pricing: TemplatePricing,
+) -> ProposalView:
+    """One version's content and what it stands on (sources, team, priced effort, budget comparison, flags), as
+    `GET /api/proposals/{id}` shows the current one; `version` is the one shown, `status` the proposal's."""
+    row = await proposals.get(proposal_id, version)
+    if row is None:
+        if await proposals.get(proposal_id) is None:
+            raise Problem(404, f"There is no proposal {proposal_id}.")
+        raise Problem(404, f"Proposal {proposal_id} has no version {version}.")
+    terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
+    view = proposal_view(row, terms)
+    view.version = version
+    return view
+
+
 @router.post(
     "/{proposal_id}/sections/{key}/regenerate", status_code=202, response_model=ProposalView, responses=_PROBLEMS
 )
@@ -52,11 +79,17 @@ async def regenerate_section(
     outbox: Outbox,
     pricing: TemplatePricing,
     settings: Settings,
+    retriever: ContextRetrieval,
     body: SectionRegeneration | None = None,
 ) -> ProposalView:
-    """Have the model write one section again (optionally following instructions), as a new version."""
+    """Have the model write one section again (optionally following instructions), as a new version; what the
+    knowledge library gives is retrieved again, with the instructions added to the request's words."""
     instructions = body.instructions if body is not None and body.instructions else None
-    change = VersionChange(section=key, instructions=instructions)
+    proposal = await proposals.get(proposal_id)
+    if proposal is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    context = await retriever.retrieve(request_of(proposal), instructions)
+    change = VersionChange(section=key, instructions=instructions, context=context)
     return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
 
 
@@ -74,6 +107,28 @@ async def edit_section(
 ) -> ProposalView:
     """Replace one section's content with what a person wrote, as a new version, rendered again."""
     change = VersionChange(section=key, content=body.content)
+    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
+
+
+@router.patch("/{proposal_id}/effort", status_code=202, response_model=ProposalView, responses=_PROBLEMS)
+async def edit_effort(
+    proposal_id: uuid.UUID,
+    body: EffortEdit,
+    response: Response,
+    _: RenderAllowance,
+    proposals: Proposals,
+    outbox: Outbox,
+    pricing: TemplatePricing,
+    settings: Settings,
+) -> ProposalView:
+    """Replace the effort (hours per phase and role) as a new version, rendered again.
+
+    Every line is priced by the gateway with the rates recorded for the current version (the rate card of its
+    context and the rates its effort used), not today's; the investment items that came from the effort and the
+    budget comparison are computed again. Amounts and totals are never taken from the request.
+    """
+    effort = tuple(ProposedEffort(phase=line.phase, role_id=line.role_id, hours=line.hours) for line in body.lines)
+    change = VersionChange(section=SectionKey.INVESTMENT, effort=effort)
     return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
 
 
@@ -95,6 +150,13 @@ async def _new_version(
     except ProposalTooLarge as error:
         detail = str(error)
         raise Problem(422, f"{detail[:1].upper()}{detail[1:]}.") from None
+    except UnknownRoles as error:
+        raise Problem(
+            422,
+            f"These roles are not on the rate card recorded with this proposal's current version: {error}. "
+            "Effort can use only the roles that version was priced with (see its effort and the rate card of its "
+            "draft); a new role needs a new draft.",
+        ) from None
     outbox.wake()
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None

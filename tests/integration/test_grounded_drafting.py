@@ -125,6 +125,9 @@ def _assert_only_the_library(drafted: ProposalDrafted, context: DraftingContext)
     ]
     for source in drafted.sources:
         assert set(source.passage_ids) <= passages
+    cited = {passage_id for source in drafted.sources for passage_id in source.passage_ids}
+    assert {passage.id for passage in drafted.cited_passages} == cited, "the annex gets every cited passage, only"
+    assert all(passage in context.passages for passage in drafted.cited_passages)
 
 
 async def test_plan_then_write_grounds_every_part_on_the_library(

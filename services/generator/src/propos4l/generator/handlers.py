@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from propos4l.generator.drafting import Draft, Drafter, DraftFailed
 from propos4l.generator.llm import LlmUnavailable, RetryListener, TextListener
@@ -23,6 +23,7 @@ from propos4l.shared.events import (
     SectionRegenerationRequested,
     derived_event_id,
 )
+from propos4l.shared.grounding import ContextPassage, DraftingContext, SectionSources
 from propos4l.shared.sections import SectionKey
 from propos4l.shared.telemetry import record_generation
 
@@ -55,6 +56,7 @@ class GenerationHandlers:
             lambda: self._drafter.draft(
                 requested.request, reporter, waits, context=requested.context, sections=sections
             ),
+            context=requested.context,
         )
 
     async def on_regeneration_requested(self, delivery: Delivery) -> None:
@@ -68,6 +70,7 @@ class GenerationHandlers:
             delivery,
             lambda: self._drafter.regenerate(regeneration, reporter, waits),
             edited_section=regeneration.section,
+            context=regeneration.context,
         )
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
@@ -84,6 +87,7 @@ class GenerationHandlers:
         work: Callable[[], Awaitable[Draft]],
         *,
         edited_section: SectionKey | None = None,
+        context: DraftingContext | None = None,
     ) -> None:
         """Announce the start, do the work, publish the draft; a failure a retry cannot fix is published."""
         ids = {"proposal_id": cause.proposal_id, "version": cause.version}
@@ -132,6 +136,7 @@ class GenerationHandlers:
                 effort=draft.effort,
                 flags=draft.flags,
                 budget_comparison=draft.budget_comparison,
+                cited_passages=cited_passages(context, draft.sources),
                 **ids,
             )
         )
@@ -190,3 +195,15 @@ class GenerationHandlers:
                 detail=detail,
             )
         )
+
+
+def cited_passages(context: DraftingContext | None, sources: Sequence[SectionSources]) -> tuple[ContextPassage, ...]:
+    """The context's passages the sections cite, in the context's order: the PDF's annex quotes them.
+
+    A regeneration's context is retrieved again for its one section: passages the other sections cite from the base
+    version's context are not in it, and the annex then lists only what it has.
+    """
+    if context is None:
+        return ()
+    cited = {passage_id for section in sources for passage_id in section.passage_ids}
+    return tuple(passage for passage in context.passages if passage.id in cited)

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from propos4l.gateway.budget_view import compare_with_budget, parse_budget
 from propos4l.gateway.drafting_context import PASSAGES_MAX, _choose, retrieval_query
 from propos4l.gateway.effort_edit import UnknownRoles, reprice_effort
 from propos4l.gateway.version_grounding import RateUsed, VersionGrounding, snippet
+from propos4l.shared.budget import compare_with_budget, parse_budget
 from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.events import InvestmentItem, ProposalRequest
 from propos4l.shared.grounding import DraftingContext, RateCardLine

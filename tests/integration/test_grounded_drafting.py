@@ -226,6 +226,13 @@ async def test_without_a_context_the_single_call_is_as_before(redis: Redis, redi
     assert not drafted.team and not drafted.effort and not drafted.sources and drafted.budget_comparison is None
 
 
+async def test_an_empty_library_drafts_in_one_call_as_before(redis: Redis, redis_url: str, fake: FakeOllama) -> None:
+    """Nothing to plan with: one call, so a one-slot server (llama-cpp-python) is never sent sections at once."""
+    drafted = await _draft(redis, _settings(redis_url, fake), DraftingContext(search_mode="none"))
+    assert len(fake.chat_requests) == 1
+    assert not drafted.team and not drafted.effort and not drafted.sources
+
+
 async def test_the_outline_provider_fills_team_and_effort_from_the_library(redis: Redis, redis_url: str) -> None:
     context = grounding_context()
     settings = GeneratorSettings(redis_url=redis_url, llm_provider="outline", delivery_shutdown_grace_seconds=0.2)

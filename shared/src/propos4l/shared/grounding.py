@@ -88,6 +88,11 @@ class DraftingContext(_Frozen):
     search_mode: Literal["hybrid", "full_text", "none"] = "none"
     retrieved_at: datetime | None = None
 
+    @property
+    def empty(self) -> bool:
+        """Whether the library gave nothing at all to stand on (no passage, no person, no role)."""
+        return not (self.passages or self.roster or self.rate_card)
+
 
 class SectionSources(_Frozen):
     """The passages a section says it used: only ids of the context's passages."""

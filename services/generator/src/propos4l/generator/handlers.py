@@ -46,6 +46,9 @@ class GenerationHandlers:
     async def on_requested(self, delivery: Delivery) -> None:
         """Draft every section of the requested version."""
         requested = delivery.envelope.open(ProposalRequested)
+        if requested.context is not None and requested.context.empty:
+            # Nothing to ground on (an empty library): drafted in one call, as before the library.
+            requested = requested.model_copy(update={"context": None})
         reporter = self._reporter(requested, fields=None)
         sections = SectionsProgress(self._report(requested), interval=self._progress_interval)
         waits = self._retry_reporter(requested, requested.request)
@@ -62,6 +65,8 @@ class GenerationHandlers:
     async def on_regeneration_requested(self, delivery: Delivery) -> None:
         """Write one section again, as the new version the gateway opened."""
         regeneration = delivery.envelope.open(SectionRegenerationRequested)
+        if regeneration.context is not None and regeneration.context.empty and not _grounded(regeneration):
+            regeneration = regeneration.model_copy(update={"context": None})
         reporter = self._reporter(regeneration, fields={"content": regeneration.section})
         waits = self._retry_reporter(regeneration, regeneration.request)
         await self._produce(
@@ -207,3 +212,8 @@ def cited_passages(context: DraftingContext | None, sources: Sequence[SectionSou
         return ()
     cited = {passage_id for section in sources for passage_id in section.passage_ids}
     return tuple(passage for passage in context.passages if passage.id in cited)
+
+
+def _grounded(regeneration: SectionRegenerationRequested) -> bool:
+    """Whether the version a regeneration starts from was drafted from the library."""
+    return bool(regeneration.base_sources or regeneration.team or regeneration.effort)

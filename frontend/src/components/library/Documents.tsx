@@ -149,7 +149,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
     <div className="stack">
       <section className="card" aria-labelledby="library-upload-title">
         <h2 id="library-upload-title">{t('library.docs.upload')}</h2>
-        <div className="grid-2">
+        <div className="grid-3 align-end">
           <Field id="library-upload-category" label={t('library.field.category')}>
             <select id="library-upload-category" value={category} onChange={(event) => setCategory(event.target.value as DocumentCategory)}>
               {DOCUMENT_CATEGORIES.map((value) => (
@@ -169,10 +169,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
               ))}
             </select>
           </Field>
-          <Field id="library-upload-doc-title" label={t('library.field.title')} hint={t('library.docs.titleHint')} optional>
-            <input id="library-upload-doc-title" value={details.title} maxLength={300} aria-describedby={describedBy('library-upload-doc-title', true)} onChange={(event) => setDetail('title', event.target.value)} />
-          </Field>
-          {category === 'cv' ? (
+          {category === 'cv' && (
             <Field id="library-upload-person" label={t('library.field.person_id')}>
               <select id="library-upload-person" value={details.person_id} onChange={(event) => setDetail('person_id', event.target.value)}>
                 <option value="">{t('library.docs.noPerson')}</option>
@@ -183,9 +180,12 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
                 ))}
               </select>
             </Field>
-          ) : (
-            <div />
           )}
+        </div>
+        <div className="grid-3 align-end">
+          <Field id="library-upload-doc-title" label={t('library.field.title')} hint={t('library.docs.titleHint')} optional>
+            <input id="library-upload-doc-title" value={details.title} maxLength={300} aria-describedby={describedBy('library-upload-doc-title', true)} onChange={(event) => setDetail('title', event.target.value)} />
+          </Field>
           <Field id="library-upload-owner" label={t('library.field.owner')} hint={t('library.ownerHint')} optional>
             <input id="library-upload-owner" value={details.owner} maxLength={200} aria-describedby={describedBy('library-upload-owner', true)} onChange={(event) => setDetail('owner', event.target.value)} />
           </Field>

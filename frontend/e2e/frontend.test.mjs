@@ -233,6 +233,79 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await assertAccessible('the proposal with versions');
   });
 
+  test('a proposal with a PDF is added to the library from its page; adding it again says it is there already', async () => {
+    const card = page.getByTestId('add-to-library');
+    await card.getByText('as seções da versão 3').waitFor();
+    await card.getByRole('button', { name: 'Adicionar à biblioteca' }).click();
+    const result = card.locator('#library-add-result');
+    await result.getByText(/^Adicionada à biblioteca como “Padaria Pão Quente \(v3\)”\. (Enviado, aguardando a indexação|Indexando|Indexado)/).waitFor();
+    await card.getByRole('button', { name: 'Adicionar à biblioteca' }).click();
+    await result.getByText(/^Esta versão já estava na biblioteca, como “Padaria Pão Quente \(v3\)”/).waitFor();
+    await assertAccessible('the proposal page with its library card');
+  });
+
+  test('the Library against the real gateway: a role with a rate, a person, a Markdown document indexed and found by search', async () => {
+    const suffix = Date.now().toString(36);
+    const roleName = `Arquiteta de dados ${suffix}`;
+    await page.goto(`${frontend.url}/library?tab=rates`);
+    const rates = page.getByRole('tabpanel', { name: 'Tabela de preços' });
+    await rates.getByRole('button', { name: 'Novo papel' }).click();
+    const roleForm = rates.getByRole('form', { name: 'Novo papel' });
+    await roleForm.getByLabel('Nome').fill(roleName);
+    await roleForm.getByLabel(/^Responsável/).fill('');
+    await roleForm.getByRole('button', { name: 'Salvar' }).click();
+    await rates.getByText(`“${roleName}” salvo.`).waitFor();
+    const roleRow = rates.getByRole('row', { name: new RegExp(roleName) });
+    assert.match(await roleRow.innerText(), /sem valor[\s\S]*admin/, 'no rate yet; the gateway made the caller the owner');
+    await rates.getByRole('button', { name: `Adicionar valor: ${roleName}` }).click();
+    await rates.getByLabel('Valor por hora', { exact: true }).fill('412,50');
+    await rates.getByRole('button', { name: 'Adicionar valor', exact: true }).click();
+    await rates.getByText(new RegExp(`^Valor de R\\$\\s412,50 por hora a partir de .+ adicionado a “${roleName}”\\.$`)).waitFor();
+    await eventually(async () => /^R\$\s412,50 por hora desde /.test(await roleRow.getByTestId('current-rate').innerText()), { message: 'the new rate is current' });
+
+    await page.getByRole('tab', { name: 'Pessoas' }).click();
+    const people = page.getByRole('tabpanel', { name: 'Pessoas' });
+    await people.getByRole('button', { name: 'Nova pessoa' }).click();
+    const personForm = people.getByRole('form', { name: 'Nova pessoa' });
+    await personForm.getByLabel('Nome').fill(`Carla Dias ${suffix}`);
+    await personForm.getByLabel('Papel na tabela de preços').selectOption({ label: roleName });
+    await personForm.getByLabel('Senioridade').selectOption({ label: 'Sênior' });
+    await personForm.getByLabel(/^Competências/).fill('Kafka\nSAP');
+    await personForm.getByRole('button', { name: 'Salvar' }).click();
+    await people.getByText(`“Carla Dias ${suffix}” salvo.`).waitFor();
+    assert.match(await people.getByRole('row', { name: new RegExp(`Carla Dias ${suffix}`) }).innerText(), new RegExp(`${roleName}\\s+Sênior\\s+ativa`));
+
+    await page.getByRole('tab', { name: 'Documentos' }).click();
+    const documents = page.getByRole('tabpanel', { name: 'Documentos' });
+    await documents.getByLabel('Categoria').selectOption({ label: 'Nota de metodologia' });
+    await documents.getByLabel(/^Título/).fill(`Método Fênix ${suffix}`);
+    const markdown = [`# Método Fênix ${suffix}`, '', '## Descoberta', '', 'Entrevistamos os operadores dos quiosques de autoatendimento antes de desenhar a solução.', '', '## Entrega', '', 'Cada entrega passa por homologação com o cliente.'].join('\n');
+    await documents.locator('#library-upload-file').setInputFiles({ name: 'metodo-fenix.md', mimeType: 'text/markdown', buffer: Buffer.from(markdown) });
+    const row = documents.locator('tr[data-document]', { hasText: `Método Fênix ${suffix}` });
+    await row.waitFor();
+    // The library service extracts, splits and indexes it; the page follows its status.
+    await eventually(async () => (await row.getAttribute('data-status')) === 'indexed' || ((await row.getAttribute('data-status')) === 'failed' && Promise.reject(new Error(await row.innerText()))), { timeoutMs: 30_000, message: 'the document indexed' });
+    assert.match(await row.getByTestId('document-status').innerText(), /^Indexado: \d+ trechos?$/);
+    await row.getByRole('button', { name: `Trechos de “Método Fênix ${suffix}”` }).click();
+    const passages = documents.getByRole('region', { name: `Trechos de “Método Fênix ${suffix}”` });
+    await passages.getByText(/quiosques de autoatendimento/).waitFor();
+    await screenshot(page, '18-library-document-indexed');
+    await assertAccessible('the Library documents with a passage list');
+
+    await page.getByRole('tab', { name: 'Busca' }).click();
+    const search = page.getByRole('tabpanel', { name: 'Busca' });
+    await search.getByLabel('O que procurar').fill('quiosques');
+    await search.getByRole('button', { name: 'Buscar' }).click();
+    await search.getByText('Busca apenas por texto: nenhum modelo de embeddings configurado.').waitFor();
+    const found = search.locator('li.search-result', { hasText: `Método Fênix ${suffix}` }).first();
+    await found.waitFor();
+    assert.equal(await found.locator('.badge').first().innerText(), 'Nota de metodologia');
+    assert.match(await found.locator('.search-meta').innerText(), /Descoberta/);
+    assert.deepEqual((await found.locator('mark').allInnerTexts()).map((text) => text.toLowerCase()), ['quiosques']);
+    await screenshot(page, '19-library-search');
+    await assertAccessible('the Library search results');
+  });
+
   test('while the model server does not answer, the live draft says so and when it tries again', async () => {
     const scripted = await fetch(`${ollama.url}/_fake/script`, {
       method: 'POST',

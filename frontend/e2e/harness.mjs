@@ -77,6 +77,9 @@ export async function startSystem({ ollamaUrl, frontendOrigin }) {
     GATEWAY_PORT: String(port),
     PROPOS4L_ADMIN_TOKEN: ADMIN_TOKEN,
     OLLAMA_URL: ollamaUrl,
+    // The library service indexes uploads; without an embedding server (the fake Ollama has none) search is
+    // full-text only and says so, at once and deterministically.
+    EMBEDDING_PROVIDER: 'none',
     CORS_ALLOWED_ORIGINS: JSON.stringify([frontendOrigin]),
     DELIVERY_VISIBILITY_TIMEOUT_SECONDS: '5',
     LLM_RETRY_BASE_SECONDS: '0.5',

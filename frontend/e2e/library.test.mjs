@@ -1,5 +1,7 @@
-// Browser tests of the Library area (issue #14): the built front end in Chromium against a fake gateway answering
-// through page.route (library-fake.mjs), as the library's routes are being built in parallel. axe-core runs on every tab.
+// Browser tests of the Library area (issue #14): the built front end in Chromium against the fake library gateway
+// (library-fake.mjs: it answers as the real routes do, checked against docs/openapi.json), for the states the real
+// system makes slowly or not at all (page-by-page progress, every tab's content). axe-core runs on every tab.
+// frontend.test.mjs runs the main flows against the real gateway and library service.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort, launchBrowser, screenshot, seriousViolations, startFrontend } from './harness.mjs';
@@ -99,6 +101,10 @@ describe('the Library area', { timeout: 300_000 }, () => {
     await rates.getByLabel('Válido a partir de', { exact: true }).fill('2027-01-01');
     await rates.getByRole('button', { name: 'Adicionar valor', exact: true }).click();
     await rates.getByText(/^Valor de R\$\s1\.234,50 por hora a partir de 1 de jan\. de 2027/).waitFor();
+    // A rate from a later date is the role's next one; today's stays current.
+    await rates.getByTestId('next-rate').getByText(/1\.234,50/).waitFor();
+    assert.match(await rates.getByTestId('next-rate').innerText(), /^R\$\s1\.234,50 por hora a partir de 1 de jan\. de 2027$/);
+    assert.match(await rates.getByTestId('current-rate').innerText(), /350,00/);
     const posted = gateway.calls.find((call) => call.method === 'POST' && call.path === `/api/library/roles/${ROLE_ID}/rates`);
     assert.deepEqual(JSON.parse(posted.body), { hourly_rate: '1234.50', currency: 'BRL', valid_from: '2027-01-01' });
     await screenshot(page, 'library-03-rate-added');
@@ -165,7 +171,12 @@ describe('the Library area', { timeout: 300_000 }, () => {
     const polls = gateway.calls.filter((call) => call.method === 'GET' && /\/documents\/./.test(call.path)).length;
     await page.waitForTimeout(2_000);
     assert.equal(gateway.calls.filter((call) => call.method === 'GET' && /\/documents\/./.test(call.path)).length, polls);
+    await row.getByRole('button', { name: 'Trechos de “proposta-acme-2025”' }).press('Enter');
+    const passages = documents.getByRole('region', { name: 'Trechos de “proposta-acme-2025”' });
+    await passages.getByRole('listitem').first().waitFor();
+    assert.equal(await passages.getByRole('listitem').count(), 12);
     await screenshot(page, 'library-06-document-indexed');
+    await assertAccessible('a document with its passages');
   });
 
   test('search shows passages with their source and the matched words marked, and says it is text only', async () => {

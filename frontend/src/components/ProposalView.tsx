@@ -1,9 +1,11 @@
 'use client';
 /** A proposal: live draft, sections (edit / regenerate), PDF, versions, exports, and the failure panel. */
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
+import { LibraryApi, type Accepted } from '@/lib/library';
+import { describeLibraryError, documentStatusText } from '@/lib/library-words';
 import { sectionTitle } from '@/lib/sections';
 import { isBusy, useProposal } from '@/lib/useProposal';
 import type { Investment, Proposal, Version } from '@/lib/types';
@@ -100,6 +102,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
+            <AddToLibrary proposalId={id} versions={versions} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
           </aside>
         </div>
@@ -289,6 +292,55 @@ function Versions({ versions, current, shown, onShow }: { versions: Version[]; c
           </li>
         ))}
       </ol>
+    </section>
+  );
+}
+
+/**
+ * "Add to the library": the newest version with a PDF, added as a past proposal (POST
+ * /api/library/documents/from-proposal), with what the gateway answered: a new document (201) or the one already
+ * holding that version (200), and its indexing status. Shown once a version has a PDF.
+ */
+export function AddToLibrary({ proposalId, versions }: { proposalId: string; versions: Version[] }) {
+  const { api, t, describeError } = useApp();
+  const library = useMemo(() => new LibraryApi(api), [api]);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<Accepted | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const rendered = [...versions].reverse().find((version) => version.pdf_url);
+  if (!rendered) return null;
+  const version = rendered.version;
+
+  async function add() {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      setResult(await library.addProposal({ proposal_id: proposalId, version }));
+    } catch (caught) {
+      setError(caught instanceof ApiError && caught.kind === 'not_found' ? t('proposal.library.notFound') : describeLibraryError(caught, t, describeError));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const shown = result && result.document.proposal_version === version ? result : null;
+  return (
+    <section className="card" aria-labelledby="library-add-title" data-testid="add-to-library">
+      <h2 id="library-add-title">{t('proposal.library.title')}</h2>
+      <p className="muted" id="library-add-help">
+        {t('proposal.library.help', { version })}
+      </p>
+      <button type="button" className="button-secondary" aria-describedby="library-add-help" disabled={busy} onClick={() => void add()}>
+        {busy ? t('proposal.library.adding') : t('proposal.library.add')}
+      </button>
+      {shown && (
+        <Alert kind={shown.created ? 'success' : 'info'} id="library-add-result">
+          {t(shown.created ? 'proposal.library.added' : 'proposal.library.already', { title: shown.document.title, status: documentStatusText(shown.document, t) })}{' '}
+          <Link href="/library?tab=documents">{t('proposal.library.open')}</Link>
+        </Alert>
+      )}
+      {error && <Alert>{error}</Alert>}
     </section>
   );
 }

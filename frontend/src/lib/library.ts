@@ -1,168 +1,100 @@
 /**
  * The knowledge library's API (`/api/library/...`, issue #14): company profile, services, rate card, people, case
- * studies, documents, search and stale entries.
+ * studies, documents (and their passages), search and stale entries.
  *
- * Written by hand from the contract in the library brief, because docs/openapi.json does not describe these routes
- * yet. Every type here is named after the gateway's response model it stands for: once the routes are in the
- * OpenAPI document, replace each with `Schemas['...']` from ./api-schema (as ./types does) and `npm run lint` shows
- * what drifted.
+ * Every shape is the gateway's, from ./api-schema (generated from docs/openapi.json): a change of the API breaks
+ * `npm run lint` here instead of the app at run time.
  */
 import type { ApiClient } from './api';
+import type { components } from './api-schema';
+
+type Schemas = components['schemas'];
 
 /** An exact decimal as the API writes it ("350.00"): format it, never do arithmetic on it as a float. */
 export type LibraryDecimal = string;
 /** A calendar date, "2026-01-01". */
 export type IsoDate = string;
-export type LibraryLanguage = 'pt-BR' | 'en';
+export type LibraryLanguage = Schemas['CompanyView']['language'];
 export const LIBRARY_LANGUAGES: readonly LibraryLanguage[] = ['pt-BR', 'en'];
 
-/** Who keeps an entry current, and when it must be reviewed again (past: it is listed as stale). */
-export interface Reviewed {
-  owner: string;
-  review_by: IsoDate | null;
-}
+/**
+ * A request body as the web app sends it: openapi-typescript reads a default as "always present" (right for answers),
+ * so the fields the gateway defaults are made optional again; `import_key` is for `propos4l library import` only.
+ */
+type Body<T, Defaulted extends keyof T = never> = Omit<T, Defaulted | ('import_key' extends keyof T ? 'import_key' : never)> & Partial<Pick<T, Defaulted>>;
 
-/** Fields the gateway adds to every stored entry. */
-export interface Stored {
-  id: string;
-  created_at?: string;
-  updated_at?: string;
-}
+/** `GET/PUT /api/library/company/{language}`: the company profile in one language (GET: 404 until it is written). */
+export type CompanyProfile = Schemas['CompanyView'];
+export type CompanyProfileInput = Body<Schemas['CompanyBody'], 'description' | 'positioning' | 'standard_terms'>;
 
-/** `GET/PUT /api/library/company/{language}`: the company profile in one language. */
-export interface CompanyProfileInput extends Reviewed {
-  description: string;
-  positioning: string;
-  certifications: string[];
-  partnerships: string[];
-  standard_terms: string;
-}
-export type CompanyProfile = CompanyProfileInput & Partial<Stored> & { language?: LibraryLanguage };
+export type Service = Schemas['ServiceView'];
+export type ServiceInput = Body<Schemas['ServiceBody'], 'description' | 'language'>;
 
-export interface ServiceInput extends Reviewed {
-  name: string;
-  description: string;
-  deliverables: string[];
-  typical_duration_weeks: number | null;
-  industries: string[];
-  technologies: string[];
-  language: LibraryLanguage;
-}
-export type Service = ServiceInput & Stored;
+/** One hourly rate of a role, valid from a date (kept as history). */
+export type Rate = Schemas['RateView'];
+/** A new rate: the amount as the exact decimal string typed ("1234.50"). */
+export type RateInput = Omit<Schemas['RateBody'], 'hourly_rate' | 'currency'> & { hourly_rate: LibraryDecimal; currency?: string };
 
-/** One hourly rate of a role, valid from a date until the next one. */
-export interface Rate {
-  hourly_rate: LibraryDecimal;
-  currency: string;
-  valid_from: IsoDate;
-}
-export interface RateInput extends Rate {}
+/** A role in a list: the rate that applies today and the next one from a later date. */
+export type Role = Schemas['RoleView'];
+/** A role with its whole history (`GET /api/library/roles/{id}`, and what POST and PUT answer), latest first. */
+export type RoleDetail = Schemas['RoleDetail'];
+export type RoleInput = Body<Schemas['RoleBody'], 'description'>;
 
-export interface RoleInput extends Reviewed {
-  name: string;
-  description: string;
-}
-export type Role = RoleInput &
-  Stored & {
-    current_rate: Rate | null;
-    /** The rate history, on `GET /api/library/roles/{id}` only. */
-    rates?: Rate[];
-  };
+export type Seniority = NonNullable<Schemas['PersonView']['seniority']>;
+export const SENIORITIES: readonly Seniority[] = ['junior', 'mid', 'senior', 'principal'];
 
-export const SENIORITIES = ['junior', 'mid', 'senior', 'principal'] as const;
-export type Seniority = (typeof SENIORITIES)[number];
+/** A person, with `role_name` from the rate card. */
+export type Person = Schemas['PersonView'];
+export type PersonInput = Body<Schemas['PersonBody'], 'bio' | 'active' | 'language'>;
 
-export interface PersonInput extends Reviewed {
-  name: string;
-  role_id: string | null;
-  seniority: Seniority;
-  bio: string;
-  skills: string[];
-  certifications: string[];
-  languages: string[];
-  active: boolean;
-  language: LibraryLanguage;
-}
-export type Person = PersonInput & Stored;
+/** A case study; `title` is how lists and search show it (without the client's name unless it may be named). */
+export type CaseStudy = Schemas['CaseStudyView'];
+export type CaseStudyInput = Body<Schemas['CaseStudyBody'], 'client' | 'anonymised' | 'may_be_named' | 'problem' | 'solution' | 'results' | 'language'>;
 
-export interface CaseStudyInput extends Reviewed {
-  client: string;
-  anonymised: boolean;
-  may_be_named: boolean;
-  industry: string;
-  problem: string;
-  solution: string;
-  results: string;
-  year: number | null;
-  technologies: string[];
-  language: LibraryLanguage;
-}
-export type CaseStudy = CaseStudyInput & Stored;
-
-export const DOCUMENT_CATEGORIES = ['past_proposal', 'rfp_answer', 'methodology', 'cv', 'other'] as const;
-export type DocumentCategory = (typeof DOCUMENT_CATEGORIES)[number];
-export type DocumentStatus = 'uploaded' | 'indexing' | 'indexed' | 'failed';
+export type DocumentCategory = Schemas['DocumentView']['category'];
+export const DOCUMENT_CATEGORIES: readonly DocumentCategory[] = ['past_proposal', 'rfp_answer', 'methodology', 'cv', 'other'];
+export type DocumentStatus = Schemas['DocumentView']['status'];
 /** Why a document could not be indexed (shared/events.py LibraryFailureCode); the web app words it. */
 export const FAILURE_CODES = ['unsupported_type', 'encrypted', 'malformed', 'no_text', 'too_many_pages', 'too_large', 'timed_out', 'out_of_memory', 'file_missing'] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
-export interface LibraryDocument extends Stored, Reviewed {
-  title: string;
-  filename?: string;
-  media_type?: string;
-  size_bytes?: number;
-  category: DocumentCategory;
-  language: LibraryLanguage | null;
-  person_id: string | null;
-  status: DocumentStatus;
-  pages_total: number | null;
-  pages_done: number;
-  passage_count: number;
-  ocr_pages: number;
-  failure_code: FailureCode | string | null;
-  /** The service's own wording, in English: shown only for a code this app does not know. */
-  failure_reason: string | null;
-}
+export type LibraryDocument = Schemas['DocumentView'];
+/** A passage of an indexed document, in reading order. */
+export type Passage = Schemas['PassageView'];
 
-export interface DocumentUpload {
+type UploadFields = Schemas['Body_upload_document_api_library_documents_post'];
+/** `POST /api/library/documents` (multipart): the file and, optionally, what the gateway would otherwise guess. */
+export interface DocumentUpload extends Partial<Record<Exclude<keyof UploadFields, 'file'>, string | null>> {
   file: Blob;
   filename: string;
-  title?: string;
+  title?: UploadFields['title'];
   category?: DocumentCategory;
-  language?: LibraryLanguage;
-  person_id?: string;
-  owner?: string;
-  review_by?: IsoDate;
+  language?: LibraryLanguage | null;
+  person_id?: string | null;
+  owner?: string | null;
+  review_by?: IsoDate | null;
 }
+
+/**
+ * What an upload (or adding a proposal) answered: the document, and whether it was new (201) or the same content
+ * (the same proposal version) was already in the library (200, that document).
+ */
+export interface Accepted {
+  document: LibraryDocument;
+  created: boolean;
+}
+
+/** `POST /api/library/documents/from-proposal`. */
+export type FromProposal = Schemas['FromProposal'];
 
 export const SEARCH_KINDS = ['company', 'service', 'person', 'case_study', ...DOCUMENT_CATEGORIES] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
-export type SearchModeReason = 'no_embedding_model' | 'no_vector_extension' | 'reembedding' | 'embedding_unavailable';
-
-export interface SearchSource {
-  kind: SearchKind | string;
-  entry_id: string | null;
-  document_id: string | null;
-  title: string;
-  heading_path: string[];
-  page: number | null;
-}
-
-export interface SearchResult {
-  passage_id: string;
-  score: number;
-  snippet: string;
-  /** [start, end) ranges of the snippet to highlight, in characters (Unicode code points, as Python counts). */
-  highlights: Array<[number, number]>;
-  source: SearchSource;
-}
-
-export interface SearchResponse {
-  mode: 'hybrid' | 'full_text';
-  mode_reason: SearchModeReason | null;
-  embedding_model: string | null;
-  results: SearchResult[];
-}
+export type SearchModeReason = NonNullable<Schemas['SearchResponse']['mode_reason']>;
+export type SearchSource = Schemas['SearchSource'];
+/** A passage found; `highlights` are [start, end) ranges of the snippet in characters (code points, as Python counts). */
+export type SearchResult = Schemas['SearchResult'];
+export type SearchResponse = Schemas['SearchResponse'];
 
 export interface SearchQuery {
   q: string;
@@ -173,39 +105,39 @@ export interface SearchQuery {
   limit?: number;
 }
 
-export type StaleKind = 'company' | 'service' | 'person' | 'case_study' | 'role' | 'document';
-export interface StaleEntry {
-  kind: StaleKind;
-  id: string;
-  title: string;
-  owner: string;
-  review_by: IsoDate;
-}
+export type StaleEntry = Schemas['StaleItem'];
+export type StaleKind = StaleEntry['kind'];
 
 /**
- * One page of a list (`limit` + `after`, like GET /api/proposals): `next_cursor` is the cursor to pass as `after` for
- * the next page, null on the last one.
+ * One page of a list (`limit` + `after`): `next_cursor` is the cursor to pass as `after` for the next page, null on
+ * the last one.
  */
 export interface LibraryPage<T> {
   items: T[];
   next_cursor: string | null;
 }
 
-/** The collections that share one CRUD shape. */
+/** The collections that share one CRUD shape: [list item, one entry (GET/POST/PUT answer), body, list filters]. */
 export type EntryCollection = 'services' | 'people' | 'case-studies' | 'roles';
 interface CollectionTypes {
-  services: [Service, ServiceInput];
-  people: [Person, PersonInput];
-  'case-studies': [CaseStudy, CaseStudyInput];
-  roles: [Role, RoleInput];
+  services: [Service, Service, ServiceInput, { industry?: string; technology?: string; language?: LibraryLanguage }];
+  people: [Person, Person, PersonInput, { active?: boolean; role_id?: string; language?: LibraryLanguage }];
+  'case-studies': [CaseStudy, CaseStudy, CaseStudyInput, { industry?: string; technology?: string; language?: LibraryLanguage }];
+  roles: [Role, RoleDetail, RoleInput, Record<never, never>];
 }
 export type EntryOf<C extends EntryCollection> = CollectionTypes[C][0];
-export type InputOf<C extends EntryCollection> = CollectionTypes[C][1];
+export type DetailOf<C extends EntryCollection> = CollectionTypes[C][1];
+export type InputOf<C extends EntryCollection> = CollectionTypes[C][2];
+export type FiltersOf<C extends EntryCollection> = CollectionTypes[C][3];
+
+// The generated list shapes must stay what LibraryPage says, or this line stops the build.
+type _Lists = [Schemas['ServiceList'], Schemas['PersonList'], Schemas['CaseStudyList'], Schemas['RoleList'], Schemas['DocumentList'], Schemas['PassageList']][number] extends LibraryPage<unknown> ? true : never;
+export const LISTS_ARE_PAGES: _Lists = true;
 
 const BASE = '/api/library';
 const id = (value: string) => encodeURIComponent(value);
 
-function query(values: Record<string, string | number | undefined | null>): string {
+function query(values: Record<string, string | number | boolean | undefined | null>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(values)) {
     if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
@@ -218,65 +150,90 @@ function query(values: Record<string, string | number | undefined | null>): stri
 export class LibraryApi {
   constructor(private readonly api: ApiClient) {}
 
+  /** The profile in `language`; a 404 (ApiError kind not_found) until someone writes it. */
   getCompany(language: LibraryLanguage): Promise<CompanyProfile> {
     return this.api.json(`${BASE}/company/${id(language)}`);
   }
 
+  /** Write the profile whole (201 the first time, 200 after). */
   saveCompany(language: LibraryLanguage, profile: CompanyProfileInput): Promise<CompanyProfile> {
     return this.api.json(`${BASE}/company/${id(language)}`, { method: 'PUT', body: JSON.stringify(profile) });
   }
 
-  list<C extends EntryCollection>(collection: C, page: { limit?: number; after?: string | null } = {}): Promise<LibraryPage<EntryOf<C>>> {
-    return this.api.json(`${BASE}/${collection}${query({ limit: page.limit, after: page.after })}`);
+  list<C extends EntryCollection>(collection: C, page: { limit?: number; after?: string | null } & FiltersOf<C> = {}): Promise<LibraryPage<EntryOf<C>>> {
+    return this.api.json(`${BASE}/${collection}${query(page)}`);
   }
 
-  get<C extends EntryCollection>(collection: C, entryId: string): Promise<EntryOf<C>> {
+  get<C extends EntryCollection>(collection: C, entryId: string): Promise<DetailOf<C>> {
     return this.api.json(`${BASE}/${collection}/${id(entryId)}`);
   }
 
-  create<C extends EntryCollection>(collection: C, input: InputOf<C>): Promise<EntryOf<C>> {
+  /** Add an entry (201); roles only with an admin token (403 otherwise). */
+  create<C extends EntryCollection>(collection: C, input: InputOf<C>): Promise<DetailOf<C>> {
     return this.api.json(`${BASE}/${collection}`, { method: 'POST', body: JSON.stringify(input) });
   }
 
-  update<C extends EntryCollection>(collection: C, entryId: string, input: InputOf<C>): Promise<EntryOf<C>> {
+  update<C extends EntryCollection>(collection: C, entryId: string, input: InputOf<C>): Promise<DetailOf<C>> {
     return this.api.json(`${BASE}/${collection}/${id(entryId)}`, { method: 'PUT', body: JSON.stringify(input) });
   }
 
+  /** 204; 404 when it is gone already; a role people still have: 409. */
   async remove(collection: EntryCollection | 'documents', entryId: string): Promise<void> {
     await this.api.raw(`${BASE}/${collection}/${id(entryId)}`, { method: 'DELETE' });
   }
 
-  /** A new rate for a role (admins; 403 otherwise); the answer is the role with its history. */
-  addRate(roleId: string, rate: RateInput): Promise<Role> {
-    return this.api.json(`${BASE}/roles/${id(roleId)}/rates`, { method: 'POST', body: JSON.stringify(rate) });
+  /**
+   * A new rate for a role (admins; 403 otherwise): 201 with the rate, 200 when the same rate from that date exists,
+   * 409 for a different one from that date. Ask for the role again to see its current and next rate.
+   */
+  async addRate(roleId: string, rate: RateInput): Promise<{ rate: Rate; created: boolean }> {
+    const response = await this.api.raw(`${BASE}/roles/${id(roleId)}/rates`, { method: 'POST', body: JSON.stringify(rate) });
+    return { rate: (await response.json()) as Rate, created: response.status === 201 };
   }
 
   listDocuments(page: { limit?: number; after?: string | null } = {}): Promise<LibraryPage<LibraryDocument>> {
-    return this.api.json(`${BASE}/documents${query({ limit: page.limit, after: page.after })}`);
+    return this.api.json(`${BASE}/documents${query(page)}`);
   }
 
   getDocument(documentId: string): Promise<LibraryDocument> {
     return this.api.json(`${BASE}/documents/${id(documentId)}`);
   }
 
-  /** Upload a file (multipart/form-data; the browser writes the boundary, so no Content-Type header here). */
-  uploadDocument(upload: DocumentUpload): Promise<LibraryDocument> {
+  /** A document's passages in reading order (none until it is indexed). */
+  passages(documentId: string, page: { limit?: number; after?: string | null } = {}): Promise<LibraryPage<Passage>> {
+    return this.api.json(`${BASE}/documents/${id(documentId)}/passages${query(page)}`);
+  }
+
+  /**
+   * Upload a file (multipart/form-data; the browser writes the boundary, so no Content-Type header here): 201 a new
+   * document, 200 the one already holding the same content; 413 too large, 415 not a type the library reads.
+   */
+  async uploadDocument(upload: DocumentUpload): Promise<Accepted> {
     const form = new FormData();
     form.append('file', upload.file, upload.filename);
     for (const key of ['title', 'category', 'language', 'person_id', 'owner', 'review_by'] as const) {
-      const value = upload[key];
+      const value = upload[key]?.trim();
       if (value) form.append(key, value);
     }
-    return this.api.json(`${BASE}/documents`, { method: 'POST', body: form });
+    return accepted(await this.api.raw(`${BASE}/documents`, { method: 'POST', body: form }));
+  }
+
+  /** Add a proposal version's sections as a past proposal: 201 new, 200 that version is in the library already. */
+  async addProposal(request: FromProposal): Promise<Accepted> {
+    return accepted(await this.api.raw(`${BASE}/documents/from-proposal`, { method: 'POST', body: JSON.stringify(request) }));
   }
 
   search(search: SearchQuery): Promise<SearchResponse> {
     return this.api.json(`${BASE}/search${query({ ...search })}`);
   }
 
-  stale(): Promise<{ items: StaleEntry[] }> {
-    return this.api.json(`${BASE}/stale`);
+  stale(limit?: number): Promise<Schemas['StaleList']> {
+    return this.api.json(`${BASE}/stale${query({ limit })}`);
   }
+}
+
+async function accepted(response: Response): Promise<Accepted> {
+  return { document: (await response.json()) as LibraryDocument, created: response.status === 201 };
 }
 
 /** A piece of a snippet: plain text, or text a highlight range covers. */

@@ -17,12 +17,12 @@ export function ServicesTab({ editId, onEditHandled }: EditRequest) {
   const fields: FieldSpec[] = [
     { name: 'name', type: 'text', required: true, row: 'name' },
     { name: 'language', type: 'select', options: languages, row: 'name' },
-    { name: 'description', type: 'textarea', required: true },
+    { name: 'description', type: 'textarea' },
     { name: 'deliverables', type: 'list' },
     { name: 'typical_duration_weeks', type: 'number' },
     { name: 'industries', type: 'list', row: 'tags' },
     { name: 'technologies', type: 'list', row: 'tags' },
-    { name: 'owner', type: 'text', required: true, row: 'review' },
+    { name: 'owner', type: 'text', nullable: true, hint: t('library.ownerHint'), row: 'review' },
     { name: 'review_by', type: 'date', row: 'review' },
   ];
   const blank = (): ServiceInput => ({
@@ -58,17 +58,17 @@ export function CaseStudiesTab({ editId, onEditHandled }: EditRequest) {
   const { t, locale, principal } = useApp();
   const languages = useLanguageOptions();
   const fields: FieldSpec[] = [
-    { name: 'client', type: 'text', required: true, row: 'client' },
+    { name: 'client', type: 'text', row: 'client' },
     { name: 'industry', type: 'text', required: true, row: 'client' },
     { name: 'anonymised', type: 'checkbox' },
     { name: 'may_be_named', type: 'checkbox' },
-    { name: 'problem', type: 'textarea', required: true },
-    { name: 'solution', type: 'textarea', required: true },
-    { name: 'results', type: 'textarea', required: true },
+    { name: 'problem', type: 'textarea' },
+    { name: 'solution', type: 'textarea' },
+    { name: 'results', type: 'textarea' },
     { name: 'year', type: 'number', row: 'year' },
     { name: 'language', type: 'select', options: languages, row: 'year' },
     { name: 'technologies', type: 'list' },
-    { name: 'owner', type: 'text', required: true, row: 'review' },
+    { name: 'owner', type: 'text', nullable: true, hint: t('library.ownerHint'), row: 'review' },
     { name: 'review_by', type: 'date', row: 'review' },
   ];
   const blank = (): CaseStudyInput => ({
@@ -90,9 +90,10 @@ export function CaseStudiesTab({ editId, onEditHandled }: EditRequest) {
       collection="case-studies"
       fields={fields}
       blank={blank}
-      titleOf={(item: CaseStudy) => item.client}
+      titleOf={(item: CaseStudy) => item.title}
       columns={[
-        { header: t('library.field.client'), cell: (item: CaseStudy) => item.client },
+        // The gateway's title: the client's name only when it may be named, else "cliente anonimizado".
+        { header: t('library.field.title'), cell: (item: CaseStudy) => item.title },
         { header: t('library.field.industry'), cell: (item: CaseStudy) => item.industry },
         { header: t('library.field.year'), cell: (item: CaseStudy) => item.year ?? '—' },
         { header: t('library.field.language'), cell: (item: CaseStudy) => t(`library.languageName.${item.language}`) },

@@ -9,12 +9,12 @@ import { Alert, Loading, useFocusLater } from '../ui';
 import { EntryForm, toFormValues, type FieldSpec } from './EntryForm';
 
 const FIELDS: FieldSpec[] = [
-  { name: 'description', type: 'textarea', required: true },
+  { name: 'description', type: 'textarea' },
   { name: 'positioning', type: 'textarea' },
   { name: 'certifications', type: 'list', row: 'lists' },
   { name: 'partnerships', type: 'list', row: 'lists' },
   { name: 'standard_terms', type: 'textarea' },
-  { name: 'owner', type: 'text', required: true, row: 'review' },
+  { name: 'owner', type: 'text', nullable: true, row: 'review' },
   { name: 'review_by', type: 'date', row: 'review' },
 ];
 
@@ -60,6 +60,7 @@ export function CompanyTab() {
     review_by: null,
   };
   const languageName = t(`library.languageName.${language}`);
+  const fields = FIELDS.map((field) => (field.name === 'owner' ? { ...field, hint: t('library.ownerHint') } : field));
 
   return (
     <div className="stack">
@@ -95,10 +96,10 @@ export function CompanyTab() {
           key={`${language}-${loaded.profile?.updated_at ?? 'new'}`}
           idPrefix="library-company"
           title={t('library.company.heading', { language: languageName })}
-          fields={FIELDS}
-          initial={toFormValues({ ...blank, ...(loaded.profile ?? {}) } as unknown as Record<string, unknown>, FIELDS)}
+          fields={fields}
+          initial={toFormValues({ ...blank, ...(loaded.profile ?? {}) }, fields)}
           onSubmit={async (input) => {
-            const profile = await library.saveCompany(language, input as unknown as CompanyProfileInput);
+            const profile = await library.saveCompany(language, input as CompanyProfileInput);
             setLoaded({ profile });
             setSaved(true);
             focusLater('library-company-saved');

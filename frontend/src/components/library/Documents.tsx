@@ -6,14 +6,15 @@
  */
 import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useApp } from '@/lib/app-context';
-import { DOCUMENT_CATEGORIES, isIndexing, LibraryApi, type DocumentCategory, type LibraryDocument, type LibraryLanguage } from '@/lib/library';
+import { DOCUMENT_CATEGORIES, isIndexing, LibraryApi, type DocumentCategory, type LibraryDocument, type LibraryLanguage, type Passage, type Person } from '@/lib/library';
 import { documentStatusText } from '@/lib/library-words';
-import { Alert, Field, Loading, useFocusLater } from '../ui';
+import { Alert, describedBy, Field, Loading, useFocusLater } from '../ui';
 import { useDescribeLibraryError, useFormatDay, useLanguageOptions } from './format';
 
 /** How often a document on its way to indexed is asked for, in milliseconds. */
 export const POLL_MS = 1500;
 const PAGE_SIZE = 50;
+const PASSAGE_PAGE = 20;
 
 interface Upload {
   key: number;
@@ -34,10 +35,23 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [category, setCategory] = useState<DocumentCategory>('past_proposal');
   const [language, setLanguage] = useState<LibraryLanguage | ''>('');
+  const [details, setDetails] = useState({ title: '', person_id: '', owner: '', review_by: '' });
+  const [people, setPeople] = useState<Person[]>([]);
   const [dragging, setDragging] = useState(false);
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const [showing, setShowing] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ kind: 'success' | 'error' | 'info'; text: string } | null>(null);
   const uploadKey = useRef(0);
+  const setDetail = (name: keyof typeof details, value: string) => setDetails((current) => ({ ...current, [name]: value }));
+
+  // Whose CV a document is: the people to choose from, asked for when the category is CV.
+  useEffect(() => {
+    if (category !== 'cv') return;
+    library.list('people', { limit: 200 }).then(
+      (page) => setPeople(page.items),
+      () => undefined,
+    );
+  }, [category, library]);
 
   const load = useCallback(async () => {
     try {
@@ -73,13 +87,26 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
   }, [pendingKey, documents, library, pollMs]);
 
   async function upload(files: File[]) {
+    setNotice(null);
     for (const file of files) {
       const key = ++uploadKey.current;
       setUploads((current) => [...current, { key, name: file.name, error: null }]);
       try {
-        const created = await library.uploadDocument({ file, filename: file.name, category, language: language || undefined });
+        const { document, created } = await library.uploadDocument({
+          file,
+          filename: file.name,
+          category,
+          language: language || null,
+          // A title names one document: with several files each keeps its own name.
+          title: files.length === 1 ? details.title : null,
+          person_id: category === 'cv' ? details.person_id : null,
+          owner: details.owner,
+          review_by: details.review_by,
+        });
         setUploads((current) => current.filter((item) => item.key !== key));
-        setDocuments((current) => [created, ...(current ?? []).filter((document) => document.id !== created.id)]);
+        setDocuments((current) => [document, ...(current ?? []).filter((item) => item.id !== document.id)]);
+        // 200: the same content was in the library already; the gateway answered that document.
+        if (!created) setNotice({ kind: 'info', text: t('library.docs.duplicate', { name: file.name, title: document.title }) });
       } catch (caught) {
         const reason = describe(caught);
         setUploads((current) => current.map((item) => (item.key === key ? { ...item, error: t('library.docs.uploadFailed', { name: file.name, reason }) } : item)));
@@ -122,7 +149,7 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
     <div className="stack">
       <section className="card" aria-labelledby="library-upload-title">
         <h2 id="library-upload-title">{t('library.docs.upload')}</h2>
-        <div className="grid-2">
+        <div className="grid-3 align-end">
           <Field id="library-upload-category" label={t('library.field.category')}>
             <select id="library-upload-category" value={category} onChange={(event) => setCategory(event.target.value as DocumentCategory)}>
               {DOCUMENT_CATEGORIES.map((value) => (
@@ -141,6 +168,29 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
                 </option>
               ))}
             </select>
+          </Field>
+          {category === 'cv' && (
+            <Field id="library-upload-person" label={t('library.field.person_id')}>
+              <select id="library-upload-person" value={details.person_id} onChange={(event) => setDetail('person_id', event.target.value)}>
+                <option value="">{t('library.docs.noPerson')}</option>
+                {people.map((person) => (
+                  <option key={person.id} value={person.id}>
+                    {person.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          )}
+        </div>
+        <div className="grid-3 align-end">
+          <Field id="library-upload-doc-title" label={t('library.field.title')} hint={t('library.docs.titleHint')} optional>
+            <input id="library-upload-doc-title" value={details.title} maxLength={300} aria-describedby={describedBy('library-upload-doc-title', true)} onChange={(event) => setDetail('title', event.target.value)} />
+          </Field>
+          <Field id="library-upload-owner" label={t('library.field.owner')} hint={t('library.ownerHint')} optional>
+            <input id="library-upload-owner" value={details.owner} maxLength={200} aria-describedby={describedBy('library-upload-owner', true)} onChange={(event) => setDetail('owner', event.target.value)} />
+          </Field>
+          <Field id="library-upload-review" label={t('library.field.review_by')} optional>
+            <input id="library-upload-review" type="date" value={details.review_by} onChange={(event) => setDetail('review_by', event.target.value)} />
           </Field>
         </div>
         <div
@@ -243,7 +293,11 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
                     <tr data-document={document.id} data-status={document.status}>
                       <th scope="row">
                         {document.title}
-                        {document.filename && document.filename !== document.title && <span className="muted small block">{document.filename}</span>}
+                        {document.proposal_id ? (
+                          <span className="muted small block">{t('library.docs.fromProposal', { version: document.proposal_version ?? '?' })}</span>
+                        ) : (
+                          document.filename !== document.title && <span className="muted small block">{document.filename}</span>
+                        )}
                       </th>
                       <td>{t(`library.docs.category.${document.category}`)}</td>
                       <td>
@@ -251,6 +305,18 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
                       </td>
                       <td>{formatDay(document.review_by)}</td>
                       <td className="library-actions">
+                        {document.status === 'indexed' && (
+                          <button
+                            type="button"
+                            className="button-secondary button-small"
+                            aria-expanded={showing === document.id}
+                            aria-controls={showing === document.id ? `library-passages-${document.id}` : undefined}
+                            aria-label={t('library.docs.passagesOf', { name: document.title })}
+                            onClick={() => setShowing((current) => (current === document.id ? null : document.id))}
+                          >
+                            {t('library.docs.passages')}
+                          </button>
+                        )}
                         <button
                           type="button"
                           id={`library-document-delete-${document.id}`}
@@ -291,6 +357,13 @@ export function DocumentsTab({ pollMs = POLL_MS }: { pollMs?: number }) {
                         </td>
                       </tr>
                     )}
+                    {showing === document.id && (
+                      <tr className="panel-row">
+                        <td colSpan={5}>
+                          <DocumentPassages document={document} />
+                        </td>
+                      </tr>
+                    )}
                   </Fragment>
                 ))}
               </tbody>
@@ -322,5 +395,65 @@ export function DocumentStatus({ document }: { document: LibraryDocument }) {
       ) : null}
       {document.status === 'indexed' && document.ocr_pages > 0 && <span className="muted small block">{t('library.docs.ocr', { count: document.ocr_pages })}</span>}
     </div>
+  );
+}
+
+/** An indexed document's passages, in reading order, a page at a time: what search finds of it. */
+export function DocumentPassages({ document }: { document: LibraryDocument }) {
+  const { api, t } = useApp();
+  const describe = useDescribeLibraryError();
+  const library = useMemo(() => new LibraryApi(api), [api]);
+  const [passages, setPassages] = useState<Passage[] | null>(null);
+  const [nextAfter, setNextAfter] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(
+    async (after: string | null) => {
+      try {
+        const page = await library.passages(document.id, { limit: PASSAGE_PAGE, after });
+        setPassages((current) => [...(after ? (current ?? []) : []), ...page.items]);
+        setNextAfter(page.next_cursor);
+        setError(null);
+      } catch (caught) {
+        setError(describe(caught));
+      }
+    },
+    [library, document.id, describe],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  const headingId = `library-passages-${document.id}-title`;
+  return (
+    <section id={`library-passages-${document.id}`} aria-labelledby={headingId} className="passages">
+      <h3 id={headingId}>{t('library.docs.passagesOf', { name: document.title })}</h3>
+      {error && <Alert>{error}</Alert>}
+      {passages === null ? (
+        !error && <Loading />
+      ) : passages.length === 0 ? (
+        <p className="muted">{t('library.docs.noPassages')}</p>
+      ) : (
+        <ol className="passage-list">
+          {passages.map((passage) => (
+            <li key={passage.id} data-passage={passage.id}>
+              {(passage.heading_path.length > 0 || passage.page !== null) && (
+                <p className="search-meta small">
+                  {passage.heading_path.length > 0 && <span className="heading-path">{passage.heading_path.join(' › ')}</span>}
+                  {passage.page !== null && <span>{t('library.search.page', { page: passage.page })}</span>}
+                </p>
+              )}
+              <p className="passage-body">{passage.body}</p>
+            </li>
+          ))}
+        </ol>
+      )}
+      {nextAfter && (
+        <button type="button" className="button-secondary button-small" onClick={() => void load(nextAfter)}>
+          {t('library.loadMore')}
+        </button>
+      )}
+    </section>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { Fragment, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useApp } from '@/lib/app-context';
-import { LibraryApi, today, type EntryCollection as Collection, type EntryOf, type InputOf } from '@/lib/library';
+import { LibraryApi, today, type EntryCollection as Collection, type EntryOf, type FiltersOf, type InputOf } from '@/lib/library';
 import type { MessageKey } from '@/lib/messages';
 import { Alert, Loading, useFocusLater } from '../ui';
 import { EntryForm, toFormValues, type FieldSpec } from './EntryForm';
@@ -26,7 +26,7 @@ export function EntryCollection<C extends Collection>({
   blank,
   canWrite = true,
   confirmDeleteKey = 'library.confirmDelete',
-  filter,
+  filters,
   toolbar,
   emptyFilteredKey,
   rowActions,
@@ -42,7 +42,8 @@ export function EntryCollection<C extends Collection>({
   blank: () => InputOf<C>;
   canWrite?: boolean;
   confirmDeleteKey?: MessageKey;
-  filter?: (item: EntryOf<C>) => boolean;
+  /** The list's query filters, sent to the gateway (a change reloads the list). */
+  filters?: FiltersOf<C>;
   toolbar?: ReactNode;
   emptyFilteredKey?: MessageKey;
   rowActions?: (item: EntryOf<C>) => ReactNode;
@@ -67,17 +68,18 @@ export function EntryCollection<C extends Collection>({
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const prefix = `library-${collection}`;
   const columnCount = columns.length + 2;
+  const filterKey = JSON.stringify(filters ?? {});
 
   const load = useCallback(async () => {
     try {
-      const page = await library.list(collection, { limit: PAGE_SIZE });
+      const page = await library.list(collection, { limit: PAGE_SIZE, ...(JSON.parse(filterKey) as FiltersOf<C>) });
       setItems(page.items);
       setNextAfter(page.next_cursor);
       setLoadError(null);
     } catch (caught) {
       setLoadError(describe(caught));
     }
-  }, [library, collection, describe]);
+  }, [library, collection, describe, filterKey]);
 
   useEffect(() => {
     void load();
@@ -98,7 +100,7 @@ export function EntryCollection<C extends Collection>({
   async function loadMore() {
     if (!nextAfter) return;
     try {
-      const page = await library.list(collection, { limit: PAGE_SIZE, after: nextAfter });
+      const page = await library.list(collection, { limit: PAGE_SIZE, after: nextAfter, ...(JSON.parse(filterKey) as FiltersOf<C>) });
       setItems((current) => [...(current ?? []), ...page.items]);
       setNextAfter(page.next_cursor);
     } catch (caught) {
@@ -159,7 +161,8 @@ export function EntryCollection<C extends Collection>({
   }
   if (items === null) return <Loading />;
 
-  const shown = filter ? items.filter(filter) : items;
+  const shown = items;
+  const filtered = filterKey !== '{}';
   const now = today();
 
   return (
@@ -188,10 +191,8 @@ export function EntryCollection<C extends Collection>({
           onCancel={close}
         />
       )}
-      {items.length === 0 ? (
-        <p className="muted">{t('library.empty')}</p>
-      ) : shown.length === 0 ? (
-        <p className="muted">{t(emptyFilteredKey ?? 'library.empty')}</p>
+      {shown.length === 0 ? (
+        <p className="muted">{t(filtered ? (emptyFilteredKey ?? 'library.empty') : 'library.empty')}</p>
       ) : (
         <div className="table-wrap">
           <table className="library-table" data-collection={collection}>

@@ -22,6 +22,8 @@ export interface FieldSpec {
   hint?: string;
   /** Fields with the same `row` sit side by side. */
   row?: string;
+  /** For `text`: left empty, the field is sent as null (the gateway then fills it in, e.g. `owner`: the caller). */
+  nullable?: boolean;
 }
 
 export type FormValues = Record<string, string | boolean>;
@@ -50,7 +52,7 @@ export function toInput(values: FormValues, fields: FieldSpec[]): Record<string,
     const text = typeof value === 'string' ? value.trim() : '';
     if (field.type === 'list') input[field.name] = text ? text.split('\n').map((line) => line.trim()).filter(Boolean) : [];
     else if (field.type === 'number') input[field.name] = text === '' ? null : Number(text.replace(',', '.'));
-    else if (field.type === 'date' || field.type === 'select') input[field.name] = text === '' ? null : text;
+    else if (field.type === 'date' || field.type === 'select' || field.nullable) input[field.name] = text === '' ? null : text;
     else input[field.name] = text;
   }
   return input;

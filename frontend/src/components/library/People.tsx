@@ -25,24 +25,23 @@ export function PeopleTab({ editId, onEditHandled }: EditRequest) {
     );
   }, [library]);
 
-  const roleName = (id: string | null) => (id ? (roles.find((role) => role.id === id)?.name ?? '—') : t('library.noRole'));
   const fields: FieldSpec[] = [
     { name: 'name', type: 'text', required: true, row: 'name' },
     { name: 'role_id', type: 'select', options: [{ value: '', label: t('library.noRole') }, ...roles.map((role) => ({ value: role.id, label: role.name }))], row: 'name' },
-    { name: 'seniority', type: 'select', options: SENIORITIES.map((value) => ({ value, label: t(`library.seniority.${value}`) })), row: 'seniority' },
+    { name: 'seniority', type: 'select', options: [{ value: '', label: t('library.seniority.none') }, ...SENIORITIES.map((value) => ({ value, label: t(`library.seniority.${value}`) }))], row: 'seniority' },
     { name: 'language', type: 'select', options: languages, row: 'seniority' },
     { name: 'bio', type: 'textarea' },
     { name: 'skills', type: 'list', row: 'skills' },
     { name: 'certifications', type: 'list', row: 'skills' },
     { name: 'languages', type: 'list' },
     { name: 'active', type: 'checkbox' },
-    { name: 'owner', type: 'text', required: true, row: 'review' },
+    { name: 'owner', type: 'text', nullable: true, hint: t('library.ownerHint'), row: 'review' },
     { name: 'review_by', type: 'date', row: 'review' },
   ];
   const blank = (): PersonInput => ({
     name: '',
     role_id: null,
-    seniority: 'mid',
+    seniority: null,
     bio: '',
     skills: [],
     certifications: [],
@@ -71,13 +70,14 @@ export function PeopleTab({ editId, onEditHandled }: EditRequest) {
       blank={blank}
       titleOf={(item: Person) => item.name}
       toolbar={toolbar}
-      filter={(item: Person) => show === 'all' || item.active === (show === 'active')}
+      // The gateway filters (GET /api/library/people?active=true|false), so every page holds only whom is asked for.
+      filters={show === 'all' ? {} : { active: show === 'active' }}
       emptyFilteredKey="library.people.noneFiltered"
       confirmDeleteKey="library.confirmDeletePerson"
       columns={[
         { header: t('library.field.name'), cell: (item: Person) => item.name },
-        { header: t('library.field.role_id'), cell: (item: Person) => roleName(item.role_id) },
-        { header: t('library.field.seniority'), cell: (item: Person) => t(`library.seniority.${item.seniority}`) },
+        { header: t('library.field.role_id'), cell: (item: Person) => item.role_name ?? t('library.noRole') },
+        { header: t('library.field.seniority'), cell: (item: Person) => (item.seniority ? t(`library.seniority.${item.seniority}`) : '—') },
         {
           header: t('library.people.status'),
           cell: (item: Person) => (

@@ -29,7 +29,7 @@ export function RateCardTab({ editId, onEditHandled }: EditRequest) {
   const fields: FieldSpec[] = [
     { name: 'name', type: 'text', required: true },
     { name: 'description', type: 'textarea' },
-    { name: 'owner', type: 'text', required: true, row: 'review' },
+    { name: 'owner', type: 'text', nullable: true, hint: t('library.ownerHint'), row: 'review' },
     { name: 'review_by', type: 'date', row: 'review' },
   ];
   const blank = (): RoleInput => ({ name: '', description: '', owner: principal ? principalName(principal) : '', review_by: null });
@@ -57,6 +57,18 @@ export function RateCardTab({ editId, onEditHandled }: EditRequest) {
                 </span>
               ) : (
                 <span className="muted">{t('library.rates.none')}</span>
+              ),
+          },
+          {
+            header: t('library.rates.next'),
+            cell: (role: Role) =>
+              role.next_rate ? (
+                <span data-testid="next-rate">
+                  <span className="money">{formatRate(role.next_rate)}</span>{' '}
+                  <span className="muted small">{t('library.rates.from', { date: formatDay(role.next_rate.valid_from) })}</span>
+                </span>
+              ) : (
+                '—'
               ),
           },
           { header: t('library.field.owner'), cell: (role: Role) => role.owner },
@@ -98,14 +110,14 @@ function RateHistory({ role }: { role: Role }) {
   const library = useMemo(() => new LibraryApi(api), [api]);
   const [rates, setRates] = useState<Rate[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const currentFrom = role.current_rate?.valid_from;
-  const currentAmount = role.current_rate?.hourly_rate;
+  const currentId = role.current_rate?.id;
+  const nextId = role.next_rate?.id;
   useEffect(() => {
     let current = true;
-    // Asked again whenever the role's current rate changes (a rate added); newest first.
+    // Asked again whenever the role's current or next rate changes (a rate added); the gateway lists them latest first.
     library.get('roles', role.id).then(
       (full) => {
-        if (current) setRates([...(full.rates ?? [])].sort((a, b) => (a.valid_from < b.valid_from ? 1 : -1)));
+        if (current) setRates(full.rates);
       },
       (caught: unknown) => {
         if (current) setError(describe(caught));
@@ -114,7 +126,7 @@ function RateHistory({ role }: { role: Role }) {
     return () => {
       current = false;
     };
-  }, [library, role.id, currentFrom, currentAmount, describe]);
+  }, [library, role.id, currentId, nextId, describe]);
   const headingId = `library-rates-history-${role.id}`;
   if (error) return <Alert>{error}</Alert>;
   if (!rates) return <Loading />;
@@ -133,10 +145,11 @@ function RateHistory({ role }: { role: Role }) {
           </thead>
           <tbody>
             {rates.map((rate) => (
-              <tr key={`${rate.valid_from}-${rate.currency}`}>
+              <tr key={rate.id}>
                 <th scope="row">
                   {formatDay(rate.valid_from)}
-                  {rate.valid_from === currentFrom && <span className="badge badge-ready title-badge">{t('library.rates.currentBadge')}</span>}
+                  {rate.id === currentId && <span className="badge badge-ready title-badge">{t('library.rates.currentBadge')}</span>}
+                  {rate.id === nextId && <span className="badge badge-info title-badge">{t('library.rates.nextBadge')}</span>}
                 </th>
                 <td className="money">{formatRate(rate)}</td>
               </tr>
@@ -175,8 +188,10 @@ function AddRate({ role, onAdded }: { role: Role; onAdded: () => void }) {
     if (Object.keys(found).length) return;
     setBusy(true);
     try {
-      await library.addRate(role.id, { hourly_rate: hourlyRate, currency, valid_from: values.valid_from });
-      setDone(t('library.rates.added', { amount: formatMoney(hourlyRate, currency), date: formatDay(values.valid_from), name: role.name }));
+      // 201: a new rate; 200: the same rate from that date was there already (the gateway answers it unchanged).
+      const { rate, created } = await library.addRate(role.id, { hourly_rate: hourlyRate, currency, valid_from: values.valid_from });
+      const words = { amount: formatMoney(rate.hourly_rate, rate.currency), date: formatDay(rate.valid_from), name: role.name };
+      setDone(t(created ? 'library.rates.added' : 'library.rates.exists', words));
       onAdded();
     } catch (caught) {
       if (caught instanceof ApiError && caught.kind === 'invalid') {

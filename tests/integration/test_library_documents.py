@@ -484,3 +484,43 @@ async def test_the_restore_drill_restores_the_newest_library_backup_and_records_
             path.write_bytes(b"damaged")
     damaged = await jobs.drill_files(Kind.LIBRARY)
     assert damaged is not None and not damaged.ok
+
+
+async def test_a_document_s_details_change_and_a_new_title_indexes_it_again(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        document = (await upload(client, MARKDOWN, "caso.md", category="methodology", review_by="2020-01-01")).json()
+        first = await indexed(client, document["id"])
+        stale = (await client.get("/api/library/stale")).json()["items"]
+        assert document["id"] in {item["id"] for item in stale}
+
+        reviewed = await client.patch(
+            f"/api/library/documents/{document['id']}",
+            json={"owner": "Ana Revisora", "review_by": "2999-01-01", "category": "past_proposal"},
+        )
+        assert reviewed.status_code == 200, reviewed.text
+        assert reviewed.json()["owner"] == "Ana Revisora" and reviewed.json()["status"] == "indexed"
+        assert document["id"] not in {item["id"] for item in (await client.get("/api/library/stale")).json()["items"]}
+        kinds = await fetch(
+            database_url, "SELECT DISTINCT kind FROM library_passages WHERE document_id = $1", uuid.UUID(document["id"])
+        )
+        assert [row["kind"] for row in kinds] == ["past_proposal"]  # search filters see the new category at once
+
+        renamed = await client.patch(f"/api/library/documents/{document['id']}", json={"title": "Caso de migração"})
+        assert renamed.status_code == 200 and renamed.json()["status"] == "uploaded"
+        again = await indexed(client, document["id"])
+    assert again["passage_count"] == first["passage_count"]
+    passages = (await client.get(f"/api/library/documents/{document['id']}/passages")).json()["items"]
+    assert {passage["title"] for passage in passages} == {"Caso de migração"}
+
+
+async def test_a_document_change_is_refused_clearly(client: httpx.AsyncClient) -> None:
+    document = (await upload(client, MARKDOWN, "caso.md")).json()
+    path = f"/api/library/documents/{document['id']}"
+    assert "title" in problem(await client.patch(path, json={"title": None}), 422)["detail"]
+    assert "person" in problem(await client.patch(path, json={"person_id": str(uuid.uuid4())}), 422)["detail"]
+    problem(await client.patch(path, json={"status": "indexed"}), 422)  # not a detail a person may set
+    problem(await client.patch(f"/api/library/documents/{uuid.uuid4()}", json={"owner": "x"}), 404)
+    cleared = await client.patch(path, json={"review_by": None})
+    assert cleared.status_code == 200 and cleared.json()["review_by"] is None

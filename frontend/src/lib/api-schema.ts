@@ -522,7 +522,12 @@ export interface paths {
         delete: operations["delete_document_api_library_documents__document_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Document
+         * @description Change a document's title, category, language, owner, review date or person (e.g. to take it off the stale
+         *     list after a review). A new title or language indexes it again: follow `status`.
+         */
+        patch: operations["change_document_api_library_documents__document_id__patch"];
         trace?: never;
     };
     "/api/library/documents/{document_id}/passages": {
@@ -1230,6 +1235,33 @@ export interface components {
              * @description send as 'Authorization: Bearer <token>'; shown only in this response
              */
             token: string;
+        };
+        /**
+         * DocumentChange
+         * @description New details for a document: only the fields given change (`review_by: null` clears the date).
+         */
+        DocumentChange: {
+            /**
+             * Title
+             * @description a new title indexes the document again
+             */
+            title?: string | null;
+            /** Category */
+            category?: ("past_proposal" | "rfp_answer" | "methodology" | "cv" | "other") | null;
+            /**
+             * Language
+             * @description a new language indexes the document again
+             */
+            language?: ("pt-BR" | "en") | null;
+            /** Owner */
+            owner?: string | null;
+            /** Review By */
+            review_by?: string | null;
+            /**
+             * Person Id
+             * @description the person whose CV this is; null: nobody
+             */
+            person_id?: string | null;
         };
         /**
          * DocumentList
@@ -4593,7 +4625,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
             };
             /** @description Successful Response */
             201: {
@@ -4678,7 +4712,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
             };
             /** @description Successful Response */
             201: {
@@ -4838,6 +4874,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such document (or proposal) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal version has no sections yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is larger than LIBRARY_MAX_UPLOAD_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    change_document_api_library_documents__document_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
             };
             /** @description No or wrong API token */
             401: {
@@ -5057,6 +5173,15 @@ export interface operations {
                     "application/json": components["schemas"]["CompanyView"];
                 };
             };
+            /** @description The first profile in this language */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyView"];
+                };
+            };
             /** @description No or wrong API token */
             401: {
                 headers: {
@@ -5172,6 +5297,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The entry of this kind with the body's `import_key` already existed: it was updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -5472,6 +5606,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The entry of this kind with the body's `import_key` already existed: it was updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -5772,6 +5915,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The entry of this kind with the body's `import_key` already existed: it was updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseStudyView"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -6137,6 +6289,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The role with this `import_key` was updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleDetail"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
@@ -6411,6 +6572,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The same rate from this date was already there */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateView"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -59,6 +59,10 @@ class PassagePage:
 
     rows: Sequence[asyncpg.Record]
     next_after: int | None
+
+
+_CHANGEABLE: Final = ("title", "category", "language", "owner", "review_by", "person_id")
+"""The columns `LibraryDocuments.change` may set (the only names its SQL is built from)."""
 
 
 class LibraryDocuments:
@@ -136,6 +140,54 @@ class LibraryDocuments:
         if len(rows) <= limit:
             return PassagePage(rows, None)
         return PassagePage(rows[:limit], rows[limit - 1]["ordinal"])
+
+    async def change(self, document_id: uuid.UUID, changes: Mapping[str, object]) -> asyncpg.Record | None:
+        """Change a document's details (`changes`: column -> value); None when there is no such document.
+
+        A new title or language changes what its passages say and how they are searched: the document is indexed
+        again (its passages go at once, a LibraryDocumentUploaded event brings new ones), in the same transaction.
+        A new category is its passages' kind. Owner, review date and person change the row only.
+        """
+        columns = [column for column in _CHANGEABLE if column in changes]
+        async with self.pool.acquire() as connection, connection.transaction():
+            current = await connection.fetchrow("SELECT * FROM library_documents WHERE id = $1 FOR UPDATE", document_id)
+            if current is None:
+                return None
+            if not columns:
+                return current
+            assignments = ", ".join(f"{column} = ${number}" for number, column in enumerate(columns, start=2))
+            row = await connection.fetchrow(
+                f"UPDATE library_documents SET {assignments}, updated_at = now() WHERE id = $1 RETURNING *",  # noqa: S608
+                document_id,
+                *(changes[column] for column in columns),
+            )
+            if row["category"] != current["category"]:
+                await connection.execute(
+                    "UPDATE library_passages SET kind = $2 WHERE document_id = $1", document_id, row["category"]
+                )
+            if row["title"] != current["title"] or row["language"] != current["language"]:
+                await connection.execute("DELETE FROM library_passages WHERE document_id = $1", document_id)
+                row = await connection.fetchrow(
+                    """UPDATE library_documents SET status = 'uploaded', pages_done = 0, passage_count = 0,
+                           failure_code = NULL, failure_reason = NULL, indexed_at = NULL, updated_at = now()
+                       WHERE id = $1 RETURNING *""",
+                    document_id,
+                )
+                await add_to_outbox(
+                    connection,
+                    LibraryDocumentUploaded(
+                        document_id=document_id,
+                        sha256=bytes(row["sha256"]).hex(),
+                        media_type=row["media_type"],
+                        filename=row["filename"],
+                    ),
+                )
+            return row
+
+    async def is_person(self, entry_id: uuid.UUID) -> bool:
+        """Whether `entry_id` is a person of the library (a CV's owner)."""
+        found = await self.pool.fetchval("SELECT true FROM library_entries WHERE id = $1 AND kind = 'person'", entry_id)
+        return bool(found)
 
     async def delete(self, document_id: uuid.UUID) -> bool:
         """Delete a document, its passages (by cascade) and its file; False when there is no such document."""

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from datetime import date, datetime
 from pathlib import PurePath
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import asyncpg
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
@@ -124,7 +124,10 @@ def _accepted(row: asyncpg.Record, created: bool, response: Response) -> Documen
     "",
     status_code=201,
     response_model=DocumentView,
-    responses={**_PROBLEMS, 200: {"description": "The same content is already in the library: that document"}},
+    responses={
+        **_PROBLEMS,
+        200: {"model": DocumentView, "description": "The same content is already in the library: that document"},
+    },
 )
 async def upload_document(
     response: Response,
@@ -181,7 +184,10 @@ async def upload_document(
     "/from-proposal",
     status_code=201,
     response_model=DocumentView,
-    responses={**_PROBLEMS, 200: {"description": "This version is already in the library: that document"}},
+    responses={
+        **_PROBLEMS,
+        200: {"model": DocumentView, "description": "This version is already in the library: that document"},
+    },
 )
 async def add_proposal(
     body: FromProposal, response: Response, principal: CurrentPrincipal, proposals: Proposals, documents: Documents
@@ -266,6 +272,39 @@ async def list_passages(
         items=[PassageView(**{**dict(row), "heading_path": list(row["heading_path"])}) for row in page.rows],
         next_cursor=str(page.next_after) if page.next_after is not None else None,
     )
+
+
+class DocumentChange(BaseModel):
+    """New details for a document: only the fields given change (`review_by: null` clears the date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = Field(default=None, description="a new title indexes the document again")
+    category: Category | None = None
+    language: LibraryLanguage | None = Field(default=None, description="a new language indexes the document again")
+    owner: Owner | None = None
+    review_by: date | None = None
+    person_id: uuid.UUID | None = Field(default=None, description="the person whose CV this is; null: nobody")
+
+
+_NOT_NULL: Final = frozenset({"title", "category", "owner"})
+
+
+@router.patch("/{document_id}", response_model=DocumentView, responses=_PROBLEMS)
+async def change_document(
+    document_id: uuid.UUID, change: DocumentChange, _: CurrentPrincipal, documents: Documents
+) -> DocumentView:
+    """Change a document's title, category, language, owner, review date or person (e.g. to take it off the stale
+    list after a review). A new title or language indexes it again: follow `status`."""
+    changes = {name: getattr(change, name) for name in change.model_fields_set}
+    if cleared := sorted(name for name, value in changes.items() if value is None and name in _NOT_NULL):
+        raise Problem(422, f"{', '.join(cleared)} cannot be null: leave a field out to keep it as it is.")
+    if (person_id := changes.get("person_id")) is not None and not await documents.is_person(person_id):
+        raise Problem(422, f"There is no person with id {person_id} in the library.")
+    row = await documents.change(document_id, changes)
+    if row is None:
+        raise Problem(404, f"There is no library document with id {document_id}.")
+    return DocumentView.of(row)
 
 
 @router.delete("/{document_id}", status_code=204, responses=_PROBLEMS)

@@ -37,6 +37,8 @@ from propos4l.shared.library_text import LibraryLanguage
 
 __all__ = ["router"]
 
+_UPDATED_BY_IMPORT_KEY = "The entry of this kind with the body's `import_key` already existed: it was updated"
+
 router = APIRouter(prefix="/api/library", tags=["library"])
 
 PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
@@ -120,7 +122,11 @@ async def get_company(language: LibraryLanguage, _: CurrentPrincipal, library: L
     return CompanyView.of(entry)
 
 
-@router.put("/company/{language}", response_model=CompanyView, responses=PROBLEMS)
+@router.put(
+    "/company/{language}",
+    response_model=CompanyView,
+    responses={**PROBLEMS, 201: {"model": CompanyView, "description": "The first profile in this language"}},
+)
 async def put_company(
     language: LibraryLanguage,
     body: CompanyBody,
@@ -178,7 +184,12 @@ async def list_services(
     )
 
 
-@router.post("/services", status_code=201, response_model=ServiceView, responses=PROBLEMS)
+@router.post(
+    "/services",
+    status_code=201,
+    response_model=ServiceView,
+    responses={**PROBLEMS, 200: {"model": ServiceView, "description": _UPDATED_BY_IMPORT_KEY}},
+)
 async def create_service(
     body: ServiceBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
 ) -> ServiceView:
@@ -242,7 +253,12 @@ async def list_people(
     )
 
 
-@router.post("/people", status_code=201, response_model=PersonView, responses=PROBLEMS)
+@router.post(
+    "/people",
+    status_code=201,
+    response_model=PersonView,
+    responses={**PROBLEMS, 200: {"model": PersonView, "description": _UPDATED_BY_IMPORT_KEY}},
+)
 async def create_person(
     body: PersonBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
 ) -> PersonView:
@@ -310,7 +326,12 @@ async def list_case_studies(
     )
 
 
-@router.post("/case-studies", status_code=201, response_model=CaseStudyView, responses=PROBLEMS)
+@router.post(
+    "/case-studies",
+    status_code=201,
+    response_model=CaseStudyView,
+    responses={**PROBLEMS, 200: {"model": CaseStudyView, "description": _UPDATED_BY_IMPORT_KEY}},
+)
 async def create_case_study(
     body: CaseStudyBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
 ) -> CaseStudyView:

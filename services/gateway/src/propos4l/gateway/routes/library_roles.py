@@ -177,7 +177,12 @@ async def list_roles(
     )
 
 
-@router.post("", status_code=201, response_model=RoleDetail, responses=_PROBLEMS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RoleDetail,
+    responses={**_PROBLEMS, 200: {"model": RoleDetail, "description": "The role with this `import_key` was updated"}},
+)
 async def create_role(body: RoleBody, response: Response, principal: CurrentPrincipal, rates: Rates) -> RoleDetail:
     """Add a role (admins; or update the one with this `import_key`); 409 if a role has the name."""
     _admin(principal)
@@ -222,7 +227,12 @@ async def delete_role(role_id: uuid.UUID, principal: CurrentPrincipal, rates: Ra
     return Response(status_code=204)
 
 
-@router.post("/{role_id}/rates", status_code=201, response_model=RateView, responses=_PROBLEMS)
+@router.post(
+    "/{role_id}/rates",
+    status_code=201,
+    response_model=RateView,
+    responses={**_PROBLEMS, 200: {"model": RateView, "description": "The same rate from this date was already there"}},
+)
 async def add_rate(
     role_id: uuid.UUID, body: RateBody, response: Response, principal: CurrentPrincipal, rates: Rates
 ) -> RateView:

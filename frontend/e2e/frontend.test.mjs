@@ -646,4 +646,53 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.keyboard.press('Enter');
     await page.locator('.proposal-row').first().waitFor();
   });
+
+  // Last: it fills the library, which the proposals drafted above must not have.
+  test('a proposal drafted with a library shows its team and priced effort, and an hours edit shows the total the API priced again', async () => {
+    const api = async (path, method = 'GET', body) => {
+      const response = await fetch(`${system.url}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+      return response.json();
+    };
+    const money = (amount) => new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' }).format(amount).replace(/\s/g, ' ');
+    const shown = async (locator) => (await locator.innerText()).replace(/\s/g, ' ');
+    const role = await api('/api/library/roles', 'POST', { name: 'Arquiteta de software' });
+    await api(`/api/library/roles/${role.id}/rates`, 'POST', { hourly_rate: '200.00', currency: 'BRL', valid_from: '2020-01-01' });
+    await api('/api/library/people', 'POST', { name: 'Beatriz Nunes', role_id: role.id, seniority: 'senior', bio: 'Beatriz desenha sistemas de pedidos há doze anos.', skills: ['Kubernetes'] });
+    const created = await api('/api/proposals', 'POST', { client_name: 'Mercado Bom Preço', industry: 'Varejo', requirements: 'Sistema de pedidos em Kubernetes.', budget: 'R$ 50.000,00' });
+    const drafted = await eventually(async () => {
+      const current = await api(`/api/proposals/${created.id}`);
+      return current.status === 'ready' && current;
+    }, { timeoutMs: 120_000, message: 'the grounded proposal ready' });
+    assert.ok(drafted.effort?.lines.length > 0, 'the draft proposed effort');
+    assert.ok(drafted.effort.lines.every((line) => line.role_id === role.id && line.hourly_rate === '200.00'), 'priced from the rate card');
+
+    await page.goto(`${frontend.url}/proposals/${created.id}`);
+    const investment = page.locator('article[data-section="investment"]');
+    await Promise.race([investment.waitFor(), page.getByLabel('Token de API').waitFor()]);
+    if (await page.getByLabel('Token de API').count()) await signIn();
+    const total = investment.getByTestId('effort-total');
+    await total.waitFor();
+    assert.equal(await shown(total), money(drafted.effort.total));
+    assert.match(await page.locator('article[data-section="team"]').getByTestId('team-people').innerText(), /Beatriz Nunes\s+Arquiteta de software · Sênior/);
+    await screenshot(page, '19-grounded-proposal');
+    await assertAccessible('a grounded proposal');
+
+    await investment.getByRole('button', { name: 'Editar horas' }).click();
+    await investment.getByLabel(/^Horas de Arquiteta de software em /).first().fill('7');
+    await investment.getByRole('button', { name: 'Salvar horas' }).click();
+    await page.locator('.versions li[data-version="2"]').waitFor();
+    const edited = await api(`/api/proposals/${created.id}`);
+    assert.equal(edited.version, 2);
+    assert.deepEqual(edited.effort.lines[0], { ...drafted.effort.lines[0], hours: '7.00', amount: '1400.00' });
+    await eventually(async () => (await shown(page.locator('article[data-section="investment"]').getByTestId('effort-total'))) === money(edited.effort.total), {
+      message: 'the new total from the API',
+    });
+    assert.notEqual(edited.effort.total, drafted.effort.total);
+    await page.locator('.proposal-meta [data-status="ready"]').waitFor({ timeout: 60_000 });
+  });
 });

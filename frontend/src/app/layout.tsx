@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { TopBar } from '@/components/Shell';
 import { AppProvider } from '@/lib/app-context';
 import './globals.css';
+import './grounding.css';
 
 export const metadata: Metadata = { title: 'Propos4l', description: 'Propostas comerciais e técnicas' };
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };

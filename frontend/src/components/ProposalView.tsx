@@ -9,6 +9,7 @@ import { describeLibraryError, documentStatusText } from '@/lib/library-words';
 import { sectionTitle } from '@/lib/sections';
 import { isBusy, useProposal } from '@/lib/useProposal';
 import type { Investment, Proposal, Version } from '@/lib/types';
+import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Grounding';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
 import { SectionCard } from './SectionCard';
@@ -80,6 +81,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
         <div className="proposal-grid">
           <section aria-labelledby="sections-title" className="sections">
             <h2 id="sections-title">{t('proposal.sections')}</h2>
+            <SearchModeNote mode={proposal.search_mode} />
             {busy && (
               <Alert kind="info">
                 {t('proposal.busy')}
@@ -95,6 +97,8 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
                 busy={busy}
                 onEdit={(content) => change(() => api.editSection(id, section.key, content))}
                 onRegenerate={(instructions) => change(() => api.regenerateSection(id, section.key, instructions))}
+                marker={<SectionFlags flags={flagsOf(proposal, section.key)} />}
+                footer={<SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />}
               />
             ))}
           </section>

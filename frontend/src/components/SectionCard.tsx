@@ -1,6 +1,6 @@
 'use client';
 /** One section: read, edit in place, or ask the model to regenerate it with optional instructions. */
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useApp } from '@/lib/app-context';
 import type { Section } from '@/lib/types';
 import { Markdown } from './Markdown';
@@ -8,7 +8,8 @@ import { Alert, Field } from './ui';
 
 type Mode = 'read' | 'edit' | 'regenerate';
 
-export function SectionCard({ section, busy, onEdit, onRegenerate }: { section: Section; busy: boolean; onEdit: (content: string) => Promise<void>; onRegenerate: (instructions: string) => Promise<void> }) {
+/** `marker` shows under the title (a flag for review), `footer` after the content (sources, team, effort). */
+export function SectionCard({ section, busy, onEdit, onRegenerate, marker, footer }: { section: Section; busy: boolean; onEdit: (content: string) => Promise<void>; onRegenerate: (instructions: string) => Promise<void>; marker?: ReactNode; footer?: ReactNode }) {
   const { t, describeError } = useApp();
   const [mode, setMode] = useState<Mode>('read');
   const [content, setContent] = useState(section.content);
@@ -57,6 +58,7 @@ export function SectionCard({ section, busy, onEdit, onRegenerate }: { section: 
           </div>
         )}
       </header>
+      {marker}
       {error && <Alert>{error}</Alert>}
       {mode === 'edit' ? (
         <form onSubmit={submit}>
@@ -92,6 +94,7 @@ export function SectionCard({ section, busy, onEdit, onRegenerate }: { section: 
           )}
         </>
       )}
+      {footer}
     </article>
   );
 }

@@ -4,6 +4,7 @@ import type {
   ApiTokenRequest,
   BackupOverview,
   CreatedApiToken,
+  EffortEdit,
   Principal,
   Proposal,
   ProposalList,
@@ -198,6 +199,11 @@ export class ApiClient {
       method: 'POST',
       body: JSON.stringify({ instructions: instructions.trim() || null }),
     });
+  }
+
+  /** New hours per phase and role, as a new version: the gateway prices every line and the totals (422: a role not on the version's rate card). */
+  editEffort(id: string, edit: EffortEdit): Promise<Proposal> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/effort`, { method: 'PATCH', body: JSON.stringify(edit) });
   }
 
   /** A binary resource (PDF, export) as a Blob. */

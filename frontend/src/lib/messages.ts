@@ -1,4 +1,5 @@
 /** Every string the interface shows, in Brazilian Portuguese (default) and English. */
+import { groundingEn, groundingPtBR } from './grounding-messages';
 
 const ptBR = {
   'app.name': 'Propos4l',
@@ -497,6 +498,7 @@ const ptBR = {
   'validation.number': 'Informe um número.',
   'validation.text': 'Informe um texto.',
   'validation.choice': 'Escolha uma das opções.',
+  ...groundingPtBR,
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -998,6 +1000,7 @@ const en: Record<MessageKey, string> = {
   'validation.number': 'Enter a number.',
   'validation.text': 'Enter text.',
   'validation.choice': 'Pick one of the options.',
+  ...groundingEn,
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

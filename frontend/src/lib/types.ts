@@ -25,6 +25,17 @@ export type TimelinePhase = Schemas['TimelinePhase'];
 export type Proposal = Schemas['ProposalView'];
 export type ProposalList = Schemas['ProposalList'];
 export type Version = Schemas['VersionView'];
+/** What a grounded version stands on (issue #15): the passages a section cites, the team, the priced effort, flags. */
+export type SectionSources = Schemas['SectionSourcesView'];
+export type Source = Schemas['SourceView'];
+export type TeamMember = Schemas['TeamMember'];
+export type Effort = Schemas['EffortView'];
+export type EffortLine = Schemas['EffortLineView'];
+export type BudgetComparison = Schemas['BudgetComparisonView'];
+export type ClaimFlag = Schemas['ClaimFlag'];
+export type SearchMode = NonNullable<Proposal['search_mode']>;
+/** PATCH /api/proposals/{id}/effort's body: hours per phase and role only; the gateway prices them. */
+export type EffortEdit = Schemas['EffortEdit'];
 /**
  * POST /api/proposals's body. openapi-typescript reads a default as "always present", right for responses; in this
  * request the gateway fills `language` and `template` in when they are left out.

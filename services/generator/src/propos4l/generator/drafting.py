@@ -23,6 +23,7 @@ from propos4l.generator.grounded_prompts import (
     build_grounded_regeneration_messages,
     build_plan_messages,
     known_ids,
+    passage_short_ids,
 )
 from propos4l.generator.llm import ChatModel, LlmAnswerTooLong, LlmRejected, RetryListener, TextListener
 from propos4l.generator.messages import Message, say
@@ -365,7 +366,7 @@ class LlmDrafter:
 
         scheduler = SectionScheduler(request, context, write, concurrency=self._section_concurrency, progress=progress)
         reader = PlanStreamReader()
-        passages = [passage.id for passage in context.passages]
+        passages = passage_short_ids(context)
 
         def on_plan_text(text: str) -> None:
             for key, entry in reader.feed(text):
@@ -432,7 +433,7 @@ class LlmDrafter:
             on_text,
             on_retry,
         )
-        cited = known_ids(answer.passage_ids, (passage.id for passage in context.passages))
+        cited = known_ids(answer.passage_ids, passage_short_ids(context))
         base = self._draft(DraftContent.regenerated(regeneration, answer.content), usage)
         return base.grounded(reground(regeneration, answer.content, cited))
 

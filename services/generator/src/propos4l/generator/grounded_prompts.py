@@ -27,9 +27,13 @@ __all__ = [
     "effort_details",
     "known_ids",
     "passage_block",
+    "passage_short_ids",
     "person_block",
+    "person_short_ids",
     "phase_details",
     "role_block",
+    "role_short_ids",
+    "short_ids",
     "team_details",
     "without_delimiters",
 ]
@@ -72,16 +76,16 @@ def _line(text: str) -> str:
     return _SPACE.sub(" ", without_delimiters(text)).replace('"', "'").strip()
 
 
-def passage_block(passage: ContextPassage) -> str:
-    """One library passage as delimited data, with the id the model cites it by."""
+def passage_block(passage: ContextPassage, short_id: str) -> str:
+    """One library passage as delimited data, with the (short) id the model cites it by."""
     heading = " > ".join(_line(part) for part in passage.heading_path)
-    header = f'<<<PASSAGE id={passage.id} kind={_line(passage.kind)} title="{_line(passage.title)}"'
+    header = f'<<<PASSAGE id={short_id} kind={_line(passage.kind)} title="{_line(passage.title)}"'
     if heading:
         header += f' section="{heading}"'
     return f"{header}>>>\n{without_delimiters(passage.text).strip()}\n{END}"
 
 
-def person_block(person: RosterPerson) -> str:
+def person_block(person: RosterPerson, short_id: str) -> str:
     """One person of the roster as delimited data: id, name, role, seniority, skills, certifications."""
     fields = [
         f"name: {_line(person.name)}",
@@ -90,12 +94,12 @@ def person_block(person: RosterPerson) -> str:
         f"skills: {', '.join(_line(skill) for skill in person.skills)}",
         f"certifications: {', '.join(_line(item) for item in person.certifications)}",
     ]
-    return f"<<<PERSON id={person.id}>>>\n" + "\n".join(fields) + f"\n{END}"
+    return f"<<<PERSON id={short_id}>>>\n" + "\n".join(fields) + f"\n{END}"
 
 
-def role_block(role: RateCardLine) -> str:
-    """One rate-card role as delimited data: its id and name, never its rate."""
-    return f"<<<ROLE id={role.role_id}>>>\n{_line(role.role_name)}\n{END}"
+def role_block(role: RateCardLine, short_id: str) -> str:
+    """One rate-card role as delimited data: its (short) id and name, never its rate."""
+    return f"<<<ROLE id={short_id}>>>\n{_line(role.role_name)}\n{END}"
 
 
 def _blocks(blocks: Iterable[str], language: Language) -> str:
@@ -122,11 +126,20 @@ def _fill(language: Language, name: str, fields: Mapping[str, str]) -> list[Chat
     return [ChatMessage("system", prompt_file(language, "system.txt")), ChatMessage("user", user)]
 
 
+def _passage_blocks(passages: Sequence[ContextPassage], language: Language) -> str:
+    """The passages as data blocks, numbered P1, P2... in the order given."""
+    ids = {value: short for short, value in short_ids((passage.id for passage in passages), "P").items()}
+    return _blocks((passage_block(passage, ids[passage.id]) for passage in passages), language)
+
+
 def _context_fields(context: DraftingContext, language: Language) -> dict[str, str]:
+    people = {value: short for short, value in person_short_ids(context).items()}
+    roles = {value: short for short, value in role_short_ids(context).items()}
+    unique_roles = {role.role_id: role for role in context.rate_card}.values()
     return {
-        "passages": _blocks((passage_block(passage) for passage in context.passages), language),
-        "roster": _blocks((person_block(person) for person in context.roster), language),
-        "roles": _blocks((role_block(role) for role in context.rate_card), language),
+        "passages": _passage_blocks(context.passages, language),
+        "roster": _blocks((person_block(person, people[person.id]) for person in context.roster), language),
+        "roles": _blocks((role_block(role, roles[role.role_id]) for role in unique_roles), language),
     }
 
 
@@ -187,7 +200,7 @@ def build_section_messages(request: ProposalRequest, section: PlannedSection) ->
         "section_title": section_title(section.key, language),
         "section_key": section.key.value,
         "points": "\n".join(f"- {_line(point)}" for point in section.points) or _NONE[language],
-        "passages": _blocks((passage_block(passage) for passage in section.passages), language),
+        "passages": _passage_blocks(section.passages, language),
         "details": "\n".join(section.details) + ("\n" if section.details else ""),
     }
     return _fill(language, "section.txt", fields)
@@ -206,7 +219,7 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
         "section_title": section_title(regeneration.section, language),
         "section_key": regeneration.section.value,
         "sections": as_data(without_delimiters(current), language),
-        "passages": _blocks((passage_block(passage) for passage in context.passages), language),
+        "passages": _passage_blocks(context.passages, language),
         "instructions": as_data(regeneration.instructions, language)
         if regeneration.instructions
         else _NO_INSTRUCTIONS[language],
@@ -214,15 +227,35 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
     return _fill(language, "regenerate_grounded.txt", fields)
 
 
-def known_ids(ids: Iterable[object], allowed: Iterable[uuid.UUID]) -> tuple[uuid.UUID, ...]:
-    """The ids among `ids` that are in `allowed`, once each, in order (any other id is dropped)."""
-    permitted = set(allowed)
+def short_ids(ids: Iterable[uuid.UUID], prefix: str) -> dict[str, uuid.UUID]:
+    """The short ids the model sees and cites instead of uuids ("P1", "P2"...), in the context's order.
+
+    Short ids keep a schema's enums small (a grammar made from 40 uuids per enum, repeated per section, is many times
+    larger: llama.cpp samples more slowly under it) and are easier for a small model to copy than 36 characters.
+    """
+    return {f"{prefix}{number}": value for number, value in enumerate(dict.fromkeys(ids), start=1)}
+
+
+def passage_short_ids(context: DraftingContext) -> dict[str, uuid.UUID]:
+    """The context's passages by short id: P1, P2..."""
+    return short_ids((passage.id for passage in context.passages), "P")
+
+
+def person_short_ids(context: DraftingContext) -> dict[str, uuid.UUID]:
+    """The roster's people by short id: T1, T2... (T for team)."""
+    return short_ids((person.id for person in context.roster), "T")
+
+
+def role_short_ids(context: DraftingContext) -> dict[str, uuid.UUID]:
+    """The rate card's roles by short id: R1, R2..."""
+    return short_ids((role.role_id for role in context.rate_card), "R")
+
+
+def known_ids(ids: Iterable[object], allowed: Mapping[str, uuid.UUID]) -> tuple[uuid.UUID, ...]:
+    """The ids among `ids` (short ids the model was shown) that `allowed` knows, once each, in order."""
     kept: list[uuid.UUID] = []
     for raw in ids:
-        try:
-            value = raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
-        except ValueError:
-            continue
-        if value in permitted and value not in kept:
+        value = allowed.get(str(raw).strip())
+        if value is not None and value not in kept:
             kept.append(value)
     return tuple(kept)

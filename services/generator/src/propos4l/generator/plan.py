@@ -26,7 +26,7 @@ from propos4l.generator.draft import (
     parse_answer,
     without_control_characters,
 )
-from propos4l.generator.grounded_prompts import known_ids
+from propos4l.generator.grounded_prompts import known_ids, passage_short_ids, person_short_ids, role_short_ids
 from propos4l.shared.events import Section, TimelinePhase
 from propos4l.shared.grounding import DraftingContext
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
@@ -71,7 +71,7 @@ def _structured_properties(context: DraftingContext) -> dict[str, Any]:
             "items": {
                 "type": "object",
                 "properties": {
-                    "person_id": {"type": "string", "enum": [str(person.id) for person in context.roster]},
+                    "person_id": {"type": "string", "enum": list(person_short_ids(context))},
                     "project_role": _STRING,
                 },
                 "required": ["person_id", "project_role"],
@@ -85,10 +85,7 @@ def _structured_properties(context: DraftingContext) -> dict[str, Any]:
                 "type": "object",
                 "properties": {
                     "phase": _STRING,
-                    "role_id": {
-                        "type": "string",
-                        "enum": list(dict.fromkeys(str(r.role_id) for r in context.rate_card)),
-                    },
+                    "role_id": {"type": "string", "enum": list(role_short_ids(context))},
                     "hours": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_HOURS},
                 },
                 "required": ["phase", "role_id", "hours"],
@@ -108,7 +105,7 @@ def _structured_properties(context: DraftingContext) -> dict[str, Any]:
 
 
 def _passage_ids(context: DraftingContext) -> list[str]:
-    return [str(passage.id) for passage in context.passages]
+    return list(passage_short_ids(context))
 
 
 def plan_json_schema(context: DraftingContext) -> dict[str, Any]:
@@ -123,26 +120,38 @@ def plan_json_schema(context: DraftingContext) -> dict[str, Any]:
         section["properties"]["passage_ids"] = _ids_schema(ids)
         section["required"].append("passage_ids")
     keys = [key.value for key in SECTION_KEYS]
+    # One definition the ten sections refer to: a grammar made from it has one rule, not ten copies of it.
+    references = {key: {"$ref": "#/$defs/planned_section"} for key in keys}
     properties: dict[str, Any] = {
-        "sections": {"type": "object", "properties": dict.fromkeys(keys, section), "required": keys},
+        "sections": {"type": "object", "properties": references, "required": keys},
         **_structured_properties(context),
     }
-    return {"type": "object", "properties": properties, "required": list(properties)}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "$defs": {"planned_section": section},
+    }
 
 
 def grounded_json_schema(context: DraftingContext) -> dict[str, Any]:
     """The schema of a grounded draft in one call: the ten texts first (read live), then sources, team, effort."""
     ids = _passage_ids(context)
     properties: dict[str, Any] = {key.value: _STRING for key in SECTION_KEYS}
+    definitions: dict[str, Any] = {}
     if ids:
         keys = [key.value for key in SECTION_KEYS]
+        definitions["passage_ids"] = _ids_schema(ids)  # one grammar rule for the ten sections' sources
         properties["sources"] = {
             "type": "object",
-            "properties": dict.fromkeys(keys, _ids_schema(ids)),
+            "properties": {key: {"$ref": "#/$defs/passage_ids"} for key in keys},
             "required": keys,
         }
     properties.update(_structured_properties(context))
-    return {"type": "object", "properties": properties, "required": list(properties)}
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": list(properties)}
+    if definitions:
+        schema["$defs"] = definitions
+    return schema
 
 
 def regeneration_json_schema(context: DraftingContext) -> dict[str, Any]:
@@ -250,7 +259,7 @@ def parse_grounded(content: str, *, min_words: int = 1) -> GroundedAnswer:
 
 def outline_from_plan(answer: PlanAnswer, context: DraftingContext) -> Outline:
     """The plan reduced to what the context allows."""
-    passages = [passage.id for passage in context.passages]
+    passages = passage_short_ids(context)
     points: dict[SectionKey, tuple[str, ...]] = {}
     sources: dict[SectionKey, tuple[uuid.UUID, ...]] = {}
     for key in SECTION_KEYS:
@@ -263,7 +272,7 @@ def outline_from_plan(answer: PlanAnswer, context: DraftingContext) -> Outline:
 
 def outline_from_grounded(answer: GroundedAnswer, context: DraftingContext) -> Outline:
     """A one-call grounded answer's sources and structured parts, reduced to what the context allows."""
-    passages = [passage.id for passage in context.passages]
+    passages = passage_short_ids(context)
     sources = {
         key: known_ids(answer.sources.get(key.value, []), passages)[:MAX_SOURCES]
         for key in SECTION_KEYS
@@ -273,12 +282,12 @@ def outline_from_grounded(answer: GroundedAnswer, context: DraftingContext) -> O
 
 
 def _with_structured(outline: Outline, answer: _Structured, context: DraftingContext) -> Outline:
-    people = [person.id for person in context.roster]
+    people = person_short_ids(context)
     team: dict[uuid.UUID, str] = {}
     for pick in answer.team_members:
         for person_id in known_ids([pick.person_id], people):
             team.setdefault(person_id, pick.project_role.strip())
-    roles = [role.role_id for role in context.rate_card]
+    roles = role_short_ids(context)
     effort: dict[tuple[str, uuid.UUID], Decimal] = {}
     for line in answer.effort:
         hours = Decimal(str(round(line.hours, 2)))

@@ -130,4 +130,7 @@ def test_a_proposal_has_one_trace_in_phoenix_with_its_model_call_as_an_llm_span(
     assert _attribute(llm, "llm.token_count.completion") > 0
     assert _attribute(llm, "gen_ai.provider.name") == "ollama"
     assert _attribute(llm, "input.value") is None  # client data stays out by default
+    (retriever,) = [span for span in spans if span["span_kind"] == "RETRIEVER"]  # the library, at request time
+    assert retriever["name"] == "retrieve drafting context"
+    assert retriever["parent_id"] == roots[0]["context"]["span_id"]
     assert system.process.returncode == 0, system.printed()[-3000:]

@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 import httpx
 
 from propos4l.shared.settings import EmbeddingSettings
+from propos4l.shared.telemetry.ai_spans import embedding_span
 
 __all__ = ["EmbeddingClient", "EmbeddingError", "EmbeddingFailure", "client_from_settings"]
 
@@ -82,6 +83,12 @@ class EmbeddingClient:
         return vectors
 
     async def _embed_batch(self, texts: list[str], model: str, timeout_seconds: float | None) -> list[list[float]]:
+        with embedding_span(self.provider, model, len(texts)) as span:
+            vectors = await self._ask(texts, model, timeout_seconds)
+            span.set_attribute("propos4l.embedding.dimensions", len(vectors[0]))
+            return vectors
+
+    async def _ask(self, texts: list[str], model: str, timeout_seconds: float | None) -> list[list[float]]:
         if self.provider == "ollama":
             path, body = "/api/embed", {"model": model, "input": texts, "truncate": True}
         else:

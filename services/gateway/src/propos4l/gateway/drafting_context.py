@@ -33,6 +33,7 @@ from propos4l.shared.grounding import PASSAGE_TEXT_MAX, ContextPassage, Drafting
 from propos4l.shared.library_query import MAX_QUERY_WORDS
 from propos4l.shared.library_search import CANDIDATES, SearchFilters, SearchHit, search_library
 from propos4l.shared.library_text import fold_accents
+from propos4l.shared.telemetry.ai_spans import record_retrieved, retrieval_span
 
 __all__ = ["PASSAGES_MAX", "ROSTER_MAX", "ContextRetriever", "RetrievalQuery", "retrieval_query"]
 
@@ -100,6 +101,18 @@ class ContextRetriever:
 
     async def retrieve(self, request: ProposalRequest, instructions: str | None = None) -> DraftingContext:
         """The passages, roster and rate card for `request` (and the regeneration's `instructions`)."""
+        with retrieval_span("drafting context") as span:
+            context = await self._retrieve(request, instructions)
+            record_retrieved(
+                span,
+                [(str(passage.id), None) for passage in context.passages],
+                search_mode=context.search_mode,
+                roster=len(context.roster),
+                roles=len(context.rate_card),
+            )
+            return context
+
+    async def _retrieve(self, request: ProposalRequest, instructions: str | None) -> DraftingContext:
         query = retrieval_query(request, instructions)
         async with self._pool.acquire() as connection:
             has_passages = bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM library_passages)"))

@@ -1,5 +1,6 @@
 """Library search's full-text ranking at scale: every word before any word, each step a bounded sample of the GIN
-index's matches, stop words of either language in neither query, and at most PER_SOURCE passages of one source."""
+index's matches, stop words of either language in neither query, at most PER_SOURCE passages of one source, and a
+document's title searched in its first passage only (migration 0015 rewriting the passages stored before)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import asyncpg
 import pytest
 
 from propos4l.shared import library_search
+from propos4l.shared.db import apply_migrations, available_migrations
 from propos4l.shared.library_search import PER_SOURCE, SearchFilters, search_library
-from propos4l.shared.library_text import content_digest, passage_id, search_text
+from propos4l.shared.library_text import content_digest, document_search_text, passage_id, search_text
 from tests.support.library_passages import add_entry
 
 pytestmark = pytest.mark.integration
@@ -139,3 +141,56 @@ async def test_at_most_two_passages_of_one_source_unless_asked_for_more(pool: as
     assert len([passage for passage in capped if passage in sections]) == 2 and other in capped
     uncapped = await full_text(pool, "migração nuvem", per_source=None)
     assert set(sections) | {other} == set(uncapped)
+
+
+async def test_migration_0015_keeps_a_document_s_title_in_its_first_passage_only(empty_database_url: str) -> None:
+    migrations = available_migrations()
+    await apply_migrations(empty_database_url, [m for m in migrations if m.version < 15])
+    title = "2025-hospital-adequação-lgpd"
+    passages = [  # (heading path, body) as the library service wrote them before: the title in each passage
+        (["Contexto"], "O hospital trata dados de saúde."),
+        (["Fase 2", "Relatórios"], "Relatório de impacto (RIPD)\ncom medidas de segurança."),
+        ([], "Plain text without accents."),
+        (["Equipe", ""], "Ana, Bruno."),
+    ]
+    connection = await asyncpg.connect(empty_database_url)
+    try:
+        document = uuid.uuid4()
+        await connection.execute(
+            """INSERT INTO library_documents (id, title, filename, media_type, sha256, size_bytes, category, status,
+                   owner, uploaded_by)
+               VALUES ($1, $2, 'a.md', 'text/markdown', $3, 1, 'past_proposal', 'indexed', 'tests', 'tests')""",
+            document,
+            title,
+            bytes(32),
+        )
+        for ordinal, (headings, body) in enumerate(passages):
+            await connection.execute(
+                """INSERT INTO library_passages (id, document_id, ordinal, kind, language, title, heading_path, body,
+                       search_config, search_text, content_sha256)
+                   VALUES ($1, $2, $3, 'past_proposal', 'pt-BR', $4, $5, $6, 'portuguese', $7, $8)""",
+                uuid.uuid4(),
+                document,
+                ordinal,
+                title,
+                headings,
+                body,
+                search_text(title, body, headings),
+                bytes(32),
+            )
+        _, entry_passage = await add_entry(connection, title="Ana Souza", body="Arquiteta de dados.")
+        entry_text = await connection.fetchval("SELECT search_text FROM library_passages WHERE id = $1", entry_passage)
+        by_title = "SELECT count(*) FROM library_passages WHERE search_vector @@ to_tsquery('portuguese', 'hospital')"
+        assert await connection.fetchval(by_title) == len(passages)  # every passage, by the title
+        await apply_migrations(empty_database_url, migrations)
+        rows = await connection.fetch(
+            "SELECT ordinal, search_text FROM library_passages WHERE document_id = $1 ORDER BY ordinal", document
+        )
+        stored = [row["search_text"] for row in rows]
+        assert stored == [document_search_text(title, ordinal, body, h) for ordinal, (h, body) in enumerate(passages)]
+        assert entry_text == await connection.fetchval(
+            "SELECT search_text FROM library_passages WHERE id = $1", entry_passage
+        )
+        assert await connection.fetchval(by_title) == 1  # the first passage: its title (and its text) say "hospital"
+    finally:
+        await connection.close()

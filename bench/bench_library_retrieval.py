@@ -50,7 +50,7 @@ from propos4l.library.embedding import embed_pending, ensure_vector_store, passa
 from propos4l.shared.db import apply_migrations
 from propos4l.shared.embeddings import EmbeddingClient, EmbeddingError
 from propos4l.shared.library_search import SearchFilters, search_library
-from propos4l.shared.library_text import content_digest, passage_id, search_config, search_text
+from propos4l.shared.library_text import content_digest, document_search_text, passage_id, search_config
 from propos4l.shared.library_vectors import hnsw_index_name
 from propos4l.shared.localrun.binaries import find_pgvector_bindir
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
@@ -269,7 +269,7 @@ async def _copy_chunk(
                     headings,
                     body,
                     search_config(language),
-                    search_text(title, body, headings),
+                    document_search_text(title, ordinal, body, headings),
                     digest,
                 )
             )

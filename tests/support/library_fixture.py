@@ -31,7 +31,7 @@ from propos4l.shared.library_files import MARKDOWN
 from propos4l.shared.library_import import import_folder
 from propos4l.shared.library_import_folder import RECORD_FILES, read_folder
 from propos4l.shared.library_search import SearchHit
-from propos4l.shared.library_text import content_digest, passage_id, search_config, search_text
+from propos4l.shared.library_text import content_digest, document_search_text, passage_id, search_config
 
 REPO: Final = Path(__file__).resolve().parents[2]
 FIXTURE: Final = REPO / "bench" / "fixtures" / "library"
@@ -183,7 +183,7 @@ async def _index_documents(pool: asyncpg.Pool, folder: Path, loaded: LoadedLibra
                         draft.page,
                         draft.body,
                         search_config(language),
-                        search_text(title, draft.body, headings),
+                        document_search_text(title, draft.ordinal, draft.body, headings),
                         digest,
                     )
                 )

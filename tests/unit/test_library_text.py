@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 
-from propos4l.shared.library_text import content_digest, fold_accents, passage_id, search_config, search_text
+from propos4l.shared.library_text import (
+    content_digest,
+    document_search_text,
+    fold_accents,
+    passage_id,
+    search_config,
+    search_text,
+)
 
 
 def test_accents_are_folded_and_other_characters_kept() -> None:
@@ -16,6 +23,11 @@ def test_accents_are_folded_and_other_characters_kept() -> None:
 def test_search_text_holds_the_text_and_its_folded_copy_once() -> None:
     assert search_text("Título", "migração", ["Seção"]) == "Título\nSeção\nmigração\nTitulo\nSecao\nmigracao"
     assert search_text("Title", "plain body") == "Title\nplain body"
+
+
+def test_a_document_s_title_is_searched_in_its_first_passage_only() -> None:
+    assert document_search_text("Proposta LGPD", 0, "Escopo.", ["Fase 1"]) == "Proposta LGPD\nFase 1\nEscopo."
+    assert document_search_text("Proposta LGPD", 1, "Migração.", ["Fase 2"]) == "Fase 2\nMigração.\nFase 2\nMigracao."
 
 
 def test_each_library_language_has_its_configuration() -> None:

@@ -6,11 +6,16 @@ accent-folded form, and a prefix term on its root, the word without a Portuguese
 ...), stemmed by the configuration too ('migra' -> 'migr':*, which 'migrar', 'migrado' and 'migração' all start
 with). English words get their stem and a prefix on it. The groups are text for `to_tsquery`, made only of quoted
 lexemes of letters and digits: nothing a person types reaches the tsquery syntax.
+
+The words that are stop words in either language (PostgreSQL's own lists: the caller asks the server) are left out
+of both configurations' queries: each configuration drops its own, but 'para', 'em' and 'de' would otherwise be
+English terms, and 'the' and 'of' Portuguese ones.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -49,9 +54,13 @@ _MIN_PREFIX: Final = 5  # shorter roots as prefixes would match too much ("cas":
 
 @dataclass(frozen=True, slots=True)
 class TextQuery:
-    """`to_tsquery` inputs per configuration: every word (`all_words`) and at least one (`any_word`)."""
+    """`to_tsquery` inputs per configuration: every word (`_all`) and at least one (`_any`); empty without words.
+
+    `words` are all the words typed; `terms` those searched for (stop words left out).
+    """
 
     words: tuple[str, ...]
+    terms: tuple[str, ...]
     portuguese_all: str
     portuguese_any: str
     english_all: str
@@ -96,15 +105,20 @@ def _english_group(word: str) -> str:
     return "(" + " | ".join(dict.fromkeys(alternatives)) + ")"
 
 
-def build_text_query(text: str) -> TextQuery | None:
-    """The full-text query of `text`, or None when it has no word (only punctuation or spaces)."""
+def build_text_query(text: str, stop_words: Collection[str] = frozenset()) -> TextQuery | None:
+    """The full-text query of `text` without `stop_words`, or None when it has no word (only punctuation or spaces).
+
+    `stop_words` are the words of `text` that are a stop word in Portuguese or in English: neither query has them.
+    """
     words = query_words(text)
     if not words:
         return None
-    portuguese = [_portuguese_group(word) for word in words]
-    english = [_english_group(word) for word in words]
+    terms = [word for word in words if word not in stop_words]
+    portuguese = [_portuguese_group(word) for word in terms]
+    english = [_english_group(word) for word in terms]
     return TextQuery(
         words=tuple(words),
+        terms=tuple(terms),
         portuguese_all=" & ".join(portuguese),
         portuguese_any=" | ".join(portuguese),
         english_all=" & ".join(english),

@@ -13,7 +13,15 @@ import uuid
 from collections.abc import Iterable
 from typing import Final, Literal
 
-__all__ = ["LibraryLanguage", "content_digest", "fold_accents", "passage_id", "search_config", "search_text"]
+__all__ = [
+    "LibraryLanguage",
+    "content_digest",
+    "document_search_text",
+    "fold_accents",
+    "passage_id",
+    "search_config",
+    "search_text",
+]
 
 LibraryLanguage = Literal["pt-BR", "en"]
 
@@ -40,6 +48,15 @@ def search_text(title: str, body: str, headings: Iterable[str] = ()) -> str:
     text = "\n".join(part for part in (title, *headings, body) if part)
     folded = fold_accents(text)
     return text if folded == text else f"{text}\n{folded}"
+
+
+def document_search_text(title: str, ordinal: int, body: str, headings: Iterable[str] = ()) -> str:
+    """A document passage's search text: the document's title in its first passage (ordinal 0) only.
+
+    In every passage, a query naming the document's subject matched all its sections alike and they filled the
+    results (docs/adr/0012; migration 0015 rewrote the passages stored before).
+    """
+    return search_text(title if ordinal == 0 else "", body, headings)
 
 
 def content_digest(*parts: str) -> bytes:

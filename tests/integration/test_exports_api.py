@@ -1,13 +1,15 @@
-"""GET /api/proposals/{id}/export: the same version as HTML that needs nothing else, or as Markdown."""
+"""GET /api/proposals/{id}/export: the same version as HTML that needs nothing else, as Markdown, or as DOCX."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -100,6 +102,30 @@ async def test_html_export_is_self_contained_and_served_as_a_download(client: ht
     assert "R$257,088.83" in document
     urls = re.findall(r"""(?:src|href)="([^"]*)"|url\("([^"]*)"\)""", document)
     assert urls and all(any(u.startswith(("data:", "#", "mailto:")) for u in pair if u) for pair in urls), urls
+
+
+async def test_docx_export_is_a_word_document_of_the_version_with_the_computed_totals(
+    client: httpx.AsyncClient, redis: Redis
+) -> None:
+    proposal_id, drafted = await drafted_proposal(client, redis, marker="\n\n- MARCA-DA-VERSAO")
+    response = await export(client, proposal_id, format="docx", version=1)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert (
+        response.headers["content-disposition"]
+        == 'attachment; filename="cooperativa-agroindustrial-vale-verde-v1.docx"'
+    )
+    document = docx.Document(io.BytesIO(response.content))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[: len(drafted.sections)] == [section.title for section in drafted.sections]
+    marker = next(p for p in document.paragraphs if p.text == "MARCA-DA-VERSAO")
+    assert marker._p.pPr.numPr is not None  # a real Word list item, not pasted text
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    for amount in ("R$ 331.500,00", "Desconto (8%)", "−R$ 26.520,00", "R$ 15.249,00", "R$ 320.229,00"):
+        assert amount in cells
+    assert document.core_properties.language == "pt-BR"
 
 
 async def test_exports_of_versions_that_do_not_exist_or_are_not_drafted(

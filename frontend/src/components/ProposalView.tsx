@@ -231,7 +231,7 @@ function Exports({ proposal }: { proposal: Proposal }) {
   const { api, t, describeError } = useApp();
   const [message, setMessage] = useState<string | null>(null);
 
-  async function download(format: 'html' | 'md') {
+  async function download(format: 'html' | 'md' | 'docx') {
     setMessage(null);
     try {
       const blob = await api.blob(api.exportPath(proposal.id, format));
@@ -257,6 +257,9 @@ function Exports({ proposal }: { proposal: Proposal }) {
         </button>
         <button type="button" className="button-secondary" onClick={() => void download('md')}>
           {t('proposal.exportMd')}
+        </button>
+        <button type="button" className="button-secondary" onClick={() => void download('docx')}>
+          {t('proposal.exportDocx')}
         </button>
       </div>
       {message && <p className="field-error" role="status">{message}</p>}

@@ -358,8 +358,8 @@ export interface paths {
         };
         /**
          * Export Proposal
-         * @description The proposal as HTML (stylesheets, fonts and images inlined) or Markdown; the version the PDF link serves
-         *     unless `version` says which.
+         * @description The proposal as HTML (stylesheets, fonts and images inlined), Markdown or DOCX (Word); the version the PDF
+         *     link serves unless `version` says which.
          */
         get: operations["export_proposal_api_proposals__proposal_id__export_get"];
         put?: never;
@@ -4179,8 +4179,8 @@ export interface operations {
     export_proposal_api_proposals__proposal_id__export_get: {
         parameters: {
             query: {
-                /** @description html: self-contained HTML; md: Markdown */
-                format: "html" | "md";
+                /** @description html: self-contained HTML; md: Markdown; docx: Word document */
+                format: "html" | "md" | "docx";
                 version?: number | null;
             };
             header?: never;
@@ -4199,6 +4199,7 @@ export interface operations {
                 content: {
                     "text/html": unknown;
                     "text/markdown": unknown;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": unknown;
                 };
             };
             /** @description No or wrong API token */

@@ -216,7 +216,7 @@ export class ApiClient {
     return `/api/proposals/${encodeURIComponent(id)}/pdf${version ? `?version=${version}` : ''}`;
   }
 
-  exportPath(id: string, format: 'html' | 'md'): string {
+  exportPath(id: string, format: 'html' | 'md' | 'docx'): string {
     return `/api/proposals/${encodeURIComponent(id)}/export?format=${format}`;
   }
 

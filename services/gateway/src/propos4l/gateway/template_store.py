@@ -47,6 +47,7 @@ from propos4l.renderer.templates import (
     install_default_template,
     load_template,
 )
+from propos4l.renderer.word import export_docx
 from propos4l.shared.events import ProposalDrafted, TemplateAction, TemplateChanged
 from propos4l.shared.sections import Language
 
@@ -349,6 +350,13 @@ class TemplateStore:
                 await asyncio.to_thread(_write_files, folder, template.files)
                 document = await self.workers.call(export_html, drafted, Path(private))
         return await asyncio.to_thread(sanitize_export, document, drafted.request.language.value)
+
+    async def export_docx(self, drafted: ProposalDrafted, manifest: TemplateManifest) -> bytes:
+        """A drafted version as a Word document, written in a worker under the render limits (time, memory, the
+        output size); it needs the template's manifest only (brand colours, pricing), not its files."""
+        job = functools.partial(export_docx, max_bytes=self.workers.limits.max_output_bytes)
+        document: bytes = await self.workers.call(job, drafted, manifest)
+        return document
 
     def close(self) -> None:
         """Stop the worker processes."""

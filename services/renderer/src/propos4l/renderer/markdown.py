@@ -12,7 +12,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
-__all__ = ["ALLOWED_LINK_SCHEMES", "markdown_to_html"]
+__all__ = ["ALLOWED_LINK_SCHEMES", "markdown_to_html", "parse_markdown"]
 
 ALLOWED_LINK_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 
@@ -63,3 +63,8 @@ def markdown_to_html(text: str, *, top_heading_level: int = 3) -> Markup:
     tokens = _MD.parse(text)
     _demote_headings(tokens, top_heading_level)
     return Markup(_MD.renderer.render(tokens, _MD.options, {}))  # noqa: S704 - raw HTML is off, all text escaped
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """The tokens of Markdown as the PDF reads it (same rules, same link check), for other writers such as DOCX."""
+    return _MD.parse(text)

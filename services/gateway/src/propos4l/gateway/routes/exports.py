@@ -1,4 +1,4 @@
-"""Exports beside the PDF: one self-contained HTML file, or Markdown, of the same version of a proposal."""
+"""Exports beside the PDF: one self-contained HTML file, Markdown or a Word document, of the same version."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from propos4l.gateway.problems import Problem
 from propos4l.gateway.routes.templates import Templates
 from propos4l.renderer.errors import RenderError, TemplateNotFound
 from propos4l.renderer.export import export_markdown
+from propos4l.renderer.word import DOCX_MEDIA_TYPE
 from propos4l.shared.events import InvestmentItem, ProposalDrafted, ProposalRequest, Section, TimelinePhase
 
 __all__ = ["router"]
@@ -38,18 +39,21 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 @router.get(
     "/{proposal_id}/export",
     response_class=Response,
-    responses={200: {"content": {"text/html": {}, "text/markdown": {}}}, **_PROBLEMS},
+    responses={200: {"content": {"text/html": {}, "text/markdown": {}, DOCX_MEDIA_TYPE: {}}}, **_PROBLEMS},
 )
 async def export_proposal(
     proposal_id: uuid.UUID,
     _: CurrentPrincipal,
     proposals: Proposals,
     templates: Templates,
-    format: Annotated[Literal["html", "md"], Query(description="html: self-contained HTML; md: Markdown")],
+    format: Annotated[
+        Literal["html", "md", "docx"],
+        Query(description="html: self-contained HTML; md: Markdown; docx: Word document"),
+    ],
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> Response:
-    """The proposal as HTML (stylesheets, fonts and images inlined) or Markdown; the version the PDF link serves
-    unless `version` says which."""
+    """The proposal as HTML (stylesheets, fonts and images inlined), Markdown or DOCX (Word); the version the PDF
+    link serves unless `version` says which."""
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
@@ -64,17 +68,27 @@ async def export_proposal(
         if row["template_sha256"]
         else None
     )
-    if format == "md":
+    if format in ("md", "docx"):
         manifest = recorded.manifest if recorded is not None else await templates.manifest_of(proposal["template"])
         if manifest is None:
             raise Problem(409, f"The template {proposal['template']!r} of this proposal is not recorded.")
+        if format == "md":
+            return Response(
+                export_markdown(drafted, manifest),
+                media_type="text/markdown; charset=utf-8",
+                headers={"Content-Disposition": disposition},
+            )
+        try:
+            document = await templates.export_docx(drafted, manifest)
+        except RenderError as error:
+            raise Problem(500, f"The DOCX export failed: {error}") from None
         return Response(
-            export_markdown(drafted, manifest),
-            media_type="text/markdown; charset=utf-8",
-            headers={"Content-Disposition": disposition},
+            document,
+            media_type=DOCX_MEDIA_TYPE,
+            headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
         )
     try:
-        document = await templates.export_html(drafted, recorded)
+        html = await templates.export_html(drafted, recorded)
     except TemplateNotFound:
         raise Problem(
             409,
@@ -84,7 +98,7 @@ async def export_proposal(
     except RenderError as error:
         raise Problem(500, f"The HTML export failed: {error}") from None
     return Response(
-        document,
+        html,
         media_type="text/html; charset=utf-8",
         headers={
             "Content-Disposition": disposition,

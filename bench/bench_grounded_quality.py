@@ -68,6 +68,7 @@ from propos4l.shared.budget import WITHIN_SHARE
 from propos4l.shared.db import apply_migrations
 from propos4l.shared.embeddings import EmbeddingClient
 from propos4l.shared.grounding import DraftingContext
+from propos4l.shared.library_text import fold_accents
 from propos4l.shared.localrun.binaries import find_pgvector_bindir, find_postgres_bindir
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
 from tests.support.fake_embeddings import FakeEmbeddingServer
@@ -117,6 +118,16 @@ class Library:
 
     people: dict[uuid.UUID, LibraryPerson]
     rates: dict[uuid.UUID, LibraryRate]
+    industries: dict[uuid.UUID, frozenset[str]]  # case studies' and services' industries, accent-folded
+
+    def industry_match(self, context: DraftingContext, industry: str) -> bool:
+        """Whether the context shows a case study or service of `industry`."""
+        wanted = fold_accents(industry.strip().lower())
+        return any(
+            wanted in self.industries.get(passage.entry_id, frozenset())
+            for passage in context.passages
+            if passage.entry_id is not None
+        )
 
 
 async def read_library(pool: asyncpg.Pool) -> Library:
@@ -133,7 +144,17 @@ async def read_library(pool: asyncpg.Pool) -> Library:
                               WHERE role_id = r.id AND valid_from <= current_date
                               ORDER BY valid_from DESC LIMIT 1) t ON true"""
     )
+    entries = await pool.fetch(
+        """SELECT id, fields->'industry' AS industry, fields->'industries' AS industries
+           FROM library_entries WHERE kind IN ('case_study', 'service')"""
+    )
+    industries = {}
+    for row in entries:
+        named = [json.loads(row["industry"])] if row["industry"] else []
+        named += json.loads(row["industries"]) if row["industries"] else []
+        industries[row["id"]] = frozenset(fold_accents(str(name).strip().lower()) for name in named)
     return Library(
+        industries=industries,
         people={
             row["id"]: LibraryPerson(
                 row["title"], row["role_id"], row["role_name"], row["seniority"], row["bio"], row["active"]
@@ -167,6 +188,8 @@ def check_draft(item: GroundedRequest, context: DraftingContext, timed: TimedDra
     cited = {source.section: source.passage_ids for source in draft.sources}
     with_source = sum(1 for section in draft.sections if any(i in retrieved for i in cited.get(section.key, ())))
     invalid_citations = sum(1 for ids in cited.values() for i in ids if i not in retrieved)
+    kinds = {passage.id: passage.kind for passage in context.passages}
+    cited_kinds = Counter(kinds[i] for ids in cited.values() for i in ids if i in kinds)
 
     people_wrong: list[str] = []
     for member in draft.team:
@@ -218,6 +241,7 @@ def check_draft(item: GroundedRequest, context: DraftingContext, timed: TimedDra
         "sections": len(draft.sections),
         "sections_with_source": with_source,
         "invalid_citations": invalid_citations,
+        "cited_kinds": dict(cited_kinds),
         "team": len(draft.team),
         "people_wrong": people_wrong,
         "effort_lines": len(draft.effort),
@@ -317,6 +341,7 @@ def summarise(label: str, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             sum(result["sections_with_source"] for result in done), sum(result["sections"] for result in done)
         ),
         "invalid_citations": sum(result["invalid_citations"] for result in done),
+        "cited_kinds": dict(sum((Counter(result["cited_kinds"]) for result in done), Counter())),
         "people_from_library_share": _share(team - sum(len(result["people_wrong"]) for result in done), team),
         "team_members": team,
         "roles_from_rate_card_share": _share(roles_ok, lines),
@@ -326,8 +351,8 @@ def summarise(label: str, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "budget_comparison_share": _share(sum(result["budget_ok"] for result in stated), len(stated)),
         "requests_with_budget": len(stated),
         "flags_per_draft": round(statistics.mean(result["flags"] for result in done), 2) if done else None,
-        "draft_median_s": statistics.median(result["draft_s"] for result in done) if done else None,
-        "first_text_median_s": statistics.median(first_texts) if first_texts else None,
+        "draft_median_s": round(statistics.median(result["draft_s"] for result in done), 2) if done else None,
+        "first_text_median_s": round(statistics.median(first_texts), 2) if first_texts else None,
     }
 
 
@@ -418,7 +443,7 @@ def real_model() -> tuple[str, str] | str:
 
 
 async def retrieve_contexts(
-    pool: asyncpg.Pool, client: EmbeddingClient | None, requests: Sequence[GroundedRequest]
+    pool: asyncpg.Pool, client: EmbeddingClient | None, requests: Sequence[GroundedRequest], library: Library
 ) -> list[tuple[GroundedRequest, DraftingContext]]:
     """Each request's context, from the gateway's retriever as production builds it."""
     retriever = ContextRetriever(pool, RateCard(pool), client, query_timeout_seconds=2.0)
@@ -433,10 +458,13 @@ async def retrieve_contexts(
                 "passages": dict(Counter(passage.kind for passage in context.passages)),
                 "roster": len(context.roster),
                 "rate_card": len(context.rate_card),
+                "industry_match": library.industry_match(context, item.request.industry),
                 "retrieval_ms": round((time.perf_counter() - started) * 1000, 1),
             }
         )
         contexts.append((item, context))
+    matched = sum(library.industry_match(context, item.request.industry) for item, context in contexts)
+    emit({"contexts": len(contexts), "with_a_case_study_or_service_of_the_request_s_industry": matched})
     return contexts
 
 
@@ -471,8 +499,8 @@ async def run(arguments: argparse.Namespace) -> int:
                             "requests": len(requests),
                         }
                     )
-                    contexts = await retrieve_contexts(pool, client if vector_bindir else None, requests)
-            library = await read_library(pool)
+                    library = await read_library(pool)
+                    contexts = await retrieve_contexts(pool, client if vector_bindir else None, requests, library)
         finally:
             await pool.close()
         with FakeOllama(parallel=arguments.parallel) as fake:

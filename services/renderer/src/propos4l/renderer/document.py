@@ -33,7 +33,9 @@ from propos4l.shared.sections import Language
 __all__ = [
     "DEFAULT_MAX_HTML_CHARS",
     "build_html",
+    "investment_currency",
     "jinja_problem",
+    "priced_investment",
     "proposal_context",
     "proposal_number",
     "proposal_subject",
@@ -168,8 +170,8 @@ def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> di
     request = drafted.request
     language = request.language
     labels = labels_for(language)
-    currency = _investment_currency(drafted, manifest)
-    priced = _quote(drafted, manifest)
+    currency = investment_currency(drafted, manifest)
+    priced = priced_investment(drafted, manifest)
     case_studies = case_studies_context(drafted) if manifest.annex_case_studies else []
     day = drafted.occurred_at.date()
     valid_until = format_date(day + timedelta(days=manifest.validity_days), language)
@@ -219,12 +221,12 @@ def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> di
     }
 
 
-def _investment_currency(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:
+def investment_currency(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:
     """The currency of the investment: the effort's (its items were priced in it), else the manifest's."""
     return next((line.currency for line in drafted.effort if line.currency is not None), manifest.pricing.currency)
 
 
-def _quote(drafted: ProposalDrafted, manifest: TemplateManifest) -> Quote | None:
+def priced_investment(drafted: ProposalDrafted, manifest: TemplateManifest) -> Quote | None:
     """The investment priced with the request's discount and the manifest's taxes, or None without line items."""
     if not drafted.investment_items:
         return None

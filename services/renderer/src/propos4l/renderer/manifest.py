@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from propos4l.renderer.pricing import TaxRate
 
-__all__ = ["Brand", "BrandColors", "CompanyDetails", "Pricing", "Signatory", "Tax", "TemplateManifest"]
+__all__ = ["Brand", "BrandColors", "CompanyDetails", "PdfVariant", "Pricing", "Signatory", "Tax", "TemplateManifest"]
+
+PdfVariant = Literal["pdf/a-3b"]
+"""The archival PDF variants a template may ask for (WeasyPrint's names)."""
+
+TAGGED_BY_DEFAULT = True
 
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -103,3 +108,8 @@ class TemplateManifest(BaseModel):
     annex_case_studies: bool = Field(
         default=False, description="add an annex with the case studies the sections cite (grounded drafts)"
     )
+    pdf_variant: PdfVariant | None = Field(
+        default=None,
+        description='"pdf/a-3b": an archival PDF/A-3b with the proposal\'s data attached as proposal.json',
+    )
+    pdf_tags: bool = Field(default=TAGGED_BY_DEFAULT, description="tag the PDF (structure tree) for accessibility")

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
+from propos4l.renderer.archive import proposal_attachment
 from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.fetcher import TemplateUrlFetcher
 from propos4l.renderer.folders import read_folder, tree_digest
+from propos4l.renderer.manifest import PdfVariant
 from propos4l.renderer.pool import RenderLimits, WorkerPool, WorkerRecycling
 from propos4l.renderer.templates import load_template
-from propos4l.renderer.weasy import HTML
+from propos4l.renderer.weasy import HTML, Attachment, ColorProfile, Document
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX, ProposalDrafted
 
 __all__ = [
@@ -41,6 +44,7 @@ DEFAULT_MAX_PAGES: Final = 300
 DEFAULT_LARGE_CHARACTERS: Final = 50_000
 # WeasyPrint says this on every render where libharfbuzz-subset is missing; it is about the host, not the template.
 _HOST_NOTICES: Final = ("Using fontTools instead of HarfBuzz-Subset",)
+_ARCHIVAL_PROFILE: Final = "propos4l-srgb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,18 @@ def weasyprint_messages() -> Iterator[list[str]]:
         weasy_logger.propagate = propagate
 
 
+def _use_srgb_output_intent(document: Document) -> None:
+    """Give the document an sRGB output intent, as PDF/A needs, read from WeasyPrint's own ICC profile.
+
+    WeasyPrint's "srgb" output intent opens that profile and never closes it (a ResourceWarning on every render);
+    this reads it the same way and closes it.
+    """
+    with (files("weasyprint.pdf") / "sRGB2014.icc").open("rb") as icc:
+        profile = ColorProfile(icc, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+    document.color_profiles[_ARCHIVAL_PROFILE] = profile
+    document.output_intent = _ARCHIVAL_PROFILE
+
+
 def render_pdf_bytes(
     html: str,
     template_dir: Path,
@@ -168,8 +184,14 @@ def render_pdf_bytes(
     max_bytes: int = DEFAULT_MAX_PDF_BYTES,
     identity: PdfIdentity | None = None,
     max_pages: int | None = None,
+    variant: PdfVariant | None = None,
+    tagged: bool = False,
+    attachments: Sequence[Attachment] = (),
 ) -> RenderedPdf:
     """Lay out `html` with resources from `template_dir` only, and write the PDF (blocking, CPU-bound).
+
+    `variant` asks WeasyPrint for an archival PDF ("pdf/a-3b"), `tagged` for a structure tree (accessibility), and
+    `attachments` are embedded files (with PDF/A-3b, in the catalog's associated files too).
 
     With `strict`, a resource that was refused or missing fails the render with a `TemplateError` naming it,
     rather than leaving it silently out. A PDF larger than `max_bytes` fails with `RenderLimitExceeded`.
@@ -184,14 +206,22 @@ def render_pdf_bytes(
             raise RenderLimitExceeded(
                 f"the PDF has {len(document.pages):,} pages, more than the limit of {max_pages:,} (RENDER_MAX_PAGES)"
             )
+        options: dict[str, object] = {
+            "pdf_variant": variant,
+            "pdf_tags": tagged,
+            "attachments": list(attachments) or None,
+        }
+        if variant is not None:
+            _use_srgb_output_intent(document)
+            options["output_intent"] = _ARCHIVAL_PROFILE  # not "srgb": WeasyPrint would open its profile again
         if identity is None:
-            data = document.write_pdf()  # attachments are fetched only here
+            data = document.write_pdf(**options)  # attachments are fetched only here
         else:
             # The template's own <meta name=dcterms.created/modified> win; without them, the version's time.
             document.metadata.created = document.metadata.created or identity.w3c_date
             document.metadata.modified = document.metadata.modified or identity.w3c_date
             with _source_date(identity.moment):
-                data = document.write_pdf(pdf_identifier=identity.identifier.encode())
+                data = document.write_pdf(pdf_identifier=identity.identifier.encode(), **options)
     if strict and fetcher.problems:
         problems = [TemplateProblem(problem) for problem in dict.fromkeys(fetcher.problems)]
         summary = "; ".join(str(problem) for problem in problems[:3])
@@ -220,8 +250,18 @@ def render_drafted(
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
+        identity = PdfIdentity.of(drafted)
+        manifest = template.manifest
+        archival = manifest.pdf_variant is not None
         rendered = render_pdf_bytes(
-            html, template.path, max_bytes=max_pdf_bytes, identity=PdfIdentity.of(drafted), max_pages=max_pages
+            html,
+            template.path,
+            max_bytes=max_pdf_bytes,
+            identity=identity,
+            max_pages=max_pages,
+            variant=manifest.pdf_variant,
+            tagged=manifest.pdf_tags,
+            attachments=[proposal_attachment(drafted, manifest, identity.moment)] if archival else [],
         )
         return replace(rendered, template_sha256=used)
     except RenderError:

@@ -72,7 +72,8 @@ def running_system(data_dir: Path, environment: Mapping[str, str]) -> Iterator[R
     system = RunningSystem(f"http://127.0.0.1:{port}", ADMIN_TOKEN, data_dir, process, output)
     try:
         wait_for_sync(
-            lambda: "running. Press Ctrl-C" in system.printed() or process.poll() is not None,
+            # The banner's last line that is always there: the whole banner has been read (the reader is a thread).
+            lambda: "  traces:" in system.printed() or process.poll() is not None,
             timeout=120,
             message="the local run did not start",
         )

@@ -123,7 +123,7 @@ def _request_fields(request: ProposalRequest) -> dict[str, str]:
 def _fill(language: Language, name: str, fields: Mapping[str, str]) -> list[ChatMessage]:
     # One pass, so that braces inside the request or the library are never taken for placeholders.
     user = _PLACEHOLDER.sub(lambda match: fields.get(match[1], match[0]), prompt_file(language, name))
-    return [ChatMessage("system", prompt_file(language, "system.txt")), ChatMessage("user", user)]
+    return [ChatMessage("system", prompt_file(language, "system_grounded.txt")), ChatMessage("user", user)]
 
 
 def _passage_blocks(passages: Sequence[ContextPassage], language: Language) -> str:

@@ -16,19 +16,22 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
-from propos4l.shared.events import InvestmentItem
-from propos4l.shared.grounding import EffortLine, RateCardLine
+from propos4l.shared.budget import compare_with_budget
+from propos4l.shared.events import InvestmentItem, ProposalRequest
+from propos4l.shared.grounding import BudgetComparison, EffortLine, RateCardLine
 
 __all__ = [
     "PricedEffort",
     "ProposedEffort",
     "UnpricedReason",
+    "budget_comparison",
     "investment_items",
     "price_effort",
     "pricing_currency",
 ]
 
 CENT: Final = Decimal("0.01")
+_HUNDRED: Final = Decimal(100)
 _DESCRIPTION_MAX: Final = 300  # InvestmentItem.description's limit
 _PHASE_MAX: Final = 300  # EffortLine.phase's limit
 UnpricedReason = Literal["no_rate", "other_currency", "unknown_role"]
@@ -117,3 +120,21 @@ def investment_items(lines: Iterable[EffortLine]) -> tuple[InvestmentItem, ...]:
         for line in lines
         if line.hourly_rate is not None
     )
+
+
+def budget_comparison(request: ProposalRequest, effort: Iterable[EffortLine]) -> BudgetComparison | None:
+    """The priced effort's total after the request's discount and before taxes, compared with the request's budget.
+
+    Before taxes: the taxes are the template's (the renderer adds them), and a budget typed into a request is most
+    often the amount of the work. The discount is rounded as the renderer's quote rounds it. None when nothing is
+    priced or the request states no budget.
+    """
+    priced = [line for line in effort if line.amount is not None and line.currency is not None]
+    if not priced:
+        return None
+    total = sum((line.amount for line in priced if line.amount is not None), Decimal("0.00"))
+    if request.discount_percent:
+        total -= _cents(total * request.discount_percent / _HUNDRED)
+    currency = priced[0].currency
+    assert currency is not None
+    return compare_with_budget(request.budget, total, currency)

@@ -12,19 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Final
 
 from propos4l.gateway.version_grounding import VersionGrounding, rates_used
-from propos4l.shared.budget import compare_with_budget
-from propos4l.shared.effort_pricing import ProposedEffort, investment_items, price_effort
+from propos4l.shared.effort_pricing import ProposedEffort, budget_comparison, investment_items, price_effort
 from propos4l.shared.events import InvestmentItem, ProposalRequest
-from propos4l.shared.grounding import BudgetComparison, DraftingContext, EffortLine, RateCardLine
+from propos4l.shared.grounding import DraftingContext, RateCardLine
 
 __all__ = ["EditedEffort", "UnknownRoles", "recorded_rate_card", "reprice_effort"]
-
-_CENT: Final = Decimal("0.01")
-_HUNDRED: Final = Decimal(100)
 
 
 class UnknownRoles(ValueError):
@@ -51,21 +45,6 @@ def recorded_rate_card(context: DraftingContext | None, grounding: VersionGround
     return list(lines.values())
 
 
-def _discounted(total: Decimal, discount_percent: Decimal | None) -> Decimal:
-    """`total` less the request's discount, rounded as the renderer's quote rounds it."""
-    if not discount_percent:
-        return total
-    return total - (total * discount_percent / _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def _budget(request: ProposalRequest, effort: Sequence[EffortLine], currency: str | None) -> BudgetComparison | None:
-    priced = [line.amount for line in effort if line.amount is not None]
-    if currency is None or not priced:
-        return None
-    total = sum(priced, Decimal("0.00"))
-    return compare_with_budget(request.budget, _discounted(total, request.discount_percent), currency)
-
-
 def reprice_effort(
     proposed: Sequence[ProposedEffort],
     *,
@@ -88,7 +67,7 @@ def reprice_effort(
         update={
             "effort": priced.lines,
             "rates_used": rates_used(priced.lines),
-            "budget_comparison": _budget(request, priced.lines, priced.currency),
+            "budget_comparison": budget_comparison(request, priced.lines),
         }
     )
     return EditedEffort(edited, (*investment_items(priced.lines), *kept))

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Protocol, TypeVar
 
 from propos4l.generator.claims import flag_claims
@@ -27,7 +26,7 @@ from propos4l.generator.plan import Outline
 from propos4l.generator.pricing import investment_items, missing_prices_note, price_effort, team_from_roster
 from propos4l.generator.progress import SectionsProgress
 from propos4l.generator.prompts import ChatMessage
-from propos4l.shared.budget import compare_with_budget
+from propos4l.shared.effort_pricing import budget_comparison
 from propos4l.shared.events import (
     InvestmentItem,
     LlmUsage,
@@ -61,8 +60,6 @@ __all__ = [
 ]
 
 Written = TypeVar("Written")
-_CENT: Final = Decimal("0.01")
-_HUNDRED: Final = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,28 +110,6 @@ def section_sources(
 def sources_of(cited: dict[SectionKey, tuple[uuid.UUID, ...]]) -> tuple[SectionSources, ...]:
     """The sources of the sections that cite any passage, in the proposal's order."""
     return tuple(SectionSources(section=key, passage_ids=cited[key]) for key in SECTION_KEYS if cited.get(key))
-
-
-def discounted(total: Decimal, discount_percent: Decimal | None) -> Decimal:
-    """`total` less the request's discount, rounded as the renderer's quote rounds it."""
-    if not discount_percent:
-        return total
-    return total - (total * discount_percent / _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def budget_comparison(request: ProposalRequest, effort: Iterable[EffortLine]) -> BudgetComparison | None:
-    """The priced total after the request's discount and before taxes, compared with the request's budget.
-
-    Before taxes: the taxes are the template's (the renderer adds them), unknown here, and a budget typed into a
-    request is most often the amount of the work.
-    """
-    priced = [line for line in effort if line.amount is not None and line.currency is not None]
-    if not priced:
-        return None
-    total = sum((line.amount for line in priced if line.amount is not None), Decimal("0.00"))
-    currency = priced[0].currency
-    assert currency is not None
-    return compare_with_budget(request.budget, discounted(total, request.discount_percent), currency)
 
 
 def _plan_figures(outline: Outline) -> list[str]:

@@ -13,7 +13,8 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from propos4l.gateway.progress_log import CHANNEL
+from propos4l.gateway.progress_log import CHANNEL, ProgressWriter
+from propos4l.shared.db import create_pool
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import ProposalProgressed
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
@@ -85,7 +86,57 @@ async def test_a_burst_of_progress_is_logged_in_a_few_transactions_with_every_se
     ), "in the order the model wrote them"
     assert progress[-1]["completed"] == [section.value for section in SECTIONS[:-1]]
     assert progress[-1]["title"] == section_title(SECTIONS[-1], Language.EN)
-    assert len(notified) <= 8, f"{len(notified)} transactions for 16 progress events"
+    # How many events one transaction takes depends on how the consumer's reads interleave with the writes (a
+    # loaded machine gave 9 for 16); grouping at all is what this path must show. The grouping itself is pinned
+    # down exactly by the next test.
+    assert len(notified) < 16, f"{len(notified)} transactions for 16 progress events: none grouped"
+
+
+async def test_progress_arriving_while_a_write_waits_is_committed_in_one_transaction(
+    gateway: RunningGateway, database_url: str
+) -> None:
+    """The group commit itself: sixteen deliveries handed over at once are one transaction, not sixteen."""
+    response = await gateway.client.post("/api/proposals", json=REQUEST, headers=AUTH)
+    proposal_id = uuid.UUID(response.json()["id"])
+    events = [
+        (
+            ProposalProgressed(
+                proposal_id=proposal_id,
+                version=1,
+                section=section,
+                text=text,
+                completed=SECTIONS[:index],
+                characters=len(text),
+            ),
+            f"1700000000000-{index * len(TEXTS) + step}",
+        )
+        for index, section in enumerate(SECTIONS)
+        for step, text in enumerate(TEXTS)
+    ]
+    notified: list[str] = []
+    listener = await asyncpg.connect(database_url)
+    await listener.add_listener(CHANNEL, lambda *args: notified.append(args[3]))
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        writer = ProgressWriter(pool)
+        # Handed over in reverse: the batch is still logged in stream order.
+        await asyncio.gather(*(writer.write(event, message_id) for event, message_id in reversed(events)))
+        rows = await listener.fetch(
+            "SELECT data FROM proposal_events WHERE proposal_id = $1 AND kind = 'progress' ORDER BY id", proposal_id
+        )
+        await wait_for(lambda: _at_least(notified, 1), message="no notification")
+        await asyncio.sleep(0.2)  # a second transaction's notification would have arrived by now
+    finally:
+        await pool.close()
+        await listener.close()
+    assert notified == [str(proposal_id)], "one transaction for the whole batch"
+    assert [(data["section"], data["text"]) for data in map(json.loads, (row["data"] for row in rows))] == [
+        (section.value, TEXTS[-1]) for section in SECTIONS
+    ], "each section's latest text, in stream order, the superseded ones dropped"
+
+
+async def _at_least(items: list[str], count: int) -> bool:
+    return len(items) >= count
 
 
 async def test_sections_written_side_by_side_are_logged_with_each_sections_latest_text(

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Final
 from urllib.parse import quote
@@ -186,15 +186,21 @@ class LocalPostgres(ChildServer):
         database: str = "propos4l",
         bindir: Path | None = None,
         prefer_pgvector: bool = False,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         """Describe a PostgreSQL server whose cluster lives in `data_dir`, on `port` or a free one.
 
         Its programs come from `bindir`, or else from `find_postgres_bindir`; `prefer_pgvector` picks one whose
-        PostgreSQL has pgvector when there is one (of the cluster's version, once the cluster exists).
+        PostgreSQL has pgvector when there is one (of the cluster's version, once the cluster exists). `settings` are
+        server parameters given on the command line (`-c name=value`), e.g. a test server's `fsync=off`.
         """
         super().__init__(data_dir, port)
         self._chosen_bindir = bindir
         self._prefer_pgvector = prefer_pgvector
+        self._settings = dict(settings or {})
+        for setting in self._settings:
+            if not re.fullmatch(r"[a-z_]+", setting):
+                raise ValueError(f"not a PostgreSQL parameter name: {setting!r}")
         _check_name("user", user)
         _check_name("database", database)
         self.user = user
@@ -234,14 +240,22 @@ class LocalPostgres(ChildServer):
         """Initialise the cluster if `data_dir` is empty, start postgres, and ensure the user and database."""
         super().start(timeout)
 
-    def create_database(self, name: str) -> str:
-        """Create database `name` (owned by `user`) unless it exists, and return its URL."""
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create database `name` (owned by `user`) unless it exists, and return its URL.
+
+        With `template`, the new database is a copy of that one (which nobody may be connected to): much quicker than
+        building the same schema again.
+        """
         _check_name("database", name)
+        copy = ""
+        if template is not None:
+            _check_name("database", template)
+            copy = f" TEMPLATE {_pg_ident(template)}"
         query = f"SELECT 1 FROM pg_database WHERE datname = {_pg_literal(name)}"  # noqa: S608 - quoted literal
         exists = self._psql(query)
         if exists != "1":
             try:
-                self._psql(f"CREATE DATABASE {_pg_ident(name)} OWNER {_pg_ident(self.user)}")
+                self._psql(f"CREATE DATABASE {_pg_ident(name)}{copy} OWNER {_pg_ident(self.user)}")
             except LocalServerError as exc:
                 if "already exists" not in str(exc):
                     raise
@@ -282,6 +296,7 @@ class LocalPostgres(ChildServer):
             f"listen_addresses={HOST}",
             "-c",
             f"unix_socket_directories={self._socket_dir}",
+            *(argument for name, value in self._settings.items() for argument in ("-c", f"{name}={value}")),
         ]
         offset = self._spawn(args, account)
         self._await_ready(offset, deadline)

@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 .PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf
 
 help: ## list the verbs
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -182,7 +182,7 @@ $(PHOENIX)/.installed: $(UV)
 	$(UV) pip install --quiet --python $(PHOENIX)/bin/python arize-phoenix==$(PHOENIX_VERSION)
 	@touch $@
 
-phoenix: $(PHOENIX)/.installed
+phoenix: $(PHOENIX)/.installed ## install the tracing UI (Arize Phoenix) into .tools without starting it
 
 observe: install $(PHOENIX)/.installed ## run the tracing UI (Arize Phoenix) that `make run` sends its traces to
 	PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix $(RUN) propos4l observe
@@ -202,13 +202,13 @@ $(FRONTEND_SERVER): frontend/node_modules/.installed $(FRONTEND_SOURCES)
 frontend: $(FRONTEND_SERVER) ## build the web front end (Next.js standalone)
 
 # Debian's Chromium drives the browser tests (playwright-core cannot download a browser here).
-chromium:
+chromium: ## install Debian's Chromium for the browser tests
 	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-frontend-test: frontend/node_modules/.installed
+frontend-test: frontend/node_modules/.installed ## the web app's unit tests (vitest)
 	cd frontend && npm test
 
-frontend-e2e: install chromium $(FRONTEND_SERVER)
+frontend-e2e: install chromium $(FRONTEND_SERVER) ## the web app's browser tests (Playwright on Chromium)
 	cd frontend && npm run test:e2e
 
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,15 @@ def test_every_setting_the_service_reads_is_named_in_its_compose_environment(
     named = set(raw_services[service]["environment"])
     missing = sorted(settings_names(service) - named)
     assert missing == [], f"{service} reads {missing}, which deploy/compose.yml does not give it"
+
+
+@pytest.mark.parametrize("service", PYTHON_SERVICES)
+def test_every_setting_the_service_reads_is_documented_in_the_readme(service: str) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    configuration = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", configuration))
+    missing = sorted(settings_names(service) - documented)
+    assert missing == [], f"{service} reads {missing}, which the README's configuration table does not explain"
 
 
 @pytest.mark.parametrize("service", PYTHON_SERVICES)

@@ -49,7 +49,7 @@ async def renderer(redis_url: str, data_dir: Path) -> AsyncIterator[Path]:
         templates_dir=templates,
         renderer_workers=1,
         render_timeout_seconds=60,
-        render_cpu_seconds=2,
+        render_cpu_seconds=5,  # an ordinary render measured 2.4-2.6 s of CPU here under load
         delivery_shutdown_grace_seconds=1,
     )
     stop = asyncio.Event()
@@ -110,7 +110,7 @@ async def test_a_template_that_loops_forever_fails_its_proposal_and_the_renderer
     await publisher.publish(honest)
     failed, rendered = await results(redis, 2)
     assert isinstance(failed, ProposalFailed) and failed.proposal_id == attack.proposal_id
-    assert failed.stage.value == "rendering" and "more than 2 s of CPU time" in failed.detail
+    assert failed.stage.value == "rendering" and "more than 5 s of CPU time" in failed.detail
     assert isinstance(rendered, ProposalRendered) and rendered.proposal_id == honest.proposal_id
 
 

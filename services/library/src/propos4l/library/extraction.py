@@ -305,7 +305,6 @@ class ExtractionPool:
 
     async def _extract_in_worker(self, request: ReadRequest, on_page: Callable[[int, int], None] | None) -> Extracted:
         loop = asyncio.get_running_loop()
-        deadline = time.monotonic() + self.limits.timeout_seconds
         cpu = min(self.limits.cpu_budget, max(self.limits.timeout_seconds, 1.0))
 
         def report(done: int, total: int) -> None:
@@ -313,6 +312,8 @@ class ExtractionPool:
                 loop.call_soon_threadsafe(on_page, done, total)
 
         worker = await self._take_worker()
+        # The document's time starts once a worker has it: starting a replacement worker is not the document's doing.
+        deadline = time.monotonic() + self.limits.timeout_seconds
         reusable = False
         try:
             try:

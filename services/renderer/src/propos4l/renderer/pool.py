@@ -290,8 +290,8 @@ class WorkerPool:
 
     async def _call_in_worker(self, job: tuple[Any, ...], *, seconds: float) -> Any:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
         worker = await self._take_worker()
+        deadline = loop.time() + seconds  # from when a worker has the job: starting a replacement is not the job's time
         finished = retire = False
         try:
             try:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import docx
 import httpx
 import pytest
+from pypdf import PdfReader
 from redis.asyncio import Redis
 
+from propos4l.renderer.archive import ATTACHMENT_NAME
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import ProposalDrafted, ProposalRendered, ProposalRequest, Section
 from propos4l.shared.sections import Language, SectionKey
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
+from tests.support.pdfa import pdfa_identification, qpdf, qpdf_check, unembedded_fonts
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -126,6 +131,56 @@ async def test_docx_export_is_a_word_document_of_the_version_with_the_computed_t
     for amount in ("R$ 331.500,00", "Desconto (8%)", "−R$ 26.520,00", "R$ 15.249,00", "R$ 320.229,00"):
         assert amount in cells
     assert document.core_properties.language == "pt-BR"
+    assert len(document.inline_shapes) == 1  # the template's logo, drawn from its SVG
+
+
+async def test_an_archival_pdf_export_is_pdf_a_3b_with_the_proposal_data_attached(
+    client: httpx.AsyncClient, redis: Redis
+) -> None:
+    proposal_id, drafted = await drafted_proposal(client, redis, Language.EN)
+    response = await export(client, proposal_id, format="pdf", variant="pdf/a-3b")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="northwind-logistics-v1-pdfa.pdf"'
+    reader = PdfReader(io.BytesIO(response.content))
+    identification = pdfa_identification(reader)
+    assert (identification.get("part"), identification.get("conformance")) == ("3", "B")
+    assert unembedded_fonts(reader) == []
+    data = json.loads(reader.attachments[ATTACHMENT_NAME][0])
+    assert (data["proposal_id"], data["version"]) == (str(proposal_id), 1)
+    assert Decimal(data["investment"]["total"]) == Decimal("257088.83")  # the total the HTML export prints
+    assert [section["title"] for section in data["sections"]] == [section.title for section in drafted.sections]
+    program = qpdf()
+    if program is not None:  # `make test` installs it; the checks above stand without it
+        checked = qpdf_check(response.content, program)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    stored = await client.get(f"/api/proposals/{proposal_id}/pdf", headers=AUTH)
+    assert stored.status_code == 409  # an export is never stored as the version's PDF
+
+
+async def test_an_archival_export_needs_format_pdf_and_a_known_variant(client: httpx.AsyncClient, redis: Redis) -> None:
+    proposal_id, _ = await drafted_proposal(client, redis)
+    plain = await export(client, proposal_id, format="pdf")
+    assert plain.status_code == 422 and "variant=pdf/a-3b" in plain.json()["detail"]
+    word = await export(client, proposal_id, format="docx", variant="pdf/a-3b")
+    assert word.status_code == 422 and "format=pdf only" in word.json()["detail"]
+    unknown = await export(client, proposal_id, format="pdf", variant="pdf/x-4")
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query.variant"
+
+
+async def test_an_archival_export_past_the_page_limit_is_refused_naming_the_limit(
+    database_url: str, redis_url: str, data_dir: Path, redis: Redis
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, render_max_pages=2)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await drafted_proposal(client, redis)
+        response = await export(client, proposal_id, format="pdf", variant="pdf/a-3b")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["limit"] == "pages" and problem["title"] == "Export exceeds a render limit"
+    assert "more than 2 pages" in problem["detail"]
 
 
 async def test_exports_of_versions_that_do_not_exist_or_are_not_drafted(
@@ -223,6 +278,11 @@ async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.
     assert deleted.status_code == 200, deleted.text
     after = await export(client, proposal_id, format="html")  # the recorded version still exports it
     assert after.status_code == 200 and "ESTILO-A" in after.text
+    word = await export(client, proposal_id, format="docx")  # with the recorded version's logo and styles too
+    assert word.status_code == 200, word.text
+    document = docx.Document(io.BytesIO(word.content))
+    assert len(document.inline_shapes) == 1
+    assert "Imposto A (5%)" in [cell.text for table in document.tables for row in table.rows for cell in row.cells]
 
 
 ACTIVE_CONTENT = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any, Final
 
 from docx.document import Document
@@ -71,16 +72,18 @@ class Numbering:
             num.append(override)
         return int(num.numId)
 
-    def heading_numbering(self) -> int:
-        """The numbering instance of the section headings: "01", "02", ... on Heading 1."""
-        return int(self._numbering.add_num(self._abstract_id("heading")).numId)
+    def heading_numbering(self, style_id: str = "Heading1") -> int:
+        """The numbering instance of the section headings: "01", "02", ... on Heading 1 (whose style id a
+        reference.docx made by a localised Word may spell otherwise, e.g. "Ttulo1")."""
+        return int(self._numbering.add_num(self._abstract_id("heading", style_id)).numId)
 
-    def _abstract_id(self, kind: str) -> int:
+    def _abstract_id(self, kind: str, heading_style_id: str = "Heading1") -> int:
         if kind in self._abstract:
             return self._abstract[kind]
         existing = [int(element.get(qn("w:abstractNumId"))) for element in self._numbering.iter(qn("w:abstractNum"))]
         abstract_id = max(existing, default=-1) + 1
-        levels = "".join(_level_xml(kind, level) for level in range(1 if kind == "heading" else _LIST_LEVELS))
+        count = 1 if kind == "heading" else _LIST_LEVELS
+        levels = "".join(_level_xml(kind, level, heading_style_id) for level in range(count))
         abstract = parse_xml(
             f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
             f'<w:multiLevelType w:val="{"singleLevel" if kind == "heading" else "multilevel"}"/>{levels}'
@@ -95,10 +98,11 @@ class Numbering:
         return abstract_id
 
 
-def _level_xml(kind: str, level: int) -> str:
+def _level_xml(kind: str, level: int, heading_style_id: str) -> str:
     if kind == "heading":
         return (
-            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimalZero"/><w:pStyle w:val="Heading1"/>'
+            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimalZero"/>'
+            f'<w:pStyle w:val="{escape(heading_style_id, quote=True)}"/>'
             '<w:lvlText w:val="%1"/><w:lvlJc w:val="left"/><w:suff w:val="space"/></w:lvl>'
         )
     indent = _INDENT_TWIPS * 2 * (level + 1)

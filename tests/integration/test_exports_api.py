@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -37,9 +38,15 @@ async def client(database_url: str, redis_url: str, data_dir: Path) -> AsyncIter
 
 
 async def drafted_proposal(
-    client: httpx.AsyncClient, redis: Redis, language: Language = Language.PT_BR, *, marker: str = ""
+    client: httpx.AsyncClient,
+    redis: Redis,
+    language: Language = Language.PT_BR,
+    *,
+    marker: str = "",
+    contents: dict[SectionKey, str] | None = None,
 ) -> tuple[uuid.UUID, ProposalDrafted]:
-    """A proposal asked for through the API, then drafted (as the generator would publish it) and recorded."""
+    """A proposal asked for through the API, then drafted (as the generator would publish it) and recorded; with
+    `marker` after the solution's content, and the sections of `contents` holding that content instead."""
     sample = sample_drafted(language)
     request = sample.request.model_dump(mode="json", exclude_none=True)
     response = await client.post("/api/proposals", json=request, headers=AUTH)
@@ -48,6 +55,9 @@ async def drafted_proposal(
     sections = tuple(
         Section(key=s.key, title=s.title, content=s.content + marker) if s.key is SectionKey.SOLUTION else s
         for s in sample.sections
+    )
+    sections = tuple(
+        Section(key=s.key, title=s.title, content=(contents or {}).get(s.key, s.content)) for s in sections
     )
     drafted = sample.model_copy(
         update={
@@ -132,6 +142,48 @@ async def test_docx_export_is_a_word_document_of_the_version_with_the_computed_t
         assert amount in cells
     assert document.core_properties.language == "pt-BR"
     assert len(document.inline_shapes) == 1  # the template's logo, drawn from its SVG
+
+
+LONG_LIST = "\n".join(f"- {number:04d}" for number in range(5_000))
+LONG_TABLE = "| row | amount |\n|---|---:|\n" + "\n".join(f"| row {number} | {number},00 |" for number in range(200))
+MIXED_SCRIPTS = "Launch 🚀 **now**\n\nمرحبا بالعالم — שלום\n\nbell\x07 and form\x0cfeed"
+HARD_CONTENTS = {
+    SectionKey.SCOPE: LONG_LIST,
+    SectionKey.SOLUTION: LONG_TABLE,
+    SectionKey.EXECUTIVE_SUMMARY: MIXED_SCRIPTS,
+}
+
+
+async def test_a_docx_of_5000_list_items_a_200_row_table_emoji_and_rtl_text_is_exported_within_the_limits(
+    client: httpx.AsyncClient, redis: Redis
+) -> None:
+    proposal_id, _ = await drafted_proposal(client, redis, Language.EN, contents=HARD_CONTENTS)
+    started = time.perf_counter()
+    response = await export(client, proposal_id, format="docx")
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.text
+    assert elapsed < 30  # the gateway's worker would have stopped it at RENDER_TIMEOUT_SECONDS (120 s)
+    document = docx.Document(io.BytesIO(response.content))
+    items = [p for p in document.paragraphs if len(p.text) == 4 and p.text.isdigit()]
+    assert len(items) == 5_000 and len({p._p.pPr.numPr.numId.val for p in items}) == 1  # one Word list
+    table = max(document.tables, key=lambda t: len(t.rows))
+    assert len(table.rows) == 201 and table.rows[200].cells[1].text == "199,00"
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Launch 🚀 now" in text and "مرحبا بالعالم — שלום" in text and "bell and formfeed" in text
+
+
+async def test_a_docx_export_past_the_time_limit_is_refused_naming_the_limit(
+    database_url: str, redis_url: str, data_dir: Path, redis: Redis
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, render_timeout_seconds=0.2)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await drafted_proposal(client, redis, Language.EN, contents=HARD_CONTENTS)
+        response = await export(client, proposal_id, format="docx")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["limit"] == "time" and problem["title"] == "Export exceeds a render limit"
+    assert problem["detail"].startswith("The DOCX export exceeds a render limit")
 
 
 async def test_an_archival_pdf_export_is_pdf_a_3b_with_the_proposal_data_attached(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -275,8 +276,9 @@ async def _template(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
     return body
 
 
-def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str, Any]:
-    """A PUT body copying the template of `detail`, with a marker in its stylesheet and its tax renamed."""
+def _upload(detail: dict[str, Any], css_marker: str, tax_label: str, reference: bytes | None = None) -> dict[str, Any]:
+    """A PUT body copying the template of `detail`, with a marker in its stylesheet, its tax renamed, and
+    `reference` as its reference.docx when given."""
     files: dict[str, Any] = {}
     for file in detail["files"]:
         if file["path"] == "manifest.json":
@@ -285,6 +287,8 @@ def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str
             files["style.css"] = {"text": file["text"] + f"\n/* {css_marker} */\n"}
         else:
             files[file["path"]] = {"text": file["text"]} if file["text"] is not None else {"sha256": file["sha256"]}
+    if reference is not None:
+        files["reference.docx"] = {"base64": base64.b64encode(reference).decode()}
     manifest = {key: value for key, value in detail["manifest"].items() if key != "name"}
     manifest["pricing"] = {**manifest["pricing"], "taxes": [{"label": tax_label, "rate": "5"}]}
     return {"manifest": manifest, "files": files}
@@ -292,7 +296,15 @@ def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str
 
 async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.AsyncClient, redis: Redis) -> None:
     default = await _template(client, "default")
-    put = await client.put("/api/templates/marca", json=_upload(default, "ESTILO-A", "Imposto A"), headers=AUTH)
+    georgia = docx.Document()
+    georgia.styles["Heading 1"].font.name = "Georgia"
+    reference = io.BytesIO()
+    georgia.save(reference)
+    put = await client.put(
+        "/api/templates/marca",
+        json=_upload(default, "ESTILO-A", "Imposto A", reference.getvalue()),
+        headers=AUTH,
+    )
     assert put.status_code == 201, put.text
     first = await _template(client, "marca")
 
@@ -334,6 +346,7 @@ async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.
     assert word.status_code == 200, word.text
     document = docx.Document(io.BytesIO(word.content))
     assert len(document.inline_shapes) == 1
+    assert document.styles["Heading 1"].font.name == "Georgia"  # the first version's own reference.docx
     assert "Imposto A (5%)" in [cell.text for table in document.tables for row in table.rows for cell in row.cells]
 
 

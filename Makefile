@@ -236,8 +236,9 @@ migrate: install ## apply the database migrations to DATABASE_URL
 bench: install ## run the benchmarks in bench/
 	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(RUN) python $$script; done || echo "no benchmarks yet"
 
-docs: install ## write the example PDFs in docs/examples/
+docs: install libreoffice ## write the example PDFs in docs/examples/, and the DOCX (as LibreOffice prints it) beside the PDF
 	$(RUN) python -m propos4l.renderer.sample docs/examples
+	$(RUN) python -m tests.support.docx_examples docs/examples
 
 clean: ## remove the local environments (not the data in .propos4l/)
 	rm -rf .venv $(TOOLS) frontend/node_modules frontend/.next

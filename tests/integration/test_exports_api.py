@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import docx
 import httpx
 import pytest
+from pypdf import PdfReader
 from redis.asyncio import Redis
 
+from propos4l.renderer.archive import ATTACHMENT_NAME
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import ProposalDrafted, ProposalRendered, ProposalRequest, Section
 from propos4l.shared.sections import Language, SectionKey
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
+from tests.support.pdfa import pdfa_identification, qpdf, qpdf_check, unembedded_fonts
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -32,9 +39,15 @@ async def client(database_url: str, redis_url: str, data_dir: Path) -> AsyncIter
 
 
 async def drafted_proposal(
-    client: httpx.AsyncClient, redis: Redis, language: Language = Language.PT_BR, *, marker: str = ""
+    client: httpx.AsyncClient,
+    redis: Redis,
+    language: Language = Language.PT_BR,
+    *,
+    marker: str = "",
+    contents: dict[SectionKey, str] | None = None,
 ) -> tuple[uuid.UUID, ProposalDrafted]:
-    """A proposal asked for through the API, then drafted (as the generator would publish it) and recorded."""
+    """A proposal asked for through the API, then drafted (as the generator would publish it) and recorded; with
+    `marker` after the solution's content, and the sections of `contents` holding that content instead."""
     sample = sample_drafted(language)
     request = sample.request.model_dump(mode="json", exclude_none=True)
     response = await client.post("/api/proposals", json=request, headers=AUTH)
@@ -43,6 +56,9 @@ async def drafted_proposal(
     sections = tuple(
         Section(key=s.key, title=s.title, content=s.content + marker) if s.key is SectionKey.SOLUTION else s
         for s in sample.sections
+    )
+    sections = tuple(
+        Section(key=s.key, title=s.title, content=(contents or {}).get(s.key, s.content)) for s in sections
     )
     drafted = sample.model_copy(
         update={
@@ -126,6 +142,98 @@ async def test_docx_export_is_a_word_document_of_the_version_with_the_computed_t
     for amount in ("R$ 331.500,00", "Desconto (8%)", "−R$ 26.520,00", "R$ 15.249,00", "R$ 320.229,00"):
         assert amount in cells
     assert document.core_properties.language == "pt-BR"
+    assert len(document.inline_shapes) == 1  # the template's logo, drawn from its SVG
+
+
+LONG_LIST = "\n".join(f"- {number:04d}" for number in range(5_000))
+LONG_TABLE = "| row | amount |\n|---|---:|\n" + "\n".join(f"| row {number} | {number},00 |" for number in range(200))
+MIXED_SCRIPTS = "Launch 🚀 **now**\n\nمرحبا بالعالم — שלום\n\nbell\x07 and form\x0cfeed"
+HARD_CONTENTS = {
+    SectionKey.SCOPE: LONG_LIST,
+    SectionKey.SOLUTION: LONG_TABLE,
+    SectionKey.EXECUTIVE_SUMMARY: MIXED_SCRIPTS,
+}
+
+
+async def test_a_docx_of_5000_list_items_a_200_row_table_emoji_and_rtl_text_is_exported_within_the_limits(
+    client: httpx.AsyncClient, redis: Redis
+) -> None:
+    proposal_id, _ = await drafted_proposal(client, redis, Language.EN, contents=HARD_CONTENTS)
+    started = time.perf_counter()
+    response = await export(client, proposal_id, format="docx")
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, response.text
+    assert elapsed < 30  # the gateway's worker would have stopped it at RENDER_TIMEOUT_SECONDS (120 s)
+    document = docx.Document(io.BytesIO(response.content))
+    items = [p for p in document.paragraphs if len(p.text) == 4 and p.text.isdigit()]
+    assert len(items) == 5_000 and len({p._p.pPr.numPr.numId.val for p in items}) == 1  # one Word list
+    table = max(document.tables, key=lambda t: len(t.rows))
+    assert len(table.rows) == 201 and table.rows[200].cells[1].text == "199,00"
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Launch 🚀 now" in text and "مرحبا بالعالم — שלום" in text and "bell and formfeed" in text
+
+
+async def test_a_docx_export_past_the_time_limit_is_refused_naming_the_limit(
+    database_url: str, redis_url: str, data_dir: Path, redis: Redis
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, render_timeout_seconds=0.2)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await drafted_proposal(client, redis, Language.EN, contents=HARD_CONTENTS)
+        response = await export(client, proposal_id, format="docx")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["limit"] == "time" and problem["title"] == "Export exceeds a render limit"
+    assert problem["detail"].startswith("The DOCX export exceeds a render limit")
+
+
+async def test_an_archival_pdf_export_is_pdf_a_3b_with_the_proposal_data_attached(
+    client: httpx.AsyncClient, redis: Redis
+) -> None:
+    proposal_id, drafted = await drafted_proposal(client, redis, Language.EN)
+    response = await export(client, proposal_id, format="pdf", variant="pdf/a-3b")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="northwind-logistics-v1-pdfa.pdf"'
+    reader = PdfReader(io.BytesIO(response.content))
+    identification = pdfa_identification(reader)
+    assert (identification.get("part"), identification.get("conformance")) == ("3", "B")
+    assert unembedded_fonts(reader) == []
+    data = json.loads(reader.attachments[ATTACHMENT_NAME][0])
+    assert (data["proposal_id"], data["version"]) == (str(proposal_id), 1)
+    assert Decimal(data["investment"]["total"]) == Decimal("257088.83")  # the total the HTML export prints
+    assert [section["title"] for section in data["sections"]] == [section.title for section in drafted.sections]
+    program = qpdf()
+    if program is not None:  # `make test` installs it; the checks above stand without it
+        checked = qpdf_check(response.content, program)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    stored = await client.get(f"/api/proposals/{proposal_id}/pdf", headers=AUTH)
+    assert stored.status_code == 409  # an export is never stored as the version's PDF
+
+
+async def test_an_archival_export_needs_format_pdf_and_a_known_variant(client: httpx.AsyncClient, redis: Redis) -> None:
+    proposal_id, _ = await drafted_proposal(client, redis)
+    plain = await export(client, proposal_id, format="pdf")
+    assert plain.status_code == 422 and "variant=pdf/a-3b" in plain.json()["detail"]
+    word = await export(client, proposal_id, format="docx", variant="pdf/a-3b")
+    assert word.status_code == 422 and "format=pdf only" in word.json()["detail"]
+    unknown = await export(client, proposal_id, format="pdf", variant="pdf/x-4")
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query.variant"
+
+
+async def test_an_archival_export_past_the_page_limit_is_refused_naming_the_limit(
+    database_url: str, redis_url: str, data_dir: Path, redis: Redis
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, render_max_pages=2)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await drafted_proposal(client, redis)
+        response = await export(client, proposal_id, format="pdf", variant="pdf/a-3b")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["limit"] == "pages" and problem["title"] == "Export exceeds a render limit"
+    assert "more than 2 pages" in problem["detail"]
 
 
 async def test_exports_of_versions_that_do_not_exist_or_are_not_drafted(
@@ -168,8 +276,9 @@ async def _template(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
     return body
 
 
-def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str, Any]:
-    """A PUT body copying the template of `detail`, with a marker in its stylesheet and its tax renamed."""
+def _upload(detail: dict[str, Any], css_marker: str, tax_label: str, reference: bytes | None = None) -> dict[str, Any]:
+    """A PUT body copying the template of `detail`, with a marker in its stylesheet, its tax renamed, and
+    `reference` as its reference.docx when given."""
     files: dict[str, Any] = {}
     for file in detail["files"]:
         if file["path"] == "manifest.json":
@@ -178,6 +287,8 @@ def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str
             files["style.css"] = {"text": file["text"] + f"\n/* {css_marker} */\n"}
         else:
             files[file["path"]] = {"text": file["text"]} if file["text"] is not None else {"sha256": file["sha256"]}
+    if reference is not None:
+        files["reference.docx"] = {"base64": base64.b64encode(reference).decode()}
     manifest = {key: value for key, value in detail["manifest"].items() if key != "name"}
     manifest["pricing"] = {**manifest["pricing"], "taxes": [{"label": tax_label, "rate": "5"}]}
     return {"manifest": manifest, "files": files}
@@ -185,7 +296,15 @@ def _upload(detail: dict[str, Any], css_marker: str, tax_label: str) -> dict[str
 
 async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.AsyncClient, redis: Redis) -> None:
     default = await _template(client, "default")
-    put = await client.put("/api/templates/marca", json=_upload(default, "ESTILO-A", "Imposto A"), headers=AUTH)
+    georgia = docx.Document()
+    georgia.styles["Heading 1"].font.name = "Georgia"
+    reference = io.BytesIO()
+    georgia.save(reference)
+    put = await client.put(
+        "/api/templates/marca",
+        json=_upload(default, "ESTILO-A", "Imposto A", reference.getvalue()),
+        headers=AUTH,
+    )
     assert put.status_code == 201, put.text
     first = await _template(client, "marca")
 
@@ -223,6 +342,12 @@ async def test_exports_use_the_template_version_that_made_the_pdf(client: httpx.
     assert deleted.status_code == 200, deleted.text
     after = await export(client, proposal_id, format="html")  # the recorded version still exports it
     assert after.status_code == 200 and "ESTILO-A" in after.text
+    word = await export(client, proposal_id, format="docx")  # with the recorded version's logo and styles too
+    assert word.status_code == 200, word.text
+    document = docx.Document(io.BytesIO(word.content))
+    assert len(document.inline_shapes) == 1
+    assert document.styles["Heading 1"].font.name == "Georgia"  # the first version's own reference.docx
+    assert "Imposto A (5%)" in [cell.text for table in document.tables for row in table.rows for cell in row.cells]
 
 
 ACTIVE_CONTENT = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pypdf
@@ -15,35 +13,7 @@ from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.templates import install_default_template, load_template
 from propos4l.renderer.word import export_docx
 from propos4l.shared.sections import Language
-
-ROOT = Path(__file__).parents[2]
-
-
-def soffice() -> str | None:
-    """LibreOffice on the PATH, or the one `make libreoffice` (and `make test`) unpacked into .tools/bin."""
-    local = ROOT / ".tools" / "bin" / "soffice"
-    return shutil.which("soffice") or (str(local) if local.exists() else None)
-
-
-def converted_to_pdf(docx: Path, program: str) -> Path:
-    """The DOCX converted to PDF by LibreOffice headless, with a throwaway profile so runs never share state."""
-    profile = docx.parent / "profile"
-    subprocess.run(
-        [
-            program,
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(docx.parent),
-            str(docx),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return docx.with_suffix(".pdf")
+from tests.support.libreoffice import converted_to_pdf, soffice
 
 
 def positions_in_order(text: str, wanted: list[str]) -> list[int]:
@@ -66,7 +36,7 @@ def test_libreoffice_prints_every_section_title_and_total_in_order(tmp_path: Pat
     manifest = load_template(templates, "default").manifest
     drafted = sample_drafted(language)
     path = tmp_path / f"proposal-{language.value}.docx"
-    path.write_bytes(export_docx(drafted, manifest))
+    path.write_bytes(export_docx(drafted, manifest, templates / "default"))
 
     pdf = converted_to_pdf(path, program)
 

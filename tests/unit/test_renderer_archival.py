@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
 
 from propos4l.renderer.archive import ATTACHMENT_NAME
 from propos4l.renderer.document import priced_investment
@@ -21,14 +18,7 @@ from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.templates import install_default_template, load_template
 from propos4l.shared.events import ProposalDrafted
 from propos4l.shared.sections import Language
-
-ROOT = Path(__file__).parents[2]
-
-
-def qpdf() -> str | None:
-    """qpdf on the PATH, or the one `make qpdf` (and `make test`) unpacked into .tools/bin."""
-    local = ROOT / ".tools" / "bin" / "qpdf"
-    return shutil.which("qpdf") or (str(local) if local.exists() else None)
+from tests.support.pdfa import pdfa_identification, qpdf, qpdf_check, unembedded_fonts
 
 
 def _templates_with(directory: Path, **options: Any) -> Path:
@@ -60,17 +50,7 @@ def _reader(rendered: RenderedPdf) -> PdfReader:
 
 
 def test_an_archival_render_identifies_itself_as_pdf_a_3b_in_its_xmp_metadata(archival: RenderedPdf) -> None:
-    xmp = _reader(archival).xmp_metadata
-    assert xmp is not None
-    identification = xmp.rdf_root.getElementsByTagNameNS("http://www.aiim.org/pdfa/ns/id/", "*")
-    found = {node.localName: (node.firstChild.data if node.firstChild else node.nodeValue) for node in identification}
-    attributes = {
-        attribute.localName: attribute.value
-        for description in xmp.rdf_root.getElementsByTagNameNS("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "*")
-        for attribute in (description.attributes.values() if description.attributes else ())
-        if attribute.namespaceURI == "http://www.aiim.org/pdfa/ns/id/"
-    }
-    values = {**attributes, **{key: value for key, value in found.items() if value}}
+    values = pdfa_identification(_reader(archival))
     assert values.get("part") == "3"
     assert values.get("conformance") == "B"
 
@@ -101,24 +81,14 @@ def test_the_attachment_is_an_associated_file_with_the_data_relationship(archiva
 
 
 def test_an_archival_render_embeds_every_font(archival: RenderedPdf) -> None:
-    fonts: list[DictionaryObject] = []
-    for page in _reader(archival).pages:
-        resources = page["/Resources"].get_object()
-        fonts.extend(font.get_object() for font in resources.get("/Font", {}).values())
-    assert fonts
-    for font in fonts:
-        descriptor = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
-        descriptor = descriptor["/FontDescriptor"].get_object()
-        assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font.get("/BaseFont")
+    assert unembedded_fonts(_reader(archival)) == []
 
 
-def test_qpdf_finds_no_problem_in_an_archival_render(archival: RenderedPdf, tmp_path: Path) -> None:
+def test_qpdf_finds_no_problem_in_an_archival_render(archival: RenderedPdf) -> None:
     program = qpdf()
     if program is None:
         pytest.skip("qpdf is not installed: `make qpdf` unpacks Debian's qpdf into .tools (it needs apt-get)")
-    pdf = tmp_path / "archival.pdf"
-    pdf.write_bytes(archival.data)
-    result = subprocess.run([program, "--check", str(pdf)], capture_output=True, text=True, timeout=60, check=False)
+    result = qpdf_check(archival.data, program)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No syntax or stream encoding errors found" in result.stdout
 

@@ -2,7 +2,7 @@
 /** A proposal: live draft, sections (edit / regenerate), PDF, versions, exports, and the failure panel. */
 import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
-import { ApiError } from '@/lib/api';
+import { ApiError, exportSuffix, type ExportFormat } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import { LibraryApi, type Accepted } from '@/lib/library';
 import { describeLibraryError, documentStatusText } from '@/lib/library-words';
@@ -231,14 +231,14 @@ function Exports({ proposal }: { proposal: Proposal }) {
   const { api, t, describeError } = useApp();
   const [message, setMessage] = useState<string | null>(null);
 
-  async function download(format: 'html' | 'md' | 'docx') {
+  async function download(format: ExportFormat) {
     setMessage(null);
     try {
       const blob = await api.blob(api.exportPath(proposal.id, format));
       const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
       link.href = url;
-      link.download = `${slug(proposal.client_name)}-v${proposal.version}.${format}`;
+      link.download = `${slug(proposal.client_name)}-v${proposal.version}${exportSuffix(format)}`;
       document.body.append(link);
       link.click();
       link.remove();
@@ -260,6 +260,9 @@ function Exports({ proposal }: { proposal: Proposal }) {
         </button>
         <button type="button" className="button-secondary" onClick={() => void download('docx')}>
           {t('proposal.exportDocx')}
+        </button>
+        <button type="button" className="button-secondary" onClick={() => void download('pdfa')}>
+          {t('proposal.exportPdfa')}
         </button>
       </div>
       {message && <p className="field-error" role="status">{message}</p>}

@@ -358,8 +358,8 @@ export interface paths {
         };
         /**
          * Export Proposal
-         * @description The proposal as HTML (stylesheets, fonts and images inlined), Markdown or DOCX (Word); the version the PDF
-         *     link serves unless `version` says which.
+         * @description The proposal as HTML (stylesheets, fonts and images inlined), Markdown, DOCX (Word) or an archival PDF/A;
+         *     the version the PDF link serves unless `version` says which.
          */
         get: operations["export_proposal_api_proposals__proposal_id__export_get"];
         put?: never;
@@ -4179,9 +4179,11 @@ export interface operations {
     export_proposal_api_proposals__proposal_id__export_get: {
         parameters: {
             query: {
-                /** @description html: self-contained HTML; md: Markdown; docx: Word document */
-                format: "html" | "md" | "docx";
+                /** @description html: self-contained HTML; md: Markdown; docx: Word document; pdf: an archival PDF (with `variant`; the PDF as rendered is at /api/proposals/{id}/pdf) */
+                format: "html" | "md" | "docx" | "pdf";
                 version?: number | null;
+                /** @description with format=pdf: pdf/a-3b, an archival PDF/A-3b with the proposal's data as proposal.json */
+                variant?: "pdf/a-3b" | null;
             };
             header?: never;
             path: {
@@ -4200,6 +4202,7 @@ export interface operations {
                     "text/html": unknown;
                     "text/markdown": unknown;
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": unknown;
+                    "application/pdf": unknown;
                 };
             };
             /** @description No or wrong API token */
@@ -4229,7 +4232,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid query */
+            /** @description Invalid query, or the export exceeds a render limit (`limit` names it) */
             422: {
                 headers: {
                     [name: string]: unknown;

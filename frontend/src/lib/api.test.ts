@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError } from './api';
+import { ApiClient, ApiError, exportSuffix } from './api';
 
 function client(response: Response | Error, onUnauthorized?: () => void) {
   const fetchImpl = vi.fn(async () => {
@@ -61,6 +61,14 @@ describe('ApiClient', () => {
     const { api } = client(new Response('{}'));
     expect(api.pdfPath('a/b', 2)).toBe('/api/proposals/a%2Fb/pdf?version=2');
     expect(api.eventsUrl('abc')).toBe('http://gw:8000/api/proposals/abc/events');
+  });
+
+  it('asks for the archival PDF/A as format=pdf with its variant, and names the files as the gateway does', () => {
+    const { api } = client(new Response('{}'));
+    expect(api.exportPath('a/b', 'docx')).toBe('/api/proposals/a%2Fb/export?format=docx');
+    expect(api.exportPath('abc', 'pdfa')).toBe('/api/proposals/abc/export?format=pdf&variant=pdf%2Fa-3b');
+    expect(exportSuffix('pdfa')).toBe('-pdfa.pdf');
+    expect(exportSuffix('md')).toBe('.md');
   });
 
   it('keeps a non-JSON error body as the detail', async () => {

@@ -37,6 +37,14 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+/** What the proposal page exports: HTML, Markdown, Word, or the archival PDF/A-3b. */
+export type ExportFormat = 'html' | 'md' | 'docx' | 'pdfa';
+
+/** How an export's file name ends, as the gateway names it ("-v3.docx", "-v3-pdfa.pdf"). */
+export function exportSuffix(format: ExportFormat): string {
+  return format === 'pdfa' ? '-pdfa.pdf' : `.${format}`;
+}
+
 export type ApiErrorKind =
   | 'network'
   | 'unauthorized'
@@ -216,8 +224,10 @@ export class ApiClient {
     return `/api/proposals/${encodeURIComponent(id)}/pdf${version ? `?version=${version}` : ''}`;
   }
 
-  exportPath(id: string, format: 'html' | 'md' | 'docx'): string {
-    return `/api/proposals/${encodeURIComponent(id)}/export?format=${format}`;
+  /** The export of a proposal; `pdfa` is the archival PDF/A-3b the gateway renders on demand (ADR 0022). */
+  exportPath(id: string, format: ExportFormat): string {
+    const query = format === 'pdfa' ? 'format=pdf&variant=pdf%2Fa-3b' : `format=${format}`;
+    return `/api/proposals/${encodeURIComponent(id)}/export?${query}`;
   }
 
   eventsUrl(id: string): string {

@@ -42,6 +42,9 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None
     render_max_memory_mb: Annotated[int, Field(ge=128)] | None = 2048
     render_max_pdf_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    render_max_pages: Annotated[int, Field(ge=1)] = Field(
+        default=300, description="an archival PDF export whose layout passes this many pages is refused (422)"
+    )
     database_connect_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=2.0, description="time to open a PostgreSQL connection before the request gets a 503"
     )

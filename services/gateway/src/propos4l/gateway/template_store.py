@@ -9,12 +9,13 @@ replicas are serialised and a version exists exactly when its folder was publish
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,8 +39,8 @@ from propos4l.renderer.folders import (
     tree_digest,
     upgrade_packaged_default,
 )
-from propos4l.renderer.manifest import TemplateManifest
-from propos4l.renderer.pdf import RenderedPdf
+from propos4l.renderer.manifest import PdfVariant, TemplateManifest
+from propos4l.renderer.pdf import DEFAULT_MAX_PAGES, RenderedPdf, render_drafted
 from propos4l.renderer.pool import WorkerPool
 from propos4l.renderer.templates import (
     DEFAULT_TEMPLATE_NAME,
@@ -175,10 +176,13 @@ def _manifest_bytes(manifest: TemplateManifest) -> bytes:
 class TemplateStore:
     """Reads and changes templates; runs template checks, previews and HTML exports in a limited worker pool."""
 
-    def __init__(self, pool: asyncpg.Pool, templates_dir: Path, workers: WorkerPool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, templates_dir: Path, workers: WorkerPool, *, max_pages: int = DEFAULT_MAX_PAGES
+    ) -> None:
         self.pool = pool
         self.templates_dir = templates_dir
         self.workers = workers
+        self.max_pages = max_pages
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -342,21 +346,47 @@ class TemplateStore:
         """A drafted version as one self-contained HTML file, filled in by its template in a worker: the live
         folder, or `template` (a recorded version, written to a private folder for the worker to read); sanitized,
         since a template may carry active content a browser would run."""
-        if template is None:
-            document: str = await self.workers.call(export_html, drafted, self.templates_dir)
-        else:
-            with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
-                folder = Path(private) / drafted.request.template
-                await asyncio.to_thread(_write_files, folder, template.files)
-                document = await self.workers.call(export_html, drafted, Path(private))
+        async with self._templates_folder(drafted.request.template, template) as folder:
+            document: str = await self.workers.call(export_html, drafted, folder)
         return await asyncio.to_thread(sanitize_export, document, drafted.request.language.value)
 
-    async def export_docx(self, drafted: ProposalDrafted, manifest: TemplateManifest) -> bytes:
+    async def export_pdf(
+        self, drafted: ProposalDrafted, variant: PdfVariant, template: RecordedTemplate | None = None
+    ) -> RenderedPdf:
+        """A drafted version rendered again as an archival PDF (`variant`, with proposal.json attached), in a
+        worker, from the live folder or the recorded `template`. Never stored: the version's recorded PDF stays
+        as it is (ADR 0011); the same version and template give the same bytes at every request."""
+        limits = self.workers.limits
+        job = functools.partial(
+            render_drafted, max_pdf_bytes=limits.max_output_bytes, max_pages=self.max_pages, variant=variant
+        )
+        async with self._templates_folder(drafted.request.template, template) as folder:
+            rendered: RenderedPdf = await self.workers.call(job, drafted, folder)
+        return rendered
+
+    async def export_docx(
+        self, drafted: ProposalDrafted, manifest: TemplateManifest, template: RecordedTemplate | None = None
+    ) -> bytes:
         """A drafted version as a Word document, written in a worker under the render limits (time, memory, the
-        output size); it needs the template's manifest only (brand colours, pricing), not its files."""
+        output size), with the styles of the template's reference.docx and its logo when it has them: the recorded
+        `template`, else the live folder, else (the template is gone) the manifest's brand alone."""
         job = functools.partial(export_docx, max_bytes=self.workers.limits.max_output_bytes)
-        document: bytes = await self.workers.call(job, drafted, manifest)
+        name = drafted.request.template
+        async with self._templates_folder(name, template) as folder:
+            template_dir = folder / name
+            usable = await asyncio.to_thread(template_dir.is_dir)
+            document: bytes = await self.workers.call(job, drafted, manifest, template_dir if usable else None)
         return document
+
+    @contextlib.asynccontextmanager
+    async def _templates_folder(self, name: str, template: RecordedTemplate | None) -> AsyncIterator[Path]:
+        """The templates folder a worker reads `name` from: the live one, or a private one holding `template`."""
+        if template is None:
+            yield self.templates_dir
+            return
+        with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
+            await asyncio.to_thread(_write_files, Path(private) / name, template.files)
+            yield Path(private)
 
     def close(self) -> None:
         """Stop the worker processes."""

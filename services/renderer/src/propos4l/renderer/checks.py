@@ -20,6 +20,7 @@ from propos4l.renderer.pdf import DEFAULT_MAX_PDF_BYTES, RenderedPdf, render_pdf
 from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.templates import TemplateFolder, load_template
 from propos4l.renderer.weasy import CSS, FontConfiguration
+from propos4l.renderer.word_styles import base_document
 from propos4l.shared.sections import Language
 
 __all__ = ["TemplateCheck", "check_template", "preview_template"]
@@ -48,7 +49,7 @@ def check_template(
     Raises `TemplateError` whose `problems` say what is wrong and where.
     """
     template = load_template(templates_dir, name)
-    problems = [*_markup_problems(template), *_stylesheet_problems(template)]
+    problems = [*_markup_problems(template), *_stylesheet_problems(template), *_word_styles_problems(template)]
     if problems:
         raise TemplateError(_summary(name, problems), problems)
     pages = {}
@@ -61,6 +62,15 @@ def check_template(
             raise TemplateError(_summary(name, layout), layout)
         pages[language.value] = rendered.pages
     return TemplateCheck(name=name, pages=pages)
+
+
+def _word_styles_problems(template: TemplateFolder) -> list[TemplateProblem]:
+    """What is wrong with the template's reference.docx (the Word export's styles), if it has one."""
+    try:
+        base_document(template.path, template.manifest.brand.colors)
+    except TemplateError as error:
+        return list(error.problems)
+    return []
 
 
 def preview_template(

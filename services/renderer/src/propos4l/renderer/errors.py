@@ -28,7 +28,7 @@ class RenderLimitExceeded(RenderError):
     """Rendering used more CPU time or memory, or produced more output, than allowed.
 
     `limit` names the limit, for clients to act on: cpu_time, memory, html_size, recursion, range,
-    pdf_size or export_size.
+    pages, pdf_size, output_size or export_size.
     """
 
     def __init__(self, message: str, limit: str = "resources") -> None:

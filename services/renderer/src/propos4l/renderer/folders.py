@@ -48,7 +48,10 @@ MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 MAX_TOTAL_BYTES: Final = 20 * 1024 * 1024
 MAX_DEPTH: Final = 4
 TEXT_SUFFIXES: Final = frozenset({".html", ".css", ".json", ".svg", ".txt", ".md"})
-ALLOWED_SUFFIXES: Final = TEXT_SUFFIXES | {".png", ".jpg", ".jpeg", ".gif", ".webp", ".otf", ".ttf", ".woff", ".woff2"}
+ALLOWED_SUFFIXES: Final = TEXT_SUFFIXES | {
+    *(".png", ".jpg", ".jpeg", ".gif", ".webp", ".otf", ".ttf", ".woff", ".woff2"),
+    ".docx",  # reference.docx: the Word export's styles
+}
 _SEGMENT: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # fullmatch: `$` would let a final newline in
 _STAGING_PREFIX: Final = ".staging-"
 _LEFTOVER_PREFIXES: Final = (_STAGING_PREFIX, ".previous-", ".deleted-")
@@ -60,6 +63,7 @@ PREVIOUS_DEFAULT_DIGESTS: Final = frozenset(
     {
         "f9bd078bdf2a9fcaef48fefa138a9a22c908a662b98a6a3bee8f2cf816851761",
         "4da13c2a0f7fefa5549ccc5af4bc9c8fe48fbe898871e37ee416cb3a5efdefb6",  # 2.0.0, before the team and effort
+        "e1f6faa34c3c8ae3e0ba2b5f20455ac451e3bacfb9805df2f08ba69d63013c9f",  # 2.1.0, before reference.docx
     }
 )
 

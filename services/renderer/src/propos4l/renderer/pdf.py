@@ -115,7 +115,8 @@ class _PageLimit(logging.Filter):
             if isinstance(page, int) and page > self.max_pages:
                 raise RenderLimitExceeded(
                     f"the proposal has more than {self.max_pages:,} pages, the limit (RENDER_MAX_PAGES); its layout "
-                    f"was stopped at page {page:,}: shorten the proposal, or raise the limit"
+                    f"was stopped at page {page:,}: shorten the proposal, or raise the limit",
+                    "pages",
                 )
         return False
 
@@ -204,7 +205,8 @@ def render_pdf_bytes(
             document = HTML(string=html, base_url=str(fetcher.root) + "/", url_fetcher=fetcher).render()
         if max_pages is not None and len(document.pages) > max_pages:  # a layout pass the progress log missed
             raise RenderLimitExceeded(
-                f"the PDF has {len(document.pages):,} pages, more than the limit of {max_pages:,} (RENDER_MAX_PAGES)"
+                f"the PDF has {len(document.pages):,} pages, more than the limit of {max_pages:,} (RENDER_MAX_PAGES)",
+                "pages",
             )
         options: dict[str, object] = {
             "pdf_variant": variant,
@@ -244,22 +246,28 @@ def render_drafted(
     max_pdf_bytes: int = DEFAULT_MAX_PDF_BYTES,
     max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
     max_pages: int | None = None,
+    variant: PdfVariant | None = None,
 ) -> RenderedPdf:
-    """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s."""
+    """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s.
+
+    `variant` asks for an archival PDF whatever the template's `pdf_variant` says (an export's request option);
+    without it, the template's choice.
+    """
     try:
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
         identity = PdfIdentity.of(drafted)
         manifest = template.manifest
-        archival = manifest.pdf_variant is not None
+        variant = variant or manifest.pdf_variant
+        archival = variant is not None
         rendered = render_pdf_bytes(
             html,
             template.path,
             max_bytes=max_pdf_bytes,
             identity=identity,
             max_pages=max_pages,
-            variant=manifest.pdf_variant,
+            variant=variant,
             tagged=manifest.pdf_tags,
             attachments=[proposal_attachment(drafted, manifest, identity.moment)] if archival else [],
         )

@@ -4,9 +4,9 @@ structures (heading styles, a TOC field, numbered lists, tables, hyperlinks, pag
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any, Final
 
-import docx
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
@@ -17,6 +17,7 @@ from docx.text.paragraph import Paragraph
 from propos4l.renderer.document import proposal_context
 from propos4l.renderer.errors import RenderLimitExceeded
 from propos4l.renderer.manifest import TemplateManifest
+from propos4l.renderer.word_logo import logo_picture
 from propos4l.renderer.word_markdown import (
     MarkdownWriter,
     Numbering,
@@ -25,6 +26,7 @@ from propos4l.renderer.word_markdown import (
     mark_header_rows,
     xml_text,
 )
+from propos4l.renderer.word_styles import base_document
 from propos4l.shared.events import ProposalDrafted
 
 __all__ = ["DEFAULT_MAX_DOCX_BYTES", "DOCX_MEDIA_TYPE", "TOC_INSTRUCTION", "export_docx"]
@@ -32,23 +34,33 @@ __all__ = ["DEFAULT_MAX_DOCX_BYTES", "DOCX_MEDIA_TYPE", "TOC_INSTRUCTION", "expo
 DOCX_MEDIA_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DEFAULT_MAX_DOCX_BYTES: Final = 50 * 1024 * 1024
 TOC_INSTRUCTION: Final = 'TOC \\o "1-3" \\h \\z \\u'
-_BODY_FONT: Final = "Calibri"  # the manifest names no font; the template's own (Inter) is rarely installed for Word
+LOGO_WIDTH_CM: Final = 4.5
 _AMOUNT_COLUMNS: Final = 1
 
 
 def export_docx(
-    drafted: ProposalDrafted, manifest: TemplateManifest, *, max_bytes: int = DEFAULT_MAX_DOCX_BYTES
+    drafted: ProposalDrafted,
+    manifest: TemplateManifest,
+    template_dir: Path | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_DOCX_BYTES,
 ) -> bytes:
-    """The proposal as DOCX bytes (blocking). Raises `RenderLimitExceeded` past `max_bytes`."""
+    """The proposal as DOCX bytes (blocking). Raises `RenderLimitExceeded` past `max_bytes`.
+
+    With the template's folder, the styles come from its reference.docx (when it has one) and its logo is on the
+    cover (an SVG rasterised to PNG); without it, the brand's colours on python-docx's default styles and no logo.
+    """
     context = proposal_context(drafted, manifest)
-    document = docx.Document()
-    _page_and_styles(document, context)
+    document = base_document(template_dir, manifest.brand.colors)
+    _page_and_language(document, context)
     _properties(document, context)
     numbering = Numbering(document)
     writer = MarkdownWriter(document, numbering)
+    if template_dir is not None:
+        _logo(document, template_dir, manifest.brand.logo)
     _cover(document, context, drafted.ai_generated)
     _contents(document, context)
-    section_numbers = numbering.heading_numbering()
+    section_numbers = numbering.heading_numbering(document.styles["Heading 1"].style_id)
     _number_heading_style(document, section_numbers)
     for section, source in zip(context["sections"], drafted.sections, strict=True):
         document.add_paragraph(xml_text(section["title"]), style="Heading 1")
@@ -69,33 +81,37 @@ def export_docx(
 # --- the document's frame ------------------------------------------------------------------------------------------
 
 
-def _page_and_styles(document: Document, context: dict[str, Any]) -> None:
-    """A4 with the PDF's margins; the body font, the brand's text colour, headings in the brand's primary colour."""
-    colors = context["brand"]["colors"]
+def _page_and_language(document: Document, context: dict[str, Any]) -> None:
+    """A4 with the PDF's margins, and the proposal's language on every run (spelling, hyphenation)."""
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.2)
     section.top_margin = section.bottom_margin = Cm(2.2)
-    normal = document.styles["Normal"]
-    normal.font.name = _BODY_FONT
-    normal.font.size = Pt(10.5)
-    normal.font.color.rgb = _rgb(colors["text"])
-    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "TOC Heading"):
-        style = document.styles[name]
-        style.font.color.rgb = _rgb(colors["primary"])
-        style.font.name = _BODY_FONT
-    # The language of every run, so spelling and hyphenation follow the proposal's language.
-    defaults = document.styles.element.find(qn("w:docDefaults"))
-    if defaults is not None:
-        run_defaults = defaults.find(qn("w:rPrDefault"))
-        properties = run_defaults.find(qn("w:rPr")) if run_defaults is not None else None
-        if properties is not None:
-            for old in properties.findall(qn("w:lang")):
-                properties.remove(old)
-            language = OxmlElement("w:lang")
-            language.set(qn("w:val"), context["lang"])
-            properties.append(language)
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = OxmlElement("w:rPr")
+        run_defaults.append(properties)
+    for old in properties.findall(qn("w:lang")):
+        properties.remove(old)
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), context["lang"])
+    properties.append(language)
     _update_fields_on_open(document)
+
+
+def _logo(document: Document, template_dir: Path, logo: str) -> None:
+    """The brand's logo at the top of the cover, as the PDF's cover has it."""
+    picture = logo_picture(template_dir, logo, width_cm=LOGO_WIDTH_CM)
+    document.add_paragraph().add_run().add_picture(io.BytesIO(picture.data), width=Cm(LOGO_WIDTH_CM))
 
 
 def _update_fields_on_open(document: Document) -> None:
@@ -127,6 +143,8 @@ def _properties(document: Document, context: dict[str, Any]) -> None:
 def _number_heading_style(document: Document, num_id: int) -> None:
     """Number Heading 1 ("01", "02", ...) through its style, as Word's own numbered headings do."""
     properties = document.styles["Heading 1"].element.get_or_add_pPr()
+    for old in properties.findall(qn("w:numPr")):  # a reference.docx may number its headings its own way
+        properties.remove(old)
     properties.insert(0, parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>'))
 
 
@@ -175,7 +193,7 @@ def _header_and_footer(document: Document, context: dict[str, Any]) -> None:
         f"{context['brand']['company_name']} · {labels.document_title}: {context['proposal']['client_name']}"
     )
     header.runs[0].font.size = Pt(8)
-    header.runs[0].font.color.rgb = _rgb(context["brand"]["colors"]["muted"])
+    header.runs[0].font.color.rgb = RGBColor.from_string(context["brand"]["colors"]["muted"].removeprefix("#").upper())
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     footer.add_run(f"{labels.page} ")
@@ -369,7 +387,3 @@ def _annex(document: Document, context: dict[str, Any]) -> None:
         if study["cited_in"]:
             cited = f"{labels.cited_in}: {', '.join(study['cited_in'])}"
             document.add_paragraph().add_run(xml_text(cited)).italic = True
-
-
-def _rgb(hex_color: str) -> RGBColor:
-    return RGBColor.from_string(hex_color.removeprefix("#").upper())

@@ -1,4 +1,5 @@
-"""Exports beside the PDF: one self-contained HTML file, Markdown or a Word document, of the same version."""
+"""Exports beside the PDF: one self-contained HTML file, Markdown, a Word document or an archival PDF/A of the same
+version."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import uuid
 from typing import Annotated, Any, Final, Literal
 
 import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from propos4l.gateway.deps import CurrentPrincipal, Proposals
-from propos4l.gateway.problems import Problem
+from propos4l.gateway.problems import Problem, problem_response
 from propos4l.gateway.routes.templates import Templates
-from propos4l.renderer.errors import RenderError, TemplateNotFound
+from propos4l.gateway.template_store import RecordedTemplate
+from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateNotFound
 from propos4l.renderer.export import export_markdown
+from propos4l.renderer.manifest import PdfVariant, TemplateManifest
 from propos4l.renderer.word import DOCX_MEDIA_TYPE
 from propos4l.shared.events import InvestmentItem, ProposalDrafted, ProposalRequest, Section, TimelinePhase
 
@@ -31,7 +34,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         401: "No or wrong API token",
         404: "No such proposal or version",
         409: "The version has no drafted content yet, or its template no longer exists",
-        422: "Invalid query",
+        422: "Invalid query, or the export exceeds a render limit (`limit` names it)",
     }.items()
 }
 
@@ -39,64 +42,88 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 @router.get(
     "/{proposal_id}/export",
     response_class=Response,
-    responses={200: {"content": {"text/html": {}, "text/markdown": {}, DOCX_MEDIA_TYPE: {}}}, **_PROBLEMS},
+    responses={
+        200: {"content": {"text/html": {}, "text/markdown": {}, DOCX_MEDIA_TYPE: {}, "application/pdf": {}}},
+        **_PROBLEMS,
+    },
 )
 async def export_proposal(
+    request: Request,
     proposal_id: uuid.UUID,
     _: CurrentPrincipal,
     proposals: Proposals,
     templates: Templates,
     format: Annotated[
-        Literal["html", "md", "docx"],
-        Query(description="html: self-contained HTML; md: Markdown; docx: Word document"),
+        Literal["html", "md", "docx", "pdf"],
+        Query(
+            description="html: self-contained HTML; md: Markdown; docx: Word document; pdf: an archival PDF "
+            "(with `variant`; the PDF as rendered is at /api/proposals/{id}/pdf)"
+        ),
     ],
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    variant: Annotated[
+        PdfVariant | None,
+        Query(description="with format=pdf: pdf/a-3b, an archival PDF/A-3b with the proposal's data as proposal.json"),
+    ] = None,
 ) -> Response:
-    """The proposal as HTML (stylesheets, fonts and images inlined), Markdown or DOCX (Word); the version the PDF
-    link serves unless `version` says which."""
+    """The proposal as HTML (stylesheets, fonts and images inlined), Markdown, DOCX (Word) or an archival PDF/A;
+    the version the PDF link serves unless `version` says which."""
+    if (format == "pdf") != (variant is not None):
+        detail = (
+            "format=pdf needs variant=pdf/a-3b: the PDF as rendered is at /api/proposals/{id}/pdf."
+            if variant is None
+            else "variant applies to format=pdf only."
+        )
+        raise Problem(422, detail)
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
     row = await _version_row(proposals, proposal, version)
     drafted = _drafted(proposal, row)
-    filename = f"{_slug(proposal['client_name'])}-v{row['version']}.{format}"
+    suffix = "-pdfa.pdf" if format == "pdf" else f".{format}"
+    filename = f"{_slug(proposal['client_name'])}-v{row['version']}{suffix}"
     disposition = f'attachment; filename="{filename}"'
     # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
     # after the template changed (or was deleted). Otherwise the template as it is now.
     recorded = (
-        await templates.version_by_digest(proposal["template"], row["template_sha256"], with_files=format == "html")
+        await templates.version_by_digest(proposal["template"], row["template_sha256"], with_files=format != "md")
         if row["template_sha256"]
         else None
     )
-    if format in ("md", "docx"):
-        manifest = recorded.manifest if recorded is not None else await templates.manifest_of(proposal["template"])
-        if manifest is None:
-            raise Problem(409, f"The template {proposal['template']!r} of this proposal is not recorded.")
+    try:
         if format == "md":
             return Response(
-                export_markdown(drafted, manifest),
+                export_markdown(drafted, await _manifest(templates, proposal, recorded)),
                 media_type="text/markdown; charset=utf-8",
                 headers={"Content-Disposition": disposition},
             )
-        try:
-            document = await templates.export_docx(drafted, manifest)
-        except RenderError as error:
-            raise Problem(500, f"The DOCX export failed: {error}") from None
-        return Response(
-            document,
-            media_type=DOCX_MEDIA_TYPE,
-            headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
-        )
-    try:
+        if format == "docx":
+            manifest = await _manifest(templates, proposal, recorded)
+            return Response(
+                await templates.export_docx(drafted, manifest, recorded),
+                media_type=DOCX_MEDIA_TYPE,
+                headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+            )
+        if variant is not None:
+            rendered = await templates.export_pdf(drafted, variant, recorded)
+            return Response(
+                rendered.data,
+                media_type="application/pdf",
+                headers={"Content-Disposition": disposition, "Cache-Control": "private, max-age=0"},
+            )
         html = await templates.export_html(drafted, recorded)
     except TemplateNotFound:
         raise Problem(
             409,
-            f"The template {proposal['template']!r} of this proposal no longer exists; put it back to export HTML "
-            "(the Markdown export still works).",
+            f"The template {proposal['template']!r} of this proposal no longer exists; put it back to export "
+            f"{format.upper()} (the Markdown export still works).",
         ) from None
+    except TemplateError as error:
+        raise Problem(409, f"The template {proposal['template']!r} cannot make this export: {error}") from None
+    except (RenderLimitExceeded, RenderTimeout) as error:
+        return _export_refused(error, format, request.url.path)
     except RenderError as error:
-        raise Problem(500, f"The HTML export failed: {error}") from None
+        raise Problem(500, f"The {format.upper()} export failed: {error}") from None
     return Response(
         html,
         media_type="text/html; charset=utf-8",
@@ -106,6 +133,28 @@ async def export_proposal(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _export_refused(error: RenderLimitExceeded | RenderTimeout, format: str, path: str) -> Response:
+    """An export past a render limit (time, memory, pages, output size) as a 422 that names the limit."""
+    limit = error.limit if isinstance(error, RenderLimitExceeded) else "time"
+    return problem_response(
+        422,
+        f"The {format.upper()} export exceeds a render limit: {error}",
+        title="Export exceeds a render limit",
+        instance=path,
+        limit=limit,
+    )
+
+
+async def _manifest(
+    templates: Templates, proposal: asyncpg.Record, recorded: RecordedTemplate | None
+) -> TemplateManifest:
+    """The manifest of the recorded template version, else of the template's newest version; 409 when none is."""
+    manifest = recorded.manifest if recorded is not None else await templates.manifest_of(proposal["template"])
+    if manifest is None:
+        raise Problem(409, f"The template {proposal['template']!r} of this proposal is not recorded.")
+    return manifest
 
 
 async def _version_row(proposals: Proposals, proposal: asyncpg.Record, version: int | None) -> Any:

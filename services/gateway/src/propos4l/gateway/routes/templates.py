@@ -58,7 +58,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_output_bytes=settings.render_max_pdf_mb * _MIB,
     )
     workers = WorkerPool(max_workers=settings.gateway_render_workers, limits=limits, preload="propos4l.renderer.checks")
-    store = TemplateStore(app.state.pool, settings.templates_dir, workers)
+    store = TemplateStore(app.state.pool, settings.templates_dir, workers, max_pages=settings.render_max_pages)
     if await store.reconcile():
         app.state.outbox.wake()
     app.state.templates = store

@@ -46,9 +46,9 @@ def refused_reason(address: IPAddress, allowed: Sequence[Network]) -> str | None
     checks = (
         (address.is_loopback, "a loopback address"),
         (address.is_link_local, "a link-local address"),
-        (address.is_private or address in _SHARED, "a private address"),
-        (address.is_multicast, "a multicast address"),
         (address.is_unspecified or address.is_reserved, "a reserved address"),
+        (address.is_multicast, "a multicast address"),
+        (address.is_private or address in _SHARED, "a private address"),
         (not address.is_global, "not a public address"),
     )
     return next((reason for refused, reason in checks if refused), None)

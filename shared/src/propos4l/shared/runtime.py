@@ -46,10 +46,12 @@ def group_consumers(
     options: ConsumerOptions,
     capacity: Capacity | None = None,
     readers: Mapping[Stream, Reader] | None = None,
+    options_for: Mapping[Stream, ConsumerOptions] | None = None,
 ) -> list[Consumer]:
     """One consumer per stream `group` reads, with its handler from `handlers`.
 
-    `readers` names the streams whose entries are not Propos4l envelopes (the public intake) and how to read them.
+    `options_for` gives some streams their own pacing; `readers` names the streams whose entries are not Propos4l
+    envelopes (the public intake) and how to read them.
     Which streams a group reads is declared once, in `propos4l.shared.streams.CONSUMERS` (stream retention trims
     behind the groups it names); a handler table that leaves one out or adds another stops the service at start.
     """
@@ -69,7 +71,7 @@ def group_consumers(
             consumer=consumer,
             handler=handlers[stream],
             on_dead_letter=on_dead_letter,
-            options=options,
+            options=(options_for or {}).get(stream, options),
             capacity=capacity,
             reader=(readers or {}).get(stream, decode),
         )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -60,6 +61,8 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
 
+_INTAKE_CONCURRENCY = 32
+
 
 def _retry_policy(settings: GatewaySettings) -> RetryPolicy:
     return RetryPolicy(
@@ -87,7 +90,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             ),
         )
         redis = connect_redis(str(settings.redis_url))
-        recorder = EventRecorder(pool, settings.pdf_storage_dir)
         library_recorder = LibraryRecorder(pool)
         relay = OutboxRelay(
             pool,
@@ -97,6 +99,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             # Younger than what the streams keep (STREAM_RETENTION_HOURS), so a missing entry was lost, not trimmed.
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
+        recorder = EventRecorder(pool, settings.pdf_storage_dir, wake_outbox=relay.wake)
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
@@ -145,6 +148,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             on_dead_letter=on_dead_letter,
             options=options,
             readers={Stream.INTAKE_PROPOSAL_REQUESTED: intake_envelope},
+            # Many intake messages at once, so that their proposals are committed together (IntakeWriter).
+            options_for={Stream.INTAKE_PROPOSAL_REQUESTED: replace(options, concurrency=_INTAKE_CONCURRENCY)},
         )
         # Webhooks read the lifecycle stream as a group of their own, and send from their own task: a slow endpoint
         # holds up neither the pipeline's consumers nor other endpoints.

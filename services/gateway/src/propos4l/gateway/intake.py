@@ -3,6 +3,7 @@ them (same validation, same records and outbox); a refused message is answered o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Final
@@ -11,14 +12,14 @@ import asyncpg
 
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.outbox import OutboxRelay
-from propos4l.gateway.repository import DuplicateIntake, IntakeOrigin, ProposalRepository
+from propos4l.gateway.repository import IntakeCreation, IntakeOrigin, ProposalRepository
 from propos4l.gateway.template_store import template_exists
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher
 from propos4l.shared.events import FieldError, IntakeRejected, ProposalRequested, derived_event_id
 from propos4l.shared.intake import IntakeMessage, IntakeRefusal, intake_envelope, read_intake
 from propos4l.shared.telemetry import current_trace_id
 
-__all__ = ["IntakeHandler", "intake_proposal_id"]
+__all__ = ["IntakeHandler", "IntakeWriter", "intake_proposal_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,39 @@ def intake_proposal_id(source: str, idempotency_key: str) -> uuid.UUID:
     """The proposal a producer's request makes: derived from (source, key), so two replicas racing on one request
     make the same row, and one of them loses on its primary key."""
     return uuid.uuid5(_PROPOSALS, f"{source}\n{idempotency_key}")
+
+
+class IntakeWriter:
+    """Creates intake proposals, those that arrive while a commit is under way together in the next one (a group
+    commit): a commit per message is what limits intake, not the work of each. Each waits for its own outcome."""
+
+    def __init__(self, proposals: ProposalRepository) -> None:
+        self._proposals = proposals
+        self._waiting: list[tuple[IntakeCreation, asyncio.Future[bool]]] = []
+        self._writing = asyncio.Lock()
+
+    async def create(self, creation: IntakeCreation) -> bool:
+        """Create it with whatever else waits; True when created, False when its source and key already had one."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((creation, done))
+        async with self._writing:
+            if done.done():  # committed, or failed, with an earlier batch
+                return done.result()
+            batch, self._waiting = self._waiting, []
+            try:
+                outcomes = await self._proposals.create_from_intake([waiting for waiting, _ in batch])
+            except BaseException as error:
+                for _, other in batch:
+                    if other is not done and not other.done():
+                        if isinstance(error, asyncio.CancelledError):
+                            other.cancel()
+                        else:
+                            other.set_exception(error)
+                raise
+            for (_, other), outcome in zip(batch, outcomes, strict=True):
+                if other is not done:
+                    other.set_result(outcome)
+            return outcomes[[other for _, other in batch].index(done)]
 
 
 class IntakeHandler:
@@ -44,6 +78,7 @@ class IntakeHandler:
     ) -> None:
         self._pool = pool
         self._proposals = proposals
+        self._writer = IntakeWriter(proposals)
         self._retriever = retriever
         self._outbox = outbox
         self._publisher = publisher
@@ -99,9 +134,7 @@ class IntakeHandler:
             callback=message.callback,
             message_id=delivery.message_id,
         )
-        try:
-            await self._proposals.create(message.request, event, current_trace_id(), intake=origin)
-        except (DuplicateIntake, asyncpg.UniqueViolationError):
+        if not await self._writer.create(IntakeCreation(message.request, event, current_trace_id(), origin)):
             logger.info("intake request already accepted", extra=_log_fields(message, delivery))
             return
         self._outbox.wake()

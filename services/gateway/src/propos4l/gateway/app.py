@@ -61,7 +61,7 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
 
-_INTAKE_CONCURRENCY = 32
+_INTAKE_CONCURRENCY = 8  # under DATABASE_POOL_MAX_SIZE (10): more would wait for connections and time out
 
 
 def _retry_policy(settings: GatewaySettings) -> RetryPolicy:

@@ -4,7 +4,9 @@ on the rejected stream, and the lifecycle stream carries the producer's correlat
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -12,9 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from redis.asyncio import Redis
 
 from propos4l.gateway.intake import intake_proposal_id
+from propos4l.generator.app import serve as serve_generator
+from propos4l.generator.settings import GeneratorSettings
+from propos4l.renderer.app import serve as serve_renderer
+from propos4l.renderer.settings import RendererSettings
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import (
@@ -196,3 +203,49 @@ async def test_bad_messages_are_rejected_with_the_correlation_id_and_field_error
 async def _at_least(found: Any, count: int) -> list[IntakeRejected] | None:
     items: list[IntakeRejected] = await found
     return items if len(items) >= count else None
+
+
+async def test_a_producers_request_goes_through_the_real_pipeline_to_a_ready_event_whose_pdf_is_the_one_served(
+    gateway: RunningGateway, redis: Redis, redis_url: str, data_dir: Path
+) -> None:
+    """The generator (outline provider) and the renderer in this process, as in production: the ready event's
+    SHA-256 and page count are those of the PDF the API serves. (About 10 s: one real WeasyPrint render.)"""
+    delivery = {"delivery_visibility_timeout_seconds": 3.0, "delivery_shutdown_grace_seconds": 1.0}
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(
+            serve_generator(GeneratorSettings(redis_url=redis_url, llm_provider="outline", **delivery), stop)
+        ),
+        asyncio.create_task(
+            serve_renderer(
+                RendererSettings(
+                    redis_url=redis_url,
+                    pdf_storage_dir=data_dir / "pdfs",
+                    templates_dir=data_dir / "templates",
+                    renderer_workers=1,
+                    **delivery,
+                ),
+                stop,
+            )
+        ),
+    ]
+    try:
+        await redis.xadd(Stream.INTAKE_PROPOSAL_REQUESTED.value, message("real-1"))  # type: ignore[arg-type]
+        proposal_id = intake_proposal_id("crm", "real-1")
+
+        async def ready() -> list[ProposalLifecycleChanged] | None:
+            events = await lifecycle(redis, proposal_id)
+            return events if events and events[-1].kind in ("ready", "failed") else None
+
+        events = await wait_for(ready, timeout=60, message="the proposal never became ready")
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+    assert [event.kind for event in events] == ["accepted", "drafted", "ready"], events[-1].failure
+    assert {event.correlation_id for event in events} == {"deal-real-1"}
+    pdf = events[-1].pdf
+    assert pdf is not None
+    served = await gateway.client.get(pdf.api_path, headers=AUTH)
+    assert served.status_code == 200
+    assert hashlib.sha256(served.content).hexdigest() == pdf.sha256 and len(served.content) == pdf.bytes
+    assert len(PdfReader(io.BytesIO(served.content)).pages) == pdf.pages

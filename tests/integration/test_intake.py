@@ -25,9 +25,11 @@ from propos4l.renderer.settings import RendererSettings
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import (
+    FailureStage,
     IntakeRejected,
     LlmUsage,
     ProposalDrafted,
+    ProposalFailed,
     ProposalLifecycleChanged,
     ProposalRendered,
     ProposalRequest,
@@ -162,6 +164,28 @@ async def test_the_same_idempotency_key_from_the_same_source_gives_the_same_prop
         str(intake_proposal_id(source, "dup")) for source in ("crm", "site-form")
     )
     assert await rejections(redis) == []
+
+
+async def test_a_failed_proposal_is_on_the_lifecycle_stream_with_its_stage_reason_and_correlation_id(
+    gateway: RunningGateway, redis: Redis
+) -> None:
+    await redis.xadd(Stream.INTAKE_PROPOSAL_REQUESTED.value, message("f-1"))  # type: ignore[arg-type]
+    proposal_id = intake_proposal_id("crm", "f-1")
+    await wait_for(lambda: lifecycle(redis, proposal_id), timeout=10, message="no accepted event")
+    reason = "the model server did not answer within 120 s"
+    await Publisher(redis).publish(
+        ProposalFailed(proposal_id=proposal_id, version=1, stage=FailureStage.GENERATION, detail=reason)
+    )
+
+    async def failed() -> list[ProposalLifecycleChanged] | None:
+        events = await lifecycle(redis, proposal_id)
+        return events if events[-1].kind == "failed" else None
+
+    events = await wait_for(failed, timeout=10, message="no failed event")
+    assert [event.kind for event in events] == ["accepted", "failed"]
+    failure = events[-1].failure
+    assert failure is not None and (failure.stage, failure.reason) == ("generation", reason)
+    assert events[-1].correlation_id == "deal-f-1" and events[-1].pdf is None
 
 
 async def test_bad_messages_are_rejected_with_the_correlation_id_and_field_errors_shaped_as_a_422(

@@ -63,6 +63,14 @@ def receiver() -> Iterator[Receiver]:
             if self.path == "/hang":
                 state.release.wait(30)
                 return
+            if self.path.startswith("/redirect-"):
+                port = self.server.server_address[1]
+                host = "127.0.0.1" if self.path == "/redirect-ok" else "127.0.0.2"  # .2: loopback, not allowed
+                self.send_response(307)
+                self.send_header("location", f"http://{host}:{port}/ok")
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
             failing = self.path.startswith("/fail-") and len(state.at(self.path)) <= int(self.path.split("-")[1])
             status = 500 if failing or self.path == "/down" else 204
             self.send_response(status)
@@ -223,6 +231,39 @@ async def test_loopback_and_private_addresses_are_refused_without_the_allow_list
             first = (await wait_for(refused, timeout=10, message="no try logged"))[0]["tries"][0]
             assert first["outcome"] == "refused" and "loopback" in first["error"], first
     assert receiver.received == []
+
+
+async def test_redirects_are_followed_only_when_allowed_and_each_target_is_checked(
+    database_url: str, redis_url: str, data_dir: Path, receiver: Receiver
+) -> None:
+    async def first_try(gateway: RunningGateway, endpoint_id: str) -> dict[str, Any]:
+        async def tried() -> list[dict[str, Any]] | None:
+            items = await deliveries(gateway.client, endpoint_id)
+            return items if items and items[0]["tries"] else None
+
+        first: dict[str, Any] = (await wait_for(tried, timeout=10, message="no try logged"))[0]["tries"][0]
+        return first
+
+    async with running_gateway(settings_for(database_url, redis_url, data_dir)) as gateway:
+        unfollowed = await register(gateway.client, f"{receiver.url}/redirect-ok")
+        await create_proposal(gateway.client)
+        attempt = await first_try(gateway, unfollowed["id"])
+        assert (attempt["outcome"], attempt["status_code"]) == ("http_error", 307)  # off by default
+        off = await gateway.client.patch(f"/api/webhooks/{unfollowed['id']}", json={"enabled": False}, headers=AUTH)
+        assert off.status_code == 200  # no retry of it below, where redirects are followed
+    assert receiver.at("/ok") == []
+
+    settings = settings_for(database_url, redis_url, data_dir, webhook_max_redirects=2)
+    async with running_gateway(settings) as gateway:
+        followed = await register(gateway.client, f"{receiver.url}/redirect-ok")
+        away = await register(gateway.client, f"{receiver.url}/redirect-away")
+        await create_proposal(gateway.client)
+        assert (await first_try(gateway, followed["id"]))["outcome"] == "delivered"
+        refused = await first_try(gateway, away["id"])
+        assert refused["outcome"] == "refused" and "127.0.0.2" in refused["error"], refused
+    arrived = receiver.at("/ok")
+    assert len(arrived) == 1
+    Webhook(followed["secret"]).verify(arrived[0].body, arrived[0].headers)
 
 
 async def _at_least(items: list[Received], count: int) -> list[Received] | None:

@@ -71,6 +71,7 @@ def _retry_policy(settings: GatewaySettings) -> RetryPolicy:
         give_up_after=timedelta(hours=settings.webhook_retry_hours),
         disable_after=settings.webhook_disable_after_failures,
         concurrency=settings.webhook_concurrency,
+        max_redirects=settings.webhook_max_redirects,
         poll_seconds=min(1.0, settings.webhook_retry_base_seconds),  # a retry is not held back by the poll
     )
 

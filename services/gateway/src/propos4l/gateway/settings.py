@@ -116,6 +116,10 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     webhook_disable_after_failures: Annotated[int, Field(ge=1, le=1000)] = Field(
         default=15, description="failed tries in a row (any delivery) after which an endpoint is disabled"
     )
+    webhook_max_redirects: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=0,
+        description="307/308 redirects a webhook try follows, each target checked as the URL is (0: none followed)",
+    )
     webhook_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
         default=16, description="webhook tries under way at once per gateway (one per endpoint)"
     )

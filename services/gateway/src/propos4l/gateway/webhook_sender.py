@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -39,6 +40,7 @@ class RetryPolicy:
     disable_after: int = 15
     concurrency: int = 16
     poll_seconds: float = 1.0
+    max_redirects: int = 0
 
 
 def retry_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
@@ -156,33 +158,42 @@ class WebhookSender:
         )
 
     async def send(self, delivery: ClaimedDelivery) -> TryResult:
-        """One try: resolve and check the address, sign, POST with a timeout, no redirects followed."""
+        """One try: resolve and check the address, sign, POST with a timeout (the whole try, redirects included).
+
+        A redirect is followed only when WEBHOOK_MAX_REDIRECTS allows it, only a 307 or 308 (which keep the POST and
+        its body), and its target is resolved and checked like the first URL: a redirect cannot lead to an address
+        the URL itself could not name.
+        """
         started = time.perf_counter()
 
         def elapsed() -> int:
             return int((time.perf_counter() - started) * 1000)
 
-        try:
-            target = await resolve_target(delivery.url, self._allowed)
-        except AddressRefused as error:
-            return TryResult("refused", elapsed(), error=str(error))
         body = delivery.body.encode()
-        headers = {
-            **signature_headers(delivery.secrets, f"msg_{delivery.id.hex}", int(time.time()), body),
-            "content-type": "application/json",
-            "host": target.host_header,
-            "user-agent": "Propos4l-Webhooks/1",
-        }
-        extensions = {"sni_hostname": target.host} if delivery.url.lower().startswith("https:") else {}
+        signed = signature_headers(delivery.secrets, f"msg_{delivery.id.hex}", int(time.time()), body)
+        url = delivery.url
         try:
             async with asyncio.timeout(self._policy.timeout_seconds):
-                response = await self._client.post(
-                    target.url,
-                    content=body,
-                    headers=headers,
-                    timeout=self._policy.timeout_seconds,
-                    extensions=extensions,
-                )
+                for hop in range(self._policy.max_redirects + 1):
+                    target = await resolve_target(url, self._allowed)
+                    response = await self._client.post(
+                        target.url,
+                        content=body,
+                        headers={
+                            **signed,
+                            "content-type": "application/json",
+                            "host": target.host_header,
+                            "user-agent": "Propos4l-Webhooks/1",
+                        },
+                        timeout=self._policy.timeout_seconds,
+                        extensions={"sni_hostname": target.host} if url.lower().startswith("https:") else {},
+                    )
+                    location = response.headers.get("location")
+                    if response.status_code not in (307, 308) or not location or hop == self._policy.max_redirects:
+                        break
+                    url = _redirect_target(url, location)
+        except AddressRefused as error:
+            return TryResult("refused", elapsed(), error=str(error))
         except TimeoutError:
             return TryResult("timeout", elapsed(), error=f"no answer within {self._policy.timeout_seconds:g} s")
         except httpx.TimeoutException as error:
@@ -192,3 +203,11 @@ class WebhookSender:
         excerpt = response.text[:500] if response.content else None
         outcome = "delivered" if 200 <= response.status_code < 300 else "http_error"
         return TryResult(outcome, elapsed(), status_code=response.status_code, response_excerpt=excerpt)
+
+
+def _redirect_target(current: str, location: str) -> str:
+    """Where a redirect points, absolute; only http(s), without credentials (else the address is refused)."""
+    parts = urlsplit(urljoin(current, location))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise AddressRefused(f"the endpoint redirected to {location[:200]!r}, which is not an http(s) URL to follow")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))

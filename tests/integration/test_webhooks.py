@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -264,6 +265,31 @@ async def test_redirects_are_followed_only_when_allowed_and_each_target_is_check
     arrived = receiver.at("/ok")
     assert len(arrived) == 1
     Webhook(followed["secret"]).verify(arrived[0].body, arrived[0].headers)
+
+
+async def test_bad_endpoints_are_422_problems_and_only_admins_manage_webhooks(gateway: RunningGateway) -> None:
+    for url, where in [
+        ("ftp://crm.example/hook", "http"),
+        ("https://user:pw@crm.example/hook", "password"),
+        ("https://crm.example:99999/hook", "Port"),
+        ("not a url", "http"),
+    ]:
+        response = await gateway.client.post(
+            "/api/webhooks", json={"url": url, "event_types": ["proposal.ready"]}, headers=AUTH
+        )
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == "url" and where.lower() in response.text.lower(), url
+    unknown_event = await gateway.client.post(
+        "/api/webhooks", json={"url": "https://crm.example/h", "event_types": ["proposal.maybe"]}, headers=AUTH
+    )
+    assert unknown_event.status_code == 422 and unknown_event.json()["errors"][0]["field"].startswith("event_types")
+    missing = await gateway.client.get(f"/api/webhooks/{uuid.uuid4()}", headers=AUTH)
+    assert missing.status_code == 404 and "no webhook endpoint" in missing.json()["detail"]
+    made = await gateway.client.post("/api/tokens", json={"name": "seller"}, headers=AUTH)
+    seller = {"Authorization": f"Bearer {made.json()['token']}"}
+    refused = await gateway.client.get("/api/webhooks", headers=seller)
+    assert refused.status_code == 403 and "administrators" in refused.json()["detail"]
 
 
 async def _at_least(items: list[Received], count: int) -> list[Received] | None:

@@ -28,6 +28,15 @@ __all__ = ["RetryPolicy", "WebhookSender", "retry_delay", "webhook_body"]
 
 logger = logging.getLogger(__name__)
 
+# PostgreSQL down, restarting or slow: the sender waits and tries again (a lease keeps what it had taken).
+_DATABASE_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -102,7 +111,7 @@ class WebhookSender:
                 if free > 0:
                     try:
                         claimed = await self._store.claim(free, lease, list(self._busy))
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    except _DATABASE_UNAVAILABLE as error:
                         logger.warning("webhook sender cannot read deliveries", extra={"error": str(error)})
                         claimed = []
                     for delivery in claimed:
@@ -133,7 +142,11 @@ class WebhookSender:
         return finished
 
     async def _try(self, delivery: ClaimedDelivery) -> None:
-        result = await self.send(delivery)
+        try:
+            result = await self.send(delivery)
+        except Exception as error:  # a try never ends without a result in the log, whatever went wrong
+            logger.exception("webhook try failed unexpectedly", extra={"delivery_id": str(delivery.id)})
+            result = TryResult("error", 0, error=f"{type(error).__name__}: {error}")
         failed_for_good = datetime.now(UTC) - delivery.created_at >= self._policy.give_up_after
         retry_in = (
             None
@@ -142,7 +155,7 @@ class WebhookSender:
         )
         try:
             await self._store.record_try(delivery, result, retry_in=retry_in, disable_after=self._policy.disable_after)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except _DATABASE_UNAVAILABLE as error:
             # The lease runs out and the delivery is tried again: at least once, with the same webhook-id.
             logger.warning("webhook try not recorded", extra={"delivery_id": str(delivery.id), "error": str(error)})
         log = logger.info if result.delivered else logger.warning

@@ -48,6 +48,7 @@ def _endpoint_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute http:// or https:// URL")
+    _ = parts.port  # raises ValueError for a port that is not a number from 0 to 65535
     if parts.username or parts.password:
         raise ValueError("must not carry a user name or password")
     if parts.fragment:

@@ -154,6 +154,7 @@ describe('the top bar', () => {
       'Library',
       'Templates',
       'Tokens',
+      'Webhooks',
       'System',
     ]);
     expect(who.textContent).toBe('Signed in as admin');

@@ -15,6 +15,10 @@ import type {
   TemplateSummary,
   TemplateUpload,
   Version,
+  CreatedWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointRequest,
 } from './types';
 
 export interface FieldProblem {
@@ -290,6 +294,31 @@ export class ApiClient {
   /** Revoke a token: it stops working at once. */
   revokeToken(id: string): Promise<Response> {
     return this.raw(`/api/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** Webhook endpoints (admins), oldest first. */
+  listWebhooks(): Promise<{ items: WebhookEndpoint[] }> {
+    return this.json('/api/webhooks');
+  }
+
+  /** Register an endpoint; the answer holds its signing secret, which the gateway never shows again. */
+  createWebhook(request: WebhookEndpointRequest): Promise<CreatedWebhookEndpoint> {
+    return this.json('/api/webhooks', { method: 'POST', body: JSON.stringify(request) });
+  }
+
+  /** Enable or disable an endpoint (enabling forgets the failures that disabled it). */
+  setWebhookEnabled(id: string, enabled: boolean): Promise<WebhookEndpoint> {
+    return this.json(`/api/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify({ enabled }) });
+  }
+
+  /** An endpoint's delivery log, newest first. */
+  webhookDeliveries(id: string): Promise<{ items: WebhookDelivery[] }> {
+    return this.json(`/api/webhooks/${encodeURIComponent(id)}/deliveries`);
+  }
+
+  /** Send a delivery again now, with the same webhook-id. */
+  resendDelivery(id: string, deliveryId: string): Promise<Response> {
+    return this.raw(`/api/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/resend`, { method: 'POST' });
   }
 }
 

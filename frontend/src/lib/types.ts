@@ -64,6 +64,15 @@ export type ApiToken = Schemas['TokenView'];
 export type CreatedApiToken = Schemas['CreatedToken'];
 export type ApiTokenRequest = Schemas['TokenRequest'];
 
+/** A webhook endpoint as listed: never its secret. */
+export type WebhookEndpoint = Schemas['EndpointView'];
+/** An endpoint just registered: `secret` is its signing secret, in this response only. */
+export type CreatedWebhookEndpoint = Schemas['EndpointWithSecret'];
+export type WebhookEndpointRequest = Schemas['EndpointRequest'];
+/** One message to an endpoint with its tries (the delivery log). */
+export type WebhookDelivery = Schemas['DeliveryView'];
+export type WebhookTry = Schemas['TryView'];
+
 /** `GET /api/ready`'s body (200 or 503); the document gives it no schema. */
 export interface Readiness {
   status: string;

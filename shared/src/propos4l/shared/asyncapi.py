@@ -11,7 +11,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from propos4l.shared.events import EVENT_TYPES
-from propos4l.shared.streams import CONSUMERS, Stream
+from propos4l.shared.intake import INTAKE_EVENT_TYPE, IntakeMessage
+from propos4l.shared.streams import CONSUMERS, PUBLIC_STREAMS, Stream
 
 __all__ = ["asyncapi_document"]
 
@@ -28,6 +29,28 @@ _PRODUCERS: dict[Stream, str] = {
     Stream.LIBRARY_DOCUMENT_UPLOADED: "gateway",
     Stream.LIBRARY_DOCUMENT_INDEXED: "library",
     Stream.LIBRARY_DOCUMENT_FAILED: "library",
+    Stream.INTAKE_PROPOSAL_REQUESTED: "outside producers (Redis ACL users)",
+    Stream.INTAKE_REJECTED: "gateway",
+    Stream.PROPOSAL_LIFECYCLE: "gateway",
+}
+_PUBLIC_TAG: dict[str, str] = {
+    "name": "public",
+    "description": "A contract with systems outside Propos4l: versioned and kept compatible (docs/adr/0018). The "
+    "other channels are internal and may change.",
+}
+_INTAKE_ENTRY = {
+    "type": "object",
+    "description": "Stream entry fields as a producer writes them with XADD: plain strings, no envelope. "
+    "`request` is the body of POST /api/proposals as JSON; `callback` a JSON object of strings.",
+    "required": ["schema_version", "source", "idempotency_key", "request"],
+    "properties": {
+        "schema_version": {"const": "1"},
+        "source": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$"},
+        "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 200},
+        "correlation_id": {"type": "string", "minLength": 1, "maxLength": 200},
+        "request": {"type": "string", "contentMediaType": "application/json"},
+        "callback": {"type": "string", "contentMediaType": "application/json"},
+    },
 }
 _ENVELOPE = {
     "type": "object",
@@ -51,9 +74,14 @@ def asyncapi_document() -> dict[str, Any]:
     """The AsyncAPI document, as data."""
     classes = list(EVENT_TYPES.values())
     _, definitions = models_json_schema(
-        [(cls, "validation") for cls in classes], ref_template="#/components/schemas/{model}"
+        [(cls, "validation") for cls in classes] + [(IntakeMessage, "validation")],
+        ref_template="#/components/schemas/{model}",
     )
-    schemas: dict[str, Any] = {"StreamEntry": _ENVELOPE, **definitions.get("$defs", {})}
+    schemas: dict[str, Any] = {
+        "StreamEntry": _ENVELOPE,
+        "IntakeStreamEntry": _INTAKE_ENTRY,
+        **definitions.get("$defs", {}),
+    }
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -69,13 +97,16 @@ def asyncapi_document() -> dict[str, Any]:
             "x-schema-version": cls.schema_version,
         }
         channel = cls.stream.name.lower()
+        groups = ", ".join(group.value for group in CONSUMERS[cls.stream])
         channels[channel] = {
             "address": cls.stream.value,
-            "description": f"Redis stream. Written by the {_PRODUCERS[cls.stream]}; read by the consumer groups "
-            + ", ".join(group.value for group in CONSUMERS[cls.stream])
-            + ". Each group's dead letters go to `<stream>.dead.<group>`.",
+            "description": f"Redis stream. Written by the {_PRODUCERS[cls.stream]}; "
+            + (f"read by the consumer groups {groups}. " if groups else "read by outside consumers only. ")
+            + "Each group's dead letters go to `<stream>.dead.<group>`.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
+        if cls.stream in PUBLIC_STREAMS:
+            channels[channel]["tags"] = [_PUBLIC_TAG]
         operations[f"publish{name}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{channel}"},
@@ -88,19 +119,57 @@ def asyncapi_document() -> dict[str, Any]:
                 "messages": [{"$ref": f"#/channels/{channel}/messages/{name}"}],
                 "bindings": {"redis": {"consumerGroup": group.value}},
             }
+    _add_intake(channels, operations, messages)
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "Propos4l events",
             "version": "1.0.0",
             "description": "Events the Propos4l services exchange over Redis Streams, delivered at least once. "
-            "Consumers are idempotent by event id; ids of events caused by another event are derived from it.",
+            "Consumers are idempotent by event id; ids of events caused by another event are derived from it. "
+            "The channels tagged `public` are the contract with outside systems (intake, rejections, lifecycle); "
+            "the rest are internal.",
         },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
     }
+
+
+def _add_intake(channels: dict[str, Any], operations: dict[str, Any], messages: dict[str, Any]) -> None:
+    """The public intake channel: producers write plain fields (IntakeMessage), not Propos4l envelopes."""
+    stream = Stream.INTAKE_PROPOSAL_REQUESTED
+    messages["IntakeMessage"] = {
+        "name": INTAKE_EVENT_TYPE,
+        "title": "IntakeMessage",
+        "summary": (IntakeMessage.__doc__ or "").strip().splitlines()[0],
+        "contentType": "application/json",
+        "headers": {"$ref": "#/components/schemas/IntakeStreamEntry"},
+        "payload": {"$ref": "#/components/schemas/IntakeMessage"},
+        "x-schema-version": 1,
+    }
+    channel = stream.name.lower()
+    channels[channel] = {
+        "address": stream.value,
+        "description": f"Redis stream. Written by {_PRODUCERS[stream]}; read by the consumer group "
+        + ", ".join(group.value for group in CONSUMERS[stream])
+        + ". A refused message is answered on propos4l.intake.rejected; see docs/integrations.md.",
+        "messages": {"IntakeMessage": {"$ref": "#/components/messages/IntakeMessage"}},
+        "tags": [_PUBLIC_TAG],
+    }
+    operations["producerSendsIntakeMessage"] = {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{channel}"},
+        "messages": [{"$ref": f"#/channels/{channel}/messages/IntakeMessage"}],
+    }
+    for group in CONSUMERS[stream]:
+        operations[f"{group.value}ReceivesIntakeMessage"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/IntakeMessage"}],
+            "bindings": {"redis": {"consumerGroup": group.value}},
+        }
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, backups)."""
+"""`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, intake,
+backups)."""
 
 from __future__ import annotations
 
@@ -126,6 +127,13 @@ def _add_backup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_backup_commands(commands.add_parser("backup", help="run, list, verify, drill and restore backups (BACKUP_DIR)"))
 
 
+def add_intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `intake` group (its commands live in propos4l.shared.intake_cli)."""
+    from propos4l.shared.intake_cli import add_intake_commands as add
+
+    add(commands)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -143,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead.add_argument("--limit", type=int, default=1000)
     dead.set_defaults(func=_dead_letters)
     _add_library(commands)
+    add_intake_commands(commands)
     _add_backup(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:

@@ -44,6 +44,7 @@ __all__ = [
     "Handler",
     "PermanentFailure",
     "Publisher",
+    "Reader",
     "dead_letter_failure",
     "default_consumer_name",
     "ensure_group",
@@ -96,6 +97,8 @@ def dead_letter_failure(dead: DeadLetter, stage: FailureStage, service: str) -> 
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+Reader = Callable[[Mapping[str, Any]], Envelope]
+"""How a consumer reads a stream entry: `decode` for Propos4l's own events; the public intake stream has its own."""
 DeadLetterHook = Callable[[DeadLetter], Awaitable[None]]
 
 
@@ -191,8 +194,10 @@ class Consumer:
         on_dead_letter: DeadLetterHook | None = None,
         options: ConsumerOptions = ConsumerOptions(),
         capacity: Capacity | None = None,
+        reader: Reader = decode,
     ) -> None:
         self._redis = redis
+        self._reader = reader
         self.stream = stream.value
         self.group = group.value
         self.consumer = consumer
@@ -382,7 +387,7 @@ class Consumer:
     async def _deliver(self, message: _Message) -> None:
         deliveries = await self._delivery_count(message)
         try:
-            envelope = decode(message.fields)
+            envelope = self._reader(message.fields)
         except EnvelopeError as error:
             await self._dead_letter(message, f"unreadable message: {error}", deliveries, None, "unreadable")
             return

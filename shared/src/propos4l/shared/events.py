@@ -30,17 +30,23 @@ __all__ = [
     "EVENT_TYPES",
     "Event",
     "FailureStage",
+    "FieldError",
     "GenerationStarted",
+    "IntakeRejected",
     "InvestmentItem",
     "LibraryDocumentFailed",
     "LibraryDocumentIndexed",
     "LibraryDocumentUploaded",
     "LibraryEntryChanged",
     "LibraryFailureCode",
+    "LifecycleFailure",
+    "LifecycleKind",
+    "LifecyclePdf",
     "LlmUsage",
     "ProposalDrafted",
     "ProposalEvent",
     "ProposalFailed",
+    "ProposalLifecycleChanged",
     "ProposalProgressed",
     "ProposalRendered",
     "ProposalRequest",
@@ -398,6 +404,73 @@ class LibraryDocumentFailed(Event):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 
+class FieldError(BaseModel):
+    """One field's error, in the shape of the HTTP API's 422 `errors`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(description="the field, dotted (`request.client_name`)")
+    message: str
+    type: str = Field(description="pydantic's error type (`missing`, `string_too_long`...): a client words it")
+    limits: dict[str, int | float | str] | None = None
+
+
+class IntakeRejected(Event):
+    """Public: a message of the intake stream was refused; nothing was created. Read by the producers."""
+
+    event_type: ClassVar[str] = "intake.rejected"
+    stream: ClassVar[Stream] = Stream.INTAKE_REJECTED
+
+    intake_message_id: str = Field(description="the refused message's entry id in the intake stream")
+    source: str | None = Field(default=None, description="the message's `source`, when it had one")
+    idempotency_key: str | None = None
+    correlation_id: str | None = Field(default=None, description="the producer's correlation id, when it gave one")
+    detail: Annotated[str, StringConstraints(min_length=1, max_length=4_000)]
+    errors: tuple[FieldError, ...] = ()
+
+
+LifecycleKind = Literal["accepted", "drafted", "ready", "failed"]
+
+
+class LifecyclePdf(BaseModel):
+    """The PDF of a ready version: where the API serves it, its digest and its pages."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_path: str = Field(description="GET it from the gateway with an API token")
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    pages: Annotated[int, Field(ge=1)]
+    bytes: Annotated[int, Field(ge=1)]
+
+
+class LifecycleFailure(BaseModel):
+    """Where a version failed, and why, for a person to read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str
+    reason: str
+
+
+class ProposalLifecycleChanged(ProposalEvent):
+    """Public: a proposal's version was accepted, drafted, is ready (with its PDF) or failed.
+
+    Versioned and kept compatible (ADR 0018): fields may be added, none removed or changed in meaning; a breaking
+    change is a new `schema_version`. Internal events may change shape; this one does not.
+    """
+
+    event_type: ClassVar[str] = "proposal.lifecycle"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_LIFECYCLE
+
+    kind: LifecycleKind
+    api_path: str = Field(description="the proposal in the HTTP API")
+    correlation_id: str | None = Field(default=None, description="the producer's, for a proposal that came by intake")
+    source: str | None = Field(default=None, description="the producer, for a proposal that came by intake")
+    callback: dict[str, str] | None = Field(default=None, description="the producer's metadata, as it sent it")
+    pdf: LifecyclePdf | None = Field(default=None, description="with `ready`")
+    failure: LifecycleFailure | None = Field(default=None, description="with `failed`")
+
+
 EVENT_TYPES: Final[dict[str, type[Event]]] = {
     cls.event_type: cls
     for cls in (
@@ -413,6 +486,8 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
         LibraryDocumentUploaded,
         LibraryDocumentIndexed,
         LibraryDocumentFailed,
+        IntakeRejected,
+        ProposalLifecycleChanged,
     )
 }
 

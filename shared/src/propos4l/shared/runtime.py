@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from redis.asyncio import Redis
 
-from propos4l.shared.delivery import Capacity, Consumer, ConsumerOptions, DeadLetterHook, Handler
+from propos4l.shared.delivery import Capacity, Consumer, ConsumerOptions, DeadLetterHook, Handler, Reader
+from propos4l.shared.envelope import decode
 from propos4l.shared.settings import DeliverySettings
 from propos4l.shared.streams import ConsumerGroup, Stream, streams_read_by
 
@@ -44,9 +45,13 @@ def group_consumers(
     on_dead_letter: DeadLetterHook | None,
     options: ConsumerOptions,
     capacity: Capacity | None = None,
+    readers: Mapping[Stream, Reader] | None = None,
+    options_for: Mapping[Stream, ConsumerOptions] | None = None,
 ) -> list[Consumer]:
     """One consumer per stream `group` reads, with its handler from `handlers`.
 
+    `options_for` gives some streams their own pacing; `readers` names the streams whose entries are not Propos4l
+    envelopes (the public intake) and how to read them.
     Which streams a group reads is declared once, in `propos4l.shared.streams.CONSUMERS` (stream retention trims
     behind the groups it names); a handler table that leaves one out or adds another stops the service at start.
     """
@@ -66,8 +71,9 @@ def group_consumers(
             consumer=consumer,
             handler=handlers[stream],
             on_dead_letter=on_dead_letter,
-            options=options,
+            options=(options_for or {}).get(stream, options),
             capacity=capacity,
+            reader=(readers or {}).get(stream, decode),
         )
         for stream in declared
     ]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CONSUMERS", "ConsumerGroup", "Stream", "dead_letter_stream", "retry_stream", "streams_read_by"]
+__all__ = [
+    "CONSUMERS",
+    "PUBLIC_STREAMS",
+    "ConsumerGroup",
+    "Stream",
+    "dead_letter_stream",
+    "retry_stream",
+    "streams_read_by",
+]
 
 
 class Stream(StrEnum):
@@ -22,6 +30,18 @@ class Stream(StrEnum):
     LIBRARY_DOCUMENT_UPLOADED = "propos4l.library.document-uploaded"
     LIBRARY_DOCUMENT_INDEXED = "propos4l.library.document-indexed"
     LIBRARY_DOCUMENT_FAILED = "propos4l.library.document-failed"
+    # The public streams: a contract with systems outside Propos4l, versioned and kept compatible (ADR 0018).
+    INTAKE_PROPOSAL_REQUESTED = "propos4l.intake.proposal-requested"
+    INTAKE_REJECTED = "propos4l.intake.rejected"
+    PROPOSAL_LIFECYCLE = "propos4l.proposal.lifecycle"
+
+
+PUBLIC_STREAMS: tuple[Stream, ...] = (
+    Stream.INTAKE_PROPOSAL_REQUESTED,
+    Stream.INTAKE_REJECTED,
+    Stream.PROPOSAL_LIFECYCLE,
+)
+"""The streams outside producers and consumers may use (Redis ACL: producers XADD to intake, read the other two)."""
 
 
 class ConsumerGroup(StrEnum):
@@ -32,6 +52,7 @@ class ConsumerGroup(StrEnum):
     RENDERER = "renderer"
     BACKUP = "backup"
     LIBRARY = "library"
+    WEBHOOKS = "webhooks"
 
 
 CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
@@ -47,6 +68,9 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.LIBRARY_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
     Stream.LIBRARY_DOCUMENT_INDEXED: (ConsumerGroup.GATEWAY,),
     Stream.LIBRARY_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.INTAKE_PROPOSAL_REQUESTED: (ConsumerGroup.GATEWAY,),
+    Stream.INTAKE_REJECTED: (),  # read by the producers only, each its own way: trimmed by age alone
+    Stream.PROPOSAL_LIFECYCLE: (ConsumerGroup.WEBHOOKS,),  # and by outside consumers, with their own groups
 }
 """The consumer groups that read each stream: an entry is done with once all of them have acknowledged it.
 

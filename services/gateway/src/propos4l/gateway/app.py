@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.intake import IntakeHandler
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
@@ -39,14 +41,18 @@ from propos4l.gateway.routes import (
     session,
     templates,
     tokens,
+    webhooks,
 )
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
+from propos4l.gateway.webhook_sender import RetryPolicy, WebhookSender
+from propos4l.gateway.webhook_store import WebhookStore
 from propos4l.shared.db import PoolTimeouts, create_pool
-from propos4l.shared.delivery import default_consumer_name
+from propos4l.shared.delivery import DeadLetter, Publisher, default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
+from propos4l.shared.intake import intake_envelope
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -54,6 +60,20 @@ from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+
+_INTAKE_CONCURRENCY = 8  # under DATABASE_POOL_MAX_SIZE (10): more would wait for connections and time out
+
+
+def _retry_policy(settings: GatewaySettings) -> RetryPolicy:
+    return RetryPolicy(
+        timeout_seconds=settings.webhook_timeout_seconds,
+        base_seconds=settings.webhook_retry_base_seconds,
+        give_up_after=timedelta(hours=settings.webhook_retry_hours),
+        disable_after=settings.webhook_disable_after_failures,
+        concurrency=settings.webhook_concurrency,
+        max_redirects=settings.webhook_max_redirects,
+        poll_seconds=min(1.0, settings.webhook_retry_base_seconds),  # a retry is not held back by the poll
+    )
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
@@ -71,7 +91,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             ),
         )
         redis = connect_redis(str(settings.redis_url))
-        recorder = EventRecorder(pool, settings.pdf_storage_dir)
         library_recorder = LibraryRecorder(pool)
         relay = OutboxRelay(
             pool,
@@ -81,6 +100,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             # Younger than what the streams keep (STREAM_RETENTION_HOURS), so a missing entry was lost, not trimmed.
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
+        recorder = EventRecorder(pool, settings.pdf_storage_dir, wake_outbox=relay.wake)
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
@@ -99,6 +119,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
         app.state.notifier = notifier
+        intake = IntakeHandler(pool, app.state.proposals, app.state.context_retriever, relay, Publisher(redis))
+        app.state.webhooks = WebhookStore(pool)
+        sender = WebhookSender(app.state.webhooks, _retry_policy(settings), settings.webhook_allowed_networks)
+        app.state.webhook_sender = sender
+
+        async def on_dead_letter(dead: DeadLetter) -> None:
+            if dead.stream == Stream.INTAKE_PROPOSAL_REQUESTED.value:
+                await intake.on_dead_letter(dead)
+            else:
+                await recorder.on_dead_letter(dead)
+
         name = default_consumer_name("gateway")
         options = consumer_options(settings, concurrency=4)
         consumers = group_consumers(
@@ -112,9 +143,23 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.PROPOSAL_PROGRESSED: recorder.on_progressed,
                 Stream.LIBRARY_DOCUMENT_INDEXED: library_recorder.on_indexed,
                 Stream.LIBRARY_DOCUMENT_FAILED: library_recorder.on_failed,
+                Stream.INTAKE_PROPOSAL_REQUESTED: intake.on_requested,
             },
             consumer=name,
-            on_dead_letter=recorder.on_dead_letter,
+            on_dead_letter=on_dead_letter,
+            options=options,
+            readers={Stream.INTAKE_PROPOSAL_REQUESTED: intake_envelope},
+            # Many intake messages at once, so that their proposals are committed together (IntakeWriter).
+            options_for={Stream.INTAKE_PROPOSAL_REQUESTED: replace(options, concurrency=_INTAKE_CONCURRENCY)},
+        )
+        # Webhooks read the lifecycle stream as a group of their own, and send from their own task: a slow endpoint
+        # holds up neither the pipeline's consumers nor other endpoints.
+        webhook_consumers = group_consumers(
+            redis,
+            ConsumerGroup.WEBHOOKS,
+            {Stream.PROPOSAL_LIFECYCLE: sender.on_lifecycle},
+            consumer=name,
+            on_dead_letter=None,
             options=options,
         )
         retention = RetentionKeeper(
@@ -127,6 +172,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         stop = asyncio.Event()
         background = [
             asyncio.create_task(run_consumers(consumers, stop), name="gateway consumers"),
+            asyncio.create_task(run_consumers(webhook_consumers, stop), name="webhook consumers"),
+            asyncio.create_task(sender.run(stop), name="webhook sender"),
             asyncio.create_task(relay.run(stop), name="outbox relay"),
             asyncio.create_task(retention.run(stop), name="retention"),
         ]
@@ -173,6 +220,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(library_documents.router)
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)
+    app.include_router(webhooks.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,

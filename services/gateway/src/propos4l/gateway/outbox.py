@@ -53,6 +53,9 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         next_audit = loop.time() + self._audit_seconds
         while not stop.is_set():
+            # Cleared before relaying, not after: a row committed (and a wake) while a batch is under way is relayed
+            # in the next round at once, not after a poll interval.
+            self._wake.clear()
             try:
                 if loop.time() >= next_audit:
                     next_audit = loop.time() + self._audit_seconds
@@ -69,7 +72,7 @@ class OutboxRelay:
                 # asyncpg reports a connection lost mid-transaction as an interface or internal client error: the
                 # relay must outlive it, or nothing is published after a database outage.
                 logger.warning("outbox relay failed; retrying", extra={"error": str(error)})
-            self._wake.clear()
+                self._wake.clear()  # a failing dependency is retried after the poll interval, not in a busy loop
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._poll_seconds):
                     await _first_of(self._wake, stop)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from propos4l.gateway.asgi import WatchedSend
+from propos4l.shared.field_errors import field_errors
 
 __all__ = [
     "PROBLEM_JSON",
@@ -34,8 +35,6 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON: Final = "application/problem+json"
 
 _RETRY_AFTER_SECONDS: Final = 5
-# The bounds a field error may carry to its client (from pydantic's error context), e.g. {"max_length": 200}.
-_LIMIT_KEYS: Final = frozenset({"min_length", "max_length", "ge", "gt", "le", "lt", "pattern", "expected"})
 # PostgreSQL or Redis down, restarting or full: a 503 the client may retry, not an unexpected 500.
 UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
     ConnectionError,  # refused, reset: a server that is down or restarting
@@ -84,28 +83,10 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _json_value(value: object) -> int | float | str:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
-
-
-def _validation_errors(error: RequestValidationError) -> tuple[int, str, list[dict[str, str]]]:
-    items = []
-    malformed = False
-    for item in error.errors():
-        location = [str(part) for part in item.get("loc", ()) if part != "body"]
-        if item.get("type") == "json_invalid":
-            malformed = True
-        message = str(item.get("msg", "invalid"))
-        if item.get("type") == "missing":
-            message = "is required"
-        entry: dict[str, Any] = {"field": ".".join(location) or "body", "message": message}
-        entry["type"] = str(item.get("type", "invalid"))  # pydantic's error type: a client can word it in its language
-        context = item.get("ctx") or {}
-        limits = {key: _json_value(value) for key, value in context.items() if key in _LIMIT_KEYS}
-        if limits:
-            entry["limits"] = limits
-        items.append(entry)
-    if malformed:
+def _validation_errors(error: RequestValidationError) -> tuple[int, str, list[dict[str, Any]]]:
+    details = error.errors()
+    items = [item.model_dump(exclude_none=True) for item in field_errors(details, skip=frozenset({"body"}))]
+    if any(item.get("type") == "json_invalid" for item in details):
         return 400, "The request body is not valid JSON.", items
     summary = "; ".join(f"{item['field']} {item['message']}" for item in items[:5])
     return 422, f"The request is invalid: {summary}.", items

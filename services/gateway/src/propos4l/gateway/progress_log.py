@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from propos4l.gateway.lifecycle import publish_lifecycle
 from propos4l.shared.aio import wait_event
 from propos4l.shared.events import ProposalProgressed
 from propos4l.shared.sections import Language, section_title
@@ -48,10 +49,11 @@ async def status_changed(
     status: str,
     error: dict[str, str] | None = None,
 ) -> None:
-    """Log a status change."""
+    """Log a status change, and queue its event on the public lifecycle stream."""
     await append_event(
         connection, proposal_id, version, "status", {"status": status, "version": version, "error": error}
     )
+    await publish_lifecycle(connection, proposal_id, version, status, error)
 
 
 class ProgressWriter:

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -39,8 +39,10 @@ _GROUP = ConsumerGroup.GATEWAY.value
 class EventRecorder:
     """Applies result events to the proposal tables."""
 
-    def __init__(self, pool: asyncpg.Pool, pdf_storage: Path) -> None:
+    def __init__(self, pool: asyncpg.Pool, pdf_storage: Path, wake_outbox: Callable[[], None] | None = None) -> None:
         self._pool = pool
+        # Status changes queue lifecycle events in the outbox: the relay is told at once, not at its next poll.
+        self._wake_outbox = wake_outbox or (lambda: None)
         self._progress = ProgressWriter(pool)  # progress comes in bursts: written in batches
         self._pdf_storage = pdf_storage
 
@@ -114,6 +116,7 @@ class EventRecorder:
             )
             if status is not None:
                 await status_changed(connection, event.proposal_id, event.version, status)
+        self._wake_outbox()
 
     async def on_rendered(self, delivery: Delivery) -> None:
         """The PDF is stored: the version is downloadable, and the proposal `ready` once its sections are too."""
@@ -170,6 +173,7 @@ class EventRecorder:
             )
             if changed == "UPDATE 1":
                 await status_changed(connection, event.proposal_id, event.version, "ready")
+        self._wake_outbox()
 
     async def on_failed(self, delivery: Delivery) -> None:
         """A stage gave up: the proposal is `failed`, with the stage and the reason."""
@@ -195,6 +199,7 @@ class EventRecorder:
             if changed == "UPDATE 1":
                 error = {"stage": event.stage.value, "detail": event.detail}
                 await status_changed(connection, event.proposal_id, event.version, "failed", error)
+        self._wake_outbox()
         logger.warning(
             "proposal failed",
             extra={"proposal_id": str(event.proposal_id), "stage": event.stage.value, "reason": event.detail},

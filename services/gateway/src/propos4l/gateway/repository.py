@@ -29,6 +29,9 @@ from propos4l.shared.sections import SectionKey
 from propos4l.shared.telemetry import trace_headers
 
 __all__ = [
+    "DuplicateIntake",
+    "IntakeCreation",
+    "IntakeOrigin",
     "ProposalBusy",
     "ProposalFilters",
     "ProposalNotFound",
@@ -78,6 +81,85 @@ class VersionChange:
     effort: tuple[ProposedEffort, ...] | None = None
 
 
+class DuplicateIntake(Exception):
+    """A producer's (source, idempotency key) already has its proposal."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeOrigin:
+    """The intake message a proposal answers: who sent it, under which key, and what they want echoed."""
+
+    source: str
+    idempotency_key: str
+    correlation_id: str | None
+    callback: dict[str, str] | None
+    message_id: str
+
+
+async def _record_intake(connection: asyncpg.Connection, proposal_id: uuid.UUID, intake: IntakeOrigin) -> None:
+    recorded = await connection.fetchval(
+        """INSERT INTO intake_requests (source, idempotency_key, proposal_id, correlation_id, callback, message_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING true""",
+        intake.source,
+        intake.idempotency_key,
+        proposal_id,
+        intake.correlation_id,
+        intake.callback,
+        intake.message_id,
+    )
+    if not recorded:
+        raise DuplicateIntake(f"{intake.source}/{intake.idempotency_key}")
+
+
+async def _insert_proposal(
+    connection: asyncpg.Connection,
+    request: ProposalRequest,
+    event: ProposalRequested,
+    trace_id: str | None,
+    intake: IntakeOrigin | None,
+) -> None:
+    """The rows of a new proposal, inside the caller's transaction."""
+    await connection.execute(
+        """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
+                                  language, template, discount_percent, status, current_version, trace_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12)""",
+        event.proposal_id,
+        request.client_name,
+        request.industry,
+        request.requirements,
+        request.scope,
+        request.timeline,
+        request.budget,
+        request.language.value,
+        request.template,
+        event.version,
+        request.discount_percent,
+        trace_id,
+    )
+    # The version exists from the request on, with the context its draft will stand on (as regenerations do).
+    await connection.execute(
+        """INSERT INTO proposal_versions (proposal_id, version, origin, drafting_context)
+           VALUES ($1, $2, 'draft', $3)""",
+        event.proposal_id,
+        event.version,
+        event.context.model_dump(mode="json") if event.context is not None else None,
+    )
+    if intake is not None:  # before the status change: its lifecycle event carries the correlation id
+        await _record_intake(connection, event.proposal_id, intake)
+    await add_to_outbox(connection, event)
+    await status_changed(connection, event.proposal_id, event.version, "queued")
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeCreation:
+    """One proposal to create for an intake message."""
+
+    request: ProposalRequest
+    event: ProposalRequested
+    trace_id: str | None
+    intake: IntakeOrigin
+
+
 class ProposalRepository:
     """Reads and writes the proposal tables through a pool."""
 
@@ -85,41 +167,45 @@ class ProposalRepository:
         self.pool = pool
 
     async def create(
-        self, request: ProposalRequest, event: ProposalRequested, trace_id: str | None = None
+        self,
+        request: ProposalRequest,
+        event: ProposalRequested,
+        trace_id: str | None = None,
+        intake: IntakeOrigin | None = None,
     ) -> asyncpg.Record:
         """Store a new proposal (with the trace of the request that made it) and, in the same transaction, the event
-        announcing it."""
+        announcing it; with `intake`, the producer's request it answers (raises DuplicateIntake if one already did)."""
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
-                                          language, template, discount_percent, status, current_version, trace_id)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12)""",
-                event.proposal_id,
-                request.client_name,
-                request.industry,
-                request.requirements,
-                request.scope,
-                request.timeline,
-                request.budget,
-                request.language.value,
-                request.template,
-                event.version,
-                request.discount_percent,
-                trace_id,
-            )
-            # The version exists from the request on, with the context its draft will stand on (as regenerations do).
-            await connection.execute(
-                """INSERT INTO proposal_versions (proposal_id, version, origin, drafting_context)
-                   VALUES ($1, $2, 'draft', $3)""",
-                event.proposal_id,
-                event.version,
-                event.context.model_dump(mode="json") if event.context is not None else None,
-            )
-            await add_to_outbox(connection, event)
-            await status_changed(connection, event.proposal_id, event.version, "queued")
+            await _insert_proposal(connection, request, event, trace_id, intake)
             row = await _fetch_proposal(connection, event.proposal_id)
         assert row is not None
         return row
+
+    async def create_from_intake(self, creations: Sequence[IntakeCreation]) -> list[bool]:
+        """Create several intake proposals in one transaction (one commit: the cost that limits intake), each in a
+        savepoint of its own; for each, whether it was created (False: its source and key already have one)."""
+        created: list[bool] = []
+        async with self.pool.acquire() as connection, connection.transaction():
+            for creation in creations:
+                try:
+                    async with connection.transaction():
+                        await _insert_proposal(
+                            connection, creation.request, creation.event, creation.trace_id, creation.intake
+                        )
+                    created.append(True)
+                except (DuplicateIntake, asyncpg.UniqueViolationError):
+                    created.append(False)
+        return created
+
+    async def by_intake(self, source: str, idempotency_key: str) -> uuid.UUID | None:
+        """The proposal a producer's request already made, if any."""
+        async with self.pool.acquire() as connection:
+            found: uuid.UUID | None = await connection.fetchval(
+                "SELECT proposal_id FROM intake_requests WHERE source = $1 AND idempotency_key = $2",
+                source,
+                idempotency_key,
+            )
+        return found
 
     async def versions(self, proposal_id: uuid.UUID) -> Sequence[asyncpg.Record]:
         """Every version of a proposal, oldest first."""

@@ -47,6 +47,11 @@ _PRUNE_STATEMENTS: Final = {
             SELECT e.id FROM proposal_events e JOIN proposals p ON p.id = e.proposal_id
             WHERE e.kind = 'progress' AND e.created_at < now() - $1::interval
               AND p.status IN ('ready', 'failed') LIMIT $2)""",
+    # Settled webhook deliveries, with their tries' log (ON DELETE CASCADE); pending ones stay until settled.
+    "webhook_deliveries": """
+        DELETE FROM webhook_deliveries WHERE id IN (
+            SELECT id FROM webhook_deliveries
+            WHERE status IN ('delivered', 'failed') AND created_at < now() - $1::interval LIMIT $2)""",
 }
 
 
@@ -57,10 +62,12 @@ class Pruned:
     outbox: int
     processed_events: int
     progress: int
+    webhook_deliveries: int = 0
 
 
 async def prune_records(pool: asyncpg.Pool, older_than: timedelta, batch: int = _BATCH) -> Pruned:
-    """Delete published outbox rows, processed-event ids and finished proposals' progress older than `older_than`."""
+    """Delete published outbox rows, processed-event ids, finished proposals' progress and settled webhook deliveries
+    older than `older_than`."""
     counts: dict[str, int] = {}
     for kind, statement in _PRUNE_STATEMENTS.items():
         total = 0
@@ -109,12 +116,13 @@ class RetentionKeeper:
         except (asyncpg.PostgresError, OSError) as error:
             logger.warning("could not prune old records; trying again later", extra={"error": str(error)})
         else:
-            if pruned.outbox or pruned.processed_events or pruned.progress:
+            if pruned.outbox or pruned.processed_events or pruned.progress or pruned.webhook_deliveries:
                 logger.info(
                     "old records pruned",
                     extra={
                         "outbox": pruned.outbox,
                         "processed_events": pruned.processed_events,
                         "progress": pruned.progress,
+                        "webhook_deliveries": pruned.webhook_deliveries,
                     },
                 )

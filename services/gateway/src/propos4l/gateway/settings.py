@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
@@ -101,6 +101,38 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     sign_in_failure_window_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(
         default=300.0, description="the window of SIGN_IN_FAILURE_LIMIT; a throttled address waits until it passes"
     )
+
+    webhook_allowed_networks: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="networks webhooks may reach although loopback, private or link-local (comma-separated CIDRs, "
+        "e.g. 10.0.5.0/24); unset: only public addresses",
+    )
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
+        default=10.0, description="how long one webhook try waits for the endpoint's answer"
+    )
+    webhook_retry_base_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=5.0, description="the wait after a webhook's first failed try; it doubles each try (with jitter)"
+    )
+    webhook_retry_hours: Annotated[float, Field(gt=0, le=72)] = Field(
+        default=24.0, description="a webhook delivery is retried for this long after its event, then marked failed"
+    )
+    webhook_disable_after_failures: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=15, description="failed tries in a row (any delivery) after which an endpoint is disabled"
+    )
+    webhook_max_redirects: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=0,
+        description="307/308 redirects a webhook try follows, each target checked as the URL is (0: none followed)",
+    )
+    webhook_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=16, description="webhook tries under way at once per gateway (one per endpoint)"
+    )
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("propos4l_admin_token")
     @classmethod

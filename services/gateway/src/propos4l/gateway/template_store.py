@@ -60,6 +60,7 @@ __all__ = [
     "TemplateRejected",
     "TemplateStore",
     "TemplateVersion",
+    "template_exists",
 ]
 
 logger = logging.getLogger(__name__)
@@ -173,6 +174,13 @@ def _manifest_bytes(manifest: TemplateManifest) -> bytes:
     ).encode()
 
 
+async def template_exists(pool: asyncpg.Pool, name: str) -> bool:
+    """Whether a template of that name exists now (for those who need no store, like the intake consumer)."""
+    async with pool.acquire() as connection:
+        found = await connection.fetchval("SELECT NOT deleted FROM templates WHERE name = $1", name)
+    return bool(found)
+
+
 class TemplateStore:
     """Reads and changes templates; runs template checks, previews and HTML exports in a limited worker pool."""
 
@@ -188,9 +196,7 @@ class TemplateStore:
 
     async def exists(self, name: str) -> bool:
         """Whether a template of that name exists now."""
-        async with self.pool.acquire() as connection:
-            found = await connection.fetchval("SELECT NOT deleted FROM templates WHERE name = $1", name)
-        return bool(found)
+        return await template_exists(self.pool, name)
 
     async def current(self) -> list[StoredTemplate]:
         """Every template that exists, by name."""

@@ -1,0 +1,169 @@
+"""The public intake: proposals requested by producers over Redis Streams, created as POST /api/proposals creates
+them (same validation, same records and outbox); a refused message is answered on `propos4l.intake.rejected`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Final
+
+import asyncpg
+
+from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.outbox import OutboxRelay
+from propos4l.gateway.repository import IntakeCreation, IntakeOrigin, ProposalRepository
+from propos4l.gateway.template_store import template_exists
+from propos4l.shared.delivery import DeadLetter, Delivery, Publisher
+from propos4l.shared.events import FieldError, IntakeRejected, ProposalRequested, derived_event_id
+from propos4l.shared.intake import IntakeMessage, IntakeRefusal, intake_envelope, read_intake
+from propos4l.shared.telemetry import current_trace_id
+
+__all__ = ["IntakeHandler", "IntakeWriter", "intake_proposal_id"]
+
+logger = logging.getLogger(__name__)
+
+_PROPOSALS: Final = uuid.UUID("0b6a3f4e-8d0c-4f3a-a4c5-6f1f2c9e7d21")
+
+
+def intake_proposal_id(source: str, idempotency_key: str) -> uuid.UUID:
+    """The proposal a producer's request makes: derived from (source, key), so two replicas racing on one request
+    make the same row, and one of them loses on its primary key."""
+    return uuid.uuid5(_PROPOSALS, f"{source}\n{idempotency_key}")
+
+
+class IntakeWriter:
+    """Creates intake proposals, those that arrive while a commit is under way together in the next one (a group
+    commit): a commit per message is what limits intake, not the work of each. Each waits for its own outcome."""
+
+    def __init__(self, proposals: ProposalRepository) -> None:
+        self._proposals = proposals
+        self._waiting: list[tuple[IntakeCreation, asyncio.Future[bool]]] = []
+        self._writing = asyncio.Lock()
+
+    async def create(self, creation: IntakeCreation) -> bool:
+        """Create it with whatever else waits; True when created, False when its source and key already had one."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((creation, done))
+        async with self._writing:
+            if done.done():  # committed, or failed, with an earlier batch
+                return done.result()
+            batch, self._waiting = self._waiting, []
+            try:
+                outcomes = await self._proposals.create_from_intake([waiting for waiting, _ in batch])
+            except BaseException as error:
+                for _, other in batch:
+                    if other is not done and not other.done():
+                        if isinstance(error, asyncio.CancelledError):
+                            other.cancel()
+                        else:
+                            other.set_exception(error)
+                raise
+            for (_, other), outcome in zip(batch, outcomes, strict=True):
+                if other is not done:
+                    other.set_result(outcome)
+            return outcomes[[other for _, other in batch].index(done)]
+
+
+class IntakeHandler:
+    """Turns intake messages into proposals, or into rejections the producer can read."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        proposals: ProposalRepository,
+        retriever: ContextRetriever,
+        outbox: OutboxRelay,
+        publisher: Publisher,
+    ) -> None:
+        self._pool = pool
+        self._proposals = proposals
+        self._writer = IntakeWriter(proposals)
+        self._retriever = retriever
+        self._outbox = outbox
+        self._publisher = publisher
+
+    async def on_requested(self, delivery: Delivery) -> None:
+        """Create the proposal a message asks for (once per source and key), or publish why it is refused."""
+        read = read_intake(delivery.envelope.payload)
+        if isinstance(read, IntakeRefusal):
+            await self._reject(delivery, read)
+            return
+        if await self._proposals.by_intake(read.source, read.idempotency_key) is not None:
+            logger.info("intake request already accepted", extra=_log_fields(read, delivery))
+            return
+        if not await template_exists(self._pool, read.request.template):
+            error = FieldError(
+                field="request.template",
+                message=f"there is no template named {read.request.template!r}",
+                type="template_unknown",
+            )
+            refusal = IntakeRefusal(
+                f"There is no template named {read.request.template!r}; GET /api/templates lists them.",
+                (error,),
+                read.source,
+                read.idempotency_key,
+                read.correlation_id,
+            )
+            await self._reject(delivery, refusal)
+            return
+        await self._create(read, delivery)
+
+    async def on_dead_letter(self, dead: DeadLetter) -> None:
+        """A message the gateway gave up on (its handler kept failing): its producer is told, not left waiting."""
+        envelope = dead.envelope or intake_envelope(dead.fields)
+        read = read_intake(envelope.payload)
+        who = read if isinstance(read, IntakeRefusal) else None
+        refusal = IntakeRefusal(
+            f"The intake message could not be accepted: {dead.reason}",
+            (),
+            who.source if who else getattr(read, "source", None),
+            who.idempotency_key if who else getattr(read, "idempotency_key", None),
+            who.correlation_id if who else getattr(read, "correlation_id", None),
+        )
+        await self._reject(Delivery(dead.message_id, envelope, dead.deliveries), refusal)
+
+    async def _create(self, message: IntakeMessage, delivery: Delivery) -> None:
+        proposal_id = intake_proposal_id(message.source, message.idempotency_key)
+        context = await self._retriever.retrieve(message.request)
+        event = ProposalRequested(proposal_id=proposal_id, version=1, request=message.request, context=context)
+        origin = IntakeOrigin(
+            source=message.source,
+            idempotency_key=message.idempotency_key,
+            correlation_id=message.correlation_id,
+            callback=message.callback,
+            message_id=delivery.message_id,
+        )
+        if not await self._writer.create(IntakeCreation(message.request, event, current_trace_id(), origin)):
+            logger.info("intake request already accepted", extra=_log_fields(message, delivery))
+            return
+        self._outbox.wake()
+        logger.info(
+            "intake request accepted", extra={**_log_fields(message, delivery), "proposal_id": str(proposal_id)}
+        )
+
+    async def _reject(self, delivery: Delivery, refusal: IntakeRefusal) -> None:
+        await self._publisher.publish(
+            IntakeRejected(
+                event_id=derived_event_id(delivery.envelope.event_id, f"rejected:{delivery.message_id}"),
+                intake_message_id=delivery.message_id,
+                source=refusal.source,
+                idempotency_key=refusal.idempotency_key,
+                correlation_id=refusal.correlation_id,
+                detail=refusal.detail[:4_000],
+                errors=refusal.errors,
+            )
+        )
+        logger.warning(
+            "intake message rejected",
+            extra={"message_id": delivery.message_id, "source": refusal.source, "detail": refusal.detail[:500]},
+        )
+
+
+def _log_fields(message: IntakeMessage, delivery: Delivery) -> dict[str, str | None]:
+    return {
+        "message_id": delivery.message_id,
+        "source": message.source,
+        "idempotency_key": message.idempotency_key,
+        "correlation_id": message.correlation_id,
+    }

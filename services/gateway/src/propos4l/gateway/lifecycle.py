@@ -1,0 +1,105 @@
+"""The public lifecycle stream: each status change a person outside cares about, published through the outbox in
+the transaction that records it (ADR 0018)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Final
+
+import asyncpg
+
+from propos4l.shared.envelope import encode
+from propos4l.shared.events import (
+    LifecycleFailure,
+    LifecycleKind,
+    LifecyclePdf,
+    ProposalLifecycleChanged,
+    derived_event_id,
+)
+from propos4l.shared.telemetry import trace_headers
+
+__all__ = ["lifecycle_event", "publish_lifecycle"]
+
+# The statuses the public stream reports; `generating` is internal detail.
+_KINDS: Final[dict[str, LifecycleKind]] = {
+    "queued": "accepted",
+    "rendering": "drafted",
+    "ready": "ready",
+    "failed": "failed",
+}
+
+
+async def publish_lifecycle(
+    connection: asyncpg.Connection,
+    proposal_id: uuid.UUID,
+    version: int,
+    status: str,
+    error: dict[str, str] | None = None,
+) -> None:
+    """Queue the lifecycle event of a status change, inside the caller's transaction (none for internal statuses).
+
+    A version that becomes `ready` straight from drafting (its PDF was reported first) gets its `drafted` event too,
+    so that outside consumers always see both. Ids are derived from (proposal, version, kind): the same change
+    recorded twice is queued once.
+    """
+    kind = _KINDS.get(status)
+    if kind is None:
+        return
+    if kind == "ready":
+        await _queue(connection, await lifecycle_event(connection, proposal_id, version, "drafted"))
+    await _queue(connection, await lifecycle_event(connection, proposal_id, version, kind, error))
+
+
+async def lifecycle_event(
+    connection: asyncpg.Connection,
+    proposal_id: uuid.UUID,
+    version: int,
+    kind: LifecycleKind,
+    error: dict[str, str] | None = None,
+) -> ProposalLifecycleChanged:
+    """The lifecycle event of `kind` for a version, with the producer's correlation id when it came by intake."""
+    origin = await connection.fetchrow(
+        "SELECT source, correlation_id, callback FROM intake_requests WHERE proposal_id = $1", proposal_id
+    )
+    pdf = None
+    if kind == "ready":
+        row = await connection.fetchrow(
+            "SELECT pdf_sha256, pages, pdf_bytes FROM proposal_versions WHERE proposal_id = $1 AND version = $2",
+            proposal_id,
+            version,
+        )
+        if row is not None and row["pdf_sha256"] is not None:
+            pdf = LifecyclePdf(
+                api_path=f"/api/proposals/{proposal_id}/pdf?version={version}",
+                sha256=row["pdf_sha256"],
+                pages=row["pages"],
+                bytes=row["pdf_bytes"],
+            )
+    failure = None
+    if kind == "failed" and error is not None:
+        failure = LifecycleFailure(stage=error.get("stage", "unknown"), reason=error.get("detail", ""))
+    callback = origin["callback"] if origin is not None else None
+    return ProposalLifecycleChanged(
+        event_id=derived_event_id(proposal_id, f"lifecycle:{version}:{kind}"),
+        proposal_id=proposal_id,
+        version=version,
+        kind=kind,
+        api_path=f"/api/proposals/{proposal_id}",
+        correlation_id=origin["correlation_id"] if origin is not None else None,
+        source=origin["source"] if origin is not None else None,
+        callback=json.loads(callback) if isinstance(callback, str) else callback,
+        pdf=pdf,
+        failure=failure,
+    )
+
+
+async def _queue(connection: asyncpg.Connection, event: ProposalLifecycleChanged) -> None:
+    # clock_timestamp, not now(): the relay publishes by created_at, and `drafted` must go out before `ready`.
+    await connection.execute(
+        """INSERT INTO outbox (event_id, stream, fields, created_at) VALUES ($1, $2, $3, clock_timestamp())
+           ON CONFLICT (event_id) DO NOTHING""",
+        event.event_id,
+        event.stream.value,
+        encode(event, trace_headers()),
+    )

@@ -1,0 +1,269 @@
+"""Webhook endpoints, their deliveries and each try's log, in PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import asyncpg
+
+from propos4l.gateway.webhook_signing import new_secret
+
+__all__ = [
+    "EVENT_TYPES",
+    "ClaimedDelivery",
+    "TryResult",
+    "WebhookStore",
+]
+
+EVENT_TYPES: Final = ("proposal.accepted", "proposal.drafted", "proposal.ready", "proposal.failed")
+"""What an endpoint may subscribe to: one per kind of the public lifecycle stream."""
+
+_ENDPOINT_COLUMNS: Final = """id, url, event_types, description, enabled, consecutive_failures, disabled_reason,
+    disabled_at, created_at, updated_at, previous_expires_at"""
+_EXCERPT: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A due delivery taken for one try, with what the try needs of its endpoint."""
+
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    url: str
+    secrets: tuple[str, ...]
+    body: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TryResult:
+    """What one try gave: `outcome` is delivered, http_error, timeout, refused or error."""
+
+    outcome: str
+    latency_ms: int
+    status_code: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """A 2xx answer."""
+        return self.outcome == "delivered"
+
+
+class WebhookStore:
+    """Reads and writes the webhook tables through a pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create(
+        self, url: str, event_types: Sequence[str], description: str, enabled: bool
+    ) -> tuple[asyncpg.Record, str]:
+        """A new endpoint, and its secret (the only time it is returned)."""
+        secret = new_secret()
+        row = await self.pool.fetchrow(
+            f"""INSERT INTO webhook_endpoints (id, url, event_types, description, enabled, secret)
+                VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_ENDPOINT_COLUMNS}""",  # noqa: S608 - constant columns
+            uuid.uuid4(),
+            url,
+            list(event_types),
+            description,
+            enabled,
+            secret,
+        )
+        assert row is not None
+        return row, secret
+
+    async def all(self) -> Sequence[asyncpg.Record]:
+        """Every endpoint, oldest first."""
+        rows: Sequence[asyncpg.Record] = await self.pool.fetch(
+            f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints ORDER BY created_at, id"  # noqa: S608
+        )
+        return rows
+
+    async def get(self, endpoint_id: uuid.UUID) -> asyncpg.Record | None:
+        """One endpoint, never its secret."""
+        return await self.pool.fetchrow(
+            f"SELECT {_ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1",  # noqa: S608
+            endpoint_id,
+        )
+
+    async def update(self, endpoint_id: uuid.UUID, changes: dict[str, Any]) -> asyncpg.Record | None:
+        """Change url, event types, description or enabled; enabling again forgets the failures that disabled it."""
+        allowed = {"url", "event_types", "description", "enabled"}
+        names = [name for name in changes if name in allowed]
+        assignments = [f"{name} = ${index}" for index, name in enumerate(names, start=2)]
+        if changes.get("enabled") is True:
+            assignments += ["consecutive_failures = 0", "disabled_reason = NULL", "disabled_at = NULL"]
+        assignments.append("updated_at = now()")
+        return await self.pool.fetchrow(
+            f"""UPDATE webhook_endpoints SET {", ".join(assignments)} WHERE id = $1
+                RETURNING {_ENDPOINT_COLUMNS}""",  # noqa: S608 - names from the allowed set only
+            endpoint_id,
+            *(list(changes[name]) if name == "event_types" else changes[name] for name in names),
+        )
+
+    async def delete(self, endpoint_id: uuid.UUID) -> bool:
+        """Remove an endpoint with its deliveries and log."""
+        return str(await self.pool.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)) == "DELETE 1"
+
+    async def rotate(self, endpoint_id: uuid.UUID, keep_previous: timedelta) -> str | None:
+        """A new secret (returned once); the previous one still signs for `keep_previous`."""
+        secret = new_secret()
+        changed = await self.pool.execute(
+            """UPDATE webhook_endpoints SET previous_secret = secret, previous_expires_at = now() + $3::interval,
+                                             secret = $2, updated_at = now()
+               WHERE id = $1""",
+            endpoint_id,
+            secret,
+            keep_previous,
+        )
+        return secret if changed == "UPDATE 1" else None
+
+    async def enqueue(self, event_id: uuid.UUID, event_type: str, body_of: Callable[[uuid.UUID], str]) -> int:
+        """A delivery of the event to every enabled endpoint that subscribes to its type (once per endpoint, however
+        often the event is delivered here); `body_of(delivery_id)` is its JSON body. Returns how many are new."""
+        endpoints = await self.pool.fetch(
+            "SELECT id FROM webhook_endpoints WHERE enabled AND $1 = ANY(event_types)", event_type
+        )
+        if not endpoints:
+            return 0
+        ids = [uuid.uuid5(row["id"], str(event_id)) for row in endpoints]
+        result = await self.pool.fetch(
+            """INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, body)
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
+               ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id""",
+            ids,
+            [row["id"] for row in endpoints],
+            [event_id] * len(ids),
+            [event_type] * len(ids),
+            [body_of(delivery_id) for delivery_id in ids],
+        )
+        return len(result)
+
+    async def claim(self, limit: int, lease: timedelta, busy: Sequence[uuid.UUID]) -> list[ClaimedDelivery]:
+        """Take up to `limit` due deliveries of enabled endpoints not in `busy`, one per endpoint, for a try: they are
+        pushed `lease` into the future, so no other replica takes them meanwhile (nor this one, if it dies)."""
+        rows = await self.pool.fetch(
+            """WITH due AS (
+                   SELECT DISTINCT ON (d.endpoint_id) d.id
+                   FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                   WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.enabled
+                     AND NOT d.endpoint_id = ANY($3::uuid[])
+                   ORDER BY d.endpoint_id, d.next_attempt_at
+               ), taken AS (
+                   SELECT d.id FROM webhook_deliveries d WHERE d.id IN (SELECT id FROM due)
+                   ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+               )
+               UPDATE webhook_deliveries d SET next_attempt_at = now() + $2::interval
+               FROM webhook_endpoints e
+               WHERE d.id IN (SELECT id FROM taken) AND e.id = d.endpoint_id
+               RETURNING d.id, d.endpoint_id, e.url, e.secret, e.previous_secret, e.previous_expires_at > now()
+                         AS previous_in_force, d.body, d.attempts, d.created_at""",
+            limit,
+            lease,
+            list(busy),
+        )
+        return [
+            ClaimedDelivery(
+                id=row["id"],
+                endpoint_id=row["endpoint_id"],
+                url=row["url"],
+                secrets=(row["secret"], row["previous_secret"])
+                if row["previous_in_force"] and row["previous_secret"]
+                else (row["secret"],),
+                body=row["body"],
+                attempts=row["attempts"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+
+    async def record_try(
+        self,
+        delivery: ClaimedDelivery,
+        result: TryResult,
+        *,
+        retry_in: timedelta | None,
+        disable_after: int,
+    ) -> None:
+        """Log a try; settle the delivery (delivered, failed for good, or due again in `retry_in`), and disable the
+        endpoint once `disable_after` tries in a row have failed."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                """INSERT INTO webhook_attempts (delivery_id, endpoint_id, outcome, status_code, latency_ms,
+                                                 response_excerpt, error)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                delivery.id,
+                delivery.endpoint_id,
+                result.outcome,
+                result.status_code,
+                result.latency_ms,
+                (result.response_excerpt or "")[:_EXCERPT] or None,
+                (result.error or "")[:_EXCERPT] or None,
+            )
+            if result.delivered:
+                await connection.execute(
+                    """UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
+                                                     delivered_at = now() WHERE id = $1""",
+                    delivery.id,
+                )
+                await connection.execute(
+                    "UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1", delivery.endpoint_id
+                )
+                return
+            await connection.execute(
+                """UPDATE webhook_deliveries SET attempts = attempts + 1,
+                       status = CASE WHEN $2::interval IS NULL THEN 'failed' ELSE 'pending' END,
+                       next_attempt_at = now() + coalesce($2::interval, '0')
+                   WHERE id = $1""",
+                delivery.id,
+                retry_in,
+            )
+            await connection.execute(
+                """UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
+                       enabled = CASE WHEN consecutive_failures + 1 >= $2 THEN false ELSE enabled END,
+                       disabled_reason = CASE WHEN consecutive_failures + 1 >= $2 AND enabled
+                           THEN $3 ELSE disabled_reason END,
+                       disabled_at = CASE WHEN consecutive_failures + 1 >= $2 AND enabled
+                           THEN now() ELSE disabled_at END
+                   WHERE id = $1""",
+                delivery.endpoint_id,
+                disable_after,
+                f"disabled after {disable_after} failed tries in a row; the last: {result.outcome}"
+                + (f" {result.status_code}" if result.status_code else "")
+                + (f" ({result.error[:200]})" if result.error else ""),
+            )
+
+    async def deliveries(self, endpoint_id: uuid.UUID, limit: int) -> Sequence[asyncpg.Record]:
+        """The endpoint's latest deliveries, newest first, with their tries."""
+        rows: Sequence[asyncpg.Record] = await self.pool.fetch(
+            """SELECT d.id, d.event_id, d.event_type, d.status, d.attempts, d.created_at, d.delivered_at,
+                      d.next_attempt_at,
+                      coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                  'attempted_at', a.attempted_at, 'outcome', a.outcome, 'status_code', a.status_code,
+                                  'latency_ms', a.latency_ms, 'response_excerpt', a.response_excerpt,
+                                  'error', a.error) ORDER BY a.id)
+                                FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::jsonb) AS tries
+               FROM webhook_deliveries d WHERE d.endpoint_id = $1
+               ORDER BY d.created_at DESC, d.id LIMIT $2""",
+            endpoint_id,
+            limit,
+        )
+        return rows
+
+    async def resend(self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> bool:
+        """Send a delivery again now, with the same webhook-id (whatever its status)."""
+        changed = await self.pool.execute(
+            """UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now()
+               WHERE id = $1 AND endpoint_id = $2""",
+            delivery_id,
+            endpoint_id,
+        )
+        return str(changed) == "UPDATE 1"

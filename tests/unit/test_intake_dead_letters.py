@@ -1,0 +1,52 @@
+"""An intake message the gateway gives up on is answered on the rejected stream, not only dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from propos4l.gateway.intake import IntakeHandler
+from propos4l.shared.delivery import DeadLetter, Publisher
+from propos4l.shared.events import Event, IntakeRejected
+from propos4l.shared.intake import intake_envelope
+
+
+class RecordingPublisher:
+    """Keeps what would be published."""
+
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+
+    async def publish(self, event: Event, headers: Any = None) -> str:
+        self.published.append(event)
+        return "1-0"
+
+
+async def test_a_dead_lettered_intake_message_is_answered_with_its_reason_and_who_sent_it() -> None:
+    fields = {
+        "schema_version": "1",
+        "source": "crm",
+        "idempotency_key": "k-7",
+        "correlation_id": "deal-7",
+        "request": json.dumps({"client_name": "Acme", "industry": "Logistics", "requirements": "Fleet."}),
+    }
+    publisher = RecordingPublisher()
+    nothing: Any = None  # the dead-letter path touches neither the database nor the outbox
+    handler = IntakeHandler(nothing, nothing, nothing, nothing, cast(Publisher, publisher))
+    dead = DeadLetter(
+        stream="propos4l.intake.proposal-requested",
+        group="gateway",
+        message_id="1700000000000-0",
+        fields=fields,
+        reason="gave up after 5 failed deliveries to gateway",
+        deliveries=6,
+        envelope=intake_envelope(fields),
+    )
+    await handler.on_dead_letter(dead)
+    await handler.on_dead_letter(dead)  # the hook may run again: the same rejection, the same id
+    first, again = publisher.published
+    assert isinstance(first, IntakeRejected)
+    assert (first.source, first.idempotency_key, first.correlation_id) == ("crm", "k-7", "deal-7")
+    assert first.intake_message_id == "1700000000000-0"
+    assert "gave up after 5 failed deliveries" in first.detail
+    assert again.event_id == first.event_id

@@ -106,10 +106,10 @@ _OBJECT_LABEL: Final = re.compile(
     r"(?P<value>\S[^\n]{5,})$",
     re.IGNORECASE | re.MULTILINE,
 )
-_OBJECT_SENTENCE: Final = re.compile(
-    r"(?P<sentence>[^.\n]*?(?:constitui (?:o )?objeto|tem (?:como|por) objeto|o objeto (?:deste|desta|do presente|da "
-    r"presente)[^.]*? e|(?:is|are) (?:seeking|soliciting|requesting|inviting) (?:proposals|bids|offers)|"
-    r"invites? (?:proposals|bids)|requests? proposals)\s*(?P<value>[^.]{5,400})\.)",
+_OBJECT_TRIGGER: Final = re.compile(
+    r"(?:constitui (?:o )?objeto|tem (?:como|por) objeto|o objeto (?:deste|desta|do presente|da presente)[^.]{0,80}? e|"
+    r"(?:is|are) (?:seeking|soliciting|requesting|inviting) (?:proposals|bids|offers)|invites? (?:proposals|bids)|"
+    r"requests? proposals)\s*",
     re.IGNORECASE,
 )
 _BUDGET: Final = re.compile(
@@ -191,9 +191,15 @@ def _first_labelled(pages: Sequence[SourcePage], pattern: re.Pattern[str]) -> Fo
 def _object_sentence(pages: Sequence[SourcePage]) -> FoundField | None:
     for page in pages:
         text = " ".join(page.text.split())
-        match = _OBJECT_SENTENCE.search(text)
-        if match is not None:
-            return FoundField(match["value"].strip(" ,:"), match["sentence"].strip(), page.file, page.page)
+        match = _OBJECT_TRIGGER.search(text)
+        if match is None:
+            continue
+        end = text.find(". ", match.end())
+        end = len(text) if end < 0 else end + 1
+        start = max(text.rfind(". ", 0, match.start()) + 2, 0) if text.rfind(". ", 0, match.start()) >= 0 else 0
+        value = text[match.end() : end].strip(" ,:.")
+        if len(value) >= 5:
+            return FoundField(value[:400], text[start:end].strip(), page.file, page.page)
     return None
 
 

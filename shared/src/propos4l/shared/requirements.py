@@ -34,6 +34,7 @@ __all__ = [
     "SourcePage",
     "classify_kind",
     "classify_obligation",
+    "client_aliases",
     "extract_requirements",
     "normalise_quote",
     "requirement_id",
@@ -103,8 +104,15 @@ _MANDATORY: Final = re.compile(
     r"[oa]s?|vedad[oa]s?|proibid[oa]s?|(?:fica|ficam|esta|estao) obrigad[oa]s?|obriga(?:-se| se)|obrigam-se|"
     r"(?:e|sera|serao|sao) exigid[oa]s?|exige-se|exigir-se-a|(?:e|sera) (?:necessari[oa]|indispensavel|"
     r"imprescindivel)|compete a|cabe a|cabera a|compromete-se|comprometem-se|tera que|terao que|tem que|"
-    r"must|shall|(?:is|are|will be|be) required|required to|mandatory|(?:is|are) prohibited|(?:is|are) not "
+    r"se obriga(?:m)?|devendo|sujeitara|sujeitarao|implicara|must|shall|(?:is|are|will be|be) required|"
+    r"required to|mandatory|(?:is|are) prohibited|(?:is|are) not "
     r"(?:permitted|allowed)|will not be accepted|needs? to|has to|have to|(?:is|are) obliged)\b"
+)
+# "Os serviços serão prestados", "the services will be delivered": what is said of the services in the future binds.
+_SERVICES_FUTURE: Final = re.compile(
+    r"\b(?:os servicos|o servico|os treinamentos|o treinamento|o atendimento|a implantacao|as entregas|os produtos|"
+    r"the services?|the deliverables?|the training|the work)\s+(?:[\w,]+\s+){0,6}?(?:sera|serao|\w{3,}ra|\w{3,}rao|"
+    r"will)\b"
 )
 _WEAK_DESIRABLE: Final = re.compile(r"\b(?:podera|poderao|pode|podem|may|can)\b")
 _SUPPLIER: Final = (
@@ -126,36 +134,44 @@ _CLIENT_WORDS: Final = re.compile(
 
 _KIND_KEYWORDS: Final[dict[RequirementKind, re.Pattern[str]]] = {
     RequirementKind.DEADLINE: re.compile(
-        r"\b(?:prazos?|cronograma|vigencia|dias (?:uteis|corridos)|\d+ \(?[a-z ]*\)? ?dias|ate o dia|data (?:limite|"
+        r"\b(?:prazos?|cronograma|dias (?:uteis|corridos)|\d+ \(?[a-z ]*\)? ?dias|ate o dia|data (?:limite|"
         r"de entrega|de inicio|da sessao)|deadlines?|no later than|business days|calendar days|working days|"
         r"\d+ days|within \w+ \(?\d*\)? ?(?:days|weeks|months)|(?:days|weeks|months) (?:after|of|from)|"
         r"by (?:january|february|march|april|may|june|july|august|september|october|november|december)|"
-        r"due (?:by|on)|duration|(?:\d+|\w+) (?:semanas|meses|weeks|months))\b"
+        r"due (?:by|on)|due date|duration|ate a data|\d{1,2}/\d{1,2}/\d{4}|"
+        r"(?:\d+|\w+) (?:semanas|meses|weeks|months))\b"
     ),
     RequirementKind.COMMERCIAL: re.compile(
         r"\b(?:preco|precos|valor(?:es)?|pagamentos?|pag[oa]s?|faturas?|faturamento|nota fiscal|notas fiscais|multas?|"
         r"reajuste|descontos?|planilha de custos|custos?|tributos|impostos|bdi|garantia contratual|garantia de "
         r"execucao|caucao|seguro-garantia|moeda|reais|r\$|prices?|pricing|costs?|fees?|payments?|invoices?|"
         r"invoicing|penalt(?:y|ies)|discounts?|currency|taxes|budget|rates?|fixed-price|performance bond|"
-        r"price proposal|cost proposal|commercial)\b"
+        r"price proposal|cost proposal|commercial|cotar|cotacao|lote unico|quoted?)\b"
     ),
     RequirementKind.QUALIFICATION: re.compile(
         r"\b(?:habilitacao|certid(?:ao|oes)|atestados?|capacidade tecnica|cnpj|regularidade|trabalhista|fgts|inss|"
-        r"balanco patrimonial|patrimonio liquido|declaracao|declarar|registro|crea|conselho|contrato social|lei|"
-        r"leis|decreto|lgpd|sancao|sancoes|inidone[oa]|consorcio|procuracao|subcontrata\w*|certificacao|"
-        r"certificad[oa]|comprovar|comprovacao|experiencia|qualifica\w*|incorporation|certificates?|certifications?|"
+        r"balanco patrimonial|patrimonio liquido|declaracao|declarar|registro (?:no|na|em|profissional|comercial)|"
+        r"crea|conselho|contrato social|lei|trabalhistas|previdenciari\w*|fiscais|formacao|graduacao|degree|"
+        r"confidencialidade|confidentiality|licitar|participar|signed|assinad\w*|authori[sz]ed to bind|"
+        r"compl(?:y|iance)|cumpr\w*|agreement|soc ?2|iso(?:/iec)? ?\d+|"
+        r"leis|decreto|lgpd|sancao|sancoes|inidone\w*|consorcio|procuracao|subcontrata\w*|certificacao|"
+        r"comprovar|comprovacao|experiencia|qualifica\w*|incorporation|certificates?|certifications?|"
         r"certified|insurance|licen[cs]e[ds]?|registered|references?|financial statements|audited|conflicts? of "
         r"interest|laws?|regulations?|gdpr|legal|notari[sz]ed|power of attorney|subcontract\w*|eligib\w*|"
-        r"experience|years of|proof|demonstrate|qualifications?|curricul\w*|cv|resumes?)\b"
+        r"experience|proof|demonstrate|qualifications?|curricul\w*|cv|resumes?)\b"
     ),
     RequirementKind.TECHNICAL: re.compile(
-        r"\b(?:infraestrutura|servidor(?:es)?|nuvem|cloud|banco de dados|databases?|apis?|rest|integra\w*|"
+        r"\b(?:infraestrutura|servidor(?:es)? (?:de aplicacao|web|fisicos|virtuais)|nuvem|cloud|banco de dados|"
+        r"databases?|apis?|rest|integra(?:cao|coes|r|da|do|rse|r-se)|integrat\w*|incidentes?|incidents?|severidade|severity|"
+        r"prioridade|priority|chamados|tickets?|niveis? (?:minimos )?de servico|service levels?|tempo medio|segundos|"
+        r"seconds|minutes|recovery point|recovery time|responded|resolved|solucionad\w*|patch\w*|itil|formats?|"
+        r"formatos?|parquet|open-source|"
         r"seguranca|security|criptografi\w*|encrypt\w*|tls|https|backups?|disponibilidade|availability|uptime|sla|"
         r"desempenho|performance|latencia|latency|tempo de resposta|response time|escalabilidade|scalab\w*|"
         r"arquitetura|architecture|hospeda\w*|hosting|hosted|navegador(?:es)?|browsers?|sso|ldap|active directory|"
         r"oauth|saml|openid|logs?|trilha de auditoria|audit trail|monitora\w*|monitoring|redundan\w*|data ?center|"
         r"containers?|kubernetes|linux|postgresql|codigo-fonte|codigo fonte|source code|open source|padroes|"
-        r"standards?|protocolos?|protocols?|autentica\w*|authenticat\w*|wcag|acessibilidade|accessibility|"
+        r"standards?|protocolos?|protocols?|autenticacao|authentication|wcag|acessibilidade|accessibility|"
         r"interoperab\w*|compativel|compatible|mobile|responsiv\w*|recuperacao de desastres|disaster recovery|"
         r"rpo|rto|concurrent|simultane\w*|usuarios simultaneos)\b"
     ),
@@ -164,7 +180,7 @@ _KIND_KEYWORDS: Final[dict[RequirementKind, re.Pattern[str]]] = {
         r"reporting|dashboards?|painel|paineis|exib\w*|display\w*|ger(?:ar|e|em)|generat\w*|notifica\w*|"
         r"notif\w*|usuarios?|users?|perfis|fluxos?|workflows?|treinamento|training|capacitacao|suporte|support|"
         r"migra\w*|entreg\w*|deliver\w*|funcionalidades?|features?|pesquis\w*|search|export\w*|import\w*|"
-        r"emitir|emissao|agend\w*|schedul\w*)\b"
+        r"emitir|agend\w*|schedul\w*|capacit\w*)\b"
     ),
 }
 # Ties go to the first kind in this order.
@@ -189,12 +205,19 @@ _ABBREVIATION: Final = re.compile(
     r"vs|approx|dept|co|corp|ltd|st|jr|e\.g|i\.e|u\.s|par|al|tel|av|cf|ex|op|ref|sec|id)|\b[A-Z])\.$",
     re.IGNORECASE,
 )
+# Where a reader ran clauses or list items together on one line ("...documentos: a) ato constitutivo; b) prova"):
+# before a numbered clause after a sentence's end or a heading in capitals, before a list item after ":" or ";".
+_RUN_TOGETHER: Final = re.compile(
+    r"(?:(?<=[.;:!?])|(?<=[A-ZÀ-Ý]{3}))\s+(?=\d{1,3}(?:\.\d{1,3}){1,5}\.?\s+[\"“(A-ZÀ-Ý])"
+    r"|(?<=[:;])\s+(?=(?:[a-z]\)|[a-z]\.|[IVXL]{1,6}\s*[-–—])\s+\S)"
+)
 _HEADING: Final = re.compile(r"^[^a-zà-ÿ]*[A-ZÀ-Ý][^a-zà-ÿ]{2,}$")
 _MAX_QUOTE: Final = 2_000
+_NOT_ACRONYMS: Final = frozenset({"DE", "DA", "DO", "DOS", "DAS", "THE", "AND", "FOR", "CITY", "STATE"})
 # A lead sentence ("Constituem obrigações da CONTRATADA:") whose items are the supplier's duties.
 _DUTY_LEAD: Final = re.compile(
     r"\b(?:obrigac(?:ao|oes)|requisitos?|exigencias?|responsabilidades?|deveres|requirements?|obligations?|"
-    r"responsibilities|duties)\b"
+    r"responsibilities|duties|servicos compreendem|escopo|scope|deliverables|entregaveis)\b"
 )
 # A line that repeats at the top or bottom of most pages (digits aside) is a running header or footer.
 _EDGE_LINES: Final = 2
@@ -212,8 +235,31 @@ def requirement_id(quote: str, clause: str | None) -> str:
     return f"REQ-{digest[:12].upper()}"
 
 
-def classify_obligation(sentence: str) -> Obligation | None:
-    """Mandatory, desirable, or None when `sentence` binds nobody (no modal marker, or it binds the client)."""
+def client_aliases(client_name: str) -> tuple[str, ...]:
+    """How a document may name its client: the name, and each acronym in it ("Companhia ... — CESAL": "CESAL")."""
+    name = " ".join(client_name.split())
+    if not name:
+        return ()
+    acronyms = re.findall(r"\b[A-ZÀ-Ý]{3,}\b", name)
+    if name.isupper():
+        acronyms = [word for word in acronyms if len(word) <= 6 and word not in _NOT_ACRONYMS]
+    return tuple(dict.fromkeys((name, *acronyms)))
+
+
+def _aliases_pattern(aliases: Iterable[str]) -> re.Pattern[str] | None:
+    words = [re.escape(fold_accents(alias).casefold()) for alias in aliases if alias.strip()]
+    return re.compile(rf"\b(?:{'|'.join(words)})\b") if words else None
+
+
+def classify_obligation(sentence: str, client_names: Iterable[str] = ()) -> Obligation | None:
+    """Mandatory, desirable, or None when `sentence` binds nobody (no modal marker, or it binds the client).
+
+    `client_names`: how this document names its client besides the usual words ("a CESAL deverá" binds the client).
+    """
+    return _obligation(sentence, _aliases_pattern(client_names))
+
+
+def _obligation(sentence: str, client: re.Pattern[str] | None) -> Obligation | None:
     folded = fold_accents(sentence).casefold()
     markers = [
         (match.start(), obligation)
@@ -221,6 +267,7 @@ def classify_obligation(sentence: str) -> Obligation | None:
             (_NEGATED_PERMISSION, Obligation.MANDATORY),
             (_MANDATORY, Obligation.MANDATORY),
             (_SUPPLIER_FUTURE, Obligation.MANDATORY),
+            (_SERVICES_FUTURE, Obligation.MANDATORY),
             (_STRONG_DESIRABLE, Obligation.DESIRABLE),
             (_WEAK_DESIRABLE, Obligation.DESIRABLE),
         )
@@ -230,13 +277,14 @@ def classify_obligation(sentence: str) -> Obligation | None:
         return None
     first_marker = min(position for position, _ in markers)
     subject = folded[:first_marker]
-    if _CLIENT_WORDS.search(subject) and not _SUPPLIER_WORDS.search(subject):
+    names_client = _CLIENT_WORDS.search(subject) or (client is not None and client.search(subject))
+    if names_client and not _SUPPLIER_WORDS.search(subject):
         return None
     if _NEGATED_PERMISSION.search(folded):
         return Obligation.MANDATORY
     if _STRONG_DESIRABLE.search(folded):
         return Obligation.DESIRABLE
-    if _MANDATORY.search(folded) or _SUPPLIER_FUTURE.search(folded):
+    if any(pattern.search(folded) for pattern in (_MANDATORY, _SUPPLIER_FUTURE, _SERVICES_FUTURE)):
         return Obligation.MANDATORY
     return Obligation.DESIRABLE
 
@@ -318,7 +366,7 @@ def _units(pages: Iterable[SourcePage]) -> Iterable[_Unit]:
             if current is not None:
                 yield current
             current, clause, heading, current_file = None, None, None, page.file
-        for line in page.text.splitlines():
+        for line in (part for raw in page.text.splitlines() for part in _RUN_TOGETHER.split(raw)):
             stripped = line.strip()
             if not stripped:
                 if current is not None and not current.item:
@@ -365,9 +413,9 @@ def _has_modal(text: str) -> bool:
     return any(pattern.search(folded) for pattern in (_MANDATORY, _STRONG_DESIRABLE, _WEAK_DESIRABLE, _SUPPLIER_FUTURE))
 
 
-def _lead_obligation(sentence: str) -> Obligation | None:
+def _lead_obligation(sentence: str, client: re.Pattern[str] | None) -> Obligation | None:
     """What a lead sentence (ending in ":") makes of its items: its own obligation, or mandatory for a duty list."""
-    obligation = classify_obligation(sentence)
+    obligation = _obligation(sentence, client)
     if obligation is not None:
         return obligation
     folded = fold_accents(sentence).casefold()
@@ -407,8 +455,12 @@ def _line_shape(line: str) -> str:
     return re.sub(r"\d+", "#", " ".join(line.split()))
 
 
-def extract_requirements(pages: Iterable[SourcePage]) -> list[Requirement]:
-    """The requirements in `pages` (in reading order, files one after another), duplicates merged by quote."""
+def extract_requirements(pages: Iterable[SourcePage], client_names: Iterable[str] = ()) -> list[Requirement]:
+    """The requirements in `pages` (in reading order, files one after another), duplicates merged by quote.
+
+    `client_names`: the client's names and acronyms (`client_aliases`), so that its own duties are left out.
+    """
+    client = _aliases_pattern(client_names)
     found: dict[str, Requirement] = {}
     lead_obligation: Obligation | None = None
     lead_clause: str | None = None
@@ -420,11 +472,11 @@ def extract_requirements(pages: Iterable[SourcePage]) -> list[Requirement]:
         if not unit.item:
             lead_obligation, lead_clause = None, base_clause
         for offset, sentence in _sentences(text):
-            obligation = classify_obligation(sentence)
+            obligation = _obligation(sentence, client)
             if obligation is None and unit.item and lead_clause == base_clause:
                 obligation = lead_obligation
             if not unit.item and sentence.endswith(":"):
-                lead_obligation = _lead_obligation(sentence)
+                lead_obligation = _lead_obligation(sentence, client)
                 continue  # a lead is read through its items
             if obligation is None:
                 continue

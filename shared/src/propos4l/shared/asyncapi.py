@@ -28,6 +28,10 @@ _PRODUCERS: dict[Stream, str] = {
     Stream.LIBRARY_DOCUMENT_UPLOADED: "gateway",
     Stream.LIBRARY_DOCUMENT_INDEXED: "library",
     Stream.LIBRARY_DOCUMENT_FAILED: "library",
+    Stream.PROPOSAL_DOCUMENT_UPLOADED: "gateway",
+    Stream.PROPOSAL_DOCUMENT_PROGRESSED: "library",
+    Stream.PROPOSAL_DOCUMENT_READ: "library",
+    Stream.PROPOSAL_DOCUMENT_FAILED: "library",
 }
 _ENVELOPE = {
     "type": "object",

@@ -22,6 +22,10 @@ class Stream(StrEnum):
     LIBRARY_DOCUMENT_UPLOADED = "propos4l.library.document-uploaded"
     LIBRARY_DOCUMENT_INDEXED = "propos4l.library.document-indexed"
     LIBRARY_DOCUMENT_FAILED = "propos4l.library.document-failed"
+    PROPOSAL_DOCUMENT_UPLOADED = "propos4l.proposal.document-uploaded"
+    PROPOSAL_DOCUMENT_PROGRESSED = "propos4l.proposal.document-progressed"
+    PROPOSAL_DOCUMENT_READ = "propos4l.proposal.document-read"
+    PROPOSAL_DOCUMENT_FAILED = "propos4l.proposal.document-failed"
 
 
 class ConsumerGroup(StrEnum):
@@ -47,6 +51,10 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.LIBRARY_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
     Stream.LIBRARY_DOCUMENT_INDEXED: (ConsumerGroup.GATEWAY,),
     Stream.LIBRARY_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
+    Stream.PROPOSAL_DOCUMENT_PROGRESSED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_READ: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
 }
 """The consumer groups that read each stream: an entry is done with once all of them have acknowledged it.
 

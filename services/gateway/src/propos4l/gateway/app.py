@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocuments
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
@@ -34,6 +35,7 @@ from propos4l.gateway.routes import (
     library_entries,
     library_roles,
     library_search,
+    proposal_documents,
     proposals,
     sections,
     session,
@@ -73,6 +75,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         redis = connect_redis(str(settings.redis_url))
         recorder = EventRecorder(pool, settings.pdf_storage_dir)
         library_recorder = LibraryRecorder(pool)
+        client_document_recorder = ClientDocumentRecorder(pool)
         relay = OutboxRelay(
             pool,
             redis,
@@ -86,6 +89,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
+        app.state.client_documents = ClientDocuments(pool, settings.library_dir)
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
         app.state.context_retriever = ContextRetriever(
@@ -112,6 +116,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.PROPOSAL_PROGRESSED: recorder.on_progressed,
                 Stream.LIBRARY_DOCUMENT_INDEXED: library_recorder.on_indexed,
                 Stream.LIBRARY_DOCUMENT_FAILED: library_recorder.on_failed,
+                Stream.PROPOSAL_DOCUMENT_PROGRESSED: client_document_recorder.on_progressed,
+                Stream.PROPOSAL_DOCUMENT_READ: client_document_recorder.on_read,
+                Stream.PROPOSAL_DOCUMENT_FAILED: client_document_recorder.on_failed,
             },
             consumer=name,
             on_dead_letter=recorder.on_dead_letter,
@@ -173,6 +180,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(library_documents.router)
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)
+    app.include_router(proposal_documents.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
@@ -189,6 +197,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             # the file, plus room for the multipart framing and the form's other fields; the file's own limit is
             # checked as it is received, with a 413 that names it
             ("/api/library/documents", (settings.library_max_upload_mb + 1) * 1024 * 1024),
+            ("/api/proposals/*/documents", (settings.proposal_document_max_mb + 1) * 1024 * 1024),
         ],
     )
     app.add_middleware(UnexpectedErrors)  # around every other middleware of ours, so none lets an error escape

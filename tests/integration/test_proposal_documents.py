@@ -18,6 +18,10 @@ import httpx
 import pytest
 
 from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.shared.delivery import Publisher
+from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRequest, Section
+from propos4l.shared.runtime import connect_redis
+from propos4l.shared.sections import SECTION_KEYS, SectionKey
 from tests.integration.test_library_documents import library_settings, running_library
 from tests.support import library_documents as documents
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
@@ -171,6 +175,43 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     # The same file attached again is the same document; read again, the same ids.
     same = await attach(client, proposal_id, pdf, "copia.pdf")
     assert same.status_code == 200 and same.json()["id"] == read["id"]
+
+    # Version 1 is drafted: the check marks what its text answers; the status a person set stays.
+    texts = {
+        SectionKey.TEAM: "A equipe apresentará atestado de capacidade técnica emitido por órgão público.",
+        SectionKey.SOLUTION: "Uma plataforma web de protocolo, acessível em qualquer navegador.",
+    }
+    redis = connect_redis(redis_url)
+    try:
+        await Publisher(redis).publish(
+            ProposalDrafted(
+                proposal_id=uuid.UUID(proposal_id),
+                version=1,
+                request=ProposalRequest.model_validate(REQUEST),
+                sections=tuple(
+                    Section(key=key, title=key.value, content=texts.get(key, f"Texto de {key.value}."))
+                    for key in SECTION_KEYS
+                ),
+                provider="outline",
+                model="outline",
+                ai_generated=False,
+                prompt_version="outline-v1",
+                usage=LlmUsage(prompt_tokens=0, output_tokens=0, duration_ms=0),
+            )
+        )
+    finally:
+        await redis.aclose()
+
+    async def checked() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
+        return body if "unassessed" not in body["counts"] else None
+
+    checked_matrix = await wait_for(checked, timeout=30, message="the draft was never checked")
+    by_clause = {item["location"]["clause"]: item["compliance"] for item in checked_matrix["items"]}
+    assert (by_clause["5.1"]["status"], by_clause["5.1"]["changed_by"]) == ("answered", "admin")
+    assert (by_clause["5.2"]["status"], by_clause["5.2"]["changed_by"]) == ("not_answered", "check")
+    assert by_clause["6.1"]["status"] == "answered" and by_clause["6.1"]["sections"][0] == "team"
+    assert by_clause["6.1"]["note"] == texts[SectionKey.TEAM]
 
 
 async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(

@@ -14,7 +14,7 @@ import json
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,20 +35,26 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.outages import DependencyUnavailable
+from propos4l.shared.requirement_coverage import assess
+from propos4l.shared.requirements import RequirementKind
+from propos4l.shared.sections import SECTION_KEYS, SectionKey
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = [
+    "CHECK_AUTHOR",
     "ClientDocumentRecorder",
     "ClientDocuments",
     "ComplianceChange",
     "DocumentLimitReached",
     "UnknownRequirement",
+    "check_coverage",
     "client_documents_dir",
 ]
 
 logger = logging.getLogger(__name__)
 
 _GROUP: Final = ConsumerGroup.GATEWAY.value
+SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)
 _LOCK_CLASS: Final = 0x52455153  # "REQS": the first key of the advisory lock on a proposal's documents
 
 
@@ -214,6 +220,55 @@ class ClientDocuments:
             )
             if not referenced:
                 await asyncio.to_thread(remove_stored, self.folder, sha256)
+
+
+CHECK_AUTHOR: Final = "check"
+"""`changed_by` of the statuses the coverage check sets (a person's statuses are never replaced by it)."""
+
+
+async def check_coverage(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, version: int, sections: Mapping[str, str]
+) -> int:
+    """Mark, at a drafted version, how its sections answer each requirement (`propos4l.shared.requirement_coverage`),
+    inside the caller's transaction; a requirement a person assessed keeps that status. Returns how many were set."""
+    rows = await connection.fetch(
+        """SELECT r.requirement_id, r.quote, r.kind FROM proposal_requirements r
+           LEFT JOIN LATERAL (
+               SELECT changed_by FROM proposal_compliance c
+               WHERE c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id AND c.version <= $2
+               ORDER BY c.version DESC LIMIT 1
+           ) latest ON true
+           WHERE r.proposal_id = $1 AND (latest.changed_by IS NULL OR latest.changed_by = $3)""",
+        proposal_id,
+        version,
+        CHECK_AUTHOR,
+    )
+    if not rows:
+        return 0
+    texts = {SectionKey(key): text for key, text in sections.items() if key in SECTION_VALUES}
+    values = []
+    for row in rows:
+        coverage = assess(row["quote"], RequirementKind(row["kind"]), texts)
+        values.append(
+            (
+                proposal_id,
+                row["requirement_id"],
+                version,
+                coverage.status,
+                coverage.sentence or "",
+                [key.value for key in coverage.sections],
+                CHECK_AUTHOR,
+            )
+        )
+    await connection.executemany(
+        """INSERT INTO proposal_compliance (proposal_id, requirement_id, version, status, note, sections, changed_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (proposal_id, requirement_id, version) DO UPDATE
+           SET status = excluded.status, note = excluded.note, sections = excluded.sections, changed_at = now()
+           WHERE proposal_compliance.changed_by = excluded.changed_by""",
+        values,
+    )
+    return len(values)
 
 
 def _lock_key(proposal_id: uuid.UUID) -> int:

@@ -5,8 +5,10 @@ compliance matrix edited through the API; against real PostgreSQL and Redis."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import openpyxl
 import pytest
 
 from propos4l.gateway.problems import PROBLEM_JSON
@@ -213,6 +216,30 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     assert by_clause["6.1"]["status"] == "answered" and by_clause["6.1"]["sections"][0] == "team"
     assert by_clause["6.1"]["note"] == texts[SectionKey.TEAM]
 
+    # Exported: a person's note that a spreadsheet would take for a formula stays text.
+    second = next(item["id"] for item in checked_matrix["items"] if item["location"]["clause"] == "5.2")
+    formula = '=HYPERLINK("http://example.com","x")'
+    put = await client.put(
+        f"/api/proposals/{proposal_id}/requirements/{second}/compliance",
+        json={"status": "not_applicable", "note": formula},
+    )
+    assert put.status_code == 200, put.text
+    xlsx = await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.title == "Matriz de conformidade"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:5] == ["ID", "Arquivo", "Página", "Cláusula", "Requisito"]
+    assert [row[3] for row in rows[1:]] == ["5.1", "5.2", "6.1"]
+    assert rows[1][4] == "A CONTRATADA deverá manter sigilo sobre os dados pessoais a que tiver acesso."
+    assert (rows[1][2], rows[1][5], rows[1][7], rows[1][8]) == (1, "obrigatório", "atendido", "terms, solution")
+    assert (rows[2][7], rows[2][9]) == ("não se aplica", formula)
+    assert sheet.cell(row=3, column=10).data_type == "s"  # a string, not a formula
+    csv_export = await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=csv")
+    assert csv_export.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
+    assert lines[0][0] == "ID" and lines[2][9] == "'" + formula and len(lines) == 4
+
 
 async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(
     client: httpx.AsyncClient, database_url: str, data_dir: Path
@@ -237,3 +264,4 @@ async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(
     problem(await client.put(path, json={"status": "done"}), 422)
     problem(await client.put(path, json={"status": "answered", "sections": ["nowhere"]}), 422)
     problem(await client.put(f"/api/proposals/{proposal_id}/requirements/not-an-id/compliance", json={}), 422)
+    problem(await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=ods"), 422)

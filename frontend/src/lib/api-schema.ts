@@ -891,6 +891,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/requirements/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Requirements
+         * @description The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
+         *     status, answering sections and note.
+         */
+        get: operations["export_requirements_api_proposals__proposal_id__requirements_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7181,6 +7202,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RequirementView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    export_requirements_api_proposals__proposal_id__requirements_export_get: {
+        parameters: {
+            query: {
+                /** @description csv: UTF-8 CSV; xlsx: an Excel workbook */
+                format: "csv" | "xlsx";
+                /** @description unset: the current version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
             /** @description No or wrong API token */

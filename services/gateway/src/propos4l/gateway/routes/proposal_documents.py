@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
+from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
 from propos4l.gateway.deps import ClientDocumentStore, CurrentPrincipal, Proposals, Settings
 from propos4l.gateway.library_storage import FileTooLarge, receive
 from propos4l.gateway.problems import Problem
@@ -259,3 +260,40 @@ async def set_compliance(
         raise Problem(404, f"Proposal {proposal_id} has no requirement {requirement_id}.") from None
     row = next(row for row in await documents.matrix(proposal_id, version) if row["requirement_id"] == requirement_id)
     return RequirementView.of(row)
+
+
+@router.get(
+    "/{proposal_id}/requirements/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}, **_PROBLEMS},
+)
+async def export_requirements(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    format: Annotated[Literal["csv", "xlsx"], Query(description="csv: UTF-8 CSV; xlsx: an Excel workbook")],
+    version: Annotated[int | None, Query(ge=1, description="unset: the current version")] = None,
+) -> Response:
+    """The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
+    status, answering sections and note."""
+    proposal = await _proposal(proposals, proposal_id)
+    shown = version or proposal["current_version"]
+    if shown > proposal["current_version"]:
+        raise Problem(404, f"Proposal {proposal_id} has no version {shown}.")
+    table = matrix_rows(await documents.matrix(proposal_id, shown), proposal["language"])
+    stem = (
+        f"requisitos-{proposal_id}-v{shown}"
+        if proposal["language"] == "pt-BR"
+        else f"requirements-{proposal_id}-v{shown}"
+    )
+    if format == "csv":
+        body, media_type = matrix_csv(table), CSV_MEDIA_TYPE
+    else:
+        sheet = "Matriz de conformidade" if proposal["language"] == "pt-BR" else "Compliance matrix"
+        body, media_type = await asyncio.to_thread(matrix_xlsx, table, sheet), XLSX_MEDIA_TYPE
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"', "Cache-Control": "no-store"},
+    )

@@ -118,7 +118,7 @@ async def settled(client: httpx.AsyncClient, proposal_id: str, count: int) -> li
 
 
 async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_an_editable_matrix(
-    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+    gateway: RunningGateway, client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
 ) -> None:
     proposal_id = await create_proposal(client)
     pdf = edital_pdf()
@@ -239,6 +239,14 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     assert csv_export.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
     assert lines[0][0] == "ID" and lines[2][9] == "'" + formula and len(lines) == 4
+
+    # What a section's regeneration is shown: the requirements whose status names it (else those its kind maps to),
+    # never one marked not applicable.
+    store = gateway.app.state.client_documents
+    solution = await store.section_requirements(uuid.UUID(proposal_id), 1, SectionKey.SOLUTION)
+    team = await store.section_requirements(uuid.UUID(proposal_id), 1, SectionKey.TEAM)
+    assert [(r.clause, r.obligation, r.page) for r in solution] == [("5.1", "mandatory", 1)]
+    assert [r.quote for r in team] == ["A licitante deverá apresentar atestado de capacidade técnica."]
 
 
 async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(

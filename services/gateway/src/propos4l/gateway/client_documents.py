@@ -33,9 +33,10 @@ from propos4l.shared.events import (
     ProposalDocumentRead,
     ProposalDocumentUploaded,
 )
+from propos4l.shared.grounding import ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.outages import DependencyUnavailable
-from propos4l.shared.requirement_coverage import assess
+from propos4l.shared.requirement_coverage import assess, sections_for
 from propos4l.shared.requirements import RequirementKind
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
 from propos4l.shared.streams import ConsumerGroup
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 _GROUP: Final = ConsumerGroup.GATEWAY.value
 SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)
+SECTION_REQUIREMENTS_MAX: Final = 40
 _LOCK_CLASS: Final = 0x52455153  # "REQS": the first key of the advisory lock on a proposal's documents
 
 
@@ -184,6 +186,34 @@ class ClientDocuments:
             version,
         )
         return rows
+
+    async def section_requirements(
+        self, proposal_id: uuid.UUID, version: int, section: SectionKey, *, limit: int = SECTION_REQUIREMENTS_MAX
+    ) -> tuple[ContextRequirement, ...]:
+        """The requirements a section should answer, for its prompt: those whose status names the section, else
+        those whose kind maps to it (`sections_for`); not those marked not applicable; mandatory first."""
+        rows = await self.matrix(proposal_id, version)
+        chosen = [
+            row
+            for row in rows
+            if row["status"] != "not_applicable"
+            and (
+                section.value in (row["sections"] or ())
+                or (not row["sections"] and section in sections_for(RequirementKind(row["kind"])))
+            )
+        ]
+        chosen.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        return tuple(
+            ContextRequirement(
+                id=row["requirement_id"],
+                quote=row["quote"],
+                obligation=row["obligation"],
+                kind=row["kind"],
+                page=row["page"],
+                clause=row["clause"],
+            )
+            for row in chosen[:limit]
+        )
 
     async def set_compliance(
         self, proposal_id: uuid.UUID, version: int, requirement_id: str, change: ComplianceChange, changed_by: str

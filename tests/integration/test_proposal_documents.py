@@ -240,12 +240,22 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     lines = list(csv.reader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
     assert lines[0][0] == "ID" and lines[2][9] == "'" + formula and len(lines) == 4
 
+    # A document attached after the draft: its requirements are checked against the drafted version at once.
+    late = "9.1 A CONTRATADA deverá oferecer aplicativo para dispositivos móveis Android.\n".encode()
+    assert (await attach(client, proposal_id, late, "adendo.txt")).status_code == 201
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        await settled(client, proposal_id, 3)
+    latest = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
+    addendum = next(item for item in latest["items"] if item["location"]["file"] == "adendo.txt")
+    assert (addendum["location"]["clause"], addendum["compliance"]["status"]) == ("9.1", "not_answered")
+    assert addendum["compliance"]["changed_by"] == "check"
+
     # What a section's regeneration is shown: the requirements whose status names it (else those its kind maps to),
     # never one marked not applicable.
     store = gateway.app.state.client_documents
     solution = await store.section_requirements(uuid.UUID(proposal_id), 1, SectionKey.SOLUTION)
     team = await store.section_requirements(uuid.UUID(proposal_id), 1, SectionKey.TEAM)
-    assert [(r.clause, r.obligation, r.page) for r in solution] == [("5.1", "mandatory", 1)]
+    assert [(r.clause, r.obligation, r.page) for r in solution] == [("5.1", "mandatory", 1), ("9.1", "mandatory", None)]
     assert [r.quote for r in team] == ["A licitante deverá apresentar atestado de capacidade técnica."]
 
 

@@ -388,6 +388,20 @@ class ClientDocumentRecorder:
                 json.loads(event.fields.model_dump_json()),
                 event.occurred_at,
             )
+            # Requirements found after the current version was drafted are checked against it at once.
+            drafted = await connection.fetchrow(
+                """SELECT v.version, v.sections FROM proposals p
+                   JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
+                   WHERE p.id = $1 AND v.drafted_at IS NOT NULL""",
+                event.proposal_id,
+            )
+            if drafted is not None and drafted["sections"]:
+                await check_coverage(
+                    connection,
+                    event.proposal_id,
+                    drafted["version"],
+                    {section["key"]: section["content"] for section in drafted["sections"]},
+                )
             await append_event(
                 connection,
                 event.proposal_id,

@@ -136,23 +136,29 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
 }
 
 function FoundFields({ document }: { document: ClientDocument }) {
-  const { t } = useApp();
+  const { t, formatDate } = useApp();
   const fields = document.request_fields;
   if (!fields) return null;
   const lines: [MessageKey, string | null | undefined][] = [
     ['requirements.field.client', fields.client?.value],
     ['requirements.field.object', fields.object?.value],
     ['requirements.field.budget', fields.budget_ceiling ? `${fields.budget_currency ?? ''} ${fields.budget_ceiling}`.trim() : null],
-    ['requirements.field.submission', fields.submission_date],
   ];
   const found = lines.filter(([, value]) => value);
-  if (found.length === 0) return null;
+  const deadlines = fields.deadlines ?? [];
+  if (found.length === 0 && deadlines.length === 0) return null;
   return (
     <dl className="found-fields">
       <dt className="muted">{t('requirements.fields')}</dt>
       {found.map(([key, value]) => (
         <dd key={key}>
           {t(key)}: {value}
+        </dd>
+      ))}
+      {deadlines.map((deadline) => (
+        <dd key={`${deadline.kind}-${deadline.date}`} title={deadline.quote}>
+          {t(`requirements.deadline.${deadline.kind}` as MessageKey)}: {formatDate(deadline.date)}
+          {deadline.page ? ` (p. ${deadline.page})` : ''}
         </dd>
       ))}
     </dl>

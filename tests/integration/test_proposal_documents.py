@@ -250,6 +250,26 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     assert (addendum["location"]["clause"], addendum["compliance"]["status"]) == ("9.1", "not_answered")
     assert addendum["compliance"]["changed_by"] == "check"
 
+    # A questionnaire answered back from the drafted version, into a copy of the same workbook.
+    workbook = openpyxl.Workbook()
+    questions = workbook.active
+    assert questions is not None
+    questions.append(["Pergunta", "Resposta"])
+    questions.append(["A equipe apresentará atestado de capacidade técnica?", None])
+    questions.append(["Qual a cor do logotipo?", None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    answered = await client.post(
+        f"/api/proposals/{proposal_id}/questionnaire",
+        files={"file": ("questionario.xlsx", buffer.getvalue())},
+        data={"question_column": "A", "answer_column": "B"},
+    )
+    assert answered.status_code == 200, answered.text
+    assert (answered.headers["x-questions"], answered.headers["x-answered"]) == ("2", "1")
+    back = openpyxl.load_workbook(io.BytesIO(answered.content)).active
+    assert back is not None
+    assert (back["B2"].value, back["B3"].value) == (texts[SectionKey.TEAM], None)
+
     # What a section's regeneration is shown: the requirements whose status names it (else those its kind maps to),
     # never one marked not applicable.
     store = gateway.app.state.client_documents
@@ -283,3 +303,8 @@ async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(
     problem(await client.put(path, json={"status": "answered", "sections": ["nowhere"]}), 422)
     problem(await client.put(f"/api/proposals/{proposal_id}/requirements/not-an-id/compliance", json={}), 422)
     problem(await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=ods"), 422)
+    questionnaire = {"question_column": "A", "answer_column": "B"}
+    not_drafted = await client.post(
+        f"/api/proposals/{proposal_id}/questionnaire", files={"file": ("q.xlsx", b"PK\x03\x04")}, data=questionnaire
+    )
+    problem(not_drafted, 409)

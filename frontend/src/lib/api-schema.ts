@@ -912,6 +912,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/questionnaire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer Client Questionnaire
+         * @description The questionnaire answered back into a copy of the same workbook, from the current drafted version: each
+         *     question's answer is the sentence of the proposal that holds most of its words (rules; empty answer cells only).
+         */
+        post: operations["answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -989,6 +1010,31 @@ export interface components {
             offsite_at: string | null;
             /** Pruned At */
             pruned_at: string | null;
+        };
+        /** Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post */
+        Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post: {
+            /**
+             * File
+             * @description the client's questionnaire, an XLSX workbook
+             */
+            file: string;
+            /**
+             * Question Column
+             * @description the column of the questions, e.g. B
+             */
+            question_column: string;
+            /**
+             * Answer Column
+             * @description the column to write the answers in, e.g. C
+             */
+            answer_column: string;
+            /**
+             * First Row
+             * @default 2
+             */
+            first_row: number;
+            /** Sheet */
+            sheet?: string | null;
         };
         /** Body_upload_client_document_api_proposals__proposal_id__documents_post */
         Body_upload_client_document_api_proposals__proposal_id__documents_post: {
@@ -7288,6 +7334,86 @@ export interface operations {
             };
             /** @description No such proposal (or requirement) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing drafted yet */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,7 +22,7 @@ from propos4l.shared.library_text import fold_accents
 from propos4l.shared.requirements import RequirementKind
 from propos4l.shared.sections import SectionKey
 
-__all__ = ["ANSWERED_SHARE", "PARTIAL_SHARE", "Coverage", "assess", "sections_for", "telling_words"]
+__all__ = ["ANSWERED_SHARE", "PARTIAL_SHARE", "Coverage", "assess", "best_answer", "sections_for", "telling_words"]
 
 ANSWERED_SHARE: Final = 0.6
 PARTIAL_SHARE: Final = 0.3
@@ -101,3 +101,18 @@ def _best_sentence(wanted: frozenset[str], text: str) -> str | None:
     scored = [(len(wanted & telling_words(sentence)), sentence) for sentence in sentences]
     best = max(scored, key=lambda pair: pair[0], default=(0, ""))
     return best[1][:1000] if best[0] else None
+
+
+def best_answer(question: str, sections: Mapping[SectionKey, str]) -> tuple[SectionKey, str] | None:
+    """The sentence of the sections that holds most of the question's telling words (at least `PARTIAL_SHARE` of
+    them), with its section; None when no sentence does (a questionnaire's row left for a person)."""
+    wanted = telling_words(question)
+    if not wanted:
+        return None
+    best: tuple[float, SectionKey, str] | None = None
+    for key, text in sections.items():
+        for sentence in (part.strip() for part in _SENTENCE.split(text) if part.strip()):
+            share = len(wanted & telling_words(sentence)) / len(wanted)
+            if share >= PARTIAL_SHARE and (best is None or share > best[0]):
+                best = (share, key, sentence.lstrip("#-* ").strip()[:2000])
+    return (best[1], best[2]) if best else None

@@ -9,7 +9,7 @@ from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
@@ -17,6 +17,7 @@ from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, 
 from propos4l.gateway.deps import ClientDocumentStore, CurrentPrincipal, Proposals, Settings
 from propos4l.gateway.library_storage import FileTooLarge, receive
 from propos4l.gateway.problems import Problem
+from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
 from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, sniff_media_type
 from propos4l.shared.requirement_records import LocationRecord, RequestFieldsRecord
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
@@ -296,4 +297,60 @@ async def export_requirements(
         body,
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"', "Cache-Control": "no-store"},
+    )
+
+
+ColumnLetter = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{1,3}$")]
+
+
+@router.post(
+    "/{proposal_id}/questionnaire",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 409: _PROBLEMS[422] | {"description": "Nothing drafted yet"},
+               **_PROBLEMS},
+)  # fmt: skip
+async def answer_client_questionnaire(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    settings: Settings,
+    proposals: Proposals,
+    file: Annotated[UploadFile, File(description="the client's questionnaire, an XLSX workbook")],
+    question_column: Annotated[ColumnLetter, Form(description="the column of the questions, e.g. B")],
+    answer_column: Annotated[ColumnLetter, Form(description="the column to write the answers in, e.g. C")],
+    first_row: Annotated[int, Form(ge=1, le=1_048_576)] = 2,
+    sheet: Annotated[str | None, Form(max_length=31)] = None,
+) -> Response:
+    """The questionnaire answered back into a copy of the same workbook, from the current drafted version: each
+    question's answer is the sentence of the proposal that holds most of its words (rules; empty answer cells only)."""
+    proposal = await _proposal(proposals, proposal_id)
+    if not proposal["sections"]:
+        raise Problem(409, f"Proposal {proposal_id} has no drafted sections yet; answer the questionnaire once it has.")
+    limit = settings.proposal_document_max_mb * 1024 * 1024
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise Problem(413, f"A questionnaire may be up to {settings.proposal_document_max_mb} MB.")
+    sections = {SectionKey(section["key"]): section["content"] for section in proposal["sections"]}
+    try:
+        answered = await asyncio.to_thread(
+            answer_questionnaire,
+            data,
+            sections,
+            question_column=question_column,
+            answer_column=answer_column,
+            first_row=first_row,
+            sheet=sheet or None,
+            max_uncompressed_bytes=4 * limit,
+        )
+    except QuestionnaireRefused as error:
+        raise Problem(422, f"The questionnaire cannot be answered: {error}.") from None
+    stem = PurePath(file.filename or "questionnaire.xlsx").stem[:100] or "questionnaire"
+    return Response(
+        answered.content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}-answered.xlsx"',
+            "X-Questions": str(answered.questions),
+            "X-Answered": str(answered.answered),
+            "Cache-Control": "no-store",
+        },
     )

@@ -12,6 +12,7 @@ import type { Investment, Proposal, Version } from '@/lib/types';
 import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Grounding';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
+import { Requirements } from './Requirements';
 import { SectionCard } from './SectionCard';
 import { Shell } from './Shell';
 import { Alert, Loading, StatusBadge } from './ui';
@@ -106,6 +107,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
+            <Requirements proposalId={id} version={proposal.version} />
             <AddToLibrary proposalId={id} versions={versions} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
           </aside>

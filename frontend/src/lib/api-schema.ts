@@ -937,6 +937,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Client Documents
+         * @description The proposal's client documents, with how far each is read and the request fields each states.
+         */
+        get: operations["list_client_documents_api_proposals__proposal_id__documents_get"];
+        put?: never;
+        /**
+         * Upload Client Document
+         * @description Attach a client's document to a proposal; it is read in the background (its requirements and the request
+         *     fields it states; follow `status` or the proposal's events).
+         */
+        post: operations["upload_client_document_api_proposals__proposal_id__documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/requirements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requirements
+         * @description The compliance matrix: the requirements found in the proposal's documents, with their status as of a version.
+         */
+        get: operations["list_requirements_api_proposals__proposal_id__requirements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/requirements/{requirement_id}/compliance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Compliance
+         * @description Set a requirement's status, note and answering sections at the proposal's current version (earlier versions
+         *     keep theirs).
+         */
+        put: operations["set_compliance_api_proposals__proposal_id__requirements__requirement_id__compliance_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/requirements/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Requirements
+         * @description The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
+         *     status, answering sections and note.
+         */
+        get: operations["export_requirements_api_proposals__proposal_id__requirements_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/questionnaire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer Client Questionnaire
+         * @description The questionnaire answered back into a copy of the same workbook, from the current drafted version: each
+         *     question's answer is the sentence of the proposal that holds most of its words (rules; empty answer cells only).
+         */
+        post: operations["answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1014,6 +1122,39 @@ export interface components {
             offsite_at: string | null;
             /** Pruned At */
             pruned_at: string | null;
+        };
+        /** Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post */
+        Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post: {
+            /**
+             * File
+             * @description the client's questionnaire, an XLSX workbook
+             */
+            file: string;
+            /**
+             * Question Column
+             * @description the column of the questions, e.g. B
+             */
+            question_column: string;
+            /**
+             * Answer Column
+             * @description the column to write the answers in, e.g. C
+             */
+            answer_column: string;
+            /**
+             * First Row
+             * @default 2
+             */
+            first_row: number;
+            /** Sheet */
+            sheet?: string | null;
+        };
+        /** Body_upload_client_document_api_proposals__proposal_id__documents_post */
+        Body_upload_client_document_api_proposals__proposal_id__documents_post: {
+            /**
+             * File
+             * @description the client's RFP, edital or questionnaire: PDF, DOCX or text
+             */
+            file: string;
         };
         /** Body_upload_document_api_library_documents_post */
         Body_upload_document_api_library_documents_post: {
@@ -1223,6 +1364,67 @@ export interface components {
             reason: "no_source" | "number_without_source" | "certification_without_source" | "rate_in_other_currency";
         };
         /**
+         * ClientDocumentList
+         * @description A proposal's client documents, oldest first.
+         */
+        ClientDocumentList: {
+            /** Items */
+            items: components["schemas"]["ClientDocumentView"][];
+        };
+        /**
+         * ClientDocumentView
+         * @description A client's document attached to a proposal, and how far reading it is.
+         */
+        ClientDocumentView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Media Type
+             * @description as told from the file's content, not its name
+             */
+            media_type: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "uploaded" | "reading" | "read" | "failed";
+            /** Pages Total */
+            pages_total: number | null;
+            /** Pages Done */
+            pages_done: number;
+            /** Ocr Pages */
+            ocr_pages: number;
+            /** Requirement Count */
+            requirement_count: number;
+            /** @description what the document states of the request (client, object, budget ceiling, dates), for a person to confirm; null until it is read */
+            request_fields: components["schemas"]["RequestFieldsRecord"] | null;
+            /**
+             * Failure Code
+             * @description with status failed: a LibraryFailureCode
+             */
+            failure_code: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Uploaded By */
+            uploaded_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read At */
+            read_at: string | null;
+        };
+        /**
          * CompanyBody
          * @description The company profile in one language.
          */
@@ -1308,6 +1510,54 @@ export interface components {
             standard_terms: string;
         };
         /**
+         * ComplianceEdit
+         * @description A person's assessment of one requirement, recorded at the proposal's current version.
+         */
+        ComplianceEdit: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "answered" | "partial" | "not_answered" | "not_applicable";
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Sections
+             * @default []
+             */
+            sections: components["schemas"]["SectionKey"][];
+        };
+        /**
+         * ComplianceView
+         * @description A requirement's answer as of a version: status, note, the sections that answer it.
+         */
+        ComplianceView: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "answered" | "partial" | "not_answered" | "not_applicable";
+            /** Note */
+            note: string;
+            /** Sections */
+            sections: components["schemas"]["SectionKey"][];
+            /**
+             * Version
+             * @description the version this status was set at (it holds for the later ones)
+             */
+            version: number;
+            /** Changed By */
+            changed_by: string;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+        };
+        /**
          * CreatedToken
          * @description A token just created, with its secret: store it now, it is not shown again.
          */
@@ -1347,6 +1597,28 @@ export interface components {
              * @description send as 'Authorization: Bearer <token>'; shown only in this response
              */
             token: string;
+        };
+        /**
+         * DeadlineRecord
+         * @description A date the document sets for bidders.
+         */
+        DeadlineRecord: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "questions" | "visit" | "submission" | "opening";
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Quote */
+            quote: string;
+            /** File */
+            file: string;
+            /** Page */
+            page: number | null;
         };
         /**
          * DeliveryList
@@ -1778,6 +2050,20 @@ export interface components {
             detail: string;
         };
         /**
+         * FieldRecord
+         * @description A request field read from the document, with the sentence it came from.
+         */
+        FieldRecord: {
+            /** Value */
+            value: string;
+            /** Quote */
+            quote: string;
+            /** File */
+            file: string;
+            /** Page */
+            page: number | null;
+        };
+        /**
          * FromProposal
          * @description A proposal version to add to the library as a past proposal.
          */
@@ -1939,6 +2225,18 @@ export interface components {
          * @enum {string}
          */
         Language: "pt-BR" | "en";
+        /**
+         * LocationRecord
+         * @description Where a quote is: file, page (None for files without pages) and clause ("5.2.1", "5.3 b)").
+         */
+        LocationRecord: {
+            /** File */
+            file: string;
+            /** Page */
+            page: number | null;
+            /** Clause */
+            clause: string | null;
+        };
         /**
          * Me
          * @description The caller, as its token says.
@@ -2386,6 +2684,78 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * RequestFieldsRecord
+         * @description What a document states of the request, for a person to confirm; every field may be missing.
+         */
+        RequestFieldsRecord: {
+            client?: components["schemas"]["FieldRecord"] | null;
+            object?: components["schemas"]["FieldRecord"] | null;
+            /** Budget Ceiling */
+            budget_ceiling?: string | null;
+            /** Budget Currency */
+            budget_currency?: string | null;
+            budget_quote?: components["schemas"]["FieldRecord"] | null;
+            /** Submission Date */
+            submission_date?: string | null;
+            /**
+             * Deadlines
+             * @default []
+             */
+            deadlines: components["schemas"]["DeadlineRecord"][];
+        };
+        /**
+         * RequirementList
+         * @description The compliance matrix of a proposal version: every requirement, in reading order, with its status.
+         */
+        RequirementList: {
+            /** Version */
+            version: number;
+            /** Items */
+            items: components["schemas"]["RequirementView"][];
+            /**
+             * Counts
+             * @description requirements per compliance status ('unassessed' for none)
+             */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * RequirementView
+         * @description A requirement of the client's documents, quoted exactly, with where it is and its compliance.
+         */
+        RequirementView: {
+            /**
+             * Id
+             * @description stable: the same quote at the same clause always has this id
+             */
+            id: string;
+            /** Quote */
+            quote: string;
+            /**
+             * Obligation
+             * @enum {string}
+             */
+            obligation: "mandatory" | "desirable";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "functional" | "technical" | "qualification" | "commercial" | "deadline";
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            location: components["schemas"]["LocationRecord"];
+            /** Also At */
+            also_at: components["schemas"]["LocationRecord"][];
+            /** Heading */
+            heading: string | null;
+            /** @description null: not assessed yet */
+            compliance: components["schemas"]["ComplianceView"] | null;
         };
         /**
          * RoleBody
@@ -7426,6 +7796,448 @@ export interface operations {
             };
             /** @description No such endpoint or delivery */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_client_documents_api_proposals__proposal_id__documents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientDocumentList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    upload_client_document_api_proposals__proposal_id__documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_client_document_api_proposals__proposal_id__documents_post"];
+            };
+        };
+        responses: {
+            /** @description The same content is already attached: that document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientDocumentView"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientDocumentView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_requirements_api_proposals__proposal_id__requirements_get: {
+        parameters: {
+            query?: {
+                /** @description unset: the current version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementList"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_compliance_api_proposals__proposal_id__requirements__requirement_id__compliance_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+                requirement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplianceEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    export_requirements_api_proposals__proposal_id__requirements_export_get: {
+        parameters: {
+            query: {
+                /** @description csv: UTF-8 CSV; xlsx: an Excel workbook */
+                format: "csv" | "xlsx";
+                /** @description unset: the current version */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing drafted yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,6 @@
 /** Every string the interface shows, in Brazilian Portuguese (default) and English. */
 import { groundingEn, groundingPtBR } from './grounding-messages';
+import { requirementsEn, requirementsPtBR } from './requirement-messages';
 
 const ptBR = {
   'app.name': 'Propos4l',
@@ -544,6 +545,7 @@ const ptBR = {
   'validation.text': 'Informe um texto.',
   'validation.choice': 'Escolha uma das opções.',
   ...groundingPtBR,
+  ...requirementsPtBR,
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -1091,6 +1093,7 @@ const en: Record<MessageKey, string> = {
   'validation.text': 'Enter text.',
   'validation.choice': 'Pick one of the options.',
   ...groundingEn,
+  ...requirementsEn,
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

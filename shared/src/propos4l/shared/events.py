@@ -23,6 +23,7 @@ from propos4l.shared.grounding import (
     SectionSources,
     TeamMember,
 )
+from propos4l.shared.requirement_records import RequestFieldsRecord, RequirementRecord
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import Stream
 
@@ -43,6 +44,10 @@ __all__ = [
     "LifecycleKind",
     "LifecyclePdf",
     "LlmUsage",
+    "ProposalDocumentFailed",
+    "ProposalDocumentProgressed",
+    "ProposalDocumentRead",
+    "ProposalDocumentUploaded",
     "ProposalDrafted",
     "ProposalEvent",
     "ProposalFailed",
@@ -404,6 +409,59 @@ class LibraryDocumentFailed(Event):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 
+class ProposalDocumentUploaded(ProposalEvent):
+    """A client's document (RFP, edital) was attached to a proposal and stored content-addressed under
+    LIBRARY_DIR/client-documents; the library service reads it and finds its requirements (issue #16)."""
+
+    event_type: ClassVar[str] = "proposal.document-uploaded"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_DOCUMENT_UPLOADED
+
+    document_id: uuid.UUID
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    client_name: Annotated[str, StringConstraints(max_length=SHORT_TEXT_MAX)] = Field(
+        default="", description="the proposal's client, whose own duties in the document are not requirements"
+    )
+
+
+class ProposalDocumentProgressed(ProposalEvent):
+    """A client's document is being read: pages done of the total (sent throttled)."""
+
+    event_type: ClassVar[str] = "proposal.document-progressed"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_DOCUMENT_PROGRESSED
+
+    document_id: uuid.UUID
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    pages_done: Annotated[int, Field(ge=0)]
+    pages_total: Annotated[int, Field(ge=0)]
+
+
+class ProposalDocumentRead(ProposalEvent):
+    """A client's document was read: its requirements (rule-based pass, ADR 0020) and the request fields it states."""
+
+    event_type: ClassVar[str] = "proposal.document-read"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_DOCUMENT_READ
+
+    document_id: uuid.UUID
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    pages: Annotated[int, Field(ge=0)]
+    ocr_pages: Annotated[int, Field(ge=0)] = 0
+    requirements: Annotated[tuple[RequirementRecord, ...], Field(max_length=5_000)]
+    fields: RequestFieldsRecord
+
+
+class ProposalDocumentFailed(ProposalEvent):
+    """A client's document could not be read, for a reason a person can act on."""
+
+    event_type: ClassVar[str] = "proposal.document-failed"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_DOCUMENT_FAILED
+
+    document_id: uuid.UUID
+    code: LibraryFailureCode
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+
+
 class FieldError(BaseModel):
     """One field's error, in the shape of the HTTP API's 422 `errors`."""
 
@@ -486,6 +544,10 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
         LibraryDocumentUploaded,
         LibraryDocumentIndexed,
         LibraryDocumentFailed,
+        ProposalDocumentUploaded,
+        ProposalDocumentProgressed,
+        ProposalDocumentRead,
+        ProposalDocumentFailed,
         IntakeRejected,
         ProposalLifecycleChanged,
     )

@@ -20,6 +20,7 @@ __all__ = [
     "BudgetComparison",
     "ClaimFlag",
     "ContextPassage",
+    "ContextRequirement",
     "DraftingContext",
     "EffortLine",
     "RateCardLine",
@@ -79,19 +80,34 @@ class RateCardLine(_Frozen):
     valid_from: date | None = None
 
 
+class ContextRequirement(_Frozen):
+    """A requirement of the client's document the section being written should answer (issue #16): its exact
+    quote, shown to the model as data, never as an instruction."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+    quote: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    obligation: Literal["mandatory", "desirable"]
+    kind: Literal["functional", "technical", "qualification", "commercial", "deadline"]
+    page: Annotated[int, Field(ge=1)] | None = None
+    clause: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
 class DraftingContext(_Frozen):
     """Everything a grounded draft may use besides the request: retrieved once, recorded with the version."""
 
     passages: tuple[ContextPassage, ...] = ()
     roster: tuple[RosterPerson, ...] = ()
     rate_card: tuple[RateCardLine, ...] = ()
+    requirements: Annotated[tuple[ContextRequirement, ...], Field(max_length=100)] = Field(
+        default=(), description="the client's requirements mapped to the section being written (a regeneration)"
+    )
     search_mode: Literal["hybrid", "full_text", "none"] = "none"
     retrieved_at: datetime | None = None
 
     @property
     def empty(self) -> bool:
-        """Whether the library gave nothing at all to stand on (no passage, no person, no role)."""
-        return not (self.passages or self.roster or self.rate_card)
+        """Whether there is nothing at all to stand on (no passage, no person, no role, no client requirement)."""
+        return not (self.passages or self.roster or self.rate_card or self.requirements)
 
 
 class SectionSources(_Frozen):

@@ -14,6 +14,7 @@ from typing import Final
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
+    "CLIENT_DOCUMENTS_FOLDER",
     "DOCX",
     "HTML",
     "MARKDOWN",
@@ -29,6 +30,9 @@ HTML: Final = "text/html"
 MARKDOWN: Final = "text/markdown"
 PLAIN_TEXT: Final = "text/plain"
 ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
+# The folder of LIBRARY_DIR where clients' documents attached to proposals are stored (issue #16), apart from the
+# library's own files so that deleting a library document never takes a client's file with it.
+CLIENT_DOCUMENTS_FOLDER: Final = "client-documents"
 # How much of the start of a file `sniff_media_type` wants to see.
 SNIFF_BYTES: Final = 8192
 

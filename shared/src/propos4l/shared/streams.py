@@ -30,6 +30,10 @@ class Stream(StrEnum):
     LIBRARY_DOCUMENT_UPLOADED = "propos4l.library.document-uploaded"
     LIBRARY_DOCUMENT_INDEXED = "propos4l.library.document-indexed"
     LIBRARY_DOCUMENT_FAILED = "propos4l.library.document-failed"
+    PROPOSAL_DOCUMENT_UPLOADED = "propos4l.proposal.document-uploaded"
+    PROPOSAL_DOCUMENT_PROGRESSED = "propos4l.proposal.document-progressed"
+    PROPOSAL_DOCUMENT_READ = "propos4l.proposal.document-read"
+    PROPOSAL_DOCUMENT_FAILED = "propos4l.proposal.document-failed"
     # The public streams: a contract with systems outside Propos4l, versioned and kept compatible (ADR 0018).
     INTAKE_PROPOSAL_REQUESTED = "propos4l.intake.proposal-requested"
     INTAKE_REJECTED = "propos4l.intake.rejected"
@@ -68,6 +72,10 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.LIBRARY_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
     Stream.LIBRARY_DOCUMENT_INDEXED: (ConsumerGroup.GATEWAY,),
     Stream.LIBRARY_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_UPLOADED: (ConsumerGroup.LIBRARY,),
+    Stream.PROPOSAL_DOCUMENT_PROGRESSED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_READ: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
     Stream.INTAKE_PROPOSAL_REQUESTED: (ConsumerGroup.GATEWAY,),
     Stream.INTAKE_REJECTED: (),  # read by the producers only, each its own way: trimmed by age alone
     Stream.PROPOSAL_LIFECYCLE: (ConsumerGroup.WEBHOOKS,),  # and by outside consumers, with their own groups

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocuments
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.intake import IntakeHandler
 from propos4l.gateway.library_documents import LibraryDocuments
@@ -36,6 +37,7 @@ from propos4l.gateway.routes import (
     library_entries,
     library_roles,
     library_search,
+    proposal_documents,
     proposals,
     sections,
     session,
@@ -92,6 +94,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
         redis = connect_redis(str(settings.redis_url))
         library_recorder = LibraryRecorder(pool)
+        client_document_recorder = ClientDocumentRecorder(pool)
         relay = OutboxRelay(
             pool,
             redis,
@@ -106,6 +109,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
         app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
+        app.state.client_documents = ClientDocuments(pool, settings.library_dir)
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
         app.state.context_retriever = ContextRetriever(
@@ -144,6 +148,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.LIBRARY_DOCUMENT_INDEXED: library_recorder.on_indexed,
                 Stream.LIBRARY_DOCUMENT_FAILED: library_recorder.on_failed,
                 Stream.INTAKE_PROPOSAL_REQUESTED: intake.on_requested,
+                Stream.PROPOSAL_DOCUMENT_PROGRESSED: client_document_recorder.on_progressed,
+                Stream.PROPOSAL_DOCUMENT_READ: client_document_recorder.on_read,
+                Stream.PROPOSAL_DOCUMENT_FAILED: client_document_recorder.on_failed,
             },
             consumer=name,
             on_dead_letter=on_dead_letter,
@@ -221,6 +228,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)
     app.include_router(webhooks.router)
+    app.include_router(proposal_documents.router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
@@ -237,6 +245,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             # the file, plus room for the multipart framing and the form's other fields; the file's own limit is
             # checked as it is received, with a 413 that names it
             ("/api/library/documents", (settings.library_max_upload_mb + 1) * 1024 * 1024),
+            ("/api/proposals/*/documents", (settings.proposal_document_max_mb + 1) * 1024 * 1024),
         ],
     )
     app.add_middleware(UnexpectedErrors)  # around every other middleware of ours, so none lets an error escape

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
+from propos4l.gateway.client_documents import ClientDocuments
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
@@ -20,6 +21,7 @@ from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.settings import GatewaySettings
 
 __all__ = [
+    "ClientDocumentStore",
     "ContextRetrieval",
     "CurrentPrincipal",
     "Database",
@@ -73,6 +75,11 @@ def _documents(request: Request) -> LibraryDocuments:
     return documents
 
 
+def _client_documents(request: Request) -> ClientDocuments:
+    documents: ClientDocuments = request.app.state.client_documents
+    return documents
+
+
 def _library(request: Request) -> LibraryEntries:
     entries: LibraryEntries = request.app.state.library_entries
     return entries
@@ -100,6 +107,7 @@ Outbox = Annotated[OutboxRelay, Depends(_outbox)]
 RenderAllowance = Annotated[Principal, Depends(_render_allowance)]
 """The caller of a route that makes a new version to render, counted against its rate limit."""
 Documents = Annotated[LibraryDocuments, Depends(_documents)]
+ClientDocumentStore = Annotated[ClientDocuments, Depends(_client_documents)]
 """The library's documents (rows and their files under LIBRARY_DIR)."""
 Library = Annotated[LibraryEntries, Depends(_library)]
 """The library's entries (company profile, services, people, case studies)."""

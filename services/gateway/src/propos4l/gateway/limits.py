@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Sequence
 from typing import Final
@@ -34,7 +35,7 @@ class BodySizeLimit:
 
     def limit_for(self, path: str) -> int:
         """The body limit of a request to `path`."""
-        return next((limit for prefix, limit in self.larger if path.startswith(prefix)), self.max_bytes)
+        return next((limit for prefix, limit in self.larger if _matches(path, prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse oversize bodies; pass everything else through."""
@@ -76,3 +77,10 @@ class BodySizeLimit:
         ).encode()
         await send({"type": "http.response.start", "status": 413, "headers": _PROBLEM_HEADERS})
         await send({"type": "http.response.body", "body": body})
+
+
+def _matches(path: str, prefix: str) -> bool:
+    """Whether `path` starts with `prefix`, where a `*` in the prefix stands for one path segment."""
+    if "*" not in prefix:
+        return path.startswith(prefix)
+    return fnmatch.fnmatchcase(path, prefix + "*") and path.count("/") >= prefix.count("/")

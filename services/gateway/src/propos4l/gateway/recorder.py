@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
+from propos4l.gateway.client_documents import check_coverage
 from propos4l.gateway.progress_log import ProgressWriter, status_changed
 from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.shared.db import mark_processed
@@ -116,6 +117,13 @@ class EventRecorder:
             )
             if status is not None:
                 await status_changed(connection, event.proposal_id, event.version, status)
+            # The client's requirements (issue #16): what this version's text still leaves unanswered.
+            await check_coverage(
+                connection,
+                event.proposal_id,
+                event.version,
+                {section.key.value: section.content for section in event.sections},
+            )
         self._wake_outbox()
 
     async def on_rendered(self, delivery: Delivery) -> None:

@@ -37,6 +37,15 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     library_max_upload_mb: Annotated[int, Field(ge=1, le=1024)] = Field(
         default=50, description="the largest file the library takes; a larger upload is a 413"
     )
+    proposal_document_max_mb: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default=50, description="the largest client document (RFP, edital) a proposal takes; a larger one is a 413"
+    )
+    proposal_documents_max_mb: Annotated[int, Field(ge=1, le=10_240)] = Field(
+        default=200, description="the bytes of all of a proposal's client documents together; past it, a 413"
+    )
+    proposal_documents_max_files: Annotated[int, Field(ge=1, le=200)] = Field(
+        default=20, description="how many client documents a proposal may hold; past it, a 413"
+    )
     gateway_render_workers: Annotated[int, Field(ge=1, le=16)] = 1
     render_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
     render_cpu_seconds: Annotated[float, Field(gt=0)] | None = None

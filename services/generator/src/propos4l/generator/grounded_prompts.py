@@ -14,7 +14,13 @@ from typing import Final
 
 from propos4l.generator.prompts import ChatMessage, as_data, prompt_file
 from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
-from propos4l.shared.grounding import ContextPassage, DraftingContext, RateCardLine, RosterPerson
+from propos4l.shared.grounding import (
+    ContextPassage,
+    ContextRequirement,
+    DraftingContext,
+    RateCardLine,
+    RosterPerson,
+)
 from propos4l.shared.sections import Language, SectionKey, section_title
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "person_block",
     "person_short_ids",
     "phase_details",
+    "requirement_block",
     "role_block",
     "role_short_ids",
     "short_ids",
@@ -43,7 +50,7 @@ _DELIMITER_RUN: Final = re.compile(r"(<{3,}|>{3,})")
 _SPACE: Final = re.compile(r"\s+")
 _PLACEHOLDER: Final = re.compile(
     r"\{(client_name|industry|requirements|scope|timeline|budget|passages|roster|roles|section_title|section_key"
-    r"|points|details|sections|instructions)\}"
+    r"|points|details|sections|instructions|client_requirements)\}"
 )
 _NONE: Final = {Language.PT_BR: "(nenhum)", Language.EN: "(none)"}
 _NO_INSTRUCTIONS: Final = {
@@ -95,6 +102,24 @@ def person_block(person: RosterPerson, short_id: str) -> str:
         f"certifications: {', '.join(_line(item) for item in person.certifications)}",
     ]
     return f"<<<PERSON id={short_id}>>>\n" + "\n".join(fields) + f"\n{END}"
+
+
+def requirement_block(requirement: ContextRequirement) -> str:
+    """One requirement of the client's document as delimited data: its id, obligation, place, and exact quote."""
+    where = " ".join(
+        part
+        for part in (
+            f"page={requirement.page}" if requirement.page else "",
+            f'clause="{_line(requirement.clause)}"' if requirement.clause else "",
+        )
+        if part
+    )
+    header = f"<<<REQUIREMENT id={requirement.id} obligation={requirement.obligation} kind={requirement.kind}"
+    return f"{header}{' ' + where if where else ''}>>>\n{without_delimiters(requirement.quote)}\n{END}"
+
+
+def _requirement_blocks(requirements: Sequence[ContextRequirement], language: Language) -> str:
+    return _blocks((requirement_block(requirement) for requirement in requirements), language)
 
 
 def role_block(role: RateCardLine, short_id: str) -> str:
@@ -220,6 +245,7 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
         "section_key": regeneration.section.value,
         "sections": as_data(without_delimiters(current), language),
         "passages": _passage_blocks(context.passages, language),
+        "client_requirements": _requirement_blocks(context.requirements, language),
         "instructions": as_data(regeneration.instructions, language)
         if regeneration.instructions
         else _NO_INSTRUCTIONS[language],

@@ -21,7 +21,7 @@ __all__ = [
     "shorter_message",
 ]
 
-PROMPT_VERSION: Final = "2026-12-06.1"
+PROMPT_VERSION: Final = "2026-12-06.2"
 
 _CLOSING_TAGS: Final = re.compile(
     r"</?\s*(dados_do_cliente|client_data|proposta_atual|current_proposal|pedido_do_consultor|consultant_request)\s*>",

@@ -13,6 +13,7 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from propos4l.library.client_documents import ClientDocumentReader
 from propos4l.library.embedding import embed_pending
 from propos4l.library.extraction import ExtractionLimits, ExtractionPool
 from propos4l.library.handlers import EmbedPending, LibraryHandlers
@@ -138,13 +139,16 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
             pool, extraction, settings.library_dir, passage_max_characters=settings.library_passage_max_characters
         )
         embed = embedding_hook(embedding_client, settings, pool)
-        handlers = LibraryHandlers(indexer, Publisher(redis), embed)
+        publisher = Publisher(redis)
+        client_documents = ClientDocumentReader(extraction, settings.library_dir, publisher.publish)
+        handlers = LibraryHandlers(indexer, publisher, embed, client_documents)
         consumers = group_consumers(
             redis,
             ConsumerGroup.LIBRARY,
             {
                 Stream.LIBRARY_ENTRY_CHANGED: handlers.on_entry_changed,
                 Stream.LIBRARY_DOCUMENT_UPLOADED: handlers.on_document_uploaded,
+                Stream.PROPOSAL_DOCUMENT_UPLOADED: handlers.on_proposal_document_uploaded,
             },
             consumer=default_consumer_name("library"),
             on_dead_letter=handlers.on_dead_letter,

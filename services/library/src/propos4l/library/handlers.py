@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from propos4l.library.client_documents import ClientDocumentReader
 from propos4l.library.indexing import DocumentIndexer
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher
 from propos4l.shared.events import (
@@ -14,6 +15,8 @@ from propos4l.shared.events import (
     LibraryDocumentUploaded,
     LibraryEntryChanged,
     LibraryFailureCode,
+    ProposalDocumentFailed,
+    ProposalDocumentUploaded,
     derived_event_id,
 )
 from propos4l.shared.telemetry import record_library_document, span
@@ -30,10 +33,36 @@ bound to the pool, client and model); None where no embedding model is configure
 class LibraryHandlers:
     """Handlers of the library service's consumer."""
 
-    def __init__(self, indexer: DocumentIndexer, publisher: Publisher, embed_pending: EmbedPending | None) -> None:
+    def __init__(
+        self,
+        indexer: DocumentIndexer,
+        publisher: Publisher,
+        embed_pending: EmbedPending | None,
+        client_documents: ClientDocumentReader | None = None,
+    ) -> None:
         self._indexer = indexer
         self._publisher = publisher
         self._embed_pending = embed_pending
+        self._client_documents = client_documents
+
+    async def on_proposal_document_uploaded(self, delivery: Delivery) -> None:
+        """Read a client's document into requirements and request fields; publish read or failed."""
+        uploaded = delivery.envelope.open(ProposalDocumentUploaded)
+        if self._client_documents is None:
+            raise RuntimeError("this library service reads no client documents")
+        started = time.monotonic()
+        with span("read client document", {"propos4l.proposal_id": str(uploaded.proposal_id)}):
+            outcome = await self._client_documents.read(uploaded)
+        await self._publisher.publish(outcome)
+        logger.info(
+            "client document handled",
+            extra={
+                "proposal_id": str(uploaded.proposal_id),
+                "document_id": str(uploaded.document_id),
+                "outcome": outcome.event_type,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
 
     async def on_document_uploaded(self, delivery: Delivery) -> None:
         """Extract, split and index the document; publish indexed or failed."""
@@ -73,6 +102,19 @@ class LibraryHandlers:
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
         """An upload the service gave up on (it crashed the handler each time): the document fails, with why."""
+        if dead.envelope is not None and dead.envelope.event_type == ProposalDocumentUploaded.event_type:
+            client_document = dead.envelope.open(ProposalDocumentUploaded)
+            await self._publisher.publish(
+                ProposalDocumentFailed(
+                    event_id=derived_event_id(client_document.event_id, ProposalDocumentFailed.event_type),
+                    proposal_id=client_document.proposal_id,
+                    version=client_document.version,
+                    document_id=client_document.document_id,
+                    code=LibraryFailureCode.MALFORMED,
+                    reason=f"The document could not be read after several attempts ({dead.reason}).".strip()[:2000],
+                )
+            )
+            return
         if dead.envelope is None or dead.envelope.event_type != LibraryDocumentUploaded.event_type:
             return
         uploaded = dead.envelope.open(LibraryDocumentUploaded)

@@ -8,7 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, RenderAllowance, Settings
+from propos4l.gateway.deps import (
+    ClientDocumentStore,
+    ContextRetrieval,
+    CurrentPrincipal,
+    Outbox,
+    Proposals,
+    RenderAllowance,
+    Settings,
+)
 from propos4l.gateway.effort_edit import UnknownRoles
 from propos4l.gateway.grounding_schemas import EffortEdit
 from propos4l.gateway.problems import Problem
@@ -80,6 +88,7 @@ async def regenerate_section(
     pricing: TemplatePricing,
     settings: Settings,
     retriever: ContextRetrieval,
+    documents: ClientDocumentStore,
     body: SectionRegeneration | None = None,
 ) -> ProposalView:
     """Have the model write one section again (optionally following instructions), as a new version; what the
@@ -89,6 +98,10 @@ async def regenerate_section(
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
     context = await retriever.retrieve(request_of(proposal), instructions)
+    # The client's requirements this section should answer (issue #16), as data in its prompt.
+    requirements = await documents.section_requirements(proposal_id, proposal["current_version"], key)
+    if requirements:
+        context = context.model_copy(update={"requirements": requirements})
     change = VersionChange(section=key, instructions=instructions, context=context)
     return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
 

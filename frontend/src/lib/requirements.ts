@@ -1,0 +1,86 @@
+/**
+ * A proposal's client documents (RFP, edital) and its compliance matrix (issue #16): attach a file, read the
+ * requirements found with their exact quotes and pages, set each one's status, export the matrix.
+ */
+import type { ApiClient } from './api';
+import type { components } from './api-schema';
+import type { MessageKey } from './messages';
+
+type Schemas = components['schemas'];
+export type ClientDocument = Schemas['ClientDocumentView'];
+export type RequirementRow = Schemas['RequirementView'];
+export type RequirementMatrix = Schemas['RequirementList'];
+export type ComplianceEdit = Schemas['ComplianceEdit'];
+export type ComplianceStatus = ComplianceEdit['status'];
+
+export const COMPLIANCE_STATUSES: readonly ComplianceStatus[] = ['answered', 'partial', 'not_answered', 'not_applicable'];
+
+export class RequirementsApi {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly proposalId: string,
+  ) {}
+
+  private get base(): string {
+    return `/api/proposals/${encodeURIComponent(this.proposalId)}`;
+  }
+
+  /** Attach a client's document; 201 new, 200 the same content was attached already. */
+  async attach(file: Blob, filename: string): Promise<ClientDocument> {
+    const form = new FormData();
+    form.append('file', file, filename);
+    const response = await this.api.raw(`${this.base}/documents`, { method: 'POST', body: form });
+    return (await response.json()) as ClientDocument;
+  }
+
+  async documents(): Promise<ClientDocument[]> {
+    return (await this.api.json<{ items: ClientDocument[] }>(`${this.base}/documents`)).items;
+  }
+
+  matrix(version?: number): Promise<RequirementMatrix> {
+    return this.api.json<RequirementMatrix>(`${this.base}/requirements${version ? `?version=${version}` : ''}`);
+  }
+
+  setCompliance(requirementId: string, edit: ComplianceEdit): Promise<RequirementRow> {
+    return this.api.json<RequirementRow>(`${this.base}/requirements/${encodeURIComponent(requirementId)}/compliance`, {
+      method: 'PUT',
+      body: JSON.stringify(edit),
+    });
+  }
+
+  /** The matrix as a file, downloaded with the token (a plain link would not carry it). */
+  async export(format: 'csv' | 'xlsx'): Promise<Blob> {
+    return (await this.api.raw(`${this.base}/requirements/export?format=${format}`)).blob();
+  }
+}
+
+/** Whether any document is still being read (the page polls until none is). */
+export function stillReading(documents: readonly ClientDocument[]): boolean {
+  return documents.some((document) => document.status === 'uploaded' || document.status === 'reading');
+}
+
+type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;
+
+/** A document's progress in words: "lendo a página 34 de 120", "57 requisitos encontrados", or why it failed. */
+export function documentProgress(document: ClientDocument, t: Translate): string {
+  switch (document.status) {
+    case 'uploaded':
+      return t('requirements.doc.queued');
+    case 'reading':
+      return document.pages_total
+        ? t('requirements.doc.reading', { done: document.pages_done, total: document.pages_total })
+        : t('requirements.doc.queued');
+    case 'read':
+      return t(document.requirement_count === 1 ? 'requirements.doc.found.one' : 'requirements.doc.found.other', {
+        count: document.requirement_count,
+      });
+    default:
+      return t('requirements.doc.failed', { reason: document.failure_reason ?? document.failure_code ?? '' });
+  }
+}
+
+/** "3 de 12 obrigatórios atendidos": how many mandatory requirements the matrix marks answered. */
+export function mandatorySummary(rows: readonly RequirementRow[]): { answered: number; mandatory: number } {
+  const mandatory = rows.filter((row) => row.obligation === 'mandatory');
+  return { answered: mandatory.filter((row) => row.compliance?.status === 'answered').length, mandatory: mandatory.length };
+}

@@ -1,0 +1,459 @@
+"""A proposal's client documents, the requirements found in them and the compliance matrix (issue #16).
+
+A document is stored content-addressed under LIBRARY_DIR/client-documents (apart from the library's own files) and
+its row is inserted with a `ProposalDocumentUploaded` event in one transaction. The library service reads it and
+reports back; `ClientDocumentRecorder` records what it found. The compliance matrix is versioned with the proposal:
+a status is written at the proposal's current version, and a version's matrix is, per requirement, the newest status
+at or before it (migration 0018).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import asyncpg
+
+from propos4l.gateway.library_storage import ReceivedFile, remove_stored, store
+from propos4l.gateway.progress_log import append_event
+from propos4l.gateway.repository import add_to_outbox
+from propos4l.shared.db import mark_processed
+from propos4l.shared.delivery import Delivery
+from propos4l.shared.events import (
+    ProposalDocumentFailed,
+    ProposalDocumentProgressed,
+    ProposalDocumentRead,
+    ProposalDocumentUploaded,
+)
+from propos4l.shared.grounding import ContextRequirement
+from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
+from propos4l.shared.outages import DependencyUnavailable
+from propos4l.shared.requirement_coverage import assess, sections_for
+from propos4l.shared.requirements import RequirementKind
+from propos4l.shared.sections import SECTION_KEYS, SectionKey
+from propos4l.shared.streams import ConsumerGroup
+
+__all__ = [
+    "CHECK_AUTHOR",
+    "ClientDocumentRecorder",
+    "ClientDocuments",
+    "ComplianceChange",
+    "DocumentLimitReached",
+    "UnknownRequirement",
+    "check_coverage",
+    "client_documents_dir",
+]
+
+logger = logging.getLogger(__name__)
+
+_GROUP: Final = ConsumerGroup.GATEWAY.value
+SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)
+SECTION_REQUIREMENTS_MAX: Final = 40
+_LOCK_CLASS: Final = 0x52455153  # "REQS": the first key of the advisory lock on a proposal's documents
+
+
+def client_documents_dir(library_dir: Path) -> Path:
+    """Where clients' documents are stored: LIBRARY_DIR/client-documents/<aa>/<sha256>."""
+    return library_dir / CLIENT_DOCUMENTS_FOLDER
+
+
+class DocumentLimitReached(ValueError):
+    """A proposal already holds as many documents, or as many bytes of them, as it may."""
+
+
+class UnknownRequirement(LookupError):
+    """The proposal has no requirement with this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceChange:
+    """A person's answer for one requirement: status, note and the sections that answer it."""
+
+    status: str
+    note: str
+    sections: tuple[str, ...]
+
+
+class ClientDocuments:
+    """Client document rows, their files, their requirements and the compliance matrix."""
+
+    def __init__(self, pool: asyncpg.Pool, library_dir: Path) -> None:
+        self.pool = pool
+        self.folder = client_documents_dir(library_dir)
+
+    async def add(
+        self,
+        proposal: asyncpg.Record,
+        received: ReceivedFile,
+        *,
+        filename: str,
+        media_type: str,
+        uploaded_by: str,
+        max_files: int,
+        max_total_bytes: int,
+    ) -> tuple[asyncpg.Record, bool]:
+        """Store the file and insert its row with a ProposalDocumentUploaded event, in one transaction; the same
+        content already attached to this proposal gives the existing row (and False)."""
+        proposal_id: uuid.UUID = proposal["id"]
+        sha = bytes.fromhex(received.sha256)
+        try:
+            async with self.pool.acquire() as connection, connection.transaction():
+                # One upload at a time per proposal, so the limits hold under concurrent uploads.
+                await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, _lock_key(proposal_id))
+                existing = await connection.fetchrow(
+                    "SELECT * FROM proposal_documents WHERE proposal_id = $1 AND sha256 = $2", proposal_id, sha
+                )
+                if existing is not None:
+                    return existing, False
+                count, total = await connection.fetchrow(
+                    "SELECT count(*), coalesce(sum(size_bytes), 0) FROM proposal_documents WHERE proposal_id = $1",
+                    proposal_id,
+                )
+                if count >= max_files:
+                    raise DocumentLimitReached(f"the proposal already has {count} documents, the most it may hold")
+                if total + received.size > max_total_bytes:
+                    raise DocumentLimitReached(
+                        f"the proposal's documents would take {(total + received.size) / 1024 / 1024:.1f} MB, more "
+                        f"than the {max_total_bytes // (1024 * 1024)} MB a proposal may hold"
+                    )
+                # The file is in place before the row that names it commits; write-once, so a file stored for
+                # another proposal (the same content) is simply kept.
+                await asyncio.to_thread(store, self.folder, received)
+                row = await connection.fetchrow(
+                    """INSERT INTO proposal_documents (id, proposal_id, filename, media_type, sha256, size_bytes,
+                           uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+                    uuid.uuid4(),
+                    proposal_id,
+                    filename,
+                    media_type,
+                    sha,
+                    received.size,
+                    uploaded_by,
+                )
+                await add_to_outbox(
+                    connection,
+                    ProposalDocumentUploaded(
+                        proposal_id=proposal_id,
+                        version=proposal["current_version"],
+                        document_id=row["id"],
+                        sha256=received.sha256,
+                        media_type=media_type,
+                        filename=filename,
+                        client_name=str(proposal["client_name"])[:200],
+                    ),
+                )
+                await append_event(
+                    connection,
+                    proposal_id,
+                    proposal["current_version"],
+                    "document",
+                    {"document_id": str(row["id"]), "filename": filename, "status": "uploaded"},
+                )
+                return row, True
+        finally:
+            received.discard()
+
+    async def documents(self, proposal_id: uuid.UUID) -> Sequence[asyncpg.Record]:
+        """A proposal's documents, oldest first."""
+        rows: Sequence[asyncpg.Record] = await self.pool.fetch(
+            "SELECT * FROM proposal_documents WHERE proposal_id = $1 ORDER BY created_at, id", proposal_id
+        )
+        return rows
+
+    async def matrix(self, proposal_id: uuid.UUID, version: int) -> Sequence[asyncpg.Record]:
+        """The requirements and, for each, its status as of `version` (None: not yet assessed), in reading order."""
+        rows: Sequence[asyncpg.Record] = await self.pool.fetch(
+            """SELECT r.*, d.filename AS document_filename, c.status, c.note, c.sections, c.version AS status_version,
+                      c.changed_by, c.changed_at
+               FROM proposal_requirements r
+               JOIN proposal_documents d ON d.id = r.document_id
+               LEFT JOIN LATERAL (
+                   SELECT * FROM proposal_compliance c
+                   WHERE c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id AND c.version <= $2
+                   ORDER BY c.version DESC LIMIT 1
+               ) c ON true
+               WHERE r.proposal_id = $1
+               ORDER BY d.created_at, d.id, r.ordinal""",
+            proposal_id,
+            version,
+        )
+        return rows
+
+    async def section_requirements(
+        self, proposal_id: uuid.UUID, version: int, section: SectionKey, *, limit: int = SECTION_REQUIREMENTS_MAX
+    ) -> tuple[ContextRequirement, ...]:
+        """The requirements a section should answer, for its prompt: those whose status names the section, else
+        those whose kind maps to it (`sections_for`); not those marked not applicable; mandatory first."""
+        rows = await self.matrix(proposal_id, version)
+        chosen = [
+            row
+            for row in rows
+            if row["status"] != "not_applicable"
+            and (
+                section.value in (row["sections"] or ())
+                or (not row["sections"] and section in sections_for(RequirementKind(row["kind"])))
+            )
+        ]
+        chosen.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        return tuple(
+            ContextRequirement(
+                id=row["requirement_id"],
+                quote=row["quote"],
+                obligation=row["obligation"],
+                kind=row["kind"],
+                page=row["page"],
+                clause=row["clause"],
+            )
+            for row in chosen[:limit]
+        )
+
+    async def set_compliance(
+        self, proposal_id: uuid.UUID, version: int, requirement_id: str, change: ComplianceChange, changed_by: str
+    ) -> None:
+        """Record a requirement's status at `version` (the proposal's current one); raise UnknownRequirement."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            known = await connection.fetchval(
+                "SELECT true FROM proposal_requirements WHERE proposal_id = $1 AND requirement_id = $2",
+                proposal_id,
+                requirement_id,
+            )
+            if not known:
+                raise UnknownRequirement(requirement_id)
+            await connection.execute(
+                """INSERT INTO proposal_compliance (proposal_id, requirement_id, version, status, note, sections,
+                       changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (proposal_id, requirement_id, version) DO UPDATE
+                   SET status = excluded.status, note = excluded.note, sections = excluded.sections,
+                       changed_by = excluded.changed_by, changed_at = now()""",
+                proposal_id,
+                requirement_id,
+                version,
+                change.status,
+                change.note,
+                list(change.sections),
+                changed_by,
+            )
+
+    async def remove_unreferenced(self, sha256s: Sequence[str]) -> None:
+        """Remove stored files no document row refers to (after their proposal was deleted)."""
+        for sha256 in sha256s:
+            referenced = await self.pool.fetchval(
+                "SELECT true FROM proposal_documents WHERE sha256 = $1 LIMIT 1", bytes.fromhex(sha256)
+            )
+            if not referenced:
+                await asyncio.to_thread(remove_stored, self.folder, sha256)
+
+
+CHECK_AUTHOR: Final = "check"
+"""`changed_by` of the statuses the coverage check sets (a person's statuses are never replaced by it)."""
+
+
+async def check_coverage(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, version: int, sections: Mapping[str, str]
+) -> int:
+    """Mark, at a drafted version, how its sections answer each requirement (`propos4l.shared.requirement_coverage`),
+    inside the caller's transaction; a requirement a person assessed keeps that status. Returns how many were set."""
+    rows = await connection.fetch(
+        """SELECT r.requirement_id, r.quote, r.kind FROM proposal_requirements r
+           LEFT JOIN LATERAL (
+               SELECT changed_by FROM proposal_compliance c
+               WHERE c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id AND c.version <= $2
+               ORDER BY c.version DESC LIMIT 1
+           ) latest ON true
+           WHERE r.proposal_id = $1 AND (latest.changed_by IS NULL OR latest.changed_by = $3)""",
+        proposal_id,
+        version,
+        CHECK_AUTHOR,
+    )
+    if not rows:
+        return 0
+    texts = {SectionKey(key): text for key, text in sections.items() if key in SECTION_VALUES}
+    values = []
+    for row in rows:
+        coverage = assess(row["quote"], RequirementKind(row["kind"]), texts)
+        values.append(
+            (
+                proposal_id,
+                row["requirement_id"],
+                version,
+                coverage.status,
+                coverage.sentence or "",
+                [key.value for key in coverage.sections],
+                CHECK_AUTHOR,
+            )
+        )
+    await connection.executemany(
+        """INSERT INTO proposal_compliance (proposal_id, requirement_id, version, status, note, sections, changed_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (proposal_id, requirement_id, version) DO UPDATE
+           SET status = excluded.status, note = excluded.note, sections = excluded.sections, changed_at = now()
+           WHERE proposal_compliance.changed_by = excluded.changed_by""",
+        values,
+    )
+    return len(values)
+
+
+def _lock_key(proposal_id: uuid.UUID) -> int:
+    return int.from_bytes(proposal_id.bytes[:4], "big", signed=True)
+
+
+class ClientDocumentRecorder:
+    """Applies the library service's reports on client documents: progress, requirements and fields, failure."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def on_progressed(self, delivery: Delivery) -> None:
+        """Pages read so far, on the document and on the proposal's live stream ("reading page 34 of 120")."""
+        event = delivery.envelope.open(ProposalDocumentProgressed)
+        async with self._transaction() as connection:
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            changed = await connection.execute(
+                """UPDATE proposal_documents SET status = 'reading', pages_done = $2, pages_total = $3
+                   WHERE id = $1 AND status IN ('uploaded', 'reading') AND pages_done <= $2""",
+                event.document_id,
+                event.pages_done,
+                event.pages_total,
+            )
+            if changed == "UPDATE 1":
+                await append_event(
+                    connection,
+                    event.proposal_id,
+                    event.version,
+                    "document",
+                    {
+                        "document_id": str(event.document_id),
+                        "filename": event.filename,
+                        "status": "reading",
+                        "pages_done": event.pages_done,
+                        "pages_total": event.pages_total,
+                    },
+                )
+
+    async def on_read(self, delivery: Delivery) -> None:
+        """The document's requirements and request fields, recorded with its counts ("found 57 requirements")."""
+        event = delivery.envelope.open(ProposalDocumentRead)
+        async with self._transaction() as connection:
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            document = await connection.fetchrow(
+                "SELECT id FROM proposal_documents WHERE id = $1 FOR UPDATE", event.document_id
+            )
+            if document is None:
+                logger.info("read client document no longer there", extra={"document_id": str(event.document_id)})
+                return
+            # A requirement already found in another of the proposal's documents keeps its first place.
+            await connection.executemany(
+                """INSERT INTO proposal_requirements (proposal_id, requirement_id, document_id, ordinal, quote,
+                       obligation, kind, file, page, clause, heading, also_at, found_in_version)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   ON CONFLICT (proposal_id, requirement_id) DO NOTHING""",
+                [
+                    (
+                        event.proposal_id,
+                        requirement.id,
+                        event.document_id,
+                        ordinal,
+                        requirement.quote,
+                        requirement.obligation.value,
+                        requirement.kind.value,
+                        requirement.location.file,
+                        requirement.location.page,
+                        requirement.location.clause,
+                        requirement.heading,
+                        [location.model_dump(mode="json") for location in requirement.also_at],
+                        event.version,
+                    )
+                    for ordinal, requirement in enumerate(event.requirements)
+                ],
+            )
+            await connection.execute(
+                """UPDATE proposal_documents
+                   SET status = 'read', pages_total = $2, pages_done = $2, ocr_pages = $3, requirement_count = $4,
+                       request_fields = $5, failure_code = NULL, failure_reason = NULL, read_at = $6
+                   WHERE id = $1""",
+                event.document_id,
+                event.pages,
+                event.ocr_pages,
+                len(event.requirements),
+                json.loads(event.fields.model_dump_json()),
+                event.occurred_at,
+            )
+            # Requirements found after the current version was drafted are checked against it at once.
+            drafted = await connection.fetchrow(
+                """SELECT v.version, v.sections FROM proposals p
+                   JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
+                   WHERE p.id = $1 AND v.drafted_at IS NOT NULL""",
+                event.proposal_id,
+            )
+            if drafted is not None and drafted["sections"]:
+                await check_coverage(
+                    connection,
+                    event.proposal_id,
+                    drafted["version"],
+                    {section["key"]: section["content"] for section in drafted["sections"]},
+                )
+            await append_event(
+                connection,
+                event.proposal_id,
+                event.version,
+                "document",
+                {
+                    "document_id": str(event.document_id),
+                    "filename": event.filename,
+                    "status": "read",
+                    "pages_done": event.pages,
+                    "pages_total": event.pages,
+                    "requirements": len(event.requirements),
+                },
+            )
+
+    async def on_failed(self, delivery: Delivery) -> None:
+        """The document could not be read: its status, code and reason, also on the live stream."""
+        event = delivery.envelope.open(ProposalDocumentFailed)
+        async with self._transaction() as connection:
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            filename = await connection.fetchval(
+                """UPDATE proposal_documents SET status = 'failed', failure_code = $2, failure_reason = $3
+                   WHERE id = $1 RETURNING filename""",
+                event.document_id,
+                event.code.value,
+                event.reason,
+            )
+            if filename is not None:
+                await append_event(
+                    connection,
+                    event.proposal_id,
+                    event.version,
+                    "document",
+                    {
+                        "document_id": str(event.document_id),
+                        "filename": filename,
+                        "status": "failed",
+                        "failure_code": event.code.value,
+                        "failure_reason": event.reason,
+                    },
+                )
+        logger.warning(
+            "client document failed",
+            extra={"document_id": str(event.document_id), "code": event.code.value, "reason": event.reason},
+        )
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection in a transaction; PostgreSQL not answering is an outage, not the event's fault."""
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                yield connection
+        except (ConnectionError, socket.gaierror, TimeoutError) as error:
+            raise DependencyUnavailable("postgresql", f"PostgreSQL is not answering: {error}") from error

@@ -1,0 +1,356 @@
+"""A proposal's client documents (RFP, edital), the requirements found in them and the compliance matrix (#16)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from pathlib import PurePath
+from typing import Annotated, Any, Literal
+
+import asyncpg
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
+from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
+from propos4l.gateway.deps import ClientDocumentStore, CurrentPrincipal, Proposals, Settings
+from propos4l.gateway.library_storage import FileTooLarge, receive
+from propos4l.gateway.problems import Problem
+from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
+from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, sniff_media_type
+from propos4l.shared.requirement_records import LocationRecord, RequestFieldsRecord
+from propos4l.shared.sections import SECTION_KEYS, SectionKey
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/proposals", tags=["requirements"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"content": {"application/problem+json": {}}, "description": description}
+    for code, description in {
+        401: "No or wrong API token",
+        404: "No such proposal (or requirement)",
+        413: "The file, or the proposal's documents together, are larger than the limits allow",
+        415: "The file is not a PDF, DOCX, HTML, Markdown or text file",
+        422: "Invalid request",
+    }.items()
+}
+
+DocumentStatus = Literal["uploaded", "reading", "read", "failed"]
+ComplianceStatus = Literal["answered", "partial", "not_answered", "not_applicable"]
+RequirementId = Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+
+
+class ClientDocumentView(BaseModel):
+    """A client's document attached to a proposal, and how far reading it is."""
+
+    id: uuid.UUID
+    filename: str
+    media_type: str = Field(description="as told from the file's content, not its name")
+    sha256: str
+    size_bytes: int
+    status: DocumentStatus
+    pages_total: int | None
+    pages_done: int
+    ocr_pages: int
+    requirement_count: int
+    request_fields: RequestFieldsRecord | None = Field(
+        description="what the document states of the request (client, object, budget ceiling, dates), for a person "
+        "to confirm; null until it is read"
+    )
+    failure_code: str | None = Field(description="with status failed: a LibraryFailureCode")
+    failure_reason: str | None
+    uploaded_by: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> ClientDocumentView:
+        values: dict[str, Any] = {**dict(row), "sha256": bytes(row["sha256"]).hex()}
+        values.pop("proposal_id", None)
+        return cls(**values)
+
+
+class ClientDocumentList(BaseModel):
+    """A proposal's client documents, oldest first."""
+
+    items: list[ClientDocumentView]
+
+
+class ComplianceView(BaseModel):
+    """A requirement's answer as of a version: status, note, the sections that answer it."""
+
+    status: ComplianceStatus
+    note: str
+    sections: list[SectionKey]
+    version: int = Field(description="the version this status was set at (it holds for the later ones)")
+    changed_by: str
+    changed_at: datetime
+
+
+class RequirementView(BaseModel):
+    """A requirement of the client's documents, quoted exactly, with where it is and its compliance."""
+
+    id: str = Field(description="stable: the same quote at the same clause always has this id")
+    quote: str
+    obligation: Literal["mandatory", "desirable"]
+    kind: Literal["functional", "technical", "qualification", "commercial", "deadline"]
+    document_id: uuid.UUID
+    location: LocationRecord
+    also_at: list[LocationRecord]
+    heading: str | None
+    compliance: ComplianceView | None = Field(description="null: not assessed yet")
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> RequirementView:
+        compliance = None
+        if row["status"] is not None:
+            compliance = ComplianceView(
+                status=row["status"],
+                note=row["note"],
+                sections=row["sections"],
+                version=row["status_version"],
+                changed_by=row["changed_by"],
+                changed_at=row["changed_at"],
+            )
+        return cls(
+            id=row["requirement_id"],
+            quote=row["quote"],
+            obligation=row["obligation"],
+            kind=row["kind"],
+            document_id=row["document_id"],
+            location=LocationRecord(file=row["file"], page=row["page"], clause=row["clause"]),
+            also_at=[LocationRecord(**location) for location in row["also_at"]],
+            heading=row["heading"],
+            compliance=compliance,
+        )
+
+
+class RequirementList(BaseModel):
+    """The compliance matrix of a proposal version: every requirement, in reading order, with its status."""
+
+    version: int
+    items: list[RequirementView]
+    counts: dict[str, int] = Field(description="requirements per compliance status ('unassessed' for none)")
+
+
+class ComplianceEdit(BaseModel):
+    """A person's assessment of one requirement, recorded at the proposal's current version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ComplianceStatus
+    note: Annotated[str, StringConstraints(max_length=2_000, pattern=r"^[^\x00]*$")] = ""
+    sections: Annotated[list[SectionKey], Field(max_length=len(SECTION_KEYS))] = []
+
+
+async def _proposal(proposals: Proposals, proposal_id: uuid.UUID) -> asyncpg.Record:
+    proposal = await proposals.get(proposal_id)
+    if proposal is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    return proposal
+
+
+@router.post(
+    "/{proposal_id}/documents",
+    status_code=201,
+    response_model=ClientDocumentView,
+    responses={
+        **_PROBLEMS,
+        200: {"model": ClientDocumentView, "description": "The same content is already attached: that document"},
+    },
+)
+async def upload_client_document(
+    proposal_id: uuid.UUID,
+    response: Response,
+    principal: CurrentPrincipal,
+    settings: Settings,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    file: Annotated[UploadFile, File(description="the client's RFP, edital or questionnaire: PDF, DOCX or text")],
+) -> ClientDocumentView:
+    """Attach a client's document to a proposal; it is read in the background (its requirements and the request
+    fields it states; follow `status` or the proposal's events)."""
+    proposal = await _proposal(proposals, proposal_id)
+    limit = settings.proposal_document_max_mb * 1024 * 1024
+    try:
+        received = await asyncio.to_thread(receive, documents.folder, file.file, limit)
+    except FileTooLarge as error:
+        raise Problem(413, f"A client document may be up to {settings.proposal_document_max_mb} MB; {error}.") from None
+    try:
+        media_type = await asyncio.to_thread(sniff_media_type, received.head, received.temp_path)
+    except BaseException:
+        received.discard()
+        raise
+    if media_type is None:
+        received.discard()
+        raise Problem(
+            415,
+            f"{file.filename or 'This file'!r} cannot be read: its content is not one of "
+            f"{', '.join(ACCEPTED_MEDIA_TYPES)} (the type is told from the content, not the name).",
+        )
+    filename = PurePath(file.filename or "document").name[:300] or "document"
+    try:
+        row, created = await documents.add(
+            proposal,
+            received,
+            filename=filename,
+            media_type=media_type,
+            uploaded_by=principal.name,
+            max_files=settings.proposal_documents_max_files,
+            max_total_bytes=settings.proposal_documents_max_mb * 1024 * 1024,
+        )
+    except DocumentLimitReached as error:
+        raise Problem(413, f"The document was not attached: {error}.") from None
+    response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/api/proposals/{proposal_id}/documents"
+    return ClientDocumentView.of(row)
+
+
+@router.get("/{proposal_id}/documents", response_model=ClientDocumentList, responses=_PROBLEMS)
+async def list_client_documents(
+    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, documents: ClientDocumentStore
+) -> ClientDocumentList:
+    """The proposal's client documents, with how far each is read and the request fields each states."""
+    await _proposal(proposals, proposal_id)
+    return ClientDocumentList(items=[ClientDocumentView.of(row) for row in await documents.documents(proposal_id)])
+
+
+@router.get("/{proposal_id}/requirements", response_model=RequirementList, responses=_PROBLEMS)
+async def list_requirements(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    version: Annotated[int | None, Query(ge=1, description="unset: the current version")] = None,
+) -> RequirementList:
+    """The compliance matrix: the requirements found in the proposal's documents, with their status as of a version."""
+    proposal = await _proposal(proposals, proposal_id)
+    shown = version or proposal["current_version"]
+    if shown > proposal["current_version"]:
+        raise Problem(404, f"Proposal {proposal_id} has no version {shown}.")
+    items = [RequirementView.of(row) for row in await documents.matrix(proposal_id, shown)]
+    counts: dict[str, int] = {}
+    for item in items:
+        key = item.compliance.status if item.compliance else "unassessed"
+        counts[key] = counts.get(key, 0) + 1
+    return RequirementList(version=shown, items=items, counts=counts)
+
+
+@router.put(
+    "/{proposal_id}/requirements/{requirement_id}/compliance", response_model=RequirementView, responses=_PROBLEMS
+)
+async def set_compliance(
+    proposal_id: uuid.UUID,
+    requirement_id: RequirementId,
+    body: ComplianceEdit,
+    principal: CurrentPrincipal,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+) -> RequirementView:
+    """Set a requirement's status, note and answering sections at the proposal's current version (earlier versions
+    keep theirs)."""
+    proposal = await _proposal(proposals, proposal_id)
+    version = proposal["current_version"]
+    change = ComplianceChange(body.status, body.note, tuple(dict.fromkeys(key.value for key in body.sections)))
+    try:
+        await documents.set_compliance(proposal_id, version, requirement_id, change, principal.name)
+    except UnknownRequirement:
+        raise Problem(404, f"Proposal {proposal_id} has no requirement {requirement_id}.") from None
+    row = next(row for row in await documents.matrix(proposal_id, version) if row["requirement_id"] == requirement_id)
+    return RequirementView.of(row)
+
+
+@router.get(
+    "/{proposal_id}/requirements/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}, **_PROBLEMS},
+)
+async def export_requirements(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    format: Annotated[Literal["csv", "xlsx"], Query(description="csv: UTF-8 CSV; xlsx: an Excel workbook")],
+    version: Annotated[int | None, Query(ge=1, description="unset: the current version")] = None,
+) -> Response:
+    """The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
+    status, answering sections and note."""
+    proposal = await _proposal(proposals, proposal_id)
+    shown = version or proposal["current_version"]
+    if shown > proposal["current_version"]:
+        raise Problem(404, f"Proposal {proposal_id} has no version {shown}.")
+    table = matrix_rows(await documents.matrix(proposal_id, shown), proposal["language"])
+    stem = (
+        f"requisitos-{proposal_id}-v{shown}"
+        if proposal["language"] == "pt-BR"
+        else f"requirements-{proposal_id}-v{shown}"
+    )
+    if format == "csv":
+        body, media_type = matrix_csv(table), CSV_MEDIA_TYPE
+    else:
+        sheet = "Matriz de conformidade" if proposal["language"] == "pt-BR" else "Compliance matrix"
+        body, media_type = await asyncio.to_thread(matrix_xlsx, table, sheet), XLSX_MEDIA_TYPE
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"', "Cache-Control": "no-store"},
+    )
+
+
+ColumnLetter = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{1,3}$")]
+
+
+@router.post(
+    "/{proposal_id}/questionnaire",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 409: _PROBLEMS[422] | {"description": "Nothing drafted yet"},
+               **_PROBLEMS},
+)  # fmt: skip
+async def answer_client_questionnaire(
+    proposal_id: uuid.UUID,
+    _: CurrentPrincipal,
+    settings: Settings,
+    proposals: Proposals,
+    file: Annotated[UploadFile, File(description="the client's questionnaire, an XLSX workbook")],
+    question_column: Annotated[ColumnLetter, Form(description="the column of the questions, e.g. B")],
+    answer_column: Annotated[ColumnLetter, Form(description="the column to write the answers in, e.g. C")],
+    first_row: Annotated[int, Form(ge=1, le=1_048_576)] = 2,
+    sheet: Annotated[str | None, Form(max_length=31)] = None,
+) -> Response:
+    """The questionnaire answered back into a copy of the same workbook, from the current drafted version: each
+    question's answer is the sentence of the proposal that holds most of its words (rules; empty answer cells only)."""
+    proposal = await _proposal(proposals, proposal_id)
+    if not proposal["sections"]:
+        raise Problem(409, f"Proposal {proposal_id} has no drafted sections yet; answer the questionnaire once it has.")
+    limit = settings.proposal_document_max_mb * 1024 * 1024
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise Problem(413, f"A questionnaire may be up to {settings.proposal_document_max_mb} MB.")
+    sections = {SectionKey(section["key"]): section["content"] for section in proposal["sections"]}
+    try:
+        answered = await asyncio.to_thread(
+            answer_questionnaire,
+            data,
+            sections,
+            question_column=question_column,
+            answer_column=answer_column,
+            first_row=first_row,
+            sheet=sheet or None,
+            max_uncompressed_bytes=4 * limit,
+        )
+    except QuestionnaireRefused as error:
+        raise Problem(422, f"The questionnaire cannot be answered: {error}.") from None
+    stem = PurePath(file.filename or "questionnaire.xlsx").stem[:100] or "questionnaire"
+    return Response(
+        answered.content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}-answered.xlsx"',
+            "X-Questions": str(answered.questions),
+            "X-Answered": str(answered.answered),
+            "Cache-Control": "no-store",
+        },
+    )

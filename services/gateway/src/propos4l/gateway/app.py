@@ -11,7 +11,9 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.access import document_roles
+from propos4l.gateway.audit import AuditLog
+from propos4l.gateway.auth import CSRF_HEADER, AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
@@ -26,6 +28,7 @@ from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import (
+    audit,
     backups,
     events,
     exports,
@@ -37,13 +40,17 @@ from propos4l.gateway.routes import (
     proposals,
     sections,
     session,
+    sign_in,
     templates,
     tokens,
+    users,
 )
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
+from propos4l.gateway.users import UserStore
+from propos4l.gateway.web_sessions import SessionStore
 from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
@@ -94,7 +101,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.embedding_client,
             query_timeout_seconds=settings.embedding_query_timeout_seconds,
         )
+        app.state.users = UserStore(pool)
+        app.state.sessions = SessionStore(
+            pool,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        )
+        app.state.audit = AuditLog(pool)
         app.state.token_verifier.store = app.state.tokens
+        app.state.token_verifier.sessions = app.state.sessions
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
@@ -159,6 +174,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         settings.propos4l_admin_token.get_secret_value(),
         SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
     )
+    # Password sign-ins are also counted per account (an attacker spreading guesses over many addresses).
+    app.state.account_throttle = SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(proposals.router)
@@ -173,12 +190,18 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(library_documents.router)
     app.include_router(library_entries.router)
     app.include_router(library_roles.router)
+    app.include_router(sign_in.router)
+    app.include_router(users.router)
+    app.include_router(audit.router)
+    document_roles(app)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
+        # the web app's session cookie goes with its requests; never with a wildcard origin
+        allow_credentials="*" not in settings.cors_allowed_origins,
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match", CSRF_HEADER],
         expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )
     app.add_middleware(

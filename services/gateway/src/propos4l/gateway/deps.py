@@ -1,14 +1,17 @@
-"""Dependencies the routes import: the caller, the repository, the app's settings."""
+"""Dependencies the routes import: the caller with the role a route needs, the audit trail, the repository, the
+app's settings."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
 
-from propos4l.gateway.auth import Principal, bearer_scheme, principal_of
+from propos4l.gateway.access import RoleRequired
+from propos4l.gateway.audit import AuditLog
+from propos4l.gateway.auth import Principal, origin_of
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
@@ -17,29 +20,45 @@ from propos4l.gateway.problems import Problem
 from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.repository import ProposalRepository
+from propos4l.gateway.roles import Role
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.users import UserStore
+from propos4l.gateway.web_sessions import SessionStore
 
 __all__ = [
+    "Admin",
+    "Audit",
+    "AuditTrail",
     "ContextRetrieval",
     "CurrentPrincipal",
     "Database",
     "Documents",
+    "Editor",
     "Library",
+    "Manager",
     "Outbox",
     "Proposals",
     "Rates",
     "RenderAllowance",
+    "Sessions",
     "Settings",
+    "Users",
+    "Viewer",
 ]
 
 
-async def _principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-) -> Principal:
-    return await principal_of(request, credentials)
+Viewer = Annotated[Principal, Depends(RoleRequired(Role.VIEWER))]
+"""The caller of a route any signed-in user may call."""
+Editor = Annotated[Principal, Depends(RoleRequired(Role.EDITOR))]
+"""The caller of a route that creates or edits proposals or the library."""
+Manager = Annotated[Principal, Depends(RoleRequired(Role.MANAGER))]
+"""The caller of a route that acts on every proposal, whoever owns it."""
+Admin = Annotated[Principal, Depends(RoleRequired(Role.ADMIN))]
+"""The caller of a route that manages users, tokens, templates, the rate card or backups."""
+CurrentPrincipal = Viewer
 
 
-async def _render_allowance(request: Request, principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def _render_allowance(request: Request, principal: Editor) -> Principal:
     """The caller, once one more section edit or regeneration fits in its rate limit; else a 429 problem."""
     limiter: RateLimiter = request.app.state.render_rate_limiter
     wait = await limiter.try_acquire(principal.name)
@@ -93,7 +112,54 @@ def _database(request: Request) -> asyncpg.Pool:
     return pool
 
 
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    """The audit log, for one request: records name its caller and where it came from."""
+
+    log: AuditLog
+    request: Request
+    principal: Principal
+
+    async def record(
+        self,
+        action: str,
+        *,
+        object_type: str | None = None,
+        object_id: object = None,
+        details: dict[str, Any] | None = None,
+        connection: asyncpg.Connection | None = None,
+    ) -> None:
+        """Append a successful `action` by the caller."""
+        await self.log.record(
+            action,
+            self.principal.actor,
+            origin_of(self.request),
+            object_type=object_type,
+            object_id=object_id,
+            details=details,
+            connection=connection,
+        )
+
+
+def _audit(request: Request, principal: Viewer) -> AuditTrail:
+    log: AuditLog = request.app.state.audit
+    return AuditTrail(log, request, principal)
+
+
+def _users(request: Request) -> UserStore:
+    users: UserStore = request.app.state.users
+    return users
+
+
+def _sessions(request: Request) -> SessionStore:
+    sessions: SessionStore = request.app.state.sessions
+    return sessions
+
+
+Audit = Annotated[AuditTrail, Depends(_audit)]
+"""The audit trail of this request (its caller must be signed in)."""
+Users = Annotated[UserStore, Depends(_users)]
+Sessions = Annotated[SessionStore, Depends(_sessions)]
 Proposals = Annotated[ProposalRepository, Depends(_repository)]
 Settings = Annotated[GatewaySettings, Depends(_settings)]
 Outbox = Annotated[OutboxRelay, Depends(_outbox)]

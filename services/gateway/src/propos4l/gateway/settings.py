@@ -99,6 +99,13 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         default=300.0, description="the window of SIGN_IN_FAILURE_LIMIT; a throttled address waits until it passes"
     )
 
+    session_idle_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = Field(
+        default=120, description="a web session ends after this many minutes without a request"
+    )
+    session_absolute_hours: Annotated[int, Field(ge=1, le=90 * 24)] = Field(
+        default=12, description="a web session ends this many hours after sign-in, however active"
+    )
+
     @field_validator("propos4l_admin_token")
     @classmethod
     def _real_token(cls, token: SecretStr) -> SecretStr:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final, Literal
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Proposals
+from propos4l.gateway.deps import Proposals, Viewer
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.routes.templates import Templates
 from propos4l.renderer.errors import RenderError, TemplateNotFound
@@ -43,7 +43,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 )
 async def export_proposal(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     templates: Templates,
     format: Annotated[

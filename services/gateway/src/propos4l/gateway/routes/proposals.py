@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, Settings
+from propos4l.gateway.deps import ContextRetrieval, Editor, Outbox, Proposals, Settings, Viewer
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
 from propos4l.gateway.routes.templates import Templates
@@ -44,7 +44,7 @@ _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters (the reque
 async def create_proposal(
     request: ProposalRequest,
     response: Response,
-    _: CurrentPrincipal,
+    _: Editor,
     proposals: Proposals,
     outbox: Outbox,
     templates: Templates,
@@ -66,7 +66,7 @@ async def create_proposal(
 
 @router.get("", response_model=ProposalList, responses=_PROBLEM_RESPONSES)
 async def list_proposals(
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     settings: Settings,
     status: Status | None = None,
@@ -108,7 +108,7 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def get_proposal(
-    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, pricing: TemplatePricing, settings: Settings
+    proposal_id: uuid.UUID, _: Viewer, proposals: Proposals, pricing: TemplatePricing, settings: Settings
 ) -> ProposalView:
     """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
     row = await proposals.get(proposal_id)
@@ -125,7 +125,7 @@ async def get_proposal(
 )
 async def download_pdf(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     settings: Settings,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, RenderAllowance, Settings
+from propos4l.gateway.deps import ContextRetrieval, Outbox, Proposals, RenderAllowance, Settings, Viewer
 from propos4l.gateway.effort_edit import UnknownRoles
 from propos4l.gateway.grounding_schemas import EffortEdit
 from propos4l.gateway.problems import Problem
@@ -38,7 +38,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/{proposal_id}/versions", response_model=VersionList, responses=_PROBLEMS)
-async def list_versions(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals) -> VersionList:
+async def list_versions(proposal_id: uuid.UUID, _: Viewer, proposals: Proposals) -> VersionList:
     """Every version of the proposal, oldest first, each with how it was made and its PDF."""
     rows = await proposals.versions(proposal_id)
     if not rows and await proposals.get(proposal_id) is None:
@@ -50,7 +50,7 @@ async def list_versions(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: 
 async def get_version(
     proposal_id: uuid.UUID,
     version: Annotated[int, Path(ge=1, le=100_000)],
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     pricing: TemplatePricing,
 ) -> ProposalView:

@@ -3,6 +3,7 @@ app's settings."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "Settings",
     "Users",
     "Viewer",
+    "ensure_may_change",
 ]
 
 
@@ -70,6 +72,22 @@ async def _render_allowance(request: Request, principal: Editor) -> Principal:
             headers={"Retry-After": str(wait)},
         )
     return principal
+
+
+async def ensure_may_change(proposals: ProposalRepository, proposal_id: uuid.UUID, principal: Principal) -> None:
+    """A 404 problem if there is no such proposal; a 403 one if the caller is an editor who neither owns it nor
+    collaborates on it (managers and admins change every proposal)."""
+    members = await proposals.members(proposal_id)
+    if members is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    owner, collaborators = members
+    if principal.role.includes(Role.MANAGER) or principal.user_id == owner or principal.user_id in collaborators:
+        return
+    raise Problem(
+        403,
+        "Editors change only the proposals they own or collaborate on; ask its owner or a manager to add you.",
+        code="not_a_collaborator",
+    )
 
 
 def _repository(request: Request) -> ProposalRepository:

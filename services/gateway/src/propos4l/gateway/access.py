@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials
 
 from propos4l.gateway.auth import PUBLIC_PATHS, Principal, bearer_scheme, principal_of
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.roles import Role
 
-__all__ = ["ROLE_EXTENSION", "RoleRequired", "caller", "document_roles", "required_role"]
+__all__ = ["ROLE_EXTENSION", "RoleRequired", "api_routes", "caller", "document_roles", "required_role"]
 
 ROLE_EXTENSION: Final = "x-required-role"
 
@@ -66,9 +66,21 @@ def required_role(route: APIRoute) -> Role | None:
     return max(roles, key=lambda role: role.rank) if roles else None
 
 
-def document_roles(app: FastAPI) -> None:
-    """Put each API route's role in its OpenAPI operation; refuse an API route that states none and is not public."""
-    for route in app.routes:
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every route of the app, as its routers declared it (FastAPI keeps included routers as one route each)."""
+    return [
+        context.original_route
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+    ]
+
+
+def document_roles(router: APIRouter) -> None:
+    """Put each API route's role in its OpenAPI operation; refuse an API route that states none and is not public.
+
+    Called on each router before the app includes it (the app copies a route's OpenAPI fields when it includes it).
+    """
+    for route in router.routes:
         if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
             continue
         role = required_role(route)

@@ -177,23 +177,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     # Password sign-ins are also counted per account (an attacker spreading guesses over many addresses).
     app.state.account_throttle = SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds)
     install_problem_handlers(app)
-    app.include_router(health.router)
-    app.include_router(proposals.router)
-    app.include_router(sections.router)
-    app.include_router(events.router)
-    app.include_router(backups.router)
-    app.include_router(templates.router)
-    app.include_router(exports.router)
-    app.include_router(tokens.router)
-    app.include_router(library_search.router)
-    app.include_router(session.router)
-    app.include_router(library_documents.router)
-    app.include_router(library_entries.router)
-    app.include_router(library_roles.router)
-    app.include_router(sign_in.router)
-    app.include_router(users.router)
-    app.include_router(audit.router)
-    document_roles(app)
+    for router in (
+        health.router,
+        proposals.router,
+        sections.router,
+        events.router,
+        backups.router,
+        templates.router,
+        exports.router,
+        tokens.router,
+        library_search.router,
+        session.router,
+        library_documents.router,
+        library_entries.router,
+        library_roles.router,
+        sign_in.router,
+        users.router,
+        audit.router,
+    ):
+        document_roles(router)  # each route's role, in the OpenAPI document (and none without one)
+        app.include_router(router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,

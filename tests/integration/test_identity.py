@@ -3,6 +3,7 @@ through the gateway on real PostgreSQL and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from argon2 import PasswordHasher
 
 from propos4l.gateway import passwords
 from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.shared.cli import main
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -362,3 +364,48 @@ async def test_the_audit_log_refuses_update_delete_and_truncate(database_url: st
         await connection.execute(f"DROP OWNED BY {role}")
         await connection.execute(f"DROP ROLE IF EXISTS {role}")
         await connection.close()
+
+
+async def test_library_changes_are_recorded_and_refused_ones_are_not(
+    gateway: RunningGateway, database_url: str
+) -> None:
+    client = gateway.client
+    created = await client.post("/api/library/services", json={"name": "Integração de ERP"}, headers=AUTH)
+    assert created.status_code == 201, created.text
+    entry_id = created.json()["id"]
+    assert (await client.delete(f"/api/library/services/{entry_id}", headers=AUTH)).status_code == 204
+    assert (await client.delete(f"/api/library/services/{entry_id}", headers=AUTH)).status_code == 404
+    assert (await client.get("/api/library/services", headers=AUTH)).status_code == 200
+    recorded = [
+        *await audit(database_url, "library_entry.created"),
+        *await audit(database_url, "library_entry.deleted"),
+    ]
+    assert [(row["action"], row["object_id"], row["actor_name"]) for row in recorded] == [
+        ("library_entry.created", None, "admin"),
+        ("library_entry.deleted", entry_id, "admin"),
+    ]
+    assert recorded[1]["details"] == {"path": f"/api/library/services/{entry_id}"}
+
+
+async def test_operators_create_reset_and_disable_accounts_from_the_command_line(
+    gateway: RunningGateway, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert await asyncio.to_thread(main, ["users", "create", "Root@Example.com", "--name", "Root"]) == 0
+    first = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+    async with browser(gateway) as root:
+        me = await sign_in(root, "root@example.com", first)
+        assert (me["role"], me["user"]["display_name"]) == ("admin", "Root")
+        assert await asyncio.to_thread(main, ["users", "create", "root@example.com"]) == 1  # taken
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, ["users", "reset-password", "root@example.com"]) == 0
+        second = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+        assert second != first
+        problem(await root.get("/api/me"), 401)  # the reset ended the session
+        problem(await root.post("/api/auth/sign-in", json={"email": "root@example.com", "password": first}), 401)
+        await sign_in(root, "root@example.com", second)
+        assert await asyncio.to_thread(main, ["users", "disable", "root@example.com"]) == 0
+        problem(await root.get("/api/me"), 401)
+        assert await asyncio.to_thread(main, ["users", "disable", "nobody@example.com"]) == 1
+    recorded = await audit(database_url, "user.created")
+    assert [(row["actor_name"], row["via"]) for row in recorded] == [("command line", "system")]

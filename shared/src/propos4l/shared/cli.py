@@ -1,4 +1,5 @@
-"""`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, backups)."""
+"""`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, backups,
+accounts)."""
 
 from __future__ import annotations
 
@@ -126,6 +127,19 @@ def _add_backup(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_backup_commands(commands.add_parser("backup", help="run, list, verify, drill and restore backups (BACKUP_DIR)"))
 
 
+def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `users` group, where the gateway is installed (its commands live in propos4l.gateway.cli)."""
+    try:
+        from propos4l.gateway.cli import add_user_commands
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("propos4l.gateway"):
+            raise
+        return
+    add_user_commands(
+        commands.add_parser("users", help="create, reset the password of, or disable accounts (DATABASE_URL)")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -144,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead.set_defaults(func=_dead_letters)
     _add_library(commands)
     _add_backup(commands)
+    _add_users(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
         parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")

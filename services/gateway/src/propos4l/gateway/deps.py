@@ -4,8 +4,9 @@ app's settings."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import asyncpg
 from fastapi import Depends, Request
@@ -45,6 +46,7 @@ __all__ = [
     "Settings",
     "Users",
     "Viewer",
+    "audited",
     "ensure_may_change",
 ]
 
@@ -172,6 +174,29 @@ def _users(request: Request) -> UserStore:
 def _sessions(request: Request) -> SessionStore:
     sessions: SessionStore = request.app.state.sessions
     return sessions
+
+
+_VERBS: Final = {"POST": "created", "PUT": "saved", "PATCH": "changed", "DELETE": "deleted"}
+
+
+def audited(object_type: str, *, reads: frozenset[str] = frozenset()) -> Any:
+    """A router dependency that records each successful change its routes make (POST, PUT, PATCH, DELETE; the route
+    names in `reads` change nothing) as `<object_type>.<created|saved|changed|deleted>`, the object named by the
+    route's path parameters."""
+
+    async def record(request: Request, audit: Annotated[AuditTrail, Depends(_audit)]) -> AsyncIterator[None]:
+        yield  # a refused or failed change raises here, and is not recorded
+        route = request.scope.get("route")
+        if request.method not in _VERBS or getattr(route, "name", None) in reads:
+            return
+        await audit.record(
+            f"{object_type}.{_VERBS[request.method]}",
+            object_type=object_type,
+            object_id="/".join(str(value) for value in request.path_params.values()) or None,
+            details={"path": request.url.path},
+        )
+
+    return Depends(record)
 
 
 Audit = Annotated[AuditTrail, Depends(_audit)]

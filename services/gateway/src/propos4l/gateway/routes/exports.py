@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final, Literal
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from propos4l.gateway.deps import Proposals, Viewer
+from propos4l.gateway.deps import Audit, Proposals
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.routes.templates import Templates
 from propos4l.renderer.errors import RenderError, TemplateNotFound
@@ -43,7 +43,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 )
 async def export_proposal(
     proposal_id: uuid.UUID,
-    _: Viewer,
+    audit: Audit,
     proposals: Proposals,
     templates: Templates,
     format: Annotated[
@@ -61,6 +61,12 @@ async def export_proposal(
     drafted = _drafted(proposal, row)
     filename = f"{_slug(proposal['client_name'])}-v{row['version']}.{format}"
     disposition = f'attachment; filename="{filename}"'
+    await audit.record(
+        "proposal.exported",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"format": format, "version": row["version"]},
+    )
     # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
     # after the template changed (or was deleted). Otherwise the template as it is now.
     recorded = (

@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import Documents, Editor, Proposals, Settings, Viewer
+from propos4l.gateway.deps import Documents, Editor, Proposals, Settings, Viewer, audited
 from propos4l.gateway.library_documents import NewDocument, proposal_markdown
 from propos4l.gateway.library_storage import FileTooLarge, receive, receive_bytes
 from propos4l.gateway.problems import Problem
@@ -21,7 +21,7 @@ from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, MARKDOWN, sniff_
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/library/documents", tags=["library"])
+router = APIRouter(prefix="/api/library/documents", tags=["library"], dependencies=[audited("library_document")])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}

@@ -11,7 +11,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, Response
 
-from propos4l.gateway.deps import Database, Documents, Editor, Library, Outbox, Viewer
+from propos4l.gateway.deps import Database, Documents, Editor, Library, Outbox, Viewer, audited
 from propos4l.gateway.library_cursor import InvalidCursor, ListPosition
 from propos4l.gateway.library_entries import EntryConflict, EntryFilters, LibraryEntries, RoleUnknown, SavedEntry
 from propos4l.gateway.library_passages import company_title
@@ -39,7 +39,7 @@ __all__ = ["router"]
 
 _UPDATED_BY_IMPORT_KEY = "The entry of this kind with the body's `import_key` already existed: it was updated"
 
-router = APIRouter(prefix="/api/library", tags=["library"])
+router = APIRouter(prefix="/api/library", tags=["library"], dependencies=[audited("library_entry")])
 
 PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}

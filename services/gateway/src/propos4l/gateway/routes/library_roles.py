@@ -13,7 +13,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import Admin, Rates, Viewer
+from propos4l.gateway.deps import Admin, Rates, Viewer, audited
 from propos4l.gateway.library_cursor import InvalidCursor, ListPosition
 from propos4l.gateway.library_schemas import ImportKey, Owner
 from propos4l.gateway.problems import Problem
@@ -29,7 +29,7 @@ from propos4l.shared.events import OptionalLongText, ShortText
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/library/roles", tags=["library"])
+router = APIRouter(prefix="/api/library/roles", tags=["library"], dependencies=[audited("rate_card")])
 
 _PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from propos4l.gateway.deps import Admin, Outbox, Viewer
+from propos4l.gateway.deps import Admin, Outbox, Viewer, audited
 from propos4l.gateway.problems import Problem, problem_response
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.template_schemas import (
@@ -68,7 +68,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.close()
 
 
-router = APIRouter(prefix="/api/templates", tags=["templates"], lifespan=_lifespan)
+router = APIRouter(
+    prefix="/api/templates",
+    tags=["templates"],
+    lifespan=_lifespan,
+    dependencies=[audited("template", reads=frozenset({"preview_template"}))],
+)
 
 
 def template_store(request: Request) -> TemplateStore:

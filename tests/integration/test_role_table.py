@@ -23,6 +23,9 @@ V, E, M, A = Role.VIEWER, Role.EDITOR, Role.MANAGER, Role.ADMIN
 ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/health"): PUBLIC,
     ("POST", "/api/auth/sign-in"): PUBLIC,
+    ("GET", "/api/auth/methods"): PUBLIC,
+    ("GET", "/api/auth/oidc/login"): PUBLIC,
+    ("GET", "/api/auth/oidc/callback"): PUBLIC,
     ("GET", "/api/ready"): V,
     ("GET", "/api/me"): V,
     ("PATCH", "/api/me"): V,

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -19,6 +20,7 @@ from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
 from propos4l.gateway.limits import BodySizeLimit
+from propos4l.gateway.oidc import OidcClient, OidcConfig
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
@@ -41,6 +43,7 @@ from propos4l.gateway.routes import (
     sections,
     session,
     sign_in,
+    sso,
     templates,
     tokens,
     users,
@@ -108,6 +111,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
         app.state.audit = AuditLog(pool)
+        oidc_http = httpx.AsyncClient(timeout=10.0) if settings.oidc_issuer else None
+        app.state.oidc = (
+            OidcClient(
+                OidcConfig(
+                    settings.oidc_issuer,
+                    settings.oidc_client_id or "",
+                    settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None,
+                ),
+                pool,
+                oidc_http,
+            )
+            if settings.oidc_issuer and oidc_http is not None
+            else None
+        )
         app.state.token_verifier.store = app.state.tokens
         app.state.token_verifier.sessions = app.state.sessions
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
@@ -156,6 +173,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if isinstance(result, BaseException):
                     logger.error("background task failed", exc_info=result)
             await redis.aclose()
+            if oidc_http is not None:
+                await oidc_http.aclose()
             if app.state.embedding_client is not None:
                 await app.state.embedding_client.aclose()
             await pool.close()
@@ -192,6 +211,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         library_entries.router,
         library_roles.router,
         sign_in.router,
+        sso.router,
         users.router,
         audit.router,
     ):

@@ -39,7 +39,9 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Propos4l API token")
 
 SESSION_COOKIE: Final = "propos4l_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
-PUBLIC_PATHS: Final = frozenset({"/api/health", "/api/auth/sign-in"})
+PUBLIC_PATHS: Final = frozenset(
+    {"/api/health", "/api/auth/sign-in", "/api/auth/methods", "/api/auth/oidc/login", "/api/auth/oidc/callback"}
+)
 """API paths anyone may call: no token, no session."""
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="propos4l"'}

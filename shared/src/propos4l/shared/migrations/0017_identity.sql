@@ -37,6 +37,16 @@ CREATE TABLE user_sessions (
 );
 CREATE INDEX user_sessions_user_idx ON user_sessions (user_id) WHERE revoked_at IS NULL;
 
+-- Single sign-on (OpenID Connect) in progress: what the gateway sent the browser away with, used once by the
+-- callback within a few minutes (the state is also in a cookie of the browser that started, against login CSRF).
+CREATE TABLE oidc_sign_ins (
+    state         text        PRIMARY KEY,
+    nonce         text        NOT NULL,
+    code_verifier text        NOT NULL,
+    return_to     text,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
 -- Tokens belong to a user and carry a role no higher than the user's (checked on every use).
 ALTER TABLE api_tokens ADD COLUMN owner_id uuid REFERENCES users (id);
 ALTER TABLE api_tokens ADD COLUMN role text CHECK (role IN ('admin', 'manager', 'editor', 'viewer'));

@@ -17,6 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from propos4l.gateway import passwords
+from propos4l.gateway.cli import ensure_first_admin
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.cli import main
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
@@ -409,3 +410,11 @@ async def test_operators_create_reset_and_disable_accounts_from_the_command_line
         assert await asyncio.to_thread(main, ["users", "disable", "nobody@example.com"]) == 1
     recorded = await audit(database_url, "user.created")
     assert [(row["actor_name"], row["via"]) for row in recorded] == [("command line", "system")]
+
+
+async def test_the_local_run_makes_the_first_admin_once(gateway: RunningGateway, database_url: str) -> None:
+    assert await ensure_first_admin(database_url, "the first admin password 1") is True
+    assert await ensure_first_admin(database_url, "another password entirely") is False
+    async with browser(gateway) as admin:
+        me = await sign_in(admin, "admin@localhost", "the first admin password 1")
+        assert me["role"] == "admin"

@@ -19,7 +19,7 @@ from propos4l.gateway.users import EmailTaken, UserChange, UserStore
 from propos4l.gateway.web_sessions import SessionStore
 from propos4l.shared.db import create_pool
 
-__all__ = ["add_user_commands", "new_password"]
+__all__ = ["FIRST_ADMIN_EMAIL", "add_user_commands", "ensure_first_admin", "new_password"]
 
 _ACTOR = Actor(name="command line", via="system")
 _ORIGIN = Origin(address=None, user_agent="propos4l users")
@@ -94,6 +94,33 @@ async def _create(users: UserStore, audit: AuditLog, arguments: argparse.Namespa
     )
     print(f"Created {user.email} ({user.role.value}). Password (shown once): {password}")
     return 0
+
+
+FIRST_ADMIN_EMAIL: Final = "admin@localhost"
+
+
+async def ensure_first_admin(database_url: str, password: str) -> bool:
+    """Create FIRST_ADMIN_EMAIL, an admin with `password`, when the database has no account yet; whether it did."""
+    pool = await create_pool(database_url, max_size=1)
+    try:
+        users = UserStore(pool)
+        if await users.list():
+            return False
+        try:
+            user = await users.create(FIRST_ADMIN_EMAIL, "Admin", Role.ADMIN, password_hash=hash_password(password))
+        except EmailTaken:
+            return False
+        await AuditLog(pool).record(
+            "user.created",
+            _ACTOR,
+            _ORIGIN,
+            object_type="user",
+            object_id=user.id,
+            details={"email": user.email, "role": user.role, "first_admin": True},
+        )
+        return True
+    finally:
+        await pool.close()
 
 
 def add_user_commands(parser: argparse.ArgumentParser) -> None:

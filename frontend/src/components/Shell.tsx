@@ -76,7 +76,7 @@ export function TopBar() {
 
 /** A page's main region: its title and content, or the sign-in form when there is no session. */
 export function Shell({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
-  const { ready, token, sessionError, retrySession, signOut, t } = useApp();
+  const { ready, signedIn, sessionError, retrySession, signOut, t } = useApp();
   return (
     <main id="main" className="container" tabIndex={-1}>
         {sessionError ? (
@@ -96,7 +96,7 @@ export function Shell({ title, actions, children }: { title: string; actions?: R
           </Alert>
         ) : !ready ? (
           <Loading />
-        ) : token ? (
+        ) : signedIn ? (
           <>
             <div className="page-head">
               <h1>{title}</h1>

@@ -17,6 +17,7 @@ export function TopBar() {
     { href: '/library', label: t('nav.library'), active: pathname.startsWith('/library'), adminOnly: false },
     { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates'), adminOnly: false },
     { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens'), adminOnly: true },
+    { href: '/users', label: t('nav.users'), active: pathname.startsWith('/users'), adminOnly: true },
     { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system'), adminOnly: false },
   ];
   const links = all.filter((link) => !link.adminOnly || principal?.admin);

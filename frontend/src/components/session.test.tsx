@@ -157,6 +157,7 @@ describe('the top bar', () => {
       'Library',
       'Templates',
       'Tokens',
+      'Users',
       'System',
     ]);
     expect(who.textContent).toBe('Signed in as admin');

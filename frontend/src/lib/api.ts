@@ -12,8 +12,11 @@ import type {
   ProposalRequest,
   ProposalSummary,
   Readiness,
+  NewUserAccount,
   Template,
   TemplateSummary,
+  UserAccount,
+  UserAccountPatch,
   TemplateUpload,
   Version,
 } from './types';
@@ -167,6 +170,24 @@ export class ApiClient {
   /** End this web session (the gateway clears its cookie). */
   async signOutSession(): Promise<void> {
     await this.raw('/api/auth/sign-out', { method: 'POST' });
+  }
+
+  /** Every account (admins). */
+  listUsers(): Promise<{ items: UserAccount[] }> {
+    return this.json('/api/users');
+  }
+
+  createUser(account: NewUserAccount): Promise<UserAccount> {
+    return this.json('/api/users', { method: 'POST', body: JSON.stringify(account) });
+  }
+
+  changeUser(id: string, patch: UserAccountPatch): Promise<UserAccount> {
+    return this.json(`/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(patch) });
+  }
+
+  /** End every web session of an account. */
+  async endSessions(id: string): Promise<void> {
+    await this.raw(`/api/users/${encodeURIComponent(id)}/sessions`, { method: 'DELETE' });
   }
 
   /** Which sign-in methods the gateway offers (single sign-on when it is configured). */

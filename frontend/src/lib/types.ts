@@ -91,3 +91,10 @@ export interface ProgressEvent {
   notice?: string | null;
   retry_in_seconds?: number | null;
 }
+
+/** An account, as admins see it (never its password). */
+export type UserAccount = Schemas['UserView'];
+/** An account to create. */
+export type NewUserAccount = Schemas['NewUser'];
+/** What an admin changes of an account. */
+export type UserAccountPatch = Schemas['UserPatch'];

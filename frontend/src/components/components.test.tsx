@@ -279,6 +279,19 @@ describe('ProposalsList', () => {
     expect(await screen.findByText('1 propostas')).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Próxima' }) as HTMLButtonElement).disabled).toBe(true);
   });
+
+  it('shows the owner of each proposal and lists only mine when asked', async () => {
+    const list = { items: [{ ...item, owner: { id: 'u-1', display_name: 'Ana' } }], total: 1, total_exact: true, page: 1, page_size: 20, next_cursor: null };
+    const fetchMock = withMe(() => jsonResponse(list));
+    vi.stubGlobal('fetch', fetchMock);
+    renderApp(<ProposalsList />, { token: 'good-token-123' });
+    expect(await screen.findByText('Responsável: Ana')).toBeTruthy();
+    const listed = () => fetchMock.mock.calls.map(([url]) => new URL(String(url))).filter((url) => url.pathname === '/api/proposals');
+    expect(listed().every((url) => !url.searchParams.has('mine'))).toBe(true);
+    fireEvent.click(screen.getByLabelText('Só as minhas'));
+    fireEvent.click(screen.getByRole('button', { name: 'Filtrar' }));
+    await waitFor(() => expect(listed().at(-1)?.searchParams.get('mine')).toBe('true'));
+  });
 });
 
 describe('TraceLink', () => {

@@ -211,7 +211,7 @@ export class ApiClient {
     }
   }
 
-  listProposals(query: { status?: string; industry?: string; q?: string; page?: number; page_size?: number }): Promise<ProposalList> {
+  listProposals(query: { status?: string; industry?: string; q?: string; page?: number; page_size?: number; mine?: boolean }): Promise<ProposalList> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined && value !== '' && value !== null) params.set(key, String(value));

@@ -284,7 +284,14 @@ describe('admin-only parts of other pages', () => {
 });
 
 describe('signing in with an e-mail and a password', () => {
-  const ANA = { name: 'ana@example.com', admin: false, role: 'editor', via: 'session', user: null, csrf_token: 'csrf-123' } as const;
+  const ANA = {
+    name: 'ana@example.com',
+    admin: false,
+    role: 'editor',
+    via: 'session',
+    user: { id: 'u-1', email: 'ana@example.com', display_name: 'Ana', role: 'editor', active: true, language: 'pt-BR', has_password: true },
+    csrf_token: 'csrf-123',
+  } as const;
 
   it('opens a web session, sends its CSRF token with changes and ends it on sign-out', async () => {
     const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
@@ -320,6 +327,14 @@ describe('signing in with an e-mail and a password', () => {
     expect(window.localStorage.getItem('propos4l.cookieSession')).toBe('1');
     const signIn = fetchMock.mock.calls.find(([url]) => String(url).endsWith('/api/auth/sign-in'));
     expect(signIn?.[1]?.credentials).toBe('include');
+
+    // The language chosen is kept on the account, a change sent with the session's CSRF token.
+    fireEvent.change(screen.getByLabelText('Idioma'), { target: { value: 'en' } });
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url, init]) => String(url).endsWith('/api/me') && init?.method === 'PATCH')).toBe(true));
+    const patch = fetchMock.mock.calls.find(([url, init]) => String(url).endsWith('/api/me') && init?.method === 'PATCH');
+    expect(JSON.parse(String(patch?.[1]?.body))).toEqual({ language: 'en' });
+    expect((patch?.[1]?.headers as Record<string, string>)['X-CSRF-Token']).toBe('csrf-123');
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'pt-BR' } });
 
     fireEvent.click(screen.getByRole('button', { name: 'Sair' }));
     await waitFor(() => expect(fetchMock.mock.calls.some(([url]) => String(url).endsWith('/api/auth/sign-out'))).toBe(true));

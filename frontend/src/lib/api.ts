@@ -172,6 +172,11 @@ export class ApiClient {
     await this.raw('/api/auth/sign-out', { method: 'POST' });
   }
 
+  /** Change the caller's own account (its language, its display name). */
+  changeMe(change: { language?: 'pt-BR' | 'en'; display_name?: string }): Promise<Principal> {
+    return this.json('/api/me', { method: 'PATCH', body: JSON.stringify(change) });
+  }
+
   /** Every account (admins). */
   listUsers(): Promise<{ items: UserAccount[] }> {
     return this.json('/api/users');

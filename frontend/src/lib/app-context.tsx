@@ -74,10 +74,17 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     document.documentElement.lang = locale;
   }, [locale]);
 
-  const setLocale = useCallback((next: Locale) => {
-    setLocaleState(next);
-    window.localStorage.setItem(LOCALE_KEY, next);
-  }, []);
+  const setLocale = useCallback(
+    (next: Locale) => {
+      setLocaleState(next);
+      window.localStorage.setItem(LOCALE_KEY, next);
+      // An account keeps its language (the gateway's, for the next sign-in anywhere); a token has none.
+      if (principal?.user) {
+        new ApiClient({ baseUrl: apiUrl, token, csrfToken: principal.csrf_token ?? null }).changeMe({ language: next }).catch(() => undefined);
+      }
+    },
+    [apiUrl, token, principal],
+  );
 
   const signIn = useCallback((value: string, who: Principal) => {
     window.sessionStorage.setItem(TOKEN_KEY, value);
@@ -90,6 +97,11 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
 
   const signInWithSession = useCallback((who: Principal) => {
     window.localStorage.setItem(COOKIE_SESSION_KEY, '1');
+    const language = who.user?.language;
+    if (language === 'en' || language === 'pt-BR') {
+      setLocaleState(language);
+      window.localStorage.setItem(LOCALE_KEY, language);
+    }
     window.sessionStorage.removeItem(NOTICE_KEY);
     setNotice(null);
     setSessionFailure(null);

@@ -7,6 +7,8 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,12 +16,14 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 
 from propos4l.gateway import passwords
 from propos4l.gateway.cli import ensure_first_admin
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.cli import main
+from propos4l.shared.localrun.servers import free_port
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -418,3 +422,74 @@ async def test_the_local_run_makes_the_first_admin_once(gateway: RunningGateway,
     async with browser(gateway) as admin:
         me = await sign_in(admin, "admin@localhost", "the first admin password 1")
         assert me["role"] == "admin"
+
+
+class _Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+async def test_an_invitation_is_e_mailed_and_works_once_until_it_expires(
+    database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    inbox = _Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        settings = gateway_settings(
+            database_url, redis_url, data_dir, smtp_url=f"smtp://127.0.0.1:{port}", web_app_url="https://app.example"
+        )
+        async with running_gateway(settings) as gateway:
+            client = gateway.client
+            made = await client.post(
+                "/api/users/invitations",
+                json={"email": "gil@example.com", "display_name": "Gil", "role": "manager"},
+                headers=AUTH,
+            )
+            assert made.status_code == 201, made.text
+            invitation = made.json()
+            assert invitation["emailed"] is True and invitation["link"].startswith("https://app.example/invite#")
+            secret = invitation["link"].split("#", 1)[1]
+            assert len(inbox.messages) == 1 and inbox.messages[0]["To"] == "gil@example.com"
+            assert invitation["link"] in inbox.messages[0].get_payload(decode=True).decode()
+
+            async with browser(gateway) as gil:
+                weak = await gil.post("/api/auth/invitations/accept", json={"token": secret, "password": "short"})
+                assert problem(weak, 422)["code"] == "password_rejected"  # the invitation is still good after this
+                accepted = await gil.post("/api/auth/invitations/accept", json={"token": secret, "password": PASSWORD})
+                assert accepted.status_code == 200, accepted.text
+                assert (accepted.json()["role"], accepted.json()["via"]) == ("manager", "session")
+                assert (await gil.get("/api/me")).json()["user"]["display_name"] == "Gil"
+                again = await gil.post("/api/auth/invitations/accept", json={"token": secret, "password": PASSWORD})
+                assert problem(again, 410)["code"] == "invitation_invalid"
+            taken = {"email": "GIL@example.com", "display_name": "Gil", "role": "viewer"}
+            assert (
+                problem(await client.post("/api/users/invitations", json=taken, headers=AUTH), 409)["code"]
+                == "email_taken"
+            )
+
+            late = (
+                await client.post(
+                    "/api/users/invitations", json={"email": "hal@example.com", "display_name": "Hal"}, headers=AUTH
+                )
+            ).json()
+            connection = await asyncpg.connect(database_url)
+            try:
+                await connection.execute("UPDATE invitations SET expires_at = now() WHERE email = 'hal@example.com'")
+            finally:
+                await connection.close()
+            expired = await client.post(
+                "/api/auth/invitations/accept", json={"token": late["link"].split("#", 1)[1], "password": PASSWORD}
+            )
+            assert problem(expired, 410)["code"] == "invitation_invalid"
+    finally:
+        smtp.stop()
+    assert [row["details"]["emailed"] for row in await audit(database_url, "user.invited")] == [True, True]
+    assert len(await audit(database_url, "invitation.accepted")) == 1

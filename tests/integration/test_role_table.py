@@ -26,6 +26,8 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/auth/methods"): PUBLIC,
     ("GET", "/api/auth/oidc/login"): PUBLIC,
     ("GET", "/api/auth/oidc/callback"): PUBLIC,
+    ("POST", "/api/auth/invitations/accept"): PUBLIC,
+    ("POST", "/api/users/invitations"): A,
     ("GET", "/api/ready"): V,
     ("GET", "/api/me"): V,
     ("PATCH", "/api/me"): V,

@@ -1028,6 +1028,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Invitation
+         * @description Accept an invitation: the account is made with this password and signed in (a web session, as sign-in).
+         */
+        post: operations["accept_invitation_api_auth_invitations_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/methods": {
         parameters: {
             query?: never;
@@ -1082,6 +1102,28 @@ export interface paths {
         get: operations["oidc_callback_api_auth_oidc_callback_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite User
+         * @description Invite someone: a single-use link, valid INVITATION_VALID_DAYS, where they choose their password.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        post: operations["invite_user_api_users_invitations_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1214,6 +1256,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Acceptance
+         * @description An invitation's secret (after '#' in its link) and the password the person chose.
+         */
+        Acceptance: {
+            /** Token */
+            token: string;
+            /** Password */
+            password: string;
+        };
         /**
          * AuditPage
          * @description A page of records, and the `before` of the next one (None on the last).
@@ -2047,6 +2099,35 @@ export interface components {
             note?: string | null;
         };
         /**
+         * InvitationView
+         * @description An invitation just made: its link is shown only here (and e-mailed when SMTP_URL is set).
+         */
+        InvitationView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            role: components["schemas"]["Role"];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Link
+             * @description works once, until expires_at; the secret is after '#', never sent to a server log
+             */
+            link: string;
+            /**
+             * Emailed
+             * @description the link was e-mailed (SMTP_URL set and the server took it)
+             */
+            emailed: boolean;
+        };
+        /**
          * KindSummary
          * @description The state of one kind of backup: the newest verified one, failures since, and the last restore drill.
          */
@@ -2126,6 +2207,18 @@ export interface components {
              * @description web sessions: send as X-CSRF-Token with every change (POST, PUT, PATCH, DELETE)
              */
             csrf_token?: string | null;
+        };
+        /**
+         * NewInvitation
+         * @description Someone to invite.
+         */
+        NewInvitation: {
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            /** @default editor */
+            role: components["schemas"]["Role"];
         };
         /**
          * NewPassword
@@ -7457,6 +7550,64 @@ export interface operations {
             };
         };
     };
+    accept_invitation_api_auth_invitations_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Acceptance"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Wrong e-mail or password (or the account is disabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Used or expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many failed sign-ins from this address or for this account; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     sign_in_methods_api_auth_methods_get: {
         parameters: {
             query?: never;
@@ -7601,6 +7752,75 @@ export interface operations {
             };
             /** @description The identity provider does not answer */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    invite_user_api_users_invitations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewInvitation"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

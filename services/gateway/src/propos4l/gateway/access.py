@@ -92,4 +92,5 @@ def document_roles(router: APIRouter) -> None:
             continue
         route.openapi_extra = {**(route.openapi_extra or {}), ROLE_EXTENSION: role.value}
         note = f"Needs the **{role.value}** role or higher."
-        route.description = f"{route.description}\n\n{note}" if route.description else note
+        if note not in (route.description or ""):  # routers are module-level: every app made in a process sees them
+            route.description = f"{route.description}\n\n{note}" if route.description else note

@@ -16,6 +16,7 @@ from propos4l.gateway.access import document_roles
 from propos4l.gateway.audit import AuditLog
 from propos4l.gateway.auth import CSRF_HEADER, AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.invitations import InvitationStore
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
@@ -111,6 +112,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
         app.state.audit = AuditLog(pool)
+        app.state.invitations = InvitationStore(pool)
         oidc_http = httpx.AsyncClient(timeout=10.0) if settings.oidc_issuer else None
         app.state.oidc = (
             OidcClient(

@@ -40,7 +40,14 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Propos4l API token")
 SESSION_COOKIE: Final = "propos4l_session"
 CSRF_HEADER: Final = "X-CSRF-Token"
 PUBLIC_PATHS: Final = frozenset(
-    {"/api/health", "/api/auth/sign-in", "/api/auth/methods", "/api/auth/oidc/login", "/api/auth/oidc/callback"}
+    {
+        "/api/health",
+        "/api/auth/sign-in",
+        "/api/auth/methods",
+        "/api/auth/oidc/login",
+        "/api/auth/oidc/callback",
+        "/api/auth/invitations/accept",
+    }
 )
 """API paths anyone may call: no token, no session."""
 

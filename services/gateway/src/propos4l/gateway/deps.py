@@ -15,6 +15,7 @@ from propos4l.gateway.access import RoleRequired
 from propos4l.gateway.audit import AuditLog
 from propos4l.gateway.auth import Principal, origin_of
 from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.invitations import InvitationStore
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.outbox import OutboxRelay
@@ -36,6 +37,7 @@ __all__ = [
     "Database",
     "Documents",
     "Editor",
+    "Invitations",
     "Library",
     "Manager",
     "Outbox",
@@ -199,6 +201,12 @@ def audited(object_type: str, *, reads: frozenset[str] = frozenset()) -> Any:
     return Depends(record)
 
 
+def _invitations(request: Request) -> InvitationStore:
+    invitations: InvitationStore = request.app.state.invitations
+    return invitations
+
+
+Invitations = Annotated[InvitationStore, Depends(_invitations)]
 Audit = Annotated[AuditTrail, Depends(_audit)]
 """The audit trail of this request (its caller must be signed in)."""
 Users = Annotated[UserStore, Depends(_users)]

@@ -128,6 +128,21 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         "/api/auth/oidc/callback as the request reached it)",
     )
 
+    web_app_url: str = Field(
+        default="http://127.0.0.1:3000",
+        pattern=r"^https?://",
+        description="where people open the web app: invitation links point there",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="e-mail invitations through this server: smtp://user:password@host:25, smtp+starttls://... or "
+        "smtps://...:465 (unset: the link is only shown to the admin)",
+    )
+    smtp_from: str = Field(default="propos4l@localhost", description="the sender of invitation e-mails")
+    invitation_valid_days: Annotated[int, Field(ge=1, le=90)] = Field(
+        default=7, description="an invitation link works once, for this many days"
+    )
+
     @field_validator("oidc_allowed_email_domains", mode="before")
     @classmethod
     def _domains(cls, value: object) -> object:

@@ -80,10 +80,11 @@ class UserStore:
         *,
         password_hash: str | None = None,
         language: str = "pt-BR",
+        connection: asyncpg.Connection | None = None,
     ) -> User:
-        """A new active user; raise EmailTaken."""
+        """A new active user (inside `connection`'s transaction when given); raise EmailTaken."""
         try:
-            row = await self._pool.fetchrow(
+            row = await (connection or self._pool).fetchrow(
                 f"""INSERT INTO users (id, email, display_name, role, language, password_hash, password_changed_at)
                     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)
                     RETURNING {_COLUMNS}""",  # noqa: S608 - our own column list

@@ -47,6 +47,21 @@ CREATE TABLE oidc_sign_ins (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Invitations: an admin invites an e-mail with a role; the link holds a random secret (only its SHA-256 is here),
+-- works once, until expires_at.
+CREATE TABLE invitations (
+    id            uuid PRIMARY KEY,
+    email         text        NOT NULL,
+    display_name  text        NOT NULL,
+    role          text        NOT NULL CHECK (role IN ('admin', 'manager', 'editor', 'viewer')),
+    secret_sha256 bytea       NOT NULL UNIQUE CHECK (length(secret_sha256) = 32),
+    invited_by    text        NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    expires_at    timestamptz NOT NULL,
+    used_at       timestamptz,
+    user_id       uuid REFERENCES users (id)
+);
+
 -- Tokens belong to a user and carry a role no higher than the user's (checked on every use).
 ALTER TABLE api_tokens ADD COLUMN owner_id uuid REFERENCES users (id);
 ALTER TABLE api_tokens ADD COLUMN role text CHECK (role IN ('admin', 'manager', 'editor', 'viewer'));

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.audit import Actor, AuditLog
 from propos4l.gateway.auth import SESSION_COOKIE, origin_of, verifier_of
-from propos4l.gateway.deps import Audit, Sessions, Users, Viewer
-from propos4l.gateway.passwords import MAX_PASSWORD_LENGTH, verify_password
+from propos4l.gateway.deps import Audit, Invitations, Sessions, Users, Viewer
+from propos4l.gateway.passwords import (
+    MAX_PASSWORD_LENGTH,
+    PasswordRejected,
+    check_new_password,
+    hash_password,
+    verify_password,
+)
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.routes.session import Me, me_of
 from propos4l.gateway.sign_in_throttle import SignInThrottle
+from propos4l.gateway.users import EmailTaken
 
 __all__ = ["router"]
 
@@ -121,3 +129,63 @@ async def sign_out_everywhere(principal: Viewer, sessions: Sessions, audit: Audi
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
+
+
+class Acceptance(BaseModel):
+    """An invitation's secret (after '#' in its link) and the password the person chose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(min_length=20, max_length=200)] = Field(repr=False)
+    password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)] = Field(repr=False)
+
+
+@router.post("/invitations/accept", response_model=Me, responses={**_PROBLEMS, 410: {"description": "Used or expired"}})
+async def accept_invitation(
+    body: Acceptance, request: Request, response: Response, users: Users, sessions: Sessions, invitations: Invitations
+) -> Me:
+    """Accept an invitation: the account is made with this password and signed in (a web session, as sign-in)."""
+    origin = origin_of(request)
+    audit: AuditLog = request.app.state.audit
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as connection, connection.transaction():
+        invitation = await invitations.take(body.token, connection)
+        if invitation is None:
+            raise Problem(
+                410, "This invitation is unknown, used or expired; ask an admin for another.", code="invitation_invalid"
+            )
+        try:
+            check_new_password(body.password, email=invitation.email)
+        except PasswordRejected as error:  # the transaction is rolled back: the invitation stays usable
+            raise Problem(422, str(error), code="password_rejected") from None
+        try:
+            user = await users.create(
+                invitation.email,
+                invitation.display_name,
+                invitation.role,
+                password_hash=hash_password(body.password),
+                connection=connection,
+            )
+        except EmailTaken as error:
+            raise Problem(409, str(error), code="email_taken") from None
+        await connection.execute("UPDATE invitations SET user_id = $2 WHERE id = $1", invitation.id, user.id)
+        await audit.record(
+            "invitation.accepted",
+            Actor(name=user.email, via="session", user_id=user.id),
+            origin,
+            object_type="invitation",
+            object_id=invitation.id,
+            details={"role": user.role},
+            connection=connection,
+        )
+    opened = await sessions.open(user, address=origin.address, user_agent=origin.user_agent)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.secret,
+        max_age=int(sessions.absolute.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return me_of(user.email, user.role, via="session", user=user, csrf_token=opened.session.csrf_token)

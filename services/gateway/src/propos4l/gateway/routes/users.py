@@ -6,13 +6,17 @@ another way).
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import uuid
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import Admin, Audit, Sessions, Users
+from propos4l.gateway.deps import Admin, Audit, Invitations, Sessions, Settings, Users
+from propos4l.gateway.invitations import send_invitation
 from propos4l.gateway.passwords import PasswordRejected, check_new_password, hash_password
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.roles import Role
@@ -22,6 +26,7 @@ from propos4l.gateway.users import EmailTaken, User, UserChange, UserStore
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/users", tags=["users"])
+logger = logging.getLogger(__name__)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -91,6 +96,65 @@ async def _user(users: UserStore, user_id: uuid.UUID) -> User:
     if user is None or user.is_system:
         raise Problem(404, f"There is no user with id {user_id}.")
     return user
+
+
+class NewInvitation(BaseModel):
+    """Someone to invite."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    role: Role = Role.EDITOR
+
+
+class InvitationView(BaseModel):
+    """An invitation just made: its link is shown only here (and e-mailed when SMTP_URL is set)."""
+
+    id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    link: str = Field(description="works once, until expires_at; the secret is after '#', never sent to a server log")
+    emailed: bool = Field(description="the link was e-mailed (SMTP_URL set and the server took it)")
+
+
+@router.post("/invitations", status_code=201, response_model=InvitationView, responses=_PROBLEMS)
+async def invite_user(
+    body: NewInvitation, principal: Admin, users: Users, invitations: Invitations, audit: Audit, settings: Settings
+) -> InvitationView:
+    """Invite someone: a single-use link, valid INVITATION_VALID_DAYS, where they choose their password."""
+    if await users.credentials(body.email) is not None:
+        raise Problem(409, f"An account with the e-mail {body.email!r} already exists.", code="email_taken")
+    invitation, secret = await invitations.create(
+        body.email,
+        body.display_name,
+        body.role,
+        invited_by=principal.name,
+        lifetime=timedelta(days=settings.invitation_valid_days),
+    )
+    link = f"{settings.web_app_url.rstrip('/')}/invite#{secret}"
+    emailed = False
+    if settings.smtp_url is not None:
+        try:
+            await send_invitation(settings.smtp_url.get_secret_value(), settings.smtp_from, invitation, link)
+            emailed = True
+        except (OSError, smtplib.SMTPException) as error:
+            logger.warning("the invitation e-mail was not sent", extra={"error": str(error)[:300]})
+    await audit.record(
+        "user.invited",
+        object_type="invitation",
+        object_id=invitation.id,
+        details={"email": invitation.email, "role": invitation.role, "emailed": emailed},
+    )
+    return InvitationView(
+        id=invitation.id,
+        email=invitation.email,
+        role=invitation.role,
+        expires_at=invitation.expires_at,
+        link=link,
+        emailed=emailed,
+    )
 
 
 @router.post("", status_code=201, response_model=UserView, responses=_PROBLEMS)

@@ -71,8 +71,10 @@ async def test_a_created_token_is_shown_once_stored_hashed_and_works(
 
 async def test_a_user_token_works_on_proposals_but_not_on_admin_routes(client: httpx.AsyncClient) -> None:
     user = bearer((await create_token(client, name="ana"))["token"])
-    assert (await client.get("/api/me", headers=user)).json() == {"name": "token:ana", "admin": False}
-    assert (await client.get("/api/me", headers=AUTH)).json() == {"name": "admin", "admin": True}
+    me = (await client.get("/api/me", headers=user)).json()
+    assert (me["name"], me["admin"], me["role"], me["via"]) == ("token:ana", False, "manager", "token")
+    me = (await client.get("/api/me", headers=AUTH)).json()
+    assert (me["name"], me["admin"], me["role"], me["via"], me["user"]) == ("admin", True, "admin", "environment", None)
     problem(await client.get("/api/me"), 401)
     assert (await client.get("/api/proposals", headers=user)).status_code == 200
     assert (await client.get("/api/templates", headers=user)).status_code == 200  # to pick one for a proposal

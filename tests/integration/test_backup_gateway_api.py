@@ -14,8 +14,9 @@ from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason
 from propos4l.backup.options import JobOptions, Sources
 from propos4l.backup.records import BackupRecords
 from propos4l.backup.store import BackupStore
+from propos4l.gateway.access import caller
 from propos4l.gateway.auth import Principal
-from propos4l.gateway.deps import CurrentPrincipal
+from propos4l.gateway.roles import Role
 from propos4l.shared.db import create_pool
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 
@@ -79,12 +80,11 @@ async def test_backups_need_a_token_and_an_admin(client: httpx.AsyncClient, app:
     anonymous = await client.get("/api/backups")
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"].startswith("application/problem+json")
-    dependency = CurrentPrincipal.__metadata__[0].dependency
-    app.dependency_overrides[dependency] = lambda: Principal(name="consultant", is_admin=False)
+    app.dependency_overrides[caller] = lambda: Principal(name="consultant", role=Role.EDITOR)
     try:
         forbidden = await client.get("/api/backups", headers=AUTH)
     finally:
         app.dependency_overrides.clear()
     assert forbidden.status_code == 403
     assert forbidden.headers["content-type"].startswith("application/problem+json")
-    assert forbidden.json()["detail"] == "Only administrators may see backups."
+    assert forbidden.json()["detail"].startswith("Only administrators may do this")

@@ -14,6 +14,8 @@ interface Filters {
   status: string;
   industry: string;
   page: number;
+  /** Only those the caller owns or collaborates on. */
+  mine?: boolean;
 }
 
 export function ProposalsList() {
@@ -28,7 +30,7 @@ export function ProposalsList() {
     setLoading(true);
     setError(null);
     try {
-      setData(await api.listProposals({ ...filters, page_size: PAGE_SIZE }));
+      setData(await api.listProposals({ ...filters, mine: filters.mine || undefined, page_size: PAGE_SIZE }));
     } catch (caught) {
       setError(describeError(caught));
     } finally {
@@ -43,7 +45,7 @@ export function ProposalsList() {
   // Keep statuses fresh while something is in progress.
   useEffect(() => {
     if (!data?.items.some((item) => item.status !== 'ready' && item.status !== 'failed')) return;
-    const timer = setInterval(() => void api.listProposals({ ...filters, page_size: PAGE_SIZE }).then(setData, () => undefined), 3000);
+    const timer = setInterval(() => void api.listProposals({ ...filters, mine: filters.mine || undefined, page_size: PAGE_SIZE }).then(setData, () => undefined), 3000);
     return () => clearInterval(timer);
   }, [api, data, filters]);
 
@@ -52,7 +54,7 @@ export function ProposalsList() {
     setFilters({ ...draft, page: 1 });
   }
 
-  const filtered = Boolean(filters.q || filters.status || filters.industry);
+  const filtered = Boolean(filters.q || filters.status || filters.industry || filters.mine);
   const pages = data ? Math.max(1, Math.ceil(data.total / data.page_size)) : 1;
   // The gateway stops counting at a limit: then there are at least that many, and more pages than it says.
   const atLeast = (count: number) => (data?.total_exact === false ? `${count}+` : count);
@@ -79,6 +81,10 @@ export function ProposalsList() {
         <div className="field">
           <label htmlFor="industry">{t('list.industry')}</label>
           <input id="industry" value={draft.industry} onChange={(e) => setDraft({ ...draft, industry: e.target.value })} />
+        </div>
+        <div className="field-inline">
+          <input id="mine" type="checkbox" checked={Boolean(draft.mine)} onChange={(e) => setDraft({ ...draft, mine: e.target.checked })} />
+          <label htmlFor="mine">{t('list.mine')}</label>
         </div>
         <div className="filter-actions">
           <button type="submit">{t('list.apply')}</button>
@@ -123,6 +129,11 @@ export function ProposalsList() {
                     {item.client_name}
                   </Link>
                   <span className="muted">{item.industry}</span>
+                  {item.owner && (
+                    <span className="muted">
+                      {t('list.owner')}: {item.owner.display_name}
+                    </span>
+                  )}
                 </div>
                 <StatusBadge status={item.status} />
                 <span className="muted">{t('proposal.version', { version: item.version })}</span>

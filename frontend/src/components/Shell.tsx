@@ -18,6 +18,7 @@ export function TopBar() {
     { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates'), adminOnly: false },
     { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens'), adminOnly: true },
     { href: '/webhooks', label: t('nav.webhooks'), active: pathname.startsWith('/webhooks'), adminOnly: true },
+    { href: '/users', label: t('nav.users'), active: pathname.startsWith('/users'), adminOnly: true },
     { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system'), adminOnly: false },
   ];
   const links = all.filter((link) => !link.adminOnly || principal?.admin);
@@ -77,7 +78,7 @@ export function TopBar() {
 
 /** A page's main region: its title and content, or the sign-in form when there is no session. */
 export function Shell({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
-  const { ready, token, sessionError, retrySession, signOut, t } = useApp();
+  const { ready, signedIn, sessionError, retrySession, signOut, t } = useApp();
   return (
     <main id="main" className="container" tabIndex={-1}>
         {sessionError ? (
@@ -97,7 +98,7 @@ export function Shell({ title, actions, children }: { title: string; actions?: R
           </Alert>
         ) : !ready ? (
           <Loading />
-        ) : token ? (
+        ) : signedIn ? (
           <>
             <div className="page-head">
               <h1>{title}</h1>

@@ -1,16 +1,53 @@
 'use client';
-/** Sign in with an API token: checked with `GET /api/me` before it is kept, with who it is, for the session. */
-import { useState, type FormEvent } from 'react';
+/** Sign in: with an e-mail and a password (a web session), with single sign-on when the gateway offers it, or with
+ * an API token (checked with `GET /api/me` before it is kept). */
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiClient, ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import { Alert, describedBy, Field } from './ui';
 
 export function SignIn() {
-  const { t, apiUrl, signIn, notice, describeError } = useApp();
+  const { t, apiUrl, signIn, signInWithSession, notice, describeError } = useApp();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [passwordError, setPasswordError] = useState<string | undefined>();
+  const [sso, setSso] = useState(false);
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    new ApiClient({ baseUrl: apiUrl, token: null }).signInMethods().then(
+      (methods) => current && setSso(methods.sso),
+      () => undefined, // an older gateway, or none: no SSO button
+    );
+    return () => {
+      current = false;
+    };
+  }, [apiUrl]);
+
+  async function submitPassword(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setPasswordError(undefined);
+    if (!email.trim() || !password) {
+      setPasswordError(t('signin.credentialsRequired'));
+      return;
+    }
+    setBusy(true);
+    try {
+      signInWithSession(await new ApiClient({ baseUrl: apiUrl, token: null }).passwordSignIn(email.trim(), password));
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.kind === 'unauthorized') setPasswordError(t('signin.wrongPassword'));
+      else if (caught instanceof ApiError && caught.status === 429) {
+        setPasswordError(t('signin.throttled', { seconds: String(caught.problem.detail?.match(/\d+/)?.[0] ?? '60') }));
+      } else setError(describeError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -33,31 +70,63 @@ export function SignIn() {
     }
   }
 
+  const ssoUrl = `${apiUrl.replace(/\/+$/, '')}/api/auth/oidc/login?return_to=${encodeURIComponent(typeof window === 'undefined' ? '/' : window.location.href)}`;
+
   return (
     <section className="signin card" aria-labelledby="signin-title">
       <h1 id="signin-title">{t('signin.title')}</h1>
-      <p>{t('signin.intro')}</p>
       {notice === 'expired' && <Alert kind="warning">{t('signin.expired')}</Alert>}
       {notice === 'signedOut' && <Alert kind="info">{t('signin.signedOut')}</Alert>}
       {error && <Alert kind="error">{error}</Alert>}
-      <form onSubmit={submit} noValidate>
-        <Field id="token" label={t('signin.token')} error={fieldError}>
+      <p>{t('signin.passwordIntro')}</p>
+      <form onSubmit={submitPassword} noValidate aria-label={t('signin.passwordIntro')}>
+        <Field id="email" label={t('signin.email')}>
+          <input id="email" name="email" type="email" autoComplete="username" value={email} onChange={(event) => setEmail(event.target.value)} />
+        </Field>
+        <Field id="password" label={t('signin.password')} error={passwordError}>
           <input
-            id="token"
-            name="token"
+            id="password"
+            name="password"
             type="password"
             autoComplete="current-password"
-            value={token}
-            onChange={(event) => setToken(event.target.value)}
-            aria-invalid={fieldError ? true : undefined}
-            aria-describedby={describedBy('token', false, fieldError)}
-            autoFocus
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            aria-invalid={passwordError ? true : undefined}
+            aria-describedby={describedBy('password', false, passwordError)}
           />
         </Field>
-        <button type="submit" disabled={busy}>
-          {busy ? t('signin.checking') : t('signin.submit')}
-        </button>
+        <div className="row">
+          <button type="submit" disabled={busy}>
+            {busy ? t('signin.checking') : t('signin.submit')}
+          </button>
+          {sso && (
+            <a className="button button-secondary" href={ssoUrl}>
+              {t('signin.sso')}
+            </a>
+          )}
+        </div>
       </form>
+      <details className="signin-token">
+        <summary>{t('signin.withToken')}</summary>
+        <p>{t('signin.intro')}</p>
+        <form onSubmit={submit} noValidate>
+          <Field id="token" label={t('signin.token')} error={fieldError}>
+            <input
+              id="token"
+              name="token"
+              type="password"
+              autoComplete="off"
+              value={token}
+              onChange={(event) => setToken(event.target.value)}
+              aria-invalid={fieldError ? true : undefined}
+              aria-describedby={describedBy('token', false, fieldError)}
+            />
+          </Field>
+          <button type="submit" disabled={busy}>
+            {busy ? t('signin.checking') : t('signin.tokenSubmit')}
+          </button>
+        </form>
+      </details>
     </section>
   );
 }

@@ -33,18 +33,19 @@ describe('Shell and sign-in', () => {
       </Shell>,
     );
     fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'wrong-token' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar com o token' }));
     expect(await screen.findByText(/Token recusado pelo gateway/)).toBeTruthy();
     expect(screen.queryByText('secret content')).toBeNull();
     expect(window.sessionStorage.getItem('propos4l.token')).toBeNull();
-    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(['http://gateway.test/api/me']);
+    // The sign-in page also asks which sign-in methods there are (single sign-on or not).
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(['http://gateway.test/api/auth/methods', 'http://gateway.test/api/me']);
   });
 
   it('says the gateway is down, naming its address', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
     renderApp(<Shell title="x">content</Shell>);
     fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'some-token' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar com o token' }));
     expect(await screen.findByText(/Não foi possível falar com o gateway em http:\/\/gateway.test/)).toBeTruthy();
   });
 
@@ -52,7 +53,7 @@ describe('Shell and sign-in', () => {
     vi.stubGlobal('fetch', withMe(() => jsonResponse({ items: [], total: 0, page: 1, page_size: 1 }), SELLER));
     renderApp(<Shell title="Propostas">secret content</Shell>);
     fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: 'good-token-123' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar com o token' }));
     expect(await screen.findByText('secret content')).toBeTruthy();
     expect(window.sessionStorage.getItem('propos4l.token')).toBe('good-token-123');
   });
@@ -277,6 +278,19 @@ describe('ProposalsList', () => {
     renderApp(<ProposalsList />, { token: 'good-token-123' });
     expect(await screen.findByText('1 propostas')).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Próxima' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('shows the owner of each proposal and lists only mine when asked', async () => {
+    const list = { items: [{ ...item, owner: { id: 'u-1', display_name: 'Ana' } }], total: 1, total_exact: true, page: 1, page_size: 20, next_cursor: null };
+    const fetchMock = withMe(() => jsonResponse(list));
+    vi.stubGlobal('fetch', fetchMock);
+    renderApp(<ProposalsList />, { token: 'good-token-123' });
+    expect(await screen.findByText('Responsável: Ana')).toBeTruthy();
+    const listed = () => fetchMock.mock.calls.map(([url]) => new URL(String(url))).filter((url) => url.pathname === '/api/proposals');
+    expect(listed().every((url) => !url.searchParams.has('mine'))).toBe(true);
+    fireEvent.click(screen.getByLabelText('Só as minhas'));
+    fireEvent.click(screen.getByRole('button', { name: 'Filtrar' }));
+    await waitFor(() => expect(listed().at(-1)?.searchParams.get('mine')).toBe('true'));
   });
 });
 

@@ -21,7 +21,7 @@ const meCalls = (fetchMock: { mock: { calls: unknown[][] } }) => fetchMock.mock.
 
 async function signInWith(token: string) {
   fireEvent.change(await screen.findByLabelText('Token de API'), { target: { value: token } });
-  fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Entrar com o token' }));
 }
 
 describe('signing in and the session', () => {
@@ -38,7 +38,10 @@ describe('signing in and the session', () => {
     await signInWith('wrong-token');
     expect(await screen.findByText(/Token recusado pelo gateway/)).toBeTruthy();
     expect(screen.getByLabelText('Token de API').getAttribute('aria-invalid')).toBe('true');
-    expect(fetchMock.mock.calls.map(([url, init]) => [url, (init?.headers as Record<string, string>)['Authorization']])).toEqual([['http://gateway.test/api/me', 'Bearer wrong-token']]);
+    expect(fetchMock.mock.calls.map(([url, init]) => [url, (init?.headers as Record<string, string>)['Authorization']])).toEqual([
+      ['http://gateway.test/api/auth/methods', undefined],
+      ['http://gateway.test/api/me', 'Bearer wrong-token'],
+    ]);
     expect(session()).toEqual({ principal: null, token: null });
     expect(window.sessionStorage.getItem('propos4l.token')).toBeNull();
     expect(screen.queryByText('secret content')).toBeNull();
@@ -155,6 +158,7 @@ describe('the top bar', () => {
       'Templates',
       'Tokens',
       'Webhooks',
+      'Users',
       'System',
     ]);
     expect(who.textContent).toBe('Signed in as admin');
@@ -277,5 +281,67 @@ describe('admin-only parts of other pages', () => {
     expect(await screen.findByText('Somente administradores')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Criar token' })).toBeNull();
     expect(rest).not.toHaveBeenCalled();
+  });
+});
+
+describe('signing in with an e-mail and a password', () => {
+  const ANA = {
+    name: 'ana@example.com',
+    admin: false,
+    role: 'editor',
+    via: 'session',
+    user: { id: 'u-1', email: 'ana@example.com', display_name: 'Ana', role: 'editor', active: true, language: 'pt-BR', has_password: true },
+    csrf_token: 'csrf-123',
+  } as const;
+
+  it('opens a web session, sends its CSRF token with changes and ends it on sign-out', async () => {
+    const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
+      const path = new URL(url).pathname;
+      if (path === '/api/auth/methods') return jsonResponse({ password: true, sso: true });
+      if (path === '/api/auth/sign-in') {
+        const body = JSON.parse(String(init?.body)) as { password: string };
+        return body.password === 'a long passphrase'
+          ? jsonResponse(ANA)
+          : jsonResponse({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Wrong.', code: 'sign_in_failed' }, 401);
+      }
+      if (path === '/api/auth/sign-out') return new Response(null, { status: 204 });
+      return jsonResponse({ items: [] });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    renderApp(
+      <>
+        <TopBar />
+        <Shell title="Propostas">secret content</Shell>
+        <SessionProbe />
+      </>,
+    );
+    const sso = await screen.findByRole('link', { name: 'Entrar com SSO' });
+    expect(sso.getAttribute('href')).toMatch(/^http:\/\/gateway\.test\/api\/auth\/oidc\/login\?return_to=/);
+    fireEvent.change(screen.getByLabelText('E-mail'), { target: { value: 'ana@example.com' } });
+    fireEvent.change(screen.getByLabelText('Senha'), { target: { value: 'wrong one' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    expect(await screen.findByText('E-mail ou senha incorretos.')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Senha'), { target: { value: 'a long passphrase' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Entrar' }));
+    expect(await screen.findByText('secret content')).toBeTruthy();
+    expect(session().token).toBeNull();
+    expect(window.localStorage.getItem('propos4l.cookieSession')).toBe('1');
+    const signIn = fetchMock.mock.calls.find(([url]) => String(url).endsWith('/api/auth/sign-in'));
+    expect(signIn?.[1]?.credentials).toBe('include');
+
+    // The language chosen is kept on the account, a change sent with the session's CSRF token.
+    fireEvent.change(screen.getByLabelText('Idioma'), { target: { value: 'en' } });
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url, init]) => String(url).endsWith('/api/me') && init?.method === 'PATCH')).toBe(true));
+    const patch = fetchMock.mock.calls.find(([url, init]) => String(url).endsWith('/api/me') && init?.method === 'PATCH');
+    expect(JSON.parse(String(patch?.[1]?.body))).toEqual({ language: 'en' });
+    expect((patch?.[1]?.headers as Record<string, string>)['X-CSRF-Token']).toBe('csrf-123');
+    fireEvent.change(screen.getByLabelText('Language'), { target: { value: 'pt-BR' } });
+
+    fireEvent.click(screen.getByRole('button', { name: 'Sair' }));
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url]) => String(url).endsWith('/api/auth/sign-out'))).toBe(true));
+    const signOut = fetchMock.mock.calls.find(([url]) => String(url).endsWith('/api/auth/sign-out'));
+    expect((signOut?.[1]?.headers as Record<string, string>)['X-CSRF-Token']).toBe('csrf-123');
+    expect(window.localStorage.getItem('propos4l.cookieSession')).toBeNull();
+    expect(await screen.findByText('Você saiu.')).toBeTruthy();
   });
 });

@@ -36,6 +36,8 @@ export interface paths {
         /**
          * Readiness: PostgreSQL and Redis answer
          * @description 200 when PostgreSQL and Redis both answer, else 503 naming the one that does not.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["ready_api_ready_get"];
         put?: never;
@@ -57,6 +59,8 @@ export interface paths {
          * List Proposals
          * @description Proposals, newest first, filtered by status, industry and words of the client's name; by page number, or
          *     from a `cursor` (each page gives the next one's).
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_proposals_api_proposals_get"];
         put?: never;
@@ -64,6 +68,8 @@ export interface paths {
          * Create Proposal
          * @description Accept a request: it is stored with what the knowledge library gives for it (passages, active roster, rate
          *     card in force), queued for drafting, and followed at its Location.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["create_proposal_api_proposals_post"];
         delete?: never;
@@ -82,6 +88,8 @@ export interface paths {
         /**
          * Get Proposal
          * @description A proposal's status, the sections of its current version, and its investment priced as its PDF prices it.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_proposal_api_proposals__proposal_id__get"];
         put?: never;
@@ -102,9 +110,33 @@ export interface paths {
         /**
          * Download Pdf
          * @description The latest rendered PDF, or that of `version`; 409 while none is rendered.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["download_pdf_api_proposals__proposal_id__pdf_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/collaborators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Collaborators
+         * @description Replace a proposal's collaborators (its owner, managers and admins may).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        put: operations["set_collaborators_api_proposals__proposal_id__collaborators_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -122,6 +154,8 @@ export interface paths {
         /**
          * List Versions
          * @description Every version of the proposal, oldest first, each with how it was made and its PDF.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_versions_api_proposals__proposal_id__versions_get"];
         put?: never;
@@ -143,6 +177,8 @@ export interface paths {
          * Get Version
          * @description One version's content and what it stands on (sources, team, priced effort, budget comparison, flags), as
          *     `GET /api/proposals/{id}` shows the current one; `version` is the one shown, `status` the proposal's.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_version_api_proposals__proposal_id__versions__version__get"];
         put?: never;
@@ -166,6 +202,8 @@ export interface paths {
          * Regenerate Section
          * @description Have the model write one section again (optionally following instructions), as a new version; what the
          *     knowledge library gives is retrieved again, with the instructions added to the request's words.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["regenerate_section_api_proposals__proposal_id__sections__key__regenerate_post"];
         delete?: never;
@@ -185,6 +223,8 @@ export interface paths {
         /**
          * Edit Section
          * @description Replace one section's content with what a person wrote, as a new version, rendered again.
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["edit_section_api_proposals__proposal_id__sections__key__put"];
         post?: never;
@@ -214,6 +254,8 @@ export interface paths {
          *     Every line is priced by the gateway with the rates recorded for the current version (the rate card of its
          *     context and the rates its effort used), not today's; the investment items that came from the effort and the
          *     budget comparison are computed again. Amounts and totals are never taken from the request.
+         *
+         *     Needs the **editor** role or higher.
          */
         patch: operations["edit_effort_api_proposals__proposal_id__effort_patch"];
         trace?: never;
@@ -228,6 +270,8 @@ export interface paths {
         /**
          * Proposal Events
          * @description Status changes and the draft's text as the model writes it, from the beginning or after an event id.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["proposal_events_api_proposals__proposal_id__events_get"];
         put?: never;
@@ -248,6 +292,8 @@ export interface paths {
         /**
          * List Backups
          * @description The backup agent's record: every kind's last result, and the backups filtered by kind and status.
+         *
+         *     Needs the **admin** role or higher.
          */
         get: operations["list_backups_api_backups_get"];
         put?: never;
@@ -268,6 +314,8 @@ export interface paths {
         /**
          * List Templates
          * @description Every template a request can choose by name.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_templates_api_templates_get"];
         put?: never;
@@ -288,6 +336,8 @@ export interface paths {
         /**
          * Get Template
          * @description A template's current version (or `version`), its files, and its history; the ETag is the version.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_template_api_templates__name__get"];
         /**
@@ -296,12 +346,16 @@ export interface paths {
          *
          *     A template that does not parse or render is refused with 422 and the problems (file, line, column, message).
          *     Every change makes a new version and publishes template.changed; the same content again changes nothing.
+         *
+         *     Needs the **admin** role or higher.
          */
         put: operations["put_template_api_templates__name__put"];
         post?: never;
         /**
          * Delete Template
          * @description Delete a template (never the default); its history stays, and a PUT brings it back as a new version.
+         *
+         *     Needs the **admin** role or higher.
          */
         delete: operations["delete_template_api_templates__name__delete"];
         options?: never;
@@ -319,6 +373,8 @@ export interface paths {
         /**
          * Download Template File
          * @description One file of a template's current version (or of `version`).
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["download_template_file_api_templates__name__files__path__get"];
         put?: never;
@@ -341,6 +397,8 @@ export interface paths {
         /**
          * Preview Template
          * @description The sample proposal as a PDF, rendered with the stored template, or with the unsaved template in the body.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["preview_template_api_templates__name__preview_post"];
         delete?: never;
@@ -360,6 +418,8 @@ export interface paths {
          * Export Proposal
          * @description The proposal as HTML (stylesheets, fonts and images inlined), Markdown, DOCX (Word) or an archival PDF/A;
          *     the version the PDF link serves unless `version` says which.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["export_proposal_api_proposals__proposal_id__export_get"];
         put?: never;
@@ -380,12 +440,16 @@ export interface paths {
         /**
          * List Tokens
          * @description The tokens (not the admin token from the environment), newest first.
+         *
+         *     Needs the **admin** role or higher.
          */
         get: operations["list_tokens_api_tokens_get"];
         put?: never;
         /**
          * Create Token
          * @description Create a token; the response holds its secret, which is stored only as a digest and never shown again.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["create_token_api_tokens_post"];
         delete?: never;
@@ -407,6 +471,8 @@ export interface paths {
         /**
          * Revoke Token
          * @description Revoke a token: it stops working at once. Revoking it again changes nothing.
+         *
+         *     Needs the **admin** role or higher.
          */
         delete: operations["revoke_token_api_tokens__token_id__delete"];
         options?: never;
@@ -426,6 +492,8 @@ export interface paths {
          * @description Passages of the library that match `q`, best first, with their source and a highlighted snippet.
          *
          *     A query made only of punctuation is a 422; one made only of stop words ("de", "the") finds nothing by full text.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["search_api_library_search_get"];
         put?: never;
@@ -445,7 +513,9 @@ export interface paths {
         };
         /**
          * Me
-         * @description The caller's name and whether it is an admin.
+         * @description The caller: name, role, account and (web sessions) the CSRF token.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["me_api_me_get"];
         put?: never;
@@ -453,7 +523,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change Me
+         * @description Change the caller's language or display name.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        patch: operations["change_me_api_me_patch"];
         trace?: never;
     };
     "/api/library/documents": {
@@ -466,6 +542,8 @@ export interface paths {
         /**
          * List Documents
          * @description The library's documents, newest first (keyset pages).
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_documents_api_library_documents_get"];
         put?: never;
@@ -473,6 +551,8 @@ export interface paths {
          * Upload Document
          * @description Add a file to the library; it is indexed in the background (follow `status`). The same content uploaded
          *     again answers 200 with the document already there.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["upload_document_api_library_documents_post"];
         delete?: never;
@@ -493,6 +573,8 @@ export interface paths {
         /**
          * Add Proposal
          * @description Add a proposal version's sections to the library as a Markdown past proposal.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["add_proposal_api_library_documents_from_proposal_post"];
         delete?: never;
@@ -511,6 +593,8 @@ export interface paths {
         /**
          * Get Document
          * @description One document, with its indexing status and progress.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_document_api_library_documents__document_id__get"];
         put?: never;
@@ -518,6 +602,8 @@ export interface paths {
         /**
          * Delete Document
          * @description Delete a document, its passages and (when no other document has the same content) its file.
+         *
+         *     Needs the **editor** role or higher.
          */
         delete: operations["delete_document_api_library_documents__document_id__delete"];
         options?: never;
@@ -526,6 +612,8 @@ export interface paths {
          * Change Document
          * @description Change a document's title, category, language, owner, review date or person (e.g. to take it off the stale
          *     list after a review). A new title or language indexes it again: follow `status`.
+         *
+         *     Needs the **editor** role or higher.
          */
         patch: operations["change_document_api_library_documents__document_id__patch"];
         trace?: never;
@@ -540,6 +628,8 @@ export interface paths {
         /**
          * List Passages
          * @description A document's passages, in reading order (empty until it is indexed).
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_passages_api_library_documents__document_id__passages_get"];
         put?: never;
@@ -560,11 +650,15 @@ export interface paths {
         /**
          * Get Company
          * @description The company profile in `language` (404 until someone writes it).
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_company_api_library_company__language__get"];
         /**
          * Put Company
          * @description Write the company profile in `language` whole (201 the first time); search finds it at once.
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["put_company_api_library_company__language__put"];
         post?: never;
@@ -584,12 +678,16 @@ export interface paths {
         /**
          * List Services
          * @description Services, last updated first, filtered by industry and technology tags (any case) and language.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_services_api_library_services_get"];
         put?: never;
         /**
          * Create Service
          * @description Add a service (or update the one with this `import_key`).
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["create_service_api_library_services_post"];
         delete?: never;
@@ -608,17 +706,23 @@ export interface paths {
         /**
          * Get Service
          * @description A service.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_service_api_library_services__entry_id__get"];
         /**
          * Update Service
          * @description Replace a service's fields (its owner kept unless given).
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["update_service_api_library_services__entry_id__put"];
         post?: never;
         /**
          * Delete Service
          * @description Delete a service; search no longer finds it.
+         *
+         *     Needs the **editor** role or higher.
          */
         delete: operations["delete_service_api_library_services__entry_id__delete"];
         options?: never;
@@ -636,12 +740,16 @@ export interface paths {
         /**
          * List People
          * @description People, last updated first, filtered by active, role and language.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_people_api_library_people_get"];
         put?: never;
         /**
          * Create Person
          * @description Add a person (or update the one with this `import_key`); 422 if the role is not in the rate card.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["create_person_api_library_people_post"];
         delete?: never;
@@ -660,11 +768,15 @@ export interface paths {
         /**
          * Get Person
          * @description A person.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_person_api_library_people__entry_id__get"];
         /**
          * Update Person
          * @description Replace a person's fields (their owner kept unless given).
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["update_person_api_library_people__entry_id__put"];
         post?: never;
@@ -672,6 +784,8 @@ export interface paths {
          * Delete Person
          * @description Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD); their CV
          *     files are removed from the library folder too.
+         *
+         *     Needs the **editor** role or higher.
          */
         delete: operations["delete_person_api_library_people__entry_id__delete"];
         options?: never;
@@ -689,6 +803,8 @@ export interface paths {
         /**
          * List Case Studies
          * @description Case studies, last updated first, filtered by industry, technology (any case) and language.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_case_studies_api_library_case_studies_get"];
         put?: never;
@@ -696,6 +812,8 @@ export interface paths {
          * Create Case Study
          * @description Add a case study (or update the one with this `import_key`); its client is searchable only if it may be
          *     named.
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["create_case_study_api_library_case_studies_post"];
         delete?: never;
@@ -714,17 +832,23 @@ export interface paths {
         /**
          * Get Case Study
          * @description A case study.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_case_study_api_library_case_studies__entry_id__get"];
         /**
          * Update Case Study
          * @description Replace a case study's fields (its owner kept unless given).
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["update_case_study_api_library_case_studies__entry_id__put"];
         post?: never;
         /**
          * Delete Case Study
          * @description Delete a case study; search no longer finds it.
+         *
+         *     Needs the **editor** role or higher.
          */
         delete: operations["delete_case_study_api_library_case_studies__entry_id__delete"];
         options?: never;
@@ -742,6 +866,8 @@ export interface paths {
         /**
          * List Stale
          * @description Entries, roles and documents whose review date has passed, the oldest review date first.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_stale_api_library_stale_get"];
         put?: never;
@@ -762,12 +888,16 @@ export interface paths {
         /**
          * List Roles
          * @description The roles with their current rates, in the order of their names.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_roles_api_library_roles_get"];
         put?: never;
         /**
          * Create Role
          * @description Add a role (admins; or update the one with this `import_key`); 409 if a role has the name.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["create_role_api_library_roles_post"];
         delete?: never;
@@ -786,17 +916,23 @@ export interface paths {
         /**
          * Get Role
          * @description A role with its current rate and its whole rate history.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["get_role_api_library_roles__role_id__get"];
         /**
          * Update Role
          * @description Replace a role's fields (admins); a new name is written into its people's search passages at once.
+         *
+         *     Needs the **admin** role or higher.
          */
         put: operations["update_role_api_library_roles__role_id__put"];
         post?: never;
         /**
          * Delete Role
          * @description Delete a role and its rates (admins); 409, naming them, while people have it.
+         *
+         *     Needs the **admin** role or higher.
          */
         delete: operations["delete_role_api_library_roles__role_id__delete"];
         options?: never;
@@ -817,8 +953,299 @@ export interface paths {
          * Add Rate
          * @description Add a rate from `valid_from` on (admins); older rates are kept. The same rate again is a 200 that changes
          *     nothing; a different one from the same date is a 409.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["add_rate_api_library_roles__role_id__rates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign In
+         * @description Open a web session: sets the session cookie; the response's `csrf_token` goes in the X-CSRF-Token header of
+         *     every change made with that cookie.
+         */
+        post: operations["sign_in_api_auth_sign_in_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description End this web session and clear its cookie (with an API token: nothing to end).
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        post: operations["sign_out_api_auth_sign_out_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out Everywhere
+         * @description End every web session of the caller's account, this one included.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        post: operations["sign_out_everywhere_api_auth_sign_out_everywhere_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Invitation
+         * @description Accept an invitation: the account is made with this password and signed in (a web session, as sign-in).
+         */
+        post: operations["accept_invitation_api_auth_invitations_accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign In Methods
+         * @description Which sign-in methods the sign-in page offers.
+         */
+        get: operations["sign_in_methods_api_auth_methods_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Login
+         * @description Start an SSO sign-in: redirects the browser to the identity provider.
+         */
+        get: operations["oidc_login_api_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Callback
+         * @description Finish an SSO sign-in: opens a web session and redirects to the web app.
+         */
+        get: operations["oidc_callback_api_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite User
+         * @description Invite someone: a single-use link, valid INVITATION_VALID_DAYS, where they choose their password.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        post: operations["invite_user_api_users_invitations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Every account.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /**
+         * Create User
+         * @description Create an account.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        post: operations["create_user_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get User
+         * @description One account.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        get: operations["get_user_api_users__user_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change User
+         * @description Change an account; disabling it ends its sessions and stops its tokens.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        patch: operations["change_user_api_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/users/{user_id}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Password
+         * @description Set an account's password; its web sessions end.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        put: operations["set_password_api_users__user_id__password_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End Sessions
+         * @description End every web session of an account (its API tokens stay: revoke those under /api/tokens).
+         *
+         *     Needs the **admin** role or higher.
+         */
+        delete: operations["end_sessions_api_users__user_id__sessions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description The audit log, newest first.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        get: operations["list_audit_api_audit_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -835,12 +1262,16 @@ export interface paths {
         /**
          * List Endpoints
          * @description Every endpoint, oldest first (a disabled one says why).
+         *
+         *     Needs the **admin** role or higher.
          */
         get: operations["list_endpoints_api_webhooks_get"];
         put?: never;
         /**
          * Create Endpoint
          * @description Register an endpoint; the answer holds its signing secret, the only time it is shown.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["create_endpoint_api_webhooks_post"];
         delete?: never;
@@ -859,6 +1290,8 @@ export interface paths {
         /**
          * Get Endpoint
          * @description One endpoint.
+         *
+         *     Needs the **admin** role or higher.
          */
         get: operations["get_endpoint_api_webhooks__endpoint_id__get"];
         put?: never;
@@ -866,6 +1299,8 @@ export interface paths {
         /**
          * Delete Endpoint
          * @description Remove an endpoint, its deliveries and their log.
+         *
+         *     Needs the **admin** role or higher.
          */
         delete: operations["delete_endpoint_api_webhooks__endpoint_id__delete"];
         options?: never;
@@ -873,6 +1308,8 @@ export interface paths {
         /**
          * Change Endpoint
          * @description Change an endpoint's URL, events, description or enabled state.
+         *
+         *     Needs the **admin** role or higher.
          */
         patch: operations["change_endpoint_api_webhooks__endpoint_id__patch"];
         trace?: never;
@@ -889,6 +1326,8 @@ export interface paths {
         /**
          * Rotate Secret
          * @description A new signing secret, shown once; meanwhile deliveries carry a signature with each secret in force.
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["rotate_secret_api_webhooks__endpoint_id__rotate_secret_post"];
         delete?: never;
@@ -907,6 +1346,8 @@ export interface paths {
         /**
          * List Deliveries
          * @description The endpoint's delivery log: each message's status and every try (outcome, code, latency, body excerpt).
+         *
+         *     Needs the **admin** role or higher.
          */
         get: operations["list_deliveries_api_webhooks__endpoint_id__deliveries_get"];
         put?: never;
@@ -929,6 +1370,8 @@ export interface paths {
         /**
          * Resend Delivery
          * @description Send a delivery again now, with the same webhook-id (receivers deduplicate by it).
+         *
+         *     Needs the **admin** role or higher.
          */
         post: operations["resend_delivery_api_webhooks__endpoint_id__deliveries__delivery_id__resend_post"];
         delete?: never;
@@ -947,6 +1390,8 @@ export interface paths {
         /**
          * List Client Documents
          * @description The proposal's client documents, with how far each is read and the request fields each states.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_client_documents_api_proposals__proposal_id__documents_get"];
         put?: never;
@@ -954,6 +1399,8 @@ export interface paths {
          * Upload Client Document
          * @description Attach a client's document to a proposal; it is read in the background (its requirements and the request
          *     fields it states; follow `status` or the proposal's events).
+         *
+         *     Needs the **editor** role or higher.
          */
         post: operations["upload_client_document_api_proposals__proposal_id__documents_post"];
         delete?: never;
@@ -972,6 +1419,8 @@ export interface paths {
         /**
          * List Requirements
          * @description The compliance matrix: the requirements found in the proposal's documents, with their status as of a version.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["list_requirements_api_proposals__proposal_id__requirements_get"];
         put?: never;
@@ -994,6 +1443,8 @@ export interface paths {
          * Set Compliance
          * @description Set a requirement's status, note and answering sections at the proposal's current version (earlier versions
          *     keep theirs).
+         *
+         *     Needs the **editor** role or higher.
          */
         put: operations["set_compliance_api_proposals__proposal_id__requirements__requirement_id__compliance_put"];
         post?: never;
@@ -1014,6 +1465,8 @@ export interface paths {
          * Export Requirements
          * @description The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
          *     status, answering sections and note.
+         *
+         *     Needs the **viewer** role or higher.
          */
         get: operations["export_requirements_api_proposals__proposal_id__requirements_export_get"];
         put?: never;
@@ -1037,6 +1490,8 @@ export interface paths {
          * Answer Client Questionnaire
          * @description The questionnaire answered back into a copy of the same workbook, from the current drafted version: each
          *     question's answer is the sentence of the proposal that holds most of its words (rules; empty answer cells only).
+         *
+         *     Needs the **viewer** role or higher.
          */
         post: operations["answer_client_questionnaire_api_proposals__proposal_id__questionnaire_post"];
         delete?: never;
@@ -1049,6 +1504,72 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Acceptance
+         * @description An invitation's secret (after '#' in its link) and the password the person chose.
+         */
+        Acceptance: {
+            /** Token */
+            token: string;
+            /** Password */
+            password: string;
+        };
+        /**
+         * AuditPage
+         * @description A page of records, and the `before` of the next one (None on the last).
+         */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditView"][];
+            /** Next Before */
+            next_before: number | null;
+        };
+        /**
+         * AuditView
+         * @description One record: who did what, when, from where, to which object.
+         */
+        AuditView: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Action
+             * @description e.g. sign_in, user.role_changed, token.created, proposal.created
+             */
+            action: string;
+            /**
+             * Outcome
+             * @description success or failure
+             */
+            outcome: string;
+            /** Actor User Id */
+            actor_user_id: string | null;
+            /** Actor Name */
+            actor_name: string;
+            /**
+             * Via
+             * @description session, token, environment, system or anonymous
+             */
+            via: string;
+            /** Token Id */
+            token_id: string | null;
+            /** Object Type */
+            object_type: string | null;
+            /** Object Id */
+            object_id: string | null;
+            /** Address */
+            address: string | null;
+            /** User Agent */
+            user_agent: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * BackupOverview
          * @description The last result of each kind, then the backups (newest first, a page at a time).
@@ -1425,6 +1946,14 @@ export interface components {
             read_at: string | null;
         };
         /**
+         * Collaborators
+         * @description The users who may edit a proposal besides its owner.
+         */
+        Collaborators: {
+            /** User Ids */
+            user_ids: string[];
+        };
+        /**
          * CompanyBody
          * @description The company profile in one language.
          */
@@ -1576,6 +2105,12 @@ export interface components {
             prefix: string;
             /** Admin */
             admin: boolean;
+            role: components["schemas"]["Role"];
+            /**
+             * Owner Id
+             * Format: uuid
+             */
+            owner_id: string;
             /** Created By */
             created_by: string;
             /**
@@ -2175,6 +2710,35 @@ export interface components {
             note?: string | null;
         };
         /**
+         * InvitationView
+         * @description An invitation just made: its link is shown only here (and e-mailed when SMTP_URL is set).
+         */
+        InvitationView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            role: components["schemas"]["Role"];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Link
+             * @description works once, until expires_at; the secret is after '#', never sent to a server log
+             */
+            link: string;
+            /**
+             * Emailed
+             * @description the link was e-mailed (SMTP_URL set and the server took it)
+             */
+            emailed: boolean;
+        };
+        /**
          * KindSummary
          * @description The state of one kind of backup: the newest verified one, failures since, and the last restore drill.
          */
@@ -2239,19 +2803,89 @@ export interface components {
         };
         /**
          * Me
-         * @description The caller, as its token says.
+         * @description The caller.
          */
         Me: {
             /**
              * Name
-             * @description 'admin' for PROPOS4L_ADMIN_TOKEN, 'token:<name>' for a token made through the API
+             * @description the account's e-mail for a web session, 'admin' for PROPOS4L_ADMIN_TOKEN, 'token:<name>' for a token made through the API
              */
             name: string;
             /**
              * Admin
-             * @description may change templates, manage tokens and see backups
+             * @description may manage users, tokens, templates, the rate card and backups
              */
             admin: boolean;
+            /** @description what the caller may do now (a token: the lower of its role and its owner's) */
+            role: components["schemas"]["Role"];
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "session" | "token" | "environment";
+            /** @description the caller's account (None for PROPOS4L_ADMIN_TOKEN) */
+            user: components["schemas"]["UserView"] | null;
+            /**
+             * Csrf Token
+             * @description web sessions: send as X-CSRF-Token with every change (POST, PUT, PATCH, DELETE)
+             */
+            csrf_token?: string | null;
+        };
+        /**
+         * NewInvitation
+         * @description Someone to invite.
+         */
+        NewInvitation: {
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            /** @default editor */
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * NewPassword
+         * @description A password an admin sets for a user.
+         */
+        NewPassword: {
+            /** Password */
+            password: string;
+        };
+        /**
+         * NewUser
+         * @description An account to create.
+         */
+        NewUser: {
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            /** @default editor */
+            role: components["schemas"]["Role"];
+            /**
+             * Language
+             * @default pt-BR
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /**
+             * Password
+             * @description unset: the account cannot sign in with a password until one is set
+             */
+            password?: string | null;
+        };
+        /**
+         * OwnerView
+         * @description A proposal's owner.
+         */
+        OwnerView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Display Name */
+            display_name: string;
         };
         /**
          * PassageList
@@ -2417,6 +3051,16 @@ export interface components {
             language: "pt-BR" | "en";
         };
         /**
+         * Preferences
+         * @description What a user may change of their own account.
+         */
+        Preferences: {
+            /** Language */
+            language?: ("pt-BR" | "en") | null;
+            /** Display Name */
+            display_name?: string | null;
+        };
+        /**
          * ProposalList
          * @description One page of proposals.
          */
@@ -2511,6 +3155,8 @@ export interface components {
             error?: components["schemas"]["FailureView"] | null;
             /** Pdf Url */
             pdf_url?: string | null;
+            /** @description who created it (the system user for older ones) */
+            owner?: components["schemas"]["OwnerView"] | null;
         };
         /**
          * ProposalView
@@ -2578,6 +3224,8 @@ export interface components {
             error?: components["schemas"]["FailureView"] | null;
             /** Pdf Url */
             pdf_url?: string | null;
+            /** @description who created it (the system user for older ones) */
+            owner?: components["schemas"]["OwnerView"] | null;
             /** Requirements */
             requirements: string;
             /** Scope */
@@ -2631,6 +3279,11 @@ export interface components {
              * @description that trace in the tracing UI (TRACING_UI_URL); null without either
              */
             trace_url?: string | null;
+            /**
+             * Collaborators
+             * @description users who may edit it besides its owner (and managers)
+             */
+            collaborators?: string[];
         };
         /**
          * RateBody
@@ -2757,6 +3410,12 @@ export interface components {
             /** @description null: not assessed yet */
             compliance: components["schemas"]["ComplianceView"] | null;
         };
+        /**
+         * Role
+         * @description A user's or token's role.
+         * @enum {string}
+         */
+        Role: "viewer" | "editor" | "manager" | "admin";
         /**
          * RoleBody
          * @description A role of the rate card.
@@ -3112,6 +3771,26 @@ export interface components {
             language: "pt-BR" | "en";
         };
         /**
+         * SignIn
+         * @description An e-mail and a password.
+         */
+        SignIn: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /**
+         * SignInMethods
+         * @description How people may sign in here.
+         */
+        SignInMethods: {
+            /** Password */
+            password: boolean;
+            /** Sso */
+            sso: boolean;
+        };
+        /**
          * SourceView
          * @description A library passage a section cites, as it was when the version was drafted.
          */
@@ -3432,10 +4111,17 @@ export interface components {
             name: string;
             /**
              * Admin
-             * @description may manage templates, tokens and see backups
+             * @description same as role 'admin' (kept for clients made before roles)
              * @default false
              */
             admin: boolean;
+            /** @description what the token may do, at most its owner's role (unset: admin when `admin`, else the lower of manager and the owner's role) */
+            role?: components["schemas"]["Role"] | null;
+            /**
+             * Owner Id
+             * @description the user the token acts for (unset: the caller)
+             */
+            owner_id?: string | null;
             /**
              * Expires In Days
              * @description the token stops working this many days from now (unset: never)
@@ -3461,6 +4147,12 @@ export interface components {
             prefix: string;
             /** Admin */
             admin: boolean;
+            role: components["schemas"]["Role"];
+            /**
+             * Owner Id
+             * Format: uuid
+             */
+            owner_id: string;
             /** Created By */
             created_by: string;
             /**
@@ -3501,6 +4193,52 @@ export interface components {
             response_excerpt: string | null;
             /** Error */
             error: string | null;
+        };
+        /**
+         * UserList
+         * @description Accounts, by e-mail.
+         */
+        UserList: {
+            /** Items */
+            items: components["schemas"]["UserView"][];
+        };
+        /**
+         * UserPatch
+         * @description What to change of an account (unset: unchanged).
+         */
+        UserPatch: {
+            /** Display Name */
+            display_name?: string | null;
+            role?: components["schemas"]["Role"] | null;
+            /** Active */
+            active?: boolean | null;
+            /** Language */
+            language?: ("pt-BR" | "en") | null;
+        };
+        /**
+         * UserView
+         * @description An account (never its password).
+         */
+        UserView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
+            role: components["schemas"]["Role"];
+            /** Active */
+            active: boolean;
+            /** Language */
+            language: string;
+            /**
+             * Has Password
+             * @description may sign in with a password
+             */
+            has_password: boolean;
         };
         /** ValidationError */
         ValidationError: {
@@ -3617,6 +4355,8 @@ export interface operations {
                 /** @description page number (OFFSET paging; `cursor` scales) */
                 page?: number;
                 page_size?: number;
+                /** @description only those the caller owns or collaborates on */
+                mine?: boolean;
             };
             header?: never;
             path?: never;
@@ -3836,6 +4576,77 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": unknown;
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No PDF is ready yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_collaborators_api_proposals__proposal_id__collaborators_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Collaborators"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
                 };
             };
             /** @description No or wrong API token */
@@ -5001,7 +5812,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid request (a role above the owner's, an unknown or disabled owner) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5070,7 +5881,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid request (a role above the owner's, an unknown or disabled owner) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5135,7 +5946,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid request (a role above the owner's, an unknown or disabled owner) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5223,13 +6034,55 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description No or wrong API token */
+            /** @description Not signed in */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    change_me_api_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Preferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -7332,6 +8185,839 @@ export interface operations {
                 };
             };
             /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sign_in_api_auth_sign_in_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Wrong e-mail or password (or the account is disabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many failed sign-ins from this address or for this account; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sign_out_api_auth_sign_out_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sign_out_everywhere_api_auth_sign_out_everywhere_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    accept_invitation_api_auth_invitations_accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Acceptance"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Wrong e-mail or password (or the account is disabled) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Used or expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many failed sign-ins from this address or for this account; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sign_in_methods_api_auth_methods_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInMethods"];
+                };
+            };
+        };
+    };
+    oidc_login_api_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                /** @description the web app's page to come back to */
+                return_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail's domain may not enter, or the account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Single sign-on is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The identity provider does not answer */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    oidc_callback_api_auth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail's domain may not enter, or the account is disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Single sign-on is not configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The identity provider does not answer */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    invite_user_api_users_invitations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewInvitation"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_user_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUser"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_user_api_users__user_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    change_user_api_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    set_password_api_users__user_id__password_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPassword"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    end_sessions_api_users__user_id__sessions_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The e-mail is taken, or the change would leave no active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_audit_api_audit_get: {
+        parameters: {
+            query?: {
+                action?: string | null;
+                /** @description the acting user's id */
+                actor?: string | null;
+                object_type?: string | null;
+                object_id?: string | null;
+                /** @description at or after this time */
+                since?: string | null;
+                /** @description before this time */
+                until?: string | null;
+                /** @description records older than this id (paging) */
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid filter */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,5 @@
-/** The gateway's HTTP API: bearer token on every call, problem+json errors mapped to ApiError. */
+/** The gateway's HTTP API: a bearer token or the web session's cookie (with its CSRF token on changes) on every
+call, problem+json errors mapped to ApiError. */
 import type {
   ApiToken,
   ApiTokenRequest,
@@ -11,8 +12,11 @@ import type {
   ProposalRequest,
   ProposalSummary,
   Readiness,
+  NewUserAccount,
   Template,
   TemplateSummary,
+  UserAccount,
+  UserAccountPatch,
   TemplateUpload,
   Version,
   CreatedWebhookEndpoint,
@@ -99,6 +103,8 @@ export function kindOfStatus(status: number): ApiErrorKind {
 export interface ApiClientOptions {
   baseUrl: string;
   token: string | null;
+  /** A web session's CSRF token: sent as X-CSRF-Token with every change (the cookie goes by itself). */
+  csrfToken?: string | null;
   /** Called on any 401: the session is over. */
   onUnauthorized?: () => void;
   fetchImpl?: typeof fetch;
@@ -107,12 +113,14 @@ export interface ApiClientOptions {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly token: string | null;
+  private readonly csrfToken: string | null;
   private readonly onUnauthorized?: () => void;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
+    this.csrfToken = options.csrfToken ?? null;
     this.onUnauthorized = options.onUnauthorized;
     this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
   }
@@ -131,12 +139,15 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: 'application/json', ...this.authHeaders() };
     // A FormData body (an upload) gets its multipart Content-Type, with the boundary, from the browser.
     if (init.body !== undefined && !(init.body instanceof FormData)) headers['Content-Type'] = 'application/json';
+    const method = (init.method ?? 'GET').toUpperCase();
+    if (this.csrfToken && method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = this.csrfToken;
     let response: Response;
     try {
       response = await this.fetchImpl(this.url(path), {
         ...init,
         headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
         cache: 'no-store',
+        credentials: 'include',
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
@@ -159,7 +170,46 @@ export class ApiClient {
     if (!body || typeof body.name !== 'string' || typeof body.admin !== 'boolean') {
       throw new ApiError('server', 200, { title: 'Unexpected answer', detail: 'GET /api/me did not answer {"name", "admin"}.' });
     }
-    return { name: body.name, admin: body.admin };
+    // What the web app uses; the role, how the caller signed in, its account and (web sessions) the CSRF token.
+    return { name: body.name, admin: body.admin, role: body.role, via: body.via, user: body.user, csrf_token: body.csrf_token };
+  }
+
+  /** Open a web session with an e-mail and a password: the gateway sets its cookie; the answer has the CSRF token. */
+  passwordSignIn(email: string, password: string): Promise<Principal> {
+    return this.json('/api/auth/sign-in', { method: 'POST', body: JSON.stringify({ email, password }) });
+  }
+
+  /** End this web session (the gateway clears its cookie). */
+  async signOutSession(): Promise<void> {
+    await this.raw('/api/auth/sign-out', { method: 'POST' });
+  }
+
+  /** Change the caller's own account (its language, its display name). */
+  changeMe(change: { language?: 'pt-BR' | 'en'; display_name?: string }): Promise<Principal> {
+    return this.json('/api/me', { method: 'PATCH', body: JSON.stringify(change) });
+  }
+
+  /** Every account (admins). */
+  listUsers(): Promise<{ items: UserAccount[] }> {
+    return this.json('/api/users');
+  }
+
+  createUser(account: NewUserAccount): Promise<UserAccount> {
+    return this.json('/api/users', { method: 'POST', body: JSON.stringify(account) });
+  }
+
+  changeUser(id: string, patch: UserAccountPatch): Promise<UserAccount> {
+    return this.json(`/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(patch) });
+  }
+
+  /** End every web session of an account. */
+  async endSessions(id: string): Promise<void> {
+    await this.raw(`/api/users/${encodeURIComponent(id)}/sessions`, { method: 'DELETE' });
+  }
+
+  /** Which sign-in methods the gateway offers (single sign-on when it is configured). */
+  signInMethods(): Promise<{ password: boolean; sso: boolean }> {
+    return this.json('/api/auth/methods');
   }
 
   health(): Promise<{ status: string }> {
@@ -178,7 +228,7 @@ export class ApiClient {
     }
   }
 
-  listProposals(query: { status?: string; industry?: string; q?: string; page?: number; page_size?: number }): Promise<ProposalList> {
+  listProposals(query: { status?: string; industry?: string; q?: string; page?: number; page_size?: number; mine?: boolean }): Promise<ProposalList> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined && value !== '' && value !== null) params.set(key, String(value));

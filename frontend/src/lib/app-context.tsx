@@ -1,5 +1,6 @@
 'use client';
-/** The session (token in sessionStorage, who it is), the interface language, and the API client built from both. */
+/** The session (a token in sessionStorage, or the gateway's web-session cookie; who it is), the interface language,
+ * and the API client built from both. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient, ApiError, type FieldProblem } from './api';
 import { format, messages, type MessageKey } from './messages';
@@ -11,6 +12,8 @@ export type SignInNotice = 'expired' | 'signedOut' | null;
 const TOKEN_KEY = 'propos4l.token';
 const NOTICE_KEY = 'propos4l.notice';
 const LOCALE_KEY = 'propos4l.locale';
+/** Set while a web session (cookie) is open: after a reload, `GET /api/me` with the cookie restores it. */
+const COOKIE_SESSION_KEY = 'propos4l.cookieSession';
 
 export interface AppContextValue {
   apiUrl: string;
@@ -33,6 +36,10 @@ export interface AppContextValue {
   retrySession: () => void;
   /** Keep a token the gateway accepted, with the principal it answered for it. */
   signIn: (token: string, principal: Principal) => void;
+  /** Keep the web session the gateway opened (its cookie; the principal with its CSRF token). */
+  signInWithSession: (principal: Principal) => void;
+  /** Signed in, with a token or a web session. */
+  signedIn: boolean;
   signOut: (notice?: SignInNotice) => void;
   notice: SignInNotice;
   api: ApiClient;
@@ -52,9 +59,11 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
   const [storageRead, setStorageRead] = useState(false);
   const [locale, setLocaleState] = useState<Locale>('pt-BR');
   const [notice, setNotice] = useState<SignInNotice>(null);
+  const [cookieSession, setCookieSession] = useState(false);
 
   useEffect(() => {
     setToken(window.sessionStorage.getItem(TOKEN_KEY));
+    setCookieSession(window.localStorage.getItem(COOKIE_SESSION_KEY) === '1');
     setNotice((window.sessionStorage.getItem(NOTICE_KEY) as SignInNotice) ?? null);
     const stored = window.localStorage.getItem(LOCALE_KEY);
     if (stored === 'en' || stored === 'pt-BR') setLocaleState(stored);
@@ -65,10 +74,17 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     document.documentElement.lang = locale;
   }, [locale]);
 
-  const setLocale = useCallback((next: Locale) => {
-    setLocaleState(next);
-    window.localStorage.setItem(LOCALE_KEY, next);
-  }, []);
+  const setLocale = useCallback(
+    (next: Locale) => {
+      setLocaleState(next);
+      window.localStorage.setItem(LOCALE_KEY, next);
+      // An account keeps its language (the gateway's, for the next sign-in anywhere); a token has none.
+      if (principal?.user) {
+        new ApiClient({ baseUrl: apiUrl, token, csrfToken: principal.csrf_token ?? null }).changeMe({ language: next }).catch(() => undefined);
+      }
+    },
+    [apiUrl, token, principal],
+  );
 
   const signIn = useCallback((value: string, who: Principal) => {
     window.sessionStorage.setItem(TOKEN_KEY, value);
@@ -79,7 +95,28 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     setToken(value);
   }, []);
 
+  const signInWithSession = useCallback((who: Principal) => {
+    window.localStorage.setItem(COOKIE_SESSION_KEY, '1');
+    const language = who.user?.language;
+    if (language === 'en' || language === 'pt-BR') {
+      setLocaleState(language);
+      window.localStorage.setItem(LOCALE_KEY, language);
+    }
+    window.sessionStorage.removeItem(NOTICE_KEY);
+    setNotice(null);
+    setSessionFailure(null);
+    setPrincipal(who);
+    setCookieSession(true);
+  }, []);
+
   const signOut = useCallback((why: SignInNotice = 'signedOut') => {
+    if (window.localStorage.getItem(COOKIE_SESSION_KEY) === '1' && why === 'signedOut') {
+      // End the session at the gateway too (its cookie is HttpOnly: only the gateway can clear it).
+      const csrf = principal?.csrf_token ?? null;
+      new ApiClient({ baseUrl: apiUrl, token: null, csrfToken: csrf }).signOutSession().catch(() => undefined);
+    }
+    window.localStorage.removeItem(COOKIE_SESSION_KEY);
+    setCookieSession(false);
     window.sessionStorage.removeItem(TOKEN_KEY);
     if (why) window.sessionStorage.setItem(NOTICE_KEY, why);
     else window.sessionStorage.removeItem(NOTICE_KEY);
@@ -87,11 +124,11 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     setSessionFailure(null);
     setPrincipal(null);
     setToken(null);
-  }, []);
+  }, [apiUrl, principal]);
 
-  // A token read back from sessionStorage (a reload) comes without its principal: ask the gateway once.
+  // A token read back from sessionStorage, or a web session (a reload), comes without its principal: ask once.
   useEffect(() => {
-    if (!token || principal) return;
+    if ((!token && !cookieSession) || principal) return;
     let current = true;
     setSessionFailure(null);
     new ApiClient({ baseUrl: apiUrl, token }).me().then(
@@ -107,14 +144,17 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
     return () => {
       current = false;
     };
-  }, [apiUrl, token, principal, sessionAttempt, signOut]);
+  }, [apiUrl, token, cookieSession, principal, sessionAttempt, signOut]);
 
   const retrySession = useCallback(() => setSessionAttempt((attempt) => attempt + 1), []);
-  const ready = storageRead && (!token || principal !== null);
+  const signedIn = token !== null || cookieSession;
+  const ready = storageRead && (!signedIn || principal !== null);
+  const csrfToken = principal?.csrf_token ?? null;
 
   const api = useMemo(
-    () => new ApiClient({ baseUrl: apiUrl, token, onUnauthorized: token ? () => signOut('expired') : undefined }),
-    [apiUrl, token, signOut],
+    () =>
+      new ApiClient({ baseUrl: apiUrl, token, csrfToken, onUnauthorized: token || cookieSession ? () => signOut('expired') : undefined }),
+    [apiUrl, token, csrfToken, cookieSession, signOut],
   );
 
   const value = useMemo<AppContextValue>(() => {
@@ -136,13 +176,15 @@ export function AppProvider({ apiUrl, children }: { apiUrl: string; children: Re
       sessionError: sessionFailure === null ? null : describe(sessionFailure, t, apiUrl),
       retrySession,
       signIn,
+      signInWithSession,
+      signedIn,
       signOut,
       notice,
       api,
       describeError: (error) => describe(error, t, apiUrl),
       wordFieldError: (item) => wordFieldError(item, t),
     };
-  }, [apiUrl, locale, setLocale, token, principal, ready, sessionFailure, retrySession, signIn, signOut, notice, api]);
+  }, [apiUrl, locale, setLocale, token, principal, ready, sessionFailure, retrySession, signIn, signInWithSession, signedIn, signOut, notice, api]);
 
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
 }

@@ -57,9 +57,11 @@ export type BackupRecord = Schemas['BackupRecord'];
 export type BackupOverview = Schemas['BackupOverview'];
 
 /** Who is signed in, as `GET /api/me` says. */
-export type Principal = Schemas['Me'];
+/** Who is signed in: the web app reads `name` and `admin`; the role, how and which account are there since accounts. */
+export type Principal = Pick<Schemas['Me'], 'name' | 'admin'> & Partial<Omit<Schemas['Me'], 'name' | 'admin'>>;
 /** An API token as listed: never its secret. */
-export type ApiToken = Schemas['TokenView'];
+/** A token as listed; `role` and `owner_id` are shown by the gateway since accounts (the page does not show them yet). */
+export type ApiToken = Omit<Schemas['TokenView'], 'role' | 'owner_id'> & Partial<Pick<Schemas['TokenView'], 'role' | 'owner_id'>>;
 /** A token just created: `token` is its secret, in this response only. */
 export type CreatedApiToken = Schemas['CreatedToken'];
 export type ApiTokenRequest = Schemas['TokenRequest'];
@@ -98,3 +100,10 @@ export interface ProgressEvent {
   notice?: string | null;
   retry_in_seconds?: number | null;
 }
+
+/** An account, as admins see it (never its password). */
+export type UserAccount = Schemas['UserView'];
+/** An account to create. */
+export type NewUserAccount = Schemas['NewUser'];
+/** What an admin changes of an account. */
+export type UserAccountPatch = Schemas['UserPatch'];

@@ -1,5 +1,5 @@
 """`propos4l`: the operator's command line (migrations, the local run, dead letters, library import, intake,
-backups)."""
+backups, accounts)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,19 @@ def add_intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     add(commands)
 
 
+def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `users` group, where the gateway is installed (its commands live in propos4l.gateway.cli)."""
+    try:
+        from propos4l.gateway.cli import add_user_commands
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("propos4l.gateway"):
+            raise
+        return
+    add_user_commands(
+        commands.add_parser("users", help="create, reset the password of, or disable accounts (DATABASE_URL)")
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -153,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_library(commands)
     add_intake_commands(commands)
     _add_backup(commands)
+    _add_users(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
         parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")

@@ -9,17 +9,22 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from propos4l.gateway.auth import AuthenticateBeforeBody, TokenVerifier
+from propos4l.gateway.access import document_roles
+from propos4l.gateway.audit import AuditLog
+from propos4l.gateway.auth import CSRF_HEADER, AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocuments
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.intake import IntakeHandler
+from propos4l.gateway.invitations import InvitationStore
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
 from propos4l.gateway.library_recorder import LibraryRecorder
 from propos4l.gateway.limits import BodySizeLimit
+from propos4l.gateway.oidc import OidcClient, OidcConfig
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.problems import UnexpectedErrors, install_problem_handlers
 from propos4l.gateway.progress_log import ProgressNotifier
@@ -29,6 +34,7 @@ from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import (
+    audit,
     backups,
     events,
     exports,
@@ -41,14 +47,19 @@ from propos4l.gateway.routes import (
     proposals,
     sections,
     session,
+    sign_in,
+    sso,
     templates,
     tokens,
+    users,
     webhooks,
 )
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
+from propos4l.gateway.users import UserStore
+from propos4l.gateway.web_sessions import SessionStore
 from propos4l.gateway.webhook_sender import RetryPolicy, WebhookSender
 from propos4l.gateway.webhook_store import WebhookStore
 from propos4l.shared.db import PoolTimeouts, create_pool
@@ -118,7 +129,30 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.embedding_client,
             query_timeout_seconds=settings.embedding_query_timeout_seconds,
         )
+        app.state.users = UserStore(pool)
+        app.state.sessions = SessionStore(
+            pool,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        )
+        app.state.audit = AuditLog(pool)
+        app.state.invitations = InvitationStore(pool)
+        oidc_http = httpx.AsyncClient(timeout=10.0) if settings.oidc_issuer else None
+        app.state.oidc = (
+            OidcClient(
+                OidcConfig(
+                    settings.oidc_issuer,
+                    settings.oidc_client_id or "",
+                    settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None,
+                ),
+                pool,
+                oidc_http,
+            )
+            if settings.oidc_issuer and oidc_http is not None
+            else None
+        )
         app.state.token_verifier.store = app.state.tokens
+        app.state.token_verifier.sessions = app.state.sessions
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
@@ -195,6 +229,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 if isinstance(result, BaseException):
                     logger.error("background task failed", exc_info=result)
             await redis.aclose()
+            if oidc_http is not None:
+                await oidc_http.aclose()
             if app.state.embedding_client is not None:
                 await app.state.embedding_client.aclose()
             await pool.close()
@@ -213,28 +249,40 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         settings.propos4l_admin_token.get_secret_value(),
         SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
     )
+    # Password sign-ins are also counted per account (an attacker spreading guesses over many addresses).
+    app.state.account_throttle = SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds)
     install_problem_handlers(app)
-    app.include_router(health.router)
-    app.include_router(proposals.router)
-    app.include_router(sections.router)
-    app.include_router(events.router)
-    app.include_router(backups.router)
-    app.include_router(templates.router)
-    app.include_router(exports.router)
-    app.include_router(tokens.router)
-    app.include_router(library_search.router)
-    app.include_router(session.router)
-    app.include_router(library_documents.router)
-    app.include_router(library_entries.router)
-    app.include_router(library_roles.router)
-    app.include_router(webhooks.router)
-    app.include_router(proposal_documents.router)
+    for router in (
+        health.router,
+        proposals.router,
+        sections.router,
+        events.router,
+        backups.router,
+        templates.router,
+        exports.router,
+        tokens.router,
+        library_search.router,
+        session.router,
+        library_documents.router,
+        library_entries.router,
+        library_roles.router,
+        sign_in.router,
+        sso.router,
+        users.router,
+        audit.router,
+        webhooks.router,
+        proposal_documents.router,
+    ):
+        document_roles(router)  # each route's role, in the OpenAPI document (and none without one)
+        app.include_router(router)
     app.add_middleware(AuthenticateBeforeBody, verifier=app.state.token_verifier)  # inside CORS: refusals carry it
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match"],
+        # the web app's session cookie goes with its requests; never with a wildcard origin
+        allow_credentials="*" not in settings.cors_allowed_origins,
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match", CSRF_HEADER],
         expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )
     app.add_middleware(

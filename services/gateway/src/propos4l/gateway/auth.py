@@ -1,9 +1,12 @@
-"""Bearer-token authentication: the admin token from the environment (constant-time) and the stored API tokens,
-checked before a request's body is read, with failed sign-ins throttled per client address."""
+"""Who is calling: a bearer token (the admin token from the environment, checked in constant time, or a stored API
+token) or a web session's cookie; checked before a request's body is read, with failed token sign-ins throttled per
+client address. Changes made with a session cookie must carry the session's CSRF token in a header.
+"""
 
 from __future__ import annotations
 
 import hmac
+import uuid
 from dataclasses import dataclass
 from typing import Final
 
@@ -12,38 +15,100 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from propos4l.gateway.audit import Actor, Origin
 from propos4l.gateway.problems import UNAVAILABLE, Problem, problem_response, unavailable_response
+from propos4l.gateway.roles import Role
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.tokens import TokenStore, digest
+from propos4l.gateway.users import SYSTEM_USER_ID
+from propos4l.gateway.web_sessions import SessionStore
 
-__all__ = ["AuthenticateBeforeBody", "Principal", "TokenVerifier", "bearer_scheme", "principal_of"]
+__all__ = [
+    "CSRF_HEADER",
+    "PUBLIC_PATHS",
+    "SESSION_COOKIE",
+    "AuthenticateBeforeBody",
+    "Principal",
+    "TokenVerifier",
+    "bearer_scheme",
+    "origin_of",
+    "principal_of",
+]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Propos4l API token")
 
+SESSION_COOKIE: Final = "propos4l_session"
+CSRF_HEADER: Final = "X-CSRF-Token"
+PUBLIC_PATHS: Final = frozenset(
+    {
+        "/api/health",
+        "/api/auth/sign-in",
+        "/api/auth/methods",
+        "/api/auth/oidc/login",
+        "/api/auth/oidc/callback",
+        "/api/auth/invitations/accept",
+    }
+)
+"""API paths anyone may call: no token, no session."""
+
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="propos4l"'}
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling."""
+    """Who is calling, with the role it acts with now."""
 
     name: str
-    is_admin: bool
+    role: Role
+    user_id: uuid.UUID = SYSTEM_USER_ID
+    via: str = "token"  # token | session | environment
+    token_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    csrf_token: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """May manage users, tokens, templates, the rate card and backups."""
+        return self.role is Role.ADMIN
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the audit log names it."""
+        return Actor(name=self.name, via=self.via, user_id=self.user_id, token_id=self.token_id)
 
 
 class TokenVerifier:
-    """Checks bearer tokens: the admin token from the environment first, then the tokens admins created.
+    """Checks bearer tokens (the admin token from the environment first, then the stored ones) and session cookies.
 
     An address with too many wrong tokens lately gets a 429 without its token being looked at (`throttle`).
     """
 
-    def __init__(self, admin_token: str, throttle: SignInThrottle, store: TokenStore | None = None) -> None:
+    def __init__(
+        self,
+        admin_token: str,
+        throttle: SignInThrottle,
+        store: TokenStore | None = None,
+        sessions: SessionStore | None = None,
+    ) -> None:
         self._admin_digest = digest(admin_token)
         self.throttle = throttle
         self.store = store
+        self.sessions = sessions
 
-    async def verify(self, credentials: HTTPAuthorizationCredentials | None, address: str) -> Principal:
-        """The caller at `address`, or a 401 problem (a 429 one while the address is throttled)."""
+    async def verify(
+        self,
+        credentials: HTTPAuthorizationCredentials | None,
+        address: str,
+        *,
+        session_secret: str | None = None,
+        method: str = "GET",
+        csrf_token: str | None = None,
+    ) -> Principal:
+        """The caller at `address`, or a 401 problem (a 429 one while the address is throttled, a 403 one for a
+        change made with a session cookie without its CSRF token)."""
+        if credentials is None and session_secret:
+            return await self._verify_session(session_secret, method, csrf_token)
         wait = self.throttle.wait_seconds(address)
         if wait:
             raise Problem(
@@ -52,15 +117,47 @@ class TokenVerifier:
                 headers={"Retry-After": str(wait)},
             )
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-            raise Problem(401, "Send an API token as 'Authorization: Bearer <token>'.", headers=_CHALLENGE)
+            raise Problem(401, "Sign in, or send an API token as 'Authorization: Bearer <token>'.", headers=_CHALLENGE)
         secret = credentials.credentials
         if hmac.compare_digest(digest(secret), self._admin_digest):
-            return Principal(name="admin", is_admin=True)
-        token = await self.store.authenticate(secret) if self.store is not None else None
-        if token is not None:
-            return Principal(name=f"token:{token.name}", is_admin=token.is_admin)
+            return Principal(name="admin", role=Role.ADMIN, via="environment")
+        found = await self.store.authenticate(secret) if self.store is not None else None
+        if found is not None:
+            token, owner_role = found
+            return Principal(
+                name=f"token:{token.name}",
+                role=token.role.capped_at(owner_role),
+                user_id=token.owner_id,
+                token_id=token.id,
+            )
         self.throttle.failed(address)
-        raise Problem(401, "The API token is not valid (unknown, revoked or expired).", headers=_CHALLENGE)
+        raise Problem(
+            401,
+            "The API token is not valid (unknown, revoked or expired, or its owner is disabled).",
+            headers=_CHALLENGE,
+        )
+
+    async def _verify_session(self, secret: str, method: str, csrf_token: str | None) -> Principal:
+        session = await self.sessions.authenticate(secret) if self.sessions is not None else None
+        if session is None:
+            raise Problem(401, "The session has ended (signed out, expired or revoked); sign in again.")
+        if method not in _SAFE_METHODS and not (
+            csrf_token and hmac.compare_digest(csrf_token.encode(), session.csrf_token.encode())
+        ):
+            raise Problem(
+                403,
+                f"A change made with a session cookie must carry the session's CSRF token in the {CSRF_HEADER} "
+                "header (given at sign-in and by GET /api/me).",
+                code="csrf_token_missing",
+            )
+        return Principal(
+            name=session.user.email,
+            role=session.user.role,
+            user_id=session.user.id,
+            via="session",
+            session_id=session.id,
+            csrf_token=session.csrf_token,
+        )
 
 
 _PRINCIPAL: Final = "principal"  # where AuthenticateBeforeBody leaves the caller, in the request's state
@@ -79,18 +176,31 @@ class AuthenticateBeforeBody:
         self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse the request with its 401 or 429 problem, or pass it on with the caller in its state."""
+        """Refuse the request with its 401, 403 or 429 problem, or pass it on with the caller in its state."""
         if scope["type"] != "http" or scope["method"] not in _METHODS_WITH_BODIES or not _is_api(scope["path"]):
             await self.app(scope, receive, send)
             return
-        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        headers = dict(scope.get("headers", []))
+        header = headers.get(b"authorization", b"").decode("latin-1")
         scheme, secret = get_authorization_scheme_param(header)
         credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=secret) if header else None
+        csrf = headers.get(CSRF_HEADER.lower().encode(), b"").decode("latin-1") or None
         try:
-            principal = await self.verifier.verify(credentials, _address(scope))
+            principal = await self.verifier.verify(
+                credentials,
+                _address(scope),
+                session_secret=_cookie(headers.get(b"cookie", b"").decode("latin-1"), SESSION_COOKIE),
+                method=scope["method"],
+                csrf_token=csrf,
+            )
         except Problem as error:
             response = problem_response(
-                error.status, error.detail, title=error.title, instance=scope["path"], headers=error.headers
+                error.status,
+                error.detail,
+                title=error.title,
+                instance=scope["path"],
+                headers=error.headers,
+                **error.extensions,
             )
             await response(scope, receive, send)
             return
@@ -102,7 +212,15 @@ class AuthenticateBeforeBody:
 
 
 def _is_api(path: str) -> bool:
-    return path.startswith("/api/") and path != "/api/health"
+    return path.startswith("/api/") and path not in PUBLIC_PATHS
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
 
 
 def _address(scope: Scope) -> str:
@@ -110,12 +228,25 @@ def _address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def origin_of(request: Request) -> Origin:
+    """Where `request` came from, for the audit log."""
+    return Origin(address=_address(request.scope), user_agent=request.headers.get("user-agent"))
+
+
 async def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The caller: as AuthenticateBeforeBody found it, or checked now."""
     principal: Principal | None = getattr(request.state, _PRINCIPAL, None)
     if principal is not None:
         return principal
-    return await verifier_of(request).verify(credentials, _address(request.scope))
+    principal = await verifier_of(request).verify(
+        credentials,
+        _address(request.scope),
+        session_secret=request.cookies.get(SESSION_COOKIE),
+        method=request.method,
+        csrf_token=request.headers.get(CSRF_HEADER),
+    )
+    request.state.principal = principal
+    return principal
 
 
 def verifier_of(request: Request) -> TokenVerifier:

@@ -52,13 +52,26 @@ class Problem(Exception):
     """An error to report to the client as problem+json."""
 
     def __init__(
-        self, status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
         self.headers = headers or {}
+        self.code = code
+        """a stable name of the problem a client may word in its language (sent as `code` when set)"""
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """The members the problem adds to RFC 9457's."""
+        return {"code": self.code} if self.code else {}
 
 
 def problem_response(
@@ -98,7 +111,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, error: Problem) -> JSONResponse:
         return problem_response(
-            error.status, error.detail, title=error.title, instance=request.url.path, headers=error.headers
+            error.status,
+            error.detail,
+            title=error.title,
+            instance=request.url.path,
+            headers=error.headers,
+            **error.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -44,6 +44,8 @@ class ProposalFilters:
     status: str | None = None
     industry: str | None = None
     search: str | None = None
+    member: uuid.UUID | None = None
+    """only proposals this user owns or collaborates on ("mine")"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,13 @@ def _conditions(filters: ProposalFilters, arguments: list[Any]) -> list[str]:
     if filters.industry:
         arguments.append(filters.industry.lower())
         conditions.append(f"lower(p.industry) = ${len(arguments)}")
+    if filters.member is not None:
+        arguments.append(filters.member)
+        member = f"${len(arguments)}"
+        conditions.append(
+            f"(p.owner_id = {member} OR EXISTS (SELECT 1 FROM proposal_collaborators c "  # noqa: S608 - a placeholder
+            f"WHERE c.proposal_id = p.id AND c.user_id = {member}))"
+        )
     if filters.search:
         query = search_query(filters.search)
         if query is not None:

@@ -44,7 +44,10 @@ __all__ = [
 _PROPOSAL_COLUMNS = """
     p.id, p.client_name, p.industry, p.requirements, p.scope, p.timeline, p.budget, p.language, p.template,
     p.discount_percent, p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
-    p.trace_id, v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
+    p.trace_id, p.owner_id, (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
+    ARRAY(SELECT c.user_id FROM proposal_collaborators c WHERE c.proposal_id = p.id ORDER BY c.added_at)
+        AS collaborator_ids,
+    v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
     v.llm_duration_ms, v.drafted_at, v.pdf_path, v.pdf_bytes, v.pages, v.render_ms, v.rendered_at,
     v.investment_items, v.timeline_phases, v.assumptions, v.origin, v.section_key, v.instructions,
     v.drafting_context, v.grounding, v.version AS shown_version,
@@ -55,7 +58,8 @@ _PROPOSAL_COLUMNS = """
 # What the list shows of each proposal (views.proposal_summary): no version content, which can be large.
 _SUMMARY_COLUMNS = """
     p.id, p.client_name, p.industry, p.language, p.template, p.status, p.current_version, p.error_stage,
-    p.error_detail, p.created_at, p.updated_at,
+    p.error_detail, p.created_at, p.updated_at, p.owner_id,
+    (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
     (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
         AS latest_rendered_version
 """
@@ -117,12 +121,16 @@ async def _insert_proposal(
     event: ProposalRequested,
     trace_id: str | None,
     intake: IntakeOrigin | None,
+    owner_id: uuid.UUID | None = None,
 ) -> None:
-    """The rows of a new proposal, inside the caller's transaction."""
+    """The rows of a new proposal, inside the caller's transaction; without `owner_id` (an intake message, say) the
+    system user owns it."""
     await connection.execute(
         """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
-                                  language, template, discount_percent, status, current_version, trace_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12)""",
+                                  language, template, discount_percent, status, current_version, trace_id,
+                                  owner_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12,
+                   coalesce($13, '00000000-0000-0000-0000-000000000001'::uuid))""",
         event.proposal_id,
         request.client_name,
         request.industry,
@@ -135,6 +143,7 @@ async def _insert_proposal(
         event.version,
         request.discount_percent,
         trace_id,
+        owner_id,
     )
     # The version exists from the request on, with the context its draft will stand on (as regenerations do).
     await connection.execute(
@@ -172,11 +181,12 @@ class ProposalRepository:
         event: ProposalRequested,
         trace_id: str | None = None,
         intake: IntakeOrigin | None = None,
+        owner_id: uuid.UUID | None = None,
     ) -> asyncpg.Record:
         """Store a new proposal (with the trace of the request that made it) and, in the same transaction, the event
         announcing it; with `intake`, the producer's request it answers (raises DuplicateIntake if one already did)."""
         async with self.pool.acquire() as connection, connection.transaction():
-            await _insert_proposal(connection, request, event, trace_id, intake)
+            await _insert_proposal(connection, request, event, trace_id, intake, owner_id)
             row = await _fetch_proposal(connection, event.proposal_id)
         assert row is not None
         return row
@@ -366,6 +376,27 @@ class ProposalRepository:
         if row is not None and version is not None and row["shown_version"] is None:
             return None
         return row
+
+    async def members(self, proposal_id: uuid.UUID) -> tuple[uuid.UUID, frozenset[uuid.UUID]] | None:
+        """A proposal's owner and collaborators, or None if there is no such proposal."""
+        async with self.pool.acquire() as connection:
+            row = await connection.fetchrow(
+                """SELECT p.owner_id, ARRAY(SELECT c.user_id FROM proposal_collaborators c
+                                            WHERE c.proposal_id = p.id) AS collaborator_ids
+                   FROM proposals p WHERE p.id = $1""",
+                proposal_id,
+            )
+        return (row["owner_id"], frozenset(row["collaborator_ids"])) if row is not None else None
+
+    async def set_collaborators(self, proposal_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
+        """Make `user_ids` the proposal's collaborators (in that order), replacing the ones it had."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("DELETE FROM proposal_collaborators WHERE proposal_id = $1", proposal_id)
+            await connection.executemany(
+                """INSERT INTO proposal_collaborators (proposal_id, user_id, added_at)
+                   VALUES ($1, $2, now() + $3 * interval '1 microsecond')""",
+                [(proposal_id, user_id, position) for position, user_id in enumerate(user_ids)],
+            )
 
     async def version(self, proposal_id: uuid.UUID, version: int) -> asyncpg.Record | None:
         """One version of a proposal, or None."""

@@ -52,6 +52,13 @@ class DraftInfo(BaseModel):
     duration_ms: int | None = None
 
 
+class OwnerView(BaseModel):
+    """A proposal's owner."""
+
+    id: uuid.UUID
+    display_name: str
+
+
 class ProposalSummary(BaseModel):
     """A proposal as the list shows it."""
 
@@ -66,6 +73,7 @@ class ProposalSummary(BaseModel):
     updated_at: datetime
     error: FailureView | None = None
     pdf_url: str | None = None
+    owner: OwnerView | None = Field(default=None, description="who created it (the system user for older ones)")
 
 
 class InvestmentLineView(BaseModel):
@@ -131,6 +139,9 @@ class ProposalView(ProposalSummary, GroundingFields):
     )
     trace_url: str | None = Field(
         default=None, description="that trace in the tracing UI (TRACING_UI_URL); null without either"
+    )
+    collaborators: list[uuid.UUID] = Field(
+        default_factory=list, description="users who may edit it besides its owner (and managers)"
     )
 
 

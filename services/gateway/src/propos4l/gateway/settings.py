@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
@@ -142,6 +142,63 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    session_idle_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = Field(
+        default=120, description="a web session ends after this many minutes without a request"
+    )
+    session_absolute_hours: Annotated[int, Field(ge=1, le=90 * 24)] = Field(
+        default=12, description="a web session ends this many hours after sign-in, however active"
+    )
+
+    oidc_issuer: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="single sign-on: the OpenID Connect issuer URL (unset: password sign-in only)",
+    )
+    oidc_client_id: str | None = Field(default=None, description="this app's client id at the identity provider")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="its client secret (unset: public client)")
+    oidc_allowed_email_domains: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="e-mail domains whose people get an account at their first SSO sign-in, comma-separated "
+        "(others need an account made by an admin)",
+    )
+    oidc_default_role: Literal["viewer", "editor", "manager"] = Field(
+        default="viewer", description="the role of an account made at its first SSO sign-in"
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="the callback URL registered at the provider (unset: this gateway's "
+        "/api/auth/oidc/callback as the request reached it)",
+    )
+
+    web_app_url: str = Field(
+        default="http://127.0.0.1:3000",
+        pattern=r"^https?://",
+        description="where people open the web app: invitation links point there",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="e-mail invitations through this server: smtp://user:password@host:25, smtp+starttls://... or "
+        "smtps://...:465 (unset: the link is only shown to the admin)",
+    )
+    smtp_from: str = Field(default="propos4l@localhost", description="the sender of invitation e-mails")
+    invitation_valid_days: Annotated[int, Field(ge=1, le=90)] = Field(
+        default=7, description="an invitation link works once, for this many days"
+    )
+
+    @field_validator("oidc_allowed_email_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower().lstrip("@") for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> GatewaySettings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OIDC_ISSUER is set: OIDC_CLIENT_ID must be set too")
+        return self
 
     @field_validator("propos4l_admin_token")
     @classmethod

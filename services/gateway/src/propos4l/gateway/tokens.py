@@ -1,5 +1,8 @@
 """API tokens made by admins: created with a random secret shown once, stored as its SHA-256, revoked by id.
 
+Each token belongs to a user and has a role; on every use it acts with the lower of its role and its owner's
+current one, and stops working when its owner is disabled.
+
 A token reads `p4l_` followed by 43 URL-safe characters (256 random bits). With that much entropy a plain SHA-256 is
 the right digest (a slow password hash protects guessable secrets; these are not), and lookups by digest stay one
 index probe per request. `prefix` (the first characters) lets people tell tokens apart in lists and logs.
@@ -15,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import asyncpg
+
+from propos4l.gateway.roles import Role
 
 __all__ = ["TOKEN_PREFIX", "NewToken", "StoredToken", "TokenNameTaken", "TokenStore", "digest"]
 
@@ -40,6 +45,8 @@ class StoredToken:
     name: str
     prefix: str
     is_admin: bool
+    role: Role
+    owner_id: uuid.UUID
     created_by: str
     created_at: datetime
     expires_at: datetime | None
@@ -54,6 +61,8 @@ class StoredToken:
             name=row["name"],
             prefix=row["prefix"],
             is_admin=row["is_admin"],
+            role=Role(row["role"]),
+            owner_id=row["owner_id"],
             created_by=row["created_by"],
             created_at=row["created_at"],
             expires_at=row["expires_at"],
@@ -70,7 +79,21 @@ class NewToken:
     secret: str
 
 
-_COLUMNS: Final = "id, name, prefix, is_admin, created_by, created_at, expires_at, last_used_at, revoked_at"
+_COLUMN_NAMES: Final = (
+    "id",
+    "name",
+    "prefix",
+    "is_admin",
+    "role",
+    "owner_id",
+    "created_by",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+)
+_COLUMNS: Final = ", ".join(_COLUMN_NAMES)
+_TOKEN_COLUMNS: Final = ", ".join(f"t.{name}" for name in _COLUMN_NAMES)
 
 
 class TokenStore:
@@ -80,20 +103,29 @@ class TokenStore:
         self._pool = pool
 
     async def create(
-        self, name: str, *, is_admin: bool, created_by: str, expires_in: timedelta | None = None
+        self,
+        name: str,
+        *,
+        role: Role,
+        owner_id: uuid.UUID,
+        created_by: str,
+        expires_in: timedelta | None = None,
     ) -> NewToken:
-        """A new token named `name`; raise TokenNameTaken if a token in force has that name."""
+        """A new token named `name` owned by `owner_id`; raise TokenNameTaken if a token in force has that name."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         prefix = secret[: len(TOKEN_PREFIX) + _SHOWN_CHARACTERS]
         try:
             row = await self._pool.fetchrow(
-                f"""INSERT INTO api_tokens (id, name, token_sha256, prefix, is_admin, created_by, expires_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval) RETURNING {_COLUMNS}""",  # noqa: S608
+                f"""INSERT INTO api_tokens (id, name, token_sha256, prefix, is_admin, role, owner_id, created_by,
+                                            expires_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9::interval) RETURNING {_COLUMNS}""",  # noqa: S608
                 uuid.uuid4(),
                 name,
                 digest(secret),
                 prefix,
-                is_admin,
+                role is Role.ADMIN,
+                role.value,
+                owner_id,
                 created_by,
                 expires_in,
             )
@@ -123,13 +155,16 @@ class TokenStore:
         )
         return StoredToken.from_row(row) if row is not None else None
 
-    async def authenticate(self, secret: str) -> StoredToken | None:
-        """The token in force whose secret this is (noting that it was used), or None."""
+    async def authenticate(self, secret: str) -> tuple[StoredToken, Role] | None:
+        """The token in force whose secret this is and the role its owner has now (noting that it was used), or
+        None (also when its owner is disabled)."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         row = await self._pool.fetchrow(
-            f"""SELECT {_COLUMNS} FROM api_tokens
-                WHERE token_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""",  # noqa: S608
+            f"""SELECT {_TOKEN_COLUMNS}, u.role AS owner_role FROM api_tokens t
+                JOIN users u ON u.id = t.owner_id AND u.active
+                WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL
+                  AND (t.expires_at IS NULL OR t.expires_at > now())""",  # noqa: S608
             digest(secret),
         )
         if row is None:
@@ -139,4 +174,4 @@ class TokenStore:
             await self._pool.execute(
                 "UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND revoked_at IS NULL", token.id
             )
-        return token
+        return token, Role(row["owner_role"])

@@ -72,6 +72,7 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, object]:
         "updated_at": row["updated_at"],
         "error": error,
         "pdf_url": f"/api/proposals/{row['id']}/pdf" if row["latest_rendered_version"] else None,
+        "owner": {"id": row["owner_id"], "display_name": row["owner_name"]} if row.get("owner_id") else None,
     }
 
 
@@ -152,6 +153,7 @@ def proposal_view(
             "pages": row["pages"],
             "trace_id": row["trace_id"],
             "trace_url": trace_url(row["trace_id"], trace_url_template),
+            "collaborators": row.get("collaborator_ids") or [],
             **_grounding(row),
         }
     )

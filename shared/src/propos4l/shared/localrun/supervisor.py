@@ -7,6 +7,7 @@ again after a growing delay, and everything stops on Ctrl-C, or when one child c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -172,6 +173,21 @@ class LocalRun:
             time.sleep(0.2)
         raise LocalServerError(f"the gateway did not answer at {base} within {_GATEWAY_START_TIMEOUT_SECONDS:.0f} s")
 
+    def first_admin(self) -> tuple[str, str | None] | None:
+        """The first admin's e-mail, and its password the run that created it (None after); None without a gateway.
+
+        The password is kept in data/admin-password (0600), like the admin token.
+        """
+        try:
+            from propos4l.gateway.cli import FIRST_ADMIN_EMAIL, ensure_first_admin
+        except ModuleNotFoundError as error:
+            if error.name is None or not error.name.startswith("propos4l.gateway"):
+                raise
+            return None
+        password = stored_secret(self.data_dir / "admin-password")
+        created = asyncio.run(ensure_first_admin(self.environment["DATABASE_URL"], password))
+        return FIRST_ADMIN_EMAIL, password if created else None
+
     def watch(self) -> None:
         """Start again, after their delay, the children that died; raise when one crashes too often."""
         now = time.monotonic()
@@ -300,6 +316,13 @@ def run_local() -> int:
                 say(
                     f"  API token:  {run.environment['PROPOS4L_ADMIN_TOKEN']}  (kept in {run.data_dir / 'admin-token'})"
                 )
+            first_admin = run.first_admin()
+            if first_admin is not None:
+                email, password = first_admin
+                if password is not None:  # shown once: the run that made the account
+                    say(f"  sign in:    {email} / {password}  (kept in {run.data_dir / 'admin-password'})")
+                else:
+                    say(f"  sign in:    {email}, password in {run.data_dir / 'admin-password'} unless changed")
             say(f"  LLM:        {describe_model_server(run.environment)}")
             say(f"  data:       {run.data_dir}")
             if run.tracing_ui is not None:

@@ -9,8 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from propos4l.gateway.deps import CurrentPrincipal
-from propos4l.gateway.problems import Problem
+from propos4l.gateway.deps import Admin
 
 __all__ = ["router"]
 
@@ -95,15 +94,13 @@ _RECORD_COLUMNS = ", ".join(BackupRecord.model_fields)
 @router.get("", response_model=BackupOverview, responses=_PROBLEM_RESPONSES)
 async def list_backups(
     request: Request,
-    principal: CurrentPrincipal,
+    _: Admin,
     kind: BackupKind | None = None,
     status: BackupState | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BackupOverview:
     """The backup agent's record: every kind's last result, and the backups filtered by kind and status."""
-    if not principal.is_admin:
-        raise Problem(403, "Only administrators may see backups.")
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         summaries = await connection.fetch(

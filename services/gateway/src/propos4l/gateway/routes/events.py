@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from propos4l.gateway.deps import CurrentPrincipal, Proposals
+from propos4l.gateway.deps import Proposals, Viewer
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.progress_log import ProgressNotifier
 
@@ -38,7 +38,7 @@ _LARGEST_EVENT_ID = 2**63 - 1  # the progress log's ids are bigint: a larger cur
 async def proposal_events(
     proposal_id: uuid.UUID,
     request: Request,
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=_LARGEST_EVENT_ID)] = None,
     after: Annotated[

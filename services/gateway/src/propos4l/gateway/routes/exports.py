@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final, Literal
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Proposals
+from propos4l.gateway.deps import Audit, Proposals
 from propos4l.gateway.problems import Problem, problem_response
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.template_store import RecordedTemplate
@@ -50,7 +50,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 async def export_proposal(
     request: Request,
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    audit: Audit,
     proposals: Proposals,
     templates: Templates,
     format: Annotated[
@@ -83,6 +83,12 @@ async def export_proposal(
     suffix = "-pdfa.pdf" if format == "pdf" else f".{format}"
     filename = f"{_slug(proposal['client_name'])}-v{row['version']}{suffix}"
     disposition = f'attachment; filename="{filename}"'
+    await audit.record(
+        "proposal.exported",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"format": format, "version": row["version"]},
+    )
     # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
     # after the template changed (or was deleted). Otherwise the template as it is now.
     recorded = (

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from propos4l.gateway.deps import CurrentPrincipal
+from propos4l.gateway.deps import Viewer
 from propos4l.gateway.problems import problem_response
 
 __all__ = ["router"]
@@ -26,7 +26,7 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", summary="Readiness: PostgreSQL and Redis answer", response_model=None)
-async def ready(request: Request, _: CurrentPrincipal) -> dict[str, Any] | JSONResponse:
+async def ready(request: Request, _: Viewer) -> dict[str, Any] | JSONResponse:
     """200 when PostgreSQL and Redis both answer, else 503 naming the one that does not."""
     postgres, redis = await asyncio.gather(_check(_postgres(request)), _check(request.app.state.redis.ping()))
     checks = {"postgres": postgres, "redis": redis}

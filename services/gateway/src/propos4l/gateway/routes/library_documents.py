@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import CurrentPrincipal, Documents, Proposals, Settings
+from propos4l.gateway.deps import Documents, Editor, Proposals, Settings, Viewer, audited
 from propos4l.gateway.library_documents import NewDocument, proposal_markdown
 from propos4l.gateway.library_storage import FileTooLarge, receive, receive_bytes
 from propos4l.gateway.problems import Problem
@@ -21,7 +21,7 @@ from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, MARKDOWN, sniff_
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/library/documents", tags=["library"])
+router = APIRouter(prefix="/api/library/documents", tags=["library"], dependencies=[audited("library_document")])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -131,7 +131,7 @@ def _accepted(row: asyncpg.Record, created: bool, response: Response) -> Documen
 )
 async def upload_document(
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Editor,
     settings: Settings,
     documents: Documents,
     file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or plain text")],
@@ -190,7 +190,7 @@ async def upload_document(
     },
 )
 async def add_proposal(
-    body: FromProposal, response: Response, principal: CurrentPrincipal, proposals: Proposals, documents: Documents
+    body: FromProposal, response: Response, principal: Editor, proposals: Proposals, documents: Documents
 ) -> DocumentView:
     """Add a proposal version's sections to the library as a Markdown past proposal."""
     proposal = await proposals.get(body.proposal_id)
@@ -228,7 +228,7 @@ async def add_proposal(
 
 @router.get("", response_model=DocumentList, responses=_PROBLEMS)
 async def list_documents(
-    _: CurrentPrincipal,
+    _: Viewer,
     documents: Documents,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
@@ -246,7 +246,7 @@ async def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentView, responses=_PROBLEMS)
-async def get_document(document_id: uuid.UUID, _: CurrentPrincipal, documents: Documents) -> DocumentView:
+async def get_document(document_id: uuid.UUID, _: Viewer, documents: Documents) -> DocumentView:
     """One document, with its indexing status and progress."""
     row = await documents.get(document_id)
     if row is None:
@@ -257,7 +257,7 @@ async def get_document(document_id: uuid.UUID, _: CurrentPrincipal, documents: D
 @router.get("/{document_id}/passages", response_model=PassageList, responses=_PROBLEMS)
 async def list_passages(
     document_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     documents: Documents,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: Annotated[
@@ -292,7 +292,7 @@ _NOT_NULL: Final = frozenset({"title", "category", "owner"})
 
 @router.patch("/{document_id}", response_model=DocumentView, responses=_PROBLEMS)
 async def change_document(
-    document_id: uuid.UUID, change: DocumentChange, _: CurrentPrincipal, documents: Documents
+    document_id: uuid.UUID, change: DocumentChange, _: Editor, documents: Documents
 ) -> DocumentView:
     """Change a document's title, category, language, owner, review date or person (e.g. to take it off the stale
     list after a review). A new title or language indexes it again: follow `status`."""
@@ -308,7 +308,7 @@ async def change_document(
 
 
 @router.delete("/{document_id}", status_code=204, responses=_PROBLEMS)
-async def delete_document(document_id: uuid.UUID, _: CurrentPrincipal, documents: Documents) -> Response:
+async def delete_document(document_id: uuid.UUID, _: Editor, documents: Documents) -> Response:
     """Delete a document, its passages and (when no other document has the same content) its file."""
     if not await documents.delete(document_id):
         raise Problem(404, f"There is no library document with id {document_id}.")

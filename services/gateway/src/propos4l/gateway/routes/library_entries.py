@@ -11,7 +11,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, Response
 
-from propos4l.gateway.deps import CurrentPrincipal, Database, Documents, Library, Outbox
+from propos4l.gateway.deps import Database, Documents, Editor, Library, Outbox, Viewer, audited
 from propos4l.gateway.library_cursor import InvalidCursor, ListPosition
 from propos4l.gateway.library_entries import EntryConflict, EntryFilters, LibraryEntries, RoleUnknown, SavedEntry
 from propos4l.gateway.library_passages import company_title
@@ -39,7 +39,7 @@ __all__ = ["router"]
 
 _UPDATED_BY_IMPORT_KEY = "The entry of this kind with the body's `import_key` already existed: it was updated"
 
-router = APIRouter(prefix="/api/library", tags=["library"])
+router = APIRouter(prefix="/api/library", tags=["library"], dependencies=[audited("library_entry")])
 
 PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -114,7 +114,7 @@ async def _delete(library: LibraryEntries, kind: EntryKind, entry_id: uuid.UUID,
 
 
 @router.get("/company/{language}", response_model=CompanyView, responses=PROBLEMS)
-async def get_company(language: LibraryLanguage, _: CurrentPrincipal, library: Library) -> CompanyView:
+async def get_company(language: LibraryLanguage, _: Viewer, library: Library) -> CompanyView:
     """The company profile in `language` (404 until someone writes it)."""
     entry = await library.company(language)
     if entry is None:
@@ -131,7 +131,7 @@ async def put_company(
     language: LibraryLanguage,
     body: CompanyBody,
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Editor,
     library: Library,
     outbox: Outbox,
 ) -> CompanyView:
@@ -167,7 +167,7 @@ def _service_draft(body: ServiceBody) -> EntryDraft:
 
 @router.get("/services", response_model=ServiceList, responses=PROBLEMS)
 async def list_services(
-    _: CurrentPrincipal,
+    _: Viewer,
     library: Library,
     industry: Tag = None,
     technology: Tag = None,
@@ -191,28 +191,28 @@ async def list_services(
     responses={**PROBLEMS, 200: {"model": ServiceView, "description": _UPDATED_BY_IMPORT_KEY}},
 )
 async def create_service(
-    body: ServiceBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
+    body: ServiceBody, response: Response, principal: Editor, library: Library, outbox: Outbox
 ) -> ServiceView:
     """Add a service (or update the one with this `import_key`)."""
     return ServiceView.of(await _create(library, _service_draft(body), principal.name, response, outbox))
 
 
 @router.get("/services/{entry_id}", response_model=ServiceView, responses=PROBLEMS)
-async def get_service(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library) -> ServiceView:
+async def get_service(entry_id: uuid.UUID, _: Viewer, library: Library) -> ServiceView:
     """A service."""
     return ServiceView.of(await _read(library, "service", entry_id))
 
 
 @router.put("/services/{entry_id}", response_model=ServiceView, responses=PROBLEMS)
 async def update_service(
-    entry_id: uuid.UUID, body: ServiceBody, _: CurrentPrincipal, library: Library, outbox: Outbox
+    entry_id: uuid.UUID, body: ServiceBody, _: Editor, library: Library, outbox: Outbox
 ) -> ServiceView:
     """Replace a service's fields (its owner kept unless given)."""
     return ServiceView.of(await _update(library, entry_id, _service_draft(body), outbox))
 
 
 @router.delete("/services/{entry_id}", status_code=204, responses=PROBLEMS)
-async def delete_service(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library, outbox: Outbox) -> Response:
+async def delete_service(entry_id: uuid.UUID, _: Editor, library: Library, outbox: Outbox) -> Response:
     """Delete a service; search no longer finds it."""
     return await _delete(library, "service", entry_id, outbox)
 
@@ -236,7 +236,7 @@ def _person_draft(body: PersonBody) -> EntryDraft:
 
 @router.get("/people", response_model=PersonList, responses=PROBLEMS)
 async def list_people(
-    _: CurrentPrincipal,
+    _: Viewer,
     library: Library,
     active: bool | None = None,
     role_id: uuid.UUID | None = None,
@@ -260,21 +260,21 @@ async def list_people(
     responses={**PROBLEMS, 200: {"model": PersonView, "description": _UPDATED_BY_IMPORT_KEY}},
 )
 async def create_person(
-    body: PersonBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
+    body: PersonBody, response: Response, principal: Editor, library: Library, outbox: Outbox
 ) -> PersonView:
     """Add a person (or update the one with this `import_key`); 422 if the role is not in the rate card."""
     return PersonView.of(await _create(library, _person_draft(body), principal.name, response, outbox))
 
 
 @router.get("/people/{entry_id}", response_model=PersonView, responses=PROBLEMS)
-async def get_person(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library) -> PersonView:
+async def get_person(entry_id: uuid.UUID, _: Viewer, library: Library) -> PersonView:
     """A person."""
     return PersonView.of(await _read(library, "person", entry_id))
 
 
 @router.put("/people/{entry_id}", response_model=PersonView, responses=PROBLEMS)
 async def update_person(
-    entry_id: uuid.UUID, body: PersonBody, _: CurrentPrincipal, library: Library, outbox: Outbox
+    entry_id: uuid.UUID, body: PersonBody, _: Editor, library: Library, outbox: Outbox
 ) -> PersonView:
     """Replace a person's fields (their owner kept unless given)."""
     return PersonView.of(await _update(library, entry_id, _person_draft(body), outbox))
@@ -282,7 +282,7 @@ async def update_person(
 
 @router.delete("/people/{entry_id}", status_code=204, responses=PROBLEMS)
 async def delete_person(
-    entry_id: uuid.UUID, _: CurrentPrincipal, library: Library, documents: Documents, outbox: Outbox
+    entry_id: uuid.UUID, _: Editor, library: Library, documents: Documents, outbox: Outbox
 ) -> Response:
     """Delete a person with their passages and CV documents, at once: search no longer finds them (LGPD); their CV
     files are removed from the library folder too."""
@@ -309,7 +309,7 @@ def _case_study_draft(body: CaseStudyBody) -> EntryDraft:
 
 @router.get("/case-studies", response_model=CaseStudyList, responses=PROBLEMS)
 async def list_case_studies(
-    _: CurrentPrincipal,
+    _: Viewer,
     library: Library,
     industry: Tag = None,
     technology: Tag = None,
@@ -333,7 +333,7 @@ async def list_case_studies(
     responses={**PROBLEMS, 200: {"model": CaseStudyView, "description": _UPDATED_BY_IMPORT_KEY}},
 )
 async def create_case_study(
-    body: CaseStudyBody, response: Response, principal: CurrentPrincipal, library: Library, outbox: Outbox
+    body: CaseStudyBody, response: Response, principal: Editor, library: Library, outbox: Outbox
 ) -> CaseStudyView:
     """Add a case study (or update the one with this `import_key`); its client is searchable only if it may be
     named."""
@@ -341,21 +341,21 @@ async def create_case_study(
 
 
 @router.get("/case-studies/{entry_id}", response_model=CaseStudyView, responses=PROBLEMS)
-async def get_case_study(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library) -> CaseStudyView:
+async def get_case_study(entry_id: uuid.UUID, _: Viewer, library: Library) -> CaseStudyView:
     """A case study."""
     return CaseStudyView.of(await _read(library, "case_study", entry_id))
 
 
 @router.put("/case-studies/{entry_id}", response_model=CaseStudyView, responses=PROBLEMS)
 async def update_case_study(
-    entry_id: uuid.UUID, body: CaseStudyBody, _: CurrentPrincipal, library: Library, outbox: Outbox
+    entry_id: uuid.UUID, body: CaseStudyBody, _: Editor, library: Library, outbox: Outbox
 ) -> CaseStudyView:
     """Replace a case study's fields (its owner kept unless given)."""
     return CaseStudyView.of(await _update(library, entry_id, _case_study_draft(body), outbox))
 
 
 @router.delete("/case-studies/{entry_id}", status_code=204, responses=PROBLEMS)
-async def delete_case_study(entry_id: uuid.UUID, _: CurrentPrincipal, library: Library, outbox: Outbox) -> Response:
+async def delete_case_study(entry_id: uuid.UUID, _: Editor, library: Library, outbox: Outbox) -> Response:
     """Delete a case study; search no longer finds it."""
     return await _delete(library, "case_study", entry_id, outbox)
 
@@ -365,7 +365,7 @@ async def delete_case_study(entry_id: uuid.UUID, _: CurrentPrincipal, library: L
 
 @router.get("/stale", response_model=StaleList, responses=PROBLEMS)
 async def list_stale(
-    _: CurrentPrincipal,
+    _: Viewer,
     database: Database,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many items")] = 200,
 ) -> StaleList:

@@ -13,8 +13,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.auth import Principal
-from propos4l.gateway.deps import CurrentPrincipal, Rates
+from propos4l.gateway.deps import Admin, Rates, Viewer, audited
 from propos4l.gateway.library_cursor import InvalidCursor, ListPosition
 from propos4l.gateway.library_schemas import ImportKey, Owner
 from propos4l.gateway.problems import Problem
@@ -30,7 +29,7 @@ from propos4l.shared.events import OptionalLongText, ShortText
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/library/roles", tags=["library"])
+router = APIRouter(prefix="/api/library/roles", tags=["library"], dependencies=[audited("rate_card")])
 
 _PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -42,11 +41,6 @@ _PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
         422: "Invalid request",
     }.items()
 }
-
-
-def _admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Problem(403, "Only administrators may change the rate card (roles and rates).")
 
 
 class RoleBody(BaseModel):
@@ -160,7 +154,7 @@ async def _detail(rates: Rates, role_id: uuid.UUID) -> RoleDetail:
 
 @router.get("", response_model=RoleList, responses=_PROBLEMS)
 async def list_roles(
-    _: CurrentPrincipal,
+    _: Viewer,
     rates: Rates,
     limit: Annotated[int, Query(ge=1, le=200, description="at most this many roles")] = 100,
     after: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")] = None,
@@ -183,9 +177,8 @@ async def list_roles(
     response_model=RoleDetail,
     responses={**_PROBLEMS, 200: {"model": RoleDetail, "description": "The role with this `import_key` was updated"}},
 )
-async def create_role(body: RoleBody, response: Response, principal: CurrentPrincipal, rates: Rates) -> RoleDetail:
+async def create_role(body: RoleBody, response: Response, principal: Admin, rates: Rates) -> RoleDetail:
     """Add a role (admins; or update the one with this `import_key`); 409 if a role has the name."""
-    _admin(principal)
     try:
         role, created = await rates.create(body.draft(), principal.name)
     except RoleNameTaken as error:
@@ -196,15 +189,14 @@ async def create_role(body: RoleBody, response: Response, principal: CurrentPrin
 
 
 @router.get("/{role_id}", response_model=RoleDetail, responses=_PROBLEMS)
-async def get_role(role_id: uuid.UUID, _: CurrentPrincipal, rates: Rates) -> RoleDetail:
+async def get_role(role_id: uuid.UUID, _: Viewer, rates: Rates) -> RoleDetail:
     """A role with its current rate and its whole rate history."""
     return await _detail(rates, role_id)
 
 
 @router.put("/{role_id}", response_model=RoleDetail, responses=_PROBLEMS)
-async def update_role(role_id: uuid.UUID, body: RoleBody, principal: CurrentPrincipal, rates: Rates) -> RoleDetail:
+async def update_role(role_id: uuid.UUID, body: RoleBody, principal: Admin, rates: Rates) -> RoleDetail:
     """Replace a role's fields (admins); a new name is written into its people's search passages at once."""
-    _admin(principal)
     try:
         role = await rates.update(role_id, body.draft())
     except RoleNameTaken as error:
@@ -215,9 +207,8 @@ async def update_role(role_id: uuid.UUID, body: RoleBody, principal: CurrentPrin
 
 
 @router.delete("/{role_id}", status_code=204, responses=_PROBLEMS)
-async def delete_role(role_id: uuid.UUID, principal: CurrentPrincipal, rates: Rates) -> Response:
+async def delete_role(role_id: uuid.UUID, principal: Admin, rates: Rates) -> Response:
     """Delete a role and its rates (admins); 409, naming them, while people have it."""
-    _admin(principal)
     try:
         deleted = await rates.delete(role_id)
     except RoleInUse as error:
@@ -233,12 +224,9 @@ async def delete_role(role_id: uuid.UUID, principal: CurrentPrincipal, rates: Ra
     response_model=RateView,
     responses={**_PROBLEMS, 200: {"model": RateView, "description": "The same rate from this date was already there"}},
 )
-async def add_rate(
-    role_id: uuid.UUID, body: RateBody, response: Response, principal: CurrentPrincipal, rates: Rates
-) -> RateView:
+async def add_rate(role_id: uuid.UUID, body: RateBody, response: Response, principal: Admin, rates: Rates) -> RateView:
     """Add a rate from `valid_from` on (admins); older rates are kept. The same rate again is a 200 that changes
     nothing; a different one from the same date is a 409."""
-    _admin(principal)
     try:
         added = await rates.add_rate(role_id, body.hourly_rate, body.currency, body.valid_from, principal.name)
     except RateConflict as error:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from propos4l.gateway.deps import CurrentPrincipal, Settings
+from propos4l.gateway.deps import Settings, Viewer
 from propos4l.shared.embeddings import EmbeddingClient
 from propos4l.shared.library_search import (
     ModeReason,
@@ -92,7 +92,7 @@ class SearchResponse(BaseModel):
 @router.get("/search", response_model=SearchResponse, responses=_PROBLEMS)
 async def search(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Viewer,
     settings: Settings,
     q: Annotated[str, Query(min_length=1, max_length=500, description="what to look for, in pt-BR or en")],
     kind: Annotated[str | None, Query(max_length=50, description="only passages of this source kind")] = None,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
 from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
-from propos4l.gateway.deps import ClientDocumentStore, CurrentPrincipal, Proposals, Settings
+from propos4l.gateway.deps import ClientDocumentStore, Editor, Proposals, Settings, Viewer, audited, ensure_may_change
 from propos4l.gateway.library_storage import FileTooLarge, receive
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
@@ -24,7 +24,11 @@ from propos4l.shared.sections import SECTION_KEYS, SectionKey
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/proposals", tags=["requirements"])
+router = APIRouter(
+    prefix="/api/proposals",
+    tags=["requirements"],
+    dependencies=[audited("proposal_document", reads=frozenset({"answer_client_questionnaire"}))],
+)
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -164,7 +168,7 @@ async def _proposal(proposals: Proposals, proposal_id: uuid.UUID) -> asyncpg.Rec
 async def upload_client_document(
     proposal_id: uuid.UUID,
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Editor,
     settings: Settings,
     proposals: Proposals,
     documents: ClientDocumentStore,
@@ -172,6 +176,7 @@ async def upload_client_document(
 ) -> ClientDocumentView:
     """Attach a client's document to a proposal; it is read in the background (its requirements and the request
     fields it states; follow `status` or the proposal's events)."""
+    await ensure_may_change(proposals, proposal_id, principal)
     proposal = await _proposal(proposals, proposal_id)
     limit = settings.proposal_document_max_mb * 1024 * 1024
     try:
@@ -211,7 +216,7 @@ async def upload_client_document(
 
 @router.get("/{proposal_id}/documents", response_model=ClientDocumentList, responses=_PROBLEMS)
 async def list_client_documents(
-    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, documents: ClientDocumentStore
+    proposal_id: uuid.UUID, _: Viewer, proposals: Proposals, documents: ClientDocumentStore
 ) -> ClientDocumentList:
     """The proposal's client documents, with how far each is read and the request fields each states."""
     await _proposal(proposals, proposal_id)
@@ -221,7 +226,7 @@ async def list_client_documents(
 @router.get("/{proposal_id}/requirements", response_model=RequirementList, responses=_PROBLEMS)
 async def list_requirements(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     documents: ClientDocumentStore,
     version: Annotated[int | None, Query(ge=1, description="unset: the current version")] = None,
@@ -246,12 +251,13 @@ async def set_compliance(
     proposal_id: uuid.UUID,
     requirement_id: RequirementId,
     body: ComplianceEdit,
-    principal: CurrentPrincipal,
+    principal: Editor,
     proposals: Proposals,
     documents: ClientDocumentStore,
 ) -> RequirementView:
     """Set a requirement's status, note and answering sections at the proposal's current version (earlier versions
     keep theirs)."""
+    await ensure_may_change(proposals, proposal_id, principal)
     proposal = await _proposal(proposals, proposal_id)
     version = proposal["current_version"]
     change = ComplianceChange(body.status, body.note, tuple(dict.fromkeys(key.value for key in body.sections)))
@@ -270,7 +276,7 @@ async def set_compliance(
 )
 async def export_requirements(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     documents: ClientDocumentStore,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv: UTF-8 CSV; xlsx: an Excel workbook")],
@@ -311,7 +317,7 @@ ColumnLetter = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r
 )  # fmt: skip
 async def answer_client_questionnaire(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    _: Viewer,
     settings: Settings,
     proposals: Proposals,
     file: Annotated[UploadFile, File(description="the client's questionnaire, an XLSX workbook")],

@@ -10,10 +10,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, Settings
+from propos4l.gateway.deps import (
+    Audit,
+    ContextRetrieval,
+    Editor,
+    Outbox,
+    Proposals,
+    Settings,
+    Users,
+    Viewer,
+    ensure_may_change,
+)
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
+from propos4l.gateway.roles import Role
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
@@ -44,7 +56,8 @@ _NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters (the reque
 async def create_proposal(
     request: ProposalRequest,
     response: Response,
-    _: CurrentPrincipal,
+    principal: Editor,
+    audit: Audit,
     proposals: Proposals,
     outbox: Outbox,
     templates: Templates,
@@ -58,15 +71,18 @@ async def create_proposal(
     proposal_id = uuid.uuid4()
     context = await retriever.retrieve(request)
     event = ProposalRequested(proposal_id=proposal_id, version=1, request=request, context=context)
-    row = await proposals.create(request, event, current_trace_id())
+    row = await proposals.create(request, event, current_trace_id(), owner_id=principal.user_id)
     outbox.wake()
+    await audit.record(
+        "proposal.created", object_type="proposal", object_id=proposal_id, details={"client_name": request.client_name}
+    )
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     return proposal_view(row, trace_url_template=settings.tracing_ui_url)
 
 
 @router.get("", response_model=ProposalList, responses=_PROBLEM_RESPONSES)
 async def list_proposals(
-    _: CurrentPrincipal,
+    principal: Viewer,
     proposals: Proposals,
     settings: Settings,
     status: Status | None = None,
@@ -80,6 +96,7 @@ async def list_proposals(
     ] = None,
     page: Annotated[int, Query(ge=1, le=100_000, description="page number (OFFSET paging; `cursor` scales)")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    mine: Annotated[bool, Query(description="only those the caller owns or collaborates on")] = False,
 ) -> ProposalList:
     """Proposals, newest first, filtered by status, industry and words of the client's name; by page number, or
     from a `cursor` (each page gives the next one's)."""
@@ -90,7 +107,7 @@ async def list_proposals(
     except InvalidCursor as error:
         raise Problem(422, f"The {error}.") from None
     listed = await proposals.list(
-        ProposalFilters(status=status, industry=industry, search=q),
+        ProposalFilters(status=status, industry=industry, search=q, member=principal.user_id if mine else None),
         limit=page_size,
         offset=(page - 1) * page_size,
         after=after,
@@ -108,7 +125,7 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def get_proposal(
-    proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals, pricing: TemplatePricing, settings: Settings
+    proposal_id: uuid.UUID, _: Viewer, proposals: Proposals, pricing: TemplatePricing, settings: Settings
 ) -> ProposalView:
     """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
     row = await proposals.get(proposal_id)
@@ -125,7 +142,7 @@ async def get_proposal(
 )
 async def download_pdf(
     proposal_id: uuid.UUID,
-    _: CurrentPrincipal,
+    audit: Audit,
     proposals: Proposals,
     settings: Settings,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
@@ -142,6 +159,9 @@ async def download_pdf(
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
     path = _stored_pdf(settings.pdf_storage_dir, row["pdf_path"])
+    await audit.record(
+        "proposal.pdf_downloaded", object_type="proposal", object_id=proposal_id, details={"version": wanted}
+    )
     return FileResponse(
         path,
         media_type="application/pdf",
@@ -161,3 +181,43 @@ def _stored_pdf(storage: Path, relative: str) -> Path:
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "proposta"
+
+
+class Collaborators(BaseModel):
+    """The users who may edit a proposal besides its owner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: Annotated[list[uuid.UUID], Field(max_length=50)]
+
+
+@router.put("/{proposal_id}/collaborators", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
+async def set_collaborators(
+    proposal_id: uuid.UUID,
+    body: Collaborators,
+    principal: Editor,
+    audit: Audit,
+    proposals: Proposals,
+    users: Users,
+    settings: Settings,
+) -> ProposalView:
+    """Replace a proposal's collaborators (its owner, managers and admins may)."""
+    await ensure_may_change(proposals, proposal_id, principal)
+    members = await proposals.members(proposal_id)
+    if members is not None and members[0] != principal.user_id and not principal.role.includes(Role.MANAGER):
+        raise Problem(403, "Only a proposal's owner or a manager chooses its collaborators.", code="not_the_owner")
+    wanted = list(dict.fromkeys(body.user_ids))
+    for user_id in wanted:
+        user = await users.get(user_id)
+        if user is None or user.is_system or not user.active:
+            raise Problem(422, f"There is no active user with id {user_id}.", code="collaborator_unknown")
+    await proposals.set_collaborators(proposal_id, wanted)
+    await audit.record(
+        "proposal.collaborators_changed",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"user_ids": [str(user_id) for user_id in wanted]},
+    )
+    row = await proposals.get(proposal_id)
+    assert row is not None
+    return proposal_view(row, trace_url_template=settings.tracing_ui_url)

@@ -9,13 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from propos4l.gateway.deps import (
+    Audit,
+    AuditTrail,
     ClientDocumentStore,
     ContextRetrieval,
-    CurrentPrincipal,
     Outbox,
     Proposals,
     RenderAllowance,
     Settings,
+    Viewer,
+    ensure_may_change,
 )
 from propos4l.gateway.effort_edit import UnknownRoles
 from propos4l.gateway.grounding_schemas import EffortEdit
@@ -46,7 +49,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 
 @router.get("/{proposal_id}/versions", response_model=VersionList, responses=_PROBLEMS)
-async def list_versions(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: Proposals) -> VersionList:
+async def list_versions(proposal_id: uuid.UUID, _: Viewer, proposals: Proposals) -> VersionList:
     """Every version of the proposal, oldest first, each with how it was made and its PDF."""
     rows = await proposals.versions(proposal_id)
     if not rows and await proposals.get(proposal_id) is None:
@@ -58,7 +61,7 @@ async def list_versions(proposal_id: uuid.UUID, _: CurrentPrincipal, proposals: 
 async def get_version(
     proposal_id: uuid.UUID,
     version: Annotated[int, Path(ge=1, le=100_000)],
-    _: CurrentPrincipal,
+    _: Viewer,
     proposals: Proposals,
     pricing: TemplatePricing,
 ) -> ProposalView:
@@ -82,7 +85,8 @@ async def regenerate_section(
     proposal_id: uuid.UUID,
     key: SectionKey,
     response: Response,
-    _: RenderAllowance,
+    principal: RenderAllowance,
+    audit: Audit,
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
@@ -93,6 +97,7 @@ async def regenerate_section(
 ) -> ProposalView:
     """Have the model write one section again (optionally following instructions), as a new version; what the
     knowledge library gives is retrieved again, with the instructions added to the request's words."""
+    await ensure_may_change(proposals, proposal_id, principal)
     instructions = body.instructions if body is not None and body.instructions else None
     proposal = await proposals.get(proposal_id)
     if proposal is None:
@@ -103,7 +108,9 @@ async def regenerate_section(
     if requirements:
         context = context.model_copy(update={"requirements": requirements})
     change = VersionChange(section=key, instructions=instructions, context=context)
-    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
+    return await _new_version(
+        proposal_id, change, response, proposals, outbox, pricing, settings, audit, "proposal.section_regenerated"
+    )
 
 
 @router.put("/{proposal_id}/sections/{key}", status_code=202, response_model=ProposalView, responses=_PROBLEMS)
@@ -112,15 +119,19 @@ async def edit_section(
     key: SectionKey,
     body: SectionEdit,
     response: Response,
-    _: RenderAllowance,
+    principal: RenderAllowance,
+    audit: Audit,
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
     settings: Settings,
 ) -> ProposalView:
     """Replace one section's content with what a person wrote, as a new version, rendered again."""
+    await ensure_may_change(proposals, proposal_id, principal)
     change = VersionChange(section=key, content=body.content)
-    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
+    return await _new_version(
+        proposal_id, change, response, proposals, outbox, pricing, settings, audit, "proposal.section_edited"
+    )
 
 
 @router.patch("/{proposal_id}/effort", status_code=202, response_model=ProposalView, responses=_PROBLEMS)
@@ -128,7 +139,8 @@ async def edit_effort(
     proposal_id: uuid.UUID,
     body: EffortEdit,
     response: Response,
-    _: RenderAllowance,
+    principal: RenderAllowance,
+    audit: Audit,
     proposals: Proposals,
     outbox: Outbox,
     pricing: TemplatePricing,
@@ -140,9 +152,12 @@ async def edit_effort(
     context and the rates its effort used), not today's; the investment items that came from the effort and the
     budget comparison are computed again. Amounts and totals are never taken from the request.
     """
+    await ensure_may_change(proposals, proposal_id, principal)
     effort = tuple(ProposedEffort(phase=line.phase, role_id=line.role_id, hours=line.hours) for line in body.lines)
     change = VersionChange(section=SectionKey.INVESTMENT, effort=effort)
-    return await _new_version(proposal_id, change, response, proposals, outbox, pricing, settings)
+    return await _new_version(
+        proposal_id, change, response, proposals, outbox, pricing, settings, audit, "proposal.effort_edited"
+    )
 
 
 async def _new_version(
@@ -153,6 +168,8 @@ async def _new_version(
     outbox: Outbox,
     pricing: TemplatePricing,
     settings: Settings,
+    audit: AuditTrail,
+    action: str,
 ) -> ProposalView:
     try:
         row = await proposals.open_version(proposal_id, change, max_characters=settings.proposal_max_characters)
@@ -171,6 +188,12 @@ async def _new_version(
             "draft); a new role needs a new draft.",
         ) from None
     outbox.wake()
+    await audit.record(
+        action,
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"version": row["current_version"], "section": change.section},
+    )
     response.headers["Location"] = f"/api/proposals/{proposal_id}"
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
     return proposal_view(row, terms, settings.tracing_ui_url)

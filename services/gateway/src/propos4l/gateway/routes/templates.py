@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from propos4l.gateway.deps import CurrentPrincipal, Outbox
+from propos4l.gateway.deps import Admin, Outbox, Viewer, audited
 from propos4l.gateway.problems import Problem, problem_response
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.template_schemas import (
@@ -68,7 +68,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.close()
 
 
-router = APIRouter(prefix="/api/templates", tags=["templates"], lifespan=_lifespan)
+router = APIRouter(
+    prefix="/api/templates",
+    tags=["templates"],
+    lifespan=_lifespan,
+    dependencies=[audited("template", reads=frozenset({"preview_template"}))],
+)
 
 
 def template_store(request: Request) -> TemplateStore:
@@ -91,11 +96,6 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         422: "Invalid template: the problems say where (file, line, column)",
     }.items()
 }
-
-
-def _require_admin(principal: CurrentPrincipal) -> None:
-    if not principal.is_admin:
-        raise Problem(403, "Only administrators may change or preview templates.")
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -198,7 +198,7 @@ def _upload_parts(
 
 
 @router.get("", response_model=TemplateList, responses=_PROBLEMS)
-async def list_templates(_: CurrentPrincipal, store: Templates) -> TemplateList:
+async def list_templates(_: Viewer, store: Templates) -> TemplateList:
     """Every template a request can choose by name."""
     return TemplateList(items=[TemplateSummary(**_summary(stored)) for stored in await store.current()])
 
@@ -207,7 +207,7 @@ async def list_templates(_: CurrentPrincipal, store: Templates) -> TemplateList:
 async def get_template(
     name: str,
     response: Response,
-    _: CurrentPrincipal,
+    _: Viewer,
     store: Templates,
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> TemplateDetail:
@@ -229,7 +229,7 @@ async def get_template(
 async def download_template_file(
     name: str,
     path: str,
-    _: CurrentPrincipal,
+    _: Viewer,
     store: Templates,
     version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
@@ -256,7 +256,7 @@ async def put_template(
     upload: TemplateUpload,
     request: Request,
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Admin,
     store: Templates,
     outbox: Outbox,
     if_match: Annotated[str | None, Header()] = None,
@@ -266,7 +266,6 @@ async def put_template(
     A template that does not parse or render is refused with 422 and the problems (file, line, column, message).
     Every change makes a new version and publishes template.changed; the same content again changes nothing.
     """
-    _require_admin(principal)
     _check_name(name)
     parts = _upload_parts(name, upload)
     if isinstance(parts, JSONResponse):
@@ -292,13 +291,12 @@ async def put_template(
 @router.delete("/{name}", response_model=TemplateDeleted, responses=_PROBLEMS)
 async def delete_template(
     name: str,
-    principal: CurrentPrincipal,
+    principal: Admin,
     store: Templates,
     outbox: Outbox,
     if_match: Annotated[str | None, Header()] = None,
 ) -> TemplateDeleted:
     """Delete a template (never the default); its history stays, and a PUT brings it back as a new version."""
-    _require_admin(principal)
     _check_name(name)
     try:
         version = await store.delete(name, actor=principal.name, expected_version=_expected_version(if_match))
@@ -318,13 +316,12 @@ async def delete_template(
 async def preview_template(
     name: str,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Admin,
     store: Templates,
     language: Language = Language.PT_BR,
     upload: TemplateUpload | None = None,
 ) -> Response:
     """The sample proposal as a PDF, rendered with the stored template, or with the unsaved template in the body."""
-    _require_admin(principal)
     _check_name(name)
     parts: tuple[TemplateManifest, Mapping[str, bytes | BlobReference]] | None = None
     if upload is not None:

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import CurrentPrincipal
+from propos4l.gateway.deps import Admin, audited
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.webhook_sender import WebhookSender
 from propos4l.gateway.webhook_store import WebhookStore
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/webhooks", tags=["webhooks"], dependencies=[audited("webhook")])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
@@ -33,9 +33,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 EventType = Literal["proposal.accepted", "proposal.drafted", "proposal.ready", "proposal.failed"]
 
 
-def _store(request: Request, principal: CurrentPrincipal) -> WebhookStore:
-    if not principal.is_admin:
-        raise Problem(403, "Only administrators may manage webhooks.")
+def _store(request: Request, _: Admin) -> WebhookStore:
     store: WebhookStore = request.app.state.webhooks
     return store
 

@@ -1,0 +1,178 @@
+"""Single sign-on (OpenID Connect): which sign-in methods there are, the start of an SSO sign-in (a redirect to the
+identity provider) and its callback (a web session, then a redirect back to the web app)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+
+from propos4l.gateway.audit import Actor, AuditLog
+from propos4l.gateway.auth import SESSION_COOKIE, origin_of
+from propos4l.gateway.deps import Sessions, Settings, Users
+from propos4l.gateway.oidc import STATE_LIFETIME_SECONDS, OidcClient, OidcRefused, email_domain
+from propos4l.gateway.problems import Problem
+from propos4l.gateway.roles import Role
+from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.users import EmailTaken
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/auth", tags=["session"])
+
+_STATE_COOKIE = "propos4l_oidc_state"
+_STATE_PATH = "/api/auth/oidc"
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"content": {"application/problem+json": {}}, "description": description}
+    for code, description in {
+        400: "The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app)",
+        403: "The e-mail's domain may not enter, or the account is disabled",
+        404: "Single sign-on is not configured",
+        502: "The identity provider does not answer",
+    }.items()
+}
+
+
+class SignInMethods(BaseModel):
+    """How people may sign in here."""
+
+    password: bool
+    sso: bool
+
+
+@router.get("/methods", response_model=SignInMethods)
+async def sign_in_methods(request: Request) -> SignInMethods:
+    """Which sign-in methods the sign-in page offers."""
+    return SignInMethods(password=True, sso=request.app.state.oidc is not None)
+
+
+def _client(request: Request) -> OidcClient:
+    client: OidcClient | None = request.app.state.oidc
+    if client is None:
+        raise Problem(404, "Single sign-on is not configured (OIDC_ISSUER).", code="sso_not_configured")
+    return client
+
+
+def _redirect_uri(request: Request, settings: GatewaySettings) -> str:
+    return settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
+
+
+def _safe_return(settings: GatewaySettings, return_to: str | None) -> str | None:
+    """`return_to` when it is a page of the web app (one of its origins, or a path here), else None."""
+    if not return_to:
+        return None
+    if return_to.startswith("/") and not return_to.startswith("//"):
+        return return_to
+    for origin in settings.cors_allowed_origins:
+        if origin != "*" and (return_to == origin or return_to.startswith(origin + "/")):
+            return return_to
+    return None
+
+
+@router.get("/oidc/login", status_code=302, response_class=RedirectResponse, responses=_PROBLEMS)
+async def oidc_login(
+    request: Request,
+    settings: Settings,
+    return_to: Annotated[str | None, Query(max_length=2000, description="the web app's page to come back to")] = None,
+) -> RedirectResponse:
+    """Start an SSO sign-in: redirects the browser to the identity provider."""
+    client = _client(request)
+    try:
+        started = await client.start(_redirect_uri(request, settings), _safe_return(settings, return_to))
+    except OidcRefused as error:
+        raise Problem(502, error.detail, code=error.code) from None
+    except Exception as error:
+        raise Problem(502, f"The identity provider does not answer ({error}).", code="oidc_unavailable") from None
+    response = RedirectResponse(started.url, status_code=302)
+    response.set_cookie(
+        _STATE_COOKIE,
+        started.state,
+        max_age=STATE_LIFETIME_SECONDS,
+        path=_STATE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/oidc/callback", status_code=303, response_class=RedirectResponse, responses=_PROBLEMS)
+async def oidc_callback(
+    request: Request,
+    settings: Settings,
+    users: Users,
+    sessions: Sessions,
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> RedirectResponse:
+    """Finish an SSO sign-in: opens a web session and redirects to the web app."""
+    client = _client(request)
+    audit: AuditLog = request.app.state.audit
+    origin = origin_of(request)
+
+    async def refuse(status: int, problem_code: str, detail: str, email: str | None = None) -> Problem:
+        await audit.record(
+            "sign_in",
+            Actor(name=(email or "unknown").lower(), via="anonymous"),
+            origin,
+            outcome="failure",
+            details={"reason": problem_code, "method": "sso"},
+        )
+        return Problem(status, detail, code=problem_code)
+
+    if error or not code or not state:
+        raise await refuse(400, "oidc_denied", f"The identity provider did not sign you in ({error or 'no code'}).")
+    try:
+        identity = await client.finish(
+            code, state, request.cookies.get(_STATE_COOKIE), _redirect_uri(request, settings)
+        )
+    except OidcRefused as refused:
+        raise await refuse(400, refused.code, refused.detail) from None
+    found = await users.credentials(identity.email)
+    user = found[0] if found is not None else None
+    if user is None:
+        if email_domain(identity.email) not in settings.oidc_allowed_email_domains:
+            detail = f"People of {email_domain(identity.email)} need an account made by an admin before they sign in."
+            raise await refuse(403, "oidc_domain_not_allowed", detail, identity.email)
+        try:
+            user = await users.create(
+                identity.email, identity.name or identity.email.split("@")[0], Role(settings.oidc_default_role)
+            )
+        except EmailTaken:  # made by a concurrent first sign-in of the same person
+            found = await users.credentials(identity.email)
+            assert found is not None
+            user = found[0]
+        await audit.record(
+            "user.created",
+            Actor(name=user.email, via="session", user_id=user.id),
+            origin,
+            object_type="user",
+            object_id=user.id,
+            details={"email": user.email, "role": user.role, "method": "sso"},
+        )
+    if not user.active or user.is_system:
+        raise await refuse(403, "oidc_account_disabled", "This account is disabled.", identity.email)
+    opened = await sessions.open(user, address=origin.address, user_agent=origin.user_agent)
+    await audit.record(
+        "sign_in",
+        Actor(name=user.email, via="session", user_id=user.id),
+        origin,
+        object_type="user",
+        object_id=user.id,
+        details={"method": "sso", "subject": identity.subject, "session_id": str(opened.session.id)},
+    )
+    response = RedirectResponse(identity.return_to or "/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.secret,
+        max_age=int(sessions.absolute.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    response.delete_cookie(_STATE_COOKIE, path=_STATE_PATH)
+    return response

@@ -1,0 +1,204 @@
+"""Single sign-on end to end against a real OpenID Connect provider process (oidc-provider-mock from PyPI): the
+browser goes to the provider, signs in there, comes back with a code; the gateway exchanges it and checks the ID
+token. Refused: a wrong or old state, a code the provider no longer honours, an ID token for another client, an
+e-mail domain that may not enter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import pytest
+
+from propos4l.gateway.oidc import OidcClient, OidcRefused
+from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.shared.localrun.servers import free_port
+from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
+
+pytestmark = pytest.mark.integration
+
+CLIENT_ID = "propos4l"
+CALLBACK = "http://test/api/auth/oidc/callback"
+WEB_APP = "http://localhost:3000"
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """The issuer URL of an oidc-provider-mock process on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"oidc-provider-mock did not start: {process.stderr.read() if process.stderr else ''}"
+                )
+            time.sleep(0.1)
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@pytest.fixture
+async def gateway(database_url: str, redis_url: str, data_dir: Path, provider: str) -> AsyncIterator[RunningGateway]:
+    settings = gateway_settings(
+        database_url,
+        redis_url,
+        data_dir,
+        oidc_issuer=provider,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret="a-client-secret-for-tests",
+        oidc_allowed_email_domains="example.com, Example.org",
+        oidc_redirect_uri=CALLBACK,
+    )
+    async with running_gateway(settings) as running:
+        yield running
+
+
+def browser(gateway: RunningGateway) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=gateway.app, client=("192.0.2.50", 50_000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def sign_in_at_provider(client: httpx.AsyncClient, gateway_browser: httpx.AsyncClient, email: str) -> str:
+    """Start at the gateway, sign in as `email` at the provider; the callback URL the provider sends back to."""
+    started = await gateway_browser.get("/api/auth/oidc/login", params={"return_to": f"{WEB_APP}/proposals"})
+    assert started.status_code == 302, started.text
+    authorize = started.headers["location"]
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["code_challenge_method"] == ["S256"] and query["client_id"] == [CLIENT_ID]
+    assert query["nonce"] and query["state"] and query["redirect_uri"] == [CALLBACK]
+    answered = await client.post(authorize, data={"sub": email})
+    assert answered.status_code == 302, answered.text
+    callback = answered.headers["location"]
+    assert callback.startswith(CALLBACK)
+    return callback
+
+
+async def test_a_person_signs_in_through_the_provider_and_gets_a_web_session(
+    gateway: RunningGateway, database_url: str
+) -> None:
+    assert (await gateway.client.get("/api/auth/methods")).json() == {"password": True, "sso": True}
+    async with httpx.AsyncClient() as client, browser(gateway) as person:
+        callback = await sign_in_at_provider(client, person, "Nina@Example.com")
+        back = await person.get(callback)
+        assert back.status_code == 303, back.text
+        assert back.headers["location"] == f"{WEB_APP}/proposals"
+        me = (await person.get("/api/me")).json()
+        assert (me["via"], me["role"], me["user"]["email"]) == ("session", "viewer", "Nina@Example.com")
+        # The same person again: the same account, whatever the case of the e-mail.
+        callback = await sign_in_at_provider(client, person, "nina@example.com")
+        assert (await person.get(callback)).status_code == 303
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM users WHERE lower(email) = 'nina@example.com'") == 1
+        methods = await connection.fetch("SELECT details FROM audit_log WHERE action = 'sign_in' ORDER BY id")
+    finally:
+        await connection.close()
+    assert [json.loads(row["details"])["method"] for row in methods] == ["sso", "sso"]
+
+
+async def test_a_domain_that_may_not_enter_is_refused_unless_an_admin_made_the_account(gateway: RunningGateway) -> None:
+    async with httpx.AsyncClient() as client, browser(gateway) as person:
+        callback = await sign_in_at_provider(client, person, "eve@elsewhere.test")
+        assert problem(await person.get(callback), 403)["code"] == "oidc_domain_not_allowed"
+        made = {"email": "eve@elsewhere.test", "display_name": "Eve", "role": "editor"}
+        assert (await gateway.client.post("/api/users", json=made, headers=AUTH)).status_code == 201
+        callback = await sign_in_at_provider(client, person, "eve@elsewhere.test")
+        assert (await person.get(callback)).status_code == 303
+        assert (await person.get("/api/me")).json()["role"] == "editor"
+
+
+async def test_a_callback_with_a_wrong_or_old_state_is_refused(gateway: RunningGateway, database_url: str) -> None:
+    async with httpx.AsyncClient() as client, browser(gateway) as person, browser(gateway) as stranger:
+        callback = await sign_in_at_provider(client, person, "ana@example.com")
+        wrong = callback.replace("state=", "state=x")
+        assert problem(await person.get(wrong), 400)["code"] == "oidc_state_invalid"
+        # Another browser (login CSRF: an attacker's code in a victim's browser) has no state cookie.
+        assert problem(await stranger.get(callback), 400)["code"] == "oidc_state_invalid"
+        # Too old: started more than ten minutes ago.
+        callback = await sign_in_at_provider(client, person, "ana@example.com")
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute("UPDATE oidc_sign_ins SET created_at = now() - interval '11 minutes'")
+        finally:
+            await connection.close()
+        assert problem(await person.get(callback), 400)["code"] == "oidc_state_invalid"
+        problem(await person.get("/api/me"), 401)
+
+
+async def test_a_code_the_provider_no_longer_honours_is_refused(gateway: RunningGateway, provider: str) -> None:
+    async with httpx.AsyncClient() as client, browser(gateway) as person:
+        callback = await sign_in_at_provider(client, person, "ana@example.com")
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        # Someone redeems the code first: it is used up, as an expired one is.
+        used = await client.post(
+            f"{provider}/oauth2/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK},
+            auth=(CLIENT_ID, "a-client-secret-for-tests"),
+        )
+        assert used.status_code == 200, used.text
+        assert problem(await person.get(callback), 400)["code"] == "oidc_code_rejected"
+        problem(await person.get("/api/me"), 401)
+
+
+async def test_an_id_token_issued_to_another_client_is_refused(gateway: RunningGateway, provider: str) -> None:
+    async with httpx.AsyncClient() as client:
+        discovery = (await client.get(f"{provider}/.well-known/openid-configuration")).json()
+        query = {
+            "client_id": "another-app",
+            "redirect_uri": "http://another.test/callback",
+            "response_type": "code",
+            "scope": "openid email",
+            "state": "s",
+            "nonce": "the-nonce",
+        }
+        answered = await client.post(discovery["authorization_endpoint"], params=query, data={"sub": "ana@example.com"})
+        code = parse_qs(urlsplit(answered.headers["location"]).query)["code"][0]
+        token = await client.post(
+            discovery["token_endpoint"],
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": "http://another.test/callback"},
+            auth=("another-app", "its-secret"),
+        )
+        id_token = token.json()["id_token"]
+    oidc: OidcClient = gateway.app.state.oidc
+    with pytest.raises(OidcRefused, match="aud") as refused:
+        await oidc.verify_id_token(id_token, nonce="the-nonce")
+    assert refused.value.code == "oidc_token_invalid"
+    with pytest.raises(OidcRefused):
+        await oidc.verify_id_token(id_token[:-4] + "AAAA", nonce="the-nonce")  # a forged signature
+
+
+async def test_sso_is_off_without_an_issuer(database_url: str, redis_url: str, data_dir: Path) -> None:
+    async with running_gateway(gateway_settings(database_url, redis_url, data_dir)) as plain:
+        assert (await plain.client.get("/api/auth/methods")).json() == {"password": True, "sso": False}
+        assert problem(await plain.client.get("/api/auth/oidc/login"), 404)["code"] == "sso_not_configured"

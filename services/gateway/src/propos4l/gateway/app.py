@@ -47,6 +47,7 @@ from propos4l.gateway.tokens import TokenStore
 from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
+from propos4l.shared.object_store import open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -71,7 +72,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             ),
         )
         redis = connect_redis(str(settings.redis_url))
-        recorder = EventRecorder(pool, settings.pdf_storage_dir)
+        pdf_storage = open_store(settings.storage_url, settings.storage_endpoint, "pdfs", settings.pdf_storage_dir)
+        recorder = EventRecorder(pool, pdf_storage)
         library_recorder = LibraryRecorder(pool)
         relay = OutboxRelay(
             pool,
@@ -82,6 +84,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.pdf_storage = pdf_storage
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)

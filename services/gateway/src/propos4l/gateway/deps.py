@@ -18,6 +18,7 @@ from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.shared.object_store import ObjectStore
 
 __all__ = [
     "ContextRetrieval",
@@ -26,6 +27,7 @@ __all__ = [
     "Documents",
     "Library",
     "Outbox",
+    "PdfStorage",
     "Proposals",
     "Rates",
     "RenderAllowance",
@@ -88,6 +90,11 @@ def _context_retriever(request: Request) -> ContextRetriever:
     return retriever
 
 
+def _pdf_storage(request: Request) -> ObjectStore:
+    store: ObjectStore = request.app.state.pdf_storage
+    return store
+
+
 def _database(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
@@ -109,3 +116,5 @@ Database = Annotated[asyncpg.Pool, Depends(_database)]
 """The gateway's connection pool, for reads that belong to no repository."""
 ContextRetrieval = Annotated[ContextRetriever, Depends(_context_retriever)]
 """What a draft may stand on, taken from the knowledge library (passages, roster, rate card)."""
+PdfStorage = Annotated[ObjectStore, Depends(_pdf_storage)]
+"""Where the renderer stores the PDFs: PDF_STORAGE_DIR or the bucket of STORAGE_URL."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, Proposals, Settings
+from propos4l.gateway.deps import ContextRetrieval, CurrentPrincipal, Outbox, PdfStorage, Proposals, Settings
+from propos4l.gateway.pdf_downloads import pdf_download
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
 from propos4l.gateway.routes.templates import Templates
@@ -121,15 +121,21 @@ async def get_proposal(
 @router.get(
     "/{proposal_id}/pdf",
     response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}}}, **_PROBLEM_RESPONSES},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        307: {"description": "STORAGE_PRESIGN: a short-lived pre-signed URL of the object store"},
+        503: {"content": {"application/problem+json": {}}, "description": "The file storage is not answering"},
+        **_PROBLEM_RESPONSES,
+    },
 )
 async def download_pdf(
     proposal_id: uuid.UUID,
     _: CurrentPrincipal,
     proposals: Proposals,
     settings: Settings,
+    pdf_storage: PdfStorage,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-) -> FileResponse:
+) -> Response:
     """The latest rendered PDF, or that of `version`; 409 while none is rendered."""
     proposal = await proposals.get(proposal_id)
     if proposal is None:
@@ -141,21 +147,12 @@ async def download_pdf(
         wanted = version or proposal["current_version"]
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
-    path = _stored_pdf(settings.pdf_storage_dir, row["pdf_path"])
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
-        headers={"Cache-Control": "private, max-age=0"},
+    return await pdf_download(
+        pdf_storage,
+        row["pdf_path"],
+        f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
+        presign_seconds=settings.storage_presign_seconds if settings.storage_presign else None,
     )
-
-
-def _stored_pdf(storage: Path, relative: str) -> Path:
-    root = storage.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise Problem(409, "The PDF is recorded but missing from the PDF storage; render it again.")
-    return path
 
 
 def _slug(text: str) -> str:

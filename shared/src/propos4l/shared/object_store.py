@@ -13,7 +13,9 @@ import errno
 import hashlib
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -32,6 +34,7 @@ __all__ = [
     "S3Location",
     "S3Store",
     "StoredObject",
+    "local_copy",
     "open_store",
     "parse_s3_url",
 ]
@@ -73,6 +76,11 @@ class ObjectStore(Protocol):
 
     def put_once(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
         """Store `data` at `key` unless an object is there already; describe what is there afterwards."""
+        ...
+
+    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+        """Store the file `source` (complete, on disk) at `key` unless an object is there already; True when this
+        call stored it. For content-addressed keys, where the same key is the same content. `source` may be moved."""
         ...
 
     def read(self, key: str) -> bytes | None:
@@ -140,6 +148,15 @@ class LocalFolderStore:
         _warn_if_different(key, stored, data)
         return StoredObject(key, hashlib.sha256(stored).hexdigest(), len(stored), written=False)
 
+    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+        """Link `source` into place (it must be in the same filesystem, e.g. a temp folder inside the root)."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = _link_if_absent(source, path)
+        if written:
+            fsync_directory(path.parent)
+        return written
+
     def read(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
@@ -174,8 +191,10 @@ class LocalFolderStore:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                key = path.relative_to(self.root).as_posix()
+            relative = path.relative_to(self.root)
+            # Hidden names are work in progress (temp files, an .incoming folder), not objects.
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                key = relative.as_posix()
                 if key.startswith(prefix):
                     yield key
 
@@ -316,6 +335,28 @@ class S3Store:
         _warn_if_different(key, stored, data)
         return StoredObject(key, hashlib.sha256(stored).hexdigest(), len(stored), written=False)
 
+    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            with source.open("rb") as body:
+                self.client.put_object(
+                    Bucket=self._where.bucket,
+                    Key=self._where.key(_checked_key(key)),
+                    Body=body,
+                    ContentType=content_type,
+                    IfNoneMatch="*",
+                )
+            return True
+        except ClientError as error:
+            if _status(error) in (409, 412):
+                return False
+            raise self._unavailable("write", error) from error
+        except OSError:
+            raise  # the source file, not the store
+        except Exception as error:
+            raise self._unavailable("write", error) from error
+
     def read(self, key: str) -> bytes | None:
         stream = self.open(key)
         if stream is None:
@@ -399,3 +440,36 @@ def open_store(storage_url: str | None, endpoint_url: str | None, folder: str, l
     if not storage_url:
         return LocalFolderStore(local_root)
     return S3Store(parse_s3_url(storage_url).joined(folder), endpoint_url=endpoint_url)
+
+
+@contextmanager
+def local_copy(store: ObjectStore, key: str, scratch: Path) -> Iterator[Path | None]:
+    """The object as a local file for as long as the block runs (None when there is no such object): the file itself
+    for a local folder, else a copy downloaded into `scratch`, removed afterwards."""
+    path = store.local_path(key)
+    if path is not None:
+        yield path
+        return
+    stream = store.open(key)
+    if stream is None:
+        yield None
+        return
+    scratch.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix="object-", suffix=".tmp", dir=scratch)
+    copy = Path(name)
+    try:
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                for chunk in stream.chunks:
+                    handle.write(chunk)
+        except OSError:
+            raise
+        except Exception as error:
+            raise DependencyUnavailable(
+                "object_storage", f"the object store failed to read: {error}", location=store.location
+            ) from error
+        finally:
+            stream.close()
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)

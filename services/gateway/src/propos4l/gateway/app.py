@@ -88,7 +88,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
-        app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
+        app.state.library_documents = LibraryDocuments(
+            pool,
+            settings.library_dir,
+            open_store(settings.storage_url, settings.storage_endpoint, "library", settings.library_dir),
+        )
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
         app.state.context_retriever = ContextRetriever(

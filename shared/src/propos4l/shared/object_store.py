@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LocalFolderStore",
+    "ObjectInfo",
     "ObjectStore",
     "ObjectStream",
     "S3Location",
@@ -55,6 +56,14 @@ class StoredObject:
     sha256: str
     size: int
     written: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """An object's size and, when the store knows it without reading the object, its SHA-256 (hex)."""
+
+    size: int
+    sha256: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,10 @@ class ObjectStore(Protocol):
 
     def open(self, key: str) -> ObjectStream | None:
         """The object as a stream of chunks, or None when there is none."""
+        ...
+
+    def info(self, key: str) -> ObjectInfo | None:
+        """The object's size and known hash, or None when there is no such object."""
         ...
 
     def local_path(self, key: str) -> Path | None:
@@ -170,6 +183,10 @@ class LocalFolderStore:
         handle = path.open("rb")
         size = os.fstat(handle.fileno()).st_size
         return ObjectStream(size, iter(lambda: handle.read(CHUNK_BYTES), b""), handle.close)
+
+    def info(self, key: str) -> ObjectInfo | None:
+        path = self.local_path(key)
+        return ObjectInfo(path.stat().st_size, None) if path is not None else None
 
     def local_path(self, key: str) -> Path | None:
         root = self.root.resolve()
@@ -381,6 +398,19 @@ class S3Store:
             raise self._unavailable("read", error) from error
         body = answer["Body"]
         return ObjectStream(int(answer["ContentLength"]), body.iter_chunks(CHUNK_BYTES), body.close)
+
+    def info(self, key: str) -> ObjectInfo | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self._where.bucket, Key=self._where.key(_checked_key(key)))
+        except ClientError as error:
+            if _status(error) == 404:
+                return None
+            raise self._unavailable("read", error) from error
+        except Exception as error:
+            raise self._unavailable("read", error) from error
+        return ObjectInfo(int(head["ContentLength"]), head.get("Metadata", {}).get(_SHA256_METADATA))
 
     def local_path(self, key: str) -> Path | None:
         return None

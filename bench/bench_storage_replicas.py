@@ -69,6 +69,35 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     return process, endpoint
 
 
+def write_costs(folder: Path, endpoint: str, writes: int) -> dict[str, float]:
+    """Milliseconds per PDF write (median of `writes`) through each store, of the sample proposal's PDF."""
+    from propos4l.renderer.document import build_html
+    from propos4l.renderer.pdf import render_pdf_bytes
+    from propos4l.renderer.sample import sample_drafted
+    from propos4l.renderer.templates import install_default_template, load_template
+    from propos4l.shared.object_store import LocalFolderStore, S3Store, parse_s3_url
+    from propos4l.shared.sections import Language
+
+    install_default_template(folder / "templates")
+    template = load_template(folder / "templates", "default")
+    pdf = render_pdf_bytes(build_html(sample_drafted(Language.PT_BR), template), template.path).data
+    os.environ.update({**CREDENTIALS, "AWS_REGION": "us-east-1"})
+    stores = {
+        "local": LocalFolderStore(folder / "write-cost"),
+        "s3": S3Store(parse_s3_url(f"s3://{BUCKET}/write-cost"), endpoint_url=endpoint),
+    }
+    costs = {"pdf_bytes": float(len(pdf))}
+    for name, store in stores.items():
+        store.put_once("warm-up.pdf", pdf, "application/pdf")
+        times = []
+        for _ in range(writes):
+            started = time.perf_counter()
+            store.put_once(f"{uuid.uuid4()}/v1.pdf", pdf, "application/pdf")
+            times.append((time.perf_counter() - started) * 1000)
+        costs[f"{name}_ms_per_pdf"] = round(statistics.median(times), 2)
+    return costs
+
+
 async def run_once(
     redis_url: str, folder: Path, storage: str, endpoint: str, replicas: int, requests: int, round_number: int
 ) -> float:
@@ -143,11 +172,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--writes", type=int, default=30, help="PDF writes timed per store before the rounds")
     arguments = parser.parse_args()
     results: dict[tuple[str, int], list[float]] = {}
     moto, endpoint = start_moto()
     try:
         with tempfile.TemporaryDirectory() as folder, LocalRedis(Path(folder) / "redis") as redis:
+            print(json.dumps({"write_cost": True, **write_costs(Path(folder), endpoint, arguments.writes)}), flush=True)
             for round_number in range(1, arguments.rounds + 1):
                 for replicas in arguments.replicas:
                     for storage in ("local", "s3"):

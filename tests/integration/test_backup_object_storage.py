@@ -1,23 +1,28 @@
 """Backups of a bucket (STORAGE_URL, moto's server mode): new objects copied into the store by content, drilled and
-restored byte-identical."""
+restored byte-identical, by the jobs and by the running agent."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from propos4l.backup.app import serve
 from propos4l.backup.jobs import BackupJobs
 from propos4l.backup.model import Kind, Trigger, TriggerReason
 from propos4l.backup.options import JobOptions, Sources
 from propos4l.backup.retention import Health
 from propos4l.backup.store import BackupStore
 from propos4l.shared.object_store import S3Store, parse_s3_url
+from tests.integration.test_backup_agent import agent_settings
 from tests.support.s3 import CREDENTIALS, moto_s3, s3_client
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +102,39 @@ async def test_new_objects_of_a_bucket_are_backed_up_once_drilled_and_restored_b
     restored_library = await jobs.restore_files(library_backup.snapshot_id, data_dir / "restored-library")
     assert files(restored_library.target) == {f"{digest[:2]}/{digest}": document}
     assert all(entry.health is Health.VERIFIED for entry in jobs.catalog(Kind.PDFS))
+
+
+async def test_the_agent_backs_up_the_bucket_at_start_and_its_drill_restores_the_pdfs(
+    database_url: str, redis_url: str, data_dir: Path, s3_endpoint: str, bucket: str
+) -> None:
+    pdfs = S3Store(parse_s3_url(f"s3://{bucket}/prod").joined("pdfs"), endpoint_url=s3_endpoint)
+    pdfs.put_once(f"{uuid.uuid4()}/v1.pdf", b"%PDF-1.7 from the bucket", "application/pdf")
+    (data_dir / "templates" / "default").mkdir(parents=True)
+    (data_dir / "templates" / "default" / "template.html").write_text("<h1>{{ title }}</h1>")
+    settings = agent_settings(
+        database_url,
+        redis_url,
+        data_dir,
+        backup_drill_interval_seconds=3600.0,
+        storage_url=f"s3://{bucket}/prod",
+        storage_endpoint_url=s3_endpoint,
+    )
+    stop = asyncio.Event()
+    agent = asyncio.create_task(serve(settings, stop))
+    connection = await asyncpg.connect(database_url)
+    try:
+
+        async def pdfs_drilled() -> asyncpg.Record | None:
+            row: asyncpg.Record | None = await connection.fetchrow("SELECT * FROM backup_status WHERE kind = 'pdfs'")
+            return row if row is not None and row["last_drill_ok"] else None
+
+        row = await wait_for(pdfs_drilled, timeout=60, interval=0.2, message="the PDFs' backup was never drilled")
+    finally:
+        await connection.close()
+        stop.set()
+        await asyncio.wait_for(agent, timeout=30)
+    assert row["last_drill_backup_id"] == row["last_verified_id"]
+    [manifest] = [
+        BackupStore(data_dir / "backups").manifest(s) for s in BackupStore(data_dir / "backups").list(Kind.PDFS)
+    ]
+    assert manifest.source == f"s3://{bucket}/prod/pdfs" and len(manifest.files) == 1

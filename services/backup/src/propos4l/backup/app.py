@@ -210,6 +210,9 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
                 raise BackupError("no verified database backup to drill yet")
             if settings.library_dir is not None:
                 await jobs.drill_files(Kind.LIBRARY)  # the uploads restore too, each file checked by its hash
+            if settings.storage_url is not None:
+                # PDFs in a bucket have no folder to render them again from: their backups are drilled too.
+                await jobs.drill_files(Kind.PDFS)
 
         await refreshed(run())
 

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +72,7 @@ class ObjectStream:
 
     size: int
     chunks: Iterator[bytes]
-    close: Any  # a callable of no argument
+    close: Callable[[], object]
 
 
 class ObjectStore(Protocol):

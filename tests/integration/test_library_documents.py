@@ -32,6 +32,7 @@ from propos4l.shared.db import create_pool
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import LibraryDocumentIndexed, LibraryDocumentUploaded
 from propos4l.shared.localrun.servers import free_port
+from propos4l.shared.object_store import LocalFolderStore
 from propos4l.shared.sections import SECTION_KEYS
 from propos4l.shared.streams import Stream
 from tests.support.fake_embeddings import FakeEmbeddingServer
@@ -361,7 +362,7 @@ async def test_indexing_again_keeps_the_passage_ids_and_publishes_the_same_outco
     extraction = ExtractionPool(1, extraction_limits(settings))
     extraction.start()
     try:
-        indexer = DocumentIndexer(pool, extraction, settings.library_dir)
+        indexer = DocumentIndexer(pool, extraction, LocalFolderStore(settings.library_dir))
         again = await indexer.index(uploaded)  # the inbox has it: the recorded outcome, no new work
         await pool.execute("DELETE FROM processed_events WHERE consumer_group = 'library'")
         fresh = await indexer.index(uploaded)  # as if the service had stopped before recording it

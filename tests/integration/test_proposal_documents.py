@@ -111,7 +111,9 @@ async def document_log(database_url: str, proposal_id: str) -> list[dict[str, An
 
 async def settled(client: httpx.AsyncClient, proposal_id: str, count: int) -> list[dict[str, Any]]:
     async def all_settled() -> list[dict[str, Any]] | None:
-        items: list[dict[str, Any]] = (await client.get(f"/api/proposals/{proposal_id}/documents")).json()["items"]
+        response = await client.get(f"/api/proposals/{proposal_id}/documents")
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
         return items if len(items) == count and all(i["status"] in ("read", "failed") for i in items) else None
 
     return await wait_for(all_settled, timeout=60, message="the documents were never read")

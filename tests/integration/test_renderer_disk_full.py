@@ -1,7 +1,7 @@
 """A full PDF storage (ENOSPC) is an outage: the renderer pauses, says where, and fails a proposal only at the end.
 
-The disk is not filled: the write at the storage boundary (store_once) is replaced by one that raises ENOSPC while
-`full` is set, as `write()` does on a full filesystem.
+The disk is not filled: the write at the storage boundary (the PDF store's put_once) is replaced by one that raises
+ENOSPC while `full` is set, as `write()` does on a full filesystem.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from propos4l.renderer import handlers
+from propos4l.renderer import app
 from propos4l.renderer.app import serve
 from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.settings import RendererSettings
-from propos4l.renderer.storage import StoredPdf, store_once
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import ProposalDrafted, ProposalFailed
+from propos4l.shared.object_store import LocalFolderStore, StoredObject
 from propos4l.shared.sections import Language
 from propos4l.shared.streams import ConsumerGroup, Stream
 from tests.support.waiting import wait_for
@@ -34,25 +34,26 @@ pytestmark = pytest.mark.integration
 StartRenderer = Callable[[float], AbstractAsyncContextManager[RendererSettings]]
 
 
-class FullDisk:
+class FullDisk(LocalFolderStore):
     """The PDF storage's writes fail with ENOSPC while `full` is set; `attempts` counts the writes tried."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
         self.full = True
         self.attempts: list[Path] = []
 
-    def write(self, root: Path, relative_path: str, data: bytes) -> StoredPdf:
-        path = root / relative_path
+    def put_once(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
+        path = self.root / key
         self.attempts.append(path)
         if self.full:
             raise OSError(errno.ENOSPC, "No space left on device", str(path.parent))
-        return store_once(root, relative_path, data)
+        return super().put_once(key, data, content_type)
 
 
 @pytest.fixture
-def disk(monkeypatch: pytest.MonkeyPatch) -> FullDisk:
-    full_disk = FullDisk()
-    monkeypatch.setattr(handlers, "store_once", full_disk.write)
+def disk(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> FullDisk:
+    full_disk = FullDisk(data_dir / "pdfs")
+    monkeypatch.setattr(app, "open_store", lambda *_: full_disk)
     return full_disk
 
 

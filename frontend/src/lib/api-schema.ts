@@ -4578,6 +4578,13 @@ export interface operations {
                     "application/pdf": unknown;
                 };
             };
+            /** @description STORAGE_PRESIGN: a short-lived pre-signed URL of the object store */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description No or wrong API token */
             401: {
                 headers: {
@@ -4616,6 +4623,15 @@ export interface operations {
             };
             /** @description Invalid request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file storage is not answering */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

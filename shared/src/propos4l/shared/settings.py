@@ -16,6 +16,7 @@ __all__ = [
     "DeliverySettings",
     "EmbeddingSettings",
     "ServiceSettings",
+    "StorageSettings",
     "load_settings",
     "refuse_placeholder",
 ]
@@ -115,6 +116,43 @@ class EmbeddingSettings(BaseSettings):
     def embedding_base_url(self) -> str:
         """The embedding server's base URL, without a trailing slash."""
         return str(self.embedding_url or DEFAULT_EMBEDDING_URL).rstrip("/")
+
+
+class StorageSettings(BaseSettings):
+    """Where PDFs are kept: the local folders (default) or an S3-compatible bucket (docs/adr/0021-object-storage.md).
+
+    With STORAGE_URL the credentials and region come from boto3's usual sources (AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY, AWS_REGION, a profile, or the pod's role); they are not settings of their own.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, frozen=True)
+
+    storage_url: str | None = Field(
+        default=None,
+        description="s3://bucket/prefix: PDFs go to the bucket under prefix/pdfs/ (unset: the local folders)",
+    )
+    storage_endpoint_url: HttpUrl | None = Field(
+        default=None, description="the S3-compatible endpoint (MinIO, R2, Ceph); unset: AWS"
+    )
+
+    @field_validator("storage_url", "storage_endpoint_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _an_s3_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            from propos4l.shared.object_store import parse_s3_url
+
+            parse_s3_url(value)
+        return value
+
+    @property
+    def storage_endpoint(self) -> str | None:
+        """The endpoint override as boto3 takes it."""
+        return str(self.storage_endpoint_url).rstrip("/") if self.storage_endpoint_url else None
 
 
 def refuse_placeholder(value: str, name: str) -> str:

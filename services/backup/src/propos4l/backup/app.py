@@ -25,10 +25,12 @@ from propos4l.shared.aio import wait_event
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
+from propos4l.shared.object_store import ObjectStore
+from propos4l.shared.object_store import open_store as open_object_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["BackupUnavailable", "check_dependencies", "check_writable", "serve"]
+__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,19 @@ async def _wait_for_dependencies(
     return None
 
 
+def bucket_sources(settings: BackupSettings) -> dict[Kind, ObjectStore]:
+    """With STORAGE_URL, PDFs and library files are backed up from the bucket (docs/adr/0021-object-storage.md)."""
+    if settings.storage_url is None:
+        return {}
+    endpoint = settings.storage_endpoint
+    return {
+        Kind.PDFS: open_object_store(settings.storage_url, endpoint, "pdfs", settings.pdf_storage_dir),
+        Kind.LIBRARY: open_object_store(
+            settings.storage_url, endpoint, "library", settings.library_dir or settings.pdf_storage_dir
+        ),
+    }
+
+
 async def serve(settings: BackupSettings, stop: asyncio.Event) -> None:
     """Run the agent until `stop` is set: schedules, the template-change consumer, the metrics, the health check."""
     readiness = Readiness()
@@ -107,7 +122,13 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
         drill_url = str(settings.backup_drill_database_url) if settings.backup_drill_database_url else None
         jobs = BackupJobs(
             store,
-            Sources(str(settings.database_url), settings.pdf_storage_dir, settings.templates_dir, settings.library_dir),
+            Sources(
+                str(settings.database_url),
+                settings.pdf_storage_dir,
+                settings.templates_dir,
+                settings.library_dir,
+                buckets=bucket_sources(settings),
+            ),
             job_options(settings, drill_url),
             records=BackupRecords(pool),
             offsite=offsite,
@@ -189,6 +210,9 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
                 raise BackupError("no verified database backup to drill yet")
             if settings.library_dir is not None:
                 await jobs.drill_files(Kind.LIBRARY)  # the uploads restore too, each file checked by its hash
+            if settings.storage_url is not None:
+                # PDFs in a bucket have no folder to render them again from: their backups are drilled too.
+                await jobs.drill_files(Kind.PDFS)
 
         await refreshed(run())
 

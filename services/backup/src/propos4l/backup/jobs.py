@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from propos4l.backup.blocking import Cancellation, run_blocking
+from propos4l.backup.bucket_trees import current_bucket_version, snapshot_bucket
 from propos4l.backup.catalog import CatalogEntry, read_catalog
 from propos4l.backup.database import RestoreFailed, RestoreReport, dump_database, restore_database, scratch_database
 from propos4l.backup.model import (
@@ -217,11 +218,19 @@ class BackupJobs:
                     database=info,
                 )
             else:
-                root = self.sources.folder(kind)
-                tree = await run_blocking(
-                    lambda cancellation: snapshot_tree(store, root, cancellation),
-                    abandon=lambda abandoned: store.remove_objects(abandoned.added_objects),
-                )
+                bucket = self.sources.bucket(kind)
+                if bucket is not None:
+                    scratch = self.store.root / ".bucket-scratch"
+                    tree = await run_blocking(
+                        lambda cancellation: snapshot_bucket(store, bucket, scratch, cancellation),
+                        abandon=lambda abandoned: store.remove_objects(abandoned.added_objects),
+                    )
+                else:
+                    root = self.sources.folder(kind)
+                    tree = await run_blocking(
+                        lambda cancellation: snapshot_tree(store, root, cancellation),
+                        abandon=lambda abandoned: store.remove_objects(abandoned.added_objects),
+                    )
                 added = tree.added_objects
                 manifest = self._manifest(
                     snapshot_id,
@@ -229,7 +238,7 @@ class BackupJobs:
                     trigger,
                     started,
                     clock,
-                    source=str(root),
+                    source=self.sources.describe(kind),
                     source_version=tree.version,
                     files=tree.files,
                     added_objects=len(tree.added_objects),
@@ -301,7 +310,8 @@ class BackupJobs:
         try:
             outcome = self._verify(snapshot, "full", checks, cancellation)
             repaired: list[str] = []
-            if outcome.bad_objects and manifest.kind in _TREE_KINDS:
+            # Damaged objects are rewritten from a folder's files; a bucket's are not (the run fails and is retried).
+            if outcome.bad_objects and manifest.kind in _TREE_KINDS and self.sources.bucket(manifest.kind) is None:
                 root = self.sources.folder(manifest.kind)
                 by_hash = {entry.sha256: entry.path for entry in manifest.files}
                 for sha256 in outcome.bad_objects:
@@ -341,7 +351,11 @@ class BackupJobs:
 
     def _confirm_unchanged(self, kind: Kind, cancellation: Cancellation) -> str | None:
         """The newest verified backup's id if the folder still matches it and it verifies again; else None."""
-        current = current_tree_version(self.sources.folder(kind), cancellation)
+        bucket = self.sources.bucket(kind)
+        if bucket is not None:
+            current = current_bucket_version(bucket, self.store.root / ".bucket-scratch", cancellation)
+        else:
+            current = current_tree_version(self.sources.folder(kind), cancellation)
         for entry in reversed(self.catalog(kind)):
             if entry.health is not Health.VERIFIED or entry.manifest is None:
                 continue

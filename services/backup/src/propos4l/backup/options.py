@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from propos4l.backup.offsite import OffsiteCopy, OffsiteTarget
 from propos4l.backup.retention import RetentionPolicy
 from propos4l.backup.settings import StoreSettings
 from propos4l.backup.store import BackupStore
+from propos4l.shared.object_store import ObjectStore
 
 __all__ = ["JobOptions", "Sources", "job_options", "open_store"]
 
@@ -23,6 +25,17 @@ class Sources:
     pdf_storage_dir: Path | None = None
     templates_dir: Path | None = None
     library_dir: Path | None = None
+    buckets: Mapping[Kind, ObjectStore] = field(default_factory=dict)
+    """The kinds kept in an object store (STORAGE_URL) rather than a folder: backed up from there."""
+
+    def bucket(self, kind: Kind) -> ObjectStore | None:
+        """The object store a kind is kept in, or None when it is a folder."""
+        return self.buckets.get(kind)
+
+    def describe(self, kind: Kind) -> str:
+        """Where a file kind is backed up from, for the manifest and messages."""
+        bucket = self.bucket(kind)
+        return bucket.location if bucket is not None else str(self.folder(kind))
 
     def folder(self, kind: Kind) -> Path:
         """The folder a file kind backs up; BackupError naming the setting when it is not set."""

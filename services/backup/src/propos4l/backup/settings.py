@@ -10,7 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from propos4l.backup.crypto import parse_key
 from propos4l.backup.retention import RetentionPolicy
-from propos4l.shared.settings import DatabaseSettings, DeliverySettings, ServiceSettings, refuse_placeholder
+from propos4l.shared.settings import (
+    DatabaseSettings,
+    DeliverySettings,
+    ServiceSettings,
+    StorageSettings,
+    refuse_placeholder,
+)
 
 __all__ = ["BackupSettings", "CommandSettings", "StoreSettings"]
 
@@ -120,7 +126,7 @@ class StoreSettings(BaseSettings):
         )
 
 
-class BackupSettings(ServiceSettings, DatabaseSettings, DeliverySettings, StoreSettings):
+class BackupSettings(ServiceSettings, DatabaseSettings, DeliverySettings, StoreSettings, StorageSettings):
     """What the backup agent reads at start: what to back up, and the schedules."""
 
     pdf_storage_dir: Path

@@ -66,6 +66,7 @@ from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import DeadLetter, Publisher, default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.intake import intake_envelope
+from propos4l.shared.object_store import open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
@@ -104,6 +105,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             ),
         )
         redis = connect_redis(str(settings.redis_url))
+        pdf_storage = open_store(settings.storage_url, settings.storage_endpoint, "pdfs", settings.pdf_storage_dir)
         library_recorder = LibraryRecorder(pool)
         client_document_recorder = ClientDocumentRecorder(pool)
         relay = OutboxRelay(
@@ -114,12 +116,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             # Younger than what the streams keep (STREAM_RETENTION_HOURS), so a missing entry was lost, not trimmed.
             audit_window=timedelta(hours=min(1.0, settings.stream_retention_hours / 2)),
         )
-        recorder = EventRecorder(pool, settings.pdf_storage_dir, wake_outbox=relay.wake)
+        recorder = EventRecorder(pool, pdf_storage, wake_outbox=relay.wake)
         app.state.pool, app.state.redis, app.state.outbox = pool, redis, relay
+        app.state.pdf_storage = pdf_storage
         app.state.embedding_client = client_from_settings(settings)
         app.state.proposals = ProposalRepository(pool)
         app.state.tokens = TokenStore(pool)
-        app.state.library_documents = LibraryDocuments(pool, settings.library_dir)
+        app.state.library_documents = LibraryDocuments(
+            pool,
+            settings.library_dir,
+            open_store(settings.storage_url, settings.storage_endpoint, "library", settings.library_dir),
+        )
         app.state.client_documents = ClientDocuments(pool, settings.library_dir)
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)

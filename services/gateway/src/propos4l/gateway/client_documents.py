@@ -35,6 +35,7 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.grounding import ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
+from propos4l.shared.object_store import LocalFolderStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.requirement_coverage import assess, sections_for
 from propos4l.shared.requirements import RequirementKind
@@ -88,6 +89,8 @@ class ClientDocuments:
     def __init__(self, pool: asyncpg.Pool, library_dir: Path) -> None:
         self.pool = pool
         self.folder = client_documents_dir(library_dir)
+        # A local (or shared) folder even with STORAGE_URL: the library service reads client documents from there.
+        self.files = LocalFolderStore(self.folder)
 
     async def add(
         self,
@@ -126,7 +129,7 @@ class ClientDocuments:
                     )
                 # The file is in place before the row that names it commits; write-once, so a file stored for
                 # another proposal (the same content) is simply kept.
-                await asyncio.to_thread(store, self.folder, received)
+                await asyncio.to_thread(store, self.files, received)
                 row = await connection.fetchrow(
                     """INSERT INTO proposal_documents (id, proposal_id, filename, media_type, sha256, size_bytes,
                            uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
@@ -249,7 +252,7 @@ class ClientDocuments:
                 "SELECT true FROM proposal_documents WHERE sha256 = $1 LIMIT 1", bytes.fromhex(sha256)
             )
             if not referenced:
-                await asyncio.to_thread(remove_stored, self.folder, sha256)
+                await asyncio.to_thread(remove_stored, self.files, sha256)
 
 
 CHECK_AUTHOR: Final = "check"

@@ -28,6 +28,7 @@ from propos4l.gateway.roles import Role
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.users import UserStore
 from propos4l.gateway.web_sessions import SessionStore
+from propos4l.shared.object_store import ObjectStore
 
 __all__ = [
     "Admin",
@@ -43,6 +44,7 @@ __all__ = [
     "Library",
     "Manager",
     "Outbox",
+    "PdfStorage",
     "Proposals",
     "Rates",
     "RenderAllowance",
@@ -134,6 +136,11 @@ def _rate_card(request: Request) -> RateCard:
 def _context_retriever(request: Request) -> ContextRetriever:
     retriever: ContextRetriever = request.app.state.context_retriever
     return retriever
+
+
+def _pdf_storage(request: Request) -> ObjectStore:
+    store: ObjectStore = request.app.state.pdf_storage
+    return store
 
 
 def _database(request: Request) -> asyncpg.Pool:
@@ -234,3 +241,5 @@ Database = Annotated[asyncpg.Pool, Depends(_database)]
 """The gateway's connection pool, for reads that belong to no repository."""
 ContextRetrieval = Annotated[ContextRetriever, Depends(_context_retriever)]
 """What a draft may stand on, taken from the knowledge library (passages, roster, rate card)."""
+PdfStorage = Annotated[ObjectStore, Depends(_pdf_storage)]
+"""Where the renderer stores the PDFs: PDF_STORAGE_DIR or the bucket of STORAGE_URL."""

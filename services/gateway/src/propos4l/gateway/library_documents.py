@@ -22,6 +22,7 @@ from propos4l.gateway.library_storage import ReceivedFile, remove_stored, store
 from propos4l.gateway.proposal_listing import ListPosition
 from propos4l.gateway.repository import add_to_outbox
 from propos4l.shared.events import LibraryDocumentUploaded
+from propos4l.shared.object_store import ObjectStore
 
 __all__ = ["DocumentPage", "LibraryDocuments", "NewDocument", "PassagePage", "proposal_markdown"]
 
@@ -68,9 +69,10 @@ _CHANGEABLE: Final = ("title", "category", "language", "owner", "review_by", "pe
 class LibraryDocuments:
     """Document rows in PostgreSQL and their files under LIBRARY_DIR."""
 
-    def __init__(self, pool: asyncpg.Pool, library_dir: Path) -> None:
+    def __init__(self, pool: asyncpg.Pool, library_dir: Path, files: ObjectStore) -> None:
         self.pool = pool
-        self.library_dir = library_dir
+        self.library_dir = library_dir  # where uploads are received (and, without STORAGE_URL, the store itself)
+        self.files = files
 
     async def add(self, received: ReceivedFile, document: NewDocument) -> tuple[asyncpg.Record, bool]:
         """Store the file and insert its row with a LibraryDocumentUploaded event, in one transaction; when the same
@@ -81,7 +83,7 @@ class LibraryDocuments:
                 existing = await connection.fetchrow("SELECT * FROM library_documents WHERE sha256 = $1", sha)
                 if existing is not None:
                     return existing, False
-                await asyncio.to_thread(store, self.library_dir, received)
+                await asyncio.to_thread(store, self.files, received)
                 try:
                     async with connection.transaction():
                         row = await self._insert(connection, received, document)
@@ -96,7 +98,7 @@ class LibraryDocuments:
                         )
                 except BaseException:
                     # No row refers to the file (the lock keeps others out): it goes with the failed insert.
-                    await asyncio.to_thread(remove_stored, self.library_dir, received.sha256)
+                    await asyncio.to_thread(remove_stored, self.files, received.sha256)
                     raise
                 return row, True
         finally:
@@ -201,7 +203,7 @@ class LibraryDocuments:
             )
             if deleted:
                 # sha256 is unique: no other row refers to the file, and the lock keeps a new upload of it waiting.
-                await asyncio.to_thread(remove_stored, self.library_dir, bytes(sha).hex())
+                await asyncio.to_thread(remove_stored, self.files, bytes(sha).hex())
         return bool(deleted)
 
     async def person_files(self, person_id: uuid.UUID) -> tuple[str, ...]:
@@ -217,7 +219,7 @@ class LibraryDocuments:
                     "SELECT true FROM library_documents WHERE sha256 = $1", bytes.fromhex(sha256)
                 )
                 if not referenced:
-                    await asyncio.to_thread(remove_stored, self.library_dir, sha256)
+                    await asyncio.to_thread(remove_stored, self.files, sha256)
 
     @contextlib.asynccontextmanager
     async def _file_locked(self, sha256: str) -> AsyncIterator[asyncpg.Connection]:

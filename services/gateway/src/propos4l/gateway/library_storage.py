@@ -1,12 +1,13 @@
-"""The library's files on disk: received into a temp file while hashed, then stored content-addressed, write-once.
+"""The library's files: received into a temp file while hashed, then stored content-addressed, write-once.
 
-A file lives at LIBRARY_DIR/<first two hex digits>/<sha256>: the same content is stored once, whatever its name and
-however often it is uploaded, and a stored file never changes (the backup agent copies it once).
+A file lives at the key <first two hex digits>/<sha256> of the library's store: LIBRARY_DIR, or the bucket's
+<prefix>/library/ with STORAGE_URL (LIBRARY_DIR then only holds uploads being received). The same content is stored
+once, whatever its name and however often it is uploaded, and a stored file never changes (the backup agent copies
+it once).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from propos4l.shared.files import fsync_directory, process_umask
+from propos4l.shared.files import process_umask
 from propos4l.shared.library_files import SNIFF_BYTES
+from propos4l.shared.object_store import ObjectStore
 
-__all__ = ["FileTooLarge", "ReceivedFile", "library_path", "receive", "receive_bytes", "remove_stored", "store"]
+__all__ = ["FileTooLarge", "ReceivedFile", "library_key", "receive", "receive_bytes", "remove_stored", "store"]
 
 _CHUNK_BYTES: Final = 1024 * 1024
 _HEAD_BYTES: Final = SNIFF_BYTES
@@ -43,9 +45,9 @@ class ReceivedFile:
         self.temp_path.unlink(missing_ok=True)
 
 
-def library_path(library_dir: Path, sha256: str) -> Path:
-    """Where the file with this SHA-256 (hex) is stored."""
-    return library_dir / sha256[:2] / sha256
+def library_key(sha256: str) -> str:
+    """The key of the file with this SHA-256 (hex) in the library's store."""
+    return f"{sha256[:2]}/{sha256}"
 
 
 def receive(library_dir: Path, source: BinaryIO, max_bytes: int) -> ReceivedFile:
@@ -84,24 +86,14 @@ def receive_bytes(library_dir: Path, data: bytes) -> ReceivedFile:
     return receive(library_dir, io.BytesIO(data), max_bytes=len(data))
 
 
-def store(library_dir: Path, received: ReceivedFile) -> Path:
-    """Link the received file into its content address (write-once: an existing file is kept) and drop the temp."""
-    target = library_path(library_dir, received.sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
+def store(files: ObjectStore, received: ReceivedFile) -> None:
+    """Put the received file at its content address (write-once: an existing file is kept) and drop the temp."""
     try:
-        os.link(received.temp_path, target)  # atomic, and never replaces: the same hash is the same content
-    except FileExistsError:
-        pass
-    else:
-        fsync_directory(target.parent)
+        files.put_file_once(library_key(received.sha256), received.temp_path)
     finally:
         received.discard()
-    return target
 
 
-def remove_stored(library_dir: Path, sha256: str) -> None:
+def remove_stored(files: ObjectStore, sha256: str) -> None:
     """Remove a stored file no document refers to any more (gone already is fine)."""
-    target = library_path(library_dir, sha256)
-    with contextlib.suppress(FileNotFoundError):
-        target.unlink()
-        fsync_directory(target.parent)
+    files.delete(library_key(sha256))

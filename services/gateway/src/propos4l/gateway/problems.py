@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from propos4l.gateway.asgi import WatchedSend
 from propos4l.shared.field_errors import field_errors
+from propos4l.shared.outages import DependencyUnavailable
 
 __all__ = [
     "PROBLEM_JSON",
@@ -45,6 +46,7 @@ UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
     asyncpg.exceptions.TooManyConnectionsError,
     RedisConnectionError,
     RedisTimeoutError,
+    DependencyUnavailable,  # the object store (STORAGE_URL) failed or does not answer
 )
 
 
@@ -142,7 +144,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def unavailable_response(path: str, error: Exception) -> JSONResponse:
     """The 503 problem for a dependency that does not answer (one of `UNAVAILABLE`), logged."""
-    if isinstance(error, RedisError):
+    if isinstance(error, DependencyUnavailable) and error.dependency == "object_storage":
+        which = "The file storage"
+    elif isinstance(error, RedisError):
         which = "Redis"
     elif isinstance(error, asyncpg.PostgresError):
         which = "The database"

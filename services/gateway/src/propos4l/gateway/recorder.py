@@ -9,7 +9,6 @@ import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import asyncpg
 
@@ -27,6 +26,7 @@ from propos4l.shared.events import (
     ProposalRendered,
 )
 from propos4l.shared.grounding import DraftingContext
+from propos4l.shared.object_store import ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.streams import ConsumerGroup
 
@@ -40,7 +40,9 @@ _GROUP = ConsumerGroup.GATEWAY.value
 class EventRecorder:
     """Applies result events to the proposal tables."""
 
-    def __init__(self, pool: asyncpg.Pool, pdf_storage: Path, wake_outbox: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, pdf_storage: ObjectStore, wake_outbox: Callable[[], None] | None = None
+    ) -> None:
         self._pool = pool
         # Status changes queue lifecycle events in the outbox: the relay is told at once, not at its next poll.
         self._wake_outbox = wake_outbox or (lambda: None)
@@ -140,13 +142,11 @@ class EventRecorder:
     def _remove_unrecorded_pdf(self, proposal_id: uuid.UUID, version: int) -> None:
         """Remove the file the renderer writes for (proposal, version): derived from the ids, never from the event's
         `pdf_path`, which would let a forged event name another version's PDF."""
-        folder = self._pdf_storage / str(proposal_id)
-        path = folder / f"v{version}.pdf"
-        if path.exists():
-            path.unlink(missing_ok=True)
-            logger.warning("removed the PDF of an unrecorded version", extra={"pdf_path": str(path)})
-        with contextlib.suppress(OSError):  # not empty: other versions of a known proposal live there
-            folder.rmdir()
+        key = f"{proposal_id}/v{version}.pdf"
+        self._pdf_storage.delete(key)
+        logger.warning(
+            "removed the PDF of an unrecorded version", extra={"pdf_path": key, "storage": self._pdf_storage.location}
+        )
 
     async def _record_rendered(self, event: ProposalRendered) -> None:
         async with self._transaction() as connection:

@@ -16,6 +16,7 @@ from propos4l.shared.settings import (
     DeliverySettings,
     EmbeddingSettings,
     ServiceSettings,
+    StorageSettings,
     refuse_placeholder,
 )
 
@@ -24,7 +25,7 @@ _ORIGIN = re.compile(r"https?://[^/\s?#]+|\*")
 __all__ = ["GatewaySettings"]
 
 
-class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings):
+class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings, StorageSettings):
     """What the gateway reads at start."""
 
     propos4l_admin_token: SecretStr = Field(description="Bearer token with admin rights; at least 16 characters")
@@ -33,6 +34,14 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     library_dir: Path = Field(
         description="the library's uploaded files, content-addressed (shared with the library service and the backup "
         "agent)"
+    )
+    storage_presign: bool = Field(
+        default=False,
+        description="PDF downloads redirect (307) to a short-lived pre-signed URL of the bucket instead of "
+        "streaming through the gateway",
+    )
+    storage_presign_seconds: Annotated[int, Field(ge=10, le=3600)] = Field(
+        default=300, description="how long a pre-signed download URL is valid"
     )
     library_max_upload_mb: Annotated[int, Field(ge=1, le=1024)] = Field(
         default=50, description="the largest file the library takes; a larger upload is a 413"

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from pathlib import Path
 from typing import Final
 
 import asyncpg
@@ -24,6 +23,7 @@ from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Publisher, default_consumer_name
 from propos4l.shared.embeddings import EmbeddingClient, client_from_settings
 from propos4l.shared.health import HealthServer, Readiness
+from propos4l.shared.object_store import LocalFolderStore, ObjectStore, open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
@@ -60,7 +60,7 @@ def embedding_hook(
     return embed
 
 
-async def check_ready(pool: asyncpg.Pool, redis: Redis, library_dir: Path) -> str | None:
+async def check_ready(pool: asyncpg.Pool, redis: Redis, files: ObjectStore) -> str | None:
     """None when the service can do its work (PostgreSQL and Redis answer, the library folder is readable), else
     why not."""
     try:
@@ -71,16 +71,21 @@ async def check_ready(pool: asyncpg.Pool, redis: Redis, library_dir: Path) -> st
         await redis.ping()
     except (RedisError, OSError) as error:
         return f"Redis does not answer: {error}"
-    if not os.access(library_dir, os.R_OK | os.X_OK):
-        return f"LIBRARY_DIR {library_dir} is not readable by this process"
+    if isinstance(files, LocalFolderStore):  # the service only reads the folder (a read-only mount is fine)
+        if not os.access(files.root, os.R_OK | os.X_OK):
+            return f"LIBRARY_DIR {files.root} is not readable by this process"
+    else:
+        problem = await asyncio.to_thread(files.problem)
+        if problem is not None:
+            return f"the library's storage: {problem}"
     return None
 
 
 async def _watch_readiness(
-    pool: asyncpg.Pool, redis: Redis, library_dir: Path, readiness: Readiness, stop: asyncio.Event
+    pool: asyncpg.Pool, redis: Redis, files: ObjectStore, readiness: Readiness, stop: asyncio.Event
 ) -> None:
     while not stop.is_set():
-        reason = await check_ready(pool, redis, library_dir)
+        reason = await check_ready(pool, redis, files)
         if reason is None:
             readiness.set_ready()
         else:
@@ -135,8 +140,9 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
     redis = connect_redis(str(settings.redis_url))
     embedding_client = client_from_settings(settings)
     try:
+        files = open_store(settings.storage_url, settings.storage_endpoint, "library", settings.library_dir)
         indexer = DocumentIndexer(
-            pool, extraction, settings.library_dir, passage_max_characters=settings.library_passage_max_characters
+            pool, extraction, files, passage_max_characters=settings.library_passage_max_characters
         )
         embed = embedding_hook(embedding_client, settings, pool)
         publisher = Publisher(redis)
@@ -155,9 +161,7 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
             options=consumer_options(settings, concurrency=settings.library_workers),
         )
         background = [
-            asyncio.create_task(
-                _watch_readiness(pool, redis, settings.library_dir, readiness, stop), name="readiness watcher"
-            )
+            asyncio.create_task(_watch_readiness(pool, redis, files, readiness, stop), name="readiness watcher")
         ]
         if embed is not None:
             background.append(

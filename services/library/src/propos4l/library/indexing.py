@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,9 +37,10 @@ from propos4l.shared.library_text import (
     passage_id,
     search_config,
 )
+from propos4l.shared.object_store import ObjectStore, local_copy
 from propos4l.shared.streams import ConsumerGroup
 
-__all__ = ["DocumentIndexer", "Extractor", "library_file"]
+__all__ = ["DocumentIndexer", "Extractor", "library_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +60,9 @@ class Extractor(Protocol):
         ...
 
 
-def library_file(library_dir: Path, sha256: str) -> Path:
-    """Where the gateway stored the file with this SHA-256 (hex): LIBRARY_DIR/<aa>/<sha256>."""
-    return library_dir / sha256[:2] / sha256
+def library_key(sha256: str) -> str:
+    """Where the gateway stored the file with this SHA-256 (hex): <aa>/<sha256> of the library's store."""
+    return f"{sha256[:2]}/{sha256}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,19 @@ class DocumentIndexer:
     """Indexes documents into library_passages and records their progress on library_documents."""
 
     def __init__(
-        self, pool: asyncpg.Pool, extractor: Extractor, library_dir: Path, *, passage_max_characters: int = 1500
+        self,
+        pool: asyncpg.Pool,
+        extractor: Extractor,
+        files: ObjectStore,
+        *,
+        passage_max_characters: int = 1500,
+        scratch: Path | None = None,
     ) -> None:
         self._pool = pool
         self._extractor = extractor
-        self._library_dir = library_dir
+        self._files = files
+        # Where a file of a bucket is downloaded to while it is extracted (a local folder's files are read in place).
+        self._scratch = scratch or Path(tempfile.gettempdir()) / "propos4l-library"
         self._passage_max_characters = passage_max_characters
 
     async def index(self, uploaded: LibraryDocumentUploaded) -> Outcome | None:
@@ -91,14 +101,8 @@ class DocumentIndexer:
         if document is None:
             logger.info("uploaded document no longer in the library", extra={"document_id": str(uploaded.document_id)})
             return None
-        path = library_file(self._library_dir, uploaded.sha256)
         try:
-            if not path.is_file():
-                raise ExtractionFailed(
-                    LibraryFailureCode.FILE_MISSING,
-                    "The uploaded file is missing from the library folder; upload it again.",
-                )
-            extracted = await self._extract(document.id, path, uploaded.media_type)
+            extracted = await self._extract_stored(document.id, uploaded)
         except ExtractionFailed as failure:
             return await self._fail(uploaded, document, failure)
         drafts = split(extracted, max_characters=self._passage_max_characters)
@@ -110,6 +114,21 @@ class DocumentIndexer:
             else guess_language(draft.body for draft in drafts)
         )
         return await self._finish(uploaded, document, extracted, drafts, language)
+
+    async def _extract_stored(self, document_id: uuid.UUID, uploaded: LibraryDocumentUploaded) -> Extracted:
+        with contextlib.ExitStack() as stack:
+            path = await asyncio.to_thread(
+                stack.enter_context, local_copy(self._files, library_key(uploaded.sha256), self._scratch)
+            )
+            if path is None:
+                raise ExtractionFailed(
+                    LibraryFailureCode.FILE_MISSING,
+                    "The uploaded file is missing from the library folder; upload it again.",
+                )
+            try:
+                return await self._extract(document_id, path, uploaded.media_type)
+            finally:
+                await asyncio.to_thread(stack.close)
 
     async def _recorded_outcome(self, uploaded: LibraryDocumentUploaded) -> Outcome | None:
         """The outcome of an upload event handled before (its event id in the inbox), or None."""

@@ -8,12 +8,18 @@ from typing import Annotated
 
 from pydantic import Field
 
-from propos4l.shared.settings import DatabaseSettings, DeliverySettings, EmbeddingSettings, ServiceSettings
+from propos4l.shared.settings import (
+    DatabaseSettings,
+    DeliverySettings,
+    EmbeddingSettings,
+    ServiceSettings,
+    StorageSettings,
+)
 
 __all__ = ["LibrarySettings"]
 
 
-class LibrarySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings):
+class LibrarySettings(ServiceSettings, DatabaseSettings, DeliverySettings, EmbeddingSettings, StorageSettings):
     """What the library service reads at start."""
 
     library_dir: Path = Field(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -19,6 +17,7 @@ from propos4l.renderer.templates import install_default_template
 from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Publisher, default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
+from propos4l.shared.object_store import ObjectStore, open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
@@ -29,21 +28,22 @@ logger = logging.getLogger(__name__)
 _READINESS_CHECK_INTERVAL_SECONDS = 15.0
 
 
-async def check_ready(redis: Redis, pdf_storage_dir: Path) -> str | None:
+async def check_ready(redis: Redis, pdf_storage: ObjectStore) -> str | None:
     """None when the renderer can do its work (Redis answers, the PDF storage takes files), else why not."""
     try:
         await redis.ping()
     except (RedisError, OSError) as error:
         return f"Redis does not answer: {error}"
-    if not os.access(pdf_storage_dir, os.W_OK | os.X_OK):
-        return f"PDF_STORAGE_DIR {pdf_storage_dir} is not writable by this process"
+    problem = await asyncio.to_thread(pdf_storage.problem)
+    if problem is not None:
+        return f"the PDF storage: {problem}"
     return None
 
 
-async def watch_readiness(redis: Redis, pdf_storage_dir: Path, readiness: Readiness, stop: asyncio.Event) -> None:
+async def watch_readiness(redis: Redis, pdf_storage: ObjectStore, readiness: Readiness, stop: asyncio.Event) -> None:
     """Keep `readiness` true to what the renderer can reach, checking every few seconds until `stop`."""
     while not stop.is_set():
-        reason = await check_ready(redis, pdf_storage_dir)
+        reason = await check_ready(redis, pdf_storage)
         if reason is None:
             readiness.set_ready()
         else:
@@ -63,6 +63,7 @@ def message_slots(workers: int) -> int:
 async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     """Consume drafted proposals until `stop` is set."""
     settings.pdf_storage_dir.mkdir(parents=True, exist_ok=True)
+    pdf_storage = open_store(settings.storage_url, settings.storage_endpoint, "pdfs", settings.pdf_storage_dir)
     install_default_template(settings.templates_dir)
     memory = settings.render_max_memory_mb * 1024 * 1024 if settings.render_max_memory_mb else None
     renderer = PdfRenderer(
@@ -83,7 +84,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     )
     renderer.start_workers()  # forked while the service starts, not on the first renders
     redis = connect_redis(str(settings.redis_url))
-    handlers = RenderHandlers(renderer, Publisher(redis), settings.pdf_storage_dir, settings.templates_dir)
+    handlers = RenderHandlers(renderer, Publisher(redis), pdf_storage, settings.templates_dir)
     consumers = group_consumers(
         redis,
         ConsumerGroup.RENDERER,
@@ -94,10 +95,8 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     )
     readiness = Readiness()
     health = HealthServer(readiness, settings.health_port) if settings.health_port is not None else None
-    watcher = asyncio.create_task(
-        watch_readiness(redis, settings.pdf_storage_dir, readiness, stop), name="readiness watcher"
-    )
-    logger.info("renderer started", extra={"workers": settings.renderer_workers})
+    watcher = asyncio.create_task(watch_readiness(redis, pdf_storage, readiness, stop), name="readiness watcher")
+    logger.info("renderer started", extra={"workers": settings.renderer_workers, "pdf_storage": pdf_storage.location})
     try:
         if health is not None:
             await health.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from propos4l.renderer.errors import RenderError
 from propos4l.renderer.pdf import PdfRenderer
-from propos4l.renderer.storage import pdf_relative_path, store_once
+from propos4l.renderer.storage import PDF_CONTENT_TYPE, pdf_relative_path
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     FailureStage,
@@ -19,6 +19,7 @@ from propos4l.shared.events import (
     ProposalRendered,
     derived_event_id,
 )
+from propos4l.shared.object_store import ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.telemetry import record_render, span
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 class RenderHandlers:
     """Handlers of the renderer's consumer."""
 
-    def __init__(self, renderer: PdfRenderer, publisher: Publisher, pdf_storage: Path, templates: Path) -> None:
+    def __init__(self, renderer: PdfRenderer, publisher: Publisher, pdf_storage: ObjectStore, templates: Path) -> None:
         self._renderer = renderer
         self._publisher = publisher
         self._pdf_storage = pdf_storage
@@ -68,14 +69,16 @@ class RenderHandlers:
         relative = pdf_relative_path(drafted.proposal_id, drafted.version)
         with span("write pdf", {"propos4l.pdf.path": relative, "propos4l.pdf.bytes": len(rendered.data)}):
             # Once a version's PDF is stored it stays: a second render publishes the stored file's hash and size.
+            # The event goes out only after the upload completed: nothing is recorded for a failed one (an object
+            # store's failure is a DependencyUnavailable, so the draft is held and retried, not failed).
             try:
-                stored = await asyncio.to_thread(store_once, self._pdf_storage, relative, rendered.data)
+                stored = await asyncio.to_thread(self._pdf_storage.put_once, relative, rendered.data, PDF_CONTENT_TYPE)
             except OSError as error:
                 if error.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise
                 # A full disk is an outage, not this draft's fault: the consumer pauses and retries it.
                 raise DependencyUnavailable(
-                    "pdf_storage", "no space left on the PDF storage", location=str(self._pdf_storage)
+                    "pdf_storage", "no space left on the PDF storage", location=self._pdf_storage.location
                 ) from error
         render_ms = int((time.monotonic() - started) * 1000)
         await self._publisher.publish(
@@ -83,7 +86,7 @@ class RenderHandlers:
                 event_id=derived_event_id(drafted.event_id, ProposalRendered.event_type),
                 proposal_id=drafted.proposal_id,
                 version=drafted.version,
-                pdf_path=stored.relative_path,
+                pdf_path=stored.key,
                 pdf_sha256=stored.sha256,
                 pdf_bytes=stored.size,
                 pages=rendered.pages,

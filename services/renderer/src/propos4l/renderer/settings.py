@@ -10,12 +10,12 @@ from pydantic import Field
 
 from propos4l.renderer.pdf import DEFAULT_LARGE_CHARACTERS, DEFAULT_MAX_PAGES
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
-from propos4l.shared.settings import DeliverySettings, ServiceSettings
+from propos4l.shared.settings import DeliverySettings, ServiceSettings, StorageSettings
 
 __all__ = ["RendererSettings"]
 
 
-class RendererSettings(ServiceSettings, DeliverySettings):
+class RendererSettings(ServiceSettings, DeliverySettings, StorageSettings):
     """What the renderer reads at start."""
 
     pdf_storage_dir: Path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -17,12 +16,14 @@ from propos4l.gateway.deps import (
     ContextRetrieval,
     Editor,
     Outbox,
+    PdfStorage,
     Proposals,
     Settings,
     Users,
     Viewer,
     ensure_may_change,
 )
+from propos4l.gateway.pdf_downloads import pdf_download
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
 from propos4l.gateway.roles import Role
@@ -138,15 +139,21 @@ async def get_proposal(
 @router.get(
     "/{proposal_id}/pdf",
     response_class=FileResponse,
-    responses={200: {"content": {"application/pdf": {}}}, **_PROBLEM_RESPONSES},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        307: {"description": "STORAGE_PRESIGN: a short-lived pre-signed URL of the object store"},
+        503: {"content": {"application/problem+json": {}}, "description": "The file storage is not answering"},
+        **_PROBLEM_RESPONSES,
+    },
 )
 async def download_pdf(
     proposal_id: uuid.UUID,
     audit: Audit,
     proposals: Proposals,
     settings: Settings,
+    pdf_storage: PdfStorage,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-) -> FileResponse:
+) -> Response:
     """The latest rendered PDF, or that of `version`; 409 while none is rendered."""
     proposal = await proposals.get(proposal_id)
     if proposal is None:
@@ -158,24 +165,16 @@ async def download_pdf(
         wanted = version or proposal["current_version"]
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
-    path = _stored_pdf(settings.pdf_storage_dir, row["pdf_path"])
+    download = await pdf_download(
+        pdf_storage,
+        row["pdf_path"],
+        f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
+        presign_seconds=settings.storage_presign_seconds if settings.storage_presign else None,
+    )
     await audit.record(
         "proposal.pdf_downloaded", object_type="proposal", object_id=proposal_id, details={"version": wanted}
     )
-    return FileResponse(
-        path,
-        media_type="application/pdf",
-        filename=f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
-        headers={"Cache-Control": "private, max-age=0"},
-    )
-
-
-def _stored_pdf(storage: Path, relative: str) -> Path:
-    root = storage.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise Problem(409, "The PDF is recorded but missing from the PDF storage; render it again.")
-    return path
+    return download
 
 
 def _slug(text: str) -> str:

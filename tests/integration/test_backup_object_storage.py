@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -21,28 +20,11 @@ from propos4l.backup.retention import Health
 from propos4l.backup.store import BackupStore
 from propos4l.shared.object_store import S3Store, parse_s3_url
 from tests.integration.test_backup_agent import agent_settings
-from tests.support.s3 import CREDENTIALS, moto_s3, s3_client
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 MANUAL = Trigger(reason=TriggerReason.MANUAL)
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    name = f"propos4l-{uuid.uuid4().hex[:12]}"
-    s3_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
 
 
 def files(root: Path) -> dict[str, bytes]:

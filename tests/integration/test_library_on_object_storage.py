@@ -8,8 +8,6 @@ leaves the bucket.
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -18,25 +16,9 @@ import pytest
 from propos4l.shared.streams import Stream
 from tests.integration.test_library_documents import MARKDOWN, indexed, library_settings, running_library, upload
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
-from tests.support.s3 import CREDENTIALS, FaultyProxy, moto_s3, s3_client
+from tests.support.s3 import FaultyProxy, s3_client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    name = f"propos4l-{uuid.uuid4().hex[:12]}"
-    s3_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
 
 
 def bucket_keys(endpoint: str, bucket: str) -> set[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,38 +17,11 @@ import pytest
 from propos4l.shared.object_store import LocalFolderStore, ObjectStore, S3Store, parse_s3_url
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.settings import StorageSettings
-from tests.support.s3 import CREDENTIALS, FaultyProxy, moto_s3, s3_client
+from tests.support.s3 import FaultyProxy, s3_client
 
 pytestmark = pytest.mark.integration
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 1200  # ~300 KB: several pieces through the proxy
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The usual AWS variables, which the S3 store reads through boto3 as in a deployment."""
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str) -> str:
-    name = f"propos4l-{uuid.uuid4().hex[:12]}"
-    s3_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture
-def proxy(s3_endpoint: str) -> Iterator[FaultyProxy]:
-    with FaultyProxy(int(s3_endpoint.rsplit(":", 1)[1])) as faulty:
-        yield faulty
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,34 +27,12 @@ from propos4l.shared.events import ProposalDrafted, ProposalRendered, ProposalRe
 from propos4l.shared.sections import Language
 from propos4l.shared.streams import Stream
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
-from tests.support.s3 import CREDENTIALS, FaultyProxy, moto_s3, s3_client
+from tests.support.s3 import FaultyProxy, s3_client
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 REQUEST = {"client_name": "ACME Indústria", "industry": "Retail", "requirements": "ERP"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    name = f"propos4l-{uuid.uuid4().hex[:12]}"
-    s3_client(s3_endpoint).create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture
-def proxy(s3_endpoint: str) -> Iterator[FaultyProxy]:
-    with FaultyProxy(int(s3_endpoint.rsplit(":", 1)[1])) as faulty:
-        yield faulty
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import {
   launchBrowser,
   screenshot,
   seriousViolations,
+  signInWithToken,
   startFakeOllama,
   startFrontend,
   startSystem,
@@ -67,8 +68,7 @@ function pngLogo(width = 180, height = 56) {
 }
 
 async function signIn(token = ADMIN_TOKEN) {
-  await page.getByLabel(/Token de API|API token/).fill(token);
-  await page.getByRole('button', { name: /^(Entrar|Sign in)$/ }).click();
+  await signInWithToken(page, token);
 }
 
 describe('the front end against the real system', { timeout: 600_000 }, () => {
@@ -545,8 +545,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     try {
       const userPage = await userContext.newPage();
       await userPage.goto(`${frontend.url}/tokens`);
-      await userPage.getByLabel('Token de API').fill(token);
-      await userPage.getByRole('button', { name: 'Entrar' }).click();
+      await signInWithToken(userPage, token);
       await userPage.getByText('Somente administradores').waitFor();
       assert.equal(await userPage.locator('table').count(), 0);
       const nav = userPage.getByRole('navigation', { name: 'Navegação principal' });
@@ -613,8 +612,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     downFrontend = await startFrontend({ apiUrl: `http://127.0.0.1:${deadPort}`, port: await freePort() });
     const other = await browser.newPage();
     await other.goto(`${downFrontend.url}/proposals`);
-    await other.getByLabel('Token de API').fill(ADMIN_TOKEN);
-    await other.getByRole('button', { name: 'Entrar' }).click();
+    await signInWithToken(other, ADMIN_TOKEN);
     await other.getByText('Não foi possível falar com o gateway').waitFor();
     await other.screenshot({ path: 'test-results/screenshots/17-gateway-down.png', fullPage: true });
     await other.close();
@@ -641,6 +639,8 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByText('Você saiu.').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), null);
+    await page.getByText('Entrar com um token de API').focus(); // the token form opens from the keyboard too
+    await page.keyboard.press('Enter');
     await page.getByLabel('Token de API').focus();
     await page.keyboard.type(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
@@ -680,8 +680,9 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
 
     await page.goto(`${frontend.url}/proposals/${created.id}`);
     const investment = page.locator('article[data-section="investment"]');
-    await Promise.race([investment.waitFor(), page.getByLabel('Token de API').waitFor()]);
-    if (await page.getByLabel('Token de API').count()) await signIn();
+    const signInHeading = page.getByRole('heading', { name: 'Entrar no Propos4l' });
+    await Promise.race([investment.waitFor(), signInHeading.waitFor()]);
+    if (await signInHeading.count()) await signIn();
     const total = investment.getByTestId('effort-total');
     await total.waitFor();
     assert.equal(await shown(total), money(drafted.effort.total));

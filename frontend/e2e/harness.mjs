@@ -143,3 +143,14 @@ export async function eventually(check, { timeoutMs = 30_000, message = 'conditi
     await sleep(250);
   }
 }
+
+/** Sign in on the sign-in page with an API token: its form is under "Entrar com um token de API" (password sign-in
+ * comes first), opened here when it is closed. */
+export async function signInWithToken(page, token) {
+  const opener = page.getByText(/^(Entrar com um token de API|Sign in with an API token)$/);
+  await opener.waitFor();
+  const field = page.getByLabel(/^(Token de API|API token)$/);
+  if (!(await field.isVisible())) await opener.click();
+  await field.fill(token);
+  await page.getByRole('button', { name: /^(Entrar com o token|Sign in with the token)$/ }).click();
+}

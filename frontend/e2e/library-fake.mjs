@@ -43,7 +43,8 @@ export async function installFakeGateway(page, { frontendOrigin, principal = { n
   const calls = [];
   const cors = {
     'Access-Control-Allow-Origin': frontendOrigin,
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match, Last-Event-ID',
+    'Access-Control-Allow-Credentials': 'true', // the web app sends its session cookie, as to the real gateway
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match, Last-Event-ID, X-CSRF-Token',
     'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
     Vary: 'Origin',
   };

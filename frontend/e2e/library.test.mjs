@@ -4,7 +4,7 @@
 // frontend.test.mjs runs the main flows against the real gateway and library service.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort, launchBrowser, screenshot, seriousViolations, startFrontend } from './harness.mjs';
+import { freePort, launchBrowser, screenshot, seriousViolations, signInWithToken, startFrontend } from './harness.mjs';
 import { FAKE_GATEWAY, installFakeGateway, ROLE_ID } from './library-fake.mjs';
 
 const TOKEN = 'e2e-library-token';
@@ -48,8 +48,7 @@ describe('the Library area', { timeout: 300_000 }, () => {
 
   test('the navigation leads to the Library, which opens on the company profile', async () => {
     await page.goto(`${frontend.url}/proposals`);
-    await page.getByLabel('Token de API').fill(TOKEN);
-    await page.getByRole('button', { name: 'Entrar' }).click();
+    await signInWithToken(page, TOKEN);
     const nav = page.getByRole('navigation', { name: 'Navegação principal' });
     await nav.getByRole('link', { name: 'Biblioteca' }).click();
     await page.waitForURL(/\/library$/);

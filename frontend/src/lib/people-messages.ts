@@ -78,6 +78,20 @@ export const peoplePtBR = {
   'signin.ssoError.other': 'Motivo: {code}.',
 };
 
+/** The codes of a refused single sign-on that the sign-in page words (others: `signin.ssoError.other`). */
+export const SSO_ERRORS = [
+  'oidc_denied',
+  'oidc_state_invalid',
+  'oidc_code_rejected',
+  'oidc_token_invalid',
+  'oidc_email_missing',
+  'oidc_domain_not_allowed',
+  'oidc_account_disabled',
+  'oidc_unavailable',
+  'oidc_misconfigured',
+  'sso_not_configured',
+] as const;
+
 export const peopleEn: Record<keyof typeof peoplePtBR, string> = {
   'nav.audit': 'Audit',
   'audit.title': 'Audit log',

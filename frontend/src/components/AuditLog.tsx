@@ -182,8 +182,9 @@ function AuditTable({ items, caption, withObject = true }: { items: AuditRecord[
   );
 }
 
-/** A proposal's history: its audit records (admins only, as GET /api/audit is; others are told so). */
-export function ProposalHistory({ proposalId }: { proposalId: string }) {
+/** A proposal's history: its audit records (admins only, as GET /api/audit is; others are told so), asked again when
+ * `changed` (the proposal's version and status, say) changes. */
+export function ProposalHistory({ proposalId, changed = '' }: { proposalId: string; changed?: string }) {
   const { api, t, describeError, principal } = useApp();
   const [items, setItems] = useState<AuditRecord[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -199,7 +200,7 @@ export function ProposalHistory({ proposalId }: { proposalId: string }) {
     return () => {
       current = false;
     };
-  }, [api, admin, describeError, proposalId]);
+  }, [api, admin, describeError, proposalId, changed]);
 
   return (
     <section className="card" aria-labelledby="history-title" data-testid="proposal-history">

@@ -113,7 +113,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
             <AddToLibrary proposalId={id} versions={versions} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
             <ProposalPeople proposal={proposal} onChanged={refresh} />
-            <ProposalHistory proposalId={id} />
+            <ProposalHistory proposalId={id} changed={`${proposal.version}-${proposal.status}`} />
           </aside>
         </div>
       )}

@@ -122,3 +122,25 @@ describe('a proposal’s history', () => {
     await waitFor(() => expect(fetchMock.mock.calls.every(([url]) => new URL(String(url)).pathname === '/api/me')).toBe(true));
   });
 });
+
+describe('a link to the audit page', () => {
+  it('brings its filters, which the page shows and asks with', async () => {
+    window.history.replaceState(null, '', '/audit?object_type=proposal&object_id=p-9');
+    const queries: URLSearchParams[] = [];
+    const fetchMock = withMe(async (url) => {
+      queries.push(new URL(url).searchParams);
+      return jsonResponse({ items: [record(4, 'proposal.created', { object_id: 'p-9' })], next_before: null });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    renderApp(
+      <Shell title="Auditoria">
+        <AuditLog />
+      </Shell>,
+      { token: 'admin-token' },
+    );
+    expect(await screen.findByText('proposal.created')).toBeTruthy();
+    expect((screen.getByLabelText(/Id do objeto/) as HTMLInputElement).value).toBe('p-9');
+    expect(queries.map((query) => query.get('object_id'))).toEqual(['p-9']);
+    window.history.replaceState(null, '', '/');
+  });
+});

@@ -26,8 +26,9 @@ function filtersFromLocation(): AuditFilters {
 
 export function AuditLog() {
   const { api, t, describeError, principal } = useApp();
-  const [draft, setDraft] = useState<AuditFilters>(filtersFromLocation);
-  const [applied, setApplied] = useState<AuditFilters>(draft);
+  const [draft, setDraft] = useState<AuditFilters>(NO_FILTERS);
+  // Null until the address is read (after the first render: a link's query is there only once the page is shown).
+  const [applied, setApplied] = useState<AuditFilters | null>(null);
   const [items, setItems] = useState<AuditRecord[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [state, setState] = useState<'loading' | 'ready' | 'forbidden' | 'error'>('loading');
@@ -59,7 +60,13 @@ export function AuditLog() {
   );
 
   useEffect(() => {
-    void load(applied, null);
+    const fromLink = filtersFromLocation();
+    setDraft(fromLink);
+    setApplied(fromLink);
+  }, []);
+
+  useEffect(() => {
+    if (applied) void load(applied, null);
   }, [load, applied]);
 
   function submit(event: FormEvent) {
@@ -69,6 +76,7 @@ export function AuditLog() {
   }
 
   async function older() {
+    if (!applied) return;
     setMore(true);
     await load(applied, next);
     setMore(false);
@@ -144,7 +152,7 @@ function AuditTable({ items, caption, withObject = true }: { items: AuditRecord[
   const { t, formatDate } = useApp();
   if (items.length === 0) return null;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
     <table className="table audit" data-testid="audit-table">
       <caption className="visually-hidden">{caption}</caption>
       <thead>

@@ -67,8 +67,11 @@ function pngLogo(width = 180, height = 56) {
 }
 
 async function signIn(token = ADMIN_TOKEN) {
-  await page.getByLabel(/Token de API|API token/).fill(token);
-  await page.getByRole('button', { name: /^(Entrar|Sign in)$/ }).click();
+  // Since accounts, the sign-in page leads with e-mail and password; the token form is under a disclosure.
+  const field = page.getByLabel(/Token de API|API token/);
+  if (!(await field.isVisible())) await page.locator('details.signin-token > summary').click();
+  await field.fill(token);
+  await page.getByRole('button', { name: /^(Entrar com o token|Sign in with the token)$/ }).click();
 }
 
 describe('the front end against the real system', { timeout: 600_000 }, () => {
@@ -176,6 +179,27 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
       assert.match(readFileSync(await download.path(), 'utf8'), pattern, `${name} export`);
       assert.match(download.suggestedFilename(), name === 'HTML' ? /\.html$/ : /\.md$/);
     }
+  });
+
+  test('an administrator sees the proposal’s history, and the audit page filters the log', async () => {
+    const history = page.getByTestId('proposal-history');
+    await eventually(async () => /proposal\.created/.test(await history.innerText()), { message: 'the history lists the creation' });
+    await history.getByRole('link', { name: 'Ver no registro de auditoria' }).click();
+    await page.getByRole('heading', { name: 'Auditoria' }).waitFor();
+    assert.equal(await page.getByLabel('Id do objeto').inputValue(), proposalUrl.split('/').pop());
+    const rows = page.locator('[data-testid="audit-table"] tbody tr');
+    await eventually(async () => (await rows.count()) >= 2, { message: 'the proposal’s records' });
+    await page.getByRole('button', { name: 'Limpar filtros' }).click();
+    await page.getByLabel(/^Ação/).fill('proposal.created');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await eventually(async () => {
+      const actions = await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-action')));
+      return actions.length === 1 && actions[0] === 'proposal.created';
+    }, { message: 'only the proposal.created record' });
+    await screenshot(page, '06b-audit-log');
+    await assertAccessible('the audit log');
+    await page.goto(proposalUrl);
+    await page.locator('article[data-section="executive_summary"]').waitFor();
   });
 
   test('editing a section makes version 2', async () => {

@@ -66,12 +66,12 @@ function pngLogo(width = 180, height = 56) {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
-async function signIn(token = ADMIN_TOKEN) {
+async function signIn(token = ADMIN_TOKEN, on = page) {
   // Since accounts, the sign-in page leads with e-mail and password; the token form is under a disclosure.
-  const field = page.getByLabel(/Token de API|API token/);
-  if (!(await field.isVisible())) await page.locator('details.signin-token > summary').click();
+  const field = on.getByLabel(/Token de API|API token/);
+  if (!(await field.isVisible())) await on.locator('details.signin-token > summary').click();
   await field.fill(token);
-  await page.getByRole('button', { name: /^(Entrar com o token|Sign in with the token)$/ }).click();
+  await on.getByRole('button', { name: /^(Entrar com o token|Sign in with the token)$/ }).click();
 }
 
 describe('the front end against the real system', { timeout: 600_000 }, () => {
@@ -569,8 +569,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     try {
       const userPage = await userContext.newPage();
       await userPage.goto(`${frontend.url}/tokens`);
-      await userPage.getByLabel('Token de API').fill(token);
-      await userPage.getByRole('button', { name: 'Entrar' }).click();
+      await signIn(token, userPage);
       await userPage.getByText('Somente administradores').waitFor();
       assert.equal(await userPage.locator('table').count(), 0);
       const nav = userPage.getByRole('navigation', { name: 'Navegação principal' });
@@ -637,8 +636,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     downFrontend = await startFrontend({ apiUrl: `http://127.0.0.1:${deadPort}`, port: await freePort() });
     const other = await browser.newPage();
     await other.goto(`${downFrontend.url}/proposals`);
-    await other.getByLabel('Token de API').fill(ADMIN_TOKEN);
-    await other.getByRole('button', { name: 'Entrar' }).click();
+    await signIn(ADMIN_TOKEN, other);
     await other.getByText('Não foi possível falar com o gateway').waitFor();
     await other.screenshot({ path: 'test-results/screenshots/17-gateway-down.png', fullPage: true });
     await other.close();
@@ -665,6 +663,8 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByText('Você saiu.').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('propos4l.token')), null);
+    await page.locator('details.signin-token > summary').focus(); // the token form is under a disclosure
+    await page.keyboard.press('Enter');
     await page.getByLabel('Token de API').focus();
     await page.keyboard.type(ADMIN_TOKEN);
     await page.keyboard.press('Enter');

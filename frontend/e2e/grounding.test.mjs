@@ -86,7 +86,7 @@ async function assertAccessible(name) {
 /** The fake gateway: the proposal, its versions, a refused event stream, and PATCH .../effort priced here. */
 async function installGateway(frontendOrigin) {
   let current = VERSION_1;
-  const cors = { 'Access-Control-Allow-Origin': frontendOrigin, 'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match, Last-Event-ID', 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS', Vary: 'Origin' };
+  const cors = { 'Access-Control-Allow-Origin': frontendOrigin, 'Access-Control-Allow-Credentials': 'true', 'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match, Last-Event-ID', 'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS', Vary: 'Origin' };
   const json = (route, body, status = 200) => route.fulfill({ status, headers: { ...cors, 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' }, body: JSON.stringify(body) });
   await page.route(`${GATEWAY}/**`, async (route) => {
     const request = route.request();
@@ -131,8 +131,9 @@ describe('a grounded proposal page', { timeout: 120_000 }, () => {
 
   test('shows sources, flags, team, effort, budget and search mode, and a source opens from the keyboard', async () => {
     await page.goto(`${frontend.url}/proposals/${ID}`);
+    await page.locator('details.signin-token > summary').click(); // the token form is under a disclosure since accounts
     await page.getByLabel('Token de API').fill(TOKEN);
-    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('button', { name: 'Entrar com o token' }).click();
     const differentials = page.locator('article[data-section="differentials"]');
     await differentials.waitFor();
     assert.match(await page.getByTestId('search-mode').innerText(), /Biblioteca consultada só por texto/);

@@ -43,6 +43,7 @@ export async function installFakeGateway(page, { frontendOrigin, principal = { n
   const calls = [];
   const cors = {
     'Access-Control-Allow-Origin': frontendOrigin,
+    'Access-Control-Allow-Credentials': 'true', // the web app sends credentials (a web session's cookie)
     'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match, Last-Event-ID',
     'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
     Vary: 'Origin',

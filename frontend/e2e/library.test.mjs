@@ -48,8 +48,9 @@ describe('the Library area', { timeout: 300_000 }, () => {
 
   test('the navigation leads to the Library, which opens on the company profile', async () => {
     await page.goto(`${frontend.url}/proposals`);
+    await page.locator('details.signin-token > summary').click(); // the token form is under a disclosure since accounts
     await page.getByLabel('Token de API').fill(TOKEN);
-    await page.getByRole('button', { name: 'Entrar' }).click();
+    await page.getByRole('button', { name: 'Entrar com o token' }).click();
     const nav = page.getByRole('navigation', { name: 'Navegação principal' });
     await nav.getByRole('link', { name: 'Biblioteca' }).click();
     await page.waitForURL(/\/library$/);

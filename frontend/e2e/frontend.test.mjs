@@ -112,7 +112,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
 
   test('the top bar shows an administrator the Tokens link and who is signed in, also after a reload', async () => {
     const nav = page.getByRole('navigation', { name: 'Navegação principal' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Tokens', 'Webhooks', 'Usuários', 'Sistema']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Tokens', 'Webhooks', 'Usuários', 'Auditoria', 'Sistema']);
     assert.equal(await page.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'admin');
     assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Conectado como admin');
     await page.reload();
@@ -176,6 +176,27 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
       assert.match(readFileSync(await download.path(), 'utf8'), pattern, `${name} export`);
       assert.match(download.suggestedFilename(), name === 'HTML' ? /\.html$/ : /\.md$/);
     }
+  });
+
+  test('an administrator sees the proposal’s history, and the audit page filters the log', async () => {
+    const history = page.getByTestId('proposal-history');
+    await eventually(async () => /proposal\.created/.test(await history.innerText()), { message: 'the history lists the creation' });
+    await history.getByRole('link', { name: 'Ver no registro de auditoria' }).click();
+    await page.getByRole('heading', { name: 'Auditoria' }).waitFor();
+    assert.equal(await page.getByLabel('Id do objeto').inputValue(), proposalUrl.split('/').pop());
+    const rows = page.locator('[data-testid="audit-table"] tbody tr');
+    await eventually(async () => (await rows.count()) >= 2, { message: 'the proposal’s records' });
+    await page.getByRole('button', { name: 'Limpar filtros' }).click();
+    await page.getByLabel(/^Ação/).fill('proposal.created');
+    await page.getByRole('button', { name: 'Filtrar' }).click();
+    await eventually(async () => {
+      const actions = await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-action')));
+      return actions.length === 1 && actions[0] === 'proposal.created';
+    }, { message: 'only the proposal.created record' });
+    await screenshot(page, '06b-audit-log');
+    await assertAccessible('the audit log');
+    await page.goto(proposalUrl);
+    await page.locator('article[data-section="executive_summary"]').waitFor();
   });
 
   test('editing a section makes version 2', async () => {

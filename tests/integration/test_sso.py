@@ -1,7 +1,8 @@
 """Single sign-on end to end against a real OpenID Connect provider process (oidc-provider-mock from PyPI): the
 browser goes to the provider, signs in there, comes back with a code; the gateway exchanges it and checks the ID
 token. Refused: a wrong or old state, a code the provider no longer honours, an ID token for another client, an
-e-mail domain that may not enter."""
+e-mail domain that may not enter, a denial at the provider; each sends the browser back to the web app's sign-in page
+with the reason's code (`WEB_APP_URL/?sso_error=<code>`), never to a problem+json page."""
 
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ async def gateway(database_url: str, redis_url: str, data_dir: Path, provider: s
         oidc_client_secret="a-client-secret-for-tests",
         oidc_allowed_email_domains="example.com, Example.org",
         oidc_redirect_uri=CALLBACK,
+        web_app_url=WEB_APP + "/",
     )
     async with running_gateway(settings) as running:
         yield running
@@ -87,6 +89,17 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
     body: dict[str, Any] = response.json()
     return body
+
+
+def refused(response: httpx.Response) -> str:
+    """The code of a refused SSO sign-in: the browser is sent to the web app's sign-in page with it, and no session."""
+    assert response.status_code == 303, response.text
+    location = urlsplit(response.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{WEB_APP}/"
+    assert "propos4l_session" not in response.cookies
+    codes = parse_qs(location.query)["sso_error"]
+    assert len(codes) == 1
+    return codes[0]
 
 
 async def sign_in_at_provider(client: httpx.AsyncClient, gateway_browser: httpx.AsyncClient, email: str) -> str:
@@ -130,7 +143,8 @@ async def test_a_person_signs_in_through_the_provider_and_gets_a_web_session(
 async def test_a_domain_that_may_not_enter_is_refused_unless_an_admin_made_the_account(gateway: RunningGateway) -> None:
     async with httpx.AsyncClient() as client, browser(gateway) as person:
         callback = await sign_in_at_provider(client, person, "eve@elsewhere.test")
-        assert problem(await person.get(callback), 403)["code"] == "oidc_domain_not_allowed"
+        assert refused(await person.get(callback)) == "oidc_domain_not_allowed"
+        problem(await person.get("/api/me"), 401)
         made = {"email": "eve@elsewhere.test", "display_name": "Eve", "role": "editor"}
         assert (await gateway.client.post("/api/users", json=made, headers=AUTH)).status_code == 201
         callback = await sign_in_at_provider(client, person, "eve@elsewhere.test")
@@ -142,9 +156,9 @@ async def test_a_callback_with_a_wrong_or_old_state_is_refused(gateway: RunningG
     async with httpx.AsyncClient() as client, browser(gateway) as person, browser(gateway) as stranger:
         callback = await sign_in_at_provider(client, person, "ana@example.com")
         wrong = callback.replace("state=", "state=x")
-        assert problem(await person.get(wrong), 400)["code"] == "oidc_state_invalid"
+        assert refused(await person.get(wrong)) == "oidc_state_invalid"
         # Another browser (login CSRF: an attacker's code in a victim's browser) has no state cookie.
-        assert problem(await stranger.get(callback), 400)["code"] == "oidc_state_invalid"
+        assert refused(await stranger.get(callback)) == "oidc_state_invalid"
         # Too old: started more than ten minutes ago.
         callback = await sign_in_at_provider(client, person, "ana@example.com")
         connection = await asyncpg.connect(database_url)
@@ -152,7 +166,7 @@ async def test_a_callback_with_a_wrong_or_old_state_is_refused(gateway: RunningG
             await connection.execute("UPDATE oidc_sign_ins SET created_at = now() - interval '11 minutes'")
         finally:
             await connection.close()
-        assert problem(await person.get(callback), 400)["code"] == "oidc_state_invalid"
+        assert refused(await person.get(callback)) == "oidc_state_invalid"
         problem(await person.get("/api/me"), 401)
 
 
@@ -167,8 +181,23 @@ async def test_a_code_the_provider_no_longer_honours_is_refused(gateway: Running
             auth=(CLIENT_ID, "a-client-secret-for-tests"),
         )
         assert used.status_code == 200, used.text
-        assert problem(await person.get(callback), 400)["code"] == "oidc_code_rejected"
+        assert refused(await person.get(callback)) == "oidc_code_rejected"
         problem(await person.get("/api/me"), 401)
+
+
+async def test_a_denial_at_the_provider_is_worded_by_the_sign_in_page(
+    gateway: RunningGateway, database_url: str
+) -> None:
+    async with browser(gateway) as person:
+        denied = await person.get("/api/auth/oidc/callback", params={"error": "access_denied", "state": "s"})
+        assert refused(denied) == "oidc_denied"
+    connection = await asyncpg.connect(database_url)
+    try:
+        row = await connection.fetchrow("SELECT outcome, details FROM audit_log WHERE action = 'sign_in'")
+    finally:
+        await connection.close()
+    assert row is not None and row["outcome"] == "failure"
+    assert json.loads(row["details"])["reason"] == "oidc_denied"
 
 
 async def test_an_id_token_issued_to_another_client_is_refused(gateway: RunningGateway, provider: str) -> None:

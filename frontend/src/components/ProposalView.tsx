@@ -9,6 +9,8 @@ import { describeLibraryError, documentStatusText } from '@/lib/library-words';
 import { sectionTitle } from '@/lib/sections';
 import { isBusy, useProposal } from '@/lib/useProposal';
 import type { Investment, Proposal, Version } from '@/lib/types';
+import { ProposalHistory } from './AuditLog';
+import { ProposalPeople } from './ProposalPeople';
 import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Grounding';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
@@ -110,6 +112,8 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
             <Requirements proposalId={id} version={proposal.version} />
             <AddToLibrary proposalId={id} versions={versions} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
+            <ProposalPeople proposal={proposal} onChanged={refresh} />
+            <ProposalHistory proposalId={id} changed={`${proposal.version}-${proposal.status}`} />
           </aside>
         </div>
       )}

@@ -4,7 +4,15 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiClient, ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
+import type { MessageKey } from '@/lib/messages';
+import { SSO_ERRORS } from '@/lib/people-messages';
 import { Alert, describedBy, Field } from './ui';
+
+/** Why a single sign-on failed, in the page's words: the gateway sends the browser back with `?sso_error=<code>`. */
+export function ssoErrorText(code: string, t: (key: MessageKey, values?: Record<string, string | number>) => string): string {
+  const known = (SSO_ERRORS as readonly string[]).includes(code);
+  return known ? t(`signin.ssoError.${code}` as MessageKey) : t('signin.ssoError.other', { code: code.slice(0, 100) });
+}
 
 export function SignIn() {
   const { t, apiUrl, signIn, signInWithSession, notice, describeError } = useApp();
@@ -16,6 +24,17 @@ export function SignIn() {
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [ssoError, setSsoError] = useState<string | null>(null);
+
+  useEffect(() => {
+    // Read once, then taken off the address, so a reload or a bookmark does not show it again.
+    const url = new URL(window.location.href);
+    const code = url.searchParams.get('sso_error');
+    if (!code) return;
+    setSsoError(code);
+    url.searchParams.delete('sso_error');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }, []);
 
   useEffect(() => {
     let current = true;
@@ -78,6 +97,11 @@ export function SignIn() {
       {notice === 'expired' && <Alert kind="warning">{t('signin.expired')}</Alert>}
       {notice === 'signedOut' && <Alert kind="info">{t('signin.signedOut')}</Alert>}
       {error && <Alert kind="error">{error}</Alert>}
+      {ssoError && (
+        <Alert kind="error" title={t('signin.ssoError.title')}>
+          {ssoErrorText(ssoError, t)}
+        </Alert>
+      )}
       <p>{t('signin.passwordIntro')}</p>
       <form onSubmit={submitPassword} noValidate aria-label={t('signin.passwordIntro')}>
         <Field id="email" label={t('signin.email')}>

@@ -159,6 +159,7 @@ describe('the top bar', () => {
       'Tokens',
       'Webhooks',
       'Users',
+      'Audit',
       'System',
     ]);
     expect(who.textContent).toBe('Signed in as admin');

@@ -1097,7 +1097,8 @@ export interface paths {
         };
         /**
          * Oidc Callback
-         * @description Finish an SSO sign-in: opens a web session and redirects to the web app.
+         * @description Finish an SSO sign-in: opens a web session and redirects to the web app (to its sign-in page, with the reason's
+         *     code in `sso_error`, when the sign-in is refused).
          */
         get: operations["oidc_callback_api_auth_oidc_callback_get"];
         put?: never;
@@ -8395,24 +8396,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The e-mail's domain may not enter, or the account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
             /** @description Single sign-on is not configured */
             404: {
                 headers: {
@@ -8455,30 +8438,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied. */
             303: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description The e-mail's domain may not enter, or the account is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
             };
             /** @description Single sign-on is not configured */
             404: {
@@ -8496,15 +8461,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description The identity provider does not answer */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
                 };
             };
         };

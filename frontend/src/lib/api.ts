@@ -2,6 +2,9 @@
 call, problem+json errors mapped to ApiError. */
 import type {
   ApiToken,
+  AuditPage,
+  Invitation,
+  NewInvitation,
   ApiTokenRequest,
   BackupOverview,
   CreatedApiToken,
@@ -200,6 +203,27 @@ export class ApiClient {
 
   changeUser(id: string, patch: UserAccountPatch): Promise<UserAccount> {
     return this.json(`/api/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(patch) });
+  }
+
+  /** Invite someone (admins): the answer holds the single-use link, shown only now, and whether it was e-mailed. */
+  inviteUser(invitation: NewInvitation): Promise<Invitation> {
+    return this.json('/api/users/invitations', { method: 'POST', body: JSON.stringify(invitation) });
+  }
+
+  /** Set an account's password (admins); 422 `password_rejected` when it breaks the rules. */
+  async setUserPassword(id: string, password: string): Promise<void> {
+    await this.raw(`/api/users/${encodeURIComponent(id)}/password`, { method: 'PUT', body: JSON.stringify({ password }) });
+  }
+
+  /** The audit log (admins), newest first; `query` is built by `auditQuery` (lib/audit.ts). */
+  listAudit(query: URLSearchParams): Promise<AuditPage> {
+    const suffix = query.toString();
+    return this.json(`/api/audit${suffix ? `?${suffix}` : ''}`);
+  }
+
+  /** Replace a proposal's collaborators (its owner, managers and admins may; 403 `not_the_owner` otherwise). */
+  setCollaborators(id: string, userIds: string[]): Promise<Proposal> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/collaborators`, { method: 'PUT', body: JSON.stringify({ user_ids: userIds }) });
   }
 
   /** End every web session of an account. */

@@ -1,5 +1,6 @@
 /** Every string the interface shows, in Brazilian Portuguese (default) and English. */
 import { groundingEn, groundingPtBR } from './grounding-messages';
+import { peopleEn, peoplePtBR } from './people-messages';
 import { requirementsEn, requirementsPtBR } from './requirement-messages';
 
 const ptBR = {
@@ -588,6 +589,7 @@ const ptBR = {
   'validation.choice': 'Escolha uma das opções.',
   ...groundingPtBR,
   ...requirementsPtBR,
+  ...peoplePtBR,
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -1178,6 +1180,7 @@ const en: Record<MessageKey, string> = {
   'validation.choice': 'Pick one of the options.',
   ...groundingEn,
   ...requirementsEn,
+  ...peopleEn,
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

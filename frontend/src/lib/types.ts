@@ -107,3 +107,11 @@ export type UserAccount = Schemas['UserView'];
 export type NewUserAccount = Schemas['NewUser'];
 /** What an admin changes of an account. */
 export type UserAccountPatch = Schemas['UserPatch'];
+/** An invitation just made: `link` is shown in this response only. */
+export type Invitation = Schemas['InvitationView'];
+/** POST /api/users/invitations's body (`role` defaults to editor). */
+export type NewInvitation = Omit<Schemas['NewInvitation'], 'role'> & Partial<Pick<Schemas['NewInvitation'], 'role'>>;
+/** One record of the audit log: who did what, when, from where, to which object. */
+export type AuditRecord = Schemas['AuditView'];
+/** A page of the audit log and the `before` of the next one (null on the last). */
+export type AuditPage = Schemas['AuditPage'];

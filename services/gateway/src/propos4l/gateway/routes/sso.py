@@ -1,9 +1,11 @@
 """Single sign-on (OpenID Connect): which sign-in methods there are, the start of an SSO sign-in (a redirect to the
-identity provider) and its callback (a web session, then a redirect back to the web app)."""
+identity provider) and its callback (a web session, then a redirect back to the web app; on failure, a redirect to the
+web app's sign-in page with the problem's code, `WEB_APP_URL/?sso_error=<code>`: a browser is on the other end)."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
@@ -27,8 +29,6 @@ _STATE_PATH = "/api/auth/oidc"
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
     for code, description in {
-        400: "The sign-in cannot go on (wrong or old state, a refused code, an ID token not for this app)",
-        403: "The e-mail's domain may not enter, or the account is disabled",
         404: "Single sign-on is not configured",
         502: "The identity provider does not answer",
     }.items()
@@ -98,7 +98,25 @@ async def oidc_login(
     return response
 
 
-@router.get("/oidc/callback", status_code=303, response_class=RedirectResponse, responses=_PROBLEMS)
+def sign_in_page_with_error(settings: GatewaySettings, problem_code: str) -> str:
+    """The web app's sign-in page, told why single sign-on failed (it words the code)."""
+    return f"{settings.web_app_url.rstrip('/')}/?{urlencode({'sso_error': problem_code})}"
+
+
+@router.get(
+    "/oidc/callback",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {
+            "description": "Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused "
+            "code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to "
+            "WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, "
+            "oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied."
+        },
+        404: _PROBLEMS[404],
+    },
+)
 async def oidc_callback(
     request: Request,
     settings: Settings,
@@ -108,35 +126,38 @@ async def oidc_callback(
     state: Annotated[str | None, Query(max_length=200)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RedirectResponse:
-    """Finish an SSO sign-in: opens a web session and redirects to the web app."""
+    """Finish an SSO sign-in: opens a web session and redirects to the web app (to its sign-in page, with the reason's
+    code in `sso_error`, when the sign-in is refused)."""
     client = _client(request)
     audit: AuditLog = request.app.state.audit
     origin = origin_of(request)
 
-    async def refuse(status: int, problem_code: str, detail: str, email: str | None = None) -> Problem:
+    async def refuse(problem_code: str, detail: str, email: str | None = None) -> RedirectResponse:
         await audit.record(
             "sign_in",
             Actor(name=(email or "unknown").lower(), via="anonymous"),
             origin,
             outcome="failure",
-            details={"reason": problem_code, "method": "sso"},
+            details={"reason": problem_code, "method": "sso", "detail": detail[:300]},
         )
-        return Problem(status, detail, code=problem_code)
+        response = RedirectResponse(sign_in_page_with_error(settings, problem_code), status_code=303)
+        response.delete_cookie(_STATE_COOKIE, path=_STATE_PATH)
+        return response
 
     if error or not code or not state:
-        raise await refuse(400, "oidc_denied", f"The identity provider did not sign you in ({error or 'no code'}).")
+        return await refuse("oidc_denied", f"The identity provider did not sign you in ({error or 'no code'}).")
     try:
         identity = await client.finish(
             code, state, request.cookies.get(_STATE_COOKIE), _redirect_uri(request, settings)
         )
     except OidcRefused as refused:
-        raise await refuse(400, refused.code, refused.detail) from None
+        return await refuse(refused.code, refused.detail)
     found = await users.credentials(identity.email)
     user = found[0] if found is not None else None
     if user is None:
         if email_domain(identity.email) not in settings.oidc_allowed_email_domains:
             detail = f"People of {email_domain(identity.email)} need an account made by an admin before they sign in."
-            raise await refuse(403, "oidc_domain_not_allowed", detail, identity.email)
+            return await refuse("oidc_domain_not_allowed", detail, identity.email)
         try:
             user = await users.create(
                 identity.email, identity.name or identity.email.split("@")[0], Role(settings.oidc_default_role)
@@ -154,7 +175,7 @@ async def oidc_callback(
             details={"email": user.email, "role": user.role, "method": "sso"},
         )
     if not user.active or user.is_system:
-        raise await refuse(403, "oidc_account_disabled", "This account is disabled.", identity.email)
+        return await refuse("oidc_account_disabled", "This account is disabled.", identity.email)
     opened = await sessions.open(user, address=origin.address, user_agent=origin.user_agent)
     await audit.record(
         "sign_in",

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.deps import Documents, Editor, Proposals, Settings, Viewer, audited
 from propos4l.gateway.library_documents import NewDocument, proposal_markdown
-from propos4l.gateway.library_storage import FileTooLarge, receive, receive_bytes
+from propos4l.gateway.library_storage import receive_bytes
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition
-from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, MARKDOWN, sniff_media_type
+from propos4l.gateway.uploads import receive_upload
+from propos4l.shared.library_files import MARKDOWN
 
 __all__ = ["router"]
 
@@ -144,24 +145,14 @@ async def upload_document(
 ) -> DocumentView:
     """Add a file to the library; it is indexed in the background (follow `status`). The same content uploaded
     again answers 200 with the document already there."""
-    limit = settings.library_max_upload_mb * 1024 * 1024
-    try:
-        received = await asyncio.to_thread(receive, settings.library_dir, file.file, limit)
-    except FileTooLarge as error:
-        raise Problem(413, f"The library takes files up to {settings.library_max_upload_mb} MB; {error}.") from None
-    try:
-        media_type = await asyncio.to_thread(sniff_media_type, received.head, received.temp_path)
-    except BaseException:
-        received.discard()
-        raise
-    if media_type is None:
-        received.discard()
-        raise Problem(
-            415,
-            f"The library cannot read {file.filename or 'this file'!r}: its content is not one of "
-            f"{', '.join(ACCEPTED_MEDIA_TYPES)} (the type is told from the content, not the name).",
-        )
-    filename = PurePath(file.filename or "document").name[:300] or "document"
+    upload = await receive_upload(
+        settings.library_dir,
+        file,
+        settings.library_max_upload_mb,
+        too_large="The library takes files",
+        unreadable=lambda name: f"The library cannot read {name or 'this file'!r}",
+    )
+    received, media_type, filename = upload.received, upload.media_type, upload.filename
     document = NewDocument(
         title=title or (PurePath(filename).stem or filename)[:300],
         filename=filename,

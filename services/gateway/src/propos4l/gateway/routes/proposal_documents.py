@@ -15,10 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
 from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
 from propos4l.gateway.deps import ClientDocumentStore, Editor, Proposals, Settings, Viewer, audited, ensure_may_change
-from propos4l.gateway.library_storage import FileTooLarge, receive
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
-from propos4l.shared.library_files import ACCEPTED_MEDIA_TYPES, sniff_media_type
+from propos4l.gateway.uploads import receive_upload
 from propos4l.shared.requirement_records import LocationRecord, RequestFieldsRecord
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
 
@@ -178,24 +177,14 @@ async def upload_client_document(
     fields it states; follow `status` or the proposal's events)."""
     await ensure_may_change(proposals, proposal_id, principal)
     proposal = await _proposal(proposals, proposal_id)
-    limit = settings.proposal_document_max_mb * 1024 * 1024
-    try:
-        received = await asyncio.to_thread(receive, documents.folder, file.file, limit)
-    except FileTooLarge as error:
-        raise Problem(413, f"A client document may be up to {settings.proposal_document_max_mb} MB; {error}.") from None
-    try:
-        media_type = await asyncio.to_thread(sniff_media_type, received.head, received.temp_path)
-    except BaseException:
-        received.discard()
-        raise
-    if media_type is None:
-        received.discard()
-        raise Problem(
-            415,
-            f"{file.filename or 'This file'!r} cannot be read: its content is not one of "
-            f"{', '.join(ACCEPTED_MEDIA_TYPES)} (the type is told from the content, not the name).",
-        )
-    filename = PurePath(file.filename or "document").name[:300] or "document"
+    upload = await receive_upload(
+        documents.folder,
+        file,
+        settings.proposal_document_max_mb,
+        too_large="A client document may be",
+        unreadable=lambda name: f"{name or 'This file'!r} cannot be read",
+    )
+    received, media_type, filename = upload.received, upload.media_type, upload.filename
     try:
         row, created = await documents.add(
             proposal,

@@ -10,6 +10,9 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; each has its own Redis and PostgreSQL, files stay whole on one process): 0 runs in one.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf helm
 
@@ -229,10 +232,10 @@ run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis 
 
 test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed $(HELM)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
 	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 PROPOS4L_REQUIRE_HELM=1 \
-	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_ARGS)
+	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop
-	$(RUN) pytest -m "not conformance" $(PYTEST_ARGS)
+	$(RUN) pytest $(PYTEST_PARALLEL) -m "not conformance" $(PYTEST_ARGS)
 
 lint: install ## ruff and mypy, as CI runs them
 	$(RUN) ruff check .

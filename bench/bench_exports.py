@@ -1,6 +1,8 @@
 """Export time per page: the PDF as the renderer writes it, the archival PDF/A-3b export and the DOCX export.
 
-For two documents (the sample proposal, pt-BR, default template; and a long one, its sections' Markdown repeated),
+For three documents (the sample proposal, pt-BR, default template; a long one, its sections' Markdown repeated; and
+one whose scope is a list of 5,000 items, the case that was once quadratic in the DOCX writer and is no longer
+guarded by a timed test),
 each round times, one after the other in one process, with the same template folder:
 
 - pdf: `render_drafted` as the renderer runs it for every version (tagged, the template's default);
@@ -13,7 +15,7 @@ LibreOffice installed (`make libreoffice`) its page count of the DOCX is printed
 `--rounds` rounds, the three kinds interleaved so that noise from other work on the machine falls on all alike.
 Prints one JSON line per round (every kind side by side) and a summary line per document with the medians.
 
-Usage: python bench/bench_exports.py [--rounds 5] [--repeat 6]
+Usage: python bench/bench_exports.py [--rounds 5] [--repeat 6] [--items 5000]
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.templates import install_default_template, load_template
 from propos4l.renderer.word import export_docx
 from propos4l.shared.events import ProposalDrafted, Section
-from propos4l.shared.sections import Language
+from propos4l.shared.sections import Language, SectionKey
 from tests.support.libreoffice import converted_to_pdf, soffice
 
 KINDS = ("pdf", "pdf/a-3b", "docx")
@@ -50,6 +52,17 @@ def long_proposal(repeat: int) -> ProposalDrafted:
     sections = tuple(
         Section(key=s.key, title=s.title, content="\n\n".join([s.content] * repeat)[:40_000]) for s in sample.sections
     )
+    return sample.model_copy(update={"sections": sections})
+
+
+def list_heavy_proposal(items: int) -> ProposalDrafted:
+    """The sample with its scope a list of `items` short items (5,000 fill a section's 40,000 characters)."""
+    sample = sample_drafted(Language.PT_BR)
+    listed = "\n".join(f"- {number:04d}" for number in range(items))
+    sections = [
+        Section(key=s.key, title=s.title, content=listed if s.key == SectionKey.SCOPE else s.content)
+        for s in sample.sections
+    ]
     return sample.model_copy(update={"sections": sections})
 
 
@@ -108,12 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=6, help="how often the long document repeats each section")
+    parser.add_argument("--items", type=int, default=5_000, help="list items in the list-heavy document's scope")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as folder:
         templates = Path(folder)
         install_default_template(templates)
         bench("sample", sample_drafted(Language.PT_BR), templates, arguments.rounds)
         bench(f"long (x{arguments.repeat})", long_proposal(arguments.repeat), templates, arguments.rounds)
+        bench(f"list ({arguments.items} items)", list_heavy_proposal(arguments.items), templates, arguments.rounds)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -159,11 +158,10 @@ async def test_a_docx_of_5000_list_items_a_200_row_table_emoji_and_rtl_text_is_e
     client: httpx.AsyncClient, redis: Redis
 ) -> None:
     proposal_id, _ = await drafted_proposal(client, redis, Language.EN, contents=HARD_CONTENTS)
-    started = time.perf_counter()
+    # Its speed is bench/bench_exports.py's to measure, not a timed assertion's: past RENDER_TIMEOUT_SECONDS the
+    # gateway's worker stops it and this answer would be a problem instead of the document.
     response = await export(client, proposal_id, format="docx")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200, response.text
-    assert elapsed < 30  # the gateway's worker would have stopped it at RENDER_TIMEOUT_SECONDS (120 s)
     document = docx.Document(io.BytesIO(response.content))
     items = [p for p in document.paragraphs if len(p.text) == 4 and p.text.isdigit()]
     assert len(items) == 5_000 and len({p._p.pPr.numPr.numId.val for p in items}) == 1  # one Word list

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import docx
@@ -185,9 +184,7 @@ def test_a_section_of_5000_list_items_and_a_200_row_table_is_a_valid_docx(manife
     drafted = sample_drafted(Language.PT_BR)
     drafted = with_content(drafted, SectionKey.SCOPE, items)
     drafted = with_content(drafted, SectionKey.SOLUTION, "| a | b |\n|---|---:|\n" + rows)
-    started = time.perf_counter()
-    data = export_docx(drafted, manifest)
-    assert time.perf_counter() - started < 30  # the export time limit (RENDER_TIMEOUT_SECONDS) is 60 s
+    data = export_docx(drafted, manifest)  # its speed (once quadratic in the items) is bench/bench_exports.py's
     document = opened(data)
     listed = [p for p in document.paragraphs if len(p.text) == 4 and p.text.isdigit()]
     assert len(listed) == 5_000 and len({numbering(p) for p in listed}) == 1

@@ -12,6 +12,7 @@ from propos4l.gateway.effort_edit import reprice_effort
 from propos4l.gateway.progress_log import status_changed
 from propos4l.gateway.proposal_listing import ListPosition, ProposalFilters, ProposalPage, read_page
 from propos4l.gateway.proposal_size import check_change_fits
+from propos4l.gateway.review_transitions import reset_approval_after_new_version
 from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.envelope import encode
@@ -365,6 +366,7 @@ class ProposalRepository:
             )
             await add_to_outbox(connection, event)
             await status_changed(connection, proposal_id, version, status)
+            await reset_approval_after_new_version(connection, proposal_id, version)
             row = await _fetch_proposal(connection, proposal_id)
         assert row is not None
         return row

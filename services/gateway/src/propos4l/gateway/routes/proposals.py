@@ -11,9 +11,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from propos4l.gateway.approval_rules import requires_approval
 from propos4l.gateway.deps import (
     Audit,
     ContextRetrieval,
+    Database,
     Editor,
     Outbox,
     PdfStorage,
@@ -26,6 +28,8 @@ from propos4l.gateway.deps import (
 from propos4l.gateway.pdf_downloads import pdf_download
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
+from propos4l.gateway.review_schemas import MatchedRuleView
+from propos4l.gateway.review_transitions import open_thread_count
 from propos4l.gateway.roles import Role
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
@@ -126,14 +130,28 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def get_proposal(
-    proposal_id: uuid.UUID, _: Viewer, proposals: Proposals, pricing: TemplatePricing, settings: Settings
+    proposal_id: uuid.UUID,
+    _: Viewer,
+    proposals: Proposals,
+    pricing: TemplatePricing,
+    settings: Settings,
+    database: Database,
 ) -> ProposalView:
-    """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
+    """A proposal's status, the sections of its current version, its investment priced as its PDF prices it, its
+    review state and the approval rules it matches."""
     row = await proposals.get(proposal_id)
     if row is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
-    return proposal_view(row, terms, settings.tracing_ui_url)
+    view = proposal_view(row, terms, settings.tracing_ui_url)
+    async with database.acquire() as connection:
+        matched = await requires_approval(connection, proposal_id, pricing)
+        view.open_threads = await open_thread_count(connection, proposal_id)
+    view.approval_required = bool(matched)
+    view.approval_rules = [
+        MatchedRuleView(rule_id=rule.rule_id, name=rule.name, kind=rule.kind, reason=rule.reason) for rule in matched
+    ]
+    return view
 
 
 @router.get(

@@ -4,6 +4,7 @@ version resetting an approval, and the webhooks the moves fire."""
 
 from __future__ import annotations
 
+import io
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from standardwebhooks import Webhook
+from weasyprint import HTML
 
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
@@ -263,3 +266,44 @@ async def test_approval_rules_are_admin_managed_and_shown_on_the_proposal(gatewa
     problem(await client.delete(f"{rules}/{discount.json()['id']}", headers=AUTH), 404)
     listed = (await client.get(rules, headers=AUTH)).json()["items"]
     assert [rule["name"] for rule in listed] == ["Big deals"]
+
+
+async def test_a_pdf_needing_approval_is_stamped_until_its_version_is_approved(
+    gateway: RunningGateway, data_dir: Path
+) -> None:
+    client = gateway.client
+    _, manager = await user_with_token(client, "eva@example.com", "manager", "Eva")
+    rule = {"name": "Deep discounts", "kind": "discount_above", "threshold": "10"}
+    assert (await client.post("/api/approval-rules", json=rule, headers=AUTH)).status_code == 201
+    proposal_id = (await client.post("/api/proposals", json={**PROPOSAL, "language": "pt-BR"}, headers=AUTH)).json()[
+        "id"
+    ]
+    await make_ready(gateway, proposal_id)
+    stored = HTML(string="<p>Proposta comercial</p><p style='page-break-before: always'>Página dois</p>").write_pdf()
+    pdf = data_dir / "pdfs" / proposal_id / "v1.pdf"
+    pdf.parent.mkdir(parents=True)
+    pdf.write_bytes(stored)
+    async with gateway.app.state.pool.acquire() as connection:
+        await connection.execute(
+            "UPDATE proposal_versions SET pdf_path = $2, pdf_sha256 = $3, pdf_bytes = $4, pages = 2 "
+            "WHERE proposal_id = $1 AND version = 1",
+            uuid.UUID(proposal_id),
+            f"{proposal_id}/v1.pdf",
+            "0" * 64,
+            len(stored),
+        )
+
+    stamped = await client.get(f"/api/proposals/{proposal_id}/pdf", headers=manager)
+    assert stamped.status_code == 200, stamped.text
+    assert stamped.headers["x-propos4l-watermark"] == "not-approved"
+    pages = PdfReader(io.BytesIO(stamped.content)).pages
+    assert [("RASCUNHO - NÃO APROVADO" in page.extract_text()) for page in pages] == [True, True]
+    assert "Página dois" in pages[1].extract_text()
+    assert pdf.read_bytes() == stored  # the stored file is never changed
+
+    transitions = f"/api/proposals/{proposal_id}/transitions"
+    for to in ("in_review", "approved"):
+        assert (await client.post(transitions, json={"to": to}, headers=manager)).status_code == 200
+    clean = await client.get(f"/api/proposals/{proposal_id}/pdf", headers=manager)
+    assert clean.status_code == 200 and "x-propos4l-watermark" not in clean.headers
+    assert clean.content == stored

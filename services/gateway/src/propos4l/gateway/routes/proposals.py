@@ -35,6 +35,7 @@ from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_summary, proposal_view
+from propos4l.gateway.watermark import watermark_pdf, watermark_text
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 from propos4l.shared.telemetry import current_trace_id
 
@@ -170,9 +171,13 @@ async def download_pdf(
     proposals: Proposals,
     settings: Settings,
     pdf_storage: PdfStorage,
+    database: Database,
+    pricing: TemplatePricing,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> Response:
-    """The latest rendered PDF, or that of `version`; 409 while none is rendered."""
+    """The latest rendered PDF, or that of `version`; 409 while none is rendered. A version that needs a manager's
+    approval (an approval rule matches it) and lacks it comes stamped "DRAFT - NOT APPROVED" ("RASCUNHO - NÃO
+    APROVADO"), with the header `X-Propos4l-Watermark: not-approved`; the stored file is never changed."""
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
@@ -183,15 +188,26 @@ async def download_pdf(
         wanted = version or proposal["current_version"]
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
+    watermarked = False
+    if proposal["approved_version"] != wanted:
+        async with database.acquire() as connection:
+            watermarked = bool(await requires_approval(connection, proposal_id, pricing, wanted))
+    text = watermark_text(proposal["language"])
     download = await pdf_download(
         pdf_storage,
         row["pdf_path"],
         f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
         presign_seconds=settings.storage_presign_seconds if settings.storage_presign else None,
+        transform=(lambda pdf: watermark_pdf(pdf, text)) if watermarked else None,
     )
     await audit.record(
-        "proposal.pdf_downloaded", object_type="proposal", object_id=proposal_id, details={"version": wanted}
+        "proposal.pdf_downloaded",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"version": wanted, "watermarked": watermarked},
     )
+    if watermarked:
+        download.headers["X-Propos4l-Watermark"] = "not-approved"
     return download
 
 

@@ -107,7 +107,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
                 footer={
                   <>
                     <SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />
-                    <Threads data={review} kind="section" anchor={section.key} title={t('threads.title')} />
+                    <Threads data={review} kind="section" anchor={section.key} title={`${t('threads.title')}: ${section.title}`} />
                   </>
                 }
               />

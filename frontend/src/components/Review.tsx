@@ -4,7 +4,7 @@
  * approve — with a reason over open threads —, withdraw), the approval rules it matches, its history, and comment
  * threads per section and on the whole proposal.
  */
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import {
@@ -210,6 +210,16 @@ export function Threads({ data, kind, anchor, title }: { data: ReviewData; kind:
   const mayWrite = principal != null && principal.role !== 'viewer';
   const open = threads.filter((thread) => !thread.resolved).length;
   const formId = `thread-new-${kind}-${anchor || 'proposal'}`;
+  // Opened by itself once when it has open threads; after that only the reader opens or closes it (resolving the
+  // last thread must not fold it away under their eyes).
+  const [expanded, setExpanded] = useState(false);
+  const openedByItself = useRef(false);
+  useEffect(() => {
+    if (open > 0 && !openedByItself.current) {
+      openedByItself.current = true;
+      setExpanded(true);
+    }
+  }, [open]);
 
   async function post(event: FormEvent) {
     event.preventDefault();
@@ -232,7 +242,7 @@ export function Threads({ data, kind, anchor, title }: { data: ReviewData; kind:
 
   const mentions = mentionsIn(body);
   return (
-    <details className="threads" open={open > 0} data-testid={`threads-${kind}-${anchor || 'proposal'}`}>
+    <details className="threads" open={expanded} onToggle={(event) => setExpanded(event.currentTarget.open)} data-testid={`threads-${kind}-${anchor || 'proposal'}`}>
       <summary>
         {title} <span className="muted">({threads.length === 0 ? t('threads.none') : t('threads.count', { open, total: threads.length })})</span>
       </summary>

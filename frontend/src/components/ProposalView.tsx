@@ -115,7 +115,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           </section>
           <aside className="side">
             <ReviewPanel data={review} onChanged={refresh} />
-            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
+            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} stamp={review.review ? `${review.review.state}-${review.review.approved_version}-${review.review.approval_required}` : review.error ? 'no-review' : null} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Requirements proposalId={id} version={proposal.version} />

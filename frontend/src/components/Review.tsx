@@ -72,7 +72,7 @@ function useProblemText(): (caught: unknown) => string {
 }
 
 export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: () => Promise<void> | void }) {
-  const { t, formatDate } = useApp();
+  const { t, formatDate, formatMoney, formatNumber } = useApp();
   const problemText = useProblemText();
   const { review, client } = data;
   const [pending, setPending] = useState<ReviewAction | null>(null);
@@ -82,6 +82,13 @@ export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: 
   const [reasonError, setReasonError] = useState<string | undefined>();
 
   if (!review) return data.error ? <Alert>{data.error}</Alert> : null;
+
+  function ruleReason(rule: Review['approval_rules'][number]): string {
+    const money = (amount: string) => (rule.currency ? formatMoney(amount, rule.currency) : formatNumber(amount));
+    if (rule.kind === 'discount_above') return t('review.rule.discount_above', { actual: formatNumber(rule.actual ?? '0'), threshold: formatNumber(rule.threshold ?? '0') });
+    if (rule.kind === 'total_above') return t('review.rule.total_above', { actual: money(rule.actual ?? '0'), threshold: money(rule.threshold ?? '0') });
+    return t(`review.rule.${rule.kind}`, { value: rule.value ?? '' });
+  }
   const actions = reviewActions(review);
 
   async function confirm(event: FormEvent) {
@@ -120,7 +127,7 @@ export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: 
           <ul>
             {review.approval_rules.map((rule) => (
               <li key={rule.rule_id}>
-                <strong>{rule.name}</strong>: {rule.reason}
+                <strong>{rule.name}</strong>: {ruleReason(rule)}
               </li>
             ))}
           </ul>

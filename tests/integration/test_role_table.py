@@ -93,6 +93,16 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("PUT", "/api/proposals/{proposal_id}/requirements/{requirement_id}/compliance"): E,
     ("GET", "/api/proposals/{proposal_id}/requirements/export"): V,
     ("POST", "/api/proposals/{proposal_id}/questionnaire"): V,
+    ("GET", "/api/proposals/{proposal_id}/review"): V,
+    ("POST", "/api/proposals/{proposal_id}/transitions"): E,
+    ("GET", "/api/proposals/{proposal_id}/threads"): V,
+    ("POST", "/api/proposals/{proposal_id}/threads"): E,
+    ("POST", "/api/proposals/{proposal_id}/threads/{thread_id}/comments"): E,
+    ("PATCH", "/api/proposals/{proposal_id}/threads/{thread_id}"): E,
+    ("GET", "/api/approval-rules"): A,
+    ("POST", "/api/approval-rules"): A,
+    ("PUT", "/api/approval-rules/{rule_id}"): A,
+    ("DELETE", "/api/approval-rules/{rule_id}"): A,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

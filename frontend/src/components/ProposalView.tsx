@@ -15,6 +15,7 @@ import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Groun
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
 import { Requirements } from './Requirements';
+import { ReviewBadge, ReviewPanel, Threads, useReview } from './Review';
 import { SectionCard } from './SectionCard';
 import { Shell } from './Shell';
 import { Alert, Loading, StatusBadge } from './ui';
@@ -32,6 +33,7 @@ export function ProposalView({ id }: { id: string }) {
 function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) => void }) {
   const { api, t, formatDate, locale } = useApp();
   const { proposal, versions, live, connection, refresh, error, notFound } = useProposal(id);
+  const review = useReview(id, proposal ? `${proposal.version}-${proposal.status}-${proposal.review_state}` : '');
   const [selected, setSelected] = useState<number | null>(null);
 
   useEffect(() => {
@@ -61,6 +63,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
       <div className="proposal-meta">
         <Link href="/proposals">← {t('proposal.back')}</Link>
         <StatusBadge status={proposal.status} />
+        <ReviewBadge state={review.review?.state ?? proposal.review_state} />
         <span className="muted">{t('proposal.version', { version: proposal.version })}</span>
         <span className="muted">{proposal.industry}</span>
         <span className="muted">{t('proposal.created', { date: formatDate(proposal.created_at) })}</span>
@@ -101,12 +104,18 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
                 onEdit={(content) => change(() => api.editSection(id, section.key, content))}
                 onRegenerate={(instructions) => change(() => api.regenerateSection(id, section.key, instructions))}
                 marker={<SectionFlags flags={flagsOf(proposal, section.key)} />}
-                footer={<SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />}
+                footer={
+                  <>
+                    <SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />
+                    <Threads data={review} kind="section" anchor={section.key} title={`${t('threads.title')}: ${section.title}`} />
+                  </>
+                }
               />
             ))}
           </section>
           <aside className="side">
-            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
+            <ReviewPanel data={review} onChanged={refresh} />
+            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} stamp={review.review ? `${review.review.state}-${review.review.approved_version}-${review.review.approval_required}` : review.error ? 'no-review' : null} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Requirements proposalId={id} version={proposal.version} />

@@ -29,6 +29,7 @@ from propos4l.shared.streams import Stream
 
 __all__ = [
     "EVENT_TYPES",
+    "REVIEW_KIND_PREFIX",
     "Event",
     "FailureStage",
     "FieldError",
@@ -43,6 +44,7 @@ __all__ = [
     "LifecycleFailure",
     "LifecycleKind",
     "LifecyclePdf",
+    "LifecycleReview",
     "LlmUsage",
     "ProposalDocumentFailed",
     "ProposalDocumentProgressed",
@@ -487,7 +489,25 @@ class IntakeRejected(Event):
     errors: tuple[FieldError, ...] = ()
 
 
-LifecycleKind = Literal["accepted", "drafted", "ready", "failed"]
+LifecycleKind = Literal[
+    "accepted",
+    "drafted",
+    "ready",
+    "failed",
+    # A move of the review state (issue #19, ADR 0023): `review.<the state it moved to>`. Added in schema version 1
+    # without a bump: new kinds, with `review` set; the four above keep their meaning (`accepted` is the request's,
+    # `review.accepted` the client's).
+    "review.draft",
+    "review.in_review",
+    "review.approved",
+    "review.sent",
+    "review.viewed",
+    "review.accepted",
+    "review.declined",
+    "review.expired",
+    "review.withdrawn",
+]
+REVIEW_KIND_PREFIX: Final = "review."
 
 
 class LifecyclePdf(BaseModel):
@@ -510,8 +530,21 @@ class LifecycleFailure(BaseModel):
     reason: str
 
 
+class LifecycleReview(BaseModel):
+    """A move of a proposal's review state: from where, to where, who made it and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    from_state: str
+    to_state: str
+    actor: str = Field(description="the person's name, or `system`/`client` for moves the platform makes")
+    reason: str | None = None
+    transition_id: int = Field(description="the move's id in the proposal's transition history")
+
+
 class ProposalLifecycleChanged(ProposalEvent):
-    """Public: a proposal's version was accepted, drafted, is ready (with its PDF) or failed.
+    """Public: a proposal's version was accepted, drafted, is ready (with its PDF) or failed; or the proposal's
+    review state moved (`review.*`, with `review`).
 
     Versioned and kept compatible (ADR 0018): fields may be added, none removed or changed in meaning; a breaking
     change is a new `schema_version`. Internal events may change shape; this one does not.
@@ -527,6 +560,7 @@ class ProposalLifecycleChanged(ProposalEvent):
     callback: dict[str, str] | None = Field(default=None, description="the producer's metadata, as it sent it")
     pdf: LifecyclePdf | None = Field(default=None, description="with `ready`")
     failure: LifecycleFailure | None = Field(default=None, description="with `failed`")
+    review: LifecycleReview | None = Field(default=None, description="with `review.*`")
 
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import asyncpg
 
-__all__ = ["Actor", "AuditFilters", "AuditLog", "AuditRecord", "Origin"]
+__all__ = ["Actor", "AuditFilters", "AuditLog", "AuditRecord", "Origin", "append_audit"]
 
 logger = logging.getLogger("propos4l.audit")
 
@@ -99,40 +99,15 @@ class AuditLog:
         connection: asyncpg.Connection | None = None,
     ) -> None:
         """Append one record (inside `connection`'s transaction when given) and log it."""
-        details = details or {}
-        target = str(object_id) if object_id is not None else None
-        await (connection or self._pool).execute(
-            """INSERT INTO audit_log (action, outcome, actor_user_id, actor_name, via, token_id, object_type,
-                                      object_id, address, user_agent, details)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        await append_audit(
+            connection or self._pool,
             action,
-            outcome,
-            actor.user_id,
-            actor.name,
-            actor.via,
-            actor.token_id,
-            object_type,
-            target,
-            origin.address,
-            (origin.user_agent or "")[:500] or None,
-            details,
-        )
-        logger.info(
-            "audit %s %s",
-            action,
-            outcome,
-            extra={
-                "audit_action": action,
-                "audit_outcome": outcome,
-                "actor": actor.name,
-                "actor_user_id": str(actor.user_id) if actor.user_id else None,
-                "via": actor.via,
-                "object_type": object_type,
-                "object_id": target,
-                "client_address": origin.address,
-                "user_agent": origin.user_agent,
-                **{f"detail_{key}": value for key, value in details.items()},
-            },
+            actor,
+            origin,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            details=details,
         )
 
     async def list(self, filters: AuditFilters, *, limit: int) -> list[AuditRecord]:
@@ -158,3 +133,52 @@ class AuditLog:
             *arguments,
         )
         return [AuditRecord.from_row(row) for row in rows]
+
+
+async def append_audit(
+    executor: asyncpg.Connection | asyncpg.Pool,
+    action: str,
+    actor: Actor,
+    origin: Origin,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one record through `executor` (a connection: inside its transaction) and log it."""
+    details = details or {}
+    target = str(object_id) if object_id is not None else None
+    await executor.execute(
+        """INSERT INTO audit_log (action, outcome, actor_user_id, actor_name, via, token_id, object_type,
+                                  object_id, address, user_agent, details)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        action,
+        outcome,
+        actor.user_id,
+        actor.name,
+        actor.via,
+        actor.token_id,
+        object_type,
+        target,
+        origin.address,
+        (origin.user_agent or "")[:500] or None,
+        details,
+    )
+    logger.info(
+        "audit %s %s",
+        action,
+        outcome,
+        extra={
+            "audit_action": action,
+            "audit_outcome": outcome,
+            "actor": actor.name,
+            "actor_user_id": str(actor.user_id) if actor.user_id else None,
+            "via": actor.via,
+            "object_type": object_type,
+            "object_id": target,
+            "client_address": origin.address,
+            "user_agent": origin.user_agent,
+            **{f"detail_{key}": value for key, value in details.items()},
+        },
+    )

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Final
+from typing import Final, cast
 
 import asyncpg
 
 from propos4l.shared.envelope import encode
 from propos4l.shared.events import (
+    REVIEW_KIND_PREFIX,
     LifecycleFailure,
     LifecycleKind,
     LifecyclePdf,
+    LifecycleReview,
     ProposalLifecycleChanged,
     derived_event_id,
 )
 from propos4l.shared.telemetry import trace_headers
 
-__all__ = ["lifecycle_event", "publish_lifecycle"]
+__all__ = ["lifecycle_event", "publish_lifecycle", "publish_review_lifecycle"]
 
 # The statuses the public stream reports; `generating` is internal detail.
 _KINDS: Final[dict[str, LifecycleKind]] = {
@@ -51,12 +53,24 @@ async def publish_lifecycle(
     await _queue(connection, await lifecycle_event(connection, proposal_id, version, kind, error))
 
 
+async def publish_review_lifecycle(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, version: int, review: LifecycleReview
+) -> None:
+    """Queue the lifecycle event of a move of the review state (kind `review.<to_state>`), inside the caller's
+    transaction. Its id is derived from the move's id: moving to the same state twice is two events."""
+    kind = cast(LifecycleKind, f"{REVIEW_KIND_PREFIX}{review.to_state}")
+    event = await lifecycle_event(connection, proposal_id, version, kind, review=review)
+    await _queue(connection, event)
+
+
 async def lifecycle_event(
     connection: asyncpg.Connection,
     proposal_id: uuid.UUID,
     version: int,
     kind: LifecycleKind,
     error: dict[str, str] | None = None,
+    *,
+    review: LifecycleReview | None = None,
 ) -> ProposalLifecycleChanged:
     """The lifecycle event of `kind` for a version, with the producer's correlation id when it came by intake."""
     origin = await connection.fetchrow(
@@ -80,8 +94,9 @@ async def lifecycle_event(
     if kind == "failed" and error is not None:
         failure = LifecycleFailure(stage=error.get("stage", "unknown"), reason=error.get("detail", ""))
     callback = origin["callback"] if origin is not None else None
+    cause = f"lifecycle:{version}:{kind}" if review is None else f"lifecycle:transition:{review.transition_id}"
     return ProposalLifecycleChanged(
-        event_id=derived_event_id(proposal_id, f"lifecycle:{version}:{kind}"),
+        event_id=derived_event_id(proposal_id, cause),
         proposal_id=proposal_id,
         version=version,
         kind=kind,
@@ -91,6 +106,7 @@ async def lifecycle_event(
         callback=json.loads(callback) if isinstance(callback, str) else callback,
         pdf=pdf,
         failure=failure,
+        review=review,
     )
 
 

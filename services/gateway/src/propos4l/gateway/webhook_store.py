@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import asyncpg
 
 from propos4l.gateway.webhook_signing import new_secret
+from propos4l.shared.events import LifecycleKind
 
 __all__ = [
     "EVENT_TYPES",
@@ -19,8 +20,9 @@ __all__ = [
     "WebhookStore",
 ]
 
-EVENT_TYPES: Final = ("proposal.accepted", "proposal.drafted", "proposal.ready", "proposal.failed")
-"""What an endpoint may subscribe to: one per kind of the public lifecycle stream."""
+EVENT_TYPES: Final = tuple(f"proposal.{kind}" for kind in get_args(LifecycleKind))
+"""What an endpoint may subscribe to: one per kind of the public lifecycle stream (`proposal.accepted`,
+`proposal.drafted`, `proposal.ready`, `proposal.failed`, and `proposal.review.<state>` for each review state)."""
 
 _ENDPOINT_COLUMNS: Final = """id, url, event_types, description, enabled, consecutive_failures, disabled_reason,
     disabled_at, created_at, updated_at, previous_expires_at"""

@@ -30,7 +30,21 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     }.items()
 }
 
-EventType = Literal["proposal.accepted", "proposal.drafted", "proposal.ready", "proposal.failed"]
+EventType = Literal[
+    "proposal.accepted",
+    "proposal.drafted",
+    "proposal.ready",
+    "proposal.failed",
+    "proposal.review.draft",
+    "proposal.review.in_review",
+    "proposal.review.approved",
+    "proposal.review.sent",
+    "proposal.review.viewed",
+    "proposal.review.accepted",
+    "proposal.review.declined",
+    "proposal.review.expired",
+    "proposal.review.withdrawn",
+]
 
 
 def _store(request: Request, _: Admin) -> WebhookStore:

@@ -93,6 +93,16 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("PUT", "/api/proposals/{proposal_id}/requirements/{requirement_id}/compliance"): E,
     ("GET", "/api/proposals/{proposal_id}/requirements/export"): V,
     ("POST", "/api/proposals/{proposal_id}/questionnaire"): V,
+    ("POST", "/api/proposals/{proposal_id}/send"): E,
+    ("GET", "/api/proposals/{proposal_id}/share-links"): V,
+    ("DELETE", "/api/proposals/{proposal_id}/share-links/{link_id}"): E,
+    ("GET", "/api/proposals/{proposal_id}/final-pdf"): V,
+    ("GET", "/api/public/share/{token}"): PUBLIC,
+    ("GET", "/api/public/share/{token}/pdf"): PUBLIC,
+    ("POST", "/api/public/share/{token}/visits/{visit_id}"): PUBLIC,
+    ("POST", "/api/public/share/{token}/accept"): PUBLIC,
+    ("POST", "/api/public/share/{token}/decline"): PUBLIC,
+    ("GET", "/api/public/share/{token}/final-pdf"): PUBLIC,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

@@ -16,6 +16,7 @@ import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
 import { Requirements } from './Requirements';
 import { SectionCard } from './SectionCard';
+import { SharePanel } from './SharePanel';
 import { Shell } from './Shell';
 import { Alert, Loading, StatusBadge } from './ui';
 
@@ -107,6 +108,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           </section>
           <aside className="side">
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
+            <SharePanel proposal={proposal} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Requirements proposalId={id} version={proposal.version} />

@@ -2,6 +2,7 @@
 import { groundingEn, groundingPtBR } from './grounding-messages';
 import { peopleEn, peoplePtBR } from './people-messages';
 import { requirementsEn, requirementsPtBR } from './requirement-messages';
+import { shareEn, sharePtBR } from './share-messages';
 
 const ptBR = {
   'app.name': 'Propos4l',
@@ -590,6 +591,7 @@ const ptBR = {
   ...groundingPtBR,
   ...requirementsPtBR,
   ...peoplePtBR,
+  ...sharePtBR,
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -1181,6 +1183,7 @@ const en: Record<MessageKey, string> = {
   ...groundingEn,
   ...requirementsEn,
   ...peopleEn,
+  ...shareEn,
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

@@ -259,8 +259,9 @@ function InvestmentTable({ proposal, words }: { proposal: SharedProposal; words:
   const investment = proposal.investment;
   if (!investment) return null;
   const m = (value: string) => money(value, investment.currency, proposal.language);
+  // A region that scrolls sideways on a narrow phone: focusable, so the keyboard can scroll it too.
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-label={words.investment} tabIndex={0}>
       <table className="share-investment">
         <caption className="visually-hidden">{words.investment}</caption>
         <thead>

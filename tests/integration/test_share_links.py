@@ -4,6 +4,7 @@ certificate, decline), with the review moves and lifecycle events they make."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -24,13 +25,15 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 from redis.asyncio import Redis
 
+from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.share_links import new_token
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import ProposalRendered, ProposalRequest
 from propos4l.shared.sections import Language
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
-from tests.support.signing_ca import SigningCa, make_signing_ca
+from tests.support.signing_ca import SigningCa, issue_tsa_certificate, make_signing_ca
+from tests.support.timestamp_server import timestamp_server
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -269,16 +272,28 @@ def validation_context(ca: SigningCa) -> ValidationContext:
     return ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
 
 
+@pytest.mark.parametrize("level", ["B-B", "B-T"])
 async def test_acceptance_makes_a_final_pdf_signed_with_the_consultancys_certificate(
-    database_url: str, redis_url: str, redis: Redis, data_dir: Path, signing_ca: SigningCa
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path, signing_ca: SigningCa, level: str
 ) -> None:
-    settings = gateway_settings(
-        database_url,
-        redis_url,
-        data_dir,
-        signing_cert_path=signing_ca.pkcs12_path,
-        signing_cert_password=signing_ca.password,
-    )
+    with contextlib.ExitStack() as stack:
+        tsa_url = (
+            stack.enter_context(timestamp_server(issue_tsa_certificate(signing_ca)))[0] if level == "B-T" else None
+        )
+        settings = gateway_settings(
+            database_url,
+            redis_url,
+            data_dir,
+            signing_cert_path=signing_ca.pkcs12_path,
+            signing_cert_password=signing_ca.password,
+            signing_tsa_url=tsa_url,
+        )
+        await accept_and_check_the_signed_pdf(settings, redis, data_dir, signing_ca, level, database_url)
+
+
+async def accept_and_check_the_signed_pdf(
+    settings: GatewaySettings, redis: Redis, data_dir: Path, signing_ca: SigningCa, level: str, database_url: str
+) -> None:
     async with running_gateway(settings) as (_, client):
         proposal_id, pdf = await ready_proposal(client, redis, data_dir, Language.EN)
         token = (await send(client, proposal_id))["token"]
@@ -291,7 +306,7 @@ async def test_acceptance_makes_a_final_pdf_signed_with_the_consultancys_certifi
         )
         assert accepted.status_code == 200, accepted.text
         answer = accepted.json()
-        assert answer["decision"] == "accepted" and answer["signature_level"] == "B-B"
+        assert answer["decision"] == "accepted" and answer["signature_level"] == level
         assert answer["final_pdf_available"] is True and answer["address"] is None  # not shown to the public
         assert answer["accepted_pdf_sha256"] == hashlib.sha256(pdf).hexdigest()
 
@@ -305,6 +320,7 @@ async def test_acceptance_makes_a_final_pdf_signed_with_the_consultancys_certifi
         status = await async_validate_pdf_signature(signature, validation_context(signing_ca))
         assert status.bottom_line and status.intact and status.valid and status.trusted
         assert status.coverage.name == "ENTIRE_FILE"
+        assert (status.timestamp_validity is not None) == (level == "B-T")
         text = re.sub(r"\s+", "", PdfReader(io.BytesIO(signed)).pages[-1].extract_text())
         assert re.findall(r"[0-9a-f]{64}", text) == [hashlib.sha256(pdf).hexdigest()]
         assert "AnaSouza" in text and signing_ca.signer_name.replace(" ", "") in text

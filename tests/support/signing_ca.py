@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["SigningCa", "make_signing_ca"]
+__all__ = ["SigningCa", "TimestampAuthority", "issue_tsa_certificate", "make_signing_ca"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,16 @@ class SigningCa:
     pkcs12_path: Path
     password: str
     signer_name: str
+    root_certificate: x509.Certificate
+    root_key: rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True)
+class TimestampAuthority:
+    """A timestamping certificate the root issued (DER) and its private key (PKCS#8 DER)."""
+
+    certificate_der: bytes
+    key_der: bytes
 
 
 def _name(common_name: str) -> x509.Name:
@@ -104,4 +114,27 @@ def make_signing_ca(folder: Path, password: str = "test-pkcs12-password") -> Sig
     )
     path = folder / "signer.p12"
     path.write_bytes(data)
-    return SigningCa(root.public_bytes(serialization.Encoding.PEM), path, password, signer_name)
+    return SigningCa(root.public_bytes(serialization.Encoding.PEM), path, password, signer_name, root, root_key)
+
+
+def issue_tsa_certificate(ca: SigningCa) -> TimestampAuthority:
+    """A certificate for an RFC 3161 timestamp server (extended key usage timeStamping, critical), issued by `ca`."""
+    now = dt.datetime.now(dt.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(_name("Propos4l Test TSA"))
+        .issuer_name(ca.root_certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.root_key.public_key()), critical=False)
+        .sign(ca.root_key, hashes.SHA256())
+    )
+    return TimestampAuthority(
+        certificate.public_bytes(serialization.Encoding.DER),
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )

@@ -27,7 +27,8 @@ from propos4l.gateway.final_pdf import (
     render_acceptance_page,
     unsigned,
 )
-from tests.support.signing_ca import SigningCa, make_signing_ca
+from tests.support.signing_ca import SigningCa, issue_tsa_certificate, make_signing_ca
+from tests.support.timestamp_server import timestamp_server
 
 
 def two_page_pdf() -> bytes:
@@ -127,3 +128,17 @@ def test_a_wrong_password_or_file_is_refused_with_a_clear_message(test_ca: Signi
     not_pkcs12.write_bytes(b"not a certificate")
     with pytest.raises(SigningUnavailable, match="cannot be used"):
         PdfSigner.load(not_pkcs12, None)
+
+
+def test_with_a_timestamp_server_the_signature_is_b_t_and_its_timestamp_is_trusted(test_ca: SigningCa) -> None:
+    original = two_page_pdf()
+    with timestamp_server(issue_tsa_certificate(test_ca)) as (url, answered):
+        signer = PdfSigner.load(test_ca.pkcs12_path, test_ca.password, url)
+        assert signer.level == "B-T"
+        page = render_acceptance_page(acceptance_page_html(facts(original, signer.subject)))
+        signed = asyncio.run(signer.sign(append_page(original, page), reason="Proposta aceita"))
+    assert answered, "the timestamp server was asked"
+    (signature,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    status = asyncio.run(async_validate_pdf_signature(signature, validation_context(test_ca)))
+    assert status.bottom_line and status.trusted
+    assert status.timestamp_validity is not None and status.timestamp_validity.trusted

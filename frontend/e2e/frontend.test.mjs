@@ -112,7 +112,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
 
   test('the top bar shows an administrator the Tokens link and who is signed in, also after a reload', async () => {
     const nav = page.getByRole('navigation', { name: 'Navegação principal' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Tokens', 'Webhooks', 'Usuários', 'Auditoria', 'Sistema']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Propostas', 'Nova proposta', 'Biblioteca', 'Modelos', 'Tokens', 'Webhooks', 'Regras de aprovação', 'Usuários', 'Auditoria', 'Sistema']);
     assert.equal(await page.getByTestId('signed-in-as').locator('.whoami-name').innerText(), 'admin');
     assert.equal(await page.getByTestId('signed-in-as').textContent(), 'Conectado como admin');
     await page.reload();

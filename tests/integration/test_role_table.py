@@ -103,6 +103,16 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/public/share/{token}/accept"): PUBLIC,
     ("POST", "/api/public/share/{token}/decline"): PUBLIC,
     ("GET", "/api/public/share/{token}/final-pdf"): PUBLIC,
+    ("GET", "/api/proposals/{proposal_id}/review"): V,
+    ("POST", "/api/proposals/{proposal_id}/transitions"): E,
+    ("GET", "/api/proposals/{proposal_id}/threads"): V,
+    ("POST", "/api/proposals/{proposal_id}/threads"): E,
+    ("POST", "/api/proposals/{proposal_id}/threads/{thread_id}/comments"): E,
+    ("PATCH", "/api/proposals/{proposal_id}/threads/{thread_id}"): E,
+    ("GET", "/api/approval-rules"): A,
+    ("POST", "/api/approval-rules"): A,
+    ("PUT", "/api/approval-rules/{rule_id}"): A,
+    ("DELETE", "/api/approval-rules/{rule_id}"): A,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

@@ -15,6 +15,7 @@ import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Groun
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
 import { Requirements } from './Requirements';
+import { ReviewBadge, ReviewPanel, Threads, useReview } from './Review';
 import { SectionCard } from './SectionCard';
 import { SharePanel } from './SharePanel';
 import { Shell } from './Shell';
@@ -33,6 +34,7 @@ export function ProposalView({ id }: { id: string }) {
 function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) => void }) {
   const { api, t, formatDate, locale } = useApp();
   const { proposal, versions, live, connection, refresh, error, notFound } = useProposal(id);
+  const review = useReview(id, proposal ? `${proposal.version}-${proposal.status}-${proposal.review_state}` : '');
   const [selected, setSelected] = useState<number | null>(null);
 
   useEffect(() => {
@@ -62,6 +64,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
       <div className="proposal-meta">
         <Link href="/proposals">← {t('proposal.back')}</Link>
         <StatusBadge status={proposal.status} />
+        <ReviewBadge state={review.review?.state ?? proposal.review_state} />
         <span className="muted">{t('proposal.version', { version: proposal.version })}</span>
         <span className="muted">{proposal.industry}</span>
         <span className="muted">{t('proposal.created', { date: formatDate(proposal.created_at) })}</span>
@@ -102,13 +105,19 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
                 onEdit={(content) => change(() => api.editSection(id, section.key, content))}
                 onRegenerate={(instructions) => change(() => api.regenerateSection(id, section.key, instructions))}
                 marker={<SectionFlags flags={flagsOf(proposal, section.key)} />}
-                footer={<SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />}
+                footer={
+                  <>
+                    <SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />
+                    <Threads data={review} kind="section" anchor={section.key} title={t('threads.title')} />
+                  </>
+                }
               />
             ))}
           </section>
           <aside className="side">
+            <ReviewPanel data={review} onChanged={refresh} />
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
-            <SharePanel proposal={proposal} />
+            <SharePanel proposal={proposal} onSent={() => void refresh()} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Requirements proposalId={id} version={proposal.version} />

@@ -18,6 +18,7 @@ export function TopBar() {
     { href: '/templates', label: t('nav.templates'), active: pathname.startsWith('/templates'), adminOnly: false },
     { href: '/tokens', label: t('nav.tokens'), active: pathname.startsWith('/tokens'), adminOnly: true },
     { href: '/webhooks', label: t('nav.webhooks'), active: pathname.startsWith('/webhooks'), adminOnly: true },
+    { href: '/approval-rules', label: t('nav.approvalRules'), active: pathname.startsWith('/approval-rules'), adminOnly: true },
     { href: '/users', label: t('nav.users'), active: pathname.startsWith('/users'), adminOnly: true },
     { href: '/audit', label: t('nav.audit'), active: pathname.startsWith('/audit'), adminOnly: true },
     { href: '/system', label: t('nav.system'), active: pathname.startsWith('/system'), adminOnly: false },

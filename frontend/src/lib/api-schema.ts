@@ -87,7 +87,8 @@ export interface paths {
         };
         /**
          * Get Proposal
-         * @description A proposal's status, the sections of its current version, and its investment priced as its PDF prices it.
+         * @description A proposal's status, the sections of its current version, its investment priced as its PDF prices it, its
+         *     review state and the approval rules it matches.
          *
          *     Needs the **viewer** role or higher.
          */
@@ -109,7 +110,9 @@ export interface paths {
         };
         /**
          * Download Pdf
-         * @description The latest rendered PDF, or that of `version`; 409 while none is rendered.
+         * @description The latest rendered PDF, or that of `version`; 409 while none is rendered. A version that needs a manager's
+         *     approval (an approval rule matches it) and lacks it comes stamped "DRAFT - NOT APPROVED" ("RASCUNHO - NÃO
+         *     APROVADO"), with the header `X-Propos4l-Watermark: not-approved`; the stored file is never changed.
          *
          *     Needs the **viewer** role or higher.
          */
@@ -1714,6 +1717,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Review
+         * @description The proposal's review state, the approval rules it matches, its open threads, the moves the caller may make
+         *     and the history of moves.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["get_review_api_proposals__proposal_id__review_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make Transition
+         * @description Move the review state: `in_review` (submit; owner, collaborator or manager), `draft` (request changes, or
+         *     take an approval back), `approved` (managers; refused with open threads unless `override` with a `reason`),
+         *     `withdrawn` (managers). Recorded in the history and the audit log, and published on the lifecycle stream.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["make_transition_api_proposals__proposal_id__transitions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Threads
+         * @description The proposal's comment threads with their comments, oldest first.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["list_threads_api_proposals__proposal_id__threads_get"];
+        put?: never;
+        /**
+         * Open Thread
+         * @description Open a thread on a section (`anchor` its key), a requirement of the compliance matrix (`anchor` its REQ- id)
+         *     or the proposal, with its first comment. Open threads block an approval.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["open_thread_api_proposals__proposal_id__threads_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/threads/{thread_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply
+         * @description Reply in a thread (resolved ones too: a reply does not reopen it).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["reply_api_proposals__proposal_id__threads__thread_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/threads/{thread_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change Thread
+         * @description Resolve a thread (`resolved: true`) or reopen it.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        patch: operations["change_thread_api_proposals__proposal_id__threads__thread_id__patch"];
+        trace?: never;
+    };
+    "/api/approval-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description Every approval rule, oldest first.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        get: operations["list_rules_api_approval_rules_get"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Add a rule: a proposal matching it needs a manager's approval before it is sent.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        post: operations["create_rule_api_approval_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/approval-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Rule
+         * @description Change a rule (all its fields).
+         *
+         *     Needs the **admin** role or higher.
+         */
+        put: operations["replace_rule_api_approval_rules__rule_id__put"];
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete a rule.
+         *
+         *     Needs the **admin** role or higher.
+         */
+        delete: operations["delete_rule_api_approval_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1785,6 +1964,78 @@ export interface components {
             signature_level: ("B-B" | "B-T") | null;
             /** Final Pdf Problem */
             final_pdf_problem?: string | null;
+        };
+        /**
+         * ApprovalRuleBody
+         * @description An approval rule: `threshold` for discount_above (percent) and total_above (with an optional `currency`),
+         *     `value` for template and industry.
+         */
+        ApprovalRuleBody: {
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "discount_above" | "total_above" | "template" | "industry";
+            /** Threshold */
+            threshold?: number | string | null;
+            /** Currency */
+            currency?: string | null;
+            /** Value */
+            value?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+        };
+        /**
+         * ApprovalRuleList
+         * @description Every approval rule.
+         */
+        ApprovalRuleList: {
+            /** Items */
+            items: components["schemas"]["ApprovalRuleView"][];
+        };
+        /**
+         * ApprovalRuleView
+         * @description An approval rule as stored.
+         */
+        ApprovalRuleView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "discount_above" | "total_above" | "template" | "industry";
+            /**
+             * Threshold
+             * @description exact decimal text
+             */
+            threshold: string | null;
+            /** Currency */
+            currency: string | null;
+            /** Value */
+            value: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * AuditPage
@@ -2224,6 +2475,43 @@ export interface components {
         Collaborators: {
             /** User Ids */
             user_ids: string[];
+        };
+        /**
+         * CommentBody
+         * @description A comment: Markdown-free text; `@name@example.com` or `@[Display Name]` mentions a user.
+         */
+        CommentBody: {
+            /** Body */
+            body: string;
+            /**
+             * Mention User Ids
+             * @description users to mention besides those named in the body
+             */
+            mention_user_ids?: string[];
+        };
+        /**
+         * CommentView
+         * @description One comment of a thread.
+         */
+        CommentView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Author User Id */
+            author_user_id: string | null;
+            /** Author */
+            author: string;
+            /** Body */
+            body: string;
+            /** Mentions */
+            mentions: components["schemas"]["MentionView"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /**
          * CompanyBody
@@ -3088,6 +3376,29 @@ export interface components {
             clause: string | null;
         };
         /**
+         * MatchedRuleView
+         * @description An approval rule a proposal meets, and why.
+         */
+        MatchedRuleView: {
+            /**
+             * Rule Id
+             * Format: uuid
+             */
+            rule_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "discount_above" | "total_above" | "template" | "industry";
+            /**
+             * Reason
+             * @example discount 20% is above 15%
+             */
+            reason: string;
+        };
+        /**
          * Me
          * @description The caller.
          */
@@ -3116,6 +3427,19 @@ export interface components {
              * @description web sessions: send as X-CSRF-Token with every change (POST, PUT, PATCH, DELETE)
              */
             csrf_token?: string | null;
+        };
+        /**
+         * MentionView
+         * @description A user a comment mentions.
+         */
+        MentionView: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Display Name */
+            display_name: string | null;
         };
         /**
          * NewInvitation
@@ -3443,6 +3767,11 @@ export interface components {
             pdf_url?: string | null;
             /** @description who created it (the system user for older ones) */
             owner?: components["schemas"]["OwnerView"] | null;
+            /**
+             * @description where it stands in review and with the client (ADR 0023)
+             * @default draft
+             */
+            review_state: components["schemas"]["ReviewState"];
         };
         /**
          * ProposalView
@@ -3512,6 +3841,11 @@ export interface components {
             pdf_url?: string | null;
             /** @description who created it (the system user for older ones) */
             owner?: components["schemas"]["OwnerView"] | null;
+            /**
+             * @description where it stands in review and with the client (ADR 0023)
+             * @default draft
+             */
+            review_state: components["schemas"]["ReviewState"];
             /** Requirements */
             requirements: string;
             /** Scope */
@@ -3570,6 +3904,31 @@ export interface components {
              * @description users who may edit it besides its owner (and managers)
              */
             collaborators?: string[];
+            /**
+             * Approved Version
+             * @description the version a manager approved, if any
+             */
+            approved_version?: number | null;
+            /**
+             * Sent Version
+             * @description the version sent to the client, if any
+             */
+            sent_version?: number | null;
+            /**
+             * Approval Required
+             * @description whether an approval rule matches the current version (a manager must approve it before it is sent); null in the answers to changes, which do not evaluate the rules
+             */
+            approval_required?: boolean | null;
+            /**
+             * Approval Rules
+             * @description the approval rules it matches, and why
+             */
+            approval_rules?: components["schemas"]["MatchedRuleView"][];
+            /**
+             * Open Threads
+             * @description comment threads still open (null: not counted)
+             */
+            open_threads?: number | null;
         };
         /**
          * PublicBrand
@@ -3758,6 +4117,52 @@ export interface components {
             heading: string | null;
             /** @description null: not assessed yet */
             compliance: components["schemas"]["ComplianceView"] | null;
+        };
+        /**
+         * ReviewState
+         * @description Where a proposal stands between its first draft and the client's answer.
+         * @enum {string}
+         */
+        ReviewState: "draft" | "in_review" | "approved" | "sent" | "viewed" | "accepted" | "declined" | "expired" | "withdrawn";
+        /**
+         * ReviewView
+         * @description Where a proposal stands in review: its state, what the caller may do next, what approval it needs.
+         */
+        ReviewView: {
+            /**
+             * Proposal Id
+             * Format: uuid
+             */
+            proposal_id: string;
+            state: components["schemas"]["ReviewState"];
+            /**
+             * Version
+             * @description the current version
+             */
+            version: number;
+            /** Approved Version */
+            approved_version: number | null;
+            /** Sent Version */
+            sent_version: number | null;
+            /**
+             * Approval Required
+             * @description an approval rule matches the current version
+             */
+            approval_required: boolean;
+            /** Approval Rules */
+            approval_rules: components["schemas"]["MatchedRuleView"][];
+            /** Open Threads */
+            open_threads: number;
+            /**
+             * Next States
+             * @description the moves the caller's role allows from here (guards such as open threads aside)
+             */
+            next_states: components["schemas"]["ReviewState"][];
+            /**
+             * Transitions
+             * @description the history, oldest first
+             */
+            transitions: components["schemas"]["TransitionView"][];
         };
         /**
          * Role
@@ -4500,6 +4905,87 @@ export interface components {
             created_at: string;
         };
         /**
+         * ThreadBody
+         * @description A new thread with its first comment, on a section, a requirement of the compliance matrix or the proposal.
+         */
+        ThreadBody: {
+            /** Body */
+            body: string;
+            /**
+             * Mention User Ids
+             * @description users to mention besides those named in the body
+             */
+            mention_user_ids?: string[];
+            /**
+             * Anchor Kind
+             * @default proposal
+             * @enum {string}
+             */
+            anchor_kind: "proposal" | "section" | "requirement";
+            /**
+             * Anchor
+             * @description the section key or the requirement id (REQ-...); empty for the proposal
+             * @default
+             */
+            anchor: string;
+        };
+        /**
+         * ThreadChange
+         * @description Resolve or reopen a thread.
+         */
+        ThreadChange: {
+            /** Resolved */
+            resolved: boolean;
+        };
+        /**
+         * ThreadList
+         * @description A proposal's comment threads, oldest first.
+         */
+        ThreadList: {
+            /** Items */
+            items: components["schemas"]["ThreadView"][];
+            /** Open */
+            open: number;
+        };
+        /**
+         * ThreadView
+         * @description A comment thread and its comments, oldest first.
+         */
+        ThreadView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Anchor Kind
+             * @enum {string}
+             */
+            anchor_kind: "proposal" | "section" | "requirement";
+            /** Anchor */
+            anchor: string;
+            /**
+             * Version
+             * @description the version it was opened on
+             */
+            version: number;
+            /** Resolved */
+            resolved: boolean;
+            /** Resolved By */
+            resolved_by: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Comments */
+            comments: components["schemas"]["CommentView"][];
+        };
+        /**
          * TimeOnPage
          * @description The beacon: seconds the page has been visible in this visit so far.
          */
@@ -4600,6 +5086,57 @@ export interface components {
             last_used_at: string | null;
             /** Revoked At */
             revoked_at: string | null;
+        };
+        /**
+         * TransitionBody
+         * @description A move of the review state made by a person. Sending, and the client's answers, have their own routes.
+         */
+        TransitionBody: {
+            /**
+             * To
+             * @description in_review: submit; draft: request changes (or take back); approved: approve; withdrawn
+             * @enum {string}
+             */
+            to: "draft" | "in_review" | "approved" | "withdrawn";
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Override
+             * @description approve over open comment threads (managers; needs a reason, recorded)
+             * @default false
+             */
+            override: boolean;
+        };
+        /**
+         * TransitionView
+         * @description One recorded move of the review state.
+         */
+        TransitionView: {
+            /** Id */
+            id: number;
+            from_state: components["schemas"]["ReviewState"];
+            to_state: components["schemas"]["ReviewState"];
+            /** Version */
+            version: number;
+            /** Actor User Id */
+            actor_user_id: string | null;
+            /**
+             * Actor
+             * @description the person's name, or system/client
+             */
+            actor: string;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Override
+             * @description an approval given over open comment threads
+             */
+            override: boolean;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
         };
         /**
          * TryView
@@ -11099,6 +11636,660 @@ export interface operations {
             };
             /** @description Too many calls or failures; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_review_api_proposals__proposal_id__review_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    make_transition_api_proposals__proposal_id__transitions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_threads_api_proposals__proposal_id__threads_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    open_thread_api_proposals__proposal_id__threads_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    reply_api_proposals__proposal_id__threads__thread_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    change_thread_api_proposals__proposal_id__threads__thread_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role, or ownership, does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or thread */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The review state does not allow it (the problem's `code` says why) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_rules_api_approval_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRuleList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_rule_api_approval_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalRuleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRuleView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    replace_rule_api_approval_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalRuleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalRuleView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_rule_api_approval_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such rule */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,6 +14,7 @@ export function groundedProposal(overrides: Partial<Proposal> = {}): Proposal {
     client_name: 'Loja Azul',
     industry: 'Varejo',
     status: 'ready',
+    review_state: 'draft',
     version: 1,
     language: 'pt-BR',
     template: 'default',

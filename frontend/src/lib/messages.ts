@@ -3,6 +3,7 @@ import { groundingEn, groundingPtBR } from './grounding-messages';
 import { peopleEn, peoplePtBR } from './people-messages';
 import { requirementsEn, requirementsPtBR } from './requirement-messages';
 import { shareEn, sharePtBR } from './share-messages';
+import { reviewEn, reviewPtBR } from './review-messages';
 
 const ptBR = {
   'app.name': 'Propos4l',
@@ -592,6 +593,7 @@ const ptBR = {
   ...requirementsPtBR,
   ...peoplePtBR,
   ...sharePtBR,
+  ...reviewPtBR,
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -1184,6 +1186,7 @@ const en: Record<MessageKey, string> = {
   ...requirementsEn,
   ...peopleEn,
   ...shareEn,
+  ...reviewEn,
 };
 
 export const messages: Record<'pt-BR' | 'en', Record<MessageKey, string>> = { 'pt-BR': ptBR, en };

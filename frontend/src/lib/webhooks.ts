@@ -1,7 +1,21 @@
 /** What the webhooks page says of an endpoint and of a delivery, kept apart from the components to be tested. */
 import type { WebhookDelivery, WebhookEndpoint, WebhookTry } from './types';
 
-export const WEBHOOK_EVENT_TYPES = ['proposal.accepted', 'proposal.drafted', 'proposal.ready', 'proposal.failed'] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  'proposal.accepted',
+  'proposal.drafted',
+  'proposal.ready',
+  'proposal.failed',
+  'proposal.review.draft',
+  'proposal.review.in_review',
+  'proposal.review.approved',
+  'proposal.review.sent',
+  'proposal.review.viewed',
+  'proposal.review.accepted',
+  'proposal.review.declined',
+  'proposal.review.expired',
+  'proposal.review.withdrawn',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** `disabled`: turned off after failing (the admin must look); `off`: turned off by hand; `failing`: on, but its last tries failed. */

@@ -15,6 +15,7 @@ from typing import Final, Literal
 
 __all__ = [
     "FINAL_STATES",
+    "REASON_MAX",
     "ROLE_RANKS",
     "SYSTEM",
     "TRANSITIONS",
@@ -49,6 +50,9 @@ Who = Literal["editor", "manager", "system"]
 """Who may make a move: a person with at least that role (gateway `Role`), or the system alone."""
 
 SYSTEM: Final = "system"
+
+REASON_MAX: Final = 2_000
+"""The longest reason a move records (longer ones are cut)."""
 
 ROLE_RANKS: Final[Mapping[str, int]] = {"viewer": 0, "editor": 1, "manager": 2, "admin": 3}
 """The gateway's role ranks (gateway/roles.py), by name: a role may do what the ones below it may."""

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from propos4l.gateway.access import document_roles
+from propos4l.gateway.approval_rules import ApprovalRuleStore
 from propos4l.gateway.audit import AuditLog
 from propos4l.gateway.auth import CSRF_HEADER, AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocuments
@@ -34,7 +35,9 @@ from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.recorder import EventRecorder
 from propos4l.gateway.repository import ProposalRepository
 from propos4l.gateway.retention import RetentionKeeper
+from propos4l.gateway.review_comments import CommentStore
 from propos4l.gateway.routes import (
+    approval_rules,
     audit,
     backups,
     events,
@@ -47,6 +50,7 @@ from propos4l.gateway.routes import (
     proposal_documents,
     proposals,
     public_share,
+    review,
     sections,
     session,
     sharing,
@@ -161,6 +165,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
         app.state.audit = AuditLog(pool)
+        app.state.review_comments = CommentStore(pool)
+        app.state.approval_rules = ApprovalRuleStore(pool)
         app.state.invitations = InvitationStore(pool)
         oidc_http = httpx.AsyncClient(timeout=10.0) if settings.oidc_issuer else None
         app.state.oidc = (
@@ -308,6 +314,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         proposal_documents.router,
         sharing.router,
         public_share.router,
+        review.router,
+        approval_rules.router,
     ):
         document_roles(router)  # each route's role, in the OpenAPI document (and none without one)
         app.include_router(router)

@@ -12,6 +12,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from propos4l.gateway.access import RoleRequired
+from propos4l.gateway.approval_rules import ApprovalRuleStore
 from propos4l.gateway.audit import AuditLog
 from propos4l.gateway.auth import Principal, origin_of
 from propos4l.gateway.client_documents import ClientDocuments
@@ -24,6 +25,7 @@ from propos4l.gateway.problems import Problem
 from propos4l.gateway.rate_card import RateCard
 from propos4l.gateway.rate_limit import RateLimiter
 from propos4l.gateway.repository import ProposalRepository
+from propos4l.gateway.review_comments import CommentStore
 from propos4l.gateway.roles import Role
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.users import UserStore
@@ -32,9 +34,11 @@ from propos4l.shared.object_store import ObjectStore
 
 __all__ = [
     "Admin",
+    "ApprovalRules",
     "Audit",
     "AuditTrail",
     "ClientDocumentStore",
+    "Comments",
     "ContextRetrieval",
     "CurrentPrincipal",
     "Database",
@@ -243,3 +247,19 @@ ContextRetrieval = Annotated[ContextRetriever, Depends(_context_retriever)]
 """What a draft may stand on, taken from the knowledge library (passages, roster, rate card)."""
 PdfStorage = Annotated[ObjectStore, Depends(_pdf_storage)]
 """Where the renderer stores the PDFs: PDF_STORAGE_DIR or the bucket of STORAGE_URL."""
+
+
+def _comments(request: Request) -> CommentStore:
+    store: CommentStore = request.app.state.review_comments
+    return store
+
+
+def _approval_rules(request: Request) -> ApprovalRuleStore:
+    store: ApprovalRuleStore = request.app.state.approval_rules
+    return store
+
+
+Comments = Annotated[CommentStore, Depends(_comments)]
+"""Proposals' comment threads."""
+ApprovalRules = Annotated[ApprovalRuleStore, Depends(_approval_rules)]
+"""The approval rules (admins change them)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 from fastapi import Response
@@ -23,12 +23,22 @@ _PDF: Final = "application/pdf"
 _NO_CACHE: Final = {"Cache-Control": "private, max-age=0"}
 
 
-async def pdf_download(store: ObjectStore, key: str, filename: str, *, presign_seconds: int | None = None) -> Response:
+async def pdf_download(
+    store: ObjectStore,
+    key: str,
+    filename: str,
+    *,
+    presign_seconds: int | None = None,
+    transform: Callable[[bytes], bytes] | None = None,
+) -> Response:
     """The response that gives the client the PDF at `key`; a 409 problem when it is recorded but not stored.
 
     `presign_seconds` set (STORAGE_PRESIGN) sends a store that can sign URLs to a 307 redirect valid that long;
-    the local folder has no such URLs and serves the file itself either way.
+    the local folder has no such URLs and serves the file itself either way. `transform` (a watermark) is applied
+    to the stored bytes, in a worker thread, and the result served (never a redirect then).
     """
+    if transform is not None:
+        return await _transformed(store, key, filename, transform)
     try:
         if presign_seconds is not None:
             url = await asyncio.to_thread(store.presigned_url, key, presign_seconds, filename, _PDF)
@@ -53,6 +63,27 @@ async def pdf_download(store: ObjectStore, key: str, filename: str, *, presign_s
         "Content-Disposition": f'attachment; filename="{filename}"',
     }
     return StreamingResponse(_chunks(stream), media_type=_PDF, headers=headers)
+
+
+async def _transformed(store: ObjectStore, key: str, filename: str, transform: Callable[[bytes], bytes]) -> Response:
+    try:
+        stream = await asyncio.to_thread(store.open, key)
+        if stream is None:
+            raise Problem(409, "The PDF is recorded but missing from the PDF storage; render it again.")
+        try:
+            data = b"".join([chunk async for chunk in iterate_in_threadpool(stream.chunks)])
+        finally:
+            await asyncio.to_thread(stream.close)
+    except DependencyUnavailable as error:
+        logger.warning("the PDF storage is unavailable", extra={"storage": error.location, "error": error.reason})
+        raise Problem(
+            503,
+            "The file storage is not answering right now; try again in a few seconds.",
+            headers={"Retry-After": "5"},
+        ) from error
+    content = await asyncio.to_thread(transform, data)
+    headers = {**_NO_CACHE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type=_PDF, headers=headers)
 
 
 async def _chunks(stream: ObjectStream) -> AsyncIterator[bytes]:

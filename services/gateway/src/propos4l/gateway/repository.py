@@ -46,6 +46,7 @@ _PROPOSAL_COLUMNS = """
     p.id, p.client_name, p.industry, p.requirements, p.scope, p.timeline, p.budget, p.language, p.template,
     p.discount_percent, p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
     p.trace_id, p.owner_id, (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
+    p.review_state, p.approved_version, p.sent_version,
     ARRAY(SELECT c.user_id FROM proposal_collaborators c WHERE c.proposal_id = p.id ORDER BY c.added_at)
         AS collaborator_ids,
     v.sections, v.provider, v.model, v.ai_generated, v.prompt_version, v.prompt_tokens, v.output_tokens,
@@ -59,7 +60,7 @@ _PROPOSAL_COLUMNS = """
 # What the list shows of each proposal (views.proposal_summary): no version content, which can be large.
 _SUMMARY_COLUMNS = """
     p.id, p.client_name, p.industry, p.language, p.template, p.status, p.current_version, p.error_stage,
-    p.error_detail, p.created_at, p.updated_at, p.owner_id,
+    p.error_detail, p.created_at, p.updated_at, p.owner_id, p.review_state,
     (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
     (SELECT max(r.version) FROM proposal_versions r WHERE r.proposal_id = p.id AND r.pdf_path IS NOT NULL)
         AS latest_rendered_version

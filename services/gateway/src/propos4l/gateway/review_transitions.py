@@ -21,10 +21,9 @@ from propos4l.gateway.lifecycle import publish_review_lifecycle
 from propos4l.gateway.roles import Role
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.shared.events import LifecycleReview
-from propos4l.shared.review import SYSTEM, ReviewState, after_new_version, allowed, rule_for, rules_to
+from propos4l.shared.review import REASON_MAX, SYSTEM, ReviewState, after_new_version, allowed, rule_for, rules_to
 
 __all__ = [
-    "REASON_MAX",
     "Transition",
     "TransitionRefused",
     "apply_transition",
@@ -33,7 +32,6 @@ __all__ = [
     "transition_history",
 ]
 
-REASON_MAX: Final = 2_000
 _COLUMNS: Final = "id, proposal_id, from_state, to_state, version, actor_user_id, actor_label, reason, override, at"
 
 
@@ -162,7 +160,8 @@ async def apply_transition(
     recorded = await connection.fetchrow(
         f"""INSERT INTO proposal_transitions (proposal_id, from_state, to_state, version, actor_user_id, actor_label,
                                               reason, override)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}""",  # noqa: S608
+            VALUES ($1, $2, $3, $4, $5, coalesce((SELECT display_name FROM users WHERE id = $5), $6), $7, $8)
+            RETURNING {_COLUMNS}""",  # noqa: S608
         proposal_id,
         from_state.value,
         to.value,
@@ -174,6 +173,7 @@ async def apply_transition(
     )
     assert recorded is not None
     transition = Transition.from_row(recorded)
+    label = transition.actor_label  # a person by their display name (a token's principal is named token:...)
     await connection.execute(
         """UPDATE proposals SET review_state = $2,
                   approved_version = CASE WHEN $2 = 'approved' THEN $3

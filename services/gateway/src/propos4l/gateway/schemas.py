@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from propos4l.gateway.decimal_text import DecimalText
 from propos4l.gateway.grounding_schemas import GroundingFields
+from propos4l.gateway.review_schemas import MatchedRuleView
 from propos4l.gateway.template_pricing import PricingSource
 from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
+from propos4l.shared.review import ReviewState
 
 __all__ = [
     "DraftInfo",
@@ -74,6 +76,9 @@ class ProposalSummary(BaseModel):
     error: FailureView | None = None
     pdf_url: str | None = None
     owner: OwnerView | None = Field(default=None, description="who created it (the system user for older ones)")
+    review_state: ReviewState = Field(
+        default=ReviewState.DRAFT, description="where it stands in review and with the client (ADR 0023)"
+    )
 
 
 class InvestmentLineView(BaseModel):
@@ -143,6 +148,17 @@ class ProposalView(ProposalSummary, GroundingFields):
     collaborators: list[uuid.UUID] = Field(
         default_factory=list, description="users who may edit it besides its owner (and managers)"
     )
+    approved_version: int | None = Field(default=None, description="the version a manager approved, if any")
+    sent_version: int | None = Field(default=None, description="the version sent to the client, if any")
+    approval_required: bool | None = Field(
+        default=None,
+        description="whether an approval rule matches the current version (a manager must approve it before it is "
+        "sent); null in the answers to changes, which do not evaluate the rules",
+    )
+    approval_rules: list[MatchedRuleView] = Field(
+        default_factory=list, description="the approval rules it matches, and why"
+    )
+    open_threads: int | None = Field(default=None, description="comment threads still open (null: not counted)")
 
 
 class VersionView(BaseModel):

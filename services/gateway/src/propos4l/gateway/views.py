@@ -73,6 +73,7 @@ def _summary_fields(row: asyncpg.Record) -> dict[str, object]:
         "error": error,
         "pdf_url": f"/api/proposals/{row['id']}/pdf" if row["latest_rendered_version"] else None,
         "owner": {"id": row["owner_id"], "display_name": row["owner_name"]} if row.get("owner_id") else None,
+        "review_state": row.get("review_state") or "draft",
     }
 
 
@@ -154,6 +155,8 @@ def proposal_view(
             "trace_id": row["trace_id"],
             "trace_url": trace_url(row["trace_id"], trace_url_template),
             "collaborators": row.get("collaborator_ids") or [],
+            "approved_version": row.get("approved_version"),
+            "sent_version": row.get("sent_version"),
             **_grounding(row),
         }
     )

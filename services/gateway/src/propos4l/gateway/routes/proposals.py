@@ -11,9 +11,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from propos4l.gateway.approval_rules import requires_approval
 from propos4l.gateway.deps import (
     Audit,
     ContextRetrieval,
+    Database,
     Editor,
     Outbox,
     PdfStorage,
@@ -26,11 +28,14 @@ from propos4l.gateway.deps import (
 from propos4l.gateway.pdf_downloads import pdf_download
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.proposal_listing import InvalidCursor, ListPosition, ProposalFilters
+from propos4l.gateway.review_schemas import MatchedRuleView
+from propos4l.gateway.review_transitions import open_thread_count
 from propos4l.gateway.roles import Role
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_summary, proposal_view
+from propos4l.gateway.watermark import watermark_pdf, watermark_text
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 from propos4l.shared.telemetry import current_trace_id
 
@@ -126,14 +131,28 @@ async def list_proposals(
 
 @router.get("/{proposal_id}", response_model=ProposalView, responses=_PROBLEM_RESPONSES)
 async def get_proposal(
-    proposal_id: uuid.UUID, _: Viewer, proposals: Proposals, pricing: TemplatePricing, settings: Settings
+    proposal_id: uuid.UUID,
+    _: Viewer,
+    proposals: Proposals,
+    pricing: TemplatePricing,
+    settings: Settings,
+    database: Database,
 ) -> ProposalView:
-    """A proposal's status, the sections of its current version, and its investment priced as its PDF prices it."""
+    """A proposal's status, the sections of its current version, its investment priced as its PDF prices it, its
+    review state and the approval rules it matches."""
     row = await proposals.get(proposal_id)
     if row is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
     terms = await pricing.terms_of(row["template"]) if row["investment_items"] else None
-    return proposal_view(row, terms, settings.tracing_ui_url)
+    view = proposal_view(row, terms, settings.tracing_ui_url)
+    async with database.acquire() as connection:
+        matched = await requires_approval(connection, proposal_id, pricing)
+        view.open_threads = await open_thread_count(connection, proposal_id)
+    view.approval_required = bool(matched)
+    view.approval_rules = [
+        MatchedRuleView(rule_id=rule.rule_id, name=rule.name, kind=rule.kind, reason=rule.reason) for rule in matched
+    ]
+    return view
 
 
 @router.get(
@@ -152,9 +171,13 @@ async def download_pdf(
     proposals: Proposals,
     settings: Settings,
     pdf_storage: PdfStorage,
+    database: Database,
+    pricing: TemplatePricing,
     version: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> Response:
-    """The latest rendered PDF, or that of `version`; 409 while none is rendered."""
+    """The latest rendered PDF, or that of `version`; 409 while none is rendered. A version that needs a manager's
+    approval (an approval rule matches it) and lacks it comes stamped "DRAFT - NOT APPROVED" ("RASCUNHO - NÃO
+    APROVADO"), with the header `X-Propos4l-Watermark: not-approved`; the stored file is never changed."""
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
@@ -165,15 +188,26 @@ async def download_pdf(
         wanted = version or proposal["current_version"]
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
+    watermarked = False
+    if proposal["approved_version"] != wanted:
+        async with database.acquire() as connection:
+            watermarked = bool(await requires_approval(connection, proposal_id, pricing, wanted))
+    text = watermark_text(proposal["language"])
     download = await pdf_download(
         pdf_storage,
         row["pdf_path"],
         f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
         presign_seconds=settings.storage_presign_seconds if settings.storage_presign else None,
+        transform=(lambda pdf: watermark_pdf(pdf, text)) if watermarked else None,
     )
     await audit.record(
-        "proposal.pdf_downloaded", object_type="proposal", object_id=proposal_id, details={"version": wanted}
+        "proposal.pdf_downloaded",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"version": wanted, "watermarked": watermarked},
     )
+    if watermarked:
+        download.headers["X-Propos4l-Watermark"] = "not-approved"
     return download
 
 

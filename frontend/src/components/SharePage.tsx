@@ -12,6 +12,7 @@ import {
   ShareError,
   shareErrorText,
   shareWords,
+  textColourOn,
   type ShareAnswer,
   type SharedProposal,
   type ShareWords,
@@ -175,7 +176,7 @@ function SharedProposalView({ client, proposal }: { client: ShareClient; proposa
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const brand = proposal.brand;
   const style = brand
-    ? ({ '--brand-primary': brand.primary, '--brand-accent': brand.accent, '--brand-text': brand.text } as CSSProperties)
+    ? ({ '--brand-primary': brand.primary, '--brand-accent': brand.accent, '--brand-text': brand.text, '--brand-on-primary': textColourOn(brand.primary) ?? '#ffffff' } as CSSProperties)
     : undefined;
   const download = async (final: boolean) => {
     setDownloadError(null);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fill, money, ShareClient, ShareError, shareErrorText, shareWords } from './share';
+import { fill, money, ShareClient, ShareError, shareErrorText, shareWords, textColourOn } from './share';
 
 function answering(status: number, body: unknown, headers: Record<string, string> = {}) {
   const calls: { url: string; init: RequestInit }[] = [];
@@ -44,5 +44,13 @@ describe('the share page client', () => {
     expect(money('320229.00', 'BRL', 'pt-BR')).toBe('R$\u00a0320.229,00');
     expect(money('1234.5', 'USD', 'en')).toBe('$1,234.50');
     expect(fill(shareWords('en').title, { client: 'Northwind' })).toBe('Proposal for Northwind');
+  });
+});
+
+describe('text on a brand colour', () => {
+  it('is white on a dark colour, dark on a light one, and nothing for a colour it cannot read', () => {
+    expect(textColourOn('#14365d')).toBe('#ffffff');
+    expect(textColourOn('#f5c518')).toBe('#111827');
+    expect(textColourOn('red')).toBeNull();
   });
 });

@@ -253,3 +253,21 @@ export function browserLanguage(): ShareLanguage {
   if (typeof navigator !== 'undefined' && navigator.language?.toLowerCase().startsWith('en')) return 'en';
   return 'pt-BR';
 }
+
+function luminance(hex: string): number | null {
+  const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!match) return null;
+  const [r, g, b] = match.slice(1).map((part) => {
+    const channel = parseInt(part, 16) / 255;
+    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** White or near-black, whichever reads on `background` (a brand colour) with a contrast of at least 4.5:1; null when
+ * `background` is not a #rrggbb colour. */
+export function textColourOn(background: string): string | null {
+  const value = luminance(background);
+  if (value === null) return null;
+  return 1.05 / (value + 0.05) >= 4.5 ? '#ffffff' : '#111827';
+}

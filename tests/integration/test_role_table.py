@@ -97,6 +97,7 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("GET", "/api/proposals/{proposal_id}/share-links"): V,
     ("DELETE", "/api/proposals/{proposal_id}/share-links/{link_id}"): E,
     ("GET", "/api/proposals/{proposal_id}/final-pdf"): V,
+    ("POST", "/api/proposals/{proposal_id}/final-pdf"): E,
     ("GET", "/api/public/share/{token}"): PUBLIC,
     ("GET", "/api/public/share/{token}/pdf"): PUBLIC,
     ("POST", "/api/public/share/{token}/visits/{visit_id}"): PUBLIC,

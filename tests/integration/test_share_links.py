@@ -344,6 +344,8 @@ async def test_without_a_certificate_the_acceptance_stands_and_its_pdf_says_it_i
     final = (await client.get(f"{PUBLIC}/{token}/final-pdf")).content
     assert final.startswith(pdf) and not PdfFileReader(io.BytesIO(final)).embedded_signatures
     assert "nãoestáassinadodigitalmente" in re.sub(r"\s+", "", PdfReader(io.BytesIO(final)).pages[-1].extract_text())
+    exists = await client.post(f"/api/proposals/{proposal_id}/final-pdf", headers=AUTH)
+    assert exists.status_code == 409 and exists.json()["code"] == "final_pdf_exists"
     assert await lifecycle_kinds(database_url, proposal_id) == ["sent", "accepted"]
 
 
@@ -395,3 +397,24 @@ async def test_a_proposal_without_a_pdf_cannot_be_sent(client: httpx.AsyncClient
     refused = await client.post(f"/api/proposals/{proposal_id}/send", json={}, headers=AUTH)
     assert refused.status_code == 409 and refused.json()["code"] == "proposal_not_ready"
     assert (await client.post(f"/api/proposals/{uuid.uuid4()}/send", json={}, headers=AUTH)).status_code == 404
+
+
+async def test_a_final_pdf_that_failed_is_recorded_and_can_be_made_again(
+    client: httpx.AsyncClient, redis: Redis, data_dir: Path, database_url: str
+) -> None:
+    proposal_id, pdf = await ready_proposal(client, redis, data_dir)
+    token = (await send(client, proposal_id))["token"]
+    stored = data_dir / "pdfs" / str(proposal_id) / "v1.pdf"
+    stored.rename(stored.with_suffix(".away"))  # the PDF storage lost it: the final PDF cannot be made
+    accepted = await client.post(f"{PUBLIC}/{token}/accept", json={"name": "Ana", "email": "ana@cliente.example"})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["decision"] == "accepted" and accepted.json()["final_pdf_available"] is False
+    assert await review_state(client, database_url, proposal_id) == "accepted"  # the acceptance stands
+    listed = (await client.get(f"/api/proposals/{proposal_id}/share-links", headers=AUTH)).json()
+    assert "missing from the PDF storage" in listed["answer"]["final_pdf_problem"]
+    stored.with_suffix(".away").rename(stored)
+    remade = await client.post(f"/api/proposals/{proposal_id}/final-pdf", headers=AUTH)
+    assert remade.status_code == 200, remade.text
+    assert remade.json()["final_pdf_available"] is True and remade.json()["final_pdf_problem"] is None
+    final = await client.get(f"{PUBLIC}/{token}/final-pdf")
+    assert final.status_code == 200 and final.content.startswith(pdf)

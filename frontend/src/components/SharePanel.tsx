@@ -69,6 +69,16 @@ export function SharePanel({ proposal, onSent }: { proposal: Proposal; onSent?: 
     }
   }
 
+  async function remakeFinal() {
+    setNotice(null);
+    try {
+      await api.json(`${base}/final-pdf`, { method: 'POST' });
+      await load();
+    } catch (error) {
+      setNotice({ kind: 'error', text: wordError(error) });
+    }
+  }
+
   const links = list?.links ?? [];
   const answer = list?.answer ?? null;
   return (
@@ -109,7 +119,14 @@ export function SharePanel({ proposal, onSent }: { proposal: Proposal; onSent?: 
               </button>
             </>
           )}
-          {answer.final_pdf_problem && <p className="small">{t('share.finalProblem', { problem: answer.final_pdf_problem })}</p>}
+          {answer.final_pdf_problem && (
+            <>
+              <p className="small">{t('share.finalProblem', { problem: answer.final_pdf_problem })}</p>
+              <button type="button" onClick={() => void remakeFinal()}>
+                {t('share.remake')}
+              </button>
+            </>
+          )}
         </div>
       )}
       <h3>{t('share.links')}</h3>

@@ -1588,7 +1588,14 @@ export interface paths {
          */
         get: operations["download_final_pdf_api_proposals__proposal_id__final_pdf_get"];
         put?: never;
-        post?: never;
+        /**
+         * Remake Final Pdf
+         * @description Make the final PDF of an acceptance again, after it failed (`final_pdf_problem`: the PDF storage or the
+         *     timestamp server was down); 409 when the client has not accepted, or the final PDF exists.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["remake_final_pdf_api_proposals__proposal_id__final_pdf_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -11119,6 +11126,73 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": unknown;
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remake_final_pdf_api_proposals__proposal_id__final_pdf_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerView"];
                 };
             };
             /** @description Not signed in */

@@ -16,6 +16,7 @@ from propos4l.gateway.deps import Audit, Database, Editor, PdfStorage, Proposals
 from propos4l.gateway.pdf_downloads import pdf_download
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.review_transitions import TransitionRefused, apply_transition
+from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.share_answers import Answer, ShareAnswers
 from propos4l.gateway.share_links import LinkState, ShareLink, ShareLinkStore
 from propos4l.gateway.share_schemas import (
@@ -230,6 +231,43 @@ async def download_final_pdf(
         raise Problem(409, "The client has not accepted this proposal (or its final PDF failed).", code="no_final_pdf")
     await audit.record("proposal.final_pdf_downloaded", object_type="proposal", object_id=proposal_id)
     return await pdf_download(pdf_storage, answer.final_pdf_path, final_pdf_filename(proposal["client_name"], answer))
+
+
+@router.post("/{proposal_id}/final-pdf", response_model=AnswerView, responses=_PROBLEMS)
+async def remake_final_pdf(
+    request: Request,
+    proposal_id: uuid.UUID,
+    principal: Editor,
+    proposals: Proposals,
+    templates: Templates,
+    audit: Audit,
+) -> AnswerView:
+    """Make the final PDF of an acceptance again, after it failed (`final_pdf_problem`: the PDF storage or the
+    timestamp server was down); 409 when the client has not accepted, or the final PDF exists."""
+    await ensure_may_change(proposals, proposal_id, principal)
+    answers = share_answers_of(request)
+    answer = await answers.of_proposal(proposal_id)
+    if answer is None or answer.decision != "accepted":
+        raise Problem(409, "The client has not accepted this proposal.", code="no_final_pdf")
+    if answer.final_pdf_path is not None:
+        raise Problem(409, "The final PDF exists already.", code="final_pdf_exists")
+    row = await proposals.get(proposal_id, answer.version)
+    assert row is not None
+    manifest = await templates.manifest_of(row["template"])
+    answer = await answers.make_final_pdf(
+        answer,
+        client_name=row["client_name"],
+        company_name=manifest.brand.company_name if manifest else "",
+        language=row["language"],
+        workers=templates.workers,
+    )
+    await audit.record(
+        "proposal.final_pdf_made",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"made": answer.final_pdf_path is not None, "signature_level": answer.signature_level},
+    )
+    return answer_view(answer, with_address=True)
 
 
 def final_pdf_filename(client_name: str, answer: Answer) -> str:

@@ -66,7 +66,7 @@ describe('review in the browser', { timeout: 600_000 }, () => {
     assert.equal(await editor.locator('.proposal-meta [data-review-state]').getAttribute('data-review-state'), 'draft');
     const scopeThreads = editor.getByTestId('threads-section-scope');
     await scopeThreads.locator('summary').click();
-    await scopeThreads.getByLabel('Comentário').fill('@[Carla Dias] o escopo inclui o app móvel?');
+    await scopeThreads.getByRole('textbox', { name: 'Comentário', exact: true }).fill('@[Carla Dias] o escopo inclui o app móvel?');
     await scopeThreads.getByRole('button', { name: 'Comentar' }).click();
     await scopeThreads.getByText('Menciona: Carla Dias').waitFor();
     await panel.getByRole('button', { name: 'Enviar para revisão' }).click();

@@ -262,6 +262,10 @@ async def test_approval_rules_are_admin_managed_and_shown_on_the_proposal(gatewa
     assert (await client.put(f"{rules}/{total.json()['id']}", json=lowered, headers=AUTH)).status_code == 200
     view = (await client.get(f"/api/proposals/{created['id']}", headers=manager)).json()
     assert [rule["name"] for rule in view["approval_rules"]] == ["Deep discounts", "Big deals"]
+    # 100 x 150 = 15000.00, less 20 % = 12000.00, plus the default template's taxes (as the PDF prices it)
+    big = view["approval_rules"][1]
+    assert (big["threshold"], big["currency"], big["actual"]) == ("1000.00", "BRL", view["investment"]["total"])
+    assert (view["approval_rules"][0]["actual"], view["approval_rules"][0]["threshold"]) == ("20.00", "15.00")
     assert (await client.delete(f"{rules}/{discount.json()['id']}", headers=AUTH)).status_code == 204
     problem(await client.delete(f"{rules}/{discount.json()['id']}", headers=AUTH), 404)
     listed = (await client.get(rules, headers=AUTH)).json()["items"]

@@ -4,13 +4,15 @@ import { useEffect, useState } from 'react';
 import { useApp } from '@/lib/app-context';
 import { Alert, Loading } from './ui';
 
-export function PdfPanel({ proposalId, version, clientName }: { proposalId: string; version: number | null; clientName: string }) {
+/** `stamp` changes when the PDF's watermark may (the review state, the approved version): it is fetched again; null
+ * waits (the review is loading), so that the PDF is not fetched twice. */
+export function PdfPanel({ proposalId, version, clientName, stamp = '' }: { proposalId: string; version: number | null; clientName: string; stamp?: string | null }) {
   const { api, t, describeError } = useApp();
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    if (!version) return;
+    if (!version || stamp === null) return;
     let objectUrl: string | null = null;
     let cancelled = false;
     setUrl(null);
@@ -27,7 +29,7 @@ export function PdfPanel({ proposalId, version, clientName }: { proposalId: stri
       cancelled = true;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
     };
-  }, [api, proposalId, version, describeError]);
+  }, [api, proposalId, version, describeError, stamp]);
 
   const fileName = `${slug(clientName)}-v${version ?? 0}.pdf`;
   return (

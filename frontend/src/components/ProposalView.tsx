@@ -108,7 +108,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
                 footer={
                   <>
                     <SectionGrounding proposal={proposal} section={section} busy={busy} onEditEffort={(edit) => change(() => api.editEffort(id, edit))} />
-                    <Threads data={review} kind="section" anchor={section.key} title={t('threads.title')} />
+                    <Threads data={review} kind="section" anchor={section.key} title={`${t('threads.title')}: ${section.title}`} />
                   </>
                 }
               />
@@ -116,7 +116,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           </section>
           <aside className="side">
             <ReviewPanel data={review} onChanged={refresh} />
-            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} />
+            <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} stamp={review.review ? `${review.review.state}-${review.review.approved_version}-${review.review.approval_required}` : review.error ? 'no-review' : null} />
             <SharePanel proposal={proposal} onSent={() => void refresh()} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />

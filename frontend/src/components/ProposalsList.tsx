@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useApp } from '@/lib/app-context';
 import type { ProposalList, ProposalStatus } from '@/lib/types';
+import { ReviewBadge } from './Review';
 import { Alert, Loading, StatusBadge } from './ui';
 
 const STATUSES: ProposalStatus[] = ['queued', 'generating', 'rendering', 'ready', 'failed'];
@@ -135,7 +136,10 @@ export function ProposalsList() {
                     </span>
                   )}
                 </div>
-                <StatusBadge status={item.status} />
+                <span className="badges">
+                  <StatusBadge status={item.status} />
+                  {item.review_state && item.review_state !== 'draft' && <ReviewBadge state={item.review_state} />}
+                </span>
                 <span className="muted">{t('proposal.version', { version: item.version })}</span>
                 <span className="muted">
                   <span className="visually-hidden">{t('list.updated')}: </span>

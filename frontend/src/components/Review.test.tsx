@@ -18,7 +18,7 @@ function review(overrides: Partial<Review> = {}): Review {
     approved_version: null,
     sent_version: null,
     approval_required: true,
-    approval_rules: [{ rule_id: 'r-1', name: 'Deep discounts', kind: 'discount_above', reason: 'discount 20.00% is above 15.00%' }],
+    approval_rules: [{ rule_id: 'r-1', name: 'Deep discounts', kind: 'discount_above', reason: 'discount 20.00% is above 15.00%', threshold: '15.00', value: null, actual: '20.00', currency: null }],
     open_threads: 1,
     next_states: ['draft', 'approved', 'withdrawn'],
     transitions: [],
@@ -69,6 +69,7 @@ describe('the review panel', () => {
       { token: 'manager-token', locale: 'en' },
     );
     expect(await screen.findByText('Deep discounts')).toBeTruthy();
+    expect(screen.getByTestId('approval-required').textContent).toContain('Deep discounts: discount of 20% above 15%');
     expect(screen.getByTestId('open-threads').textContent).toContain('1 open thread(s).');
     expect(screen.getByText('Is the scope too wide?')).toBeTruthy();
 

@@ -4,7 +4,7 @@
  * approve — with a reason over open threads —, withdraw), the approval rules it matches, its history, and comment
  * threads per section and on the whole proposal.
  */
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import {
@@ -72,7 +72,7 @@ function useProblemText(): (caught: unknown) => string {
 }
 
 export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: () => Promise<void> | void }) {
-  const { t, formatDate } = useApp();
+  const { t, formatDate, formatMoney, formatNumber } = useApp();
   const problemText = useProblemText();
   const { review, client } = data;
   const [pending, setPending] = useState<ReviewAction | null>(null);
@@ -82,6 +82,13 @@ export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: 
   const [reasonError, setReasonError] = useState<string | undefined>();
 
   if (!review) return data.error ? <Alert>{data.error}</Alert> : null;
+
+  function ruleReason(rule: Review['approval_rules'][number]): string {
+    const money = (amount: string) => (rule.currency ? formatMoney(amount, rule.currency) : formatNumber(amount));
+    if (rule.kind === 'discount_above') return t('review.rule.discount_above', { actual: formatNumber(rule.actual ?? '0'), threshold: formatNumber(rule.threshold ?? '0') });
+    if (rule.kind === 'total_above') return t('review.rule.total_above', { actual: money(rule.actual ?? '0'), threshold: money(rule.threshold ?? '0') });
+    return t(`review.rule.${rule.kind}`, { value: rule.value ?? '' });
+  }
   const actions = reviewActions(review);
 
   async function confirm(event: FormEvent) {
@@ -120,7 +127,7 @@ export function ReviewPanel({ data, onChanged }: { data: ReviewData; onChanged: 
           <ul>
             {review.approval_rules.map((rule) => (
               <li key={rule.rule_id}>
-                <strong>{rule.name}</strong>: {rule.reason}
+                <strong>{rule.name}</strong>: {ruleReason(rule)}
               </li>
             ))}
           </ul>
@@ -210,6 +217,16 @@ export function Threads({ data, kind, anchor, title }: { data: ReviewData; kind:
   const mayWrite = principal != null && principal.role !== 'viewer';
   const open = threads.filter((thread) => !thread.resolved).length;
   const formId = `thread-new-${kind}-${anchor || 'proposal'}`;
+  // Opened by itself once when it has open threads; after that only the reader opens or closes it (resolving the
+  // last thread must not fold it away under their eyes).
+  const [expanded, setExpanded] = useState(false);
+  const openedByItself = useRef(false);
+  useEffect(() => {
+    if (open > 0 && !openedByItself.current) {
+      openedByItself.current = true;
+      setExpanded(true);
+    }
+  }, [open]);
 
   async function post(event: FormEvent) {
     event.preventDefault();
@@ -232,7 +249,7 @@ export function Threads({ data, kind, anchor, title }: { data: ReviewData; kind:
 
   const mentions = mentionsIn(body);
   return (
-    <details className="threads" open={open > 0} data-testid={`threads-${kind}-${anchor || 'proposal'}`}>
+    <details className="threads" open={expanded} onToggle={(event) => setExpanded(event.currentTarget.open)} data-testid={`threads-${kind}-${anchor || 'proposal'}`}>
       <summary>
         {title} <span className="muted">({threads.length === 0 ? t('threads.none') : t('threads.count', { open, total: threads.length })})</span>
       </summary>

@@ -3401,9 +3401,30 @@ export interface components {
             kind: "discount_above" | "total_above" | "template" | "industry";
             /**
              * Reason
+             * @description in English, for a person
              * @example discount 20% is above 15%
              */
             reason: string;
+            /**
+             * Threshold
+             * @description the rule's threshold (exact decimal text)
+             */
+            threshold?: string | null;
+            /**
+             * Value
+             * @description the rule's template or industry
+             */
+            value?: string | null;
+            /**
+             * Actual
+             * @description the proposal's discount (%) or total (exact decimal text)
+             */
+            actual?: string | null;
+            /**
+             * Currency
+             * @description the total's currency, with total_above
+             */
+            currency?: string | null;
         };
         /**
          * Me

@@ -70,12 +70,17 @@ class RuleDraft:
 
 @dataclass(frozen=True, slots=True)
 class MatchedRule:
-    """A rule a proposal meets, and why, for a person to read."""
+    """A rule a proposal meets, and why: `reason` in English for a person, and the parts a client words itself
+    (`actual` is the proposal's discount or total, `currency` the total's)."""
 
     rule_id: uuid.UUID
     name: str
     kind: RuleKind
     reason: str
+    threshold: Decimal | None = None
+    value: str | None = None
+    actual: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +100,19 @@ def matched_rules(rules: Sequence[ApprovalRule], facts: _Facts) -> list[MatchedR
             continue
         reason = _reason(rule, facts)
         if reason is not None:
-            found.append(MatchedRule(rule.id, rule.name, rule.kind, reason))
+            actual = {"discount_above": facts.discount_percent, "total_above": facts.total}.get(rule.kind)
+            found.append(
+                MatchedRule(
+                    rule.id,
+                    rule.name,
+                    rule.kind,
+                    reason,
+                    threshold=rule.threshold,
+                    value=rule.value,
+                    actual=actual,
+                    currency=facts.currency if rule.kind == "total_above" else None,
+                )
+            )
     return found
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from propos4l.gateway.approval_rules import MatchedRule
 from propos4l.shared.review import REASON_MAX, ReviewState
 
 __all__ = [
@@ -38,7 +39,25 @@ class MatchedRuleView(BaseModel):
     rule_id: uuid.UUID
     name: str
     kind: RuleKindField
-    reason: str = Field(examples=["discount 20% is above 15%"])
+    reason: str = Field(examples=["discount 20% is above 15%"], description="in English, for a person")
+    threshold: str | None = Field(default=None, description="the rule's threshold (exact decimal text)")
+    value: str | None = Field(default=None, description="the rule's template or industry")
+    actual: str | None = Field(default=None, description="the proposal's discount (%) or total (exact decimal text)")
+    currency: str | None = Field(default=None, description="the total's currency, with total_above")
+
+    @classmethod
+    def of(cls, rule: MatchedRule) -> MatchedRuleView:
+        """The view of a matched rule."""
+        return cls(
+            rule_id=rule.rule_id,
+            name=rule.name,
+            kind=rule.kind,
+            reason=rule.reason,
+            threshold=None if rule.threshold is None else format(rule.threshold, "f"),
+            value=rule.value,
+            actual=None if rule.actual is None else format(rule.actual, "f"),
+            currency=rule.currency,
+        )
 
 
 class TransitionBody(BaseModel):

@@ -149,9 +149,7 @@ async def get_proposal(
         matched = await requires_approval(connection, proposal_id, pricing)
         view.open_threads = await open_thread_count(connection, proposal_id)
     view.approval_required = bool(matched)
-    view.approval_rules = [
-        MatchedRuleView(rule_id=rule.rule_id, name=rule.name, kind=rule.kind, reason=rule.reason) for rule in matched
-    ]
+    view.approval_rules = [MatchedRuleView.of(rule) for rule in matched]
     return view
 
 

@@ -86,10 +86,7 @@ async def review_view(
         approved_version=row["approved_version"],
         sent_version=row["sent_version"],
         approval_required=bool(matched),
-        approval_rules=[
-            MatchedRuleView(rule_id=rule.rule_id, name=rule.name, kind=rule.kind, reason=rule.reason)
-            for rule in matched
-        ],
+        approval_rules=[MatchedRuleView.of(rule) for rule in matched],
         open_threads=await open_thread_count(connection, proposal_id),
         # Sending has its own route (it makes the share link); the client's moves are the system's.
         next_states=[target for target in next_states(state, principal.role.value) if target is not ReviewState.SENT],

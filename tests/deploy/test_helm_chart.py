@@ -150,6 +150,7 @@ def test_every_manifest_is_valid_against_its_kubernetes_schema(render: Render) -
                 "autoscaling": {"enabled": False},
             }
         },
+        {"gateway": {"signing": SIGNING}},
     ]
     seen: set[tuple[str, str]] = set()
     for values in variants:
@@ -166,6 +167,34 @@ def test_every_manifest_is_valid_against_its_kubernetes_schema(render: Render) -
                 f"{item['kind']} {item['metadata']['name']}: {errors[0].message} at {list(errors[0].path)}"
             )
     assert set(SCHEMA_FILES) | KEDA_KINDS == seen  # every schema is used, every kind is checked
+
+
+SIGNING = {"secretName": "propos4l-signing", "tsaUrl": "http://tsa.example/tsr"}
+
+
+def test_the_signing_certificate_is_a_mounted_secret_file_and_its_password_a_secret_key(render: Render) -> None:
+    unsigned = {component(item): item for item in by_kind(render({}), "Deployment").values()}["gateway"]
+    [container] = unsigned["spec"]["template"]["spec"]["containers"]
+    names = {variable["name"] for variable in container["env"]}
+    assert not {"SIGNING_CERT_PATH", "SIGNING_CERT_PASSWORD", "SIGNING_TSA_URL"} & names
+    signed_manifests = render({"gateway": {"signing": SIGNING}})
+    gateway = {component(item): item for item in by_kind(signed_manifests, "Deployment").values()}["gateway"]
+    spec = gateway["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    variables = {variable["name"]: variable for variable in container["env"]}
+    assert variables["SIGNING_CERT_PATH"]["value"] == "/run/secrets/signing/signing.p12"
+    assert variables["SIGNING_CERT_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "propos4l-signing",
+        "key": "password",
+    }
+    assert variables["SIGNING_TSA_URL"]["value"] == "http://tsa.example/tsr"
+    mount = next(mount for mount in container["volumeMounts"] if mount["name"] == "signing")
+    assert mount == {"name": "signing", "mountPath": "/run/secrets/signing", "readOnly": True}
+    volume = next(volume for volume in spec["volumes"] if volume["name"] == "signing")
+    assert volume["secret"] == {
+        "secretName": "propos4l-signing",
+        "items": [{"key": "signing.p12", "path": "signing.p12"}],
+    }
 
 
 def test_a_release_without_its_secrets_is_refused() -> None:

@@ -17,6 +17,7 @@ import { PdfPanel, slug } from './PdfPanel';
 import { Requirements } from './Requirements';
 import { ReviewBadge, ReviewPanel, Threads, useReview } from './Review';
 import { SectionCard } from './SectionCard';
+import { SharePanel } from './SharePanel';
 import { Shell } from './Shell';
 import { Alert, Loading, StatusBadge } from './ui';
 
@@ -116,6 +117,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           <aside className="side">
             <ReviewPanel data={review} onChanged={refresh} />
             <PdfPanel proposalId={id} version={pdfVersion} clientName={proposal.client_name} stamp={review.review ? `${review.review.state}-${review.review.approved_version}-${review.review.approval_required}` : review.error ? 'no-review' : null} />
+            <SharePanel proposal={proposal} onSent={() => void refresh()} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
             <Requirements proposalId={id} version={proposal.version} />

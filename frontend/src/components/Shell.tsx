@@ -25,6 +25,8 @@ export function TopBar() {
   ];
   const links = all.filter((link) => !link.adminOnly || principal?.admin);
   const name = principal ? principalName(principal) : '';
+  // The client's share page is the consultancy's, not the app's: no app header, navigation or sign-in there.
+  if (pathname === '/share' || pathname.startsWith('/share/')) return null;
   return (
     <>
       <a className="skip-link" href="#main">

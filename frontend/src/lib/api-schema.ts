@@ -1504,6 +1504,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Proposal
+         * @description Send the proposal: its current version is frozen as the sent version (the review state becomes `sent`;
+         *     refused with 409 `approval_required` when an approval rule needs a manager's approval first) and a share link
+         *     is made. Once sent, each call makes another link to the same version. The link's token is in this answer only.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["send_proposal_api_proposals__proposal_id__send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/share-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Share Links
+         * @description The proposal's share links (newest first) with their views, and the client's answer.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["list_share_links_api_proposals__proposal_id__share_links_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/share-links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Share Link
+         * @description Revoke a share link: it answers 404 from now on, as a link that never existed.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        delete: operations["revoke_share_link_api_proposals__proposal_id__share_links__link_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/final-pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Final Pdf
+         * @description The final PDF of the client's acceptance (the accepted PDF, the acceptance page, the signature when a
+         *     certificate is configured); 409 while there is none.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["download_final_pdf_api_proposals__proposal_id__final_pdf_get"];
+        put?: never;
+        /**
+         * Remake Final Pdf
+         * @description Make the final PDF of an acceptance again, after it failed (`final_pdf_problem`: the PDF storage or the
+         *     timestamp server was down); 409 when the client has not accepted, or the final PDF exists.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["remake_final_pdf_api_proposals__proposal_id__final_pdf_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Shared Proposal
+         * @description The sent version as the client's page shows it; each call records one opening (a visit) of the page.
+         */
+        get: operations["open_shared_proposal_api_public_share__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Shared Pdf
+         * @description The sent version's PDF; each call records a download.
+         */
+        get: operations["download_shared_pdf_api_public_share__token__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}/visits/{visit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Time On Page
+         * @description The page's beacon: the seconds this visit has been visible so far (no access code: the visit's random id,
+         *     given only after the code was checked, is the proof).
+         */
+        post: operations["record_time_on_page_api_public_share__token__visits__visit_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Shared Proposal
+         * @description Accept the sent version: recorded with who, when and from which address; the final PDF follows (signed
+         *     when a certificate is configured).
+         */
+        post: operations["accept_shared_proposal_api_public_share__token__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline Shared Proposal
+         * @description Decline the sent version, with a reason.
+         */
+        post: operations["decline_shared_proposal_api_public_share__token__decline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/share/{token}/final-pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Shared Final Pdf
+         * @description The final PDF of the acceptance made through this proposal's page; 409 while there is none.
+         */
+        get: operations["download_shared_final_pdf_api_public_share__token__final_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/proposals/{proposal_id}/review": {
         parameters: {
             query?: never;
@@ -1685,6 +1905,20 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AcceptRequest
+         * @description Who accepts.
+         */
+        AcceptRequest: {
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Role */
+            role?: string | null;
+            /** Note */
+            note?: string | null;
+        };
+        /**
          * Acceptance
          * @description An invitation's secret (after '#' in its link) and the password the person chose.
          */
@@ -1693,6 +1927,50 @@ export interface components {
             token: string;
             /** Password */
             password: string;
+        };
+        /**
+         * AnswerView
+         * @description The client's answer.
+         */
+        AnswerView: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "accepted" | "declined";
+            /** Version */
+            version: number;
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Role */
+            role: string | null;
+            /** Note */
+            note: string | null;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Answered At
+             * Format: date-time
+             */
+            answered_at: string;
+            /**
+             * Address
+             * @description for the consultancy only; not on the public page
+             */
+            address?: string | null;
+            /** Accepted Pdf Sha256 */
+            accepted_pdf_sha256: string | null;
+            /** Final Pdf Available */
+            final_pdf_available: boolean;
+            /**
+             * Signature Level
+             * @description null: the final PDF is not digitally signed
+             */
+            signature_level: ("B-B" | "B-T") | null;
+            /** Final Pdf Problem */
+            final_pdf_problem?: string | null;
         };
         /**
          * ApprovalRuleBody
@@ -2443,6 +2721,20 @@ export interface components {
             file: string;
             /** Page */
             page: number | null;
+        };
+        /**
+         * DeclineRequest
+         * @description Who declines, and why.
+         */
+        DeclineRequest: {
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /** Role */
+            role?: string | null;
+            /** Reason */
+            reason: string;
         };
         /**
          * DeliveryList
@@ -3667,6 +3959,69 @@ export interface components {
             open_threads?: number | null;
         };
         /**
+         * PublicBrand
+         * @description The consultancy's brand, from the proposal's template.
+         */
+        PublicBrand: {
+            /** Company Name */
+            company_name: string;
+            /** Primary */
+            primary: string;
+            /** Accent */
+            accent: string;
+            /** Text */
+            text: string;
+            /** Muted */
+            muted: string;
+            /** Email */
+            email?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Website */
+            website?: string | null;
+        };
+        /**
+         * PublicProposal
+         * @description A sent version as the client's page shows it.
+         */
+        PublicProposal: {
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "pt-BR" | "en";
+            /** Client Name */
+            client_name: string;
+            /** Version */
+            version: number;
+            /** Sections */
+            sections: components["schemas"]["Section"][];
+            investment: components["schemas"]["InvestmentView"] | null;
+            brand: components["schemas"]["PublicBrand"] | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Visit Id
+             * Format: uuid
+             * @description the beacon reports this visit's time on page
+             */
+            visit_id: string;
+            answer: components["schemas"]["AnswerView"] | null;
+            /**
+             * Signing Configured
+             * @description whether an acceptance gets a digitally signed PDF
+             */
+            signing_configured: boolean;
+            /**
+             * State
+             * @description the proposal's review state (sent, viewed, accepted, declined, expired, withdrawn)
+             */
+            state: string;
+        };
+        /**
          * RateBody
          * @description An hourly rate of a role from a date on.
          */
@@ -4096,6 +4451,36 @@ export interface components {
             sources: components["schemas"]["SourceView"][];
         };
         /**
+         * SendRequest
+         * @description How to send: the link's lifetime, and an optional access code the consultancy gives the client itself.
+         */
+        SendRequest: {
+            /**
+             * Expires In Days
+             * @description how long the link works (default SHARE_LINK_DAYS)
+             */
+            expires_in_days?: number | null;
+            /**
+             * Access Code
+             * @description a code the client must type to open the page (stored hashed)
+             */
+            access_code?: string | null;
+        };
+        /**
+         * SentLink
+         * @description A link just made: its token and URL are shown this once.
+         */
+        SentLink: {
+            link: components["schemas"]["ShareLinkView"];
+            /** Token */
+            token: string;
+            /**
+             * Url
+             * @description the public page, for the client (WEB_APP_URL/share#<token>)
+             */
+            url: string;
+        };
+        /**
          * ServiceBody
          * @description A service the company offers.
          */
@@ -4196,6 +4581,50 @@ export interface components {
              * @enum {string}
              */
             language: "pt-BR" | "en";
+        };
+        /**
+         * ShareLinkList
+         * @description A proposal's links (newest first) and the client's answer.
+         */
+        ShareLinkList: {
+            /** Links */
+            links: components["schemas"]["ShareLinkView"][];
+            answer: components["schemas"]["AnswerView"] | null;
+        };
+        /**
+         * ShareLinkView
+         * @description A share link, without its token.
+         */
+        ShareLinkView: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Version */
+            version: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "expired" | "revoked";
+            /** Has Access Code */
+            has_access_code: boolean;
+            /** Created By */
+            created_by: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            views: components["schemas"]["ViewsView"];
         };
         /**
          * SignIn
@@ -4585,6 +5014,14 @@ export interface components {
             comments: components["schemas"]["CommentView"][];
         };
         /**
+         * TimeOnPage
+         * @description The beacon: seconds the page has been visible in this visit so far.
+         */
+        TimeOnPage: {
+            /** Seconds */
+            seconds: number;
+        };
+        /**
          * TimelinePhase
          * @description One phase of the timeline table.
          */
@@ -4850,6 +5287,22 @@ export interface components {
             pages?: number | null;
             /** Pdf Url */
             pdf_url?: string | null;
+        };
+        /**
+         * ViewsView
+         * @description How a link was read.
+         */
+        ViewsView: {
+            /** First Opened At */
+            first_opened_at: string | null;
+            /** Last Opened At */
+            last_opened_at: string | null;
+            /** Opens */
+            opens: number;
+            /** Seconds On Page */
+            seconds_on_page: number;
+            /** Downloads */
+            downloads: number;
         };
     };
     responses: never;
@@ -10463,6 +10916,821 @@ export interface operations {
             };
             /** @description Invalid request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    send_proposal_api_proposals__proposal_id__send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SendRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SentLink"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_share_links_api_proposals__proposal_id__share_links_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareLinkList"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    revoke_share_link_api_proposals__proposal_id__share_links__link_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    download_final_pdf_api_proposals__proposal_id__final_pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    remake_final_pdf_api_proposals__proposal_id__final_pdf_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerView"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller's role (or ownership) does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal cannot be sent now (`code` says why: approval required, no PDF yet, already answered...) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    open_shared_proposal_api_public_share__token__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Access-Code"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicProposal"];
+                };
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    download_shared_pdf_api_public_share__token__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Access-Code"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    record_time_on_page_api_public_share__token__visits__visit_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOnPage"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    accept_shared_proposal_api_public_share__token__accept_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Access-Code"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerView"];
+                };
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    decline_shared_proposal_api_public_share__token__decline_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Access-Code"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeclineRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerView"];
+                };
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    download_shared_final_pdf_api_public_share__token__final_pdf_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Access-Code"?: string | null;
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description The link needs its access code (`access_code_required`), or the code is wrong (`access_code_wrong`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such link (unknown, mistyped or revoked) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Already answered, or no longer waiting for an answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many calls or failures; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

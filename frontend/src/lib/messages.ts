@@ -2,6 +2,7 @@
 import { groundingEn, groundingPtBR } from './grounding-messages';
 import { peopleEn, peoplePtBR } from './people-messages';
 import { requirementsEn, requirementsPtBR } from './requirement-messages';
+import { shareEn, sharePtBR } from './share-messages';
 import { reviewEn, reviewPtBR } from './review-messages';
 
 const ptBR = {
@@ -591,6 +592,7 @@ const ptBR = {
   ...groundingPtBR,
   ...requirementsPtBR,
   ...peoplePtBR,
+  ...sharePtBR,
   ...reviewPtBR,
 } as const;
 
@@ -1183,6 +1185,7 @@ const en: Record<MessageKey, string> = {
   ...groundingEn,
   ...requirementsEn,
   ...peopleEn,
+  ...shareEn,
   ...reviewEn,
 };
 

@@ -10,7 +10,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials
 
-from propos4l.gateway.auth import PUBLIC_PATHS, Principal, bearer_scheme, principal_of
+from propos4l.gateway.auth import Principal, bearer_scheme, is_public_path, principal_of
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.roles import Role
 
@@ -85,7 +85,7 @@ def document_roles(router: APIRouter) -> None:
             continue
         role = required_role(route)
         if role is None:
-            if route.path not in PUBLIC_PATHS:
+            if not is_public_path(route.path):
                 methods = sorted(route.methods or ())
                 raise RuntimeError(f"{methods} {route.path} states no role (deps.Viewer, Editor, ...)")
             route.openapi_extra = {**(route.openapi_extra or {}), ROLE_EXTENSION: "public"}

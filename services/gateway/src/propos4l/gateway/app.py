@@ -19,6 +19,7 @@ from propos4l.gateway.audit import AuditLog
 from propos4l.gateway.auth import CSRF_HEADER, AuthenticateBeforeBody, TokenVerifier
 from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocuments
 from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.final_pdf import PdfSigner
 from propos4l.gateway.intake import IntakeHandler
 from propos4l.gateway.invitations import InvitationStore
 from propos4l.gateway.library_documents import LibraryDocuments
@@ -48,9 +49,11 @@ from propos4l.gateway.routes import (
     library_search,
     proposal_documents,
     proposals,
+    public_share,
     review,
     sections,
     session,
+    sharing,
     sign_in,
     sso,
     templates,
@@ -58,7 +61,11 @@ from propos4l.gateway.routes import (
     users,
     webhooks,
 )
+from propos4l.gateway.routes.public_share import ACCESS_CODE_HEADER
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.share_answers import ShareAnswers
+from propos4l.gateway.share_links import ShareLinkStore
+from propos4l.gateway.share_throttle import FailureCounter
 from propos4l.gateway.sign_in_throttle import SignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
@@ -79,6 +86,7 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
 
+_SHARE_MISSES = 20  # unknown share tokens one address may try in 15 minutes
 _INTAKE_CONCURRENCY = 8  # under DATABASE_POOL_MAX_SIZE (10): more would wait for connections and time out
 
 
@@ -99,6 +107,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A signing certificate that cannot be used stops the gateway at start, with one line that says why.
+        signer = (
+            PdfSigner.load(
+                settings.signing_cert_path,
+                settings.signing_cert_password.get_secret_value() if settings.signing_cert_password else None,
+                settings.signing_tsa_url,
+            )
+            if settings.signing_cert_path is not None
+            else None
+        )
         pool = await create_pool(
             str(settings.database_url),
             max_size=settings.database_pool_max_size,
@@ -167,6 +185,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.token_verifier.store = app.state.tokens
         app.state.token_verifier.sessions = app.state.sessions
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
+        app.state.share_links = ShareLinkStore(pool)
+        app.state.share_answers = ShareAnswers(pool, pdf_storage, signer=signer)
+        share_limit = settings.share_rate_limit_per_minute
+        app.state.share_address_limiter = RateLimiter(redis, name="share-address", limit=share_limit)
+        app.state.share_link_limiter = RateLimiter(redis, name="share-link", limit=share_limit)
+        app.state.share_misses = FailureCounter(redis, name="share-miss", limit=_SHARE_MISSES, window_seconds=900)
+        app.state.share_code_failures = FailureCounter(
+            redis, name="share-code", limit=settings.share_code_attempts, window_seconds=900
+        )
         notifier = ProgressNotifier(str(settings.database_url))
         await notifier.start()
         app.state.notifier = notifier
@@ -285,6 +312,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         audit.router,
         webhooks.router,
         proposal_documents.router,
+        sharing.router,
+        public_share.router,
         review.router,
         approval_rules.router,
     ):
@@ -297,7 +326,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         # the web app's session cookie goes with its requests; never with a wildcard origin
         allow_credentials="*" not in settings.cors_allowed_origins,
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match", CSRF_HEADER],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "If-Match", CSRF_HEADER, ACCESS_CODE_HEADER],
         expose_headers=["Location", "ETag", "Content-Disposition", "X-Pages"],
     )
     app.add_middleware(

@@ -26,11 +26,13 @@ from propos4l.gateway.web_sessions import SessionStore
 __all__ = [
     "CSRF_HEADER",
     "PUBLIC_PATHS",
+    "PUBLIC_PREFIXES",
     "SESSION_COOKIE",
     "AuthenticateBeforeBody",
     "Principal",
     "TokenVerifier",
     "bearer_scheme",
+    "is_public_path",
     "origin_of",
     "principal_of",
 ]
@@ -50,6 +52,14 @@ PUBLIC_PATHS: Final = frozenset(
     }
 )
 """API paths anyone may call: no token, no session."""
+PUBLIC_PREFIXES: Final = ("/api/public/",)
+"""API path prefixes anyone may call (the client's share page); each such route has its own rate limits."""
+
+
+def is_public_path(path: str) -> bool:
+    """Whether anyone may call `path` without signing in."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="propos4l"'}
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -212,7 +222,7 @@ class AuthenticateBeforeBody:
 
 
 def _is_api(path: str) -> bool:
-    return path.startswith("/api/") and path not in PUBLIC_PATHS
+    return path.startswith("/api/") and not is_public_path(path)
 
 
 def _cookie(header: str, name: str) -> str | None:

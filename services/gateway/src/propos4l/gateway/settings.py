@@ -195,6 +195,27 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     invitation_valid_days: Annotated[int, Field(ge=1, le=90)] = Field(
         default=7, description="an invitation link works once, for this many days"
     )
+    share_link_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=30,
+        description="a share link sent to a client works for this many days unless the sender says otherwise",
+    )
+    share_rate_limit_per_minute: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=60, description="calls to the public share routes one address, and one link, may make a minute"
+    )
+    share_code_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="wrong access codes a share link takes in 15 minutes before it answers 429"
+    )
+    signing_cert_path: Path | None = Field(
+        default=None,
+        description="the consultancy's PKCS#12 (.p12/.pfx, e.g. an ICP-Brasil A1) that signs accepted proposals "
+        "(PAdES); unset: the final PDF is not digitally signed",
+    )
+    signing_cert_password: SecretStr | None = Field(default=None, description="the PKCS#12 file's password")
+    signing_tsa_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="an RFC 3161 timestamp server: signatures become PAdES B-T (unset: B-B)",
+    )
 
     @field_validator("oidc_allowed_email_domains", mode="before")
     @classmethod
@@ -202,6 +223,12 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         if isinstance(value, str):
             return tuple(part.strip().lower().lstrip("@") for part in value.split(",") if part.strip())
         return value
+
+    @model_validator(mode="after")
+    def _signing_file(self) -> GatewaySettings:
+        if self.signing_cert_path is not None and not self.signing_cert_path.is_file():
+            raise ValueError(f"SIGNING_CERT_PATH {self.signing_cert_path} is not a readable file")
+        return self
 
     @model_validator(mode="after")
     def _oidc_complete(self) -> GatewaySettings:

@@ -37,6 +37,7 @@ from propos4l.renderer.folders import TEXT_SUFFIXES
 from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.pool import RenderLimits, WorkerPool
 from propos4l.renderer.templates import DEFAULT_TEMPLATE_NAME
+from propos4l.shared.object_store import open_store
 from propos4l.shared.sections import Language
 
 __all__ = ["Templates", "router", "template_store"]
@@ -58,7 +59,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_output_bytes=settings.render_max_pdf_mb * _MIB,
     )
     workers = WorkerPool(max_workers=settings.gateway_render_workers, limits=limits, preload="propos4l.renderer.checks")
-    store = TemplateStore(app.state.pool, settings.templates_dir, workers, max_pages=settings.render_max_pages)
+    versions = (
+        open_store(settings.storage_url, settings.storage_endpoint, "templates", settings.templates_dir)
+        if settings.storage_url
+        else None
+    )
+    store = TemplateStore(
+        app.state.pool, settings.templates_dir, workers, max_pages=settings.render_max_pages, versions=versions
+    )
     if await store.reconcile():
         app.state.outbox.wake()
     app.state.templates = store

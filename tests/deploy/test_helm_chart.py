@@ -246,6 +246,19 @@ def test_every_manifest_is_valid_against_its_kubernetes_schema(render: Render) -
     assert set(SCHEMA_FILES) | set(KEDA_CRD_FILES) == seen  # every schema is used, every kind is checked
 
 
+def test_pods_share_no_volume_since_files_are_in_the_bucket(manifests: list[dict[str, Any]]) -> None:
+    claims = by_kind(manifests, "PersistentVolumeClaim")
+    assert [component(claim) for claim in claims.values()] == ["backup"]  # the backup store alone, one replica
+    for service, pod in workloads(manifests):
+        [container] = pod["containers"]
+        templates = [mount for mount in container.get("volumeMounts", []) if mount["mountPath"] == "/data/templates"]
+        for mount in templates:  # TEMPLATES_DIR: staging folders and the cache of versions read from the bucket
+            [volume] = [volume for volume in pod["volumes"] if volume["name"] == mount["name"]]
+            assert "emptyDir" in volume, service
+    with pytest.raises(RuntimeError, match=r"storage\.url is required"):
+        render_raw({"secrets": SECRETS, "storage": {"url": ""}})
+
+
 def test_a_release_without_its_secrets_is_refused() -> None:
     with pytest.raises(RuntimeError, match=r"secrets\.databaseUrl is required"):
         render_raw({})

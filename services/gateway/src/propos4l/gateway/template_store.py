@@ -482,6 +482,8 @@ class TemplateStore:
         """With an object store: record the packaged default when it is missing or an unedited earlier one, then
         make every live pointer in the store say what PostgreSQL records (a version missing from the store, after a
         restore or a failed publication, is uploaded from template_blobs; a deleted template's pointer goes)."""
+        for leftover in await asyncio.to_thread(sweep_leftovers, self.templates_dir):
+            logger.info("removed a leftover staging folder", extra={"folder": leftover})
         packaged = await asyncio.to_thread(read_folder, PACKAGED_DEFAULT_TEMPLATE)
         recorded = 0
         async with self.pool.acquire() as connection, connection.transaction():

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from propos4l.backup.jobs import BackupJobs
-from propos4l.backup.model import Kind, Trigger, TriggerReason
+from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason
 from propos4l.backup.options import JobOptions, Sources
 from propos4l.backup.store import BackupStore
 from propos4l.renderer.folders import read_folder, tree_digest
@@ -193,12 +193,25 @@ async def test_the_backup_agent_copies_template_versions_from_the_bucket_and_res
     publish(templates, packaged(), 1)
     digest = publish(templates, marked(packaged(), "MARKER-ONE"), 2)
     store = BackupStore(data_dir / "backups")
-    jobs = BackupJobs(
-        store, Sources(templates_dir=data_dir / "unused", buckets={Kind.TEMPLATES: templates}), JobOptions()
+    sources = Sources(
+        templates_dir=data_dir / "unused",
+        buckets={Kind.TEMPLATES: templates},
+        scratch_store=lambda folder: S3Store(
+            parse_s3_url(f"s3://{bucket}/prod").joined(folder), endpoint_url=s3_endpoint
+        ),
     )
+    jobs = BackupJobs(store, sources, JobOptions())
     backup = await jobs.run(Kind.TEMPLATES, MANUAL)
     assert backup.manifest is not None and backup.manifest.source == f"s3://{bucket}/prod/templates"
     assert {entry.path for entry in backup.manifest.files} == set(templates.keys())
+
+    # The drill restores into a scratch prefix of the same bucket, checks every object, and leaves nothing there.
+    drill = await jobs.drill_files(Kind.TEMPLATES)
+    assert drill is not None and drill.ok, drill
+    assert (
+        f"into s3://{bucket}/prod/.restore-drills/templates-" in drill.detail and "every hash matches" in drill.detail
+    )
+    assert bucket_keys(s3_endpoint, bucket, "prod/.restore-drills/") == set()
 
     target = S3Store(parse_s3_url(f"s3://{bucket}/restored").joined("templates"), endpoint_url=s3_endpoint)
     restored = await jobs.restore_files_to_store(backup.snapshot_id, target)
@@ -206,3 +219,5 @@ async def test_the_backup_agent_copies_template_versions_from_the_bucket_and_res
     assert live_version(target, "default") == LiveVersion("default", 2, digest)
     folder = StoredTemplates(target, data_dir / "renderer").folder("default")
     assert read_folder(folder / "default") == marked(packaged(), "MARKER-ONE")
+    with pytest.raises(BackupError, match="holds objects"):  # never over what a prefix holds
+        await jobs.restore_files_to_store(backup.snapshot_id, target)

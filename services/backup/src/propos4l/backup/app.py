@@ -30,7 +30,7 @@ from propos4l.shared.object_store import open_store as open_object_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "serve"]
+__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "scratch_stores", "serve"]
 
 logger = logging.getLogger(__name__)
 

@@ -38,8 +38,12 @@ SCHEMA_FILES = {
     ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscaler-autoscaling-v2.json",
     ("v1", "PersistentVolumeClaim"): "persistentvolumeclaim-v1.json",
 }
-# KEDA's resources: no schema vendored (KEDA publishes its CRDs, not JSON schemas); checked field by field below.
-KEDA_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
+# KEDA's resources: checked against the openAPIV3Schema of KEDA's own CRDs (vendored unchanged, SHA-256 pinned).
+KEDA_CRDS = Path(__file__).with_name("keda-crds")
+KEDA_CRD_FILES = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
+    ("keda.sh/v1alpha1", "TriggerAuthentication"): "keda.sh_triggerauthentications.yaml",
+}
 SECRETS = {
     "databaseUrl": "postgresql://propos4l:pw@postgres.example:5432/propos4l",
     "redisUrl": "redis://:pw@redis:6379/0",
@@ -133,6 +137,79 @@ def test_the_vendored_schemas_are_the_pinned_ones() -> None:
         assert hashlib.sha256((SCHEMAS / name).read_bytes()).hexdigest() == digest, name
 
 
+def test_the_vendored_keda_crds_are_the_pinned_ones() -> None:
+    pinned = dict(line.split()[::-1] for line in (KEDA_CRDS / "SHA256SUMS").read_text().splitlines())
+    assert set(pinned) == {path.name for path in KEDA_CRDS.glob("*.yaml")} == set(KEDA_CRD_FILES.values())
+    for name, digest in pinned.items():
+        assert hashlib.sha256((KEDA_CRDS / name).read_bytes()).hexdigest() == digest, name
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI v3 schema of a CRD as a JSON schema that refuses unknown fields, as `kubectl apply` does with
+    strict field validation: objects with listed properties and no `additionalProperties` (or preserved unknown
+    fields) accept no others."""
+    strict = {key: value for key, value in schema.items() if not key.startswith("x-kubernetes-")}
+    for key in ("properties",):
+        if key in strict:
+            strict[key] = {name: _strict(child) for name, child in strict[key].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(strict.get(key), dict):
+            strict[key] = _strict(strict[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in strict:
+            strict[key] = [_strict(child) for child in strict[key]]
+    if (
+        "properties" in strict
+        and "additionalProperties" not in strict
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        strict["additionalProperties"] = False
+    return strict
+
+
+def keda_schema(key: tuple[str, str]) -> dict[str, Any]:
+    """The JSON schema of a KEDA kind, from the served version of its CRD, with the metadata every object has."""
+    crd = yaml.safe_load((KEDA_CRDS / KEDA_CRD_FILES[key]).read_text())
+    group_version = key[0].split("/")[1]
+    [version] = [item for item in crd["spec"]["versions"] if item["name"] == group_version and item["served"]]
+    schema = _strict(version["schema"]["openAPIV3Schema"])
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "additionalProperties": False,
+    }
+    schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+    schema["properties"]["apiVersion"] = {"const": key[0]}
+    schema["properties"]["kind"] = {"const": key[1]}
+    return schema
+
+
+def test_the_strict_keda_schema_refuses_what_keda_would_refuse() -> None:
+    validator = jsonschema.Draft202012Validator(keda_schema(("keda.sh/v1alpha1", "ScaledObject")))
+    valid = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "renderer"},
+        "spec": {"scaleTargetRef": {"name": "renderer"}, "triggers": [{"type": "redis-streams", "metadata": {}}]},
+    }
+    assert list(validator.iter_errors(valid)) == []
+    misspelt = json.loads(json.dumps(valid))
+    misspelt["spec"]["minReplicaCount"] = "one"  # a count, not a word
+    misspelt["spec"]["scaleTargetRef"]["nmae"] = "renderer"
+    assert {tuple(error.path) for error in validator.iter_errors(misspelt)} == {
+        ("spec", "minReplicaCount"),
+        ("spec", "scaleTargetRef"),
+    }
+    without_triggers = json.loads(json.dumps(valid))
+    del without_triggers["spec"]["triggers"]
+    assert [error.validator for error in validator.iter_errors(without_triggers)] == ["required"]
+
+
 def test_helm_lints_the_chart_without_findings() -> None:
     report = render_raw({"secrets": SECRETS})["lint"]
     assert report["errors"] == [] and [m for m in report["messages"] if m["severity"] >= 2] == [], report
@@ -157,16 +234,30 @@ def test_every_manifest_is_valid_against_its_kubernetes_schema(render: Render) -
         for item in render(values):
             key = (item["apiVersion"], item["kind"])
             seen.add(key)
-            if key in KEDA_KINDS:
-                continue
-            assert key in SCHEMA_FILES, f"no schema vendored for {key}"
-            schema = json.loads((SCHEMAS / SCHEMA_FILES[key]).read_text())
+            if key in KEDA_CRD_FILES:
+                schema = keda_schema(key)
+            else:
+                assert key in SCHEMA_FILES, f"no schema vendored for {key}"
+                schema = json.loads((SCHEMAS / SCHEMA_FILES[key]).read_text())
             validator = jsonschema.Draft202012Validator(schema, registry=registry)
             errors = sorted(validator.iter_errors(item), key=lambda error: list(error.path))
             assert errors == [], (
                 f"{item['kind']} {item['metadata']['name']}: {errors[0].message} at {list(errors[0].path)}"
             )
-    assert set(SCHEMA_FILES) | KEDA_KINDS == seen  # every schema is used, every kind is checked
+    assert set(SCHEMA_FILES) | set(KEDA_CRD_FILES) == seen  # every schema is used, every kind is checked
+
+
+def test_pods_share_no_volume_since_files_are_in_the_bucket(manifests: list[dict[str, Any]]) -> None:
+    claims = by_kind(manifests, "PersistentVolumeClaim")
+    assert [component(claim) for claim in claims.values()] == ["backup"]  # the backup store alone, one replica
+    for service, pod in workloads(manifests):
+        [container] = pod["containers"]
+        templates = [mount for mount in container.get("volumeMounts", []) if mount["mountPath"] == "/data/templates"]
+        for mount in templates:  # TEMPLATES_DIR: staging folders and the cache of versions read from the bucket
+            [volume] = [volume for volume in pod["volumes"] if volume["name"] == mount["name"]]
+            assert "emptyDir" in volume, service
+    with pytest.raises(RuntimeError, match=r"storage\.url is required"):
+        render_raw({"secrets": SECRETS, "storage": {"url": ""}})
 
 
 SIGNING = {"secretName": "propos4l-signing", "tsaUrl": "http://tsa.example/tsr"}
@@ -316,12 +407,31 @@ def test_generator_and_renderer_scale_on_their_consumer_groups_pending_entries(
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
 
 
-def test_migrations_run_before_install_and_upgrade_as_compose_runs_them(manifests: list[dict[str, Any]]) -> None:
+def test_migrations_run_before_install_and_upgrade_as_compose_runs_them(
+    manifests: list[dict[str, Any]], render: Render
+) -> None:
     [job] = by_kind(manifests, "Job").values()
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     compose = load_yaml(REPO / "deploy" / "compose.yml")
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == compose["services"]["migrate"]["command"]
-    [secret] = by_kind(manifests, "Secret").values()  # the Job reads it: created before it, as a hook too
-    assert int(secret["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
-        job["metadata"]["annotations"]["helm.sh/hook-weight"]
+    secrets = by_kind(manifests, "Secret")
+    [hook] = [secret for secret in secrets.values() if "helm.sh/hook" in secret["metadata"].get("annotations", {})]
+    hook_annotations = hook["metadata"]["annotations"]
+    # The Job's own Secret: made before it, and deleted once the hooks ran whatever happened, so `helm uninstall`
+    # (which never deletes hooks) leaves nothing; the services' Secret is an ordinary resource the uninstall removes.
+    assert int(hook_annotations["helm.sh/hook-weight"]) < int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    assert set(hook_annotations["helm.sh/hook-delete-policy"].split(",")) == {
+        "before-hook-creation",
+        "hook-succeeded",
+        "hook-failed",
+    }
+    assert set(hook["stringData"]) == {"DATABASE_URL"}
+    [variable] = job["spec"]["template"]["spec"]["containers"][0]["env"][:1]
+    assert variable["valueFrom"]["secretKeyRef"]["name"] == hook["metadata"]["name"]
+    [release_secret] = [secret for secret in secrets.values() if secret is not hook]
+    assert "annotations" not in release_secret["metadata"]
+    with_existing = render({"secrets": {"existingSecret": "propos4l-prod"}})
+    [job] = by_kind(with_existing, "Job").values()
+    assert job["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == (
+        "propos4l-prod"
     )

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from propos4l.shared.localrun.servers import LocalPostgres
+from tests.support.s3 import CREDENTIALS, s3_client
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +134,25 @@ def test_mistakes_are_refused_with_one_clear_line(environment: dict[str, str], d
     assert unknown.returncode == 1 and "there is no backup pdfs-20260101T060000Z-abcdef" in unknown.stderr
     unconfigured = propos4l("list", env={**environment, "BACKUP_DIR": ""})
     assert unconfigured.returncode == 2 and "BACKUP_DIR" in unconfigured.stderr
+
+
+def test_a_files_backup_restores_straight_into_an_empty_bucket_prefix(
+    environment: dict[str, str], s3_endpoint: str, bucket: str
+) -> None:
+    pdfs = propos4l("run", "pdfs", env=environment)
+    assert pdfs.returncode == 0, pdfs.stderr
+    backup = backup_id(pdfs.stdout)
+    s3 = {**environment, **CREDENTIALS, "AWS_REGION": "us-east-1", "STORAGE_ENDPOINT_URL": s3_endpoint}
+    restored = propos4l("restore", "pdfs", backup, "--to-url", f"s3://{bucket}/restored", env=s3)
+    assert restored.returncode == 0, restored.stderr
+    assert f"into s3://{bucket}/restored/pdfs: 2 objects" in restored.stdout
+    client = s3_client(s3_endpoint)
+    original = Path(environment["PDF_STORAGE_DIR"]) / "5d0c2c4e-0000-4000-8000-000000000000"
+    for name in ("v1.pdf", "v2.pdf"):
+        key = f"restored/pdfs/5d0c2c4e-0000-4000-8000-000000000000/{name}"
+        assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == (original / name).read_bytes()
+
+    again = propos4l("restore", "pdfs", backup, "--to-url", f"s3://{bucket}/restored", env=s3)
+    assert again.returncode == 1 and "holds objects" in again.stderr  # never over what is there
+    both = propos4l("restore", "pdfs", backup, "--to", "/tmp/x", "--to-url", f"s3://{bucket}/x", env=s3)
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -88,7 +88,8 @@ async def test_a_pdf_is_recorded_only_after_its_upload_completed_and_is_then_ser
         await Publisher(redis).publish(drafted)
         await wait_for(lambda: asyncio.sleep(0, proxy.cuts >= 2), timeout=60, message="no upload was tried twice")
         assert await redis.xlen(Stream.PROPOSAL_RENDERED.value) == 0  # nothing published for a failed upload
-        assert s3_client(s3_endpoint).list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+        listed = s3_client(s3_endpoint).list_objects_v2(Bucket=bucket, Prefix="prod/pdfs/")
+        assert listed.get("KeyCount") == 0  # (the bucket's templates/ holds the template versions)
         status = (await gateway_client.get(f"/api/proposals/{drafted.proposal_id}")).json()
         assert status["status"] != "ready" and status["pdf_url"] is None
         assert (await gateway_client.get(f"/api/proposals/{drafted.proposal_id}/pdf")).status_code == 409

@@ -26,6 +26,8 @@ from propos4l.shared.events import (
     ProposalDocumentUploaded,
     derived_event_id,
 )
+from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
+from propos4l.shared.object_store import LocalFolderStore
 
 SHA = "ab" * 32
 
@@ -69,6 +71,10 @@ def _uploaded() -> ProposalDocumentUploaded:
     )
 
 
+def _store(library_dir: Path) -> LocalFolderStore:
+    return LocalFolderStore(library_dir / CLIENT_DOCUMENTS_FOLDER)
+
+
 def _stored(library_dir: Path) -> None:
     path = client_document_file(library_dir, SHA)
     path.parent.mkdir(parents=True)
@@ -83,7 +89,7 @@ async def test_a_document_is_read_into_requirements_and_fields_with_ids_derived_
         Block("5.2 A Prefeitura de Vale Verde deverá fornecer acesso à base atual.", (), 2),
     )
     published = Published()
-    reader = ClientDocumentReader(FakeExtractor(Extracted(2, 0, blocks)), tmp_path, published.publish)
+    reader = ClientDocumentReader(FakeExtractor(Extracted(2, 0, blocks)), _store(tmp_path), published.publish)
     uploaded = _uploaded()
     outcome = await reader.read(uploaded)
     assert isinstance(outcome, ProposalDocumentRead)
@@ -102,10 +108,10 @@ async def test_a_document_is_read_into_requirements_and_fields_with_ids_derived_
 async def test_a_file_that_cannot_be_read_or_is_missing_gives_a_failure_with_its_code(tmp_path: Path) -> None:
     published = Published()
     failing = FakeExtractor(ExtractionFailed(LibraryFailureCode.ENCRYPTED, "the PDF is protected by a password"))
-    missing = await ClientDocumentReader(failing, tmp_path, published.publish).read(_uploaded())
+    missing = await ClientDocumentReader(failing, _store(tmp_path), published.publish).read(_uploaded())
     assert isinstance(missing, ProposalDocumentFailed) and missing.code is LibraryFailureCode.FILE_MISSING
     _stored(tmp_path)
-    locked = await ClientDocumentReader(failing, tmp_path, published.publish).read(_uploaded())
+    locked = await ClientDocumentReader(failing, _store(tmp_path), published.publish).read(_uploaded())
     assert isinstance(locked, ProposalDocumentFailed) and locked.code is LibraryFailureCode.ENCRYPTED
 
 

@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Final
 
+from propos4l.shared.object_store import ObjectStore, open_store
+
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
     "CLIENT_DOCUMENTS_FOLDER",
@@ -21,6 +23,7 @@ __all__ = [
     "PDF",
     "PLAIN_TEXT",
     "SNIFF_BYTES",
+    "client_documents_store",
     "sniff_media_type",
 ]
 
@@ -33,6 +36,16 @@ ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
 # The folder of LIBRARY_DIR where clients' documents attached to proposals are stored (issue #16), apart from the
 # library's own files so that deleting a library document never takes a client's file with it.
 CLIENT_DOCUMENTS_FOLDER: Final = "client-documents"
+
+
+def client_documents_store(storage_url: str | None, endpoint_url: str | None, library_dir: Path) -> ObjectStore:
+    """Where clients' documents are kept, at `<aa>/<sha256>`: LIBRARY_DIR/client-documents, or with STORAGE_URL the
+    bucket's `<prefix>/library/client-documents/` (inside the library's folder, so its backups hold them too)."""
+    return open_store(
+        storage_url, endpoint_url, f"library/{CLIENT_DOCUMENTS_FOLDER}", library_dir / CLIENT_DOCUMENTS_FOLDER
+    )
+
+
 # How much of the start of a file `sniff_media_type` wants to see.
 SNIFF_BYTES: Final = 8192
 

@@ -92,6 +92,11 @@ class ObjectStore(Protocol):
         call stored it. For content-addressed keys, where the same key is the same content. `source` may be moved."""
         ...
 
+    def replace(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Store `data` at `key` over any object there, in one step for readers (they see the old bytes or the new,
+        never a mix): for small pointers such as a template's live version, never for write-once files."""
+        ...
+
     def read(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is none."""
         ...
@@ -169,6 +174,16 @@ class LocalFolderStore:
         if written:
             fsync_directory(path.parent)
         return written
+
+    def replace(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """A temp file, made durable, then renamed over the name (one step for readers)."""
+        path = self._path(key)
+        temp = durable_temp_file(path, data)
+        try:
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
+        fsync_directory(path.parent)
 
     def read(self, key: str) -> bytes | None:
         try:
@@ -371,6 +386,19 @@ class S3Store:
             raise self._unavailable("write", error) from error
         except OSError:
             raise  # the source file, not the store
+        except Exception as error:
+            raise self._unavailable("write", error) from error
+
+    def replace(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """One unconditional PUT: S3 readers see the previous object until it completed, then the new one."""
+        try:
+            self.client.put_object(
+                Bucket=self._where.bucket,
+                Key=self._where.key(_checked_key(key)),
+                Body=data,
+                ContentType=content_type,
+                Metadata={_SHA256_METADATA: hashlib.sha256(data).hexdigest()},
+            )
         except Exception as error:
             raise self._unavailable("write", error) from error
 

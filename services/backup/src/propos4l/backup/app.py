@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
@@ -30,7 +30,7 @@ from propos4l.shared.object_store import open_store as open_object_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "serve"]
+__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "scratch_stores", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,16 +85,27 @@ async def _wait_for_dependencies(
 
 
 def bucket_sources(settings: BackupSettings) -> dict[Kind, ObjectStore]:
-    """With STORAGE_URL, PDFs and library files are backed up from the bucket (docs/adr/0021-object-storage.md)."""
+    """With STORAGE_URL, PDFs, template versions and library files are backed up from the bucket
+    (docs/adr/0021-object-storage.md)."""
     if settings.storage_url is None:
         return {}
     endpoint = settings.storage_endpoint
     return {
         Kind.PDFS: open_object_store(settings.storage_url, endpoint, "pdfs", settings.pdf_storage_dir),
+        Kind.TEMPLATES: open_object_store(settings.storage_url, endpoint, "templates", settings.templates_dir),
         Kind.LIBRARY: open_object_store(
             settings.storage_url, endpoint, "library", settings.library_dir or settings.pdf_storage_dir
         ),
     }
+
+
+def scratch_stores(settings: BackupSettings) -> Callable[[str], ObjectStore] | None:
+    """With STORAGE_URL, drills restore a bucket's kinds into a scratch folder of the same bucket."""
+    storage_url = settings.storage_url
+    if storage_url is None:
+        return None
+    endpoint = settings.storage_endpoint
+    return lambda folder: open_object_store(storage_url, endpoint, folder, settings.pdf_storage_dir)
 
 
 async def serve(settings: BackupSettings, stop: asyncio.Event) -> None:
@@ -128,6 +139,7 @@ async def _serve(settings: BackupSettings, readiness: Readiness, stop: asyncio.E
                 settings.templates_dir,
                 settings.library_dir,
                 buckets=bucket_sources(settings),
+                scratch_store=scratch_stores(settings),
             ),
             job_options(settings, drill_url),
             records=BackupRecords(pool),
@@ -211,8 +223,9 @@ async def _schedules(settings: BackupSettings, jobs: BackupJobs, metrics: Backup
             if settings.library_dir is not None:
                 await jobs.drill_files(Kind.LIBRARY)  # the uploads restore too, each file checked by its hash
             if settings.storage_url is not None:
-                # PDFs in a bucket have no folder to render them again from: their backups are drilled too.
+                # PDFs and template versions in a bucket are drilled into a scratch prefix of the bucket itself.
                 await jobs.drill_files(Kind.PDFS)
+                await jobs.drill_files(Kind.TEMPLATES)
 
         await refreshed(run())
 

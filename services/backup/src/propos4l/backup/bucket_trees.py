@@ -1,24 +1,30 @@
-"""Snapshots of a bucket's objects (PDFs, library files with STORAGE_URL), stored in the backup store as a folder's are.
+"""Snapshots of a bucket's objects (PDFs, template versions, library files with STORAGE_URL), stored in the backup
+store as a folder's are, and restored straight into a bucket.
 
 Each object becomes a file entry (its key as the path) whose content goes into the store by SHA-256. An object whose
-hash the bucket already tells (the renderer's `sha256` metadata, or a library key, which is its hash) and which the
-store already holds is not downloaded again: a run copies only new objects. A restore (and the restore drill) writes
-the snapshot as a folder, like any folder snapshot; `aws s3 sync <folder> s3://bucket/prefix/pdfs/` puts it back.
+hash the bucket already tells (the `sha256` metadata the services write, or a key that is its hash) and which the
+store already holds is not downloaded again: a run copies only new objects. A restore writes the snapshot as a folder
+(`restore_tree`) or into an empty bucket prefix (`restore_into_store`); the restore drill of a bucket's kind does the
+latter, into a scratch prefix of the same bucket.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from propos4l.backup.blocking import Cancellation
-from propos4l.backup.model import FileEntry
+from propos4l.backup.model import BackupError, FileEntry, Manifest
 from propos4l.backup.store import BackupStore, read_chunks
 from propos4l.backup.trees import TreeSnapshot, tree_version
 from propos4l.shared.object_store import ObjectStore, local_copy
 
-__all__ = ["current_bucket_version", "snapshot_bucket"]
+__all__ = ["RestoredObjects", "current_bucket_version", "restore_into_store", "snapshot_bucket"]
 
 _OBJECT_MODE: Final = 0o644  # objects have no mode: restored files get the renderer's usual one
 _SHA256_NAME: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -62,8 +68,6 @@ def snapshot_bucket(store: BackupStore, source: ObjectStore, scratch: Path, canc
 
 def current_bucket_version(source: ObjectStore, scratch: Path, cancellation: Cancellation) -> str:
     """The version `snapshot_bucket` would record for `source` now, without storing anything."""
-    import hashlib
-
     entries = []
     for key in sorted(source.keys()):
         cancellation.check()
@@ -81,3 +85,66 @@ def current_bucket_version(source: ObjectStore, scratch: Path, cancellation: Can
                 known = digest.hexdigest()
         entries.append(FileEntry(path=key, size=info.size, sha256=known, mode=_OBJECT_MODE, mtime_ns=0))
     return tree_version(entries)
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredObjects:
+    """A snapshot restored into an object store: where, how many objects and bytes."""
+
+    location: str
+    files: int
+    bytes: int
+
+
+def restore_into_store(
+    store: BackupStore, manifest: Manifest, target: ObjectStore, scratch: Path, cancellation: Cancellation
+) -> RestoredObjects:
+    """Put every file of the snapshot into `target` (which must hold no objects) under its path, each checked against
+    its hash before it is uploaded, then read back and checked again; all or nothing: on any failure the objects
+    this restore wrote are deleted."""
+    if next(iter(target.keys()), None) is not None:
+        raise BackupError(f"{target.location} holds objects: restore into an empty bucket prefix, then switch to it")
+    scratch.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    total = 0
+    try:
+        for entry in manifest.files:
+            cancellation.check()
+            descriptor, name = tempfile.mkstemp(prefix="restore-", suffix=".tmp", dir=scratch)
+            copy = Path(name)
+            try:
+                digest = hashlib.sha256()
+                with os.fdopen(descriptor, "wb") as handle:
+                    for chunk in store.read_object(entry.sha256, cancellation):
+                        digest.update(chunk)
+                        handle.write(chunk)
+                if digest.hexdigest() != entry.sha256:
+                    raise BackupError(
+                        f"{manifest.id}: {store.describe_object(entry.sha256)} (file {entry.path}) has SHA-256 "
+                        f"{digest.hexdigest()}, expected {entry.sha256}"
+                    )
+                target.put_file_once(entry.path, copy)
+                written.append(entry.path)
+            finally:
+                copy.unlink(missing_ok=True)
+            _check_stored(target, entry, manifest.id)
+            total += entry.size
+    except BaseException:
+        for key in written:
+            target.delete(key)
+        raise
+    return RestoredObjects(target.location, len(manifest.files), total)
+
+
+def _check_stored(target: ObjectStore, entry: FileEntry, snapshot_id: str) -> None:
+    stream = target.open(entry.path)
+    if stream is None:
+        raise BackupError(f"{snapshot_id}: {entry.path} is not in {target.location} after its upload")
+    digest = hashlib.sha256()
+    try:
+        for chunk in stream.chunks:
+            digest.update(chunk)
+    finally:
+        stream.close()
+    if digest.hexdigest() != entry.sha256:
+        raise BackupError(f"{snapshot_id}: {entry.path} reads back from {target.location} with another SHA-256")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from propos4l.backup.catalog import CatalogEntry
     from propos4l.backup.jobs import BackupJobs
+    from propos4l.shared.object_store import ObjectStore
 
 __all__ = ["add_backup_commands", "main"]
 
@@ -41,13 +42,19 @@ def add_backup_commands(parser: argparse.ArgumentParser) -> None:
     drill = commands.add_parser("drill", help="restore the newest verified database backup into a scratch database")
     drill.set_defaults(func=_drill)
     restore = commands.add_parser(
-        "restore", help="restore a backup: db ID --target-url URL, or pdfs|templates|library ID --to DIR"
+        "restore",
+        help="restore a backup: db ID --target-url URL, or pdfs|templates|library ID --to DIR or --to-url s3://...",
     )
     restore.add_argument("kind", choices=_KINDS)
     restore.add_argument("id")
     restore.add_argument("--target-url", help="db: an empty database to restore into")
     restore.add_argument("--with-globals", action="store_true", help="db: create roles first, keep owners and grants")
     restore.add_argument("--to", type=Path, help="pdfs, templates, library: a new or empty folder to restore into")
+    restore.add_argument(
+        "--to-url",
+        help="pdfs, templates, library: a STORAGE_URL (s3://bucket/prefix) whose <prefix>/<kind>/ holds no objects "
+        "yet; its endpoint is STORAGE_ENDPOINT_URL, its credentials the usual AWS variables",
+    )
     restore.set_defaults(func=_restore)
 
 
@@ -210,11 +217,13 @@ def _restore(arguments: argparse.Namespace) -> int:
     except BackupError as error:
         _say(str(error))
         return 2
-    if kind is Kind.DB and (not arguments.target_url or arguments.to):
-        _say("restore db needs --target-url URL (an empty database) and no --to")
+    if kind is Kind.DB and (not arguments.target_url or arguments.to or arguments.to_url):
+        _say("restore db needs --target-url URL (an empty database) and no --to or --to-url")
         return 2
-    if kind is not Kind.DB and (not arguments.to or arguments.target_url or arguments.with_globals):
-        _say(f"restore {kind} needs --to DIR (a new or empty folder)")
+    if kind is not Kind.DB and (
+        (arguments.to is None) == (arguments.to_url is None) or arguments.target_url or arguments.with_globals
+    ):
+        _say(f"restore {kind} needs --to DIR (a new or empty folder) or --to-url s3://bucket/prefix, not both")
         return 2
 
     async def work(jobs: BackupJobs) -> int:
@@ -230,12 +239,30 @@ def _restore(arguments: argparse.Namespace) -> int:
             seconds = report.duration_ms / 1000
             print(f"{state} {arguments.id} into {report.database}: {len(report.tables)} tables in {seconds:.2f} s")
             return 0 if report.ok else 1
+        if arguments.to_url is not None:
+            into = await jobs.restore_files_to_store(arguments.id, _bucket_store(arguments.to_url, kind.value))
+            summary = f"{into.files} objects, {into.bytes} bytes, each checked against its SHA-256 and read back"
+            print(f"restored {arguments.id} into {into.location}: {summary}")
+            return 0
         restored = await jobs.restore_files(arguments.id, arguments.to)
         summary = f"{restored.files} files, {restored.bytes} bytes, each checked against its SHA-256"
         print(f"restored {arguments.id} into {restored.target}: {summary}")
         return 0
 
     return _execute(work, records=False)
+
+
+def _bucket_store(storage_url: str, folder: str) -> ObjectStore:
+    """The `folder` (pdfs, templates, library) of a STORAGE_URL, as the services would use it."""
+    from propos4l.backup.model import BackupError
+    from propos4l.shared.object_store import S3Store, parse_s3_url
+    from propos4l.shared.settings import StorageSettings
+
+    try:
+        location = parse_s3_url(storage_url).joined(folder)
+    except ValueError as error:
+        raise BackupError(str(error)) from None
+    return S3Store(location, endpoint_url=StorageSettings().storage_endpoint)
 
 
 def _describe(entry: CatalogEntry) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import logging
 import socket
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,12 @@ from pathlib import Path
 import asyncpg
 
 from propos4l.backup.blocking import Cancellation, run_blocking
-from propos4l.backup.bucket_trees import current_bucket_version, snapshot_bucket
+from propos4l.backup.bucket_trees import (
+    RestoredObjects,
+    current_bucket_version,
+    restore_into_store,
+    snapshot_bucket,
+)
 from propos4l.backup.catalog import CatalogEntry, read_catalog
 from propos4l.backup.database import RestoreFailed, RestoreReport, dump_database, restore_database, scratch_database
 from propos4l.backup.model import (
@@ -42,6 +48,8 @@ from propos4l.backup.retention import Candidate, Health, plan_retention
 from propos4l.backup.store import BackupStore, StoredSnapshot
 from propos4l.backup.trees import RestoredTree, current_tree_version, restore_tree, snapshot_tree
 from propos4l.backup.verify import Level, ObjectChecks, VerifyOutcome, record_verification, verify_snapshot
+from propos4l.shared.object_store import ObjectStore
+from propos4l.shared.outages import DependencyUnavailable
 
 __all__ = ["BackupJobs", "DrillResult", "RunResult"]
 
@@ -506,8 +514,9 @@ class BackupJobs:
         return DrillResult(entry.snapshot.id, ok, seconds, detail, report)
 
     async def drill_files(self, kind: Kind) -> DrillResult | None:
-        """Restore the newest verified backup of a folder kind into a scratch folder (every file checked against its
-        SHA-256 as it is written), record the drill on it, and remove the scratch folder."""
+        """Restore the newest verified backup of a file kind into a scratch folder (every file checked against its
+        SHA-256 as it is written), or, for a kind kept in a bucket, into a scratch prefix of that bucket (each object
+        read back and checked); record the drill on it, and remove the scratch copy."""
         async with self._locked(exclusive=True):
             entries = [entry for entry in self.catalog(kind) if entry.health is Health.VERIFIED and entry.manifest]
             if not entries:
@@ -518,17 +527,25 @@ class BackupJobs:
             assert manifest is not None
             clock = time.monotonic()
             try:
-                with tempfile.TemporaryDirectory(prefix=f".drill-{kind.value}-", dir=self.store.root) as scratch:
-                    restored = await run_blocking(
-                        lambda cancellation: restore_tree(
-                            self.store, manifest, Path(scratch) / "restored", cancellation
+                scratch_store = self.sources.scratch_store
+                if self.sources.bucket(kind) is not None and scratch_store is not None:
+                    target = scratch_store(f".restore-drills/{kind.value}-{uuid.uuid4().hex[:12]}")
+                    into = await self._restore_into(manifest, target, remove_after=True)
+                    files, size = into.files, into.bytes
+                    where = f" into {into.location}"
+                else:
+                    with tempfile.TemporaryDirectory(prefix=f".drill-{kind.value}-", dir=self.store.root) as scratch:
+                        restored = await run_blocking(
+                            lambda cancellation: restore_tree(
+                                self.store, manifest, Path(scratch) / "restored", cancellation
+                            )
                         )
-                    )
+                    files, size, where = restored.files, restored.bytes, ""
                 ok, at_fault = True, False
-                detail = f"{restored.files} files, {restored.bytes} bytes, every hash matches"
+                detail = f"{files} files, {size} bytes{where}, every hash matches"
             except BackupError as error:
                 ok, at_fault, detail = False, True, str(error)
-            except OSError as error:
+            except (OSError, DependencyUnavailable) as error:
                 ok, at_fault, detail = False, False, f"the drill could not run: {error}"
             seconds = time.monotonic() - clock
             drill = Drill(at=utc_now(), ok=ok, duration_ms=int(seconds * 1000), detail=detail, backup_at_fault=at_fault)
@@ -584,6 +601,29 @@ class BackupJobs:
                 raise BackupError(f"{snapshot_id} is a database backup: restore it with --target-url URL")
             manifest = await asyncio.to_thread(self.store.manifest, snapshot)
             return await run_blocking(lambda cancellation: restore_tree(self.store, manifest, target, cancellation))
+
+    async def restore_files_to_store(self, snapshot_id: str, target: ObjectStore) -> RestoredObjects:
+        """Restore a PDF, template or library backup into an empty object store prefix (a bucket), object by
+        object, each checked against its hash on the way in and read back."""
+        async with self._locked(exclusive=False):
+            snapshot = self.store.find(snapshot_id)
+            if snapshot.kind is Kind.DB:
+                raise BackupError(f"{snapshot_id} is a database backup: restore it with --target-url URL")
+            manifest = await asyncio.to_thread(self.store.manifest, snapshot)
+            return await self._restore_into(manifest, target, remove_after=False)
+
+    async def _restore_into(self, manifest: Manifest, target: ObjectStore, *, remove_after: bool) -> RestoredObjects:
+        scratch = self.store.root / ".bucket-scratch"
+
+        def restore(cancellation: Cancellation) -> RestoredObjects:
+            try:
+                return restore_into_store(self.store, manifest, target, scratch, cancellation)
+            finally:
+                if remove_after:
+                    for key in list(target.keys()):
+                        target.delete(key)
+
+        return await run_blocking(restore)
 
     # Catalogue and records.
 

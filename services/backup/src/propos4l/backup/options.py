@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,9 @@ class Sources:
     library_dir: Path | None = None
     buckets: Mapping[Kind, ObjectStore] = field(default_factory=dict)
     """The kinds kept in an object store (STORAGE_URL) rather than a folder: backed up from there."""
+    scratch_store: Callable[[str], ObjectStore] | None = None
+    """An empty store under a scratch folder of the same bucket (named by the argument): where drills of a bucket's
+    kinds restore to."""
 
     def bucket(self, kind: Kind) -> ObjectStore | None:
         """The object store a kind is kept in, or None when it is a folder."""

@@ -77,6 +77,7 @@ from propos4l.shared.db import PoolTimeouts, create_pool
 from propos4l.shared.delivery import DeadLetter, Publisher, default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.intake import intake_envelope
+from propos4l.shared.library_files import client_documents_store
 from propos4l.shared.object_store import open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
@@ -149,7 +150,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             settings.library_dir,
             open_store(settings.storage_url, settings.storage_endpoint, "library", settings.library_dir),
         )
-        app.state.client_documents = ClientDocuments(pool, settings.library_dir)
+        app.state.client_documents = ClientDocuments(
+            pool,
+            settings.library_dir,
+            client_documents_store(settings.storage_url, settings.storage_endpoint, settings.library_dir),
+        )
         app.state.library_entries = LibraryEntries(pool)
         app.state.rate_card = RateCard(pool)
         app.state.context_retriever = ContextRetriever(

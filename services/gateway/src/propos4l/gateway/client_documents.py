@@ -1,7 +1,8 @@
 """A proposal's client documents, the requirements found in them and the compliance matrix (issue #16).
 
-A document is stored content-addressed under LIBRARY_DIR/client-documents (apart from the library's own files) and
-its row is inserted with a `ProposalDocumentUploaded` event in one transaction. The library service reads it and
+A document is stored content-addressed under LIBRARY_DIR/client-documents (apart from the library's own files), or
+with STORAGE_URL in the bucket's `<prefix>/library/client-documents/`, and its row is inserted with a
+`ProposalDocumentUploaded` event in one transaction. The library service reads it (from the same store) and
 reports back; `ClientDocumentRecorder` records what it found. The compliance matrix is versioned with the proposal:
 a status is written at the proposal's current version, and a version's matrix is, per requirement, the newest status
 at or before it (migration 0018).
@@ -35,7 +36,7 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.grounding import ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
-from propos4l.shared.object_store import LocalFolderStore
+from propos4l.shared.object_store import LocalFolderStore, ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.requirement_coverage import assess, sections_for
 from propos4l.shared.requirements import RequirementKind
@@ -86,11 +87,12 @@ class ComplianceChange:
 class ClientDocuments:
     """Client document rows, their files, their requirements and the compliance matrix."""
 
-    def __init__(self, pool: asyncpg.Pool, library_dir: Path) -> None:
+    def __init__(self, pool: asyncpg.Pool, library_dir: Path, files: ObjectStore | None = None) -> None:
+        """`files`: where the documents are kept (`client_documents_store`); the folder by default. The folder
+        always receives uploads while they arrive."""
         self.pool = pool
         self.folder = client_documents_dir(library_dir)
-        # A local (or shared) folder even with STORAGE_URL: the library service reads client documents from there.
-        self.files = LocalFolderStore(self.folder)
+        self.files = files if files is not None else LocalFolderStore(self.folder)
 
     async def add(
         self,

@@ -1,9 +1,12 @@
-"""Templates for the gateway: every version in PostgreSQL, the live folders under TEMPLATES_DIR, checks in workers.
+"""Templates for the gateway: every version in PostgreSQL, the live ones under TEMPLATES_DIR or in the object
+store (STORAGE_URL), checks in workers.
 
 A change is staged in a hidden folder, checked by rendering the sample proposal in a limited worker process, then
-recorded (version row, file contents by SHA-256, the template.changed event in the outbox) and published to the
-live folder inside one transaction, under the template's row lock, so concurrent changes from several gateway
-replicas are serialised and a version exists exactly when its folder was published and its event queued.
+recorded (version row, file contents by SHA-256, the template.changed event in the outbox) and published inside one
+transaction, under the template's row lock, so concurrent changes from several gateway replicas are serialised and a
+version exists exactly when it was published and its event queued. Published means the live folder swapped in one
+rename (ADR 0006), or, with an object store, every file uploaded by its hash before the transaction and the
+template's live pointer replaced inside it (`propos4l.renderer.template_versions`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from propos4l.renderer.checks import TemplateCheck, check_template, preview_temp
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateProblem
 from propos4l.renderer.export import export_html
 from propos4l.renderer.folders import (
+    PREVIOUS_DEFAULT_DIGESTS,
     discard_staging,
     file_problems,
     publish_folder,
@@ -42,14 +46,24 @@ from propos4l.renderer.folders import (
 from propos4l.renderer.manifest import PdfVariant, TemplateManifest
 from propos4l.renderer.pdf import DEFAULT_MAX_PAGES, RenderedPdf, render_drafted
 from propos4l.renderer.pool import WorkerPool
+from propos4l.renderer.template_versions import (
+    LiveVersion,
+    StoredTemplates,
+    live_versions,
+    point_live,
+    remove_live,
+    upload_version,
+)
 from propos4l.renderer.templates import (
     DEFAULT_TEMPLATE_NAME,
     MANIFEST_FILE,
+    PACKAGED_DEFAULT_TEMPLATE,
     install_default_template,
     load_template,
 )
 from propos4l.renderer.word import export_docx
 from propos4l.shared.events import ProposalDrafted, TemplateAction, TemplateChanged
+from propos4l.shared.object_store import ObjectStore
 from propos4l.shared.sections import Language
 
 __all__ = [
@@ -185,12 +199,28 @@ class TemplateStore:
     """Reads and changes templates; runs template checks, previews and HTML exports in a limited worker pool."""
 
     def __init__(
-        self, pool: asyncpg.Pool, templates_dir: Path, workers: WorkerPool, *, max_pages: int = DEFAULT_MAX_PAGES
+        self,
+        pool: asyncpg.Pool,
+        templates_dir: Path,
+        workers: WorkerPool,
+        *,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        versions: ObjectStore | None = None,
     ) -> None:
+        """`versions`: the object store of template versions (STORAGE_URL); without it the live folders under
+        `templates_dir`, which otherwise holds only staging folders and the cache of downloaded versions."""
         self.pool = pool
         self.templates_dir = templates_dir
         self.workers = workers
         self.max_pages = max_pages
+        self.versions = versions
+        self._stored = StoredTemplates(versions, templates_dir) if versions is not None else None
+
+    async def _live_folder(self, name: str) -> Path:
+        """The templates folder holding the live version of `name` (a cached download with an object store)."""
+        if self._stored is None:
+            return self.templates_dir
+        return await asyncio.to_thread(self._stored.folder, name)
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -284,7 +314,12 @@ class TemplateStore:
         staging = await asyncio.to_thread(stage_folder, self.templates_dir, name, contents)
         try:
             await self.check(staging, name)
-            changed = await self._record_and_publish(name, contents, manifest, staging, actor, expected_version)
+            uploaded = None
+            if self.versions is not None:  # every file first, by hash: nothing points at them until recorded
+                uploaded = await asyncio.to_thread(upload_version, self.versions, contents)
+            changed = await self._record_and_publish(
+                name, contents, manifest, staging, actor, expected_version, uploaded
+            )
         finally:
             await asyncio.to_thread(discard_staging, staging)
         return await self.get(name), changed
@@ -304,7 +339,10 @@ class TemplateStore:
             _check_precondition(name, row["current_version"], expected_version)
             version: int = row["current_version"] + 1
             await self._insert_version(connection, name, version, TemplateAction.DELETED, None, {}, actor)
-            await asyncio.to_thread(remove_folder, self.templates_dir, name)
+            if self.versions is not None:
+                await asyncio.to_thread(remove_live, self.versions, name)
+            else:
+                await asyncio.to_thread(remove_folder, self.templates_dir, name)
         logger.info("template deleted", extra={"template": name, "template_version": version, "actor": actor})
         return version
 
@@ -333,7 +371,7 @@ class TemplateStore:
         if upload is None:
             if not await self.exists(name):
                 raise TemplateGone(f"There is no template named {name!r}.")
-            return await self._preview(job, self.templates_dir, name, language)
+            return await self._preview(job, await self._live_folder(name), name, language)
         contents = await self._contents(name, *upload)
         staging = await asyncio.to_thread(stage_folder, self.templates_dir, name, contents)
         try:
@@ -388,7 +426,7 @@ class TemplateStore:
     async def _templates_folder(self, name: str, template: RecordedTemplate | None) -> AsyncIterator[Path]:
         """The templates folder a worker reads `name` from: the live one, or a private one holding `template`."""
         if template is None:
-            yield self.templates_dir
+            yield await self._live_folder(name)
             return
         with tempfile.TemporaryDirectory(prefix="propos4l-export-") as private:
             await asyncio.to_thread(_write_files, Path(private) / name, template.files)
@@ -406,6 +444,8 @@ class TemplateStore:
         Folders changed by hand (or restored from a backup) become new versions; a template whose folder went
         missing is written back from its recorded version.
         """
+        if self.versions is not None:
+            return await self._reconcile_store(self.versions)
         await asyncio.to_thread(install_default_template, self.templates_dir)
         for leftover in await asyncio.to_thread(sweep_leftovers, self.templates_dir):
             logger.info("removed a leftover staging folder", extra={"folder": leftover})
@@ -436,6 +476,48 @@ class TemplateStore:
                     continue
                 logger.warning("template folder missing; writing back its recorded version", extra={"template": name})
                 await self._write_back(connection, name, row["current_version"])
+        return recorded
+
+    async def _reconcile_store(self, versions: ObjectStore) -> int:
+        """With an object store: record the packaged default when it is missing or an unedited earlier one, then
+        make every live pointer in the store say what PostgreSQL records (a version missing from the store, after a
+        restore or a failed publication, is uploaded from template_blobs; a deleted template's pointer goes)."""
+        for leftover in await asyncio.to_thread(sweep_leftovers, self.templates_dir):
+            logger.info("removed a leftover staging folder", extra={"folder": leftover})
+        packaged = await asyncio.to_thread(read_folder, PACKAGED_DEFAULT_TEMPLATE)
+        recorded = 0
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", _RECONCILE_LOCK, timeout=_LONG_STATEMENT_SECONDS
+            )
+            default = await connection.fetchrow(
+                """SELECT t.deleted, v.tree_sha256 FROM templates t
+                   LEFT JOIN template_versions v ON v.name = t.name AND v.version = t.current_version
+                   WHERE t.name = $1""",
+                DEFAULT_TEMPLATE_NAME,
+            )
+            if default is None or default["deleted"] or default["tree_sha256"] in PREVIOUS_DEFAULT_DIGESTS:
+                manifest = TemplateManifest.model_validate_json(packaged[MANIFEST_FILE])
+                await self._record(connection, DEFAULT_TEMPLATE_NAME, packaged, manifest, f"{_SYSTEM} (packaged)")
+                recorded += 1
+            known = await connection.fetch(
+                """SELECT t.name, t.current_version, t.deleted, v.tree_sha256, v.files FROM templates t
+                   LEFT JOIN template_versions v ON v.name = t.name AND v.version = t.current_version"""
+            )
+            live = await asyncio.to_thread(live_versions, versions)
+            for row in known:
+                name = row["name"]
+                if row["deleted"]:
+                    if name in live:
+                        await asyncio.to_thread(remove_live, versions, name)
+                    continue
+                wanted = LiveVersion(name, row["current_version"], row["tree_sha256"])
+                if live.get(name) == wanted:
+                    continue
+                logger.info("publishing a recorded template version to the object store", extra={"template": name})
+                contents = await _file_contents(connection, row["files"])
+                await asyncio.to_thread(upload_version, versions, contents)
+                await asyncio.to_thread(point_live, versions, wanted)
         return recorded
 
     def _scan(self) -> tuple[dict[str, dict[str, bytes]], set[str]]:
@@ -507,6 +589,7 @@ class TemplateStore:
         staging: Path,
         actor: str,
         expected_version: int | None,
+        uploaded: str | None = None,
     ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute(
@@ -526,7 +609,10 @@ class TemplateStore:
                 return False  # the same template again: nothing to version, nothing to announce
             version = await self._record(connection, name, contents, manifest, actor)
             # Published inside the transaction: a failure here rolls the version back; the row lock orders replicas.
-            await asyncio.to_thread(publish_folder, self.templates_dir, name, staging)
+            if self.versions is not None and uploaded is not None:
+                await asyncio.to_thread(point_live, self.versions, LiveVersion(name, version, uploaded))
+            else:
+                await asyncio.to_thread(publish_folder, self.templates_dir, name, staging)
         logger.info("template saved", extra={"template": name, "template_version": version, "actor": actor})
         return True
 

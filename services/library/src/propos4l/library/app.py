@@ -23,6 +23,7 @@ from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import Publisher, default_consumer_name
 from propos4l.shared.embeddings import EmbeddingClient, client_from_settings
 from propos4l.shared.health import HealthServer, Readiness
+from propos4l.shared.library_files import client_documents_store
 from propos4l.shared.object_store import LocalFolderStore, ObjectStore, open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
@@ -146,7 +147,11 @@ async def _consume(settings: LibrarySettings, pool: asyncpg.Pool, readiness: Rea
         )
         embed = embedding_hook(embedding_client, settings, pool)
         publisher = Publisher(redis)
-        client_documents = ClientDocumentReader(extraction, settings.library_dir, publisher.publish)
+        client_documents = ClientDocumentReader(
+            extraction,
+            client_documents_store(settings.storage_url, settings.storage_endpoint, settings.library_dir),
+            publisher.publish,
+        )
         handlers = LibraryHandlers(indexer, publisher, embed, client_documents)
         consumers = group_consumers(
             redis,

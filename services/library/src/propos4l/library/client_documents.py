@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
@@ -27,6 +28,7 @@ from propos4l.shared.events import (
     derived_event_id,
 )
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
+from propos4l.shared.object_store import ObjectStore, local_copy
 from propos4l.shared.request_fields import extract_request_fields
 from propos4l.shared.requirement_records import RequestFieldsRecord, records_of
 from propos4l.shared.requirements import client_aliases, extract_requirements
@@ -43,27 +45,49 @@ PublishProgress = Callable[[ProposalDocumentProgressed], Awaitable[object]]
 
 
 def client_document_file(library_dir: Path, sha256: str) -> Path:
-    """Where the gateway stored a client's document: LIBRARY_DIR/client-documents/<aa>/<sha256>."""
-    return library_dir / CLIENT_DOCUMENTS_FOLDER / sha256[:2] / sha256
+    """Where the gateway stored a client's document without STORAGE_URL: LIBRARY_DIR/client-documents/<aa>/<sha256>."""
+    return library_dir / CLIENT_DOCUMENTS_FOLDER / library_key(sha256)
+
+
+def library_key(sha256: str) -> str:
+    """A client document's key in its store (`client_documents_store`), as the gateway stores it."""
+    return f"{sha256[:2]}/{sha256}"
 
 
 class ClientDocumentReader:
     """Reads client documents into requirements and request fields, reporting pages as they are read."""
 
-    def __init__(self, extractor: Extractor, library_dir: Path, publish_progress: PublishProgress) -> None:
+    def __init__(
+        self,
+        extractor: Extractor,
+        files: ObjectStore,
+        publish_progress: PublishProgress,
+        *,
+        scratch: Path | None = None,
+    ) -> None:
         self._extractor = extractor
-        self._library_dir = library_dir
+        self._files = files
         self._publish_progress = publish_progress
+        # Where a document of a bucket is downloaded to while it is read (a local folder's is read in place).
+        self._scratch = scratch or Path(tempfile.gettempdir()) / "propos4l-client-documents"
 
     async def read(self, uploaded: ProposalDocumentUploaded) -> Outcome:
-        """The document's requirements and fields, or why it could not be read."""
-        path = client_document_file(self._library_dir, uploaded.sha256)
+        """The document's requirements and fields, or why it could not be read. A store that does not answer
+        raises `DependencyUnavailable`: the consumer holds the upload and tries again."""
         try:
-            if not path.is_file():
-                raise ExtractionFailed(
-                    LibraryFailureCode.FILE_MISSING, "The uploaded file is missing from its folder; upload it again."
+            with contextlib.ExitStack() as stack:
+                path = await asyncio.to_thread(
+                    stack.enter_context, local_copy(self._files, library_key(uploaded.sha256), self._scratch)
                 )
-            extracted = await self._extract(uploaded, path)
+                try:
+                    if path is None:
+                        raise ExtractionFailed(
+                            LibraryFailureCode.FILE_MISSING,
+                            "The uploaded file is missing from its folder; upload it again.",
+                        )
+                    extracted = await self._extract(uploaded, path)
+                finally:
+                    await asyncio.to_thread(stack.close)
         except ExtractionFailed as failure:
             return ProposalDocumentFailed(
                 event_id=derived_event_id(uploaded.event_id, ProposalDocumentFailed.event_type),

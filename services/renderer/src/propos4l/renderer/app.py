@@ -13,6 +13,7 @@ from propos4l.renderer.handlers import RenderHandlers
 from propos4l.renderer.pdf import PdfRenderer
 from propos4l.renderer.pool import WorkerRecycling
 from propos4l.renderer.settings import RendererSettings
+from propos4l.renderer.template_versions import LiveFolder, StoredTemplates, TemplateSource
 from propos4l.renderer.templates import install_default_template
 from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Publisher, default_consumer_name
@@ -64,7 +65,13 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     """Consume drafted proposals until `stop` is set."""
     settings.pdf_storage_dir.mkdir(parents=True, exist_ok=True)
     pdf_storage = open_store(settings.storage_url, settings.storage_endpoint, "pdfs", settings.pdf_storage_dir)
-    install_default_template(settings.templates_dir)
+    templates: TemplateSource
+    if settings.storage_url:  # versions from the bucket, cached under TEMPLATES_DIR by digest (no shared volume)
+        versions = open_store(settings.storage_url, settings.storage_endpoint, "templates", settings.templates_dir)
+        templates = StoredTemplates(versions, settings.templates_dir)
+    else:
+        install_default_template(settings.templates_dir)
+        templates = LiveFolder(settings.templates_dir)
     memory = settings.render_max_memory_mb * 1024 * 1024 if settings.render_max_memory_mb else None
     renderer = PdfRenderer(
         max_workers=settings.renderer_workers,
@@ -84,7 +91,7 @@ async def serve(settings: RendererSettings, stop: asyncio.Event) -> None:
     )
     renderer.start_workers()  # forked while the service starts, not on the first renders
     redis = connect_redis(str(settings.redis_url))
-    handlers = RenderHandlers(renderer, Publisher(redis), pdf_storage, settings.templates_dir)
+    handlers = RenderHandlers(renderer, Publisher(redis), pdf_storage, templates)
     consumers = group_consumers(
         redis,
         ConsumerGroup.RENDERER,

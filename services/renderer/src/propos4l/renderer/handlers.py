@@ -6,11 +6,11 @@ import asyncio
 import errno
 import logging
 import time
-from pathlib import Path
 
 from propos4l.renderer.errors import RenderError
 from propos4l.renderer.pdf import PdfRenderer
 from propos4l.renderer.storage import PDF_CONTENT_TYPE, pdf_relative_path
+from propos4l.renderer.template_versions import TemplateSource
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     FailureStage,
@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 class RenderHandlers:
     """Handlers of the renderer's consumer."""
 
-    def __init__(self, renderer: PdfRenderer, publisher: Publisher, pdf_storage: ObjectStore, templates: Path) -> None:
+    def __init__(
+        self, renderer: PdfRenderer, publisher: Publisher, pdf_storage: ObjectStore, templates: TemplateSource
+    ) -> None:
         self._renderer = renderer
         self._publisher = publisher
         self._pdf_storage = pdf_storage
@@ -45,7 +47,9 @@ class RenderHandlers:
         try:
             # Traced and timed here, around the pool call: the worker process exports nothing.
             with span("render pdf", {"propos4l.template": template}) as render_span:
-                rendered = await self._renderer.render(drafted, self._templates)
+                # One complete version for the whole render: the live folder, or a cached download by digest.
+                templates_dir = await asyncio.to_thread(self._templates.folder, template)
+                rendered = await self._renderer.render(drafted, templates_dir)
                 render_span.set_attribute("propos4l.pdf.pages", rendered.pages)
         except RenderError as error:
             record_render(template, "failed", time.monotonic() - started)

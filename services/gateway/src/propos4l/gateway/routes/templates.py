@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -37,6 +39,8 @@ from propos4l.renderer.folders import TEXT_SUFFIXES
 from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.pool import RenderLimits, WorkerPool
 from propos4l.renderer.templates import DEFAULT_TEMPLATE_NAME
+from propos4l.shared.object_store import open_store
+from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.sections import Language
 
 __all__ = ["Templates", "router", "template_store"]
@@ -44,6 +48,9 @@ __all__ = ["Templates", "router", "template_store"]
 _MIB: Final = 1024 * 1024
 _INLINE_TEXT_MAX: Final = 512 * 1024
 _NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # fullmatch: `$` would let a final newline in
+_RECONCILE_RETRY_SECONDS: Final = 15.0
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -58,14 +65,44 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_output_bytes=settings.render_max_pdf_mb * _MIB,
     )
     workers = WorkerPool(max_workers=settings.gateway_render_workers, limits=limits, preload="propos4l.renderer.checks")
-    store = TemplateStore(app.state.pool, settings.templates_dir, workers, max_pages=settings.render_max_pages)
-    if await store.reconcile():
-        app.state.outbox.wake()
+    versions = (
+        open_store(settings.storage_url, settings.storage_endpoint, "templates", settings.templates_dir)
+        if settings.storage_url
+        else None
+    )
+    store = TemplateStore(
+        app.state.pool, settings.templates_dir, workers, max_pages=settings.render_max_pages, versions=versions
+    )
+    retrying: asyncio.Task[None] | None = None
+    try:
+        if await store.reconcile():
+            app.state.outbox.wake()
+    except DependencyUnavailable as error:  # the bucket does not answer: serve, and publish the templates once it does
+        logger.warning("templates not reconciled: the object store does not answer", extra={"error": str(error)})
+        retrying = asyncio.create_task(_reconcile_later(store, app), name="template reconcile")
     app.state.templates = store
     try:
         yield
     finally:
+        if retrying is not None:
+            retrying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retrying
         store.close()
+
+
+async def _reconcile_later(store: TemplateStore, app: FastAPI) -> None:
+    """Reconcile again every few seconds until the object store answers."""
+    while True:
+        await asyncio.sleep(_RECONCILE_RETRY_SECONDS)
+        try:
+            if await store.reconcile():
+                app.state.outbox.wake()
+        except DependencyUnavailable as error:
+            logger.warning("templates not reconciled yet", extra={"error": str(error)})
+            continue
+        logger.info("templates reconciled with the object store")
+        return
 
 
 router = APIRouter(

@@ -58,6 +58,7 @@ from propos4l.shared.streams import Stream, producer_streams
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
 
 GOAL_MESSAGES_PER_SECOND: Final = 200.0
+CPU_MS_PER_MESSAGE: list[float] = []  # each intake round's CPU time (gateway, PostgreSQL, Redis) per message
 GOAL_WEBHOOK_P50_MS: Final = 200.0
 REQUEST: Final = {
     "client_name": "Acme Logística",
@@ -93,6 +94,30 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def cpu_seconds() -> float:
+    """CPU time used so far by this process (the gateway runs in it) and its live descendants (PostgreSQL's server
+    and backends, Redis): a cost per message that the machine's other work does not change as much as the rate."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in mine} - mine
+        grew = bool(more)
+        mine |= more
+    return sum(used.get(pid, 0.0) for pid in mine)
+
+
 def load() -> dict[str, float]:
     """The machine's load average (1 and 5 min) and cores: other work shares them."""
     one, five, _ = os.getloadavg()
@@ -114,6 +139,7 @@ async def intake_round(producer: Any, pool: asyncpg.Pool, number: int, messages:
                 {"schema_version": "1", "idempotency_key": key, "request": request},
             )
         started = time.perf_counter()
+        cpu_before = cpu_seconds()
         await pipe.execute()
     while True:
         done = await pool.fetchval("SELECT count(*) FROM intake_requests WHERE idempotency_key LIKE $1", f"r{number}-%")
@@ -121,6 +147,7 @@ async def intake_round(producer: Any, pool: asyncpg.Pool, number: int, messages:
             break
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
+    CPU_MS_PER_MESSAGE.append((cpu_seconds() - cpu_before) * 1000 / messages)
     return messages / elapsed, [intake_proposal_id("bench", key) for key in keys]
 
 
@@ -240,7 +267,18 @@ async def run(messages: int, webhooks: int, rounds: int) -> int:
             p50s: list[float] = []
             for number in range(1, rounds + 1):
                 rate, proposals = await intake_round(producer, pool, number, messages)
-                print(json.dumps({"round": number, "intake_per_second": round(rate, 1), **load()}), flush=True)
+                cpu = CPU_MS_PER_MESSAGE[-1]
+                print(
+                    json.dumps(
+                        {
+                            "round": number,
+                            "intake_per_second": round(rate, 1),
+                            "intake_cpu_ms_per_message": round(cpu, 2),
+                        }
+                        | load()
+                    ),
+                    flush=True,
+                )
                 http_rate, http_refused = await http_round(gateway.client, messages)
                 await settled(redis, pool)
                 latencies = await webhook_round(redis, folder / "pdfs", receiver, proposals[:webhooks])
@@ -268,6 +306,7 @@ async def run(messages: int, webhooks: int, rounds: int) -> int:
         await redis.aclose()
         summary = {
             "intake_per_second_median": round(statistics.median(rates), 1),
+            "intake_cpu_ms_per_message_median": round(statistics.median(CPU_MS_PER_MESSAGE[1:]), 2),
             "intake_goal": GOAL_MESSAGES_PER_SECOND,
             "http_post_per_second_median": round(statistics.median(http_rates), 1),
             "webhook_p50_ms_median": round(statistics.median(p50s), 1),

@@ -1,6 +1,8 @@
 """Intake throughput and webhook latency: the gateway in-process on a real Redis and PostgreSQL.
 
-- Intake: `--messages` producer requests are XADDed to `propos4l.intake.proposal-requested` at once (one pipeline);
+- Intake: `--messages` producer requests are XADDed to producer `bench`'s intake stream
+  (`propos4l.intake.proposal-requested.bench`, its Redis user made as `propos4l intake producer bench --apply` does)
+  at once (one pipeline);
   throughput is messages accepted into proposals (their `intake_requests` rows committed, with the proposal, its
   version and outbox rows) per second, from the XADD to the last commit. Proposal acceptance does not wait for the
   drafting: the generator (with the outline provider or a model) runs after it, on its own stream, so it is not
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -34,11 +37,13 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import asyncpg
+from redis.asyncio import Redis
 
 from propos4l.gateway.intake import intake_proposal_id
 from propos4l.shared.db import apply_migrations
@@ -46,12 +51,14 @@ from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRendered, ProposalRequest, Section
 from propos4l.shared.localrun.postgres_server import LocalPostgres
 from propos4l.shared.localrun.redis_server import LocalRedis
+from propos4l.shared.producer_access import apply_producer, new_password, producer_user
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
-from propos4l.shared.streams import Stream
+from propos4l.shared.streams import Stream, producer_streams
 from tests.support.gateway import AUTH, gateway_settings, running_gateway
 
 GOAL_MESSAGES_PER_SECOND: Final = 200.0
+CPU_MS_PER_MESSAGE: list[float] = []  # each intake round's CPU time (gateway, PostgreSQL, Redis) per message
 GOAL_WEBHOOK_P50_MS: Final = 200.0
 REQUEST: Final = {
     "client_name": "Acme Logística",
@@ -87,21 +94,52 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def cpu_seconds() -> float:
+    """CPU time used so far by this process (the gateway runs in it) and its live descendants (PostgreSQL's server
+    and backends, Redis): a cost per message that the machine's other work does not change as much as the rate."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in mine} - mine
+        grew = bool(more)
+        mine |= more
+    return sum(used.get(pid, 0.0) for pid in mine)
+
+
+def load() -> dict[str, float]:
+    """The machine's load average (1 and 5 min) and cores: other work shares them."""
+    one, five, _ = os.getloadavg()
+    return {"load_1m": round(one, 1), "load_5m": round(five, 1), "cores": float(os.cpu_count() or 0)}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def intake_round(redis: Any, pool: asyncpg.Pool, number: int, messages: int) -> tuple[float, list[uuid.UUID]]:
+async def intake_round(producer: Any, pool: asyncpg.Pool, number: int, messages: int) -> tuple[float, list[uuid.UUID]]:
     keys = [f"r{number}-{index}" for index in range(messages)]
     request = json.dumps(REQUEST)
-    async with redis.pipeline(transaction=False) as pipe:
+    async with producer.pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.xadd(
-                Stream.INTAKE_PROPOSAL_REQUESTED.value,
-                {"schema_version": "1", "source": "bench", "idempotency_key": key, "request": request},
+                producer_streams("bench").intake,
+                {"schema_version": "1", "idempotency_key": key, "request": request},
             )
         started = time.perf_counter()
+        cpu_before = cpu_seconds()
         await pipe.execute()
     while True:
         done = await pool.fetchval("SELECT count(*) FROM intake_requests WHERE idempotency_key LIKE $1", f"r{number}-%")
@@ -109,23 +147,30 @@ async def intake_round(redis: Any, pool: asyncpg.Pool, number: int, messages: in
             break
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - started
+    CPU_MS_PER_MESSAGE.append((cpu_seconds() - cpu_before) * 1000 / messages)
     return messages / elapsed, [intake_proposal_id("bench", key) for key in keys]
 
 
-async def http_round(client: Any, messages: int, parallel: int = 32) -> float:
+async def http_round(client: Any, messages: int, parallel: int = 32) -> tuple[float, int]:
     """The same number of proposals through POST /api/proposals, `parallel` at a time: the HTTP path's rate on the
-    machine as it is now, to read the intake's against."""
+    machine as it is now, to read the intake's against; and how many were refused (503 when the database does not
+    answer in time, on a machine other work shares). The rate counts the accepted ones."""
     queue = list(range(messages))
+    refused = 0
     started = time.perf_counter()
 
     async def worker() -> None:
+        nonlocal refused
         while queue:
             queue.pop()
             response = await client.post("/api/proposals", json=REQUEST)
-            assert response.status_code == 202, response.text
+            if response.status_code == 503:
+                refused += 1
+            else:
+                assert response.status_code == 202, response.text
 
     await asyncio.gather(*(worker() for _ in range(parallel)))
-    return messages / (time.perf_counter() - started)
+    return (messages - refused) / (time.perf_counter() - started), refused
 
 
 async def settled(redis: Any, pool: asyncpg.Pool) -> None:
@@ -192,22 +237,49 @@ async def run(messages: int, webhooks: int, rounds: int) -> int:
     try:
         await apply_migrations(postgres.url)
         settings = gateway_settings(
-            postgres.url, redis_server.url, folder, webhook_allowed_networks="127.0.0.1/32", outbox_poll_seconds=1.0
+            postgres.url,
+            redis_server.url,
+            folder,
+            webhook_allowed_networks="127.0.0.1/32",
+            outbox_poll_seconds=1.0,
+            intake_producer_scan_seconds=0.5,
         )
         redis = connect_redis(redis_server.url)
+        password = new_password()
+        await apply_producer(redis, "bench", password)
+        where = urlsplit(redis_server.url)
+        producer = Redis(
+            host=where.hostname or "127.0.0.1",
+            port=where.port or 6379,
+            username=producer_user("bench"),
+            password=password,
+            decode_responses=True,
+        )
         pool = await asyncpg.create_pool(postgres.url, min_size=1, max_size=2)
         async with running_gateway(settings, headers=AUTH) as gateway:
             created = await gateway.client.post(
                 "/api/webhooks", json={"url": receiver.url, "event_types": ["proposal.ready"]}
             )
             assert created.status_code == 201, created.text
-            await intake_round(redis, pool, 0, 50)  # warm-up: connections, prepared statements
+            await intake_round(producer, pool, 0, 50)  # warm-up: connections, prepared statements
             rates: list[float] = []
             http_rates: list[float] = []
             p50s: list[float] = []
             for number in range(1, rounds + 1):
-                rate, proposals = await intake_round(redis, pool, number, messages)
-                http_rate = await http_round(gateway.client, messages)
+                rate, proposals = await intake_round(producer, pool, number, messages)
+                cpu = CPU_MS_PER_MESSAGE[-1]
+                print(
+                    json.dumps(
+                        {
+                            "round": number,
+                            "intake_per_second": round(rate, 1),
+                            "intake_cpu_ms_per_message": round(cpu, 2),
+                        }
+                        | load()
+                    ),
+                    flush=True,
+                )
+                http_rate, http_refused = await http_round(gateway.client, messages)
                 await settled(redis, pool)
                 latencies = await webhook_round(redis, folder / "pdfs", receiver, proposals[:webhooks])
                 rates.append(rate)
@@ -220,6 +292,7 @@ async def run(messages: int, webhooks: int, rounds: int) -> int:
                             "intake_messages": messages,
                             "intake_per_second": round(rate, 1),
                             "http_post_per_second": round(http_rate, 1),
+                            "http_post_refused_503": http_refused,
                             "webhooks": len(latencies),
                             "webhook_p50_ms": round(percentile(latencies, 0.5), 1),
                             "webhook_p95_ms": round(percentile(latencies, 0.95), 1),
@@ -229,9 +302,11 @@ async def run(messages: int, webhooks: int, rounds: int) -> int:
                     flush=True,
                 )
         await pool.close()
+        await producer.aclose()
         await redis.aclose()
         summary = {
             "intake_per_second_median": round(statistics.median(rates), 1),
+            "intake_cpu_ms_per_message_median": round(statistics.median(CPU_MS_PER_MESSAGE[1:]), 2),
             "intake_goal": GOAL_MESSAGES_PER_SECOND,
             "http_post_per_second_median": round(statistics.median(http_rates), 1),
             "webhook_p50_ms_median": round(statistics.median(p50s), 1),

@@ -553,6 +553,52 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     assert.equal((await callWith(secret)).status, 401, 'the revoked token is refused');
   });
 
+  test('an admin registers a webhook, edits it, makes it a new secret shown once, and deletes it', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.locator('.loading').waitFor({ state: 'detached' });
+    await assertAccessible('the webhooks page');
+    await page.getByLabel('URL', { exact: true }).fill('https://hooks.example/propos4l');
+    await page.getByRole('button', { name: 'Cadastrar', exact: true }).click();
+    await page.getByRole('heading', { name: 'Endereço https://hooks.example/propos4l cadastrado: copie o segredo agora' }).waitFor();
+    const first = await page.getByLabel('Segredo de assinatura').inputValue();
+    assert.match(first, /^whsec_/);
+    await page.getByRole('button', { name: 'Já guardei o segredo, fechar' }).click();
+    assert.ok(!(await page.content()).includes(first), 'the secret is gone from the page once dismissed');
+
+    await page.getByRole('button', { name: 'Editar: https://hooks.example/propos4l' }).click();
+    const form = page.getByRole('form', { name: 'Editar https://hooks.example/propos4l' });
+    await form.getByLabel('Descrição').fill('CRM de vendas');
+    await form.getByLabel('Rascunho pronto').check();
+    await assertAccessible('the webhook edit form');
+    await form.getByRole('button', { name: 'Salvar' }).click();
+    await page.getByText('https://hooks.example/propos4l salvo.').waitFor();
+    const item = page.locator('li[data-webhook="https://hooks.example/propos4l"]');
+    await eventually(async () => /proposal\.drafted.*CRM de vendas/s.test(await item.innerText()), { message: 'the edited endpoint listed' });
+
+    await page.getByRole('button', { name: 'Gerar novo segredo: https://hooks.example/propos4l' }).click();
+    const rotate = page.getByRole('group', { name: /Gerar um novo segredo para/ });
+    await assertAccessible('the new secret confirmation');
+    await rotate.getByRole('button', { name: 'Gerar novo segredo' }).click();
+    await page.getByRole('heading', { name: 'Novo segredo de https://hooks.example/propos4l: copie-o agora' }).waitFor();
+    const second = await page.getByLabel('Segredo de assinatura').inputValue();
+    assert.match(second, /^whsec_/);
+    assert.notEqual(second, first);
+    await screenshot(page, '15-webhook-new-secret');
+    await assertAccessible('the webhooks page with a new secret');
+    await page.getByRole('button', { name: 'Já guardei o segredo, fechar' }).click();
+    const listed = await fetch(`${system.url}/api/webhooks`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const [endpoint] = (await listed.json()).items;
+    assert.ok(endpoint.previous_secret_expires_at, 'the old secret still signs for a while');
+    assert.ok(!JSON.stringify(endpoint).includes('whsec_'), 'the API never lists a secret');
+
+    await page.getByRole('button', { name: 'Excluir: https://hooks.example/propos4l' }).click();
+    await page.getByRole('group', { name: /Excluir https:\/\/hooks\.example\/propos4l\?/ }).getByRole('button', { name: 'Excluir o endereço' }).click();
+    await page.getByText('https://hooks.example/propos4l excluído.').waitFor();
+    await item.waitFor({ state: 'detached' });
+    await assertAccessible('the webhooks page after a deletion');
+  });
+
   test('a signed-in user who is not an administrator is told that only administrators manage tokens', async () => {
     const created = await fetch(`${system.url}/api/tokens`, {
       method: 'POST',

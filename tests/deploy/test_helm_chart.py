@@ -49,6 +49,7 @@ SECRETS = {
     "redisUrl": "redis://:pw@redis:6379/0",
     "redisPassword": "pw",
     "adminToken": "a-long-admin-token-0123456789abcdef",
+    "webhookSecretKeys": "aGVsbS10ZXN0LWtleS10aGF0LWlzLTMyLWJ5dGVzLi4=",
 }
 DATABASE_CLIENTS = {"gateway", "library", "backup", "migrate"}
 

@@ -17,6 +17,7 @@ __all__ = ["AUTH", "TOKEN", "RunningGateway", "gateway_settings", "running_gatew
 
 TOKEN = "a-long-test-token-123456"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+WEBHOOK_SECRET_KEY = "bXVzdC1iZS0zMi1ieXRlcy1mb3ItZmVybmV0LXRlc3Q="  # 32 bytes, URL-safe base64: a Fernet key
 
 
 class RunningGateway(NamedTuple):
@@ -35,6 +36,7 @@ def gateway_settings(database_url: str, redis_url: str, data_dir: Path, **overri
         "database_url": database_url,
         "redis_url": redis_url,
         "propos4l_admin_token": TOKEN,
+        "webhook_secret_keys": WEBHOOK_SECRET_KEY,
         "pdf_storage_dir": data_dir / "pdfs",
         "templates_dir": data_dir / "templates",
         "library_dir": data_dir / "library",

@@ -31,6 +31,7 @@ def openapi_document() -> dict[str, Any]:
             database_url="postgresql://openapi:unused@127.0.0.1:9/openapi",
             redis_url="redis://127.0.0.1:9/0",
             propos4l_admin_token="openapi-document-only",
+            webhook_secret_keys="b3BlbmFwaS1kb2N1bWVudC1vbmx5LTMyLWJ5dGVzLi4=",
             pdf_storage_dir=Path(folder),
             templates_dir=Path(folder),
             library_dir=Path(folder),

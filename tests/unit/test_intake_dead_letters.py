@@ -9,6 +9,7 @@ from propos4l.gateway.intake import IntakeHandler
 from propos4l.shared.delivery import DeadLetter, Publisher
 from propos4l.shared.events import Event, IntakeRejected
 from propos4l.shared.intake import intake_envelope
+from propos4l.shared.streams import producer_streams
 
 
 class RecordingPublisher:
@@ -16,9 +17,11 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.published: list[Event] = []
+        self.streams: list[str] = []
 
-    async def publish(self, event: Event, headers: Any = None) -> str:
+    async def publish(self, event: Event, headers: Any = None, *, to: str | None = None) -> str:
         self.published.append(event)
+        self.streams.append(to or event.stream.value)
         return "1-0"
 
 
@@ -50,3 +53,30 @@ async def test_a_dead_lettered_intake_message_is_answered_with_its_reason_and_wh
     assert first.intake_message_id == "1700000000000-0"
     assert "gave up after 5 failed deliveries" in first.detail
     assert again.event_id == first.event_id
+
+
+async def test_a_dead_lettered_message_of_a_producers_stream_is_answered_on_that_producers_rejections() -> None:
+    fields = {
+        "schema_version": "1",
+        "source": "someone-else",  # claimed: the stream says who sent it
+        "idempotency_key": "k-8",
+        "request": json.dumps({"client_name": "Acme", "industry": "Logistics", "requirements": "Fleet."}),
+    }
+    publisher = RecordingPublisher()
+    nothing: Any = None
+    handler = IntakeHandler(nothing, nothing, nothing, nothing, cast(Publisher, publisher))
+    streams = producer_streams("crm")
+    await handler.on_dead_letter(
+        DeadLetter(
+            stream=streams.intake,
+            group="gateway",
+            message_id="1700000000000-1",
+            fields=fields,
+            reason="gave up after 5 failed deliveries to gateway",
+            deliveries=6,
+            envelope=intake_envelope(fields),
+        )
+    )
+    [rejected] = publisher.published
+    assert isinstance(rejected, IntakeRejected) and rejected.source == "crm"
+    assert publisher.streams == [streams.rejected]

@@ -78,6 +78,7 @@ def _gateway_settings(**environment: str) -> object:
         "redis_url": "redis://127.0.0.1:6379/0",
         "database_url": "postgresql://u:p@127.0.0.1/db",
         "propos4l_admin_token": "an-admin-token-0123456789",
+        "webhook_secret_keys": "dW5pdC10ZXN0LWtleS10aGF0LWlzLTMyLWJ5dGVzLi4=",
         "pdf_storage_dir": "/tmp/p",
         "templates_dir": "/tmp/t",
         "library_dir": "/tmp/l",

@@ -4,6 +4,7 @@ import { Fragment, useCallback, useEffect, useState, type FormEvent } from 'reac
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
 import type { ApiToken } from '@/lib/types';
+import { SecretShownOnce } from './SecretShownOnce';
 import { Alert, describedBy, Field, Loading, NotAvailable, useFocusLater } from './ui';
 
 const MAX_DAYS = 3650;
@@ -310,53 +311,18 @@ function focusField(name: 'name' | 'expires_in_days') {
 /** The new token's secret, once: copy it, then dismiss the box (which forgets the secret). */
 function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: string; onDismiss: () => void }) {
   const { t } = useApp();
-  const [copy, setCopy] = useState<'copied' | 'failed' | null>(null);
-
-  async function copySecret() {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopy('copied');
-    } catch {
-      // No clipboard (an insecure origin, or permission refused): select the text for the person to copy.
-      const input = document.getElementById('token-secret') as HTMLInputElement | null;
-      input?.focus();
-      input?.select();
-      setCopy('failed');
-    }
-  }
-
   return (
-    <section className="card secret-box" aria-labelledby="token-secret-title" data-testid="new-token">
-      <h2 id="token-secret-title" tabIndex={-1}>
-        {t('tokens.createdTitle', { name })}
-      </h2>
-      <p className="secret-warning" id="token-secret-warning">
-        <strong>{t('tokens.createdWarning')}</strong>
-      </p>
-      <label htmlFor="token-secret" className="secret-label">
-        {t('tokens.secret')}
-      </label>
-      <div className="secret-row">
-        <input
-          id="token-secret"
-          className="code"
-          readOnly
-          value={secret}
-          spellCheck={false}
-          autoComplete="off"
-          onFocus={(event) => event.target.select()}
-          aria-describedby="token-secret-warning"
-        />
-        <button type="button" onClick={() => void copySecret()}>
-          {t('tokens.copy')}
-        </button>
-      </div>
-      <p role="status" className="small copy-status">
-        {copy === 'copied' ? t('tokens.copied') : copy === 'failed' ? t('tokens.copyFailed') : ''}
-      </p>
-      <button type="button" className="button-secondary" onClick={onDismiss}>
-        {t('tokens.dismiss')}
-      </button>
-    </section>
+    <SecretShownOnce
+      id="token-secret"
+      testId="new-token"
+      title={t('tokens.createdTitle', { name })}
+      warning={t('tokens.createdWarning')}
+      label={t('tokens.secret')}
+      secret={secret}
+      copied={t('tokens.copied')}
+      copyFailed={t('tokens.copyFailed')}
+      dismiss={t('tokens.dismiss')}
+      onDismiss={onDismiss}
+    />
   );
 }

@@ -7,6 +7,7 @@ import { Webhooks } from './Webhooks';
 afterEach(() => vi.unstubAllGlobals());
 
 const SECRET = 'whsec_c2VjcmV0LXNob3duLW9uY2UtMDEyMzQ1Njc4OWFiY2RlZg==';
+const ROTATED = 'whsec_cm90YXRlZC1zZWNyZXQtc2hvd24tb25jZS0wMTIzNDU2Nzg5';
 
 function endpoint(overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
   return {
@@ -61,8 +62,18 @@ function fakeGateway(initial: WebhookEndpoint[]) {
       if (method === 'GET' && path.endsWith('/deliveries')) return jsonResponse({ items: [DELIVERY] });
       if (method === 'POST' && path.endsWith('/resend')) return new Response(null, { status: 202 });
       if (method === 'PATCH') {
-        endpoints = endpoints.map((item) => ({ ...item, enabled: true, disabled_reason: null, consecutive_failures: 0 }));
-        return jsonResponse(endpoints[0]);
+        const changes = JSON.parse(String(init?.body)) as Partial<WebhookEndpoint>;
+        const revived = changes.enabled ? { disabled_reason: null, disabled_at: null, consecutive_failures: 0 } : {};
+        endpoints = endpoints.map((item) => (path.endsWith(item.id) ? { ...item, ...changes, ...revived } : item));
+        return jsonResponse(endpoints.find((item) => path.endsWith(item.id)));
+      }
+      if (method === 'POST' && path.endsWith('/rotate-secret')) {
+        const hours = Number(new URL(url).searchParams.get('keep_previous_hours'));
+        return jsonResponse({ secret: ROTATED, previous_secret_expires_at: hours > 0 ? '2026-12-07T10:00:00Z' : null });
+      }
+      if (method === 'DELETE') {
+        endpoints = endpoints.filter((item) => !path.endsWith(item.id));
+        return new Response(null, { status: 204 });
       }
       return jsonResponse({ title: 'Not Found', status: 404, detail: 'no route' }, 404);
     }),
@@ -105,5 +116,87 @@ describe('Webhooks', () => {
     expect(cells.slice(0, 4)).toEqual(['Pendente', '2', 'timeout · 10000 ms', 'no answer within 10 s']);
     fireEvent.click(within(row).getByRole('button', { name: 'Reenviar' }));
     await waitFor(() => expect(calls.some((call) => call.path.endsWith(`/deliveries/${DELIVERY.id}/resend`))).toBe(true));
+  });
+
+  it('says when an endpoint was disabled after failures', async () => {
+    const reason = 'disabled after 3 failed tries in a row; the last: timeout';
+    fakeGateway([endpoint({ enabled: false, disabled_reason: reason, disabled_at: '2026-12-06T11:00:00Z', consecutive_failures: 3 })]);
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    const notice = await screen.findByTestId('disabled-reason');
+    expect(notice.textContent).toMatch(/^Desativado em .+: disabled after 3 failed tries/);
+    expect(screen.getByText('Desativado por falhas')).toBeTruthy();
+  });
+
+  it('edits an endpoint, sending only what changed', async () => {
+    const { calls } = fakeGateway([endpoint()]);
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Editar: https://crm.example/hooks' }));
+    const form = screen.getByRole('form', { name: 'Editar https://crm.example/hooks' });
+    fireEvent.change(within(form).getByLabelText('URL'), { target: { value: 'https://crm.example/v2/hooks' } });
+    fireEvent.click(within(form).getByLabelText('Proposta falhou'));
+    fireEvent.click(within(form).getByLabelText('Ativo (recebe entregas)'));
+    fireEvent.click(within(form).getByRole('button', { name: 'Salvar' }));
+    expect(await screen.findByText('https://crm.example/v2/hooks salvo.')).toBeTruthy();
+    expect(calls.find((call) => call.method === 'PATCH')?.body).toEqual({
+      url: 'https://crm.example/v2/hooks',
+      event_types: ['proposal.ready', 'proposal.failed'],
+      enabled: false,
+    });
+    await waitFor(() => expect(screen.getByText('Desligado')).toBeTruthy());
+  });
+
+  it('refuses an edit that leaves no event, without asking the gateway', async () => {
+    const { calls } = fakeGateway([endpoint()]);
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Editar: https://crm.example/hooks' }));
+    const form = screen.getByRole('form', { name: 'Editar https://crm.example/hooks' });
+    fireEvent.click(within(form).getByLabelText('Proposta pronta (PDF)'));
+    fireEvent.click(within(form).getByRole('button', { name: 'Salvar' }));
+    expect(await within(form).findByText('Escolha ao menos um evento.')).toBeTruthy();
+    expect(calls.some((call) => call.method === 'PATCH')).toBe(false);
+  });
+
+  it('makes a new secret after a confirmation and shows it once, with until when the old one signs', async () => {
+    const { calls } = fakeGateway([endpoint()]);
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Gerar novo segredo: https://crm.example/hooks' }));
+    const question = screen.getByRole('group', { name: /Gerar um novo segredo para/ });
+    fireEvent.click(within(question).getByRole('button', { name: 'Gerar novo segredo' }));
+    const box = await screen.findByTestId('rotated-webhook-secret');
+    expect((within(box).getByLabelText('Segredo de assinatura') as HTMLInputElement).value).toBe(ROTATED);
+    expect(box.textContent).toMatch(/o anterior assina até/);
+    expect(calls.find((call) => call.path.endsWith('/rotate-secret'))).toBeTruthy();
+    fireEvent.click(within(box).getByRole('button', { name: 'Já guardei o segredo, fechar' }));
+    await waitFor(() => expect(screen.queryByTestId('rotated-webhook-secret')).toBeNull());
+    expect(document.body.textContent).not.toContain(ROTATED);
+  });
+
+  it('stops the old secret at once when asked (a leaked secret)', async () => {
+    const requested: string[] = [];
+    fakeGateway([endpoint()]);
+    const fetcher = globalThis.fetch as unknown as ReturnType<typeof vi.fn>;
+    const original = fetcher.getMockImplementation();
+    fetcher.mockImplementation(async (url: string, init?: RequestInit) => {
+      requested.push(String(url));
+      return original?.(url, init);
+    });
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Gerar novo segredo: https://crm.example/hooks' }));
+    fireEvent.click(screen.getByLabelText('Nada: para já (segredo vazado)'));
+    fireEvent.click(within(screen.getByRole('group', { name: /Gerar um novo segredo/ })).getByRole('button', { name: 'Gerar novo segredo' }));
+    const box = await screen.findByTestId('rotated-webhook-secret');
+    expect(box.textContent).toMatch(/o anterior já não assina/);
+    expect(requested.some((url) => url.endsWith('/rotate-secret?keep_previous_hours=0'))).toBe(true);
+  });
+
+  it('deletes an endpoint after a confirmation', async () => {
+    const { calls } = fakeGateway([endpoint()]);
+    renderApp(<Webhooks />, { token: 'admin-token' });
+    fireEvent.click(await screen.findByRole('button', { name: 'Excluir: https://crm.example/hooks' }));
+    expect(calls.some((call) => call.method === 'DELETE')).toBe(false);
+    fireEvent.click(within(screen.getByRole('group', { name: /Excluir https/ })).getByRole('button', { name: 'Excluir o endereço' }));
+    expect(await screen.findByText('https://crm.example/hooks excluído.')).toBeTruthy();
+    expect(calls.find((call) => call.method === 'DELETE')?.path).toBe('/api/webhooks/11111111-1111-4111-8111-111111111111');
+    expect(await screen.findByText('Nenhum endereço cadastrado.')).toBeTruthy();
   });
 });

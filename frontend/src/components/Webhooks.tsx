@@ -1,22 +1,29 @@
 'use client';
-/** Webhook endpoints (admins): list them (a disabled one says why), register one (its secret shown once), read an
+/** Webhook endpoints (admins): list them (one disabled after failures says why and when), register one (its secret
+ * shown once), edit one, make it a new secret (shown once; the old one signs for a while), delete one, read an
  * endpoint's delivery log and send a delivery again. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
-import type { WebhookDelivery, WebhookEndpoint } from '@/lib/types';
+import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointChange } from '@/lib/types';
 import { describeTry, endpointState, lastTry, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '@/lib/webhooks';
+import { SecretShownOnce } from './SecretShownOnce';
 import { Alert, describedBy, Field, Loading, NotAvailable, useFocusLater } from './ui';
 
 type ListState = 'loading' | 'ready' | 'missing' | 'forbidden' | 'error';
+/** What an endpoint's row has open below it: nothing, the delivery log, the edit form, or a confirmation. */
+type Panel = 'deliveries' | 'edit' | 'rotate' | 'delete';
+const KEEP_PREVIOUS_HOURS = [24, 1, 0] as const;
 
 export function Webhooks() {
-  const { api, t, describeError, principal } = useApp();
+  const { api, t, describeError, principal, formatDate } = useApp();
   const [state, setState] = useState<ListState>('loading');
   const [items, setItems] = useState<WebhookEndpoint[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
+  // A secret lives here only while its box is on screen; dismissing the box drops it.
   const [created, setCreated] = useState<{ url: string; secret: string } | null>(null);
-  const [open, setOpen] = useState<string | null>(null);
+  const [rotated, setRotated] = useState<{ id: string; url: string; secret: string; until: string | null } | null>(null);
+  const [open, setOpen] = useState<{ id: string; panel: Panel } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const focusLater = useFocusLater();
 
@@ -69,6 +76,15 @@ export function Webhooks() {
     }
   }
 
+  function toggle(id: string, panel: Panel) {
+    setOpen(open?.id === id && open.panel === panel ? null : { id, panel });
+  }
+
+  function closePanel(endpoint: WebhookEndpoint, button: 'edit' | 'rotate' | 'delete') {
+    setOpen(null);
+    focusLater(`webhook-${button}-${endpoint.id}`);
+  }
+
   const disabled = items.filter((endpoint) => endpointState(endpoint) === 'disabled');
   return (
     <div className="stack">
@@ -78,10 +94,35 @@ export function Webhooks() {
           {t('webhooks.disabledSome', { count: String(disabled.length) })}
         </Alert>
       )}
+      {rotated && (
+        <SecretShownOnce
+          id="webhook-rotated-secret"
+          testId="rotated-webhook-secret"
+          title={t('webhooks.rotatedTitle', { url: rotated.url })}
+          warning={rotated.until ? t('webhooks.rotatedWarning', { until: formatDate(rotated.until) }) : t('webhooks.rotatedWarningNow')}
+          label={t('webhooks.secret')}
+          secret={rotated.secret}
+          copied={t('webhooks.copied')}
+          copyFailed={t('webhooks.copyFailed')}
+          dismiss={t('webhooks.dismiss')}
+          onDismiss={() => {
+            const id = rotated.id;
+            setRotated(null);
+            focusLater(`webhook-rotate-${id}`);
+          }}
+        />
+      )}
       {created ? (
-        <NewSecret
-          url={created.url}
+        <SecretShownOnce
+          id="webhook-secret"
+          testId="new-webhook"
+          title={t('webhooks.createdTitle', { url: created.url })}
+          warning={t('webhooks.createdWarning')}
+          label={t('webhooks.secret')}
           secret={created.secret}
+          copied={t('webhooks.copied')}
+          copyFailed={t('webhooks.copyFailed')}
+          dismiss={t('webhooks.dismiss')}
           onDismiss={() => {
             setCreated(null);
             focusLater('field-webhook-url');
@@ -98,13 +139,18 @@ export function Webhooks() {
       )}
       <section className="card" aria-labelledby="webhooks-list-title">
         <h2 id="webhooks-list-title">{t('webhooks.listTitle')}</h2>
-        {notice && <Alert kind="info">{notice}</Alert>}
+        {notice && (
+          <Alert kind="info">
+            <span role="status">{notice}</span>
+          </Alert>
+        )}
         {items.length === 0 ? (
           <p className="muted">{t('webhooks.empty')}</p>
         ) : (
           <ul className="webhook-list">
             {items.map((endpoint) => {
               const stateOf = endpointState(endpoint);
+              const panel = open?.id === endpoint.id ? open.panel : null;
               return (
                 <li key={endpoint.id} data-webhook={endpoint.url}>
                   <div className="row">
@@ -115,10 +161,46 @@ export function Webhooks() {
                     {endpoint.event_types.join(', ')}
                     {endpoint.description ? ` · ${endpoint.description}` : ''}
                   </p>
-                  {endpoint.disabled_reason && <p className="small">{endpoint.disabled_reason}</p>}
+                  {endpoint.disabled_reason && (
+                    <p className="small" data-testid="disabled-reason">
+                      {endpoint.disabled_at
+                        ? t('webhooks.disabledAt', { when: formatDate(endpoint.disabled_at), reason: endpoint.disabled_reason })
+                        : endpoint.disabled_reason}
+                    </p>
+                  )}
                   <div className="row">
-                    <button type="button" className="button-secondary" aria-expanded={open === endpoint.id} onClick={() => setOpen(open === endpoint.id ? null : endpoint.id)}>
+                    <button type="button" className="button-secondary" aria-expanded={panel === 'deliveries'} onClick={() => toggle(endpoint.id, 'deliveries')}>
                       {t('webhooks.deliveries')}
+                    </button>
+                    <button
+                      type="button"
+                      id={`webhook-edit-${endpoint.id}`}
+                      className="button-secondary"
+                      aria-expanded={panel === 'edit'}
+                      aria-label={`${t('webhooks.edit')}: ${endpoint.url}`}
+                      onClick={() => toggle(endpoint.id, 'edit')}
+                    >
+                      {t('webhooks.edit')}
+                    </button>
+                    <button
+                      type="button"
+                      id={`webhook-rotate-${endpoint.id}`}
+                      className="button-secondary"
+                      aria-expanded={panel === 'rotate'}
+                      aria-label={`${t('webhooks.rotate')}: ${endpoint.url}`}
+                      onClick={() => toggle(endpoint.id, 'rotate')}
+                    >
+                      {t('webhooks.rotate')}
+                    </button>
+                    <button
+                      type="button"
+                      id={`webhook-delete-${endpoint.id}`}
+                      className="button-secondary"
+                      aria-expanded={panel === 'delete'}
+                      aria-label={`${t('webhooks.delete')}: ${endpoint.url}`}
+                      onClick={() => toggle(endpoint.id, 'delete')}
+                    >
+                      {t('webhooks.delete')}
                     </button>
                     {!endpoint.enabled && (
                       <button type="button" onClick={() => void enable(endpoint)}>
@@ -126,13 +208,232 @@ export function Webhooks() {
                       </button>
                     )}
                   </div>
-                  {open === endpoint.id && <DeliveryLog endpoint={endpoint} />}
+                  {panel === 'deliveries' && <DeliveryLog endpoint={endpoint} />}
+                  {panel === 'edit' && (
+                    <EditEndpointForm
+                      endpoint={endpoint}
+                      onCancel={() => closePanel(endpoint, 'edit')}
+                      onSaved={(saved) => {
+                        setNotice(t('webhooks.saved', { url: saved.url }));
+                        closePanel(endpoint, 'edit');
+                        void load();
+                      }}
+                    />
+                  )}
+                  {panel === 'rotate' && (
+                    <RotateSecret
+                      endpoint={endpoint}
+                      onCancel={() => closePanel(endpoint, 'rotate')}
+                      onRotated={(secret, until) => {
+                        setOpen(null);
+                        setRotated({ id: endpoint.id, url: endpoint.url, secret, until });
+                        focusLater('webhook-rotated-secret-title');
+                        void load();
+                      }}
+                    />
+                  )}
+                  {panel === 'delete' && (
+                    <DeleteEndpoint
+                      endpoint={endpoint}
+                      onCancel={() => closePanel(endpoint, 'delete')}
+                      onDeleted={() => {
+                        setOpen(null);
+                        setNotice(t('webhooks.deleted', { url: endpoint.url }));
+                        focusLater('webhooks-list-title');
+                        void load();
+                      }}
+                    />
+                  )}
                 </li>
               );
             })}
           </ul>
         )}
       </section>
+    </div>
+  );
+}
+
+/** The edit form of an endpoint: URL, events, description, enabled; only what changed is sent. */
+function EditEndpointForm({ endpoint, onCancel, onSaved }: { endpoint: WebhookEndpoint; onCancel: () => void; onSaved: (saved: WebhookEndpoint) => void }) {
+  const { api, t, describeError, wordFieldError } = useApp();
+  const [url, setUrl] = useState(endpoint.url);
+  const [description, setDescription] = useState(endpoint.description);
+  const [events, setEvents] = useState<string[]>([...endpoint.event_types]);
+  const [enabled, setEnabled] = useState(endpoint.enabled);
+  const [errors, setErrors] = useState<{ url?: string; event_types?: string }>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const prefix = `webhook-edit-${endpoint.id}`;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setFormError(null);
+    const found: typeof errors = {};
+    if (!url.trim()) found.url = t('form.required');
+    if (events.length === 0) found.event_types = t('webhooks.pickEvent');
+    setErrors(found);
+    if (found.url || found.event_types) return;
+    const changes: WebhookEndpointChange = {};
+    if (url.trim() !== endpoint.url) changes.url = url.trim();
+    if (description.trim() !== endpoint.description) changes.description = description.trim();
+    if ([...events].sort().join() !== [...endpoint.event_types].sort().join()) changes.event_types = events as WebhookEndpointChange['event_types'];
+    if (enabled !== endpoint.enabled) changes.enabled = enabled;
+    if (Object.keys(changes).length === 0) {
+      onCancel();
+      return;
+    }
+    setBusy(true);
+    try {
+      onSaved(await api.updateWebhook(endpoint.id, changes));
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.kind === 'invalid') {
+        const fields = caught.fieldErrors(wordFieldError);
+        setErrors({ url: fields['url'], event_types: fields['event_types'] });
+        if (!fields['url'] && !fields['event_types']) setFormError(describeError(caught));
+      } else setFormError(describeError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} noValidate className="webhook-panel" aria-label={t('webhooks.editTitle', { url: endpoint.url })}>
+      {formError && <Alert>{formError}</Alert>}
+      <Field id={`${prefix}-url`} label={t('webhooks.url')} error={errors.url}>
+        <input
+          id={`${prefix}-url`}
+          type="url"
+          value={url}
+          maxLength={2000}
+          onChange={(event) => setUrl(event.target.value)}
+          aria-invalid={errors.url ? true : undefined}
+          aria-describedby={describedBy(`${prefix}-url`, false, errors.url)}
+        />
+      </Field>
+      <fieldset className="field">
+        <legend>{t('webhooks.events')}</legend>
+        {WEBHOOK_EVENT_TYPES.map((type) => (
+          <div className="checkbox-field" key={type}>
+            <input
+              id={`${prefix}-event-${type}`}
+              type="checkbox"
+              checked={events.includes(type)}
+              onChange={(event) => setEvents((current) => (event.target.checked ? [...current, type] : current.filter((item) => item !== type)))}
+            />
+            <label htmlFor={`${prefix}-event-${type}`}>{t(`webhooks.event.${type}`)}</label>
+          </div>
+        ))}
+        {errors.event_types && <p className="field-error">{errors.event_types}</p>}
+      </fieldset>
+      <Field id={`${prefix}-description`} label={t('webhooks.description')} optional>
+        <input id={`${prefix}-description`} value={description} maxLength={500} onChange={(event) => setDescription(event.target.value)} />
+      </Field>
+      <div className="checkbox-field">
+        <input id={`${prefix}-enabled`} type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        <label htmlFor={`${prefix}-enabled`}>{t('webhooks.enabled')}</label>
+      </div>
+      <div className="row">
+        <button type="submit" disabled={busy}>
+          {busy ? t('webhooks.saving') : t('webhooks.save')}
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          {t('webhooks.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The confirmation of a new secret, with how long the current one keeps signing. */
+function RotateSecret({ endpoint, onCancel, onRotated }: { endpoint: WebhookEndpoint; onCancel: () => void; onRotated: (secret: string, until: string | null) => void }) {
+  const { api, t, describeError } = useApp();
+  const [hours, setHours] = useState<number>(24);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const question = `webhook-rotate-question-${endpoint.id}`;
+
+  async function rotate() {
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await api.rotateWebhookSecret(endpoint.id, hours);
+      onRotated(answer.secret, hours > 0 ? (answer.previous_secret_expires_at ?? null) : null);
+    } catch (caught) {
+      setError(describeError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div role="group" aria-labelledby={question} className="confirm webhook-panel">
+      <p id={question}>
+        <strong>{t('webhooks.rotateTitle', { url: endpoint.url })}</strong>
+      </p>
+      <p className="small">{t('webhooks.rotateExplain')}</p>
+      {error && <Alert>{error}</Alert>}
+      <fieldset className="field">
+        <legend>{t('webhooks.keepPrevious')}</legend>
+        {KEEP_PREVIOUS_HOURS.map((value) => (
+          <div className="checkbox-field" key={value}>
+            <input
+              id={`webhook-keep-${endpoint.id}-${value}`}
+              type="radio"
+              name={`webhook-keep-${endpoint.id}`}
+              checked={hours === value}
+              onChange={() => setHours(value)}
+            />
+            <label htmlFor={`webhook-keep-${endpoint.id}-${value}`}>{t(`webhooks.keep.${value}`)}</label>
+          </div>
+        ))}
+      </fieldset>
+      <div className="row">
+        <button type="button" onClick={() => void rotate()} disabled={busy}>
+          {t('webhooks.rotateConfirm')}
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          {t('webhooks.cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The confirmation of a deletion. */
+function DeleteEndpoint({ endpoint, onCancel, onDeleted }: { endpoint: WebhookEndpoint; onCancel: () => void; onDeleted: () => void }) {
+  const { api, t, describeError } = useApp();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const question = `webhook-delete-question-${endpoint.id}`;
+
+  async function remove() {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.deleteWebhook(endpoint.id);
+      onDeleted();
+    } catch (caught) {
+      setError(describeError(caught));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div role="group" aria-labelledby={question} className="confirm webhook-panel">
+      <p id={question}>
+        <strong>{t('webhooks.deleteTitle', { url: endpoint.url })}</strong>
+      </p>
+      <p className="small">{t('webhooks.deleteExplain')}</p>
+      {error && <Alert>{error}</Alert>}
+      <div className="row">
+        <button type="button" className="button-danger" onClick={() => void remove()} disabled={busy}>
+          {t('webhooks.deleteConfirm')}
+        </button>
+        <button type="button" className="button-secondary" onClick={onCancel}>
+          {t('webhooks.cancel')}
+        </button>
+      </div>
     </div>
   );
 }
@@ -283,28 +584,6 @@ function CreateEndpointForm({ onCreated }: { onCreated: (url: string, secret: st
           {busy ? t('webhooks.creating') : t('webhooks.submit')}
         </button>
       </form>
-    </section>
-  );
-}
-
-/** The new endpoint's signing secret, once. */
-function NewSecret({ url, secret, onDismiss }: { url: string; secret: string; onDismiss: () => void }) {
-  const { t } = useApp();
-  return (
-    <section className="card secret-box" aria-labelledby="webhook-secret-title" data-testid="new-webhook">
-      <h2 id="webhook-secret-title" tabIndex={-1}>
-        {t('webhooks.createdTitle', { url })}
-      </h2>
-      <p className="secret-warning">
-        <strong>{t('webhooks.createdWarning')}</strong>
-      </p>
-      <label htmlFor="webhook-secret" className="secret-label">
-        {t('webhooks.secret')}
-      </label>
-      <input id="webhook-secret" className="code" readOnly value={secret} spellCheck={false} autoComplete="off" onFocus={(event) => event.target.select()} />
-      <button type="button" className="button-secondary" onClick={onDismiss}>
-        {t('webhooks.dismiss')}
-      </button>
     </section>
   );
 }

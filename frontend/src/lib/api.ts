@@ -25,7 +25,9 @@ import type {
   CreatedWebhookEndpoint,
   WebhookDelivery,
   WebhookEndpoint,
+  WebhookEndpointChange,
   WebhookEndpointRequest,
+  WebhookSecret,
 } from './types';
 
 export interface FieldProblem {
@@ -383,6 +385,21 @@ export class ApiClient {
   /** Enable or disable an endpoint (enabling forgets the failures that disabled it). */
   setWebhookEnabled(id: string, enabled: boolean): Promise<WebhookEndpoint> {
     return this.json(`/api/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify({ enabled }) });
+  }
+
+  /** Change an endpoint's URL, events, description or enabled state (only the fields given). */
+  updateWebhook(id: string, changes: WebhookEndpointChange): Promise<WebhookEndpoint> {
+    return this.json(`/api/webhooks/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(changes) });
+  }
+
+  /** A new signing secret, shown once; the previous one keeps signing for `keepPreviousHours` (0: stops now). */
+  rotateWebhookSecret(id: string, keepPreviousHours: number): Promise<WebhookSecret> {
+    return this.json(`/api/webhooks/${encodeURIComponent(id)}/rotate-secret?keep_previous_hours=${keepPreviousHours}`, { method: 'POST' });
+  }
+
+  /** Remove an endpoint, its deliveries and their log. */
+  deleteWebhook(id: string): Promise<Response> {
+    return this.raw(`/api/webhooks/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   /** An endpoint's delivery log, newest first. */

@@ -71,6 +71,9 @@ export type WebhookEndpoint = Schemas['EndpointView'];
 /** An endpoint just registered: `secret` is its signing secret, in this response only. */
 export type CreatedWebhookEndpoint = Schemas['EndpointWithSecret'];
 export type WebhookEndpointRequest = Schemas['EndpointRequest'];
+export type WebhookEndpointChange = Schemas['EndpointChange'];
+/** A new signing secret (after a rotation), shown once. */
+export type WebhookSecret = Schemas['SecretView'];
 /** One message to an endpoint with its tries (the delivery log). */
 export type WebhookDelivery = Schemas['DeliveryView'];
 export type WebhookTry = Schemas['TryView'];

@@ -12,7 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from propos4l.shared.events import EVENT_TYPES
 from propos4l.shared.intake import INTAKE_EVENT_TYPE, IntakeMessage
-from propos4l.shared.streams import CONSUMERS, PUBLIC_STREAMS, Stream
+from propos4l.shared.streams import CONSUMERS, PUBLIC_STREAMS, Stream, producer_streams
 
 __all__ = ["asyncapi_document"]
 
@@ -49,7 +49,11 @@ _INTAKE_ENTRY = {
     "required": ["schema_version", "source", "idempotency_key", "request"],
     "properties": {
         "schema_version": {"const": "1"},
-        "source": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$"},
+        "source": {
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9._-]{0,99}$",
+            "description": "on a producer's own stream: optional, and refused unless it is the stream's producer",
+        },
         "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 200},
         "correlation_id": {"type": "string", "minLength": 1, "maxLength": 200},
         "request": {"type": "string", "contentMediaType": "application/json"},
@@ -84,6 +88,12 @@ def asyncapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "StreamEntry": _ENVELOPE,
         "IntakeStreamEntry": _INTAKE_ENTRY,
+        "ProducerIntakeStreamEntry": {
+            **_INTAKE_ENTRY,
+            "required": ["schema_version", "idempotency_key", "request"],
+            "description": "Stream entry fields on a producer's own intake stream: as IntakeStreamEntry, with "
+            "`source` optional (the stream's producer is the source).",
+        },
         **definitions.get("$defs", {}),
     }
     channels: dict[str, Any] = {}
@@ -128,11 +138,12 @@ def asyncapi_document() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "Propos4l events",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": "Events the Propos4l services exchange over Redis Streams, delivered at least once. "
             "Consumers are idempotent by event id; ids of events caused by another event are derived from it. "
             "The channels tagged `public` are the contract with outside systems (intake, rejections, lifecycle); "
-            "the rest are internal.",
+            "the rest are internal. 1.1.0: each producer has its own intake, rejections and lifecycle streams "
+            "(`{producer}` channels), the only ones its Redis user may use; the shared intake stream is deprecated.",
         },
         "defaultContentType": "application/json",
         "channels": channels,
@@ -158,11 +169,13 @@ def _add_intake(channels: dict[str, Any], operations: dict[str, Any], messages: 
         "address": stream.value,
         "description": f"Redis stream. Written by {_PRODUCERS[stream]}; read by the consumer group "
         + ", ".join(group.value for group in CONSUMERS[stream])
-        + ". A refused message is answered on propos4l.intake.rejected; see docs/integrations.md.",
+        + ". Deprecated (read until intake contract 2): nothing says who wrote an entry, so `source` is taken as "
+        "sent; producers write to their own stream instead. A refused message is answered on "
+        "propos4l.intake.rejected; see docs/integrations.md.",
         "messages": {"IntakeMessage": {"$ref": "#/components/messages/IntakeMessage"}},
         "tags": [_PUBLIC_TAG],
     }
-    operations["producerSendsIntakeMessage"] = {
+    operations["producerSendsIntakeMessageToTheSharedStream"] = {
         "action": "send",
         "channel": {"$ref": f"#/channels/{channel}"},
         "messages": [{"$ref": f"#/channels/{channel}/messages/IntakeMessage"}],
@@ -173,6 +186,72 @@ def _add_intake(channels: dict[str, Any], operations: dict[str, Any], messages: 
             "channel": {"$ref": f"#/channels/{channel}"},
             "messages": [{"$ref": f"#/channels/{channel}/messages/IntakeMessage"}],
             "bindings": {"redis": {"consumerGroup": group.value}},
+        }
+    _add_producer_channels(channels, operations, messages)
+
+
+def _add_producer_channels(channels: dict[str, Any], operations: dict[str, Any], messages: dict[str, Any]) -> None:
+    """Each producer's own streams (`producer_streams`): its Redis user may XADD to the first and read the others."""
+    example = producer_streams("crm")
+    producer = {
+        "description": "the producer's name (its Redis user is producer-<name>): 1 to 63 of a-z, 0-9, '-', '_'",
+        "examples": ["crm"],
+    }
+    messages["ProducerIntakeMessage"] = {
+        **messages["IntakeMessage"],
+        "title": "ProducerIntakeMessage",
+        "headers": {"$ref": "#/components/schemas/ProducerIntakeStreamEntry"},
+    }
+    own = [
+        (
+            "producer_intake_proposal_requested",
+            example.intake.replace("crm", "{producer}"),
+            "ProducerIntakeMessage",
+            "Redis stream. Written by one producer (its Redis user may XADD here and nowhere else); read by the "
+            "consumer group gateway, which takes the producer from the stream's name as the request's `source`. "
+            "A refused message is answered on the producer's rejections stream.",
+        ),
+        (
+            "producer_intake_rejected",
+            example.rejected.replace("crm", "{producer}"),
+            "IntakeRejected",
+            "Redis stream. Written by the gateway: the producer's refused messages; read by that producer only.",
+        ),
+        (
+            "producer_proposal_lifecycle",
+            example.lifecycle.replace("crm", "{producer}"),
+            "ProposalLifecycleChanged",
+            "Redis stream. Written by the gateway: the lifecycle events of the proposals the producer asked for (the "
+            "same events, with the same ids, as on propos4l.proposal.lifecycle); read by that producer only.",
+        ),
+    ]
+    for channel, address, message, description in own:
+        channels[channel] = {
+            "address": address,
+            "parameters": {"producer": producer},
+            "description": description,
+            "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+            "tags": [_PUBLIC_TAG],
+        }
+    operations["producerSendsIntakeMessage"] = {
+        "action": "send",
+        "channel": {"$ref": "#/channels/producer_intake_proposal_requested"},
+        "messages": [{"$ref": "#/channels/producer_intake_proposal_requested/messages/ProducerIntakeMessage"}],
+    }
+    operations["gatewayReceivesProducerIntakeMessage"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/producer_intake_proposal_requested"},
+        "messages": [{"$ref": "#/channels/producer_intake_proposal_requested/messages/ProducerIntakeMessage"}],
+        "bindings": {"redis": {"consumerGroup": "gateway"}},
+    }
+    for channel, message in (
+        ("producer_intake_rejected", "IntakeRejected"),
+        ("producer_proposal_lifecycle", "ProposalLifecycleChanged"),
+    ):
+        operations[f"publish{message}ToItsProducer"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{message}"}],
         }
 
 

@@ -122,10 +122,11 @@ class Publisher:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def publish(self, event: Event, headers: Mapping[str, str] | None = None) -> str:
-        """Append `event` to its stream and return the entry id Redis gave it."""
+    async def publish(self, event: Event, headers: Mapping[str, str] | None = None, *, to: str | None = None) -> str:
+        """Append `event` to its stream (or to `to`, a producer's own copy of it) and return the entry id Redis gave
+        it."""
         with publishing(event, headers) as outgoing:  # the send span, its context written into the headers
-            entry_id = await self._redis.xadd(event.stream.value, encode(event, outgoing.headers))  # type: ignore[arg-type]
+            entry_id = await self._redis.xadd(to or event.stream.value, encode(event, outgoing.headers))  # type: ignore[arg-type]
             outgoing.sent(str(entry_id))
         checkpoint()  # a cancellation lost inside redis-py (see propos4l.shared.aio) stops the publisher's task here
         return str(entry_id)
@@ -187,7 +188,7 @@ class Consumer:
         self,
         redis: Redis,
         *,
-        stream: Stream,
+        stream: Stream | str,
         group: ConsumerGroup,
         consumer: str,
         handler: Handler,
@@ -198,7 +199,7 @@ class Consumer:
     ) -> None:
         self._redis = redis
         self._reader = reader
-        self.stream = stream.value
+        self.stream = str(stream)
         self.group = group.value
         self.consumer = consumer
         self.dead_letter_stream = dead_letter_stream(stream, group)
@@ -292,7 +293,7 @@ class Consumer:
             raise
         messages: list[_Message] = []
         for _source, entries in response or []:
-            messages.extend(_Message(source, str(message_id), fields) for message_id, fields in entries)
+            messages.extend(_Message(source, str(message_id), fields, new=True) for message_id, fields in entries)
         return messages
 
     async def _reclaim(self, count: int) -> tuple[list[_Message], bool]:
@@ -481,6 +482,8 @@ class Consumer:
             )
 
     async def _delivery_count(self, message: _Message) -> int:
+        if message.new:  # read with `>`: delivered for the first time just now, no need to ask Redis
+            return 1
         pending = await self._redis.xpending_range(
             message.source, self.group, min=message.message_id, max=message.message_id, count=1
         )
@@ -587,6 +590,7 @@ class _Message(NamedTuple):
     source: str
     message_id: str
     fields: Mapping[str, str]
+    new: bool = False  # read as new (`>`), not reclaimed: this is its first delivery
 
     @property
     def key(self) -> _Key:

@@ -1,13 +1,18 @@
 """The public intake contract: how a producer outside Propos4l asks for a proposal over Redis Streams (ADR 0018).
 
-A producer `XADD`s to `propos4l.intake.proposal-requested` an entry of plain string fields (no Propos4l envelope):
+A producer `XADD`s to its own intake stream, `propos4l.intake.proposal-requested.<producer>` (`producer_streams`; its
+Redis user may write there and nowhere else), an entry of plain string fields (no Propos4l envelope):
 
 - `schema_version`: "1"
-- `source`: the producer's name (`crm`, `site-form`), lower case; with `idempotency_key` it names the request
+- `source` (optional): the producer's name; the stream's name is what counts, and an entry that claims another is
+  refused. With `idempotency_key` it names the request.
 - `idempotency_key`: the producer's id for this request; the same pair always gives the same proposal
 - `request`: the body of `POST /api/proposals`, as JSON
 - `correlation_id` (optional): echoed on every lifecycle event and rejection about this request
 - `callback` (optional): a JSON object of strings, the producer's own metadata, echoed on lifecycle events
+
+The shared stream `propos4l.intake.proposal-requested` (deprecated, read until contract 2) takes the same fields with
+`source` required: nothing there says who wrote an entry.
 """
 
 from __future__ import annotations
@@ -57,7 +62,10 @@ class IntakeMessage(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal["1"] = Field(description="the intake contract's version, as a string field")
-    source: ProducerName = Field(description="the producer's name, lower case (`crm`, `site-form`)")
+    source: ProducerName = Field(
+        description="the producer's name, lower case (`crm`, `site-form`); on a producer's own stream, its name "
+        "whatever the entry says (an entry that names another is refused)"
+    )
     idempotency_key: ProducerKey = Field(description="the producer's id of this request; resending it is safe")
     correlation_id: ProducerKey | None = Field(default=None, description="echoed on every event about this request")
     request: ProposalRequest = Field(description="the body of POST /api/proposals")
@@ -108,12 +116,28 @@ def intake_envelope(fields: Mapping[str, Any]) -> Envelope:
     )
 
 
-def read_intake(payload: str) -> IntakeMessage | IntakeRefusal:
-    """The message an intake envelope's payload holds, or why it is refused (errors shaped as the API's 422)."""
+def read_intake(payload: str, producer: str | None = None) -> IntakeMessage | IntakeRefusal:
+    """The message an intake envelope's payload holds, or why it is refused (errors shaped as the API's 422).
+
+    `producer`: the producer whose stream the entry was read from, which is then its `source` whatever the entry
+    says; an entry whose `source` names another is refused (None: the deprecated shared stream, `source` as sent).
+    """
     fields: dict[str, Any] = json.loads(payload)
     raw = {name: fields.get(name) for name in ("source", "idempotency_key", "correlation_id")}
     who = {name: value[:200] if isinstance(value, str) else None for name, value in raw.items()}
     errors: list[FieldError] = []
+    if producer is not None:
+        claimed = fields.get("source")
+        who["source"] = producer
+        fields["source"] = producer
+        if claimed is not None and claimed != producer:
+            errors.append(
+                FieldError(
+                    field="source",
+                    message=f"must be {producer!r}, the producer whose stream this is, or left out",
+                    type="source_mismatch",
+                )
+            )
     for name in _JSON_FIELDS:
         if isinstance(fields.get(name), str):
             try:

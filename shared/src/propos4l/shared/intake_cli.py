@@ -17,7 +17,7 @@ from propos4l.shared.field_errors import field_errors
 from propos4l.shared.intake import IntakeMessage, intake_fields
 from propos4l.shared.producer_access import acl_config_line, apply_producer, new_password, producer_user
 from propos4l.shared.runtime import connect_redis
-from propos4l.shared.streams import Stream
+from propos4l.shared.streams import producer_streams
 
 __all__ = ["add_intake_commands"]
 
@@ -28,11 +28,12 @@ def add_intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     actions = intake.add_subparsers(dest="action", required=True)
     send = actions.add_parser(
         "send",
-        help="XADD a proposal request to propos4l.intake.proposal-requested (REDIS_URL: the producer's user)",
+        help="XADD a proposal request to the producer's intake stream, propos4l.intake.proposal-requested.<source> "
+        "(REDIS_URL: the producer's user)",
         description="The request is the JSON body of POST /api/proposals, from a file or '-' for standard input.",
     )
     send.add_argument("request", help="a JSON file with the request, or - for standard input")
-    send.add_argument("--source", required=True, help="the producer's name (crm, site-form)")
+    send.add_argument("--source", required=True, help="the producer's name (crm, site-form): its stream's")
     send.add_argument("--key", help="the idempotency key (default: a new UUID, printed)")
     send.add_argument("--correlation-id", help="echoed on the lifecycle events and rejections of this request")
     send.add_argument("--callback", help="a JSON object of strings, echoed on the lifecycle events")
@@ -57,6 +58,11 @@ def _redis_url() -> str:
 
 
 def _send(arguments: argparse.Namespace) -> int:
+    try:
+        streams = producer_streams(arguments.source)
+    except ValueError as error:
+        print(f"propos4l intake send: --source: {error}", file=sys.stderr)
+        return 2
     text = sys.stdin.read() if arguments.request == "-" else Path(arguments.request).read_text(encoding="utf-8")
     key = arguments.key or str(uuid.uuid4())
     try:
@@ -81,7 +87,7 @@ def _send(arguments: argparse.Namespace) -> int:
     async def add() -> str:
         redis = connect_redis(_redis_url())
         try:
-            return str(await redis.xadd(Stream.INTAKE_PROPOSAL_REQUESTED.value, intake_fields(message)))  # type: ignore[arg-type]
+            return str(await redis.xadd(streams.intake, intake_fields(message)))  # type: ignore[arg-type]
         finally:
             await redis.aclose()
 
@@ -90,7 +96,7 @@ def _send(arguments: argparse.Namespace) -> int:
     except (RedisError, OSError) as error:
         print(f"propos4l intake send: cannot add to the intake stream: {error}", file=sys.stderr)
         return 1
-    print(json.dumps({"entry_id": entry, "source": message.source, "idempotency_key": key}))
+    print(json.dumps({"entry_id": entry, "stream": streams.intake, "source": message.source, "idempotency_key": key}))
     return 0
 
 
@@ -117,5 +123,9 @@ def _producer(arguments: argparse.Namespace) -> int:
             return 1
     print(f"# Redis user {user}: add this line to deploy/redis/producers.conf (kept across Redis restarts)")
     print(acl_config_line(arguments.source, password))
+    streams = producer_streams(arguments.source)
     print(f"# The producer connects as redis://{user}:{password}@<redis-host>:6379/0 (shown once: keep it safe)")
+    print(f"# It writes to {streams.intake}; it reads {streams.lifecycle} and {streams.rejected}")
+    if not arguments.apply:
+        print("# The gateway starts reading its stream once Redis has the user (within INTAKE_PRODUCER_SCAN_SECONDS)")
     return 0

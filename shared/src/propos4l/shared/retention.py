@@ -92,13 +92,19 @@ async def trim_stream(
     return StreamTrim(str(stream), removed, point)
 
 
-async def trim_streams(redis: Redis, keep_seconds: float, now: float | None = None) -> list[StreamTrim]:
-    """Trim every event stream behind its consumer groups (see the module's description)."""
+async def trim_streams(
+    redis: Redis,
+    keep_seconds: float,
+    now: float | None = None,
+    more: Mapping[str, tuple[ConsumerGroup, ...]] | None = None,
+) -> list[StreamTrim]:
+    """Trim every event stream behind its consumer groups (see the module's description); `more`: streams not in
+    `CONSUMERS` (the producers' own, `ProducerStreams.groups`), with the groups that read them."""
     trims = []
-    targets: list[tuple[str, tuple[ConsumerGroup, ...]]] = [
-        (stream.value, groups) for stream, groups in CONSUMERS.items()
-    ]
-    targets += [(retry_stream(stream, group), (group,)) for stream, groups in CONSUMERS.items() for group in groups]
+    readers: dict[str, tuple[ConsumerGroup, ...]] = {stream.value: groups for stream, groups in CONSUMERS.items()}
+    readers.update(more or {})
+    targets = list(readers.items())
+    targets += [(retry_stream(stream, group), (group,)) for stream, groups in readers.items() for group in groups]
     for stream, groups in targets:
         trim = await trim_stream(redis, stream, groups, keep_seconds, now)
         if trim.removed:

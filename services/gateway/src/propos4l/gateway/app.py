@@ -21,6 +21,7 @@ from propos4l.gateway.client_documents import ClientDocumentRecorder, ClientDocu
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.final_pdf import PdfSigner
 from propos4l.gateway.intake import IntakeHandler
+from propos4l.gateway.intake_consumers import ProducerIntake
 from propos4l.gateway.invitations import InvitationStore
 from propos4l.gateway.library_documents import LibraryDocuments
 from propos4l.gateway.library_entries import LibraryEntries
@@ -71,16 +72,17 @@ from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.gateway.users import UserStore
 from propos4l.gateway.web_sessions import SessionStore
+from propos4l.gateway.webhook_secrets import SecretBox
 from propos4l.gateway.webhook_sender import RetryPolicy, WebhookSender
 from propos4l.gateway.webhook_store import WebhookStore
 from propos4l.shared.db import PoolTimeouts, create_pool
-from propos4l.shared.delivery import DeadLetter, Publisher, default_consumer_name
+from propos4l.shared.delivery import Capacity, Consumer, DeadLetter, Publisher, default_consumer_name
 from propos4l.shared.embeddings import client_from_settings
 from propos4l.shared.intake import intake_envelope
 from propos4l.shared.library_files import client_documents_store
 from propos4l.shared.object_store import open_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
-from propos4l.shared.streams import ConsumerGroup, Stream
+from propos4l.shared.streams import ConsumerGroup, Stream, intake_producer
 from propos4l.shared.telemetry import flush_telemetry, instrument_fastapi
 
 __all__ = ["create_app"]
@@ -203,18 +205,24 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await notifier.start()
         app.state.notifier = notifier
         intake = IntakeHandler(pool, app.state.proposals, app.state.context_retriever, relay, Publisher(redis))
-        app.state.webhooks = WebhookStore(pool)
+        app.state.webhooks = WebhookStore(
+            pool, SecretBox([key.get_secret_value() for key in settings.webhook_secret_keys])
+        )
+        resealed = await app.state.webhooks.reseal()  # secrets from before encryption, or under an older key
+        if resealed:
+            logger.info("webhook secrets re-encrypted with the newest key", extra={"endpoints": resealed})
         sender = WebhookSender(app.state.webhooks, _retry_policy(settings), settings.webhook_allowed_networks)
         app.state.webhook_sender = sender
 
         async def on_dead_letter(dead: DeadLetter) -> None:
-            if dead.stream == Stream.INTAKE_PROPOSAL_REQUESTED.value:
+            if dead.stream == Stream.INTAKE_PROPOSAL_REQUESTED.value or intake_producer(dead.stream):
                 await intake.on_dead_letter(dead)
             else:
                 await recorder.on_dead_letter(dead)
 
         name = default_consumer_name("gateway")
         options = consumer_options(settings, concurrency=4)
+        intake_options = replace(options, concurrency=_INTAKE_CONCURRENCY)
         consumers = group_consumers(
             redis,
             ConsumerGroup.GATEWAY,
@@ -236,7 +244,24 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             options=options,
             readers={Stream.INTAKE_PROPOSAL_REQUESTED: intake_envelope},
             # Many intake messages at once, so that their proposals are committed together (IntakeWriter).
-            options_for={Stream.INTAKE_PROPOSAL_REQUESTED: replace(options, concurrency=_INTAKE_CONCURRENCY)},
+            options_for={Stream.INTAKE_PROPOSAL_REQUESTED: intake_options},
+        )
+        # Each producer's own intake stream, one consumer each, all sharing the intake's handler slots.
+        intake_capacity = Capacity(_INTAKE_CONCURRENCY)
+        producer_intake = ProducerIntake(
+            redis,
+            lambda streams: Consumer(
+                redis,
+                stream=streams.intake,
+                group=ConsumerGroup.GATEWAY,
+                consumer=name,
+                handler=intake.handler_for(streams.producer),
+                on_dead_letter=on_dead_letter,
+                options=intake_options,
+                capacity=intake_capacity,
+                reader=intake_envelope,
+            ),
+            scan_seconds=settings.intake_producer_scan_seconds,
         )
         # Webhooks read the lifecycle stream as a group of their own, and send from their own task: a slow endpoint
         # holds up neither the pipeline's consumers nor other endpoints.
@@ -254,10 +279,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             stream_keep=timedelta(hours=settings.stream_retention_hours),
             records_keep=timedelta(days=settings.event_history_retention_days),
             interval_seconds=settings.retention_interval_seconds,
+            more_streams=lambda: {
+                stream: groups for streams in producer_intake.streams() for stream, groups in streams.groups().items()
+            },
         )
         stop = asyncio.Event()
         background = [
             asyncio.create_task(run_consumers(consumers, stop), name="gateway consumers"),
+            asyncio.create_task(producer_intake.run(stop), name="producer intake"),
             asyncio.create_task(run_consumers(webhook_consumers, stop), name="webhook consumers"),
             asyncio.create_task(sender.run(stop), name="webhook sender"),
             asyncio.create_task(relay.run(stop), name="outbox relay"),

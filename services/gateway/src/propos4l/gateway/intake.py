@@ -13,10 +13,10 @@ import asyncpg
 from propos4l.gateway.drafting_context import ContextRetriever
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.repository import IntakeCreation, IntakeOrigin, ProposalRepository
-from propos4l.gateway.template_store import template_exists
-from propos4l.shared.delivery import DeadLetter, Delivery, Publisher
+from propos4l.shared.delivery import DeadLetter, Delivery, Handler, Publisher
 from propos4l.shared.events import FieldError, IntakeRejected, ProposalRequested, derived_event_id
 from propos4l.shared.intake import IntakeMessage, IntakeRefusal, intake_envelope, read_intake
+from propos4l.shared.streams import intake_producer, producer_streams
 from propos4l.shared.telemetry import current_trace_id
 
 __all__ = ["IntakeHandler", "IntakeWriter", "intake_proposal_id"]
@@ -66,7 +66,12 @@ class IntakeWriter:
 
 
 class IntakeHandler:
-    """Turns intake messages into proposals, or into rejections the producer can read."""
+    """Turns intake messages into proposals, or into rejections the producer can read.
+
+    A message read from a producer's own stream (`producer_streams`) is that producer's, whatever its `source` field
+    says, and its rejection goes to that producer's rejections stream; one from the deprecated shared stream keeps
+    the `source` it claims, and is answered on the shared rejections stream.
+    """
 
     def __init__(
         self,
@@ -83,16 +88,30 @@ class IntakeHandler:
         self._outbox = outbox
         self._publisher = publisher
 
+    def handler_for(self, producer: str) -> Handler:
+        """The handler of producer `producer`'s intake stream."""
+
+        async def on_requested(delivery: Delivery) -> None:
+            await self._on_message(delivery, producer)
+
+        return on_requested
+
     async def on_requested(self, delivery: Delivery) -> None:
-        """Create the proposal a message asks for (once per source and key), or publish why it is refused."""
-        read = read_intake(delivery.envelope.payload)
+        """A message of the deprecated shared stream: create the proposal it asks for (once per source and key), or
+        publish why it is refused."""
+        await self._on_message(delivery, None)
+
+    async def _on_message(self, delivery: Delivery, producer: str | None) -> None:
+        read = read_intake(delivery.envelope.payload, producer)
         if isinstance(read, IntakeRefusal):
-            await self._reject(delivery, read)
+            await self._reject(delivery, read, producer)
             return
-        if await self._proposals.by_intake(read.source, read.idempotency_key) is not None:
+        # One round trip for both checks: a request seen before is not retrieved for again.
+        accepted, template_found = await _intake_checks(self._pool, read)
+        if accepted:
             logger.info("intake request already accepted", extra=_log_fields(read, delivery))
             return
-        if not await template_exists(self._pool, read.request.template):
+        if not template_found:
             error = FieldError(
                 field="request.template",
                 message=f"there is no template named {read.request.template!r}",
@@ -105,14 +124,15 @@ class IntakeHandler:
                 read.idempotency_key,
                 read.correlation_id,
             )
-            await self._reject(delivery, refusal)
+            await self._reject(delivery, refusal, producer)
             return
         await self._create(read, delivery)
 
     async def on_dead_letter(self, dead: DeadLetter) -> None:
         """A message the gateway gave up on (its handler kept failing): its producer is told, not left waiting."""
+        producer = intake_producer(dead.stream)
         envelope = dead.envelope or intake_envelope(dead.fields)
-        read = read_intake(envelope.payload)
+        read = read_intake(envelope.payload, producer)
         who = read if isinstance(read, IntakeRefusal) else None
         refusal = IntakeRefusal(
             f"The intake message could not be accepted: {dead.reason}",
@@ -121,7 +141,7 @@ class IntakeHandler:
             who.idempotency_key if who else getattr(read, "idempotency_key", None),
             who.correlation_id if who else getattr(read, "correlation_id", None),
         )
-        await self._reject(Delivery(dead.message_id, envelope, dead.deliveries), refusal)
+        await self._reject(Delivery(dead.message_id, envelope, dead.deliveries), refusal, producer)
 
     async def _create(self, message: IntakeMessage, delivery: Delivery) -> None:
         proposal_id = intake_proposal_id(message.source, message.idempotency_key)
@@ -142,7 +162,7 @@ class IntakeHandler:
             "intake request accepted", extra={**_log_fields(message, delivery), "proposal_id": str(proposal_id)}
         )
 
-    async def _reject(self, delivery: Delivery, refusal: IntakeRefusal) -> None:
+    async def _reject(self, delivery: Delivery, refusal: IntakeRefusal, producer: str | None) -> None:
         await self._publisher.publish(
             IntakeRejected(
                 event_id=derived_event_id(delivery.envelope.event_id, f"rejected:{delivery.message_id}"),
@@ -152,12 +172,27 @@ class IntakeHandler:
                 correlation_id=refusal.correlation_id,
                 detail=refusal.detail[:4_000],
                 errors=refusal.errors,
-            )
+            ),
+            to=producer_streams(producer).rejected if producer is not None else None,
         )
         logger.warning(
             "intake message rejected",
             extra={"message_id": delivery.message_id, "source": refusal.source, "detail": refusal.detail[:500]},
         )
+
+
+async def _intake_checks(pool: asyncpg.Pool, message: IntakeMessage) -> tuple[bool, bool]:
+    """Whether the message's source and key already made a proposal, and whether its template exists now."""
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(
+            """SELECT EXISTS (SELECT 1 FROM intake_requests WHERE source = $1 AND idempotency_key = $2) AS accepted,
+                      coalesce((SELECT NOT deleted FROM templates WHERE name = $3), false) AS template_found""",
+            message.source,
+            message.idempotency_key,
+            message.request.template,
+        )
+    assert row is not None
+    return bool(row["accepted"]), bool(row["template_found"])
 
 
 def _log_fields(message: IntakeMessage, delivery: Delivery) -> dict[str, str | None]:

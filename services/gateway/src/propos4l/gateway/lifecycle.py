@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Final, cast
+from collections.abc import Mapping
+from typing import Any, Final, cast
 
 import asyncpg
 
@@ -19,9 +20,10 @@ from propos4l.shared.events import (
     ProposalLifecycleChanged,
     derived_event_id,
 )
+from propos4l.shared.streams import producer_streams
 from propos4l.shared.telemetry import trace_headers
 
-__all__ = ["lifecycle_event", "publish_lifecycle", "publish_review_lifecycle"]
+__all__ = ["QUEUE_LIFECYCLE", "lifecycle_event", "lifecycle_rows", "publish_lifecycle", "publish_review_lifecycle"]
 
 # The statuses the public stream reports; `generating` is internal detail.
 _KINDS: Final[dict[str, LifecycleKind]] = {
@@ -71,11 +73,16 @@ async def lifecycle_event(
     error: dict[str, str] | None = None,
     *,
     review: LifecycleReview | None = None,
+    origin: Mapping[str, Any] | None = None,
 ) -> ProposalLifecycleChanged:
-    """The lifecycle event of `kind` for a version, with the producer's correlation id when it came by intake."""
-    origin = await connection.fetchrow(
-        "SELECT source, correlation_id, callback FROM intake_requests WHERE proposal_id = $1", proposal_id
-    )
+    """The lifecycle event of `kind` for a version, with the producer's correlation id when it came by intake.
+
+    `origin`: its `intake_requests` row's source, correlation_id and callback, when the caller has them (else read).
+    """
+    if origin is None:
+        origin = await connection.fetchrow(
+            "SELECT source, correlation_id, callback FROM intake_requests WHERE proposal_id = $1", proposal_id
+        )
     pdf = None
     if kind == "ready":
         row = await connection.fetchrow(
@@ -110,12 +117,35 @@ async def lifecycle_event(
     )
 
 
+def lifecycle_rows(event: ProposalLifecycleChanged) -> list[tuple[uuid.UUID, str, dict[str, str]]]:
+    """The outbox rows of a lifecycle event (row id, stream, fields): the shared stream, and for a proposal a producer
+    asked for, that producer's own lifecycle stream too (the only one its Redis user may read). Both carry the same
+    event id; the copy's outbox row has an id of its own."""
+    fields = encode(event, trace_headers())
+    rows = [(event.event_id, event.stream.value, fields)]
+    producer = _producer(event.source)
+    if producer is not None:
+        rows.append(
+            (derived_event_id(event.event_id, f"producer:{producer}"), producer_streams(producer).lifecycle, fields)
+        )
+    return rows
+
+
+def _producer(source: str | None) -> str | None:
+    if source is None:
+        return None
+    try:
+        producer_streams(source)
+    except ValueError:  # a source of the deprecated shared stream that no producer's user can have
+        return None
+    return source
+
+
+QUEUE_LIFECYCLE: Final = """INSERT INTO outbox (event_id, stream, fields, created_at)
+    VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT (event_id) DO NOTHING"""
+"""An outbox row of a lifecycle event (`lifecycle_rows`). clock_timestamp, not now(): the relay publishes by
+created_at, and `drafted` must go out before `ready`."""
+
+
 async def _queue(connection: asyncpg.Connection, event: ProposalLifecycleChanged) -> None:
-    # clock_timestamp, not now(): the relay publishes by created_at, and `drafted` must go out before `ready`.
-    await connection.execute(
-        """INSERT INTO outbox (event_id, stream, fields, created_at) VALUES ($1, $2, $3, clock_timestamp())
-           ON CONFLICT (event_id) DO NOTHING""",
-        event.event_id,
-        event.stream.value,
-        encode(event, trace_headers()),
-    )
+    await connection.executemany(QUEUE_LIFECYCLE, lifecycle_rows(event))

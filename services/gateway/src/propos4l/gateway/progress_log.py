@@ -20,7 +20,15 @@ from propos4l.shared.aio import wait_event
 from propos4l.shared.events import ProposalProgressed
 from propos4l.shared.sections import Language, section_title
 
-__all__ = ["CHANNEL", "ProgressNotifier", "ProgressWriter", "append_event", "status_changed"]
+__all__ = [
+    "APPEND_EVENT",
+    "CHANNEL",
+    "ProgressNotifier",
+    "ProgressWriter",
+    "append_event",
+    "status_changed",
+    "status_data",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +36,21 @@ CHANNEL: Final = "proposal_events"
 _RECONNECT_SECONDS: Final = 2.0
 
 
+APPEND_EVENT: Final = "INSERT INTO proposal_events (proposal_id, version, kind, data) VALUES ($1, $2, $3, $4)"
+"""An entry of a proposal's log; NOTIFY on CHANNEL with the proposal's id must follow in the same transaction."""
+
+
 async def append_event(
     connection: asyncpg.Connection, proposal_id: uuid.UUID, version: int, kind: str, data: dict[str, Any]
 ) -> None:
     """Add an entry to the proposal's log, inside the caller's transaction, and wake its followers on commit."""
-    await connection.execute(
-        "INSERT INTO proposal_events (proposal_id, version, kind, data) VALUES ($1, $2, $3, $4)",
-        proposal_id,
-        version,
-        kind,
-        data,
-    )
+    await connection.execute(APPEND_EVENT, proposal_id, version, kind, data)
     await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, str(proposal_id))
+
+
+def status_data(status: str, version: int, error: dict[str, str] | None = None) -> dict[str, Any]:
+    """The `data` of a status entry in the log."""
+    return {"status": status, "version": version, "error": error}
 
 
 async def status_changed(
@@ -50,9 +61,7 @@ async def status_changed(
     error: dict[str, str] | None = None,
 ) -> None:
     """Log a status change, and queue its event on the public lifecycle stream."""
-    await append_event(
-        connection, proposal_id, version, "status", {"status": status, "version": version, "error": error}
-    )
+    await append_event(connection, proposal_id, version, "status", status_data(status, version, error))
     await publish_lifecycle(connection, proposal_id, version, status, error)
 
 

@@ -9,13 +9,25 @@ from dataclasses import dataclass
 import asyncpg
 
 from propos4l.gateway.effort_edit import reprice_effort
+from propos4l.gateway.intake_records import create_intake_batch
 from propos4l.gateway.progress_log import status_changed
 from propos4l.gateway.proposal_listing import ListPosition, ProposalFilters, ProposalPage, read_page
+from propos4l.gateway.proposal_rows import (
+    INSERT_FIRST_VERSION,
+    INSERT_INTAKE,
+    INSERT_OUTBOX,
+    INSERT_PROPOSAL,
+    IntakeCreation,
+    IntakeOrigin,
+    first_version_arguments,
+    intake_arguments,
+    outbox_arguments,
+    proposal_arguments,
+)
 from propos4l.gateway.proposal_size import check_change_fits
 from propos4l.gateway.review_transitions import reset_approval_after_new_version
 from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.shared.effort_pricing import ProposedEffort
-from propos4l.shared.envelope import encode
 from propos4l.shared.events import (
     Event,
     InvestmentItem,
@@ -27,7 +39,6 @@ from propos4l.shared.events import (
 )
 from propos4l.shared.grounding import DraftingContext
 from propos4l.shared.sections import SectionKey
-from propos4l.shared.telemetry import trace_headers
 
 __all__ = [
     "DuplicateIntake",
@@ -91,27 +102,10 @@ class DuplicateIntake(Exception):
     """A producer's (source, idempotency key) already has its proposal."""
 
 
-@dataclass(frozen=True, slots=True)
-class IntakeOrigin:
-    """The intake message a proposal answers: who sent it, under which key, and what they want echoed."""
-
-    source: str
-    idempotency_key: str
-    correlation_id: str | None
-    callback: dict[str, str] | None
-    message_id: str
-
-
 async def _record_intake(connection: asyncpg.Connection, proposal_id: uuid.UUID, intake: IntakeOrigin) -> None:
     recorded = await connection.fetchval(
-        """INSERT INTO intake_requests (source, idempotency_key, proposal_id, correlation_id, callback, message_id)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING true""",
-        intake.source,
-        intake.idempotency_key,
-        proposal_id,
-        intake.correlation_id,
-        intake.callback,
-        intake.message_id,
+        INSERT_INTAKE + " ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING true",
+        *intake_arguments(proposal_id, intake),
     )
     if not recorded:
         raise DuplicateIntake(f"{intake.source}/{intake.idempotency_key}")
@@ -127,48 +121,13 @@ async def _insert_proposal(
 ) -> None:
     """The rows of a new proposal, inside the caller's transaction; without `owner_id` (an intake message, say) the
     system user owns it."""
-    await connection.execute(
-        """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget,
-                                  language, template, discount_percent, status, current_version, trace_id,
-                                  owner_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'queued', $10, $12,
-                   coalesce($13, '00000000-0000-0000-0000-000000000001'::uuid))""",
-        event.proposal_id,
-        request.client_name,
-        request.industry,
-        request.requirements,
-        request.scope,
-        request.timeline,
-        request.budget,
-        request.language.value,
-        request.template,
-        event.version,
-        request.discount_percent,
-        trace_id,
-        owner_id,
-    )
+    await connection.execute(INSERT_PROPOSAL, *proposal_arguments(request, event, trace_id, owner_id))
     # The version exists from the request on, with the context its draft will stand on (as regenerations do).
-    await connection.execute(
-        """INSERT INTO proposal_versions (proposal_id, version, origin, drafting_context)
-           VALUES ($1, $2, 'draft', $3)""",
-        event.proposal_id,
-        event.version,
-        event.context.model_dump(mode="json") if event.context is not None else None,
-    )
+    await connection.execute(INSERT_FIRST_VERSION, *first_version_arguments(event))
     if intake is not None:  # before the status change: its lifecycle event carries the correlation id
         await _record_intake(connection, event.proposal_id, intake)
     await add_to_outbox(connection, event)
     await status_changed(connection, event.proposal_id, event.version, "queued")
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeCreation:
-    """One proposal to create for an intake message."""
-
-    request: ProposalRequest
-    event: ProposalRequested
-    trace_id: str | None
-    intake: IntakeOrigin
 
 
 class ProposalRepository:
@@ -194,8 +153,16 @@ class ProposalRepository:
         return row
 
     async def create_from_intake(self, creations: Sequence[IntakeCreation]) -> list[bool]:
-        """Create several intake proposals in one transaction (one commit: the cost that limits intake), each in a
-        savepoint of its own; for each, whether it was created (False: its source and key already have one)."""
+        """Create several intake proposals in one transaction (one commit: the cost that limits intake), with one
+        statement per table for all of them (`create_intake_batch`); for each, whether it was created (False: its
+        source and key already have one). Should another replica create one of them meanwhile, the batch is written
+        again with a savepoint per proposal."""
+        async with self.pool.acquire() as connection:
+            try:
+                async with connection.transaction():
+                    return await create_intake_batch(connection, creations)
+            except asyncpg.UniqueViolationError:
+                pass  # another replica created one of them meanwhile: again, one savepoint each
         created: list[bool] = []
         async with self.pool.acquire() as connection, connection.transaction():
             for creation in creations:
@@ -208,16 +175,6 @@ class ProposalRepository:
                 except (DuplicateIntake, asyncpg.UniqueViolationError):
                     created.append(False)
         return created
-
-    async def by_intake(self, source: str, idempotency_key: str) -> uuid.UUID | None:
-        """The proposal a producer's request already made, if any."""
-        async with self.pool.acquire() as connection:
-            found: uuid.UUID | None = await connection.fetchval(
-                "SELECT proposal_id FROM intake_requests WHERE source = $1 AND idempotency_key = $2",
-                source,
-                idempotency_key,
-            )
-        return found
 
     async def versions(self, proposal_id: uuid.UUID) -> Sequence[asyncpg.Record]:
         """Every version of a proposal, oldest first."""
@@ -444,12 +401,7 @@ class ProposalRepository:
 
 async def add_to_outbox(connection: asyncpg.Connection, event: Event) -> None:
     """Queue `event` for publication, inside the caller's transaction."""
-    await connection.execute(
-        "INSERT INTO outbox (event_id, stream, fields) VALUES ($1, $2, $3)",
-        event.event_id,
-        event.stream.value,
-        encode(event, trace_headers()),  # the relay publishes it later, in the trace of the request that made it
-    )
+    await connection.execute(INSERT_OUTBOX, *outbox_arguments(event))
 
 
 async def _fetch_proposal(

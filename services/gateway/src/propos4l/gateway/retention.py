@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -26,6 +27,7 @@ from redis.exceptions import RedisError
 
 from propos4l.shared.aio import wait_event
 from propos4l.shared.retention import trim_streams
+from propos4l.shared.streams import ConsumerGroup
 
 __all__ = ["Pruned", "RetentionKeeper", "prune_records"]
 
@@ -92,7 +94,9 @@ class RetentionKeeper:
         stream_keep: timedelta,
         records_keep: timedelta,
         interval_seconds: float,
+        more_streams: Callable[[], Mapping[str, tuple[ConsumerGroup, ...]]] | None = None,
     ) -> None:
+        self._more_streams = more_streams or dict
         self._pool = pool
         self._redis = redis
         self._stream_keep = stream_keep
@@ -108,7 +112,8 @@ class RetentionKeeper:
     async def round(self) -> None:
         """Trim the streams and prune the records once."""
         try:
-            await trim_streams(self._redis, self._stream_keep.total_seconds())  # logs what it trimmed, per stream
+            # Logs what it trimmed, per stream; `more_streams`: the producers' own streams.
+            await trim_streams(self._redis, self._stream_keep.total_seconds(), more=self._more_streams())
         except (RedisError, OSError) as error:
             logger.warning("could not trim the streams; trying again later", extra={"error": str(error)})
         try:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from propos4l.gateway.webhook_secrets import fernet_key
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX
 from propos4l.shared.settings import (
     DatabaseSettings,
@@ -104,6 +105,11 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         description="published outbox rows, processed-event ids and finished proposals' progress are kept this long",
     )
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    intake_producer_scan_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=5.0,
+        description="how often the gateway looks for new producers (Redis users producer-<name>) to read their intake "
+        "streams",
+    )
     tracing_ui_url: str | None = Field(
         default=None,
         description="a trace's page in the tracing UI, with {trace_id} in it (Phoenix: "
@@ -124,6 +130,11 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         default=(),
         description="networks webhooks may reach although loopback, private or link-local (comma-separated CIDRs, "
         "e.g. 10.0.5.0/24); unset: only public addresses",
+    )
+    webhook_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        description="keys that encrypt webhook signing secrets at rest, comma-separated, newest first (each at "
+        "least 32 characters: openssl rand -hex 32); the first encrypts, all decrypt; to rotate, put a new key first "
+        "and drop the old one after a restart"
     )
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=10.0, description="how long one webhook try waits for the endpoint's answer"
@@ -216,6 +227,26 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
         pattern=r"^https?://",
         description="an RFC 3161 timestamp server: signatures become PAdES B-T (unset: B-B)",
     )
+
+    @field_validator("webhook_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("webhook_secret_keys")
+    @classmethod
+    def _real_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        if not keys:
+            raise ValueError("at least one key is required")
+        for number, key in enumerate(keys, start=1):
+            text = refuse_placeholder(key.get_secret_value(), "WEBHOOK_SECRET_KEYS")
+            try:
+                fernet_key(text)
+            except ValueError as error:
+                raise ValueError(f"key {number}: {error}") from error
+        return keys
 
     @field_validator("oidc_allowed_email_domains", mode="before")
     @classmethod

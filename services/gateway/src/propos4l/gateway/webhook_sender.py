@@ -182,6 +182,10 @@ class WebhookSender:
         def elapsed() -> int:
             return int((time.perf_counter() - started) * 1000)
 
+        if not delivery.secrets:
+            return TryResult(
+                "error", elapsed(), error="the signing secret cannot be decrypted with WEBHOOK_SECRET_KEYS"
+            )
         body = delivery.body.encode()
         signed = signature_headers(delivery.secrets, f"msg_{delivery.id.hex}", int(time.time()), body)
         url = delivery.url

@@ -10,6 +10,7 @@ from typing import Any, Final, get_args
 
 import asyncpg
 
+from propos4l.gateway.webhook_secrets import SecretBox, SecretUnreadable
 from propos4l.gateway.webhook_signing import new_secret
 from propos4l.shared.events import LifecycleKind
 
@@ -59,10 +60,36 @@ class TryResult:
 
 
 class WebhookStore:
-    """Reads and writes the webhook tables through a pool."""
+    """Reads and writes the webhook tables through a pool; signing secrets are stored sealed by `box`."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox) -> None:
         self.pool = pool
+        self._box = box
+
+    async def reseal(self) -> int:
+        """Seal with the newest key every secret that is not: readable ones from before encryption, and those sealed
+        with an older key. Run at the gateway's start; returns how many endpoints changed. Raises SecretUnreadable
+        when no key opens a stored secret (a key dropped before its rows were resealed)."""
+        changed = 0
+        async with self.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "SELECT id, secret, previous_secret FROM webhook_endpoints ORDER BY id FOR UPDATE"
+            )
+            for row in rows:
+                secret = self._box.resealed(row["secret"])
+                previous = self._box.resealed(row["previous_secret"]) if row["previous_secret"] else None
+                if secret is None and previous is None:
+                    continue
+                await connection.execute(
+                    """UPDATE webhook_endpoints SET secret = coalesce($2, secret),
+                                                    previous_secret = coalesce($3, previous_secret)
+                       WHERE id = $1""",
+                    row["id"],
+                    secret,
+                    previous,
+                )
+                changed += 1
+        return changed
 
     async def create(
         self, url: str, event_types: Sequence[str], description: str, enabled: bool
@@ -77,7 +104,7 @@ class WebhookStore:
             list(event_types),
             description,
             enabled,
-            secret,
+            self._box.seal(secret),
         )
         assert row is not None
         return row, secret
@@ -123,7 +150,7 @@ class WebhookStore:
                                              secret = $2, updated_at = now()
                WHERE id = $1""",
             endpoint_id,
-            secret,
+            self._box.seal(secret),
             keep_previous,
         )
         return secret if changed == "UPDATE 1" else None
@@ -177,15 +204,24 @@ class WebhookStore:
                 id=row["id"],
                 endpoint_id=row["endpoint_id"],
                 url=row["url"],
-                secrets=(row["secret"], row["previous_secret"])
-                if row["previous_in_force"] and row["previous_secret"]
-                else (row["secret"],),
+                secrets=self._secrets_of(row),
                 body=row["body"],
                 attempts=row["attempts"],
                 created_at=row["created_at"],
             )
             for row in rows
         ]
+
+    def _secrets_of(self, row: asyncpg.Record) -> tuple[str, ...]:
+        """The secrets that sign a try (the previous one too while it is in force); none when they cannot be opened,
+        and the try then fails without sending."""
+        stored = [row["secret"]]
+        if row["previous_in_force"] and row["previous_secret"]:
+            stored.append(row["previous_secret"])
+        try:
+            return tuple(self._box.open(value) for value in stored)
+        except SecretUnreadable:
+            return ()
 
     async def record_try(
         self,

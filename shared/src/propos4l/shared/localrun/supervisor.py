@@ -115,6 +115,8 @@ class LocalRun:
             self.admin_token_from_environment = True
         else:
             env["PROPOS4L_ADMIN_TOKEN"] = stored_secret(self.data_dir / "admin-token")
+        if not env.get("WEBHOOK_SECRET_KEYS"):  # 32 random bytes in URL-safe base64: a key that encrypts them
+            env["WEBHOOK_SECRET_KEYS"] = stored_secret(self.data_dir / "webhook-secret-key")
         if not env.get("LLM_PROVIDER") and not _ollama_answers(env["OLLAMA_URL"]):
             say(
                 f"no model server answers at OLLAMA_URL={env['OLLAMA_URL']}: drafting with the 'outline' provider "

@@ -309,6 +309,40 @@ async def test_editors_change_only_their_own_proposals_and_those_they_collaborat
         assert (await max_browser.get("/api/proposals")).json()["total"] == 2
 
 
+async def test_anyone_signed_in_finds_active_colleagues_by_name_or_e_mail_in_the_directory(
+    gateway: RunningGateway,
+) -> None:
+    client = gateway.client
+    joao = await create_user(client, "joao.silva@example.com", "editor", display_name="João Silva")
+    await create_user(client, "maria@example.com", "manager", display_name="Maria Souza")
+    gone = await create_user(client, "silvana@example.com", "editor", display_name="Silvana")
+    await client.patch(f"/api/users/{gone['id']}", json={"active": False}, headers=AUTH)
+    viewer = await create_user(client, "vera@example.com", "viewer", display_name="Vera")
+    async with browser(gateway) as vera:
+        await sign_in(vera, "vera@example.com")
+        found = await vera.get("/api/users/directory", params={"q": "SILV"})
+        assert found.status_code == 200, found.text
+        # Names and e-mails only: no role, no active flag, nothing about sessions; disabled people are not listed.
+        assert found.json() == {
+            "items": [{"id": joao["id"], "email": "joao.silva@example.com", "display_name": "João Silva"}]
+        }
+        by_email = (await vera.get("/api/users/directory", params={"q": "maria@"})).json()["items"]
+        assert [person["display_name"] for person in by_email] == ["Maria Souza"]
+        everyone = (await vera.get("/api/users/directory")).json()["items"]
+        assert [person["display_name"] for person in everyone] == ["João Silva", "Maria Souza", "Vera"]
+        assert [p["id"] for p in (await vera.get("/api/users/directory", params={"limit": 1})).json()["items"]] == [
+            joao["id"]
+        ]
+        named = await vera.get("/api/users/directory", params={"ids": [viewer["id"], gone["id"]]})
+        assert [person["id"] for person in named.json()["items"]] == [viewer["id"]]
+        assert problem(await vera.get("/api/users/directory", params={"q": "x" * 101}), 422)
+        assert problem(await vera.get("/api/users/directory", params={"ids": "not-an-id"}), 422)
+        # The admins' list stays theirs.
+        assert problem(await vera.get("/api/users"), 403)["code"] == "role_required"
+    async with browser(gateway) as stranger:
+        problem(await stranger.get("/api/users/directory"), 401)
+
+
 async def test_admins_read_the_audit_log_with_filters(gateway: RunningGateway) -> None:
     client = gateway.client
     user = await create_user(client, "zoe@example.com", "viewer")

@@ -74,6 +74,7 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("DELETE", "/api/tokens/{token_id}"): A,
     ("POST", "/api/users"): A,
     ("GET", "/api/users"): A,
+    ("GET", "/api/users/directory"): V,
     ("GET", "/api/users/{user_id}"): A,
     ("PATCH", "/api/users/{user_id}"): A,
     ("PUT", "/api/users/{user_id}/password"): A,

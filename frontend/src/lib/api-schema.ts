@@ -1159,6 +1159,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Directory
+         * @description Active colleagues by name or e-mail, to pick a proposal's collaborators: ids, names and e-mails only.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["user_directory_api_users_directory_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{user_id}": {
         parameters: {
             query?: never;
@@ -2201,6 +2223,29 @@ export interface components {
             next_attempt_at: string | null;
             /** Tries */
             tries: components["schemas"]["TryView"][];
+        };
+        /**
+         * Directory
+         * @description Active colleagues matching a search, by name.
+         */
+        Directory: {
+            /** Items */
+            items: components["schemas"]["DirectoryPerson"][];
+        };
+        /**
+         * DirectoryPerson
+         * @description A colleague, as anyone signed in may see them (no role, no sessions).
+         */
+        DirectoryPerson: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
         };
         /**
          * DocumentChange
@@ -8396,6 +8441,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description SSO cannot start (not configured, the provider does not answer, its discovery document is broken), asked by a browser: to WEB_APP_URL/?sso_error=<code>, one of sso_not_configured, oidc_unavailable, oidc_misconfigured. A client that accepts JSON and not HTML gets the problem instead. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Single sign-on is not configured */
             404: {
                 headers: {
@@ -8650,6 +8702,50 @@ export interface operations {
             };
             /** @description The e-mail is taken, or the change would leave no active admin */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    user_directory_api_users_directory_get: {
+        parameters: {
+            query?: {
+                /** @description part of a name or an e-mail, any case */
+                q?: string | null;
+                /** @description these users (to name them) */
+                ids?: string[] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directory"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,7 @@ import type {
   ProposalSummary,
   Readiness,
   NewUserAccount,
+  DirectoryPerson,
   Template,
   TemplateSummary,
   UserAccount,
@@ -195,6 +196,16 @@ export class ApiClient {
   /** Every account (admins). */
   listUsers(): Promise<{ items: UserAccount[] }> {
     return this.json('/api/users');
+  }
+
+  /** Active colleagues whose name or e-mail contains `search` (anyone signed in), or those with `ids` (to name them). */
+  userDirectory(search: string | null, options: { ids?: string[]; limit?: number; signal?: AbortSignal } = {}): Promise<{ items: DirectoryPerson[] }> {
+    const query = new URLSearchParams();
+    if (search) query.set('q', search);
+    for (const id of options.ids ?? []) query.append('ids', id);
+    if (options.limit) query.set('limit', String(options.limit));
+    const suffix = query.toString();
+    return this.json(`/api/users/directory${suffix ? `?${suffix}` : ''}`, { signal: options.signal });
   }
 
   createUser(account: NewUserAccount): Promise<UserAccount> {

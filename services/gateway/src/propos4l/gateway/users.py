@@ -123,13 +123,6 @@ class UserStore:
         )
         return (User.from_row(row), row["password_hash"]) if row is not None else None
 
-    async def list(self) -> list[User]:
-        """Every account but the system user, by e-mail."""
-        rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM users WHERE NOT is_system ORDER BY lower(email)"  # noqa: S608
-        )
-        return [User.from_row(row) for row in rows]
-
     async def directory(
         self, search: str | None = None, *, ids: Sequence[uuid.UUID] = (), limit: int = 20
     ) -> list[DirectoryEntry]:
@@ -146,6 +139,13 @@ class UserStore:
             limit,
         )
         return [DirectoryEntry(row["id"], row["email"], row["display_name"]) for row in rows]
+
+    async def list(self) -> list[User]:
+        """Every account but the system user, by e-mail."""
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM users WHERE NOT is_system ORDER BY lower(email)"  # noqa: S608
+        )
+        return [User.from_row(row) for row in rows]
 
     async def change(self, user_id: uuid.UUID, change: UserChange) -> User | None:
         """Apply `change`; None if there is no such user (the system user cannot be changed)."""

@@ -36,6 +36,7 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/proposals"): E,
     ("GET", "/api/proposals"): V,
     ("GET", "/api/proposals/{proposal_id}"): V,
+    ("DELETE", "/api/proposals/{proposal_id}"): E,
     ("GET", "/api/proposals/{proposal_id}/pdf"): V,
     ("GET", "/api/proposals/{proposal_id}/export"): V,
     ("GET", "/api/proposals/{proposal_id}/events"): V,

@@ -94,7 +94,14 @@ export interface paths {
         get: operations["get_proposal_api_proposals__proposal_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Proposal
+         * @description Delete a proposal (its owner, managers and admins may): it is listed nowhere and every route answers 404 for
+         *     it from now on; its versions and PDFs are kept for the retention rules and backups (a soft delete).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        delete: operations["delete_proposal_api_proposals__proposal_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4557,6 +4564,80 @@ export interface operations {
             };
             /** @description No or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No PDF is ready yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_proposal_api_proposals__proposal_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Neither its owner nor a manager */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

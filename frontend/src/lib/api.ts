@@ -237,6 +237,11 @@ export class ApiClient {
     return this.json(`/api/proposals/${encodeURIComponent(id)}/collaborators`, { method: 'PUT', body: JSON.stringify({ user_ids: userIds }) });
   }
 
+  /** Delete a proposal (its owner, managers and admins): hidden from every list and read from now on. */
+  async deleteProposal(id: string): Promise<void> {
+    await this.raw(`/api/proposals/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
   /** End every web session of an account. */
   async endSessions(id: string): Promise<void> {
     await this.raw(`/api/users/${encodeURIComponent(id)}/sessions`, { method: 'DELETE' });

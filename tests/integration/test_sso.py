@@ -6,7 +6,9 @@ with the reason's code (`WEB_APP_URL/?sso_error=<code>`), never to a problem+jso
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.localrun.servers import free_port
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
+from tests.support.recording_proxy import RecordingProxy
 
 pytestmark = pytest.mark.integration
 
@@ -147,6 +150,45 @@ async def test_a_person_signs_in_through_the_provider_and_gets_a_web_session(
     finally:
         await connection.close()
     assert [json.loads(row["details"])["method"] for row in methods] == ["sso", "sso"]
+
+
+async def test_the_sign_in_uses_pkce_s256_whose_verifier_only_the_token_request_carries(
+    database_url: str, redis_url: str, data_dir: Path, provider: str
+) -> None:
+    # oidc-provider-mock does not check PKCE, so what the gateway sends is checked here, on the wire: the provider is
+    # reached through a recording proxy (discovery, the browser's authorization request, the token request, keys).
+    with RecordingProxy(int(urlsplit(provider).port or 0)) as proxy:
+        settings = gateway_settings(
+            database_url,
+            redis_url,
+            data_dir,
+            oidc_issuer=proxy.url,
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret="a-client-secret-for-tests",
+            oidc_allowed_email_domains="example.com",
+            oidc_redirect_uri=CALLBACK,
+            web_app_url=WEB_APP,
+        )
+        async with running_gateway(settings) as running, httpx.AsyncClient() as client, browser(running) as person:
+            callback = await sign_in_at_provider(client, person, "pia@example.com")
+            assert (await person.get(callback)).status_code == 303
+            assert (await person.get("/api/me")).json()["user"]["email"] == "pia@example.com"
+    assert [request.method for request in proxy.to("/.well-known/openid-configuration")] == ["GET"]
+    authorizations = [request for request in proxy.requests if "code_challenge" in request.query]
+    assert len(authorizations) == 1
+    authorization = authorizations[0].query
+    assert authorization["code_challenge_method"] == ["S256"] and authorization["response_type"] == ["code"]
+    assert "code_verifier" not in authorization
+    challenge = authorization["code_challenge"][0]
+    tokens = [request for request in proxy.requests if request.form.get("grant_type") == ["authorization_code"]]
+    assert len(tokens) == 1 and tokens[0].method == "POST"
+    verifier = tokens[0].form["code_verifier"][0]
+    assert 43 <= len(verifier) <= 128  # RFC 7636 4.1
+    assert (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode() == challenge
+    )
+    assert verifier not in json.dumps([request.query for request in proxy.requests])  # never in a URL
+    assert tokens[0].headers.get("Authorization", "").startswith("Basic ")  # client_secret_basic
 
 
 async def test_a_domain_that_may_not_enter_is_refused_unless_an_admin_made_the_account(gateway: RunningGateway) -> None:

@@ -40,9 +40,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     }.items()
 }
 
-_DIRECTORY_PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: _PROBLEMS[code] for code in (401, 422)
-}
+_DIRECTORY_PROBLEMS: dict[int | str, dict[str, object]] = {code: _PROBLEMS[code] for code in (401, 422)}
 
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")

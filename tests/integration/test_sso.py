@@ -290,6 +290,10 @@ async def test_sso_is_off_without_an_issuer(database_url: str, redis_url: str, d
         assert refused(await plain.client.get("/api/auth/oidc/login")) == "sso_not_configured"  # */*: no preference
         asked = await plain.client.get("/api/auth/oidc/login", headers=JSON_ACCEPT)
         assert problem(asked, 404)["code"] == "sso_not_configured"
+        late = {"code": "c", "state": "s"}  # back from a provider after SSO was turned off
+        assert refused(await plain.client.get("/api/auth/oidc/callback", params=late)) == "sso_not_configured"
+        asked = await plain.client.get("/api/auth/oidc/callback", params=late, headers=JSON_ACCEPT)
+        assert problem(asked, 404)["code"] == "sso_not_configured"
 
 
 def settings_with_issuer(database_url: str, redis_url: str, data_dir: Path, issuer: str) -> GatewaySettings:

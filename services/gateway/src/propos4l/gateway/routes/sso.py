@@ -51,13 +51,6 @@ async def sign_in_methods(request: Request) -> SignInMethods:
     return SignInMethods(password=True, sso=request.app.state.oidc is not None)
 
 
-def _client(request: Request) -> OidcClient:
-    client: OidcClient | None = request.app.state.oidc
-    if client is None:
-        raise Problem(404, "Single sign-on is not configured (OIDC_ISSUER).", code="sso_not_configured")
-    return client
-
-
 def _wants_json(request: Request) -> bool:
     """Whether the caller asked for JSON rather than a page: a program, not a browser that navigated here (browsers
     send text/html first, and */* alone is no preference)."""
@@ -138,7 +131,8 @@ def sign_in_page_with_error(settings: GatewaySettings, problem_code: str) -> str
             "description": "Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused "
             "code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to "
             "WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, "
-            "oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied."
+            "oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied; sso_not_configured when "
+            "single sign-on is off (a client that asks for JSON gets that as a 404 problem)."
         },
         404: _PROBLEMS[404],
     },
@@ -154,7 +148,11 @@ async def oidc_callback(
 ) -> RedirectResponse:
     """Finish an SSO sign-in: opens a web session and redirects to the web app (to its sign-in page, with the reason's
     code in `sso_error`, when the sign-in is refused)."""
-    client = _client(request)
+    client: OidcClient | None = request.app.state.oidc
+    if client is None:  # SSO was turned off while someone was at the provider
+        if _wants_json(request):
+            raise Problem(404, "Single sign-on is not configured (OIDC_ISSUER).", code="sso_not_configured")
+        return RedirectResponse(sign_in_page_with_error(settings, "sso_not_configured"), status_code=303)
     audit: AuditLog = request.app.state.audit
     origin = origin_of(request)
 

@@ -38,7 +38,7 @@ export function DeleteProposal({ proposal, onDeleted }: { proposal: Pick<Proposa
         <button
           type="button"
           id="proposal-delete"
-          className="button-danger-outline"
+          className="button-secondary button-danger-outline"
           onClick={() => {
             setConfirming(true);
             focusLater('proposal-delete-cancel');

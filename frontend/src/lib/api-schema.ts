@@ -8571,7 +8571,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied. */
+            /** @description Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied; sso_not_configured when single sign-on is off (a client that asks for JSON gets that as a 404 problem). */
             303: {
                 headers: {
                     [name: string]: unknown;

@@ -646,6 +646,58 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     }
   });
 
+  test('an editor who owns a proposal picks a collaborator by typing a name, then deletes the proposal after confirming', async () => {
+    const asAdmin = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
+    const post = async (path, body, headers = asAdmin) => {
+      const answer = await fetch(`${system.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      assert.ok(answer.status < 300, `${path}: ${answer.status} ${await answer.clone().text()}`);
+      return answer.json();
+    };
+    const edna = await post('/api/users', { email: 'edna@example.com', display_name: 'Edna Editora', role: 'editor' });
+    const carlos = await post('/api/users', { email: 'carlos@example.com', display_name: 'Carlos Colaborador', role: 'editor' });
+    const { token } = await post('/api/tokens', { name: 'edna', role: 'editor', owner_id: edna.id });
+    const asEdna = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+    const made = await post('/api/proposals', { client_name: 'Oficina Roda Viva', industry: 'Serviços', requirements: 'Agendamento on-line e controle de estoque.' }, asEdna);
+    const ednaContext = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'pt-BR' });
+    try {
+      const ednaPage = await ednaContext.newPage();
+      await ednaPage.goto(`${frontend.url}/proposals/${made.id}`);
+      await signInWithToken(ednaPage, token);
+      const people = ednaPage.getByTestId('proposal-people');
+      await people.waitFor({ timeout: 120_000 });
+      await people.getByRole('button', { name: 'Escolher colaboradores' }).click();
+      const search = ednaPage.getByRole('combobox', { name: 'Adicionar colaborador' });
+      await search.pressSequentially('carl', { delay: 30 });
+      const option = ednaPage.getByRole('option', { name: /Carlos Colaborador/ });
+      await option.waitFor();
+      assert.equal(await ednaPage.getByRole('option', { name: /Edna/ }).count(), 0, 'the owner is not offered');
+      assert.equal(await search.getAttribute('aria-expanded'), 'true');
+      await screenshot(ednaPage, '15-collaborator-picker');
+      assert.deepEqual(await seriousViolations(ednaPage), [], 'axe found serious or critical violations with the collaborator picker open');
+      await search.press('ArrowDown');
+      assert.match(await search.getAttribute('aria-activedescendant'), new RegExp(`${carlos.id}$`));
+      await search.press('Enter');
+      await people.getByText('Carlos Colaborador (carlos@example.com)').waitFor();
+      await people.getByRole('button', { name: 'Salvar colaboradores' }).click();
+      await people.getByText('Colaboradores salvos.').waitFor();
+      await people.locator('dd li', { hasText: 'Carlos Colaborador' }).waitFor();
+      const saved = await (await fetch(`${system.url}/api/proposals/${made.id}`, { headers: asEdna })).json();
+      assert.deepEqual(saved.collaborators, [carlos.id]);
+
+      await ednaPage.getByRole('button', { name: 'Excluir esta proposta' }).click();
+      const question = ednaPage.getByRole('group', { name: /Excluir a proposta de “Oficina Roda Viva”\?/ });
+      await question.waitFor();
+      assert.equal(await ednaPage.evaluate(() => document.activeElement?.id), 'proposal-delete-cancel', 'the focus is on Cancel, not on the deletion');
+      assert.deepEqual(await seriousViolations(ednaPage), [], 'axe found serious or critical violations on the deletion question');
+      await question.getByRole('button', { name: 'Sim, excluir' }).click();
+      await ednaPage.waitForURL(/\/proposals$/);
+      await ednaPage.getByText('A proposta de “Oficina Roda Viva” foi excluída.').waitFor();
+      assert.equal((await fetch(`${system.url}/api/proposals/${made.id}`, { headers: asEdna })).status, 404);
+    } finally {
+      await ednaContext.close();
+    }
+  });
+
   test('the proposal page works on a phone', async () => {
     // sessionStorage is per tab, so the phone view is this tab resized.
     const phone = page;

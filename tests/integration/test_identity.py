@@ -21,9 +21,11 @@ from argon2 import PasswordHasher
 
 from propos4l.gateway import passwords
 from propos4l.gateway.cli import ensure_first_admin
+from propos4l.gateway.lifecycle import publish_lifecycle
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.cli import main
 from propos4l.shared.localrun.servers import free_port
+from propos4l.shared.streams import Stream
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 
 pytestmark = pytest.mark.integration
@@ -307,6 +309,99 @@ async def test_editors_change_only_their_own_proposals_and_those_they_collaborat
         assert [item["id"] for item in mine["items"]] == [proposal["id"]]
         assert (await max_browser.get("/api/proposals", params={"mine": "true"})).json()["items"] == []
         assert (await max_browser.get("/api/proposals")).json()["total"] == 2
+
+
+async def test_a_proposal_deleted_by_its_owner_or_a_manager_is_gone_from_every_read_but_kept_in_the_database(
+    gateway: RunningGateway, database_url: str
+) -> None:
+    client = gateway.client
+    await create_user(client, "ana@example.com", "editor")
+    bia = await create_user(client, "bia@example.com", "editor")
+    await create_user(client, "max@example.com", "manager")
+    async with browser(gateway) as ana_browser, browser(gateway) as bia_browser, browser(gateway) as max_browser:
+        ana_csrf = {"X-CSRF-Token": (await sign_in(ana_browser, "ana@example.com"))["csrf_token"]}
+        bia_csrf = {"X-CSRF-Token": (await sign_in(bia_browser, "bia@example.com"))["csrf_token"]}
+        max_csrf = {"X-CSRF-Token": (await sign_in(max_browser, "max@example.com"))["csrf_token"]}
+        mine = (await ana_browser.post("/api/proposals", json=PROPOSAL, headers=ana_csrf)).json()
+        other = (await ana_browser.post("/api/proposals", json=PROPOSAL, headers=ana_csrf)).json()
+        url = f"/api/proposals/{mine['id']}"
+        await ana_browser.put(f"{url}/collaborators", json={"user_ids": [bia["id"]]}, headers=ana_csrf)
+        # A collaborator edits, but does not delete; nor does anyone without the CSRF token.
+        assert problem(await bia_browser.delete(url, headers=bia_csrf), 403)["code"] == "not_the_owner"
+        assert problem(await ana_browser.delete(url), 403)["code"] == "csrf_token_missing"
+        deleted = await ana_browser.delete(url, headers=ana_csrf)
+        assert deleted.status_code == 204, deleted.text
+        for path in (
+            url,
+            f"{url}/pdf",
+            f"{url}/versions",
+            f"{url}/versions/1",
+            f"{url}/events",
+            f"{url}/export?format=html",
+            f"{url}/documents",
+            f"{url}/requirements",
+        ):
+            problem(await max_browser.get(path), 404)
+        problem(await ana_browser.put(f"{url}/collaborators", json={"user_ids": []}, headers=ana_csrf), 404)
+        problem(await ana_browser.delete(url, headers=ana_csrf), 404)  # once
+        listed = (await max_browser.get("/api/proposals")).json()
+        assert [item["id"] for item in listed["items"]] == [other["id"]] and listed["total"] == 1
+        assert (await bia_browser.get("/api/proposals", params={"mine": "true"})).json()["items"] == []
+        # A manager deletes anyone's.
+        assert (await max_browser.delete(f"/api/proposals/{other['id']}", headers=max_csrf)).status_code == 204
+    connection = await asyncpg.connect(database_url)
+    try:
+        kept = await connection.fetch("SELECT id, deleted_at FROM proposals ORDER BY created_at")
+        versions = await connection.fetchval("SELECT count(*) FROM proposal_versions")
+        # Drafting goes on for a proposal deleted while queued, but outside systems hear no more of it.
+        lifecycle = "SELECT count(*) FROM outbox WHERE stream = $1"
+        before = await connection.fetchval(lifecycle, Stream.PROPOSAL_LIFECYCLE.value)
+        await publish_lifecycle(connection, uuid.UUID(mine["id"]), 1, "failed", {"stage": "drafting", "detail": "x"})
+        assert await connection.fetchval(lifecycle, Stream.PROPOSAL_LIFECYCLE.value) == before
+    finally:
+        await connection.close()
+    assert [row["id"] for row in kept] == [uuid.UUID(mine["id"]), uuid.UUID(other["id"])]
+    assert all(row["deleted_at"] is not None for row in kept) and versions == 2
+    records = await audit(database_url, "proposal.deleted")
+    assert [(row["actor_name"], row["object_id"]) for row in records] == [
+        ("ana@example.com", mine["id"]),
+        ("max@example.com", other["id"]),
+    ]
+    assert records[0]["details"] == {"client_name": "Acme Logística", "status": "queued", "version": 1}
+
+
+async def test_anyone_signed_in_finds_active_colleagues_by_name_or_e_mail_in_the_directory(
+    gateway: RunningGateway,
+) -> None:
+    client = gateway.client
+    joao = await create_user(client, "joao.silva@example.com", "editor", display_name="João Silva")
+    await create_user(client, "maria@example.com", "manager", display_name="Maria Souza")
+    gone = await create_user(client, "silvana@example.com", "editor", display_name="Silvana")
+    await client.patch(f"/api/users/{gone['id']}", json={"active": False}, headers=AUTH)
+    viewer = await create_user(client, "vera@example.com", "viewer", display_name="Vera")
+    async with browser(gateway) as vera:
+        await sign_in(vera, "vera@example.com")
+        found = await vera.get("/api/users/directory", params={"q": "SILV"})
+        assert found.status_code == 200, found.text
+        # Names and e-mails only: no role, no active flag, nothing about sessions; disabled people are not listed.
+        assert found.json() == {
+            "items": [{"id": joao["id"], "email": "joao.silva@example.com", "display_name": "João Silva"}]
+        }
+        by_email = (await vera.get("/api/users/directory", params={"q": "maria@"})).json()["items"]
+        assert [person["display_name"] for person in by_email] == ["Maria Souza"]
+        everyone = (await vera.get("/api/users/directory")).json()["items"]
+        assert [person["display_name"] for person in everyone] == ["João Silva", "Maria Souza", "Vera"]
+        assert [p["id"] for p in (await vera.get("/api/users/directory", params={"limit": 1})).json()["items"]] == [
+            joao["id"]
+        ]
+        named = await vera.get("/api/users/directory", params={"ids": [viewer["id"], gone["id"]]})
+        assert [person["id"] for person in named.json()["items"]] == [viewer["id"]]
+        assert problem(await vera.get("/api/users/directory", params={"q": "x" * 101}), 422)
+        assert problem(await vera.get("/api/users/directory", params={"ids": "not-an-id"}), 422)
+        # The admins' list stays theirs.
+        assert problem(await vera.get("/api/users"), 403)["code"] == "role_required"
+    async with browser(gateway) as stranger:
+        problem(await stranger.get("/api/users/directory"), 401)
 
 
 async def test_admins_read_the_audit_log_with_filters(gateway: RunningGateway) -> None:

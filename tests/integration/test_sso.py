@@ -6,6 +6,9 @@ with the reason's code (`WEB_APP_URL/?sso_error=<code>`), never to a problem+jso
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
 import subprocess
 import sys
@@ -21,8 +24,10 @@ import pytest
 
 from propos4l.gateway.oidc import OidcClient, OidcRefused
 from propos4l.gateway.problems import PROBLEM_JSON
+from propos4l.gateway.settings import GatewaySettings
 from propos4l.shared.localrun.servers import free_port
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
+from tests.support.recording_proxy import RecordingProxy
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +36,9 @@ CALLBACK = "http://test/api/auth/oidc/callback"
 WEB_APP = "http://localhost:3000"
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[str]:
-    """The issuer URL of an oidc-provider-mock process on a free loopback port."""
+@contextlib.contextmanager
+def provider_process() -> Iterator[str]:
+    """An oidc-provider-mock process on a free loopback port, while the block runs: its issuer URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
@@ -60,6 +65,13 @@ def provider() -> Iterator[str]:
         process.wait(timeout=10)
         if process.stderr is not None:
             process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    """The issuer URL of an oidc-provider-mock process, for the module."""
+    with provider_process() as issuer:
+        yield issuer
 
 
 @pytest.fixture
@@ -138,6 +150,45 @@ async def test_a_person_signs_in_through_the_provider_and_gets_a_web_session(
     finally:
         await connection.close()
     assert [json.loads(row["details"])["method"] for row in methods] == ["sso", "sso"]
+
+
+async def test_the_sign_in_uses_pkce_s256_whose_verifier_only_the_token_request_carries(
+    database_url: str, redis_url: str, data_dir: Path, provider: str
+) -> None:
+    # oidc-provider-mock does not check PKCE, so what the gateway sends is checked here, on the wire: the provider is
+    # reached through a recording proxy (discovery, the browser's authorization request, the token request, keys).
+    with RecordingProxy(int(urlsplit(provider).port or 0)) as proxy:
+        settings = gateway_settings(
+            database_url,
+            redis_url,
+            data_dir,
+            oidc_issuer=proxy.url,
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret="a-client-secret-for-tests",
+            oidc_allowed_email_domains="example.com",
+            oidc_redirect_uri=CALLBACK,
+            web_app_url=WEB_APP,
+        )
+        async with running_gateway(settings) as running, httpx.AsyncClient() as client, browser(running) as person:
+            callback = await sign_in_at_provider(client, person, "pia@example.com")
+            assert (await person.get(callback)).status_code == 303
+            assert (await person.get("/api/me")).json()["user"]["email"] == "pia@example.com"
+    assert [request.method for request in proxy.to("/.well-known/openid-configuration")] == ["GET"]
+    authorizations = [request for request in proxy.requests if "code_challenge" in request.query]
+    assert len(authorizations) == 1
+    authorization = authorizations[0].query
+    assert authorization["code_challenge_method"] == ["S256"] and authorization["response_type"] == ["code"]
+    assert "code_verifier" not in authorization
+    challenge = authorization["code_challenge"][0]
+    tokens = [request for request in proxy.requests if request.form.get("grant_type") == ["authorization_code"]]
+    assert len(tokens) == 1 and tokens[0].method == "POST"
+    verifier = tokens[0].form["code_verifier"][0]
+    assert 43 <= len(verifier) <= 128  # RFC 7636 4.1
+    assert (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode() == challenge
+    )
+    assert verifier not in json.dumps([request.query for request in proxy.requests])  # never in a URL
+    assert tokens[0].headers.get("Authorization", "").startswith("Basic ")  # client_secret_basic
 
 
 async def test_a_domain_that_may_not_enter_is_refused_unless_an_admin_made_the_account(gateway: RunningGateway) -> None:
@@ -227,7 +278,59 @@ async def test_an_id_token_issued_to_another_client_is_refused(gateway: RunningG
         await oidc.verify_id_token(id_token[:-4] + "AAAA", nonce="the-nonce")  # a forged signature
 
 
+BROWSER_ACCEPT = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+JSON_ACCEPT = {"Accept": "application/json"}
+
+
 async def test_sso_is_off_without_an_issuer(database_url: str, redis_url: str, data_dir: Path) -> None:
-    async with running_gateway(gateway_settings(database_url, redis_url, data_dir)) as plain:
+    async with running_gateway(gateway_settings(database_url, redis_url, data_dir, web_app_url=WEB_APP)) as plain:
         assert (await plain.client.get("/api/auth/methods")).json() == {"password": True, "sso": False}
-        assert problem(await plain.client.get("/api/auth/oidc/login"), 404)["code"] == "sso_not_configured"
+        # A browser that followed an old "Sign in with SSO" link lands on the sign-in page, which words the reason.
+        assert refused(await plain.client.get("/api/auth/oidc/login", headers=BROWSER_ACCEPT)) == "sso_not_configured"
+        assert refused(await plain.client.get("/api/auth/oidc/login")) == "sso_not_configured"  # */*: no preference
+        asked = await plain.client.get("/api/auth/oidc/login", headers=JSON_ACCEPT)
+        assert problem(asked, 404)["code"] == "sso_not_configured"
+        late = {"code": "c", "state": "s"}  # back from a provider after SSO was turned off
+        assert refused(await plain.client.get("/api/auth/oidc/callback", params=late)) == "sso_not_configured"
+        asked = await plain.client.get("/api/auth/oidc/callback", params=late, headers=JSON_ACCEPT)
+        assert problem(asked, 404)["code"] == "sso_not_configured"
+
+
+def settings_with_issuer(database_url: str, redis_url: str, data_dir: Path, issuer: str) -> GatewaySettings:
+    return gateway_settings(
+        database_url,
+        redis_url,
+        data_dir,
+        oidc_issuer=issuer,
+        oidc_client_id=CLIENT_ID,
+        oidc_redirect_uri=CALLBACK,
+        web_app_url=WEB_APP,
+    )
+
+
+async def test_a_login_while_the_provider_is_stopped_sends_a_browser_to_the_sign_in_page(
+    database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    with provider_process() as issuer:
+        pass  # started, then stopped: nothing listens at the issuer any more
+    await check_refused_login(settings_with_issuer(database_url, redis_url, data_dir, issuer), "oidc_unavailable")
+
+
+async def test_a_login_with_a_wrong_issuer_sends_a_browser_to_the_sign_in_page(
+    database_url: str, redis_url: str, data_dir: Path, provider: str
+) -> None:
+    # The real provider answers 404 for a discovery document under a path it does not serve.
+    settings = settings_with_issuer(database_url, redis_url, data_dir, f"{provider}/not-the-issuer")
+    await check_refused_login(settings, "oidc_misconfigured")
+
+
+async def check_refused_login(settings: GatewaySettings, expected: str) -> None:
+    """A browser is sent to the sign-in page with `expected`; a client asking for JSON gets it in a 502 problem."""
+    async with running_gateway(settings) as running, browser(running) as person:
+        assert refused(await person.get("/api/auth/oidc/login", headers=BROWSER_ACCEPT)) == expected
+        assert problem(await person.get("/api/auth/oidc/login", headers=JSON_ACCEPT), 502)["code"] == expected
+        connection = await asyncpg.connect(str(settings.database_url))
+        try:
+            assert await connection.fetchval("SELECT count(*) FROM oidc_sign_ins") == 0  # nothing was started
+        finally:
+            await connection.close()

@@ -3,8 +3,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
-import type { Principal, Proposal, UserAccount } from '@/lib/types';
-import { Alert, Field } from './ui';
+import type { DirectoryPerson, Principal, Proposal } from '@/lib/types';
+import { CollaboratorPicker } from './CollaboratorPicker';
+import { Alert } from './ui';
 
 /** Whether this principal may choose the collaborators (the gateway checks it again: 403 `not_the_owner`). */
 export function mayChooseCollaborators(principal: Principal | null, proposal: Pick<Proposal, 'owner'>): boolean {
@@ -13,41 +14,35 @@ export function mayChooseCollaborators(principal: Principal | null, proposal: Pi
   return Boolean(principal.user && proposal.owner && principal.user.id === proposal.owner.id && principal.role !== 'viewer');
 }
 
-/** The ids typed one per line (or separated by commas or spaces), without repeats. */
-export function parseIds(text: string): string[] {
-  return [...new Set(text.split(/[\s,;]+/).map((id) => id.trim()).filter(Boolean))];
-}
-
 export function ProposalPeople({ proposal, onChanged }: { proposal: Proposal; onChanged: () => Promise<void> | void }) {
   const { api, t, principal, describeError } = useApp();
   const collaborators = proposal.collaborators ?? [];
-  // Only admins may list accounts: they see names and pick people; others see and type ids.
-  const [users, setUsers] = useState<UserAccount[] | null>(null);
+  const key = collaborators.join(',');
+  // Names from the directory (anyone signed in may read it); an id that has none (a disabled account) is shown as is.
+  const [people, setPeople] = useState<DirectoryPerson[]>([]);
   const [editing, setEditing] = useState(false);
-  const [chosen, setChosen] = useState<string[]>(collaborators);
-  const [typed, setTyped] = useState('');
+  const [chosen, setChosen] = useState<DirectoryPerson[]>([]);
   const [notice, setNotice] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const admin = Boolean(principal?.admin);
   const may = mayChooseCollaborators(principal, proposal);
 
   useEffect(() => {
-    if (!admin) return;
+    const ids = key ? key.split(',') : [];
+    if (ids.length === 0) return;
     let current = true;
-    api.listUsers().then(
-      (list) => current && setUsers(list.items),
+    api.userDirectory(null, { ids, limit: 50 }).then(
+      (answer) => current && setPeople(answer.items),
       () => undefined, // names are a nicety: the ids are shown without them
     );
     return () => {
       current = false;
     };
-  }, [api, admin]);
+  }, [api, key]);
 
-  const nameOf = (id: string) => users?.find((user) => user.id === id)?.display_name ?? id;
+  const personOf = (id: string): DirectoryPerson => people.find((person) => person.id === id) ?? { id, display_name: id, email: '' };
 
   function open() {
-    setChosen(collaborators);
-    setTyped(collaborators.join('\n'));
+    setChosen(collaborators.map(personOf));
     setNotice(null);
     setEditing(true);
   }
@@ -57,7 +52,11 @@ export function ProposalPeople({ proposal, onChanged }: { proposal: Proposal; on
     setBusy(true);
     setNotice(null);
     try {
-      await api.setCollaborators(proposal.id, users ? chosen : parseIds(typed));
+      await api.setCollaborators(
+        proposal.id,
+        chosen.map((person) => person.id),
+      );
+      setPeople((known) => [...known.filter((person) => !chosen.some((other) => other.id === person.id)), ...chosen]);
       setEditing(false);
       setNotice({ kind: 'success', text: t('people.saved') });
       await onChanged();
@@ -70,7 +69,6 @@ export function ProposalPeople({ proposal, onChanged }: { proposal: Proposal; on
     }
   }
 
-  const candidates = (users ?? []).filter((user) => user.active && user.id !== proposal.owner?.id);
   return (
     <section className="card" aria-labelledby="people-title" data-testid="proposal-people">
       <h2 id="people-title">{t('people.title')}</h2>
@@ -85,7 +83,7 @@ export function ProposalPeople({ proposal, onChanged }: { proposal: Proposal; on
           ) : (
             <ul>
               {collaborators.map((id) => (
-                <li key={id}>{nameOf(id)}</li>
+                <li key={id}>{personOf(id).display_name}</li>
               ))}
             </ul>
           )}
@@ -98,25 +96,7 @@ export function ProposalPeople({ proposal, onChanged }: { proposal: Proposal; on
       )}
       {editing && (
         <form onSubmit={save}>
-          {users ? (
-            <fieldset>
-              <legend>{t('people.collaborators')}</legend>
-              {candidates.map((user) => (
-                <label key={user.id} className="check">
-                  <input
-                    type="checkbox"
-                    checked={chosen.includes(user.id)}
-                    onChange={(event) => setChosen(event.target.checked ? [...chosen, user.id] : chosen.filter((id) => id !== user.id))}
-                  />{' '}
-                  {user.display_name} <span className="muted">({user.email})</span>
-                </label>
-              ))}
-            </fieldset>
-          ) : (
-            <Field id="collaborator-ids" label={t('people.idsLabel')} hint={t('people.idsHint')}>
-              <textarea id="collaborator-ids" rows={3} value={typed} onChange={(event) => setTyped(event.target.value)} aria-describedby="collaborator-ids-hint" />
-            </Field>
-          )}
+          <CollaboratorPicker chosen={chosen} onChange={setChosen} ownerId={proposal.owner?.id} />
           <div className="row">
             <button type="submit" disabled={busy}>
               {t('people.save')}

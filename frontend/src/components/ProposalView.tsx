@@ -1,6 +1,7 @@
 'use client';
 /** A proposal: live draft, sections (edit / regenerate), PDF, versions, exports, and the failure panel. */
 import Link from 'next/link';
+import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, exportSuffix, type ExportFormat } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
@@ -10,6 +11,7 @@ import { sectionTitle } from '@/lib/sections';
 import { isBusy, useProposal } from '@/lib/useProposal';
 import type { Investment, Proposal, Version } from '@/lib/types';
 import { ProposalHistory } from './AuditLog';
+import { DeleteProposal } from './DeleteProposal';
 import { ProposalPeople } from './ProposalPeople';
 import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Grounding';
 import { LiveDraft, StageProgress } from './LiveDraft';
@@ -33,6 +35,7 @@ export function ProposalView({ id }: { id: string }) {
 
 function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) => void }) {
   const { api, t, formatDate, locale } = useApp();
+  const router = useRouter();
   const { proposal, versions, live, connection, refresh, error, notFound } = useProposal(id);
   const review = useReview(id, proposal ? `${proposal.version}-${proposal.status}-${proposal.review_state}` : '');
   const [selected, setSelected] = useState<number | null>(null);
@@ -128,6 +131,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           </aside>
         </div>
       )}
+      <DeleteProposal proposal={proposal} onDeleted={() => router.push(`/proposals?deleted=${encodeURIComponent(proposal.client_name)}`)} />
     </div>
   );
 }

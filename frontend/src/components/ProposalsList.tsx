@@ -26,6 +26,17 @@ export function ProposalsList() {
   const [data, setData] = useState<ProposalList | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
+  const [deleted, setDeleted] = useState<string | null>(null);
+
+  useEffect(() => {
+    // A proposal just deleted comes back here with its client's name; said once, then taken off the address.
+    const url = new URL(window.location.href);
+    const name = url.searchParams.get('deleted');
+    if (!name) return;
+    setDeleted(name.slice(0, 200));
+    url.searchParams.delete('deleted');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }, []);
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -63,6 +74,7 @@ export function ProposalsList() {
 
   return (
     <>
+      {deleted && <Alert kind="success">{t('proposal.deletedNotice', { name: deleted })}</Alert>}
       <form className="filters" onSubmit={apply} role="search" aria-label={t('list.filters')}>
         <div className="field">
           <label htmlFor="q">{t('list.search')}</label>

@@ -29,7 +29,7 @@ describe('a failed single sign-on', () => {
 
   it('names a code it has no words for, and words every code the gateway sends', () => {
     expect(ssoErrorText('oidc_new_reason', en)).toBe('Reason: oidc_new_reason.');
-    for (const code of ['oidc_denied', 'oidc_state_invalid', 'oidc_code_rejected', 'oidc_token_invalid', 'oidc_email_missing', 'oidc_domain_not_allowed', 'oidc_account_disabled']) {
+    for (const code of ['oidc_denied', 'oidc_state_invalid', 'oidc_code_rejected', 'oidc_token_invalid', 'oidc_email_missing', 'oidc_domain_not_allowed', 'oidc_account_disabled', 'sso_not_configured', 'oidc_unavailable', 'oidc_misconfigured']) {
       expect(ssoErrorText(code, en)).not.toContain('Reason:');
     }
   });

@@ -292,6 +292,15 @@ describe('ProposalsList', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Filtrar' }));
     await waitFor(() => expect(listed().at(-1)?.searchParams.get('mine')).toBe('true'));
   });
+
+  it('says once which proposal was just deleted, and takes it off the address', async () => {
+    const list = { items: [item], total: 1, total_exact: true, page: 1, page_size: 20, next_cursor: null };
+    vi.stubGlobal('fetch', withMe(() => jsonResponse(list)));
+    window.history.replaceState(null, '', '/proposals?deleted=Acme%20Log%C3%ADstica');
+    renderApp(<ProposalsList />, { token: 'good-token-123' });
+    expect(await screen.findByText('A proposta de “Acme Logística” foi excluída.')).toBeTruthy();
+    expect(window.location.search).toBe('');
+  });
 });
 
 describe('TraceLink', () => {

@@ -95,7 +95,14 @@ export interface paths {
         get: operations["get_proposal_api_proposals__proposal_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Proposal
+         * @description Delete a proposal (its owner, managers and admins may): it is listed nowhere and every route answers 404 for
+         *     it from now on; its versions and PDFs are kept for the retention rules and backups (a soft delete).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        delete: operations["delete_proposal_api_proposals__proposal_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1156,6 +1163,28 @@ export interface paths {
          *     Needs the **admin** role or higher.
          */
         post: operations["create_user_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * User Directory
+         * @description Active colleagues by name or e-mail, to pick a proposal's collaborators: ids, names and e-mails only.
+         *
+         *     Needs the **viewer** role or higher.
+         */
+        get: operations["user_directory_api_users_directory_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2781,6 +2810,29 @@ export interface components {
             next_attempt_at: string | null;
             /** Tries */
             tries: components["schemas"]["TryView"][];
+        };
+        /**
+         * Directory
+         * @description Active colleagues matching a search, by name.
+         */
+        Directory: {
+            /** Items */
+            items: components["schemas"]["DirectoryPerson"][];
+        };
+        /**
+         * DirectoryPerson
+         * @description A colleague, as anyone signed in may see them (no role, no sessions).
+         */
+        DirectoryPerson: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Display Name */
+            display_name: string;
         };
         /**
          * DocumentChange
@@ -5523,6 +5575,80 @@ export interface operations {
             };
             /** @description No or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No PDF is ready yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_proposal_api_proposals__proposal_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Neither its owner nor a manager */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9407,6 +9533,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description SSO cannot start (not configured, the provider does not answer, its discovery document is broken), asked by a browser: to WEB_APP_URL/?sso_error=<code>, one of sso_not_configured, oidc_unavailable, oidc_misconfigured. A client that accepts JSON and not HTML gets the problem instead. */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Single sign-on is not configured */
             404: {
                 headers: {
@@ -9449,7 +9582,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied. */
+            /** @description Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied; sso_not_configured when single sign-on is off (a client that asks for JSON gets that as a 404 problem). */
             303: {
                 headers: {
                     [name: string]: unknown;
@@ -9661,6 +9794,50 @@ export interface operations {
             };
             /** @description The e-mail is taken, or the change would leave no active admin */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request (a password that breaks the rules, among others) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    user_directory_api_users_directory_get: {
+        parameters: {
+            query?: {
+                /** @description part of a name or an e-mail, any case */
+                q?: string | null;
+                /** @description these users (to name them) */
+                ids?: string[] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directory"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

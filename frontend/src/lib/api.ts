@@ -16,6 +16,7 @@ import type {
   ProposalSummary,
   Readiness,
   NewUserAccount,
+  DirectoryPerson,
   Template,
   TemplateSummary,
   UserAccount,
@@ -199,6 +200,16 @@ export class ApiClient {
     return this.json('/api/users');
   }
 
+  /** Active colleagues whose name or e-mail contains `search` (anyone signed in), or those with `ids` (to name them). */
+  userDirectory(search: string | null, options: { ids?: string[]; limit?: number; signal?: AbortSignal } = {}): Promise<{ items: DirectoryPerson[] }> {
+    const query = new URLSearchParams();
+    if (search) query.set('q', search);
+    for (const id of options.ids ?? []) query.append('ids', id);
+    if (options.limit) query.set('limit', String(options.limit));
+    const suffix = query.toString();
+    return this.json(`/api/users/directory${suffix ? `?${suffix}` : ''}`, { signal: options.signal });
+  }
+
   createUser(account: NewUserAccount): Promise<UserAccount> {
     return this.json('/api/users', { method: 'POST', body: JSON.stringify(account) });
   }
@@ -226,6 +237,11 @@ export class ApiClient {
   /** Replace a proposal's collaborators (its owner, managers and admins may; 403 `not_the_owner` otherwise). */
   setCollaborators(id: string, userIds: string[]): Promise<Proposal> {
     return this.json(`/api/proposals/${encodeURIComponent(id)}/collaborators`, { method: 'PUT', body: JSON.stringify({ user_ids: userIds }) });
+  }
+
+  /** Delete a proposal (its owner, managers and admins): hidden from every list and read from now on. */
+  async deleteProposal(id: string): Promise<void> {
+    await this.raw(`/api/proposals/${encodeURIComponent(id)}`, { method: 'DELETE' });
   }
 
   /** End every web session of an account. */

@@ -106,6 +106,8 @@ export interface ProgressEvent {
 
 /** An account, as admins see it (never its password). */
 export type UserAccount = Schemas['UserView'];
+/** An active colleague as anyone signed in sees them in the directory: id, name and e-mail. */
+export type DirectoryPerson = Schemas['DirectoryPerson'];
 /** An account to create. */
 export type NewUserAccount = Schemas['NewUser'];
 /** What an admin changes of an account. */

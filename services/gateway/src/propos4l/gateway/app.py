@@ -67,7 +67,7 @@ from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.share_answers import ShareAnswers
 from propos4l.gateway.share_links import ShareLinkStore
 from propos4l.gateway.share_throttle import FailureCounter
-from propos4l.gateway.sign_in_throttle import SignInThrottle
+from propos4l.gateway.sign_in_throttle import SharedSignInThrottle
 from propos4l.gateway.template_pricing import TemplatePricingReader
 from propos4l.gateway.tokens import TokenStore
 from propos4l.gateway.users import UserStore
@@ -189,6 +189,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             if settings.oidc_issuer and oidc_http is not None
             else None
         )
+        app.state.token_verifier.throttle.connect(redis)
+        app.state.account_throttle.connect(redis)
         app.state.token_verifier.store = app.state.tokens
         app.state.token_verifier.sessions = app.state.sessions
         app.state.render_rate_limiter = RateLimiter(redis, name="renders", limit=settings.render_rate_limit_per_minute)
@@ -321,10 +323,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.template_pricing = TemplatePricingReader(settings.templates_dir)
     app.state.token_verifier = TokenVerifier(
         settings.propos4l_admin_token.get_secret_value(),
-        SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
+        SharedSignInThrottle("address", settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds),
     )
-    # Password sign-ins are also counted per account (an attacker spreading guesses over many addresses).
-    app.state.account_throttle = SignInThrottle(settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds)
+    # Password sign-ins are also counted per account (an attacker spreading guesses over many addresses). Both count
+    # in Redis once the lifespan has connected it, for every replica at once.
+    app.state.account_throttle = SharedSignInThrottle(
+        "account", settings.sign_in_failure_limit, settings.sign_in_failure_window_seconds
+    )
     install_problem_handlers(app)
     for router in (
         health.router,

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from propos4l.gateway.audit import Actor, Origin
 from propos4l.gateway.problems import UNAVAILABLE, Problem, problem_response, unavailable_response
 from propos4l.gateway.roles import Role
-from propos4l.gateway.sign_in_throttle import SignInThrottle
+from propos4l.gateway.sign_in_throttle import SharedSignInThrottle
 from propos4l.gateway.tokens import TokenStore, digest
 from propos4l.gateway.users import SYSTEM_USER_ID
 from propos4l.gateway.web_sessions import SessionStore
@@ -97,7 +97,7 @@ class TokenVerifier:
     def __init__(
         self,
         admin_token: str,
-        throttle: SignInThrottle,
+        throttle: SharedSignInThrottle,
         store: TokenStore | None = None,
         sessions: SessionStore | None = None,
     ) -> None:
@@ -119,7 +119,7 @@ class TokenVerifier:
         change made with a session cookie without its CSRF token)."""
         if credentials is None and session_secret:
             return await self._verify_session(session_secret, method, csrf_token)
-        wait = self.throttle.wait_seconds(address)
+        wait = await self.throttle.wait_seconds(address)
         if wait:
             raise Problem(
                 429,
@@ -140,7 +140,7 @@ class TokenVerifier:
                 user_id=token.owner_id,
                 token_id=token.id,
             )
-        self.throttle.failed(address)
+        await self.throttle.failed(address)
         raise Problem(
             401,
             "The API token is not valid (unknown, revoked or expired, or its owner is disabled).",

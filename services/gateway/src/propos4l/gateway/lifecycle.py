@@ -45,11 +45,13 @@ async def publish_lifecycle(
 
     A version that becomes `ready` straight from drafting (its PDF was reported first) gets its `drafted` event too,
     so that outside consumers always see both. Ids are derived from (proposal, version, kind): the same change
-    recorded twice is queued once.
+    recorded twice is queued once. A deleted proposal's changes are not published.
     """
     kind = _KINDS.get(status)
     if kind is None:
         return
+    if await connection.fetchval("SELECT deleted_at IS NOT NULL FROM proposals WHERE id = $1", proposal_id):
+        return  # deleted while it was being produced: outside systems would be pointed at a 404
     if kind == "ready":
         await _queue(connection, await lifecycle_event(connection, proposal_id, version, "drafted"))
     await _queue(connection, await lifecycle_event(connection, proposal_id, version, kind, error))

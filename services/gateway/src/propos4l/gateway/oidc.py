@@ -33,6 +33,7 @@ __all__ = ["Identity", "OidcClient", "OidcConfig", "OidcRefused", "SignInStart",
 STATE_LIFETIME_SECONDS: Final = 600
 _DISCOVERY_TTL_SECONDS: Final = 3600
 _SCOPE: Final = "openid email profile"
+_REQUIRED_METADATA: Final = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
 class OidcRefused(Exception):
@@ -84,10 +85,27 @@ class OidcClient:
     async def _discovery(self) -> dict[str, Any]:
         if self._metadata is None or time.monotonic() - self._fetched_at > _DISCOVERY_TTL_SECONDS:
             url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
-            response = await self._http.get(url)
-            response.raise_for_status()
-            metadata: dict[str, Any] = response.json()
-            if metadata.get("issuer", "").rstrip("/") != self.config.issuer.rstrip("/"):
+            try:
+                response = await self._http.get(url)
+            except httpx.HTTPError as error:
+                raise OidcRefused("oidc_unavailable", f"The identity provider does not answer ({error}).") from None
+            if response.status_code >= 500:
+                raise OidcRefused("oidc_unavailable", f"The identity provider answered {response.status_code}.")
+            try:
+                response.raise_for_status()
+                metadata: dict[str, Any] = response.json()
+            except (httpx.HTTPStatusError, ValueError) as error:
+                raise OidcRefused(
+                    "oidc_misconfigured", f"The provider's discovery document at {url} cannot be read ({error})."
+                ) from None
+            if not isinstance(metadata, dict) or not all(
+                isinstance(metadata.get(name), str) for name in _REQUIRED_METADATA
+            ):
+                raise OidcRefused(
+                    "oidc_misconfigured",
+                    f"The provider's discovery document at {url} lacks one of {', '.join(_REQUIRED_METADATA)}.",
+                )
+            if metadata["issuer"].rstrip("/") != self.config.issuer.rstrip("/"):
                 raise OidcRefused("oidc_misconfigured", f"The provider at {url} names another issuer.")
             self._metadata, self._fetched_at = metadata, time.monotonic()
         return self._metadata

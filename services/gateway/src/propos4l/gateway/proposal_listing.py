@@ -91,7 +91,7 @@ def search_query(text: str) -> str | None:
 
 
 def _conditions(filters: ProposalFilters, arguments: list[Any]) -> list[str]:
-    conditions = []
+    conditions = ["p.deleted_at IS NULL"]  # deleted proposals are listed nowhere
     if filters.status:
         arguments.append(filters.status)
         conditions.append(f"p.status = ${len(arguments)}")

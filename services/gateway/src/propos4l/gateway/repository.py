@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import asyncpg
 
@@ -180,7 +181,8 @@ class ProposalRepository:
         """Every version of a proposal, oldest first."""
         async with self.pool.acquire() as connection:
             rows: Sequence[asyncpg.Record] = await connection.fetch(
-                "SELECT * FROM proposal_versions WHERE proposal_id = $1 ORDER BY version", proposal_id
+                f"SELECT * FROM proposal_versions WHERE proposal_id = $1 AND {_NOT_DELETED} ORDER BY version",  # noqa: S608
+                proposal_id,
             )
         return rows
 
@@ -211,7 +213,7 @@ class ProposalRepository:
                           v.investment_items, v.timeline_phases, v.assumptions, v.drafting_context, v.grounding
                    FROM proposals p
                    LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = p.current_version
-                   WHERE p.id = $1 FOR UPDATE OF p""",
+                   WHERE p.id = $1 AND p.deleted_at IS NULL FOR UPDATE OF p""",
                 proposal_id,
             )
             if current is None:
@@ -343,7 +345,7 @@ class ProposalRepository:
             row = await connection.fetchrow(
                 """SELECT p.owner_id, ARRAY(SELECT c.user_id FROM proposal_collaborators c
                                             WHERE c.proposal_id = p.id) AS collaborator_ids
-                   FROM proposals p WHERE p.id = $1""",
+                   FROM proposals p WHERE p.id = $1 AND p.deleted_at IS NULL""",
                 proposal_id,
             )
         return (row["owner_id"], frozenset(row["collaborator_ids"])) if row is not None else None
@@ -358,11 +360,20 @@ class ProposalRepository:
                 [(proposal_id, user_id, position) for position, user_id in enumerate(user_ids)],
             )
 
+    async def delete(self, proposal_id: uuid.UUID) -> bool:
+        """Hide a proposal from every read and list (its rows and PDFs stay); False if there is none to delete."""
+        async with self.pool.acquire() as connection:
+            result: str = await connection.execute(
+                "UPDATE proposals SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
+                proposal_id,
+            )
+        return result.endswith(" 1")
+
     async def version(self, proposal_id: uuid.UUID, version: int) -> asyncpg.Record | None:
         """One version of a proposal, or None."""
         async with self.pool.acquire() as connection:
             return await connection.fetchrow(
-                "SELECT * FROM proposal_versions WHERE proposal_id = $1 AND version = $2",
+                f"SELECT * FROM proposal_versions WHERE proposal_id = $1 AND version = $2 AND {_NOT_DELETED}",  # noqa: S608
                 proposal_id,
                 version,
             )
@@ -371,8 +382,8 @@ class ProposalRepository:
         """The newest version that has a PDF, or None."""
         async with self.pool.acquire() as connection:
             return await connection.fetchrow(
-                """SELECT * FROM proposal_versions WHERE proposal_id = $1 AND pdf_path IS NOT NULL
-                   ORDER BY version DESC LIMIT 1""",
+                f"""SELECT * FROM proposal_versions WHERE proposal_id = $1 AND pdf_path IS NOT NULL AND {_NOT_DELETED}
+                   ORDER BY version DESC LIMIT 1""",  # noqa: S608
                 proposal_id,
             )
 
@@ -399,6 +410,10 @@ class ProposalRepository:
             )
 
 
+_NOT_DELETED: Final = "EXISTS (SELECT 1 FROM proposals p WHERE p.id = $1 AND p.deleted_at IS NULL)"
+"""A condition on a query whose $1 is a proposal id: the proposal is not deleted."""
+
+
 async def add_to_outbox(connection: asyncpg.Connection, event: Event) -> None:
     """Queue `event` for publication, inside the caller's transaction."""
     await connection.execute(INSERT_OUTBOX, *outbox_arguments(event))
@@ -411,7 +426,7 @@ async def _fetch_proposal(
         f"""SELECT {_PROPOSAL_COLUMNS}
             FROM proposals p
             LEFT JOIN proposal_versions v ON v.proposal_id = p.id AND v.version = coalesce($2, p.current_version)
-            WHERE p.id = $1""",  # noqa: S608 - the column list is a constant
+            WHERE p.id = $1 AND p.deleted_at IS NULL""",  # noqa: S608 - the column list is a constant
         proposal_id,
         version,
     )

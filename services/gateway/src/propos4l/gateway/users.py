@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -11,7 +12,7 @@ import asyncpg
 
 from propos4l.gateway.roles import Role
 
-__all__ = ["SYSTEM_USER_ID", "EmailTaken", "User", "UserChange", "UserStore"]
+__all__ = ["SYSTEM_USER_ID", "DirectoryEntry", "EmailTaken", "User", "UserChange", "UserStore"]
 
 SYSTEM_USER_ID: Final = uuid.UUID("00000000-0000-0000-0000-000000000001")
 """Owns PROPOS4L_ADMIN_TOKEN and what was made before accounts existed (migration 0017)."""
@@ -63,6 +64,15 @@ class UserChange:
     language: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    """An active colleague as anyone signed in may see them: who, never their role or sessions."""
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
 _COLUMNS: Final = "id, email, display_name, role, active, language, is_system, password_hash, created_at, updated_at"
 
 
@@ -112,6 +122,23 @@ class UserStore:
             email.strip(),
         )
         return (User.from_row(row), row["password_hash"]) if row is not None else None
+
+    async def directory(
+        self, search: str | None = None, *, ids: Sequence[uuid.UUID] = (), limit: int = 20
+    ) -> list[DirectoryEntry]:
+        """Active accounts whose name or e-mail contains `search` (any case), or whose id is in `ids`, by name."""
+        rows = await self._pool.fetch(
+            """SELECT id, email, display_name FROM users
+               WHERE active AND NOT is_system
+                 AND (cardinality($2::uuid[]) = 0 OR id = ANY($2::uuid[]))
+                 AND ($1::text IS NULL OR strpos(lower(display_name), lower($1)) > 0
+                      OR strpos(lower(email), lower($1)) > 0)
+               ORDER BY lower(display_name), lower(email) LIMIT $3""",
+            search or None,
+            list(ids),
+            limit,
+        )
+        return [DirectoryEntry(row["id"], row["email"], row["display_name"]) for row in rows]
 
     async def list(self) -> list[User]:
         """Every account but the system user, by e-mail."""

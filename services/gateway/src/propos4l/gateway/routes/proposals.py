@@ -1,4 +1,4 @@
-"""Proposals: create, read, list, and download their PDFs."""
+"""Proposals: create, read, list, download their PDFs, choose their collaborators, delete them."""
 
 from __future__ import annotations
 
@@ -252,3 +252,31 @@ async def set_collaborators(
     row = await proposals.get(proposal_id)
     assert row is not None
     return proposal_view(row, trace_url_template=settings.tracing_ui_url)
+
+
+@router.delete(
+    "/{proposal_id}",
+    status_code=204,
+    responses={
+        403: {"content": {"application/problem+json": {}}, "description": "Neither its owner nor a manager"},
+        **_PROBLEM_RESPONSES,
+    },
+)
+async def delete_proposal(proposal_id: uuid.UUID, principal: Editor, audit: Audit, proposals: Proposals) -> Response:
+    """Delete a proposal (its owner, managers and admins may): it is listed nowhere and every route answers 404 for
+    it from now on; its versions and PDFs are kept for the retention rules and backups (a soft delete)."""
+    members = await proposals.members(proposal_id)
+    if members is None:
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    if members[0] != principal.user_id and not principal.role.includes(Role.MANAGER):
+        raise Problem(403, "Only a proposal's owner or a manager deletes it.", code="not_the_owner")
+    row = await proposals.get(proposal_id)
+    if row is None or not await proposals.delete(proposal_id):  # deleted meanwhile
+        raise Problem(404, f"There is no proposal {proposal_id}.")
+    await audit.record(
+        "proposal.deleted",
+        object_type="proposal",
+        object_id=proposal_id,
+        details={"client_name": row["client_name"], "status": row["status"], "version": row["current_version"]},
+    )
+    return Response(status_code=204)

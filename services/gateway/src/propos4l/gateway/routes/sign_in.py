@@ -25,7 +25,7 @@ from propos4l.gateway.passwords import (
 )
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.routes.session import Me, me_of
-from propos4l.gateway.sign_in_throttle import SignInThrottle
+from propos4l.gateway.sign_in_throttle import SharedSignInThrottle
 from propos4l.gateway.users import EmailTaken
 
 __all__ = ["router"]
@@ -51,10 +51,10 @@ class SignIn(BaseModel):
     password: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)] = Field(repr=False)
 
 
-def _throttled(request: Request, email: str) -> int:
-    by_address = verifier_of(request).throttle.wait_seconds(origin_of(request).address or "unknown")
-    accounts: SignInThrottle = request.app.state.account_throttle
-    return max(by_address, accounts.wait_seconds(email.lower()))
+async def _throttled(request: Request, email: str) -> int:
+    by_address = await verifier_of(request).throttle.wait_seconds(origin_of(request).address or "unknown")
+    accounts: SharedSignInThrottle = request.app.state.account_throttle
+    return max(by_address, await accounts.wait_seconds(email.lower()))
 
 
 @router.post("/sign-in", response_model=Me, responses=_PROBLEMS)
@@ -63,7 +63,7 @@ async def sign_in(body: SignIn, request: Request, response: Response, users: Use
     every change made with that cookie."""
     origin = origin_of(request)
     audit: AuditLog = request.app.state.audit
-    wait = _throttled(request, body.email)
+    wait = await _throttled(request, body.email)
     if wait:
         raise Problem(
             429,
@@ -75,9 +75,9 @@ async def sign_in(body: SignIn, request: Request, response: Response, users: Use
     user, password_hash = found if found is not None else (None, None)
     matches = await verify_password(password_hash, body.password)  # also when there is no such account: same time
     if user is None or not matches or not user.active or user.is_system:
-        verifier_of(request).throttle.failed(origin.address or "unknown")
-        accounts: SignInThrottle = request.app.state.account_throttle
-        accounts.failed(body.email.lower())
+        await verifier_of(request).throttle.failed(origin.address or "unknown")
+        accounts: SharedSignInThrottle = request.app.state.account_throttle
+        await accounts.failed(body.email.lower())
         reason = "unknown_email" if user is None else "disabled" if matches and not user.active else "wrong_password"
         await audit.record(
             "sign_in",

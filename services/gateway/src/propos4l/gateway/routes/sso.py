@@ -1,9 +1,11 @@
 """Single sign-on (OpenID Connect): which sign-in methods there are, the start of an SSO sign-in (a redirect to the
-identity provider) and its callback (a web session, then a redirect back to the web app; on failure, a redirect to the
-web app's sign-in page with the problem's code, `WEB_APP_URL/?sso_error=<code>`: a browser is on the other end)."""
+identity provider) and its callback (a web session, then a redirect back to the web app). When either fails, a browser
+is sent to the web app's sign-in page with the problem's code, `WEB_APP_URL/?sso_error=<code>`; a client that asks
+for JSON gets the problem."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -23,6 +25,7 @@ from propos4l.gateway.users import EmailTaken
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/auth", tags=["session"])
+logger = logging.getLogger(__name__)
 
 _STATE_COOKIE = "propos4l_oidc_state"
 _STATE_PATH = "/api/auth/oidc"
@@ -48,11 +51,11 @@ async def sign_in_methods(request: Request) -> SignInMethods:
     return SignInMethods(password=True, sso=request.app.state.oidc is not None)
 
 
-def _client(request: Request) -> OidcClient:
-    client: OidcClient | None = request.app.state.oidc
-    if client is None:
-        raise Problem(404, "Single sign-on is not configured (OIDC_ISSUER).", code="sso_not_configured")
-    return client
+def _wants_json(request: Request) -> bool:
+    """Whether the caller asked for JSON rather than a page: a program, not a browser that navigated here (browsers
+    send text/html first, and */* alone is no preference)."""
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept and "text/html" not in accept
 
 
 def _redirect_uri(request: Request, settings: GatewaySettings) -> str:
@@ -71,20 +74,36 @@ def _safe_return(settings: GatewaySettings, return_to: str | None) -> str | None
     return None
 
 
-@router.get("/oidc/login", status_code=302, response_class=RedirectResponse, responses=_PROBLEMS)
+@router.get(
+    "/oidc/login",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        303: {
+            "description": "SSO cannot start (not configured, the provider does not answer, its discovery document is "
+            "broken), asked by a browser: to WEB_APP_URL/?sso_error=<code>, one of sso_not_configured, "
+            "oidc_unavailable, oidc_misconfigured. A client that accepts JSON and not HTML gets the problem instead."
+        },
+        **_PROBLEMS,
+    },
+)
 async def oidc_login(
     request: Request,
     settings: Settings,
     return_to: Annotated[str | None, Query(max_length=2000, description="the web app's page to come back to")] = None,
 ) -> RedirectResponse:
     """Start an SSO sign-in: redirects the browser to the identity provider."""
-    client = _client(request)
+    client: OidcClient | None = request.app.state.oidc
     try:
+        if client is None:
+            raise OidcRefused("sso_not_configured", "Single sign-on is not configured (OIDC_ISSUER).")
         started = await client.start(_redirect_uri(request, settings), _safe_return(settings, return_to))
-    except OidcRefused as error:
-        raise Problem(502, error.detail, code=error.code) from None
-    except Exception as error:
-        raise Problem(502, f"The identity provider does not answer ({error}).", code="oidc_unavailable") from None
+    except OidcRefused as refused:
+        if refused.code != "sso_not_configured":
+            logger.warning("an SSO sign-in could not start", extra={"code": refused.code, "detail": refused.detail})
+        if _wants_json(request):
+            raise Problem(404 if client is None else 502, refused.detail, code=refused.code) from None
+        return RedirectResponse(sign_in_page_with_error(settings, refused.code), status_code=303)
     response = RedirectResponse(started.url, status_code=302)
     response.set_cookie(
         _STATE_COOKIE,
@@ -112,7 +131,8 @@ def sign_in_page_with_error(settings: GatewaySettings, problem_code: str) -> str
             "description": "Signed in: to the page the sign-in started from. Refused (a wrong or old state, a refused "
             "code, an ID token not for this app, an e-mail domain that may not enter, a disabled account): to "
             "WEB_APP_URL/?sso_error=<code>, e.g. oidc_state_invalid, oidc_code_rejected, oidc_token_invalid, "
-            "oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied."
+            "oidc_email_missing, oidc_domain_not_allowed, oidc_account_disabled, oidc_denied; sso_not_configured when "
+            "single sign-on is off (a client that asks for JSON gets that as a 404 problem)."
         },
         404: _PROBLEMS[404],
     },
@@ -128,7 +148,11 @@ async def oidc_callback(
 ) -> RedirectResponse:
     """Finish an SSO sign-in: opens a web session and redirects to the web app (to its sign-in page, with the reason's
     code in `sso_error`, when the sign-in is refused)."""
-    client = _client(request)
+    client: OidcClient | None = request.app.state.oidc
+    if client is None:  # SSO was turned off while someone was at the provider
+        if _wants_json(request):
+            raise Problem(404, "Single sign-on is not configured (OIDC_ISSUER).", code="sso_not_configured")
+        return RedirectResponse(sign_in_page_with_error(settings, "sso_not_configured"), status_code=303)
     audit: AuditLog = request.app.state.audit
     origin = origin_of(request)
 

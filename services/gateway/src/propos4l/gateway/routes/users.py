@@ -1,4 +1,5 @@
-"""Accounts, for admins: create, list, change (role, active, name, language), set a password, end sessions.
+"""Accounts, for admins: create, list, change (role, active, name, language), set a password, end sessions; and the
+directory of active colleagues (ids, names, e-mails) that anyone signed in may search, to pick collaborators.
 
 The last active admin can be neither demoted nor disabled (docs/operations.md says how to recover if it happens
 another way).
@@ -12,10 +13,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.deps import Admin, Audit, Invitations, Sessions, Settings, Users
+from propos4l.gateway.deps import Admin, Audit, Invitations, Sessions, Settings, Users, Viewer
 from propos4l.gateway.invitations import send_invitation
 from propos4l.gateway.passwords import PasswordRejected, check_new_password, hash_password
 from propos4l.gateway.problems import Problem
@@ -38,6 +39,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         422: "Invalid request (a password that breaks the rules, among others)",
     }.items()
 }
+
+_DIRECTORY_PROBLEMS: dict[int | str, dict[str, object]] = {code: _PROBLEMS[code] for code in (401, 422)}
 
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -178,6 +181,38 @@ async def create_user(body: NewUser, response: Response, _: Admin, users: Users,
 async def list_users(_: Admin, users: Users) -> UserList:
     """Every account."""
     return UserList(items=[UserView.of(user) for user in await users.list()])
+
+
+class DirectoryPerson(BaseModel):
+    """A colleague, as anyone signed in may see them (no role, no sessions)."""
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
+class Directory(BaseModel):
+    """Active colleagues matching a search, by name."""
+
+    items: list[DirectoryPerson]
+
+
+@router.get("/directory", response_model=Directory, responses=_DIRECTORY_PROBLEMS)
+async def user_directory(
+    _: Viewer,
+    users: Users,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, pattern=r"^[^\x00]*$", description="part of a name or an e-mail, any case"),
+    ] = None,
+    ids: Annotated[list[uuid.UUID] | None, Query(max_length=50, description="these users (to name them)")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> Directory:
+    """Active colleagues by name or e-mail, to pick a proposal's collaborators: ids, names and e-mails only."""
+    found = await users.directory(q.strip() if q else None, ids=ids or (), limit=limit)
+    return Directory(
+        items=[DirectoryPerson(id=person.id, email=person.email, display_name=person.display_name) for person in found]
+    )
 
 
 @router.get("/{user_id}", response_model=UserView, responses=_PROBLEMS)

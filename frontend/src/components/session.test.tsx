@@ -158,6 +158,7 @@ describe('the top bar', () => {
       'Templates',
       'Tokens',
       'Webhooks',
+      'Approval rules',
       'Users',
       'Audit',
       'System',

@@ -71,7 +71,7 @@ export function LiveDraft({ live, status }: { live: LiveState | null; status: Pr
         </ol>
         <div className="live-text-wrap">
           <p className="live-text-title">{current ? live?.texts[current]?.title ?? sectionTitle(current, locale) : '\u00a0'}</p>
-          <div ref={textBox} className="live-text" data-testid="live-text" tabIndex={0} aria-label={t('proposal.live')}>
+          <div ref={textBox} className="live-text" data-testid="live-text" tabIndex={0} role="region" aria-label={t('proposal.live')}>
             {currentText}
           </div>
         </div>

@@ -93,6 +93,8 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("PUT", "/api/proposals/{proposal_id}/requirements/{requirement_id}/compliance"): E,
     ("GET", "/api/proposals/{proposal_id}/requirements/export"): V,
     ("POST", "/api/proposals/{proposal_id}/questionnaire"): V,
+    ("POST", "/api/proposals/from-documents"): E,
+    ("POST", "/api/proposals/{proposal_id}/confirm"): E,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

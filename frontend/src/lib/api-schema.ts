@@ -1501,6 +1501,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/from-documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start From Documents
+         * @description Start a proposal from the client's documents: it waits (`awaiting_confirmation`) for its documents
+         *     (`POST /api/proposals/{id}/documents`) and for a person to confirm its request (`POST .../confirm`).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["start_from_documents_api_proposals_from_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Request
+         * @description Confirm the request of a proposal started from documents (the fields read from them, as the person left
+         *     them): it is queued for drafting with the library's context and the documents' requirements, each section
+         *     shown those mapped to it.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["confirm_request_api_proposals__proposal_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3119,6 +3166,41 @@ export interface components {
             discount_percent?: number | string | null;
         };
         /**
+         * ProposalStart
+         * @description A proposal started from the client's documents: what is known before they are read, all of it optional
+         *     but the language and template; the request is confirmed later (`POST /api/proposals/{id}/confirm`).
+         */
+        ProposalStart: {
+            /**
+             * Client Name
+             * @default
+             */
+            client_name: string;
+            /**
+             * Industry
+             * @default
+             */
+            industry: string;
+            /**
+             * Requirements
+             * @default
+             */
+            requirements: string;
+            /** Scope */
+            scope?: string | null;
+            /** Timeline */
+            timeline?: string | null;
+            /** Budget */
+            budget?: string | null;
+            /** @default pt-BR */
+            language: components["schemas"]["Language"];
+            /**
+             * Template
+             * @default default
+             */
+            template: string;
+        };
+        /**
          * ProposalSummary
          * @description A proposal as the list shows it.
          */
@@ -3132,7 +3214,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "generating" | "rendering" | "ready" | "failed";
+            status: "awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed";
             /** Version */
             version: number;
             /** Client Name */
@@ -3201,7 +3283,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "generating" | "rendering" | "ready" | "failed";
+            status: "awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed";
             /** Version */
             version: number;
             /** Client Name */
@@ -3285,6 +3367,12 @@ export interface components {
              * @description users who may edit it besides its owner (and managers)
              */
             collaborators?: string[];
+            /**
+             * From Documents
+             * @description started from the client's documents: its PDF has the compliance matrix as an annex by default
+             * @default false
+             */
+            from_documents: boolean;
         };
         /**
          * RateBody
@@ -4347,7 +4435,7 @@ export interface operations {
     list_proposals_api_proposals_get: {
         parameters: {
             query?: {
-                status?: ("queued" | "generating" | "rendering" | "ready" | "failed") | null;
+                status?: ("awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed") | null;
                 industry?: string | null;
                 /** @description Words the client's name has words beginning with */
                 q?: string | null;
@@ -9896,6 +9984,146 @@ export interface operations {
             };
             /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    start_from_documents_api_proposals_from_documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller may not change this proposal */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal is not awaiting confirmation, or a document is still being read */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    confirm_request_api_proposals__proposal_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller may not change this proposal */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal is not awaiting confirmation, or a document is still being read */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,7 @@ from propos4l.gateway.retention import RetentionKeeper
 from propos4l.gateway.routes import (
     audit,
     backups,
+    document_proposals,
     events,
     exports,
     health,
@@ -279,6 +280,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         audit.router,
         webhooks.router,
         proposal_documents.router,
+        document_proposals.router,
     ):
         document_roles(router)  # each route's role, in the OpenAPI document (and none without one)
         app.include_router(router)

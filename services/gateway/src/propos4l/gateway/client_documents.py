@@ -33,7 +33,7 @@ from propos4l.shared.events import (
     ProposalDocumentRead,
     ProposalDocumentUploaded,
 )
-from propos4l.shared.grounding import ContextRequirement
+from propos4l.shared.grounding import REQUIREMENTS_MAX, SECTION_REQUIREMENTS_MAX, ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.object_store import LocalFolderStore
 from propos4l.shared.outages import DependencyUnavailable
@@ -57,7 +57,6 @@ logger = logging.getLogger(__name__)
 
 _GROUP: Final = ConsumerGroup.GATEWAY.value
 SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)
-SECTION_REQUIREMENTS_MAX: Final = 40
 _LOCK_CLASS: Final = 0x52455153  # "REQS": the first key of the advisory lock on a proposal's documents
 
 
@@ -193,19 +192,19 @@ class ClientDocuments:
     async def section_requirements(
         self, proposal_id: uuid.UUID, version: int, section: SectionKey, *, limit: int = SECTION_REQUIREMENTS_MAX
     ) -> tuple[ContextRequirement, ...]:
-        """The requirements a section should answer, for its prompt: those whose status names the section, else
-        those whose kind maps to it (`sections_for`); not those marked not applicable; mandatory first."""
-        rows = await self.matrix(proposal_id, version)
-        chosen = [
-            row
-            for row in rows
-            if row["status"] != "not_applicable"
-            and (
-                section.value in (row["sections"] or ())
-                or (not row["sections"] and section in sections_for(RequirementKind(row["kind"])))
-            )
-        ]
-        chosen.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        """The requirements a section should answer, for its regeneration's prompt (mandatory first)."""
+        chosen = [requirement for requirement in await self.draft_requirements(proposal_id, version, limit=None)
+                  if section in requirement.sections]  # fmt: skip
+        return tuple(requirement.model_copy(update={"sections": ()}) for requirement in chosen[:limit])
+
+    async def draft_requirements(
+        self, proposal_id: uuid.UUID, version: int, *, limit: int | None = REQUIREMENTS_MAX
+    ) -> tuple[ContextRequirement, ...]:
+        """The requirements a draft should answer, each with the sections it is mapped to: those its status names,
+        else those its kind maps to (`sections_for`); not those marked not applicable; mandatory first, then in
+        reading order."""
+        rows = [row for row in await self.matrix(proposal_id, version) if row["status"] != "not_applicable"]
+        rows.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
         return tuple(
             ContextRequirement(
                 id=row["requirement_id"],
@@ -214,8 +213,11 @@ class ClientDocuments:
                 kind=row["kind"],
                 page=row["page"],
                 clause=row["clause"],
+                sections=tuple(SectionKey(key) for key in row["sections"] if key in SECTION_VALUES)
+                if row["sections"]
+                else sections_for(RequirementKind(row["kind"])),
             )
-            for row in chosen[:limit]
+            for row in rows[:limit]
         )
 
     async def set_compliance(

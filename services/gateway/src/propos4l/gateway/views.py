@@ -154,6 +154,7 @@ def proposal_view(
             "trace_id": row["trace_id"],
             "trace_url": trace_url(row["trace_id"], trace_url_template),
             "collaborators": row.get("collaborator_ids") or [],
+            "from_documents": bool(row.get("from_documents")),
             **_grounding(row),
         }
     )

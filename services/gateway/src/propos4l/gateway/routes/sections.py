@@ -102,6 +102,12 @@ async def regenerate_section(
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
+    if proposal["status"] == "awaiting_confirmation":  # no request yet: nothing drafted to rewrite
+        raise Problem(
+            409,
+            f"Proposal {proposal_id} awaits the confirmation of its request; confirm it first.",
+            code="not_confirmed",
+        )
     context = await retriever.retrieve(request_of(proposal), instructions)
     # The client's requirements this section should answer (issue #16), as data in its prompt.
     requirements = await documents.section_requirements(proposal_id, proposal["current_version"], key)

@@ -6,7 +6,7 @@ import { useApp } from '@/lib/app-context';
 import type { ProposalList, ProposalStatus } from '@/lib/types';
 import { Alert, Loading, StatusBadge } from './ui';
 
-const STATUSES: ProposalStatus[] = ['queued', 'generating', 'rendering', 'ready', 'failed'];
+const STATUSES: ProposalStatus[] = ['awaiting_confirmation', 'queued', 'generating', 'rendering', 'ready', 'failed'];
 const PAGE_SIZE = 20;
 
 interface Filters {

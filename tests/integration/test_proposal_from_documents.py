@@ -113,6 +113,25 @@ async def test_a_proposal_started_from_an_edital_is_confirmed_then_drafted_with_
 
                 done = await wait_for(finished, timeout=120, interval=0.5, message="the proposal never finished")
             assert done["status"] == "ready", done.get("error")
+
+            # The model's pass over the requirements ran too; the fake's quotes are not the document's, so every
+            # answer was refused and the rules' requirements all stand, labelled by the rules.
+            async def reviewed() -> dict[str, Any] | None:
+                (document,) = (await client.get(f"/api/proposals/{proposal_id}/documents")).json()["items"]
+                return document if document["review"] else None
+
+            review = (await wait_for(reviewed, timeout=60, message="the requirements were never reviewed"))["review"]
+            assert (review["model"], review["skipped"], review["relabelled"], review["merged"]) == (
+                "qwen2.5:7b",
+                None,
+                0,
+                0,
+            )
+            assert review["ignored"] + review["failed_batches"] >= 1
+            after = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()["items"]
+            assert [(item["id"], item["classified_by"]) for item in after] == [
+                (by_clause[clause]["id"], "rules") for clause in ("5.1", "5.2", "6.1")
+            ]
             assert done["client_name"] == "Prefeitura Municipal de Vale Verde" and done["pdf_url"]
             assert not any("PWNED" in section["content"] for section in done["sections"])
 
@@ -126,10 +145,12 @@ async def test_a_proposal_started_from_an_edital_is_confirmed_then_drafted_with_
     team = next(p for p in prompts if f"(chave {SectionKey.TEAM.value})" in p and "sections=" not in p)
     assert sigilo in solution and atestado not in solution
     assert atestado in team and sigilo not in team
-    for prompt in prompts:  # the quote's own delimiter is cut: the injection stays inside its block
-        if INJECTED in prompt:
-            start = prompt.index(f"<<<REQUIREMENT id={by_clause['5.2']['id']}")
-            assert start < prompt.index(INJECTED) < prompt.index("<<<END>>>", start)
+    injected = [prompt for prompt in prompts if INJECTED in prompt]
+    assert len(injected) >= 2  # the plan, the review, and the sections the clause maps to
+    for prompt in injected:  # the quote's own delimiter is cut: the injection stays inside its block
+        at = prompt.index(INJECTED)
+        start = prompt.rindex("<<<REQUIREMENT", 0, at)
+        assert "<<<END>>>" not in prompt[start:at] and prompt.index("<<<END>>>", at) > at
 
     connection = await asyncpg.connect(database_url)
     try:

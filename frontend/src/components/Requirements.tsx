@@ -180,6 +180,7 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
           {where}
           {row.location.clause ? ` · ${t('requirements.clause', { clause: row.location.clause })}` : ''} ·{' '}
           {t(`requirements.obligation.${row.obligation}` as MessageKey)}
+          {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
       </td>

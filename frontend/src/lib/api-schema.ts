@@ -1976,6 +1976,8 @@ export interface components {
             requirement_count: number;
             /** @description what the document states of the request (client, object, budget ceiling, dates), for a person to confirm; null until it is read */
             request_fields: components["schemas"]["RequestFieldsRecord"] | null;
+            /** @description the model's classify-and-merge pass; null until it ran */
+            review?: components["schemas"]["RequirementReviewView"] | null;
             /**
              * Failure Code
              * @description with status failed: a LibraryFailureCode
@@ -3465,6 +3467,45 @@ export interface components {
             };
         };
         /**
+         * RequirementReviewView
+         * @description The model's pass over a document's requirements (after the rules'): what it changed, what was refused.
+         */
+        RequirementReviewView: {
+            /** Model */
+            model: string;
+            /**
+             * Relabelled
+             * @description requirements whose kind or obligation the model set (quote checked)
+             */
+            relabelled: number;
+            /**
+             * Merged
+             * @description repeats folded into an earlier requirement
+             */
+            merged: number;
+            /** Confirmed */
+            confirmed: number;
+            /**
+             * Ignored
+             * @description answers refused: a changed quote, an unknown id, a merge of unlike texts
+             */
+            ignored: number;
+            /** Failed Batches */
+            failed_batches: number;
+            /** Batches */
+            batches: number;
+            /**
+             * Skipped
+             * @description why there was no pass (no model, the model not answering)
+             */
+            skipped: string | null;
+            /**
+             * Reviewed At
+             * Format: date-time
+             */
+            reviewed_at: string;
+        };
+        /**
          * RequirementView
          * @description A requirement of the client's documents, quoted exactly, with where it is and its compliance.
          */
@@ -3496,6 +3537,13 @@ export interface components {
             also_at: components["schemas"]["LocationRecord"][];
             /** Heading */
             heading: string | null;
+            /**
+             * Classified By
+             * @description who set kind and obligation: the rules, or the model's checked pass
+             * @default rules
+             * @enum {string}
+             */
+            classified_by: "rules" | "model";
             /** @description null: not assessed yet */
             compliance: components["schemas"]["ComplianceView"] | null;
         };

@@ -30,6 +30,9 @@ export const requirementsPtBR = {
   'requirements.status.not_answered': 'não atendido',
   'requirements.status.not_applicable': 'não se aplica',
   'requirements.byCheck': 'marcado pela verificação automática',
+  'requirements.doc.reviewed': 'revisados pelo modelo: {relabelled} reclassificado(s), {merged} repetido(s) unido(s), {ignored} resposta(s) recusada(s)',
+  'requirements.doc.reviewSkipped': 'sem revisão do modelo (valem as regras)',
+  'requirements.byModel': 'classificado pelo modelo',
   'requirements.export.csv': 'Matriz (CSV)',
   'requirements.export.xlsx': 'Matriz (XLSX)',
 };
@@ -64,6 +67,9 @@ export const requirementsEn: Record<keyof typeof requirementsPtBR, string> = {
   'requirements.status.not_answered': 'not answered',
   'requirements.status.not_applicable': 'not applicable',
   'requirements.byCheck': 'marked by the automatic check',
+  'requirements.doc.reviewed': 'reviewed by the model: {relabelled} relabelled, {merged} repeat(s) merged, {ignored} answer(s) refused',
+  'requirements.doc.reviewSkipped': 'no model review (the rules stand)',
+  'requirements.byModel': 'classified by the model',
   'requirements.export.csv': 'Matrix (CSV)',
   'requirements.export.xlsx': 'Matrix (XLSX)',
 };

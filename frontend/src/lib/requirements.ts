@@ -70,10 +70,15 @@ export function documentProgress(document: ClientDocument, t: Translate): string
       return document.pages_total
         ? t('requirements.doc.reading', { done: document.pages_done, total: document.pages_total })
         : t('requirements.doc.queued');
-    case 'read':
-      return t(document.requirement_count === 1 ? 'requirements.doc.found.one' : 'requirements.doc.found.other', {
+    case 'read': {
+      const found = t(document.requirement_count === 1 ? 'requirements.doc.found.one' : 'requirements.doc.found.other', {
         count: document.requirement_count,
       });
+      const review = document.review;
+      if (!review) return found;
+      if (review.skipped) return `${found} · ${t('requirements.doc.reviewSkipped')}`;
+      return `${found} · ${t('requirements.doc.reviewed', { relabelled: review.relabelled, merged: review.merged, ignored: review.ignored })}`;
+    }
     default:
       return t('requirements.doc.failed', { reason: document.failure_reason ?? document.failure_code ?? '' });
   }

@@ -193,6 +193,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.PROPOSAL_DOCUMENT_PROGRESSED: client_document_recorder.on_progressed,
                 Stream.PROPOSAL_DOCUMENT_READ: client_document_recorder.on_read,
                 Stream.PROPOSAL_DOCUMENT_FAILED: client_document_recorder.on_failed,
+                Stream.PROPOSAL_REQUIREMENTS_REVIEWED: client_document_recorder.on_reviewed,
             },
             consumer=name,
             on_dead_letter=on_dead_letter,

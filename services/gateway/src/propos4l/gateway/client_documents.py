@@ -32,6 +32,10 @@ from propos4l.shared.events import (
     ProposalDocumentProgressed,
     ProposalDocumentRead,
     ProposalDocumentUploaded,
+    ProposalRequirementsFound,
+    ProposalRequirementsReviewed,
+    RequirementMerge,
+    derived_event_id,
 )
 from propos4l.shared.grounding import REQUIREMENTS_MAX, SECTION_REQUIREMENTS_MAX, ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
@@ -39,7 +43,7 @@ from propos4l.shared.object_store import LocalFolderStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.requirement_coverage import assess, sections_for
 from propos4l.shared.requirements import RequirementKind
-from propos4l.shared.sections import SECTION_KEYS, SectionKey
+from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = [
@@ -306,6 +310,43 @@ async def check_coverage(
     return len(values)
 
 
+async def _merge_requirement(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, document_id: uuid.UUID, merge: RequirementMerge
+) -> int:
+    """Fold `merge.merged` into `merge.kept` (both this document's): its places join the kept one's `also_at` and
+    its row goes. A repeat a person assessed stays as it is (their status is not thrown away). 1 if merged."""
+    rows = await connection.fetch(
+        """SELECT r.requirement_id, r.file, r.page, r.clause, r.also_at,
+                  EXISTS (SELECT 1 FROM proposal_compliance c WHERE c.proposal_id = r.proposal_id
+                          AND c.requirement_id = r.requirement_id AND c.changed_by <> $4) AS assessed
+           FROM proposal_requirements r
+           WHERE r.proposal_id = $1 AND r.document_id = $2 AND r.requirement_id = ANY($3::text[])""",
+        proposal_id,
+        document_id,
+        [merge.kept, merge.merged],
+        CHECK_AUTHOR,
+    )
+    found = {row["requirement_id"]: row for row in rows}
+    kept, merged = found.get(merge.kept), found.get(merge.merged)
+    if kept is None or merged is None or merged["assessed"]:
+        return 0
+    places = [
+        *kept["also_at"],
+        {"file": merged["file"], "page": merged["page"], "clause": merged["clause"]},
+        *merged["also_at"],
+    ]
+    await connection.execute(
+        "UPDATE proposal_requirements SET also_at = $3 WHERE proposal_id = $1 AND requirement_id = $2",
+        proposal_id,
+        merge.kept,
+        places[:50],
+    )
+    await connection.execute(
+        "DELETE FROM proposal_requirements WHERE proposal_id = $1 AND requirement_id = $2", proposal_id, merge.merged
+    )
+    return 1
+
+
 def _lock_key(proposal_id: uuid.UUID) -> int:
     return int.from_bytes(proposal_id.bytes[:4], "big", signed=True)
 
@@ -393,6 +434,27 @@ class ClientDocumentRecorder:
                 json.loads(event.fields.model_dump_json()),
                 event.occurred_at,
             )
+            # The model's pass (classify, merge) follows in the generator; the rules' requirements stand meanwhile.
+            mine = await connection.fetch(
+                "SELECT requirement_id FROM proposal_requirements WHERE proposal_id = $1 AND document_id = $2",
+                event.proposal_id,
+                event.document_id,
+            )
+            own = {row["requirement_id"] for row in mine}
+            language = await connection.fetchval("SELECT language FROM proposals WHERE id = $1", event.proposal_id)
+            if own and language is not None:
+                await add_to_outbox(
+                    connection,
+                    ProposalRequirementsFound(
+                        event_id=derived_event_id(event.event_id, ProposalRequirementsFound.event_type),
+                        proposal_id=event.proposal_id,
+                        version=event.version,
+                        document_id=event.document_id,
+                        filename=event.filename,
+                        language=Language(language),
+                        requirements=tuple(item for item in event.requirements if item.id in own),
+                    ),
+                )
             # Requirements found after the current version was drafted are checked against it at once.
             drafted = await connection.fetchrow(
                 """SELECT v.version, v.sections FROM proposals p
@@ -419,6 +481,66 @@ class ClientDocumentRecorder:
                     "pages_done": event.pages,
                     "pages_total": event.pages,
                     "requirements": len(event.requirements),
+                },
+            )
+
+    async def on_reviewed(self, delivery: Delivery) -> None:
+        """The model's pass over a document's requirements: labels it changed (marked `model`), repeats merged into
+        the earlier requirement (their places kept in `also_at`; a repeat a person already assessed is kept), and
+        its counts on the document and the live stream."""
+        event = delivery.envelope.open(ProposalRequirementsReviewed)
+        async with self._transaction() as connection:
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            document = await connection.fetchrow(
+                "SELECT id, filename FROM proposal_documents WHERE id = $1 FOR UPDATE", event.document_id
+            )
+            if document is None:
+                return
+            await connection.executemany(
+                """UPDATE proposal_requirements SET kind = $4, obligation = $5, classified_by = 'model'
+                   WHERE proposal_id = $1 AND document_id = $2 AND requirement_id = $3""",
+                [
+                    (event.proposal_id, event.document_id, item.id, item.kind.value, item.obligation.value)
+                    for item in event.relabels
+                ],
+            )
+            merged = 0
+            for merge in event.merges:
+                merged += await _merge_requirement(connection, event.proposal_id, event.document_id, merge)
+            count = await connection.fetchval(
+                "SELECT count(*) FROM proposal_requirements WHERE document_id = $1", event.document_id
+            )
+            review = {
+                "model": event.model,
+                "relabelled": len(event.relabels),
+                "merged": merged,
+                "confirmed": event.confirmed,
+                "ignored": event.ignored,
+                "failed_batches": event.failed_batches,
+                "batches": event.batches,
+                "skipped": event.skipped,
+                "reviewed_at": event.occurred_at.isoformat(),
+            }
+            await connection.execute(
+                "UPDATE proposal_documents SET requirement_count = $2, review = $3 WHERE id = $1",
+                event.document_id,
+                count,
+                review,
+            )
+            await append_event(
+                connection,
+                event.proposal_id,
+                event.version,
+                "document",
+                {
+                    "document_id": str(event.document_id),
+                    "filename": document["filename"],
+                    "status": "reviewed",
+                    "requirements": count,
+                    "relabelled": len(event.relabels),
+                    "merged": merged,
+                    "skipped": event.skipped,
                 },
             )
 

@@ -45,6 +45,20 @@ ComplianceStatus = Literal["answered", "partial", "not_answered", "not_applicabl
 RequirementId = Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
 
 
+class RequirementReviewView(BaseModel):
+    """The model's pass over a document's requirements (after the rules'): what it changed, what was refused."""
+
+    model: str
+    relabelled: int = Field(description="requirements whose kind or obligation the model set (quote checked)")
+    merged: int = Field(description="repeats folded into an earlier requirement")
+    confirmed: int
+    ignored: int = Field(description="answers refused: a changed quote, an unknown id, a merge of unlike texts")
+    failed_batches: int
+    batches: int
+    skipped: str | None = Field(description="why there was no pass (no model, the model not answering)")
+    reviewed_at: datetime
+
+
 class ClientDocumentView(BaseModel):
     """A client's document attached to a proposal, and how far reading it is."""
 
@@ -61,6 +75,9 @@ class ClientDocumentView(BaseModel):
     request_fields: RequestFieldsRecord | None = Field(
         description="what the document states of the request (client, object, budget ceiling, dates), for a person "
         "to confirm; null until it is read"
+    )
+    review: RequirementReviewView | None = Field(
+        default=None, description="the model's classify-and-merge pass; null until it ran"
     )
     failure_code: str | None = Field(description="with status failed: a LibraryFailureCode")
     failure_reason: str | None
@@ -103,6 +120,9 @@ class RequirementView(BaseModel):
     location: LocationRecord
     also_at: list[LocationRecord]
     heading: str | None
+    classified_by: Literal["rules", "model"] = Field(
+        default="rules", description="who set kind and obligation: the rules, or the model's checked pass"
+    )
     compliance: ComplianceView | None = Field(description="null: not assessed yet")
 
     @classmethod
@@ -126,6 +146,7 @@ class RequirementView(BaseModel):
             location=LocationRecord(file=row["file"], page=row["page"], clause=row["clause"]),
             also_at=[LocationRecord(**location) for location in row["also_at"]],
             heading=row["heading"],
+            classified_by=row["classified_by"],
             compliance=compliance,
         )
 

@@ -7,3 +7,10 @@ ALTER TABLE proposals ADD CONSTRAINT proposals_status_check
 -- Whether the proposal was made from a client's document: its PDF then has the compliance matrix as an annex by
 -- default (a template may turn it off).
 ALTER TABLE proposals ADD COLUMN from_documents boolean NOT NULL DEFAULT false;
+
+-- Who labelled a requirement's kind and obligation: the rules, or the model's checked pass (its quote unchanged).
+ALTER TABLE proposal_requirements ADD COLUMN classified_by text NOT NULL DEFAULT 'rules'
+    CHECK (classified_by IN ('rules', 'model'));
+
+-- The model's pass over a read document's requirements (counts, model, or why it was skipped); null until it ran.
+ALTER TABLE proposal_documents ADD COLUMN review jsonb;

@@ -147,3 +147,9 @@ def test_a_context_carries_at_most_its_limit_of_requirements_and_a_section_at_mo
     assert len(section_requirements(context, SectionKey.SOLUTION)) == SECTION_REQUIREMENTS_MAX
     with pytest.raises(ValidationError):
         DraftingContext(requirements=(*many, many[0]))
+
+
+def test_a_regeneration_given_every_requirement_shows_only_those_mapped_to_its_section() -> None:
+    first, second = _first_draft_context().requirements  # solution+methodology, and scope
+    user = build_grounded_regeneration_messages(_regeneration(Language.EN, (first, second)))[-1].content
+    assert "REQ-0123456789AB" in user and "REQ-BA9876543210" not in user  # the regeneration is of the solution

@@ -30,6 +30,7 @@ from propos4l.shared.streams import Stream
 
 __all__ = [
     "EVENT_TYPES",
+    "ComplianceLine",
     "Event",
     "FailureStage",
     "FieldError",
@@ -226,6 +227,20 @@ class GenerationStarted(ProposalEvent):
     model: str
 
 
+class ComplianceLine(BaseModel):
+    """One row of the compliance annex: a client's requirement, where it is, and how the draft answers it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+    quote: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    obligation: Obligation
+    page: Annotated[int, Field(ge=1)] | None = None
+    clause: Annotated[str, StringConstraints(max_length=40)] | None = None
+    status: Literal["answered", "partial", "not_answered", "not_applicable"]
+    sections: tuple[SectionKey, ...] = ()
+
+
 class ProposalDrafted(ProposalEvent):
     """The sections of a version are written and validated; they are ready to render."""
 
@@ -251,6 +266,11 @@ class ProposalDrafted(ProposalEvent):
     budget_comparison: BudgetComparison | None = None
     cited_passages: tuple[ContextPassage, ...] = Field(
         default=(), description="the context passages the sections' sources cite, with their text (e.g. for an annex)"
+    )
+    compliance: Annotated[tuple[ComplianceLine, ...], Field(max_length=200)] = Field(
+        default=(),
+        description="the client's requirements the draft was written with and how its text answers each (the "
+        "automatic check at drafting): the PDF's compliance annex",
     )
 
     @field_validator("sections")

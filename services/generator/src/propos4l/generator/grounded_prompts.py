@@ -265,7 +265,12 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
         "section_key": regeneration.section.value,
         "sections": as_data(without_delimiters(current), language),
         "passages": _passage_blocks(context.passages, language),
-        "client_requirements": _requirement_blocks(context.requirements, language),
+        "client_requirements": _requirement_blocks(
+            [r for r in context.requirements if not r.sections or regeneration.section in r.sections][
+                :SECTION_REQUIREMENTS_MAX
+            ],
+            language,
+        ),
         "instructions": as_data(regeneration.instructions, language)
         if regeneration.instructions
         else _NO_INSTRUCTIONS[language],

@@ -47,12 +47,16 @@ class RequirementReviewHandler:
             client = self._client
 
             async def ask(messages: list[ChatMessage], schema: dict[str, Any]) -> str:
-                answer = await client.chat(self._model, messages, format_schema=schema, options=self._options)
+                try:
+                    answer = await client.chat(self._model, messages, format_schema=schema, options=self._options)
+                except (LlmRejected, LlmAnswerTooLong) as error:  # this batch only: counted as failed
+                    logger.info("requirement review batch not answered", extra={"error": str(error)})
+                    return ""
                 return answer.content
 
             try:
                 outcome = await review_requirements(ask, found.requirements, found.language)
-            except (LlmUnavailable, LlmRejected, LlmAnswerTooLong) as error:
+            except LlmUnavailable as error:
                 skipped = f"the model did not answer ({error}): the rules' labels stand"
                 outcome = ReviewOutcome()
         logger.info(

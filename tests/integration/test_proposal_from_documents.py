@@ -188,3 +188,42 @@ async def test_starting_and_confirming_refuse_bad_input_cleanly(
     # A proposal still waiting takes no regeneration: there is nothing drafted to change.
     regenerate = await client.post(f"/api/proposals/{started['id']}/sections/solution/regenerate", json={})
     assert regenerate.status_code == 409, regenerate.text
+
+
+async def test_a_document_attached_by_mistake_is_deleted_with_its_requirements_unless_a_person_assessed_them(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    started = (await client.post("/api/proposals/from-documents", json={})).json()
+    proposal_id = started["id"]
+    wrong = "7.1 A CONTRATADA deverá pintar o prédio de azul.\n7.2 A CONTRATADA deverá trocar as janelas.\n".encode()
+    right = "5.1 A CONTRATADA deverá manter sigilo sobre os dados.\n".encode()
+    for content, name in ((wrong, "errado.txt"), (right, "certo.txt")):
+        assert (
+            await client.post(f"/api/proposals/{proposal_id}/documents", files={"file": (name, content)})
+        ).is_success
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        first, second = await settled(client, proposal_id, 2)
+    matrix = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()["items"]
+    assert len(matrix) == 3
+    painted = next(item for item in matrix if item["location"]["clause"] == "7.1")
+    assessed = await client.put(
+        f"/api/proposals/{proposal_id}/requirements/{painted['id']}/compliance", json={"status": "not_applicable"}
+    )
+    assert assessed.status_code == 200, assessed.text
+
+    path = f"/api/proposals/{proposal_id}/documents/{first['id']}"
+    refused = problem(await client.delete(path), 409)
+    assert refused["code"] == "requirements_assessed" and "force=true" in refused["detail"]
+    assert len((await client.get(f"/api/proposals/{proposal_id}/requirements")).json()["items"]) == 3
+    assert (await client.delete(f"{path}?force=true")).status_code == 204
+    left = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()["items"]
+    assert [item["location"]["file"] for item in left] == ["certo.txt"]
+    assert [item["id"] for item in (await client.get(f"/api/proposals/{proposal_id}/documents")).json()["items"]] == [
+        second["id"]
+    ]
+    digest = first["sha256"]
+    assert not (data_dir / "library" / "client-documents" / digest[:2] / digest).exists()
+    problem(await client.delete(path), 404)
+    problem(await client.delete(f"/api/proposals/{proposal_id}/documents/not-a-uuid"), 422)
+    # The one left has no assessed requirement: deleted without force.
+    assert (await client.delete(f"/api/proposals/{proposal_id}/documents/{second['id']}")).status_code == 204

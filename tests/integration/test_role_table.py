@@ -95,6 +95,7 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/proposals/{proposal_id}/questionnaire"): V,
     ("POST", "/api/proposals/from-documents"): E,
     ("POST", "/api/proposals/{proposal_id}/confirm"): E,
+    ("DELETE", "/api/proposals/{proposal_id}/documents/{document_id}"): E,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

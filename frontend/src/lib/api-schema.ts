@@ -1410,6 +1410,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Client Document
+         * @description Remove a client's document attached by mistake: the requirements found only in it go with it, with their
+         *     statuses; when a person assessed any of them, only with `force` (409 otherwise). Drafted versions keep what
+         *     they were written with.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        delete: operations["delete_client_document_api_proposals__proposal_id__documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/proposals/{proposal_id}/requirements": {
         parameters: {
             query?: never;
@@ -9719,6 +9743,84 @@ export interface operations {
             };
             /** @description No such proposal (or requirement) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_client_document_api_proposals__proposal_id__documents__document_id__delete: {
+        parameters: {
+            query?: {
+                /** @description delete even when a person assessed some of its requirements (their statuses go) */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                proposal_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Assessed requirements */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,11 @@ export class RequirementsApi {
     return (await response.json()) as ClientDocument;
   }
 
+  /** Remove a document and the requirements found in it; `force` also when a person assessed some of them. */
+  async remove(documentId: string, force = false): Promise<void> {
+    await this.api.raw(`${this.base}/documents/${encodeURIComponent(documentId)}${force ? '?force=true' : ''}`, { method: 'DELETE' });
+  }
+
   async documents(): Promise<ClientDocument[]> {
     return (await this.api.json<{ items: ClientDocument[] }>(`${this.base}/documents`)).items;
   }

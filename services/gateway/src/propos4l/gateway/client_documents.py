@@ -48,6 +48,7 @@ from propos4l.shared.streams import ConsumerGroup
 
 __all__ = [
     "CHECK_AUTHOR",
+    "AssessedRequirements",
     "ClientDocumentRecorder",
     "ClientDocuments",
     "ComplianceChange",
@@ -71,6 +72,14 @@ def client_documents_dir(library_dir: Path) -> Path:
 
 class DocumentLimitReached(ValueError):
     """A proposal already holds as many documents, or as many bytes of them, as it may."""
+
+
+class AssessedRequirements(Exception):
+    """A document's requirements carry statuses a person set: deleting it would throw their answers away."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} of its requirements were assessed by a person")
+        self.count = count
 
 
 class UnknownRequirement(LookupError):
@@ -250,6 +259,40 @@ class ClientDocuments:
                 list(change.sections),
                 changed_by,
             )
+
+    async def delete(self, proposal_id: uuid.UUID, document_id: uuid.UUID, *, force: bool) -> bool:
+        """Remove a document and the requirements found only in it (their statuses go with them), and its file when
+        no other row refers to it. A requirement a person assessed is a record of the proposal: without `force`,
+        raise AssessedRequirements and change nothing. False if the proposal has no such document."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, _lock_key(proposal_id))
+            sha = await connection.fetchval(
+                "SELECT sha256 FROM proposal_documents WHERE id = $1 AND proposal_id = $2 FOR UPDATE",
+                document_id,
+                proposal_id,
+            )
+            if sha is None:
+                return False
+            assessed = await connection.fetchval(
+                """SELECT count(DISTINCT r.requirement_id) FROM proposal_requirements r
+                   JOIN proposal_compliance c ON c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id
+                   WHERE r.document_id = $1 AND c.changed_by <> $2""",
+                document_id,
+                CHECK_AUTHOR,
+            )
+            if assessed and not force:
+                raise AssessedRequirements(assessed)
+            # ON DELETE CASCADE: its requirements, and their statuses, go with it.
+            await connection.execute("DELETE FROM proposal_documents WHERE id = $1", document_id)
+            await append_event(
+                connection,
+                proposal_id,
+                await connection.fetchval("SELECT current_version FROM proposals WHERE id = $1", proposal_id),
+                "document",
+                {"document_id": str(document_id), "status": "deleted"},
+            )
+        await self.remove_unreferenced([bytes(sha).hex()])
+        return True
 
     async def remove_unreferenced(self, sha256s: Sequence[str]) -> None:
         """Remove stored files no document row refers to (after their proposal was deleted)."""

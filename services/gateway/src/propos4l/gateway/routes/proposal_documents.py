@@ -12,7 +12,12 @@ import asyncpg
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
+from propos4l.gateway.client_documents import (
+    AssessedRequirements,
+    ComplianceChange,
+    DocumentLimitReached,
+    UnknownRequirement,
+)
 from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
 from propos4l.gateway.deps import ClientDocumentStore, Editor, Proposals, Settings, Viewer, audited, ensure_may_change
 from propos4l.gateway.problems import Problem
@@ -231,6 +236,40 @@ async def list_client_documents(
     """The proposal's client documents, with how far each is read and the request fields each states."""
     await _proposal(proposals, proposal_id)
     return ClientDocumentList(items=[ClientDocumentView.of(row) for row in await documents.documents(proposal_id)])
+
+
+@router.delete(
+    "/{proposal_id}/documents/{document_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**_PROBLEMS, 409: {"content": {"application/problem+json": {}}, "description": "Assessed requirements"}},
+)
+async def delete_client_document(
+    proposal_id: uuid.UUID,
+    document_id: uuid.UUID,
+    principal: Editor,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    force: Annotated[
+        bool, Query(description="delete even when a person assessed some of its requirements (their statuses go)")
+    ] = False,
+) -> Response:
+    """Remove a client's document attached by mistake: the requirements found only in it go with it, with their
+    statuses; when a person assessed any of them, only with `force` (409 otherwise). Drafted versions keep what
+    they were written with."""
+    await ensure_may_change(proposals, proposal_id, principal)
+    try:
+        deleted = await documents.delete(proposal_id, document_id, force=force)
+    except AssessedRequirements as error:
+        raise Problem(
+            409,
+            f"{error.count} of the document's requirements carry a status a person set; delete with force=true to "
+            "discard them too.",
+            code="requirements_assessed",
+        ) from None
+    if not deleted:
+        raise Problem(404, f"Proposal {proposal_id} has no document {document_id}.")
+    return Response(status_code=204)
 
 
 @router.get("/{proposal_id}/requirements", response_model=RequirementList, responses=_PROBLEMS)

@@ -6,6 +6,7 @@ the generator against the fake model and the renderer, all in this process."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import openpyxl
 import pytest
 
 from propos4l.shared.sections import SectionKey
@@ -227,3 +229,44 @@ async def test_a_document_attached_by_mistake_is_deleted_with_its_requirements_u
     problem(await client.delete(f"/api/proposals/{proposal_id}/documents/not-a-uuid"), 422)
     # The one left has no assessed requirement: deleted without force.
     assert (await client.delete(f"/api/proposals/{proposal_id}/documents/{second['id']}")).status_code == 204
+
+
+def questionnaire_xlsx() -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Perguntas"
+    sheet.append(["Nº", "Pergunta", "Resposta"])
+    sheet.append([1, "Descreva como a solução garante a disponibilidade de 99,5% do serviço.", None])
+    sheet.append([2, "Sim", None])  # too short to be a question: skipped
+    sheet.append([3, "É desejável informar se a solução oferece aplicativo móvel.", None])
+    other = workbook.create_sheet("Comercial")
+    other.append(["Informe o prazo de validade da proposta e as condições de pagamento."])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_an_xlsx_questionnaire_is_read_as_requirements_one_per_question_row_with_sheet_and_row(
+    client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    started = (await client.post("/api/proposals/from-documents", json={})).json()
+    proposal_id = started["id"]
+    content = questionnaire_xlsx()
+    attached = await client.post(f"/api/proposals/{proposal_id}/documents", files={"file": ("q.xlsx", content)})
+    assert attached.status_code == 201, attached.text
+    assert attached.json()["media_type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        (read,) = await settled(client, proposal_id, 1)
+    assert (read["status"], read["requirement_count"], read["pages_total"]) == ("read", 3, 2), read["failure_reason"]
+    items = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()["items"]
+    assert [(item["location"]["clause"], item["obligation"], item["location"]["page"]) for item in items] == [
+        ("Perguntas!2", "mandatory", None),
+        ("Perguntas!4", "desirable", None),
+        ("Comercial!1", "mandatory", None),
+    ]
+    assert items[0]["quote"] == "Descreva como a solução garante a disponibilidade de 99,5% do serviço."
+    assert (items[0]["kind"], items[2]["kind"]) == ("technical", "deadline")
+    # The library's own documents still take no spreadsheet.
+    library = await client.post("/api/library/documents", files={"file": ("q.xlsx", content)})
+    assert library.status_code == 415, library.text

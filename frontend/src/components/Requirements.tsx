@@ -119,7 +119,7 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
       {error && <Alert>{error}</Alert>}
       <label className="upload">
         {uploading ? t('requirements.attaching') : t('requirements.attach')}
-        <input type="file" accept=".pdf,.docx,.txt,.md,.html" onChange={(event) => void attach(event)} disabled={uploading} />
+        <input type="file" accept=".pdf,.docx,.xlsx,.txt,.md,.html" onChange={(event) => void attach(event)} disabled={uploading} />
       </label>
       <Deadlines documents={documents} />
       <ul className="documents">

@@ -1745,7 +1745,7 @@ export interface components {
         Body_upload_client_document_api_proposals__proposal_id__documents_post: {
             /**
              * File
-             * @description the client's RFP, edital or questionnaire: PDF, DOCX or text
+             * @description the client's RFP, edital or questionnaire: PDF, DOCX, XLSX (each question row a requirement) or text
              */
             file: string;
         };
@@ -9679,7 +9679,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9759,7 +9759,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9837,7 +9837,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9907,7 +9907,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -9979,7 +9979,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10052,7 +10052,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10132,7 +10132,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;

@@ -23,6 +23,7 @@ from propos4l.gateway.deps import ClientDocumentStore, Editor, Proposals, Settin
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
 from propos4l.gateway.uploads import receive_upload
+from propos4l.shared.library_files import CLIENT_MEDIA_TYPES
 from propos4l.shared.requirement_records import LocationRecord, RequestFieldsRecord
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
 
@@ -40,7 +41,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         401: "No or wrong API token",
         404: "No such proposal (or requirement)",
         413: "The file, or the proposal's documents together, are larger than the limits allow",
-        415: "The file is not a PDF, DOCX, HTML, Markdown or text file",
+        415: "The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file",
         422: "Invalid request",
     }.items()
 }
@@ -197,7 +198,13 @@ async def upload_client_document(
     settings: Settings,
     proposals: Proposals,
     documents: ClientDocumentStore,
-    file: Annotated[UploadFile, File(description="the client's RFP, edital or questionnaire: PDF, DOCX or text")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="the client's RFP, edital or questionnaire: PDF, DOCX, XLSX (each question row a requirement) "
+            "or text"
+        ),
+    ],
 ) -> ClientDocumentView:
     """Attach a client's document to a proposal; it is read in the background (its requirements and the request
     fields it states; follow `status` or the proposal's events)."""
@@ -209,6 +216,7 @@ async def upload_client_document(
         settings.proposal_document_max_mb,
         too_large="A client document may be",
         unreadable=lambda name: f"{name or 'This file'!r} cannot be read",
+        accepted=CLIENT_MEDIA_TYPES,
     )
     received, media_type, filename = upload.received, upload.media_type, upload.filename
     try:

@@ -9,9 +9,15 @@ README). Two paths are measured:
   the library service's `ExtractionPool` (worker process, limits) and `document_pages.source_pages`, then the same
   pass: what an uploaded PDF goes through. Pages/s counts the PDF read and the pass.
 
+With `--model`, a third path, `rules+model`, runs the rules and then the generator's classify-and-merge pass
+(`propos4l.generator.requirement_review`) with a model, side by side with `text` on the same documents, and reports
+what the pass changed and refused: `--model fake` asks the test suite's fake Ollama (its quotes are never the
+document's, so every answer is refused: the figures must equal the rules'), `--model openai=URL,ALIAS` a real
+OpenAI-compatible server (the conformance stage's llama.cpp server, for instance).
+
 Prints one JSON line per document and path, and a total per path. Matching: tests/support/requirements_fixture.py.
 
-Usage: python bench/bench_requirements.py [--rounds 20] [--no-pdf] [--show-errors]
+Usage: python bench/bench_requirements.py [--rounds 20] [--no-pdf] [--show-errors] [--model fake|openai=URL,ALIAS]
 """
 
 from __future__ import annotations
@@ -141,13 +147,106 @@ async def pdf_path(documents: Sequence[LabelledDocument], rounds: int, errors: b
         print(json.dumps(report("pdf", "all", total, total_pages, total_seconds)))
 
 
+def reviewed(found: Sequence[Requirement], outcome: object) -> list[Requirement]:
+    """The rules' requirements after a review: relabelled, and repeats merged into the earlier one."""
+    import dataclasses
+
+    from propos4l.generator.requirement_review import ReviewOutcome
+
+    assert isinstance(outcome, ReviewOutcome)
+    labels = {item.id: item for item in outcome.relabels}
+    gone = {item.merged for item in outcome.merges}
+    result = []
+    for requirement in found:
+        if requirement.id in gone:
+            continue
+        label = labels.get(requirement.id)
+        if label is not None:
+            requirement = dataclasses.replace(requirement, kind=label.kind, obligation=label.obligation)
+        result.append(requirement)
+    return result
+
+
+async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: int) -> None:
+    """Rules, then rules and the model's pass, on the same documents, side by side; `rounds` passes each."""
+    import contextlib
+
+    from propos4l.generator.app import build_client, model_options
+    from propos4l.generator.prompts import ChatMessage
+    from propos4l.generator.requirement_review import review_requirements
+    from propos4l.generator.settings import GeneratorSettings
+    from propos4l.shared.requirement_records import records_of
+    from propos4l.shared.sections import Language
+
+    with contextlib.ExitStack() as stack:
+        if model == "fake":
+            from tests.support.fake_ollama import FakeOllama
+
+            fake = stack.enter_context(FakeOllama(models=["qwen2.5:7b"]))
+            values: dict[str, object] = {"ollama_url": fake.url, "ollama_model": "qwen2.5:7b"}
+        else:
+            url, alias = model.removeprefix("openai=").split(",", 1)
+            values = {
+                "llm_provider": "openai",
+                "llm_base_url": url,
+                "llm_model": alias,
+                "llm_read_timeout_seconds": 300,
+            }
+        settings = GeneratorSettings(redis_url="redis://127.0.0.1:1", **values)  # type: ignore[arg-type]
+        client = build_client(settings)
+        assert client is not None
+        name = settings.llm_model if settings.llm_provider == "openai" else settings.ollama_model
+
+        async def ask(messages: list[ChatMessage], schema: dict[str, object]) -> str:
+            return (
+                await client.chat(str(name), messages, format_schema=schema, options=model_options(settings))
+            ).content
+
+        totals: dict[str, Score] = {}
+        try:
+            for document in documents:
+                language = Language.EN if document.name.startswith("en") or "rfp" in document.name else Language.PT_BR
+                for _ in range(rounds):
+                    rules_started = time.perf_counter()
+                    found = requirements_of(document.pages)
+                    rules_seconds = time.perf_counter() - rules_started
+                    started = time.perf_counter()
+                    outcome = await review_requirements(ask, records_of(found), language)
+                    model_seconds = time.perf_counter() - started
+                    after = reviewed(found, outcome)
+                    for path, result, seconds in (
+                        ("rules", score(document.labels, found), rules_seconds),
+                        ("rules+model", score(document.labels, after), rules_seconds + model_seconds),
+                    ):
+                        line = report(path, document.name, result, len(document.pages), seconds)
+                        line |= {
+                            "model": model.split(",")[-1],
+                            "relabelled": len(outcome.relabels),
+                            "merged": len(outcome.merges),
+                            "confirmed": outcome.confirmed,
+                            "ignored": outcome.ignored,
+                            "failed_batches": outcome.failed_batches,
+                            "batches": outcome.batches,
+                        }
+                        print(json.dumps(line), flush=True)
+                        totals[path] = result if path not in totals else totals[path] + result
+        finally:
+            await client.aclose()
+        for path, result in totals.items():
+            print(json.dumps(report(path, "all", result, 0, 0.0) | {"model": model.split(",")[-1]}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF path (no WeasyPrint, no worker)")
     parser.add_argument("--show-errors", action="store_true", help="print missed and spurious quotes to stderr")
+    parser.add_argument("--model", help="also run the model's pass: fake, or openai=URL,ALIAS")
     arguments = parser.parse_args()
     documents = read_documents()
+    if arguments.model:
+        asyncio.run(model_path(documents, arguments.model, max(1, arguments.rounds)))
+        return
     text_path(documents, arguments.rounds, arguments.show_errors)
     if not arguments.no_pdf:
         asyncio.run(pdf_path(documents, arguments.rounds, arguments.show_errors))

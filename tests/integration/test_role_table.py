@@ -116,6 +116,9 @@ ROLE_TABLE: dict[tuple[str, str], Role | str] = {
     ("POST", "/api/approval-rules"): A,
     ("PUT", "/api/approval-rules/{rule_id}"): A,
     ("DELETE", "/api/approval-rules/{rule_id}"): A,
+    ("POST", "/api/proposals/from-documents"): E,
+    ("POST", "/api/proposals/{proposal_id}/confirm"): E,
+    ("DELETE", "/api/proposals/{proposal_id}/documents/{document_id}"): E,
 }
 for kind in ("services", "people", "case-studies"):
     ROLE_TABLE |= {

@@ -100,7 +100,7 @@ _CHAT_QUEUE = "/api/chat"
 _CLIENT_LINE = re.compile(r"^[ \t]*CLIENT:[ \t]*(?P<name>.+?)[ \t]*$", re.MULTILINE)
 _ZERO_DURATION = re.compile(r"^0+(\.0+)?(ns|us|µs|ms|s|m|h)?$")
 _MAX_DEPTH = 6
-_BLOCK = re.compile(r"<<<(?:PASSAGE|PERSON|ROLE)\b.*?<<<END>>>", re.DOTALL)
+_BLOCK = re.compile(r"<<<(?:PASSAGE|PERSON|ROLE|REQUIREMENT)\b.*?<<<END>>>", re.DOTALL)
 _INJECTION = re.compile(r"ignore (?:all )?previous instructions", re.IGNORECASE)
 _LOAD_NS = 20_000_000
 _PROMPT_NS_PER_TOKEN = 400_000
@@ -378,8 +378,9 @@ def client_name(messages: Sequence[Mapping[str, object]]) -> str | None:
 def injected(messages: Sequence[Mapping[str, object]]) -> bool:
     """Whether the prompt says "ignore previous instructions" outside every delimited library block.
 
-    A block runs from its ``<<<PASSAGE``/``<<<PERSON``/``<<<ROLE`` header to the first ``<<<END>>>`` after it, as a
-    model reads it: a passage that carries its own ``<<<END>>>`` would close its block early and speak as the prompt.
+    A block runs from its ``<<<PASSAGE``/``<<<PERSON``/``<<<ROLE``/``<<<REQUIREMENT`` header to the first
+    ``<<<END>>>`` after it, as a model reads it: a passage that carries its own ``<<<END>>>`` would close its block
+    early and speak as the prompt.
     """
     for message in messages:
         content = message.get("content")

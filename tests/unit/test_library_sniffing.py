@@ -10,12 +10,14 @@ import pytest
 
 from propos4l.shared.library_files import (
     ACCEPTED_MEDIA_TYPES,
+    CLIENT_MEDIA_TYPES,
     DOCX,
     HTML,
     MARKDOWN,
     PDF,
     PLAIN_TEXT,
     SNIFF_BYTES,
+    XLSX,
     sniff_media_type,
 )
 from tests.support import library_documents as documents
@@ -38,11 +40,16 @@ def test_a_docx_is_a_zip_whose_central_directory_holds_word_document_xml(tmp_pat
     assert sniff_media_type(data) == DOCX  # the whole file in `head`, no path
 
 
-def test_another_zip_is_refused(tmp_path: Path) -> None:
+def test_another_zip_is_refused_and_a_workbook_is_told_apart_for_client_documents_only(tmp_path: Path) -> None:
     path = tmp_path / "planilha.docx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
-    assert sniff_media_type(path.read_bytes()[:SNIFF_BYTES], path) is None
+    assert sniff_media_type(path.read_bytes()[:SNIFF_BYTES], path) == XLSX
+    assert XLSX in CLIENT_MEDIA_TYPES and XLSX not in ACCEPTED_MEDIA_TYPES  # the library's own documents refuse it
+    slides = tmp_path / "slides.docx"
+    with zipfile.ZipFile(slides, "w") as archive:
+        archive.writestr("ppt/presentation.xml", "<presentation/>")
+    assert sniff_media_type(slides.read_bytes()[:SNIFF_BYTES], slides) is None
 
 
 def test_a_zip_head_without_the_rest_of_the_file_is_refused() -> None:

@@ -1,8 +1,13 @@
 'use client';
-/** The request form; field messages come from the API's problem+json. Prefilled from a failed proposal (?from=id). */
+/**
+ * The request form; field messages come from the API's problem+json. Prefilled from a failed proposal (?from=id).
+ * With the client's documents attached, the proposal is started from them instead: it waits for them to be read and
+ * for the person to confirm the request fields found (ConfirmRequest), and nothing typed is required.
+ */
 import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
+import { RequirementsApi } from '@/lib/requirements';
 import { useApp } from '@/lib/app-context';
 import type { Language, ProposalRequest } from '@/lib/types';
 import { Alert, describedBy, Field } from './ui';
@@ -21,6 +26,7 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
   const [busy, setBusy] = useState(false);
   const [prefilled, setPrefilled] = useState(false);
   const [templates, setTemplates] = useState<string[]>([]);
+  const [files, setFiles] = useState<File[]>([]);
 
   useEffect(() => {
     const from = new URLSearchParams(window.location.search).get('from');
@@ -56,6 +62,7 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
   async function submit(event: FormEvent) {
     event.preventDefault();
     setFormError(null);
+    if (files.length > 0) return startFromDocuments();
     const missing: Partial<Record<keyof Values, string>> = {};
     for (const name of REQUIRED) if (!values[name].trim()) missing[name] = t('form.required');
     if (Object.keys(missing).length) {
@@ -94,6 +101,31 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
     }
   }
 
+  /** Start the proposal from the attached documents; what was typed goes along, to be confirmed with the rest. */
+  async function startFromDocuments() {
+    setBusy(true);
+    try {
+      const started = await api.startFromDocuments({
+        client_name: values.client_name.trim(),
+        industry: values.industry.trim(),
+        requirements: values.requirements.trim(),
+        scope: values.scope.trim() || null,
+        timeline: values.timeline.trim() || null,
+        budget: values.budget.trim() || null,
+        language: values.language as Language,
+        template: values.template.trim() || 'default',
+      });
+      const documents = new RequirementsApi(api, started.id);
+      for (const file of files) await documents.attach(file, file.name);
+      if (onCreated) onCreated(started.id);
+      else router.push(`/proposals/${started.id}`);
+    } catch (caught) {
+      setFormError(describeError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const text = (name: keyof Values, options: { multiline?: boolean; optional?: boolean; hint?: string } = {}) => {
     const id = `field-${name}`;
     const common = {
@@ -102,7 +134,7 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
       value: values[name],
       'aria-invalid': errors[name] ? true : undefined,
       'aria-describedby': describedBy(id, Boolean(options.hint), errors[name]),
-      'aria-required': options.optional ? undefined : true,
+      'aria-required': options.optional || files.length > 0 ? undefined : true,
     } as const;
     return (
       <Field id={id} label={t(`form.${name}` as 'form.client_name')} error={errors[name]} optional={options.optional} hint={options.hint}>
@@ -120,6 +152,18 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
       <p>{t('form.intro')}</p>
       {prefilled && <Alert kind="info">{t('form.retryNote')}</Alert>}
       {formError && <Alert kind="error">{formError}</Alert>}
+      <Field id="field-documents" label={t('form.documents')} optional hint={t('form.documentsHint')}>
+        <input
+          id="field-documents"
+          name="documents"
+          type="file"
+          multiple
+          accept=".pdf,.docx,.xlsx,.txt,.md,.html"
+          aria-describedby="field-documents-hint"
+          onChange={(event) => setFiles(Array.from(event.target.files ?? []))}
+        />
+      </Field>
+      {files.length > 0 && <Alert kind="info">{t('form.documentsNote', { count: files.length })}</Alert>}
       <div className="grid-2">
         {text('client_name')}
         {text('industry')}
@@ -150,7 +194,7 @@ export function ProposalForm({ onCreated }: { onCreated?: (id: string) => void }
         </Field>
       </div>
       <button type="submit" disabled={busy}>
-        {busy ? t('form.submitting') : t('form.submit')}
+        {busy ? t('form.submitting') : files.length > 0 ? t('form.submitDocuments') : t('form.submit')}
       </button>
     </form>
   );

@@ -16,6 +16,7 @@ import { ProposalPeople } from './ProposalPeople';
 import { flagsOf, SearchModeNote, SectionFlags, SectionGrounding } from './Grounding';
 import { LiveDraft, StageProgress } from './LiveDraft';
 import { PdfPanel, slug } from './PdfPanel';
+import { ConfirmRequest } from './ConfirmRequest';
 import { Requirements } from './Requirements';
 import { ReviewBadge, ReviewPanel, Threads, useReview } from './Review';
 import { SectionCard } from './SectionCard';
@@ -81,11 +82,20 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
 
       {proposal.status === 'failed' && <FailurePanel proposal={proposal} />}
 
-      {proposal.status !== 'failed' && <StageProgress status={proposal.status} />}
+      {proposal.status === 'awaiting_confirmation' && (
+        <div className="proposal-grid">
+          <ConfirmRequest proposal={proposal} onConfirmed={refresh} />
+          <aside className="side">
+            <Requirements proposalId={id} version={proposal.version} />
+          </aside>
+        </div>
+      )}
+
+      {proposal.status !== 'failed' && proposal.status !== 'awaiting_confirmation' && <StageProgress status={proposal.status} />}
       {connection === 'polling' && busy && <Alert kind="info">{t('proposal.polling')}</Alert>}
       {connection === 'reconnecting' && busy && <Alert kind="info">{t('proposal.reconnecting')}</Alert>}
 
-      {firstDraft && proposal.status !== 'failed' && <LiveDraft live={live} status={proposal.status} />}
+      {firstDraft && proposal.status !== 'failed' && proposal.status !== 'awaiting_confirmation' && <LiveDraft live={live} status={proposal.status} />}
 
       {!firstDraft && (
         <div className="proposal-grid">

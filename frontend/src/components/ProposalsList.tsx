@@ -7,7 +7,7 @@ import type { ProposalList, ProposalStatus } from '@/lib/types';
 import { ReviewBadge } from './Review';
 import { Alert, Loading, StatusBadge } from './ui';
 
-const STATUSES: ProposalStatus[] = ['queued', 'generating', 'rendering', 'ready', 'failed'];
+const STATUSES: ProposalStatus[] = ['awaiting_confirmation', 'queued', 'generating', 'rendering', 'ready', 'failed'];
 const PAGE_SIZE = 20;
 
 interface Filters {

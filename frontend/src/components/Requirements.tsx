@@ -73,6 +73,22 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
     }
   }
 
+  async function remove(item: ClientDocument) {
+    setError(null);
+    try {
+      try {
+        await client.remove(item.id);
+      } catch (failure) {
+        if (!(failure instanceof ApiError) || failure.problem.code !== 'requirements_assessed') throw failure;
+        if (!window.confirm(t('requirements.doc.removeAssessed', { file: item.filename }))) return;
+        await client.remove(item.id, true);
+      }
+      setRound((value) => value + 1);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : String(failure));
+    }
+  }
+
   async function save(row: RequirementRow, status: ComplianceStatus, note: string) {
     try {
       await client.setCompliance(row.id, { status, note, sections: row.compliance?.sections ?? [] });
@@ -103,12 +119,16 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
       {error && <Alert>{error}</Alert>}
       <label className="upload">
         {uploading ? t('requirements.attaching') : t('requirements.attach')}
-        <input type="file" accept=".pdf,.docx,.txt,.md,.html" onChange={(event) => void attach(event)} disabled={uploading} />
+        <input type="file" accept=".pdf,.docx,.xlsx,.txt,.md,.html" onChange={(event) => void attach(event)} disabled={uploading} />
       </label>
+      <Deadlines documents={documents} />
       <ul className="documents">
         {documents.map((item) => (
           <li key={item.id} data-testid="client-document">
-            <strong>{item.filename}</strong> — {documentProgress(item, t)}
+            <strong>{item.filename}</strong> — {documentProgress(item, t)}{' '}
+            <button type="button" onClick={() => void remove(item)} aria-label={t('requirements.doc.remove', { file: item.filename })}>
+              {t('requirements.doc.removeShort')}
+            </button>
             {item.request_fields && <FoundFields document={item} />}
           </li>
         ))}
@@ -132,6 +152,28 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
         </>
       )}
     </section>
+  );
+}
+
+/** Every date the documents set for bidders (questions, visit, submission, opening), soonest first. */
+function Deadlines({ documents }: { documents: ClientDocument[] }) {
+  const { t, formatDate } = useApp();
+  const dates = documents
+    .flatMap((item) => (item.request_fields?.deadlines ?? []).map((deadline) => ({ ...deadline, filename: item.filename })))
+    .sort((a, b) => a.date.localeCompare(b.date));
+  if (dates.length === 0) return null;
+  return (
+    <div className="deadlines" data-testid="deadlines">
+      <h3>{t('requirements.deadlines')}</h3>
+      <ul>
+        {dates.map((deadline) => (
+          <li key={`${deadline.filename}-${deadline.kind}-${deadline.date}`} title={deadline.quote}>
+            <strong>{formatDate(deadline.date)}</strong> — {t(`requirements.deadline.${deadline.kind}` as MessageKey)}
+            <span className="muted"> ({deadline.page ? `${deadline.filename}, p. ${deadline.page}` : deadline.filename})</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -180,6 +222,7 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
           {where}
           {row.location.clause ? ` · ${t('requirements.clause', { clause: row.location.clause })}` : ''} ·{' '}
           {t(`requirements.obligation.${row.obligation}` as MessageKey)}
+          {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
       </td>

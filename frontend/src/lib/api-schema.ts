@@ -1442,6 +1442,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/{proposal_id}/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Client Document
+         * @description Remove a client's document attached by mistake: the requirements found only in it go with it, with their
+         *     statuses; when a person assessed any of them, only with `force` (409 otherwise). Drafted versions keep what
+         *     they were written with.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        delete: operations["delete_client_document_api_proposals__proposal_id__documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/proposals/{proposal_id}/requirements": {
         parameters: {
             query?: never;
@@ -1929,6 +1953,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/proposals/from-documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start From Documents
+         * @description Start a proposal from the client's documents: it waits (`awaiting_confirmation`) for its documents
+         *     (`POST /api/proposals/{id}/documents`) and for a person to confirm its request (`POST .../confirm`).
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["start_from_documents_api_proposals_from_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/proposals/{proposal_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Request
+         * @description Confirm the request of a proposal started from documents (the fields read from them, as the person left
+         *     them): it is queued for drafting with the library's context and the documents' requirements, each section
+         *     shown those mapped to it.
+         *
+         *     Needs the **editor** role or higher.
+         */
+        post: operations["confirm_request_api_proposals__proposal_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2232,7 +2303,7 @@ export interface components {
         Body_upload_client_document_api_proposals__proposal_id__documents_post: {
             /**
              * File
-             * @description the client's RFP, edital or questionnaire: PDF, DOCX or text
+             * @description the client's RFP, edital or questionnaire: PDF, DOCX, XLSX (each question row a requirement) or text
              */
             file: string;
         };
@@ -2487,6 +2558,8 @@ export interface components {
             requirement_count: number;
             /** @description what the document states of the request (client, object, budget ceiling, dates), for a person to confirm; null until it is read */
             request_fields: components["schemas"]["RequestFieldsRecord"] | null;
+            /** @description the model's classify-and-merge pass; null until it ran */
+            review?: components["schemas"]["RequirementReviewView"] | null;
             /**
              * Failure Code
              * @description with status failed: a LibraryFailureCode
@@ -3808,6 +3881,41 @@ export interface components {
             discount_percent?: number | string | null;
         };
         /**
+         * ProposalStart
+         * @description A proposal started from the client's documents: what is known before they are read, all of it optional
+         *     but the language and template; the request is confirmed later (`POST /api/proposals/{id}/confirm`).
+         */
+        ProposalStart: {
+            /**
+             * Client Name
+             * @default
+             */
+            client_name: string;
+            /**
+             * Industry
+             * @default
+             */
+            industry: string;
+            /**
+             * Requirements
+             * @default
+             */
+            requirements: string;
+            /** Scope */
+            scope?: string | null;
+            /** Timeline */
+            timeline?: string | null;
+            /** Budget */
+            budget?: string | null;
+            /** @default pt-BR */
+            language: components["schemas"]["Language"];
+            /**
+             * Template
+             * @default default
+             */
+            template: string;
+        };
+        /**
          * ProposalSummary
          * @description A proposal as the list shows it.
          */
@@ -3821,7 +3929,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "generating" | "rendering" | "ready" | "failed";
+            status: "awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed";
             /** Version */
             version: number;
             /** Client Name */
@@ -3895,7 +4003,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "generating" | "rendering" | "ready" | "failed";
+            status: "awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed";
             /** Version */
             version: number;
             /** Client Name */
@@ -4009,6 +4117,12 @@ export interface components {
              * @description comment threads still open (null: not counted)
              */
             open_threads?: number | null;
+            /**
+             * From Documents
+             * @description started from the client's documents: its PDF has the compliance matrix as an annex by default
+             * @default false
+             */
+            from_documents: boolean;
         };
         /**
          * PublicBrand
@@ -4164,6 +4278,45 @@ export interface components {
             };
         };
         /**
+         * RequirementReviewView
+         * @description The model's pass over a document's requirements (after the rules'): what it changed, what was refused.
+         */
+        RequirementReviewView: {
+            /** Model */
+            model: string;
+            /**
+             * Relabelled
+             * @description requirements whose kind or obligation the model set (quote checked)
+             */
+            relabelled: number;
+            /**
+             * Merged
+             * @description repeats folded into an earlier requirement
+             */
+            merged: number;
+            /** Confirmed */
+            confirmed: number;
+            /**
+             * Ignored
+             * @description answers refused: a changed quote, an unknown id, a merge of unlike texts
+             */
+            ignored: number;
+            /** Failed Batches */
+            failed_batches: number;
+            /** Batches */
+            batches: number;
+            /**
+             * Skipped
+             * @description why there was no pass (no model, the model not answering)
+             */
+            skipped: string | null;
+            /**
+             * Reviewed At
+             * Format: date-time
+             */
+            reviewed_at: string;
+        };
+        /**
          * RequirementView
          * @description A requirement of the client's documents, quoted exactly, with where it is and its compliance.
          */
@@ -4195,6 +4348,13 @@ export interface components {
             also_at: components["schemas"]["LocationRecord"][];
             /** Heading */
             heading: string | null;
+            /**
+             * Classified By
+             * @description who set kind and obligation: the rules, or the model's checked pass
+             * @default rules
+             * @enum {string}
+             */
+            classified_by: "rules" | "model";
             /** @description null: not assessed yet */
             compliance: components["schemas"]["ComplianceView"] | null;
         };
@@ -5410,7 +5570,7 @@ export interface operations {
     list_proposals_api_proposals_get: {
         parameters: {
             query?: {
-                status?: ("queued" | "generating" | "rendering" | "ready" | "failed") | null;
+                status?: ("awaiting_confirmation" | "queued" | "generating" | "rendering" | "ready" | "failed") | null;
                 industry?: string | null;
                 /** @description Words the client's name has words beginning with */
                 q?: string | null;
@@ -10707,7 +10867,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10787,7 +10947,85 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    delete_client_document_api_proposals__proposal_id__documents__document_id__delete: {
+        parameters: {
+            query?: {
+                /** @description delete even when a person assessed some of its requirements (their statuses go) */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                proposal_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal (or requirement) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Assessed requirements */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file, or the proposal's documents together, are larger than the limits allow */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10857,7 +11095,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -10929,7 +11167,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -11002,7 +11240,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -11082,7 +11320,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description The file is not a PDF, DOCX, HTML, Markdown or text file */
+            /** @description The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -12553,6 +12791,146 @@ export interface operations {
             };
             /** @description No such rule */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    start_from_documents_api_proposals_from_documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller may not change this proposal */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal is not awaiting confirmation, or a document is still being read */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    confirm_request_api_proposals__proposal_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalView"];
+                };
+            };
+            /** @description No or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The caller may not change this proposal */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No such proposal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The proposal is not awaiting confirmation, or a document is still being read */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

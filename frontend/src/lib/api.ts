@@ -13,6 +13,7 @@ import type {
   Proposal,
   ProposalList,
   ProposalRequest,
+  ProposalStart,
   ProposalSummary,
   Readiness,
   NewUserAccount,
@@ -281,6 +282,16 @@ export class ApiClient {
 
   createProposal(request: ProposalRequest): Promise<ProposalSummary> {
     return this.json('/api/proposals', { method: 'POST', body: JSON.stringify(request) });
+  }
+
+  /** Start a proposal from the client's documents: it waits for them and for its request to be confirmed. */
+  startFromDocuments(start: ProposalStart): Promise<Proposal> {
+    return this.json('/api/proposals/from-documents', { method: 'POST', body: JSON.stringify(start) });
+  }
+
+  /** Confirm the request of a proposal started from documents: it is queued for its first draft. */
+  confirmProposal(id: string, request: ProposalRequest): Promise<Proposal> {
+    return this.json(`/api/proposals/${encodeURIComponent(id)}/confirm`, { method: 'POST', body: JSON.stringify(request) });
   }
 
   getProposal(id: string): Promise<Proposal> {

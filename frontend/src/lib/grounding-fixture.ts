@@ -25,6 +25,7 @@ export function groundedProposal(overrides: Partial<Proposal> = {}): Proposal {
     timeline: null,
     budget: 'R$ 20.000,00',
     discount_percent: null,
+    from_documents: false,
     sections: SECTION_KEYS.map((key) => ({ key, title: sectionTitle(key, 'pt-BR'), content: `Texto de ${sectionTitle(key, 'pt-BR')}.` })),
     investment_items: [],
     investment: null,

@@ -19,7 +19,7 @@ function doc(overrides: Partial<ClientDocument>): ClientDocument {
 function row(obligation: 'mandatory' | 'desirable', status: ComplianceStatus | null): RequirementRow {
   return {
     id: 'REQ-0123456789AB', quote: 'A CONTRATADA deverá…', obligation, kind: 'technical', document_id: 'd1',
-    location: { file: 'edital.pdf', page: 3, clause: '5.1' }, also_at: [], heading: null,
+    location: { file: 'edital.pdf', page: 3, clause: '5.1' }, also_at: [], heading: null, classified_by: 'rules',
     compliance: status ? { status, note: '', sections: [], version: 1, changed_by: 'admin', changed_at: '2026-12-06T00:00:00Z' } : null,
   };
 }

@@ -33,6 +33,11 @@ export class RequirementsApi {
     return (await response.json()) as ClientDocument;
   }
 
+  /** Remove a document and the requirements found in it; `force` also when a person assessed some of them. */
+  async remove(documentId: string, force = false): Promise<void> {
+    await this.api.raw(`${this.base}/documents/${encodeURIComponent(documentId)}${force ? '?force=true' : ''}`, { method: 'DELETE' });
+  }
+
   async documents(): Promise<ClientDocument[]> {
     return (await this.api.json<{ items: ClientDocument[] }>(`${this.base}/documents`)).items;
   }
@@ -70,10 +75,15 @@ export function documentProgress(document: ClientDocument, t: Translate): string
       return document.pages_total
         ? t('requirements.doc.reading', { done: document.pages_done, total: document.pages_total })
         : t('requirements.doc.queued');
-    case 'read':
-      return t(document.requirement_count === 1 ? 'requirements.doc.found.one' : 'requirements.doc.found.other', {
+    case 'read': {
+      const found = t(document.requirement_count === 1 ? 'requirements.doc.found.one' : 'requirements.doc.found.other', {
         count: document.requirement_count,
       });
+      const review = document.review;
+      if (!review) return found;
+      if (review.skipped) return `${found} · ${t('requirements.doc.reviewSkipped')}`;
+      return `${found} · ${t('requirements.doc.reviewed', { relabelled: review.relabelled, merged: review.merged, ignored: review.ignored })}`;
+    }
     default:
       return t('requirements.doc.failed', { reason: document.failure_reason ?? document.failure_code ?? '' });
   }
@@ -83,4 +93,43 @@ export function documentProgress(document: ClientDocument, t: Translate): string
 export function mandatorySummary(rows: readonly RequirementRow[]): { answered: number; mandatory: number } {
   const mandatory = rows.filter((row) => row.obligation === 'mandatory');
   return { answered: mandatory.filter((row) => row.compliance?.status === 'answered').length, mandatory: mandatory.length };
+}
+
+/** What the read documents state of the request, for the person to confirm: the first document that states a
+ * field gives it (client, object, budget ceiling as "BRL 480000.00", submission date), with where it was read. */
+export interface SuggestedRequest {
+  client_name?: { value: string; source: string };
+  requirements?: { value: string; source: string };
+  budget?: { value: string; source: string };
+  timeline?: { value: string; source: string };
+}
+
+function sourceOf(file: string, page?: number | null): string {
+  return page ? `${file}, p. ${page}` : file;
+}
+
+export function suggestedRequest(documents: readonly ClientDocument[]): SuggestedRequest {
+  const suggestion: SuggestedRequest = {};
+  for (const document of documents) {
+    const fields = document.status === 'read' ? document.request_fields : null;
+    if (!fields) continue;
+    if (!suggestion.client_name && fields.client) {
+      suggestion.client_name = { value: fields.client.value, source: sourceOf(fields.client.file, fields.client.page) };
+    }
+    if (!suggestion.requirements && fields.object) {
+      suggestion.requirements = { value: fields.object.value, source: sourceOf(fields.object.file, fields.object.page) };
+    }
+    if (!suggestion.budget && fields.budget_ceiling) {
+      const quote = fields.budget_quote;
+      suggestion.budget = {
+        value: `${fields.budget_currency ?? ''} ${fields.budget_ceiling}`.trim(),
+        source: quote ? sourceOf(quote.file, quote.page) : document.filename,
+      };
+    }
+    const submission = (fields.deadlines ?? []).find((deadline) => deadline.kind === 'submission');
+    if (!suggestion.timeline && submission) {
+      suggestion.timeline = { value: submission.date, source: sourceOf(submission.file, submission.page) };
+    }
+  }
+  return suggestion;
 }

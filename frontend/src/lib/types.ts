@@ -41,6 +41,7 @@ export type EffortEdit = Schemas['EffortEdit'];
  * request the gateway fills `language` and `template` in when they are left out.
  */
 export type ProposalRequest = Omit<Schemas['ProposalRequest'], 'language' | 'template'> & Partial<Pick<Schemas['ProposalRequest'], 'language' | 'template'>>;
+export type ProposalStart = Partial<Schemas['ProposalStart']>;
 
 export type TemplateSummary = Schemas['TemplateSummary'];
 export type TemplateFile = Schemas['TemplateFileView'];

@@ -33,6 +33,8 @@ _PRODUCERS: dict[Stream, str] = {
     Stream.PROPOSAL_DOCUMENT_PROGRESSED: "library",
     Stream.PROPOSAL_DOCUMENT_READ: "library",
     Stream.PROPOSAL_DOCUMENT_FAILED: "library",
+    Stream.PROPOSAL_REQUIREMENTS_FOUND: "gateway",
+    Stream.PROPOSAL_REQUIREMENTS_REVIEWED: "generator",
     Stream.INTAKE_PROPOSAL_REQUESTED: "outside producers (Redis ACL users)",
     Stream.INTAKE_REJECTED: "gateway",
     Stream.PROPOSAL_LIFECYCLE: "gateway",

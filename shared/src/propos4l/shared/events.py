@@ -24,12 +24,14 @@ from propos4l.shared.grounding import (
     TeamMember,
 )
 from propos4l.shared.requirement_records import RequestFieldsRecord, RequirementRecord
+from propos4l.shared.requirements import Obligation, RequirementKind
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import Stream
 
 __all__ = [
     "EVENT_TYPES",
     "REVIEW_KIND_PREFIX",
+    "ComplianceLine",
     "Event",
     "FailureStage",
     "FieldError",
@@ -58,6 +60,10 @@ __all__ = [
     "ProposalRendered",
     "ProposalRequest",
     "ProposalRequested",
+    "ProposalRequirementsFound",
+    "ProposalRequirementsReviewed",
+    "RequirementMerge",
+    "RequirementRelabel",
     "Section",
     "SectionRegenerationRequested",
     "TemplateAction",
@@ -223,6 +229,20 @@ class GenerationStarted(ProposalEvent):
     model: str
 
 
+class ComplianceLine(BaseModel):
+    """One row of the compliance annex: a client's requirement, where it is, and how the draft answers it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+    quote: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    obligation: Obligation
+    page: Annotated[int, Field(ge=1)] | None = None
+    clause: Annotated[str, StringConstraints(max_length=40)] | None = None
+    status: Literal["answered", "partial", "not_answered", "not_applicable"]
+    sections: tuple[SectionKey, ...] = ()
+
+
 class ProposalDrafted(ProposalEvent):
     """The sections of a version are written and validated; they are ready to render."""
 
@@ -248,6 +268,11 @@ class ProposalDrafted(ProposalEvent):
     budget_comparison: BudgetComparison | None = None
     cited_passages: tuple[ContextPassage, ...] = Field(
         default=(), description="the context passages the sections' sources cite, with their text (e.g. for an annex)"
+    )
+    compliance: Annotated[tuple[ComplianceLine, ...], Field(max_length=200)] = Field(
+        default=(),
+        description="the client's requirements the draft was written with and how its text answers each (the "
+        "automatic check at drafting): the PDF's compliance annex",
     )
 
     @field_validator("sections")
@@ -464,6 +489,56 @@ class ProposalDocumentFailed(ProposalEvent):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
 
 
+class ProposalRequirementsFound(ProposalEvent):
+    """The gateway recorded a read document's requirements: the generator asks the model to classify and merge them
+    (issue #16; the rules' labels stay where the model's answer cannot be checked)."""
+
+    event_type: ClassVar[str] = "proposal.requirements-found"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_REQUIREMENTS_FOUND
+
+    document_id: uuid.UUID
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    language: Language
+    requirements: Annotated[tuple[RequirementRecord, ...], Field(min_length=1, max_length=5_000)]
+
+
+class RequirementRelabel(BaseModel):
+    """A requirement the model classified otherwise than the rules, its quote checked unchanged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+    kind: RequirementKind
+    obligation: Obligation
+
+
+class RequirementMerge(BaseModel):
+    """A requirement the model found repeating an earlier one (their words checked alike): `merged` joins `kept`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kept: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+    merged: Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+
+
+class ProposalRequirementsReviewed(ProposalEvent):
+    """The model's pass over a document's requirements: what it relabelled and merged, what it confirmed, what was
+    refused; `skipped` says why there was no pass (no model, the model server failing), the rules then stand."""
+
+    event_type: ClassVar[str] = "proposal.requirements-reviewed"
+    stream: ClassVar[Stream] = Stream.PROPOSAL_REQUIREMENTS_REVIEWED
+
+    document_id: uuid.UUID
+    model: Annotated[str, StringConstraints(max_length=300)]
+    relabels: Annotated[tuple[RequirementRelabel, ...], Field(max_length=5_000)] = ()
+    merges: Annotated[tuple[RequirementMerge, ...], Field(max_length=5_000)] = ()
+    confirmed: Annotated[int, Field(ge=0)] = 0
+    ignored: Annotated[int, Field(ge=0)] = 0
+    failed_batches: Annotated[int, Field(ge=0)] = 0
+    batches: Annotated[int, Field(ge=0)] = 0
+    skipped: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
 class FieldError(BaseModel):
     """One field's error, in the shape of the HTTP API's 422 `errors`."""
 
@@ -582,6 +657,8 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
         ProposalDocumentProgressed,
         ProposalDocumentRead,
         ProposalDocumentFailed,
+        ProposalRequirementsFound,
+        ProposalRequirementsReviewed,
         IntakeRejected,
         ProposalLifecycleChanged,
     )

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from propos4l.shared.sections import SectionKey
 
 __all__ = [
+    "REQUIREMENTS_MAX",
+    "SECTION_REQUIREMENTS_MAX",
     "BudgetComparison",
     "ClaimFlag",
     "ContextPassage",
@@ -90,6 +92,17 @@ class ContextRequirement(_Frozen):
     kind: Literal["functional", "technical", "qualification", "commercial", "deadline"]
     page: Annotated[int, Field(ge=1)] | None = None
     clause: Annotated[str, StringConstraints(max_length=40)] | None = None
+    sections: tuple[SectionKey, ...] = Field(
+        default=(),
+        description="the sections of a first draft that answer it (each section's call is shown its own); empty in "
+        "a regeneration's context, whose requirements are all the regenerated section's",
+    )
+
+
+REQUIREMENTS_MAX = 200
+"""The most requirements a context carries (mandatory first); each section's call is shown at most
+`SECTION_REQUIREMENTS_MAX` of them."""
+SECTION_REQUIREMENTS_MAX = 40
 
 
 class DraftingContext(_Frozen):
@@ -98,8 +111,10 @@ class DraftingContext(_Frozen):
     passages: tuple[ContextPassage, ...] = ()
     roster: tuple[RosterPerson, ...] = ()
     rate_card: tuple[RateCardLine, ...] = ()
-    requirements: Annotated[tuple[ContextRequirement, ...], Field(max_length=100)] = Field(
-        default=(), description="the client's requirements mapped to the section being written (a regeneration)"
+    requirements: Annotated[tuple[ContextRequirement, ...], Field(max_length=REQUIREMENTS_MAX)] = Field(
+        default=(),
+        description="the client's requirements: in a first draft each with the sections it is mapped to; in a "
+        "regeneration those mapped to the section being written",
     )
     search_mode: Literal["hybrid", "full_text", "none"] = "none"
     retrieved_at: datetime | None = None

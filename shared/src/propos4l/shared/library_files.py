@@ -17,12 +17,14 @@ from propos4l.shared.object_store import ObjectStore, open_store
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
     "CLIENT_DOCUMENTS_FOLDER",
+    "CLIENT_MEDIA_TYPES",
     "DOCX",
     "HTML",
     "MARKDOWN",
     "PDF",
     "PLAIN_TEXT",
     "SNIFF_BYTES",
+    "XLSX",
     "client_documents_store",
     "sniff_media_type",
 ]
@@ -32,7 +34,11 @@ DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.do
 HTML: Final = "text/html"
 MARKDOWN: Final = "text/markdown"
 PLAIN_TEXT: Final = "text/plain"
+XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPTED_MEDIA_TYPES: Final = (PDF, DOCX, HTML, MARKDOWN, PLAIN_TEXT)
+# A client's documents may also be an XLSX questionnaire (issue #16): each question row is a requirement. The
+# library's own documents may not (nothing there reads a spreadsheet).
+CLIENT_MEDIA_TYPES: Final = (*ACCEPTED_MEDIA_TYPES, XLSX)
 # The folder of LIBRARY_DIR where clients' documents attached to proposals are stored (issue #16), apart from the
 # library's own files so that deleting a library document never takes a client's file with it.
 CLIENT_DOCUMENTS_FOLDER: Final = "client-documents"
@@ -76,7 +82,10 @@ def sniff_media_type(head: bytes, path: Path | None = None) -> str | None:
     if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
         return PDF
     if head.startswith(_ZIP_MAGIC):
-        return DOCX if _is_word_archive(head, path) else None
+        members = _archive_members(head, path)
+        if "word/document.xml" in members:
+            return DOCX
+        return XLSX if "xl/workbook.xml" in members else None
     text = _as_text(head)
     if text is None:
         return None
@@ -87,13 +96,13 @@ def sniff_media_type(head: bytes, path: Path | None = None) -> str | None:
     return PLAIN_TEXT if text.strip() else None
 
 
-def _is_word_archive(head: bytes, path: Path | None) -> bool:
-    """Whether the zip's central directory (read without unpacking any member) holds a Word document body."""
+def _archive_members(head: bytes, path: Path | None) -> frozenset[str]:
+    """The names in the zip's central directory (read without unpacking any member); none for a broken archive."""
     try:
         with zipfile.ZipFile(path if path is not None else io.BytesIO(head)) as archive:
-            return any(member.filename == "word/document.xml" for member in archive.infolist())
+            return frozenset(member.filename for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
+        return frozenset()
 
 
 def _as_text(head: bytes) -> str | None:

@@ -40,6 +40,8 @@ class Stream(StrEnum):
     PROPOSAL_DOCUMENT_PROGRESSED = "propos4l.proposal.document-progressed"
     PROPOSAL_DOCUMENT_READ = "propos4l.proposal.document-read"
     PROPOSAL_DOCUMENT_FAILED = "propos4l.proposal.document-failed"
+    PROPOSAL_REQUIREMENTS_FOUND = "propos4l.proposal.requirements-found"
+    PROPOSAL_REQUIREMENTS_REVIEWED = "propos4l.proposal.requirements-reviewed"
     # The public streams: a contract with systems outside Propos4l, versioned and kept compatible (ADR 0018).
     # Producers write to their own intake stream (`producer_streams`); this shared one is deprecated (it cannot tell
     # who wrote an entry) and read until intake contract 2.
@@ -85,6 +87,8 @@ CONSUMERS: dict[Stream, tuple[ConsumerGroup, ...]] = {
     Stream.PROPOSAL_DOCUMENT_PROGRESSED: (ConsumerGroup.GATEWAY,),
     Stream.PROPOSAL_DOCUMENT_READ: (ConsumerGroup.GATEWAY,),
     Stream.PROPOSAL_DOCUMENT_FAILED: (ConsumerGroup.GATEWAY,),
+    Stream.PROPOSAL_REQUIREMENTS_FOUND: (ConsumerGroup.GENERATOR,),
+    Stream.PROPOSAL_REQUIREMENTS_REVIEWED: (ConsumerGroup.GATEWAY,),
     Stream.INTAKE_PROPOSAL_REQUESTED: (ConsumerGroup.GATEWAY,),
     Stream.INTAKE_REJECTED: (),  # read by the producers only, each its own way: trimmed by age alone
     Stream.PROPOSAL_LIFECYCLE: (ConsumerGroup.WEBHOOKS,),  # and by outside consumers, with their own groups

@@ -41,6 +41,7 @@ from propos4l.gateway.routes import (
     approval_rules,
     audit,
     backups,
+    document_proposals,
     events,
     exports,
     health,
@@ -240,6 +241,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 Stream.PROPOSAL_DOCUMENT_PROGRESSED: client_document_recorder.on_progressed,
                 Stream.PROPOSAL_DOCUMENT_READ: client_document_recorder.on_read,
                 Stream.PROPOSAL_DOCUMENT_FAILED: client_document_recorder.on_failed,
+                Stream.PROPOSAL_REQUIREMENTS_REVIEWED: client_document_recorder.on_reviewed,
             },
             consumer=name,
             on_dead_letter=on_dead_letter,
@@ -355,6 +357,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         public_share.router,
         review.router,
         approval_rules.router,
+        document_proposals.router,
     ):
         document_roles(router)  # each route's role, in the OpenAPI document (and none without one)
         app.include_router(router)

@@ -33,18 +33,23 @@ from propos4l.shared.events import (
     ProposalDocumentProgressed,
     ProposalDocumentRead,
     ProposalDocumentUploaded,
+    ProposalRequirementsFound,
+    ProposalRequirementsReviewed,
+    RequirementMerge,
+    derived_event_id,
 )
-from propos4l.shared.grounding import ContextRequirement
+from propos4l.shared.grounding import REQUIREMENTS_MAX, SECTION_REQUIREMENTS_MAX, ContextRequirement
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.object_store import LocalFolderStore, ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
 from propos4l.shared.requirement_coverage import assess, sections_for
 from propos4l.shared.requirements import RequirementKind
-from propos4l.shared.sections import SECTION_KEYS, SectionKey
+from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey
 from propos4l.shared.streams import ConsumerGroup
 
 __all__ = [
     "CHECK_AUTHOR",
+    "AssessedRequirements",
     "ClientDocumentRecorder",
     "ClientDocuments",
     "ComplianceChange",
@@ -58,7 +63,6 @@ logger = logging.getLogger(__name__)
 
 _GROUP: Final = ConsumerGroup.GATEWAY.value
 SECTION_VALUES: Final = frozenset(key.value for key in SECTION_KEYS)
-SECTION_REQUIREMENTS_MAX: Final = 40
 _LOCK_CLASS: Final = 0x52455153  # "REQS": the first key of the advisory lock on a proposal's documents
 
 
@@ -69,6 +73,14 @@ def client_documents_dir(library_dir: Path) -> Path:
 
 class DocumentLimitReached(ValueError):
     """A proposal already holds as many documents, or as many bytes of them, as it may."""
+
+
+class AssessedRequirements(Exception):
+    """A document's requirements carry statuses a person set: deleting it would throw their answers away."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} of its requirements were assessed by a person")
+        self.count = count
 
 
 class UnknownRequirement(LookupError):
@@ -195,19 +207,19 @@ class ClientDocuments:
     async def section_requirements(
         self, proposal_id: uuid.UUID, version: int, section: SectionKey, *, limit: int = SECTION_REQUIREMENTS_MAX
     ) -> tuple[ContextRequirement, ...]:
-        """The requirements a section should answer, for its prompt: those whose status names the section, else
-        those whose kind maps to it (`sections_for`); not those marked not applicable; mandatory first."""
-        rows = await self.matrix(proposal_id, version)
-        chosen = [
-            row
-            for row in rows
-            if row["status"] != "not_applicable"
-            and (
-                section.value in (row["sections"] or ())
-                or (not row["sections"] and section in sections_for(RequirementKind(row["kind"])))
-            )
-        ]
-        chosen.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        """The requirements a section should answer, for its regeneration's prompt (mandatory first)."""
+        chosen = [requirement for requirement in await self.draft_requirements(proposal_id, version, limit=None)
+                  if section in requirement.sections]  # fmt: skip
+        return tuple(requirement.model_copy(update={"sections": ()}) for requirement in chosen[:limit])
+
+    async def draft_requirements(
+        self, proposal_id: uuid.UUID, version: int, *, limit: int | None = REQUIREMENTS_MAX
+    ) -> tuple[ContextRequirement, ...]:
+        """The requirements a draft should answer, each with the sections it is mapped to: those its status names,
+        else those its kind maps to (`sections_for`); not those marked not applicable; mandatory first, then in
+        reading order."""
+        rows = [row for row in await self.matrix(proposal_id, version) if row["status"] != "not_applicable"]
+        rows.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
         return tuple(
             ContextRequirement(
                 id=row["requirement_id"],
@@ -216,8 +228,11 @@ class ClientDocuments:
                 kind=row["kind"],
                 page=row["page"],
                 clause=row["clause"],
+                sections=tuple(SectionKey(key) for key in row["sections"] if key in SECTION_VALUES)
+                if row["sections"]
+                else sections_for(RequirementKind(row["kind"])),
             )
-            for row in chosen[:limit]
+            for row in rows[:limit]
         )
 
     async def set_compliance(
@@ -246,6 +261,40 @@ class ClientDocuments:
                 list(change.sections),
                 changed_by,
             )
+
+    async def delete(self, proposal_id: uuid.UUID, document_id: uuid.UUID, *, force: bool) -> bool:
+        """Remove a document and the requirements found only in it (their statuses go with them), and its file when
+        no other row refers to it. A requirement a person assessed is a record of the proposal: without `force`,
+        raise AssessedRequirements and change nothing. False if the proposal has no such document."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", _LOCK_CLASS, _lock_key(proposal_id))
+            sha = await connection.fetchval(
+                "SELECT sha256 FROM proposal_documents WHERE id = $1 AND proposal_id = $2 FOR UPDATE",
+                document_id,
+                proposal_id,
+            )
+            if sha is None:
+                return False
+            assessed = await connection.fetchval(
+                """SELECT count(DISTINCT r.requirement_id) FROM proposal_requirements r
+                   JOIN proposal_compliance c ON c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id
+                   WHERE r.document_id = $1 AND c.changed_by <> $2""",
+                document_id,
+                CHECK_AUTHOR,
+            )
+            if assessed and not force:
+                raise AssessedRequirements(assessed)
+            # ON DELETE CASCADE: its requirements, and their statuses, go with it.
+            await connection.execute("DELETE FROM proposal_documents WHERE id = $1", document_id)
+            await append_event(
+                connection,
+                proposal_id,
+                await connection.fetchval("SELECT current_version FROM proposals WHERE id = $1", proposal_id),
+                "document",
+                {"document_id": str(document_id), "status": "deleted"},
+            )
+        await self.remove_unreferenced([bytes(sha).hex()])
+        return True
 
     async def remove_unreferenced(self, sha256s: Sequence[str]) -> None:
         """Remove stored files no document row refers to (after their proposal was deleted)."""
@@ -304,6 +353,43 @@ async def check_coverage(
         values,
     )
     return len(values)
+
+
+async def _merge_requirement(
+    connection: asyncpg.Connection, proposal_id: uuid.UUID, document_id: uuid.UUID, merge: RequirementMerge
+) -> int:
+    """Fold `merge.merged` into `merge.kept` (both this document's): its places join the kept one's `also_at` and
+    its row goes. A repeat a person assessed stays as it is (their status is not thrown away). 1 if merged."""
+    rows = await connection.fetch(
+        """SELECT r.requirement_id, r.file, r.page, r.clause, r.also_at,
+                  EXISTS (SELECT 1 FROM proposal_compliance c WHERE c.proposal_id = r.proposal_id
+                          AND c.requirement_id = r.requirement_id AND c.changed_by <> $4) AS assessed
+           FROM proposal_requirements r
+           WHERE r.proposal_id = $1 AND r.document_id = $2 AND r.requirement_id = ANY($3::text[])""",
+        proposal_id,
+        document_id,
+        [merge.kept, merge.merged],
+        CHECK_AUTHOR,
+    )
+    found = {row["requirement_id"]: row for row in rows}
+    kept, merged = found.get(merge.kept), found.get(merge.merged)
+    if kept is None or merged is None or merged["assessed"]:
+        return 0
+    places = [
+        *kept["also_at"],
+        {"file": merged["file"], "page": merged["page"], "clause": merged["clause"]},
+        *merged["also_at"],
+    ]
+    await connection.execute(
+        "UPDATE proposal_requirements SET also_at = $3 WHERE proposal_id = $1 AND requirement_id = $2",
+        proposal_id,
+        merge.kept,
+        places[:50],
+    )
+    await connection.execute(
+        "DELETE FROM proposal_requirements WHERE proposal_id = $1 AND requirement_id = $2", proposal_id, merge.merged
+    )
+    return 1
 
 
 def _lock_key(proposal_id: uuid.UUID) -> int:
@@ -393,6 +479,27 @@ class ClientDocumentRecorder:
                 json.loads(event.fields.model_dump_json()),
                 event.occurred_at,
             )
+            # The model's pass (classify, merge) follows in the generator; the rules' requirements stand meanwhile.
+            mine = await connection.fetch(
+                "SELECT requirement_id FROM proposal_requirements WHERE proposal_id = $1 AND document_id = $2",
+                event.proposal_id,
+                event.document_id,
+            )
+            own = {row["requirement_id"] for row in mine}
+            language = await connection.fetchval("SELECT language FROM proposals WHERE id = $1", event.proposal_id)
+            if own and language is not None:
+                await add_to_outbox(
+                    connection,
+                    ProposalRequirementsFound(
+                        event_id=derived_event_id(event.event_id, ProposalRequirementsFound.event_type),
+                        proposal_id=event.proposal_id,
+                        version=event.version,
+                        document_id=event.document_id,
+                        filename=event.filename,
+                        language=Language(language),
+                        requirements=tuple(item for item in event.requirements if item.id in own),
+                    ),
+                )
             # Requirements found after the current version was drafted are checked against it at once.
             drafted = await connection.fetchrow(
                 """SELECT v.version, v.sections FROM proposals p
@@ -419,6 +526,66 @@ class ClientDocumentRecorder:
                     "pages_done": event.pages,
                     "pages_total": event.pages,
                     "requirements": len(event.requirements),
+                },
+            )
+
+    async def on_reviewed(self, delivery: Delivery) -> None:
+        """The model's pass over a document's requirements: labels it changed (marked `model`), repeats merged into
+        the earlier requirement (their places kept in `also_at`; a repeat a person already assessed is kept), and
+        its counts on the document and the live stream."""
+        event = delivery.envelope.open(ProposalRequirementsReviewed)
+        async with self._transaction() as connection:
+            if not await mark_processed(connection, _GROUP, event.event_id):
+                return
+            document = await connection.fetchrow(
+                "SELECT id, filename FROM proposal_documents WHERE id = $1 FOR UPDATE", event.document_id
+            )
+            if document is None:
+                return
+            await connection.executemany(
+                """UPDATE proposal_requirements SET kind = $4, obligation = $5, classified_by = 'model'
+                   WHERE proposal_id = $1 AND document_id = $2 AND requirement_id = $3""",
+                [
+                    (event.proposal_id, event.document_id, item.id, item.kind.value, item.obligation.value)
+                    for item in event.relabels
+                ],
+            )
+            merged = 0
+            for merge in event.merges:
+                merged += await _merge_requirement(connection, event.proposal_id, event.document_id, merge)
+            count = await connection.fetchval(
+                "SELECT count(*) FROM proposal_requirements WHERE document_id = $1", event.document_id
+            )
+            review = {
+                "model": event.model,
+                "relabelled": len(event.relabels),
+                "merged": merged,
+                "confirmed": event.confirmed,
+                "ignored": event.ignored,
+                "failed_batches": event.failed_batches,
+                "batches": event.batches,
+                "skipped": event.skipped,
+                "reviewed_at": event.occurred_at.isoformat(),
+            }
+            await connection.execute(
+                "UPDATE proposal_documents SET requirement_count = $2, review = $3 WHERE id = $1",
+                event.document_id,
+                count,
+                review,
+            )
+            await append_event(
+                connection,
+                event.proposal_id,
+                event.version,
+                "document",
+                {
+                    "document_id": str(event.document_id),
+                    "filename": document["filename"],
+                    "status": "reviewed",
+                    "requirements": count,
+                    "relabelled": len(event.relabels),
+                    "merged": merged,
+                    "skipped": event.skipped,
                 },
             )
 

@@ -27,6 +27,7 @@ from propos4l.gateway.proposal_rows import (
 )
 from propos4l.gateway.proposal_size import check_change_fits
 from propos4l.gateway.review_transitions import reset_approval_after_new_version
+from propos4l.gateway.schemas import ProposalStart
 from propos4l.gateway.version_grounding import VersionGrounding
 from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.events import (
@@ -45,6 +46,7 @@ __all__ = [
     "DuplicateIntake",
     "IntakeCreation",
     "IntakeOrigin",
+    "NotAwaitingConfirmation",
     "ProposalBusy",
     "ProposalFilters",
     "ProposalNotFound",
@@ -57,7 +59,8 @@ __all__ = [
 _PROPOSAL_COLUMNS = """
     p.id, p.client_name, p.industry, p.requirements, p.scope, p.timeline, p.budget, p.language, p.template,
     p.discount_percent, p.status, p.current_version, p.error_stage, p.error_detail, p.created_at, p.updated_at,
-    p.trace_id, p.owner_id, (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
+    p.trace_id, p.owner_id, p.from_documents,
+    (SELECT u.display_name FROM users u WHERE u.id = p.owner_id) AS owner_name,
     p.review_state, p.approved_version, p.sent_version,
     ARRAY(SELECT c.user_id FROM proposal_collaborators c WHERE c.proposal_id = p.id ORDER BY c.added_at)
         AS collaborator_ids,
@@ -81,6 +84,10 @@ _SUMMARY_COLUMNS = """
 
 class ProposalNotFound(LookupError):
     """No proposal has that id."""
+
+
+class NotAwaitingConfirmation(Exception):
+    """The proposal is not waiting for its request to be confirmed (it was confirmed already, or never waited)."""
 
 
 class ProposalBusy(Exception):
@@ -149,6 +156,71 @@ class ProposalRepository:
         announcing it; with `intake`, the producer's request it answers (raises DuplicateIntake if one already did)."""
         async with self.pool.acquire() as connection, connection.transaction():
             await _insert_proposal(connection, request, event, trace_id, intake, owner_id)
+            row = await _fetch_proposal(connection, event.proposal_id)
+        assert row is not None
+        return row
+
+    async def start_from_documents(
+        self, proposal_id: uuid.UUID, start: ProposalStart, trace_id: str | None, owner_id: uuid.UUID | None
+    ) -> asyncpg.Record:
+        """Store a proposal that waits for its client's documents and a person's confirmation of the request
+        (`awaiting_confirmation`): its version 1 exists, no drafting event is queued yet."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                """INSERT INTO proposals (id, client_name, industry, requirements, scope, timeline, budget, language,
+                                          template, status, current_version, trace_id, owner_id, from_documents)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'awaiting_confirmation', 1, $10,
+                           coalesce($11, '00000000-0000-0000-0000-000000000001'::uuid), true)""",
+                proposal_id,
+                start.client_name,
+                start.industry,
+                start.requirements,
+                start.scope,
+                start.timeline,
+                start.budget,
+                start.language.value,
+                start.template,
+                trace_id,
+                owner_id,
+            )
+            await connection.execute(
+                "INSERT INTO proposal_versions (proposal_id, version, origin) VALUES ($1, 1, 'draft')", proposal_id
+            )
+            await status_changed(connection, proposal_id, 1, "awaiting_confirmation")
+            row = await _fetch_proposal(connection, proposal_id)
+        assert row is not None
+        return row
+
+    async def confirm(self, request: ProposalRequest, event: ProposalRequested) -> asyncpg.Record:
+        """Turn a proposal awaiting confirmation into a request: the confirmed fields, the context its draft stands
+        on and its ProposalRequested event, in one transaction; raise NotAwaitingConfirmation if it no longer waits
+        (a second confirmation loses)."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            changed = await connection.fetchval(
+                """UPDATE proposals
+                   SET client_name = $2, industry = $3, requirements = $4, scope = $5, timeline = $6, budget = $7,
+                       language = $8, template = $9, discount_percent = $10, status = 'queued', updated_at = now()
+                   WHERE id = $1 AND status = 'awaiting_confirmation' RETURNING true""",
+                event.proposal_id,
+                request.client_name,
+                request.industry,
+                request.requirements,
+                request.scope,
+                request.timeline,
+                request.budget,
+                request.language.value,
+                request.template,
+                request.discount_percent,
+            )
+            if not changed:
+                raise NotAwaitingConfirmation(str(event.proposal_id))
+            await connection.execute(
+                "UPDATE proposal_versions SET drafting_context = $2 WHERE proposal_id = $1 AND version = 1",
+                event.proposal_id,
+                event.context.model_dump(mode="json") if event.context is not None else None,
+            )
+            await add_to_outbox(connection, event)
+            await status_changed(connection, event.proposal_id, event.version, "queued")
             row = await _fetch_proposal(connection, event.proposal_id)
         assert row is not None
         return row

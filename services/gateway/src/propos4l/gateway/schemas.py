@@ -13,8 +13,17 @@ from propos4l.gateway.decimal_text import DecimalText
 from propos4l.gateway.grounding_schemas import GroundingFields
 from propos4l.gateway.review_schemas import MatchedRuleView
 from propos4l.gateway.template_pricing import PricingSource
-from propos4l.shared.events import SECTION_CONTENT_MAX, InvestmentItem, Section, TimelinePhase
+from propos4l.shared.events import (
+    LONG_TEXT_MAX,
+    SECTION_CONTENT_MAX,
+    SHORT_TEXT_MAX,
+    InvestmentItem,
+    Section,
+    TemplateName,
+    TimelinePhase,
+)
 from propos4l.shared.review import ReviewState
+from propos4l.shared.sections import Language
 
 __all__ = [
     "DraftInfo",
@@ -22,6 +31,7 @@ __all__ = [
     "InvestmentLineView",
     "InvestmentView",
     "ProposalList",
+    "ProposalStart",
     "ProposalSummary",
     "ProposalView",
     "SectionEdit",
@@ -32,7 +42,8 @@ __all__ = [
     "VersionView",
 ]
 
-Status = Literal["queued", "generating", "rendering", "ready", "failed"]
+Status = Literal["awaiting_confirmation", "queued", "generating", "rendering", "ready", "failed"]
+"""`awaiting_confirmation`: started from the client's documents, not yet a request (issue #16)."""
 
 
 class FailureView(BaseModel):
@@ -118,6 +129,27 @@ class InvestmentView(BaseModel):
     note: str | None = Field(default=None, description="why the pricing is not the proposal's template's, when not")
 
 
+_NO_NUL = r"^[^\x00]*$"
+_StartText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX, pattern=_NO_NUL)]
+_StartLongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX, pattern=_NO_NUL)]
+
+
+class ProposalStart(BaseModel):
+    """A proposal started from the client's documents: what is known before they are read, all of it optional
+    but the language and template; the request is confirmed later (`POST /api/proposals/{id}/confirm`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_name: _StartText = ""
+    industry: _StartText = ""
+    requirements: _StartLongText = ""
+    scope: _StartLongText | None = None
+    timeline: _StartLongText | None = None
+    budget: _StartLongText | None = None
+    language: Language = Language.PT_BR
+    template: TemplateName = "default"
+
+
 class ProposalView(ProposalSummary, GroundingFields):
     """A proposal with its request and the content of its current version (or of the version asked for), with what
     its draft stands on: sources per section, team, priced effort, budget comparison, flags."""
@@ -159,6 +191,10 @@ class ProposalView(ProposalSummary, GroundingFields):
         default_factory=list, description="the approval rules it matches, and why"
     )
     open_threads: int | None = Field(default=None, description="comment threads still open (null: not counted)")
+    from_documents: bool = Field(
+        default=False,
+        description="started from the client's documents: its PDF has the compliance matrix as an annex by default",
+    )
 
 
 class VersionView(BaseModel):

@@ -27,7 +27,13 @@ class Upload:
 
 
 async def receive_upload(
-    folder: Path, file: UploadFile, max_mb: int, *, too_large: str, unreadable: Callable[[str | None], str]
+    folder: Path,
+    file: UploadFile,
+    max_mb: int,
+    *,
+    too_large: str,
+    unreadable: Callable[[str | None], str],
+    accepted: tuple[str, ...] = ACCEPTED_MEDIA_TYPES,
 ) -> Upload:
     """Receive `file` into a temp file of `folder`: a 413 problem past `max_mb` (`too_large` says what may be that
     big), a 415 one when its content is not a type we read (`unreadable` words it, given the file's name)."""
@@ -40,11 +46,11 @@ async def receive_upload(
     except BaseException:
         received.discard()
         raise
-    if media_type is None:
+    if media_type not in accepted:
         received.discard()
         raise Problem(
             415,
             f"{unreadable(file.filename)}: its content is not one of "
-            f"{', '.join(ACCEPTED_MEDIA_TYPES)} (the type is told from the content, not the name).",
+            f"{', '.join(accepted)} (the type is told from the content, not the name).",
         )
     return Upload(received, media_type, PurePath(file.filename or "document").name[:300] or "document")

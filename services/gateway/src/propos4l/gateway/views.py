@@ -157,6 +157,7 @@ def proposal_view(
             "collaborators": row.get("collaborator_ids") or [],
             "approved_version": row.get("approved_version"),
             "sent_version": row.get("sent_version"),
+            "from_documents": bool(row.get("from_documents")),
             **_grounding(row),
         }
     )

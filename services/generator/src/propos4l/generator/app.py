@@ -13,6 +13,7 @@ from propos4l.generator.llm import ChatModel, LlmRejected, LlmUnavailable, Retry
 from propos4l.generator.llm_spans import ContentCapture
 from propos4l.generator.ollama import OllamaClient
 from propos4l.generator.openai_compat import OpenAICompatibleClient, StructuredOutput
+from propos4l.generator.requirement_handlers import RequirementReviewHandler
 from propos4l.generator.settings import GeneratorSettings
 from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Capacity, Publisher, default_consumer_name
@@ -73,15 +74,21 @@ def model_name(settings: GeneratorSettings) -> str:
     return settings.ollama_model
 
 
-def build_drafter(settings: GeneratorSettings, client: ChatModel | None) -> Drafter:
-    """The drafter the settings ask for, around `client`."""
-    if client is None:
-        return OutlineDrafter()
+def model_options(settings: GeneratorSettings) -> dict[str, Any]:
+    """The model options of a call: temperature, context, seed and output limit from the settings."""
     options: dict[str, Any] = {"temperature": settings.ollama_temperature, "num_ctx": settings.ollama_num_ctx}
     if settings.ollama_seed is not None:
         options["seed"] = settings.ollama_seed
     if settings.llm_max_output_tokens is not None:
         options["num_predict"] = settings.llm_max_output_tokens
+    return options
+
+
+def build_drafter(settings: GeneratorSettings, client: ChatModel | None) -> Drafter:
+    """The drafter the settings ask for, around `client`."""
+    if client is None:
+        return OutlineDrafter()
+    options = model_options(settings)
     return LlmDrafter(
         client,
         provider=settings.llm_provider,
@@ -173,7 +180,8 @@ async def serve(settings: GeneratorSettings, stop: asyncio.Event) -> None:
             options.max_deliveries,
             progress_interval=settings.generator_progress_interval_seconds,
         )
-        capacity = Capacity(settings.generator_concurrency)  # one budget for both streams
+        reviewer = RequirementReviewHandler(client, model_name(settings), model_options(settings), Publisher(redis))
+        capacity = Capacity(settings.generator_concurrency)  # one budget for every stream
         name = default_consumer_name("generator")
         consumers = group_consumers(
             redis,
@@ -181,6 +189,7 @@ async def serve(settings: GeneratorSettings, stop: asyncio.Event) -> None:
             {
                 Stream.PROPOSAL_REQUESTED: handlers.on_requested,
                 Stream.SECTION_REGENERATION_REQUESTED: handlers.on_regeneration_requested,
+                Stream.PROPOSAL_REQUIREMENTS_FOUND: reviewer.on_requirements_found,
             },
             consumer=name,
             on_dead_letter=handlers.on_dead_letter,

@@ -19,6 +19,7 @@ from propos4l.generator.grounded_prompts import (
     build_section_messages,
     effort_details,
     phase_details,
+    section_requirements,
     team_details,
 )
 from propos4l.generator.llm import TextListener
@@ -197,7 +198,9 @@ def planned_sections(request: ProposalRequest, context: DraftingContext, outline
         elif key is SectionKey.TIMELINE:
             details = phase_details(language, ((phase.name, phase.duration) for phase in outline.timeline_phases))
         cited = [passages[i] for i in outline.sources.get(key, ()) if i in passages]
-        planned.append(PlannedSection(key, outline.points.get(key, ()), cited, details))
+        planned.append(
+            PlannedSection(key, outline.points.get(key, ()), cited, details, section_requirements(context, key))
+        )
     return planned
 
 

@@ -15,6 +15,7 @@ from typing import Final
 from propos4l.generator.prompts import ChatMessage, as_data, prompt_file
 from propos4l.shared.events import ProposalRequest, SectionRegenerationRequested
 from propos4l.shared.grounding import (
+    SECTION_REQUIREMENTS_MAX,
     ContextPassage,
     ContextRequirement,
     DraftingContext,
@@ -40,6 +41,7 @@ __all__ = [
     "requirement_block",
     "role_block",
     "role_short_ids",
+    "section_requirements",
     "short_ids",
     "team_details",
     "without_delimiters",
@@ -104,13 +106,17 @@ def person_block(person: RosterPerson, short_id: str) -> str:
     return f"<<<PERSON id={short_id}>>>\n" + "\n".join(fields) + f"\n{END}"
 
 
-def requirement_block(requirement: ContextRequirement) -> str:
-    """One requirement of the client's document as delimited data: its id, obligation, place, and exact quote."""
+def requirement_block(requirement: ContextRequirement, *, with_sections: bool = False) -> str:
+    """One requirement of the client's document as delimited data: its id, obligation, place, and exact quote (and,
+    for a whole draft's calls, the sections that should answer it)."""
     where = " ".join(
         part
         for part in (
             f"page={requirement.page}" if requirement.page else "",
             f'clause="{_line(requirement.clause)}"' if requirement.clause else "",
+            f"sections={','.join(key.value for key in requirement.sections)}"
+            if with_sections and requirement.sections
+            else "",
         )
         if part
     )
@@ -118,8 +124,18 @@ def requirement_block(requirement: ContextRequirement) -> str:
     return f"{header}{' ' + where if where else ''}>>>\n{without_delimiters(requirement.quote)}\n{END}"
 
 
-def _requirement_blocks(requirements: Sequence[ContextRequirement], language: Language) -> str:
-    return _blocks((requirement_block(requirement) for requirement in requirements), language)
+def _requirement_blocks(
+    requirements: Sequence[ContextRequirement], language: Language, *, with_sections: bool = False
+) -> str:
+    return _blocks((requirement_block(r, with_sections=with_sections) for r in requirements), language)
+
+
+def section_requirements(context: DraftingContext, key: SectionKey) -> tuple[ContextRequirement, ...]:
+    """The context's requirements mapped to section `key`, at most SECTION_REQUIREMENTS_MAX (mandatory first, as the
+    gateway orders them)."""
+    return tuple(requirement for requirement in context.requirements if key in requirement.sections)[
+        :SECTION_REQUIREMENTS_MAX
+    ]
 
 
 def role_block(role: RateCardLine, short_id: str) -> str:
@@ -165,6 +181,7 @@ def _context_fields(context: DraftingContext, language: Language) -> dict[str, s
         "passages": _passage_blocks(context.passages, language),
         "roster": _blocks((person_block(person, people[person.id]) for person in context.roster), language),
         "roles": _blocks((role_block(role, roles[role.role_id]) for role in unique_roles), language),
+        "client_requirements": _requirement_blocks(context.requirements, language, with_sections=True),
     }
 
 
@@ -183,7 +200,7 @@ def build_grounded_messages(request: ProposalRequest, context: DraftingContext) 
 class PlannedSection:
     """What one section's own call is shown: its key points, its cited passages, and the plan's relevant part."""
 
-    __slots__ = ("details", "key", "passages", "points")
+    __slots__ = ("details", "key", "passages", "points", "requirements")
 
     def __init__(
         self,
@@ -191,11 +208,13 @@ class PlannedSection:
         points: Sequence[str],
         passages: Sequence[ContextPassage],
         details: Sequence[str] = (),
+        requirements: Sequence[ContextRequirement] = (),
     ) -> None:
         self.key = key
         self.points = tuple(points)
         self.passages = tuple(passages)
         self.details = tuple(details)
+        self.requirements = tuple(requirements)
 
 
 def team_details(language: Language, team: Iterable[tuple[str, str, str]]) -> list[str]:
@@ -226,6 +245,7 @@ def build_section_messages(request: ProposalRequest, section: PlannedSection) ->
         "section_key": section.key.value,
         "points": "\n".join(f"- {_line(point)}" for point in section.points) or _NONE[language],
         "passages": _passage_blocks(section.passages, language),
+        "client_requirements": _requirement_blocks(section.requirements, language),
         "details": "\n".join(section.details) + ("\n" if section.details else ""),
     }
     return _fill(language, "section.txt", fields)
@@ -245,7 +265,12 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
         "section_key": regeneration.section.value,
         "sections": as_data(without_delimiters(current), language),
         "passages": _passage_blocks(context.passages, language),
-        "client_requirements": _requirement_blocks(context.requirements, language),
+        "client_requirements": _requirement_blocks(
+            [r for r in context.requirements if not r.sections or regeneration.section in r.sections][
+                :SECTION_REQUIREMENTS_MAX
+            ],
+            language,
+        ),
         "instructions": as_data(regeneration.instructions, language)
         if regeneration.instructions
         else _NO_INSTRUCTIONS[language],

@@ -12,6 +12,7 @@ from propos4l.generator.messages import Message, say
 from propos4l.generator.progress import PartialSections, ProgressReporter, SectionsProgress
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
+    ComplianceLine,
     FailureStage,
     GenerationStarted,
     ProposalDrafted,
@@ -20,10 +21,13 @@ from propos4l.shared.events import (
     ProposalProgressed,
     ProposalRequest,
     ProposalRequested,
+    Section,
     SectionRegenerationRequested,
     derived_event_id,
 )
 from propos4l.shared.grounding import ContextPassage, DraftingContext, SectionSources
+from propos4l.shared.requirement_coverage import assess
+from propos4l.shared.requirements import Obligation, RequirementKind
 from propos4l.shared.sections import SectionKey
 from propos4l.shared.telemetry import record_generation
 
@@ -142,6 +146,7 @@ class GenerationHandlers:
                 flags=draft.flags,
                 budget_comparison=draft.budget_comparison,
                 cited_passages=cited_passages(context, draft.sources),
+                compliance=compliance_lines(context, draft.sections),
                 **ids,
             )
         )
@@ -212,6 +217,29 @@ def cited_passages(context: DraftingContext | None, sources: Sequence[SectionSou
         return ()
     cited = {passage_id for section in sources for passage_id in section.passage_ids}
     return tuple(passage for passage in context.passages if passage.id in cited)
+
+
+def compliance_lines(context: DraftingContext | None, sections: Sequence[Section]) -> tuple[ComplianceLine, ...]:
+    """The context's client requirements and how the drafted sections answer each, by the same check the gateway
+    runs on a drafted version (`requirement_coverage.assess`): the PDF's compliance annex."""
+    if context is None or not context.requirements:
+        return ()
+    texts = {section.key: section.content for section in sections}
+    lines = []
+    for requirement in context.requirements:
+        coverage = assess(requirement.quote, RequirementKind(requirement.kind), texts)
+        lines.append(
+            ComplianceLine(
+                id=requirement.id,
+                quote=requirement.quote,
+                obligation=Obligation(requirement.obligation),
+                page=requirement.page,
+                clause=requirement.clause,
+                status=coverage.status,
+                sections=coverage.sections,
+            )
+        )
+    return tuple(lines)
 
 
 def _grounded(regeneration: SectionRegenerationRequested) -> bool:

@@ -19,6 +19,7 @@ from typing import Final
 from propos4l.library.document_pages import source_pages
 from propos4l.library.extraction import Extracted, ExtractionFailed
 from propos4l.library.indexing import Extractor
+from propos4l.library.questionnaire_reader import QuestionnaireUnreadable, questionnaire_requirements
 from propos4l.shared.events import (
     LibraryFailureCode,
     ProposalDocumentFailed,
@@ -27,7 +28,7 @@ from propos4l.shared.events import (
     ProposalDocumentUploaded,
     derived_event_id,
 )
-from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
+from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER, XLSX
 from propos4l.shared.object_store import ObjectStore, local_copy
 from propos4l.shared.request_fields import extract_request_fields
 from propos4l.shared.requirement_records import RequestFieldsRecord, records_of
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 _PROGRESS_INTERVAL_SECONDS: Final = 1.0
 _MAX_REQUIREMENTS: Final = 5_000
+_QUESTIONNAIRE_MAX_UNPACKED: Final = 256 * 1024 * 1024
 
 Outcome = ProposalDocumentRead | ProposalDocumentFailed
 PublishProgress = Callable[[ProposalDocumentProgressed], Awaitable[object]]
@@ -85,6 +87,8 @@ class ClientDocumentReader:
                             LibraryFailureCode.FILE_MISSING,
                             "The uploaded file is missing from its folder; upload it again.",
                         )
+                    if uploaded.media_type == XLSX:
+                        return await self._read_questionnaire(uploaded, path)
                     extracted = await self._extract(uploaded, path)
                 finally:
                     await asyncio.to_thread(stack.close)
@@ -118,6 +122,31 @@ class ClientDocumentReader:
             ocr_pages=extracted.ocr_pages,
             requirements=records_of(requirements[:_MAX_REQUIREMENTS]),
             fields=RequestFieldsRecord.of(fields),
+        )
+
+    async def _read_questionnaire(self, uploaded: ProposalDocumentUploaded, path: Path) -> Outcome:
+        """An XLSX questionnaire: each question row a requirement, its sheet and row its place (no pages)."""
+        try:
+            requirements, sheets = await asyncio.to_thread(
+                questionnaire_requirements,
+                path,
+                uploaded.filename,
+                max_uncompressed_bytes=_QUESTIONNAIRE_MAX_UNPACKED,
+                client_names=client_aliases(uploaded.client_name),
+            )
+        except QuestionnaireUnreadable as error:
+            raise ExtractionFailed(
+                LibraryFailureCode.MALFORMED, f"The questionnaire cannot be read: {error}."
+            ) from None
+        return ProposalDocumentRead(
+            event_id=derived_event_id(uploaded.event_id, ProposalDocumentRead.event_type),
+            proposal_id=uploaded.proposal_id,
+            version=uploaded.version,
+            document_id=uploaded.document_id,
+            filename=uploaded.filename,
+            pages=sheets,
+            requirements=records_of(requirements[:_MAX_REQUIREMENTS]),
+            fields=RequestFieldsRecord(),
         )
 
     async def _extract(self, uploaded: ProposalDocumentUploaded, path: Path) -> Extracted:

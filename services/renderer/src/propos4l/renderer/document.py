@@ -14,7 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from propos4l.renderer.errors import RenderLimitExceeded, TemplateError, TemplateProblem
 from propos4l.renderer.grounded import budget_context, case_studies_context, effort_context, team_context
-from propos4l.renderer.labels import format_date, labels_for
+from propos4l.renderer.labels import Labels, format_date, labels_for
 from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.markdown import markdown_to_html
 from propos4l.renderer.paths import PathOutsideFolder, resolve_inside
@@ -218,7 +218,40 @@ def proposal_context(drafted: ProposalDrafted, manifest: TemplateManifest) -> di
         "effort": effort_context(drafted.effort, language, labels, currency),
         "budget_comparison": budget_context(drafted.budget_comparison, priced, language, labels),
         "annex": {"case_studies": case_studies} if case_studies else None,
+        "compliance_annex": compliance_context(drafted, labels) if manifest.annex_compliance else None,
     }
+
+
+def compliance_context(drafted: ProposalDrafted, labels: Labels) -> list[dict[str, str]] | None:
+    """The compliance annex's rows: requirement id, quote, clause (and page), status and answering sections, in the
+    proposal's words; None when the draft was not written with a client's requirements."""
+    if not drafted.compliance:
+        return None
+    titles = {section.key: section.title for section in drafted.sections}
+    statuses = {
+        "answered": labels.compliance_answered,
+        "partial": labels.compliance_partial,
+        "not_answered": labels.compliance_not_answered,
+        "not_applicable": labels.compliance_not_applicable,
+    }
+    rows = []
+    for line in drafted.compliance:
+        where = " ".join(
+            part for part in (line.clause or "", f"{labels.compliance_page} {line.page}" if line.page else "") if part
+        )
+        obligation = labels.compliance_mandatory if line.obligation == "mandatory" else labels.compliance_desirable
+        rows.append(
+            {
+                "id": line.id,
+                "quote": line.quote,
+                "obligation": obligation,
+                "clause": where or "-",
+                "status": statuses[line.status],
+                "status_key": line.status,
+                "sections": ", ".join(titles.get(key, key.value) for key in line.sections) or "-",
+            }
+        )
+    return rows
 
 
 def investment_currency(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:

@@ -66,6 +66,20 @@ class Labels:
     case_studies_annex: str
     case_studies_intro: str
     cited_in: str
+    # the annex of the client's requirements and how the proposal answers them
+    compliance_annex: str
+    compliance_intro: str
+    compliance_requirement: str
+    compliance_clause: str
+    compliance_status: str
+    compliance_section: str
+    compliance_page: str
+    compliance_mandatory: str
+    compliance_desirable: str
+    compliance_answered: str
+    compliance_partial: str
+    compliance_not_answered: str
+    compliance_not_applicable: str
     # assumptions, validity and signatures
     assumptions: str
     validity_note: str
@@ -126,6 +140,20 @@ _LABELS: Final[dict[Language, Labels]] = {
         case_studies_annex="Casos de sucesso citados",
         case_studies_intro="Projetos anteriores citados nesta proposta, como constam da nossa biblioteca.",
         cited_in="Citado em",
+        compliance_annex="Matriz de conformidade",
+        compliance_intro="Os requisitos do documento do cliente, citados como constam dele, e onde esta proposta os "
+        "atende (verificação automática na redação).",
+        compliance_requirement="Requisito",
+        compliance_clause="Cláusula",
+        compliance_status="Situação",
+        compliance_section="Seção",
+        compliance_page="p.",
+        compliance_mandatory="obrigatório",
+        compliance_desirable="desejável",
+        compliance_answered="Atendido",
+        compliance_partial="Parcial",
+        compliance_not_answered="Não atendido",
+        compliance_not_applicable="Não se aplica",
         assumptions="Premissas",
         validity_note="Esta proposta é válida até {date}.",
         acceptance="Aceite",
@@ -183,6 +211,20 @@ _LABELS: Final[dict[Language, Labels]] = {
         case_studies_annex="Case studies cited",
         case_studies_intro="Past projects this proposal cites, as our library records them.",
         cited_in="Cited in",
+        compliance_annex="Compliance matrix",
+        compliance_intro="The requirements of the client's document, quoted as it states them, and where this "
+        "proposal answers them (automatic check at drafting).",
+        compliance_requirement="Requirement",
+        compliance_clause="Clause",
+        compliance_status="Status",
+        compliance_section="Section",
+        compliance_page="p.",
+        compliance_mandatory="mandatory",
+        compliance_desirable="desirable",
+        compliance_answered="Answered",
+        compliance_partial="Partial",
+        compliance_not_answered="Not answered",
+        compliance_not_applicable="Not applicable",
         assumptions="Assumptions",
         validity_note="This proposal is valid until {date}.",
         acceptance="Acceptance",

@@ -108,6 +108,11 @@ class TemplateManifest(BaseModel):
     annex_case_studies: bool = Field(
         default=False, description="add an annex with the case studies the sections cite (grounded drafts)"
     )
+    annex_compliance: bool = Field(
+        default=True,
+        description="add the compliance matrix as an annex when the draft was written with a client's requirements "
+        "(proposals made from a document); false leaves it out",
+    )
     pdf_variant: PdfVariant | None = Field(
         default=None,
         description='"pdf/a-3b": an archival PDF/A-3b with the proposal\'s data attached as proposal.json',

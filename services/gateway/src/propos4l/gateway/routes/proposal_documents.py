@@ -12,12 +12,18 @@ import asyncpg
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from propos4l.gateway.client_documents import ComplianceChange, DocumentLimitReached, UnknownRequirement
+from propos4l.gateway.client_documents import (
+    AssessedRequirements,
+    ComplianceChange,
+    DocumentLimitReached,
+    UnknownRequirement,
+)
 from propos4l.gateway.compliance_export import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, matrix_csv, matrix_rows, matrix_xlsx
 from propos4l.gateway.deps import ClientDocumentStore, Editor, Proposals, Settings, Viewer, audited, ensure_may_change
 from propos4l.gateway.problems import Problem
 from propos4l.gateway.questionnaire import QuestionnaireRefused, answer_questionnaire
 from propos4l.gateway.uploads import receive_upload
+from propos4l.shared.library_files import CLIENT_MEDIA_TYPES
 from propos4l.shared.requirement_records import LocationRecord, RequestFieldsRecord
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
 
@@ -35,7 +41,7 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         401: "No or wrong API token",
         404: "No such proposal (or requirement)",
         413: "The file, or the proposal's documents together, are larger than the limits allow",
-        415: "The file is not a PDF, DOCX, HTML, Markdown or text file",
+        415: "The file is not a PDF, DOCX, XLSX, HTML, Markdown or text file",
         422: "Invalid request",
     }.items()
 }
@@ -43,6 +49,20 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 DocumentStatus = Literal["uploaded", "reading", "read", "failed"]
 ComplianceStatus = Literal["answered", "partial", "not_answered", "not_applicable"]
 RequirementId = Annotated[str, StringConstraints(pattern=r"^REQ-[0-9A-F]{12}$")]
+
+
+class RequirementReviewView(BaseModel):
+    """The model's pass over a document's requirements (after the rules'): what it changed, what was refused."""
+
+    model: str
+    relabelled: int = Field(description="requirements whose kind or obligation the model set (quote checked)")
+    merged: int = Field(description="repeats folded into an earlier requirement")
+    confirmed: int
+    ignored: int = Field(description="answers refused: a changed quote, an unknown id, a merge of unlike texts")
+    failed_batches: int
+    batches: int
+    skipped: str | None = Field(description="why there was no pass (no model, the model not answering)")
+    reviewed_at: datetime
 
 
 class ClientDocumentView(BaseModel):
@@ -61,6 +81,9 @@ class ClientDocumentView(BaseModel):
     request_fields: RequestFieldsRecord | None = Field(
         description="what the document states of the request (client, object, budget ceiling, dates), for a person "
         "to confirm; null until it is read"
+    )
+    review: RequirementReviewView | None = Field(
+        default=None, description="the model's classify-and-merge pass; null until it ran"
     )
     failure_code: str | None = Field(description="with status failed: a LibraryFailureCode")
     failure_reason: str | None
@@ -103,6 +126,9 @@ class RequirementView(BaseModel):
     location: LocationRecord
     also_at: list[LocationRecord]
     heading: str | None
+    classified_by: Literal["rules", "model"] = Field(
+        default="rules", description="who set kind and obligation: the rules, or the model's checked pass"
+    )
     compliance: ComplianceView | None = Field(description="null: not assessed yet")
 
     @classmethod
@@ -126,6 +152,7 @@ class RequirementView(BaseModel):
             location=LocationRecord(file=row["file"], page=row["page"], clause=row["clause"]),
             also_at=[LocationRecord(**location) for location in row["also_at"]],
             heading=row["heading"],
+            classified_by=row["classified_by"],
             compliance=compliance,
         )
 
@@ -171,7 +198,13 @@ async def upload_client_document(
     settings: Settings,
     proposals: Proposals,
     documents: ClientDocumentStore,
-    file: Annotated[UploadFile, File(description="the client's RFP, edital or questionnaire: PDF, DOCX or text")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="the client's RFP, edital or questionnaire: PDF, DOCX, XLSX (each question row a requirement) "
+            "or text"
+        ),
+    ],
 ) -> ClientDocumentView:
     """Attach a client's document to a proposal; it is read in the background (its requirements and the request
     fields it states; follow `status` or the proposal's events)."""
@@ -183,6 +216,7 @@ async def upload_client_document(
         settings.proposal_document_max_mb,
         too_large="A client document may be",
         unreadable=lambda name: f"{name or 'This file'!r} cannot be read",
+        accepted=CLIENT_MEDIA_TYPES,
     )
     received, media_type, filename = upload.received, upload.media_type, upload.filename
     try:
@@ -210,6 +244,40 @@ async def list_client_documents(
     """The proposal's client documents, with how far each is read and the request fields each states."""
     await _proposal(proposals, proposal_id)
     return ClientDocumentList(items=[ClientDocumentView.of(row) for row in await documents.documents(proposal_id)])
+
+
+@router.delete(
+    "/{proposal_id}/documents/{document_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**_PROBLEMS, 409: {"content": {"application/problem+json": {}}, "description": "Assessed requirements"}},
+)
+async def delete_client_document(
+    proposal_id: uuid.UUID,
+    document_id: uuid.UUID,
+    principal: Editor,
+    proposals: Proposals,
+    documents: ClientDocumentStore,
+    force: Annotated[
+        bool, Query(description="delete even when a person assessed some of its requirements (their statuses go)")
+    ] = False,
+) -> Response:
+    """Remove a client's document attached by mistake: the requirements found only in it go with it, with their
+    statuses; when a person assessed any of them, only with `force` (409 otherwise). Drafted versions keep what
+    they were written with."""
+    await ensure_may_change(proposals, proposal_id, principal)
+    try:
+        deleted = await documents.delete(proposal_id, document_id, force=force)
+    except AssessedRequirements as error:
+        raise Problem(
+            409,
+            f"{error.count} of the document's requirements carry a status a person set; delete with force=true to "
+            "discard them too.",
+            code="requirements_assessed",
+        ) from None
+    if not deleted:
+        raise Problem(404, f"Proposal {proposal_id} has no document {document_id}.")
+    return Response(status_code=204)
 
 
 @router.get("/{proposal_id}/requirements", response_model=RequirementList, responses=_PROBLEMS)

@@ -102,9 +102,16 @@ async def regenerate_section(
     proposal = await proposals.get(proposal_id)
     if proposal is None:
         raise Problem(404, f"There is no proposal {proposal_id}.")
+    if proposal["status"] == "awaiting_confirmation":  # no request yet: nothing drafted to rewrite
+        raise Problem(
+            409,
+            f"Proposal {proposal_id} awaits the confirmation of its request; confirm it first.",
+            code="not_confirmed",
+        )
     context = await retriever.retrieve(request_of(proposal), instructions)
-    # The client's requirements this section should answer (issue #16), as data in its prompt.
-    requirements = await documents.section_requirements(proposal_id, proposal["current_version"], key)
+    # The client's requirements, each with the sections it maps to (issue #16): the section's own are shown to the
+    # model as data, and all of them make the new version's compliance annex.
+    requirements = await documents.draft_requirements(proposal_id, proposal["current_version"])
     if requirements:
         context = context.model_copy(update={"requirements": requirements})
     change = VersionChange(section=key, instructions=instructions, context=context)

@@ -53,6 +53,7 @@ from propos4l.shared.events import ProposalDrafted, ProposalRendered, ProposalRe
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.streams import Stream
+from tests.support.gateway import WEBHOOK_SECRET_KEY
 
 REQUEST: Final = {"client_name": "Bench Ltda.", "industry": "Varejo", "requirements": "Loja online integrada ao ERP."}
 _TIMEOUT_SECONDS: Final = 300.0
@@ -201,6 +202,7 @@ def main() -> None:
             "DATABASE_URL": database,
             "REDIS_URL": redis.url,
             "PROPOS4L_ADMIN_TOKEN": TOKEN,
+            "WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEY,
             "PDF_STORAGE_DIR": str(folder / "pdfs"),
             "TEMPLATES_DIR": str(folder / "templates"),
             "LIBRARY_DIR": str(folder / "library"),

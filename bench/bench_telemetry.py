@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))  # the fake Ollama and the OTLP receiver live with
 from propos4l.shared.db import apply_migrations
 from propos4l.shared.localrun.servers import LocalPostgres, LocalRedis, free_port
 from propos4l.shared.runtime import connect_redis
+from tests.support.gateway import WEBHOOK_SECRET_KEY
 from tests.support.otlp_receiver import OtlpReceiver
 
 TOKEN: Final = secrets.token_urlsafe(24)
@@ -186,6 +187,7 @@ def measure(
         "DATABASE_URL": database,
         "REDIS_URL": redis.url,
         "PROPOS4L_ADMIN_TOKEN": TOKEN,
+        "WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEY,
         "PDF_STORAGE_DIR": str(folder / f"pdfs-{index}"),
         "TEMPLATES_DIR": str(folder / "templates"),
         "LIBRARY_DIR": str(folder / "library"),

@@ -23,6 +23,7 @@ import pytest
 from propos4l.shared.localrun.servers import free_port
 from propos4l.shared.streams import ConsumerGroup, Stream
 from tests.support.fake_ollama import FakeOllama
+from tests.support.gateway import WEBHOOK_SECRET_KEY
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.support.waiting import wait_for_sync
 
@@ -94,6 +95,7 @@ def services(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PROPOS4L_ADMIN_TOKEN": TOKEN,
+        "WEBHOOK_SECRET_KEYS": WEBHOOK_SECRET_KEY,
         "GATEWAY_PORT": str(port),
         "PDF_STORAGE_DIR": str(data_dir / "pdfs"),
         "TEMPLATES_DIR": str(data_dir / "templates"),

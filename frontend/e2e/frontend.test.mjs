@@ -126,7 +126,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.getByRole('heading', { name: 'Nova proposta' }).waitFor();
     await page.getByRole('button', { name: 'Gerar proposta' }).click();
     await page.locator('#field-client_name-error').waitFor();
-    await page.getByLabel('Cliente').fill('P'.repeat(201));
+    await page.getByLabel('Cliente', { exact: true }).fill('P'.repeat(201));
     await page.getByLabel('Setor').fill('Varejo');
     await page.getByLabel('Requisitos').fill('Loja online integrada ao ERP, com pagamentos por Pix.');
     await page.getByRole('button', { name: 'Gerar proposta' }).click();
@@ -137,7 +137,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
   });
 
   test('a new proposal streams live text before it is ready, then shows its sections and PDF', async () => {
-    await page.getByLabel('Cliente').fill('Padaria Pão Quente');
+    await page.getByLabel('Cliente', { exact: true }).fill('Padaria Pão Quente');
     await page.getByLabel('Prazo').fill('3 meses');
     await page.getByLabel('Orçamento').fill('R$ 120.000');
     await page.getByRole('button', { name: 'Gerar proposta' }).click();
@@ -335,7 +335,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     });
     assert.equal(scripted.status, 200);
     await page.goto(`${frontend.url}/proposals/new`);
-    await page.getByLabel('Cliente').fill('Transportes Rota Sul');
+    await page.getByLabel('Cliente', { exact: true }).fill('Transportes Rota Sul');
     await page.getByLabel('Setor').fill('Logística');
     await page.getByLabel('Requisitos').fill('Portal de agendamento de coletas.');
     await page.getByRole('button', { name: 'Gerar proposta' }).click();
@@ -356,7 +356,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     });
     assert.equal(scripted.status, 200);
     await page.goto(`${frontend.url}/proposals/new`);
-    await page.getByLabel('Cliente').fill('Construtora Alicerce');
+    await page.getByLabel('Cliente', { exact: true }).fill('Construtora Alicerce');
     await page.getByLabel('Setor').fill('Construção');
     await page.getByLabel('Requisitos').fill('Portal do cliente com acompanhamento de obras.');
     await page.getByRole('button', { name: 'Gerar proposta' }).click();
@@ -367,7 +367,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await screenshot(page, '10-proposal-failed');
     await assertAccessible('the failed proposal');
     await page.getByRole('link', { name: 'Criar de novo com os mesmos dados' }).click();
-    await eventually(async () => (await page.getByLabel('Cliente').inputValue()) === 'Construtora Alicerce', { message: 'the form prefilled' });
+    await eventually(async () => (await page.getByLabel('Cliente', { exact: true }).inputValue()) === 'Construtora Alicerce', { message: 'the form prefilled' });
   });
 
   test('the list searches and filters by status, in English too', async () => {
@@ -482,7 +482,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     // The proposal form offers the new template; a proposal made with it renders.
     await page.getByRole('link', { name: 'Nova proposta' }).first().click();
     await eventually(async () => (await page.locator('#field-template option').allInnerTexts()).includes('acme-e2e'), { message: 'the form offers the new template' });
-    await page.getByLabel('Cliente').fill('Metalúrgica Forte');
+    await page.getByLabel('Cliente', { exact: true }).fill('Metalúrgica Forte');
     await page.getByLabel('Setor').fill('Indústria');
     await page.getByLabel('Requisitos').fill('Sistema de apontamento de produção no chão de fábrica.');
     await page.locator('#field-template').selectOption('acme-e2e');
@@ -741,7 +741,7 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.route('**/events', (route) => route.abort());
     await page.goto(`${frontend.url}/proposals/new`);
     await signIn(); // the expired-session test above ended the session
-    await page.getByLabel('Cliente').fill('Clínica Bem Viver');
+    await page.getByLabel('Cliente', { exact: true }).fill('Clínica Bem Viver');
     await page.getByLabel('Setor').fill('Saúde');
     await page.getByLabel('Requisitos').fill('Agendamento online e prontuário eletrônico.');
     await page.getByRole('button', { name: 'Gerar proposta' }).click();

@@ -178,7 +178,7 @@ describe('a grounded proposal page', { timeout: 120_000 }, () => {
     assert.equal(calls.filter((call) => call.method === 'PATCH').length, 0, 'nothing sent while the hours are wrong');
     await hours.fill('10');
     await investment.getByRole('button', { name: 'Salvar horas' }).click();
-    await page.getByText('Versão 2').waitFor();
+    await page.getByText('Versão 2', { exact: true }).waitFor();
     await page.locator('article[data-section="investment"]').getByTestId('effort-total').getByText(/R\$\s16\.861,50/).waitFor();
     const patches = calls.filter((call) => call.method === 'PATCH');
     assert.equal(patches.length, 1);

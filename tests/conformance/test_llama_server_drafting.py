@@ -76,23 +76,33 @@ def _settled(client: httpx.Client, proposal_id: str, version: int = 1) -> dict[s
 def _events(
     client: httpx.Client, proposal_id: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float
 ) -> list[dict[str, Any]]:
-    """The proposal's progress log over SSE, read from the start until `until` holds (or the deadline passes)."""
-    events: list[dict[str, Any]] = []
+    """The proposal's progress log over SSE, read from the start until `until` holds (or the deadline passes).
+
+    A quiet stream is not the end: a model server still reading a long prompt on busy cores sends nothing for longer
+    than the 5 s read timeout (the gateway pings only every 15 s), so the log is asked for again, from its start,
+    until the deadline. A stream the gateway closes (the proposal settled) ends the wait.
+    """
     deadline = time.monotonic() + timeout
-    kind = ""
-    with client.stream("GET", f"/api/proposals/{proposal_id}/events", timeout=httpx.Timeout(5.0, read=5.0)) as stream:
+    events: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        events = []
+        kind = ""
         try:
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    kind = line.partition(":")[2].strip()
-                elif line.startswith("data:"):
-                    events.append({"kind": kind, **json.loads(line.partition(":")[2])})
-                    if until(events):
-                        break
-                if time.monotonic() > deadline:
-                    break
+            with client.stream(
+                "GET", f"/api/proposals/{proposal_id}/events", timeout=httpx.Timeout(5.0, read=5.0)
+            ) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        kind = line.partition(":")[2].strip()
+                    elif line.startswith("data:"):
+                        events.append({"kind": kind, **json.loads(line.partition(":")[2])})
+                        if until(events):
+                            return events
+                    if time.monotonic() > deadline:
+                        return events
+            return events
         except httpx.ReadTimeout:
-            pass
+            continue
     return events
 
 

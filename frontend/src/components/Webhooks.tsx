@@ -13,6 +13,8 @@ import { Alert, describedBy, Field, Loading, NotAvailable, useFocusLater } from 
 type ListState = 'loading' | 'ready' | 'missing' | 'forbidden' | 'error';
 /** What an endpoint's row has open below it: nothing, the delivery log, the edit form, or a confirmation. */
 type Panel = 'deliveries' | 'edit' | 'rotate' | 'delete';
+// The panels an endpoint's own buttons open, in the order they stand (each button named after its endpoint's URL).
+const PANEL_ACTIONS = ['edit', 'rotate', 'delete'] as const satisfies readonly Panel[];
 const KEEP_PREVIOUS_HOURS = [24, 1, 0] as const;
 
 export function Webhooks() {
@@ -172,36 +174,19 @@ export function Webhooks() {
                     <button type="button" className="button-secondary" aria-expanded={panel === 'deliveries'} onClick={() => toggle(endpoint.id, 'deliveries')}>
                       {t('webhooks.deliveries')}
                     </button>
-                    <button
-                      type="button"
-                      id={`webhook-edit-${endpoint.id}`}
-                      className="button-secondary"
-                      aria-expanded={panel === 'edit'}
-                      aria-label={`${t('webhooks.edit')}: ${endpoint.url}`}
-                      onClick={() => toggle(endpoint.id, 'edit')}
-                    >
-                      {t('webhooks.edit')}
-                    </button>
-                    <button
-                      type="button"
-                      id={`webhook-rotate-${endpoint.id}`}
-                      className="button-secondary"
-                      aria-expanded={panel === 'rotate'}
-                      aria-label={`${t('webhooks.rotate')}: ${endpoint.url}`}
-                      onClick={() => toggle(endpoint.id, 'rotate')}
-                    >
-                      {t('webhooks.rotate')}
-                    </button>
-                    <button
-                      type="button"
-                      id={`webhook-delete-${endpoint.id}`}
-                      className="button-secondary"
-                      aria-expanded={panel === 'delete'}
-                      aria-label={`${t('webhooks.delete')}: ${endpoint.url}`}
-                      onClick={() => toggle(endpoint.id, 'delete')}
-                    >
-                      {t('webhooks.delete')}
-                    </button>
+                    {PANEL_ACTIONS.map((action) => (
+                      <button
+                        key={action}
+                        type="button"
+                        id={`webhook-${action}-${endpoint.id}`}
+                        className="button-secondary"
+                        aria-expanded={panel === action}
+                        aria-label={`${t(`webhooks.${action}`)}: ${endpoint.url}`}
+                        onClick={() => toggle(endpoint.id, action)}
+                      >
+                        {t(`webhooks.${action}`)}
+                      </button>
+                    ))}
                     {!endpoint.enabled && (
                       <button type="button" onClick={() => void enable(endpoint)}>
                         {t('webhooks.enable')}

@@ -224,7 +224,13 @@ describe('the front end against the real system', { timeout: 600_000 }, () => {
     await page.locator('article[data-section="executive_summary"]').getByText('Resumo revisado à mão').waitFor();
     // Shown with the PDF's Markdown rules: a table, a list and links; underscores inside words and raw HTML as text.
     const shown = page.locator('article[data-section="executive_summary"] .markdown');
-    assert.deepEqual(await shown.locator('tbody tr').allInnerTexts(), ['Descoberta\t2', 'Construção\t6']);
+    // Read again until it settles: the status events after a save re-render the section, and a row read while React
+    // swaps it is detached, where innerText falls back to the raw text ('\nDescoberta\n2\n').
+    let rowTexts = [];
+    await eventually(async () => {
+      rowTexts = await shown.locator('tbody tr').allInnerTexts();
+      return rowTexts.join('|') === 'Descoberta\t2|Construção\t6';
+    }, { message: () => `the table's rows as cells, last read ${JSON.stringify(rowTexts)}` });
     assert.equal(await shown.locator('li').count(), 2);
     assert.equal(await shown.getByRole('link', { name: 'portal' }).getAttribute('target'), '_blank');
     assert.equal(await shown.getByRole('link', { name: 'e-mail' }).getAttribute('href'), 'mailto:suporte@example.com');

@@ -128,7 +128,7 @@ export async function seriousViolations(page) {
     .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')}`);
 }
 
-/** Poll until `check` returns a truthy value. */
+/** Poll until `check` returns a truthy value; `message` may be a function, read when the wait times out. */
 export async function eventually(check, { timeoutMs = 30_000, message = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -139,7 +139,7 @@ export async function eventually(check, { timeoutMs = 30_000, message = 'conditi
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${message} (last: ${last})`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof message === 'function' ? message() : message} (last: ${last})`);
     await sleep(250);
   }
 }

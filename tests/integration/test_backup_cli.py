@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -150,9 +151,42 @@ def test_a_files_backup_restores_straight_into_an_empty_bucket_prefix(
     original = Path(environment["PDF_STORAGE_DIR"]) / "5d0c2c4e-0000-4000-8000-000000000000"
     for name in ("v1.pdf", "v2.pdf"):
         key = f"restored/pdfs/5d0c2c4e-0000-4000-8000-000000000000/{name}"
-        assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == (original / name).read_bytes()
+        content = (original / name).read_bytes()
+        restored_object = client.get_object(Bucket=bucket, Key=key)
+        assert restored_object["Body"].read() == content
+        # As the services write it: the next backup of the bucket knows the hash without downloading the object.
+        assert restored_object["Metadata"] == {"sha256": hashlib.sha256(content).hexdigest()}
 
     again = propos4l("restore", "pdfs", backup, "--to-url", f"s3://{bucket}/restored", env=s3)
     assert again.returncode == 1 and "holds objects" in again.stderr  # never over what is there
     both = propos4l("restore", "pdfs", backup, "--to", "/tmp/x", "--to-url", f"s3://{bucket}/x", env=s3)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_with_storage_url_a_files_backup_reads_the_bucket_and_copies_only_new_objects(
+    environment: dict[str, str], s3_endpoint: str, bucket: str, data_dir: Path
+) -> None:
+    """`propos4l backup run pdfs` backs up what the services keep: with STORAGE_URL that is the bucket's pdfs/ (the
+    folder PDF_STORAGE_DIR still names is not read), as the agent does."""
+    from propos4l.shared.object_store import S3Location, S3Store
+
+    s3 = {**environment, **CREDENTIALS, "AWS_REGION": "us-east-1", "STORAGE_ENDPOINT_URL": s3_endpoint}
+    s3["STORAGE_URL"] = f"s3://{bucket}/live"
+    live = S3Store(S3Location(bucket, "live/pdfs"), endpoint_url=s3_endpoint)
+    first, second = b"%PDF-1.7\n" + os.urandom(5_000), b"%PDF-1.7\n" + os.urandom(7_000)
+    live.put_once("6e1d3d5f-0000-4000-8000-000000000000/v1.pdf", first)
+
+    one = propos4l("run", "pdfs", env=s3)
+    assert one.returncode == 0, one.stderr
+    live.put_once("6e1d3d5f-0000-4000-8000-000000000000/v2.pdf", second)
+    two = propos4l("run", "pdfs", env=s3)
+    assert two.returncode == 0, two.stderr
+
+    listing = {entry["id"]: entry for entry in map(json.loads, propos4l("list", "--json", env=s3).stdout.splitlines())}
+    first_run, second_run = listing[backup_id(one.stdout)], listing[backup_id(two.stdout)]
+    assert (first_run["files"], second_run["files"]) == (1, 2)  # the bucket's objects, not the folder's two PDFs
+    assert second_run["stored_bytes"] < len(first) + len(second)  # v1 was not stored again
+    restored = propos4l("restore", "pdfs", backup_id(two.stdout), "--to", str(data_dir / "from-bucket"), env=s3)
+    assert restored.returncode == 0, restored.stderr
+    copy = data_dir / "from-bucket" / "6e1d3d5f-0000-4000-8000-000000000000"
+    assert (copy / "v1.pdf").read_bytes() == first and (copy / "v2.pdf").read_bytes() == second

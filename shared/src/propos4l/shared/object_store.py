@@ -87,9 +87,12 @@ class ObjectStore(Protocol):
         """Store `data` at `key` unless an object is there already; describe what is there afterwards."""
         ...
 
-    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+    def put_file_once(
+        self, key: str, source: Path, content_type: str = "application/octet-stream", *, sha256: str | None = None
+    ) -> bool:
         """Store the file `source` (complete, on disk) at `key` unless an object is there already; True when this
-        call stored it. For content-addressed keys, where the same key is the same content. `source` may be moved."""
+        call stored it. For content-addressed keys, where the same key is the same content. `source` may be moved.
+        `sha256` is the file's hash when the caller knows it (else it is computed where the store keeps it)."""
         ...
 
     def replace(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
@@ -166,7 +169,9 @@ class LocalFolderStore:
         _warn_if_different(key, stored, data)
         return StoredObject(key, hashlib.sha256(stored).hexdigest(), len(stored), written=False)
 
-    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+    def put_file_once(
+        self, key: str, source: Path, content_type: str = "application/octet-stream", *, sha256: str | None = None
+    ) -> bool:
         """Link `source` into place (it must be in the same filesystem, e.g. a temp folder inside the root)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -367,16 +372,22 @@ class S3Store:
         _warn_if_different(key, stored, data)
         return StoredObject(key, hashlib.sha256(stored).hexdigest(), len(stored), written=False)
 
-    def put_file_once(self, key: str, source: Path, content_type: str = "application/octet-stream") -> bool:
+    def put_file_once(
+        self, key: str, source: Path, content_type: str = "application/octet-stream", *, sha256: str | None = None
+    ) -> bool:
+        """One conditional PUT of the file, with its SHA-256 as metadata (as `put_once` writes it), so backups and
+        restores know an object's hash without downloading it."""
         from botocore.exceptions import ClientError
 
         try:
+            digest = sha256 if sha256 is not None else _file_sha256(source)
             with source.open("rb") as body:
                 self.client.put_object(
                     Bucket=self._where.bucket,
                     Key=self._where.key(_checked_key(key)),
                     Body=body,
                     ContentType=content_type,
+                    Metadata={_SHA256_METADATA: digest},
                     IfNoneMatch="*",
                 )
             return True
@@ -485,6 +496,14 @@ class S3Store:
         return DependencyUnavailable(
             "object_storage", f"the object store failed to {action}: {error}", location=self.location
         )
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _status(error: Any) -> int | None:

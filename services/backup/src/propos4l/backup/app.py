@@ -7,7 +7,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Final
 
@@ -15,7 +15,7 @@ from propos4l.backup.handlers import TemplateHandlers
 from propos4l.backup.jobs import BackupJobs
 from propos4l.backup.metrics import BackupMetrics
 from propos4l.backup.model import BackupError, Kind, Trigger, TriggerReason, utc_now
-from propos4l.backup.options import Sources, job_options, open_store
+from propos4l.backup.options import Sources, bucket_sources, job_options, open_store, scratch_stores
 from propos4l.backup.pdf_records import PdfRecords
 from propos4l.backup.records import BackupRecords
 from propos4l.backup.retention import Health
@@ -25,12 +25,10 @@ from propos4l.shared.aio import wait_event
 from propos4l.shared.db import create_pool
 from propos4l.shared.delivery import default_consumer_name
 from propos4l.shared.health import HealthServer, Readiness
-from propos4l.shared.object_store import ObjectStore
-from propos4l.shared.object_store import open_store as open_object_store
 from propos4l.shared.runtime import connect_redis, consumer_options, group_consumers, run_consumers
 from propos4l.shared.streams import ConsumerGroup, Stream
 
-__all__ = ["BackupUnavailable", "bucket_sources", "check_dependencies", "check_writable", "scratch_stores", "serve"]
+__all__ = ["BackupUnavailable", "check_dependencies", "check_writable", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,30 +80,6 @@ async def _wait_for_dependencies(
             logger.warning("backup agent waiting for its dependencies", extra={"error": str(error)})
             await wait_event(stop, _DEPENDENCY_RETRY_SECONDS)
     return None
-
-
-def bucket_sources(settings: BackupSettings) -> dict[Kind, ObjectStore]:
-    """With STORAGE_URL, PDFs, template versions and library files are backed up from the bucket
-    (docs/adr/0021-object-storage.md)."""
-    if settings.storage_url is None:
-        return {}
-    endpoint = settings.storage_endpoint
-    return {
-        Kind.PDFS: open_object_store(settings.storage_url, endpoint, "pdfs", settings.pdf_storage_dir),
-        Kind.TEMPLATES: open_object_store(settings.storage_url, endpoint, "templates", settings.templates_dir),
-        Kind.LIBRARY: open_object_store(
-            settings.storage_url, endpoint, "library", settings.library_dir or settings.pdf_storage_dir
-        ),
-    }
-
-
-def scratch_stores(settings: BackupSettings) -> Callable[[str], ObjectStore] | None:
-    """With STORAGE_URL, drills restore a bucket's kinds into a scratch folder of the same bucket."""
-    storage_url = settings.storage_url
-    if storage_url is None:
-        return None
-    endpoint = settings.storage_endpoint
-    return lambda folder: open_object_store(storage_url, endpoint, folder, settings.pdf_storage_dir)
 
 
 async def serve(settings: BackupSettings, stop: asyncio.Event) -> None:

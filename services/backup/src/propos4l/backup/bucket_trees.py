@@ -123,7 +123,7 @@ def restore_into_store(
                         f"{manifest.id}: {store.describe_object(entry.sha256)} (file {entry.path}) has SHA-256 "
                         f"{digest.hexdigest()}, expected {entry.sha256}"
                     )
-                target.put_file_once(entry.path, copy)
+                target.put_file_once(entry.path, copy, sha256=entry.sha256)
                 written.append(entry.path)
             finally:
                 copy.unlink(missing_ok=True)

@@ -78,7 +78,7 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
 
     from propos4l.backup.jobs import BackupJobs
     from propos4l.backup.model import BackupError
-    from propos4l.backup.options import Sources, job_options, open_store
+    from propos4l.backup.options import Sources, bucket_sources, job_options, open_store, scratch_stores
     from propos4l.backup.pdf_records import PdfRecords
     from propos4l.backup.records import BackupRecords
     from propos4l.backup.settings import CommandSettings
@@ -92,6 +92,8 @@ def _execute(work: Callable[[BackupJobs], Awaitable[int]], *, records: bool = Tr
         settings.pdf_storage_dir,
         settings.templates_dir,
         settings.library_dir,
+        buckets=bucket_sources(settings),
+        scratch_store=scratch_stores(settings),
     )
 
     async def execute() -> int:

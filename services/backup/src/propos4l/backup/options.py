@@ -12,9 +12,12 @@ from propos4l.backup.offsite import OffsiteCopy, OffsiteTarget
 from propos4l.backup.retention import RetentionPolicy
 from propos4l.backup.settings import StoreSettings
 from propos4l.backup.store import BackupStore
-from propos4l.shared.object_store import ObjectStore
+from propos4l.shared.object_store import ObjectStore, S3Store, parse_s3_url
+from propos4l.shared.settings import StorageSettings
 
-__all__ = ["JobOptions", "Sources", "job_options", "open_store"]
+__all__ = ["JobOptions", "Sources", "bucket_sources", "job_options", "open_store", "scratch_stores"]
+
+_BUCKET_KINDS = (Kind.PDFS, Kind.TEMPLATES, Kind.LIBRARY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +103,20 @@ def job_options(settings: StoreSettings, drill_server_url: str | None = None) ->
         lock_timeout=settings.backup_lock_timeout_seconds,
         drill_server_url=drill_server_url,
     )
+
+
+def bucket_sources(storage: StorageSettings) -> dict[Kind, ObjectStore]:
+    """With STORAGE_URL, PDFs, template versions and library files are backed up from the bucket's `<prefix>/<kind>/`
+    (the folders the services write; docs/adr/0021-object-storage.md); without it, from the folders."""
+    if storage.storage_url is None:
+        return {}
+    location = parse_s3_url(storage.storage_url)
+    return {kind: S3Store(location.joined(kind.value), endpoint_url=storage.storage_endpoint) for kind in _BUCKET_KINDS}
+
+
+def scratch_stores(storage: StorageSettings) -> Callable[[str], ObjectStore] | None:
+    """With STORAGE_URL, drills restore a bucket's kinds into a scratch folder of the same bucket."""
+    if storage.storage_url is None:
+        return None
+    location = parse_s3_url(storage.storage_url)
+    return lambda folder: S3Store(location.joined(folder), endpoint_url=storage.storage_endpoint)

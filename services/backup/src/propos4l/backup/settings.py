@@ -153,8 +153,9 @@ class BackupSettings(ServiceSettings, DatabaseSettings, DeliverySettings, StoreS
         return _required_folder(value)
 
 
-class CommandSettings(StoreSettings):
-    """What `propos4l backup` reads: the store, and the sources a command needs (checked by that command)."""
+class CommandSettings(StoreSettings, StorageSettings):
+    """What `propos4l backup` reads: the store, and the sources a command needs (checked by that command); with
+    STORAGE_URL, PDFs, templates and library files come from the bucket, as the agent's do."""
 
     database_url: PostgresDsn | None = None
     pdf_storage_dir: Path | None = None

@@ -89,7 +89,7 @@ def receive_bytes(library_dir: Path, data: bytes) -> ReceivedFile:
 def store(files: ObjectStore, received: ReceivedFile) -> None:
     """Put the received file at its content address (write-once: an existing file is kept) and drop the temp."""
     try:
-        files.put_file_once(library_key(received.sha256), received.temp_path)
+        files.put_file_once(library_key(received.sha256), received.temp_path, sha256=received.sha256)
     finally:
         received.discard()
 

@@ -11,17 +11,21 @@ pointer finds the whole version; an upload that fails half-way leaves blobs noth
 A reader (a renderer, the gateway's previews and exports) downloads a version once into
 `<cache>/<tree digest>/<name>/`, checks every file's hash and the tree's digest, then renames it into place, and
 renders from that folder: one complete version for the whole render, however the template changes meanwhile.
-docs/adr/0021-object-storage.md says why.
+The cache keeps the versions used most recently and any version used within the last hour; older ones are removed
+after each new download (`StoredTemplates.prune`). docs/adr/0021-object-storage.md says why.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +52,13 @@ _JSON: Final = "application/json"
 _DIGEST: Final = re.compile(r"^[0-9a-f]{64}$")
 _NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as `load_template`, which words the error for others
 _CACHE_FOLDER: Final = ".versions"  # hidden: the gateway's folder scan and the backup agent skip it
+_LEFTOVERS: Final = (".incoming-", ".pruning-")
+KEEP_VERSIONS: Final = 16
+"""Cached versions kept however long ago they were used: the live versions of a few templates and their recent past."""
+KEEP_USED_WITHIN_SECONDS: Final = 3600.0
+"""A version used this recently is kept however many others there are: no render still reads one this old."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,14 @@ class LiveVersion:
     name: str
     version: int
     tree_sha256: str
+
+
+def _mark_used(folder: Path) -> None:
+    """Record a use of a cached version (its folder's time), which pruning reads."""
+    try:
+        os.utime(folder)
+    except FileNotFoundError:
+        pass  # pruned this instant: the caller's render finds no template and says so
 
 
 def _blob_key(sha256: str) -> str:
@@ -139,9 +158,18 @@ class LiveFolder:
 class StoredTemplates:
     """Versions in an object store, each downloaded once into a local cache folder named by its digest."""
 
-    def __init__(self, store: ObjectStore, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        cache_dir: Path,
+        *,
+        keep_versions: int = KEEP_VERSIONS,
+        keep_used_within: float = KEEP_USED_WITHIN_SECONDS,
+    ) -> None:
         self.store = store
         self.cache_root = cache_dir / _CACHE_FOLDER
+        self.keep_versions = keep_versions
+        self.keep_used_within = keep_used_within
 
     def folder(self, name: str) -> Path:
         """The cached folder of the live version of `name`, downloaded first if new; an empty folder when the
@@ -159,6 +187,7 @@ class StoredTemplates:
             raise DependencyUnavailable("object_storage", f"a template pointer names {digest!r}, not a tree digest")
         target = self.cache_root / digest
         if (target / name).is_dir():
+            _mark_used(target)
             return target
         self.cache_root.mkdir(parents=True, exist_ok=True)
         files = self._download(digest)
@@ -178,7 +207,46 @@ class StoredTemplates:
                 fsync_directory(self.cache_root)
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
+        _mark_used(target)
+        self.prune()
         return target
+
+    def prune(self, now: float | None = None) -> list[str]:
+        """Remove the cached versions beyond the `keep_versions` used most recently that nothing used within
+        `keep_used_within` seconds, and downloads or removals a crash left behind; the digests removed.
+
+        A version is first renamed out of the way (so a render that looks for it from now on downloads it again),
+        then deleted. Several renderers may share the cache folder: each prunes, and a rename only one wins."""
+        now = time.time() if now is None else now
+        try:
+            entries = list(os.scandir(self.cache_root))
+        except FileNotFoundError:
+            return []
+        versions: list[tuple[float, str]] = []
+        for entry in entries:
+            try:
+                used = entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue  # removed meanwhile by another renderer
+            if _DIGEST.match(entry.name) and entry.is_dir(follow_symlinks=False):
+                versions.append((used, entry.name))
+            elif entry.name.startswith(_LEFTOVERS) and now - used > self.keep_used_within:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        versions.sort(reverse=True)
+        removed = []
+        for used, digest in versions[self.keep_versions :]:
+            if now - used < self.keep_used_within:
+                continue
+            doomed = self.cache_root / f".pruning-{digest}-{uuid.uuid4().hex[:8]}"
+            try:
+                os.rename(self.cache_root / digest, doomed)
+            except OSError:
+                continue  # another renderer removed it first
+            shutil.rmtree(doomed, ignore_errors=True)
+            removed.append(digest)
+        if removed:
+            logger.info("removed template versions no render used lately from the cache", extra={"versions": removed})
+        return removed
 
     def _download(self, digest: str) -> dict[str, bytes]:
         listing = self.store.read(_tree_key(digest))

@@ -1,8 +1,8 @@
-"""Renderer throughput with 1 and 2 replicas side by side, PDFs and template versions in S3 or in local folders.
+"""Renderer throughput with 1, 2 (and 4) replicas side by side, PDFs and template versions in S3 or in local folders.
 
 Renders are the pipeline's CPU-bound work (about a second of CPU per PDF; the generator with a model server waits
 on the model), so this measures the renderer alone: `proposal.drafted` events of the sample proposal published to
-one Redis, consumed by 1 or 2 real `python -m propos4l.renderer` processes (RENDERER_WORKERS=1 each), until the
+one Redis, consumed by 1, 2 or more real `python -m propos4l.renderer` processes (RENDERER_WORKERS=1 each), until the
 last `proposal.rendered`; each replica first renders one draft that is not timed (its worker's first render loads
 fonts and the template). With `--storage s3` the replicas share a moto S3 server (its own process) through
 STORAGE_URL: PDFs are uploaded to it and the template version is read from it (cached by digest); with `local` they
@@ -11,11 +11,12 @@ share one PDF_STORAGE_DIR and TEMPLATES_DIR.
 On a shared 2-core machine the gain of a second replica is capped at 2x and eaten by whatever else runs, so every run
 reports, next to its throughput, what the machine gave it: the CPU seconds the replicas (and their worker processes)
 used, the cores that makes on average (`cores_used` = CPU seconds / wall seconds), renders per CPU second, the
-machine's busy fraction over the run (/proc/stat) and the load average before and after. 1 and 2 replicas run back
-to back in each round, in alternating order (1, 2 then 2, 1), so drifting load falls on both; the summary gives the
-per-round ratios (2 replicas / 1 replica) of throughput and of cores used, and their medians.
+machine's busy fraction over the run (/proc/stat) and the load average before and after. The replica counts run back
+to back in each round, in alternating order (1, 2 then 2, 1; with `--replicas 1 2 4`: 1, 2, 4 then 4, 2, 1), so
+drifting load falls on all; the summary gives the per-round ratios (each count / 1 replica) of throughput and of
+cores used, and their medians.
 
-Usage: python bench/bench_storage_replicas.py [--renders 8] [--rounds 3] [--storage s3 local]
+Usage: python bench/bench_storage_replicas.py [--renders 8] [--rounds 3] [--storage s3 local] [--replicas 1 2 4]
 """
 
 from __future__ import annotations
@@ -254,14 +255,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--storage", nargs="+", choices=["s3", "local"], default=["s3", "local"])
     parser.add_argument("--writes", type=int, default=30, help="PDF writes timed per store before the rounds")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="replica counts; 1 is always run")
     arguments = parser.parse_args()
+    counts = sorted({1, *arguments.replicas})
     runs: dict[tuple[str, int], list[dict[str, float]]] = {}
     moto, endpoint = start_moto()
     try:
         with tempfile.TemporaryDirectory() as folder, LocalRedis(Path(folder) / "redis") as redis:
             print(json.dumps({"write_cost": True, **write_costs(Path(folder), endpoint, arguments.writes)}), flush=True)
             for round_number in range(1, arguments.rounds + 1):
-                order = (1, 2) if round_number % 2 else (2, 1)
+                order = counts if round_number % 2 else counts[::-1]
                 for storage in arguments.storage:
                     for replicas in order:
                         run = f"round-{round_number}-{storage}-{replicas}"
@@ -275,29 +278,24 @@ def main() -> None:
         moto.terminate()
         moto.wait(timeout=30)
     for storage in arguments.storage:
-        one, two = runs[(storage, 1)], runs[(storage, 2)]
-        throughput = [b["renders_per_second"] / a["renders_per_second"] for a, b in zip(one, two, strict=True)]
-        cores = [b["cores_used"] / a["cores_used"] for a, b in zip(one, two, strict=True)]
-        summary = {
-            "summary": True,
-            "storage": storage,
-            "throughput_ratio_2_to_1_per_round": [round(ratio, 2) for ratio in throughput],
-            "cores_used_ratio_2_to_1_per_round": [round(ratio, 2) for ratio in cores],
-            "median_throughput_ratio": round(statistics.median(throughput), 2),
-            "median_cores_used_ratio": round(statistics.median(cores), 2),
-            **{
-                f"median_renders_per_second_{replicas}": round(
-                    statistics.median(run["renders_per_second"] for run in runs[(storage, replicas)]), 3
-                )
-                for replicas in (1, 2)
-            },
-            **{
-                f"median_renders_per_cpu_second_{replicas}": round(
-                    statistics.median(run["renders_per_cpu_second"] for run in runs[(storage, replicas)]), 3
-                )
-                for replicas in (1, 2)
-            },
-        }
+        one = runs[(storage, 1)]
+        summary: dict[str, object] = {"summary": True, "storage": storage}
+        for replicas in counts[1:]:
+            many = runs[(storage, replicas)]
+            throughput = [b["renders_per_second"] / a["renders_per_second"] for a, b in zip(one, many, strict=True)]
+            cores = [b["cores_used"] / a["cores_used"] for a, b in zip(one, many, strict=True)]
+            summary[f"throughput_ratio_{replicas}_to_1_per_round"] = [round(ratio, 2) for ratio in throughput]
+            summary[f"cores_used_ratio_{replicas}_to_1_per_round"] = [round(ratio, 2) for ratio in cores]
+            summary[f"median_throughput_ratio_{replicas}_to_1"] = round(statistics.median(throughput), 2)
+            summary[f"median_cores_used_ratio_{replicas}_to_1"] = round(statistics.median(cores), 2)
+        for replicas in counts:
+            measured = runs[(storage, replicas)]
+            summary[f"median_renders_per_second_{replicas}"] = round(
+                statistics.median(run["renders_per_second"] for run in measured), 3
+            )
+            summary[f"median_renders_per_cpu_second_{replicas}"] = round(
+                statistics.median(run["renders_per_cpu_second"] for run in measured), 3
+            )
         print(json.dumps(summary), flush=True)
 
 

@@ -102,6 +102,11 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           <section aria-labelledby="sections-title" className="sections">
             <h2 id="sections-title">{t('proposal.sections')}</h2>
             <SearchModeNote mode={proposal.search_mode} />
+            {proposal.watermark && (
+              <Alert kind="warning" title={proposal.watermark}>
+                {t('proposal.watermark')}
+              </Alert>
+            )}
             {busy && (
               <Alert kind="info">
                 {t('proposal.busy')}

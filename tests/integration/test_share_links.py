@@ -4,6 +4,7 @@ certificate, decline), with the review moves and lifecycle events they make."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
@@ -26,6 +27,7 @@ from pypdf import PdfReader, PdfWriter
 from redis.asyncio import Redis
 
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.share_expiry import EXPIRY_ACTOR, sweep_expired
 from propos4l.gateway.share_links import new_token
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
@@ -218,6 +220,91 @@ async def test_unknown_revoked_and_guessed_tokens_get_the_same_404_and_expired_l
         for link in (await client.get(f"/api/proposals/{proposal_id}/share-links", headers=AUTH)).json()["links"]
     ]
     assert states == ["expired", "revoked"]
+
+
+async def expire_links(database_url: str, *link_ids: str) -> None:
+    """The links' expiry moved a second into the past, as time would."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE share_links SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])",
+            [uuid.UUID(link_id) for link_id in link_ids],
+        )
+    finally:
+        await connection.close()
+
+
+async def expiry_records(database_url: str, proposal_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """Who made each move of the proposal to `expired`, and the audit records of such moves."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        moves = await connection.fetch(
+            "SELECT actor_label FROM proposal_transitions WHERE proposal_id = $1 AND to_state = 'expired'",
+            proposal_id,
+        )
+        audits = await connection.fetch(
+            "SELECT actor_name FROM audit_log WHERE action = 'proposal.review.expired' AND object_id = $1",
+            str(proposal_id),
+        )
+    finally:
+        await connection.close()
+    return [row["actor_label"] for row in moves], [row["actor_name"] for row in audits]
+
+
+async def test_the_sweep_expires_unanswered_proposals_whose_links_ran_out_once_across_concurrent_sweeps(
+    gateway: RunningGateway, redis: Redis, data_dir: Path, database_url: str
+) -> None:
+    client = gateway.client
+    ran_out, _ = await ready_proposal(client, redis, data_dir)
+    first = await send(client, ran_out)
+    await client.get(f"{PUBLIC}/{first['token']}")  # viewed: a viewed proposal expires as a sent one does
+    second = await send(client, ran_out)
+    revoked_too = await send(client, ran_out)
+    deleted = await client.delete(f"/api/proposals/{ran_out}/share-links/{revoked_too['link']['id']}", headers=AUTH)
+    assert deleted.status_code == 204
+    still_open, _ = await ready_proposal(client, redis, data_dir)
+    old = await send(client, still_open)
+    await send(client, still_open)  # a link that still works
+    only_revoked, _ = await ready_proposal(client, redis, data_dir)
+    withdrawn = await send(client, only_revoked)
+    deleted = await client.delete(f"/api/proposals/{only_revoked}/share-links/{withdrawn['link']['id']}", headers=AUTH)
+    assert deleted.status_code == 204
+    await expire_links(database_url, first["link"]["id"], second["link"]["id"], old["link"]["id"])
+    assert await review_state(client, database_url, ran_out) == "viewed"
+
+    # Two replicas sweeping at once (each sweep takes its own connections from the pool): one move, one event.
+    pool = gateway.app.state.pool
+    moved = await asyncio.gather(sweep_expired(pool), sweep_expired(pool), sweep_expired(pool))
+    assert sum(moved) == 1, moved
+    assert await sweep_expired(pool) == 0  # and again: nothing left to do
+    assert await review_state(client, database_url, ran_out) == "expired"
+    assert await lifecycle_kinds(database_url, ran_out) == ["sent", "viewed", "expired"]
+    assert await expiry_records(database_url, ran_out) == ([EXPIRY_ACTOR], [EXPIRY_ACTOR])
+    # a link still works; only revoked links (the consultancy's choice, not an expiry): both stay waiting
+    assert await review_state(client, database_url, still_open) == "sent"
+    assert await review_state(client, database_url, only_revoked) == "sent"
+
+    # Opening the expired link afterwards tells the client, and moves nothing again.
+    opened = await client.get(f"{PUBLIC}/{first['token']}")
+    assert opened.status_code == 410 and opened.json()["code"] == "share_link_expired"
+    assert await lifecycle_kinds(database_url, ran_out) == ["sent", "viewed", "expired"]
+
+
+async def test_a_gateway_sweeps_on_its_own_every_share_expiry_sweep_seconds(
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, share_expiry_sweep_seconds=1)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await ready_proposal(client, redis, data_dir)
+        sent = await send(client, proposal_id)
+        await expire_links(database_url, sent["link"]["id"])
+
+        async def expired() -> bool:
+            return await review_state(client, database_url, proposal_id) == "expired"
+
+        await wait_for(expired, timeout=15, message="no sweep moved the proposal to expired")
+    assert await lifecycle_kinds(database_url, proposal_id) == ["sent", "expired"]
+    assert await expiry_records(database_url, proposal_id) == ([EXPIRY_ACTOR], [EXPIRY_ACTOR])
 
 
 async def test_an_access_code_is_needed_checked_and_throttled(

@@ -1,6 +1,6 @@
-"""Sending a proposal and the client's page: share links (expiry, revocation, access code, guessed tokens, rate
-limits), the views they record, and the client's answer (acceptance with a final PDF signed by a test CA's
-certificate, decline), with the review moves and lifecycle events they make."""
+"""Sending a proposal and the client's page: share links (expiry by opening and by the sweep, revocation, access
+code, guessed tokens, rate limits), the views they record, and the client's answer (acceptance with a final PDF
+signed by a test CA's certificate, decline), with the review moves, lifecycle events and webhooks they make."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 from redis.asyncio import Redis
+from standardwebhooks import Webhook
 
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.share_expiry import EXPIRY_ACTOR, sweep_expired
@@ -37,6 +38,7 @@ from tests.support.gateway import AUTH, RunningGateway, gateway_settings, runnin
 from tests.support.signing_ca import SigningCa, issue_tsa_certificate, make_signing_ca
 from tests.support.timestamp_server import timestamp_server
 from tests.support.waiting import wait_for
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -305,6 +307,58 @@ async def test_a_gateway_sweeps_on_its_own_every_share_expiry_sweep_seconds(
         await wait_for(expired, timeout=15, message="no sweep moved the proposal to expired")
     assert await lifecycle_kinds(database_url, proposal_id) == ["sent", "expired"]
     assert await expiry_records(database_url, proposal_id) == ([EXPIRY_ACTOR], [EXPIRY_ACTOR])
+
+
+SHARE_WEBHOOKS = [f"proposal.review.{state}" for state in ("viewed", "accepted", "declined", "expired")]
+
+
+async def test_the_clients_moves_reach_a_webhook_receiver_signed_as_standard_webhooks_says(
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    settings = gateway_settings(
+        database_url, redis_url, data_dir, webhook_allowed_networks="127.0.0.1/32", webhook_retry_base_seconds=0.1
+    )
+    with webhook_receiver() as receiver:
+        async with running_gateway(settings) as (app, client):
+            hook = await client.post(
+                "/api/webhooks", json={"url": receiver.url, "event_types": SHARE_WEBHOOKS}, headers=AUTH
+            )
+            assert hook.status_code == 201, hook.text
+            secret = hook.json()["secret"]
+            accepted, _ = await ready_proposal(client, redis, data_dir)
+            declined, _ = await ready_proposal(client, redis, data_dir)
+            expired, _ = await ready_proposal(client, redis, data_dir)
+            for proposal_id, path, body in (
+                (accepted, "accept", {"name": "Ana", "email": "ana@cliente.example"}),
+                (declined, "decline", {"name": "Rui", "email": "rui@cliente.example", "reason": "Prazo curto"}),
+            ):
+                token = (await send(client, proposal_id))["token"]
+                assert (await client.get(f"{PUBLIC}/{token}")).status_code == 200
+                answered = await client.post(f"{PUBLIC}/{token}/{path}", json=body)
+                assert answered.status_code in (200, 201), answered.text
+            await expire_links(database_url, (await send(client, expired))["link"]["id"])
+            assert await sweep_expired(app.state.pool) == 1
+
+            async def all_came() -> bool:
+                return len(receiver.received) >= 5
+
+            await wait_for(all_came, timeout=20, message="the share webhooks never came")
+        # raises unless each is signed with the endpoint's secret, within the timestamp's tolerance
+        delivered = [Webhook(secret).verify(body, headers) for headers, body in receiver.received]
+    got = sorted((item["data"]["proposal_id"], item["type"]) for item in delivered)
+    assert got == sorted(
+        [
+            (str(accepted), "proposal.review.viewed"),
+            (str(accepted), "proposal.review.accepted"),
+            (str(declined), "proposal.review.viewed"),
+            (str(declined), "proposal.review.declined"),
+            (str(expired), "proposal.review.expired"),
+        ]
+    )  # and not `sent`, which the endpoint did not subscribe to
+    by_type = {item["type"]: item for item in delivered if item["data"]["proposal_id"] != str(declined)}
+    assert by_type["proposal.review.accepted"]["data"]["review"]["actor"] == "client: Ana <ana@cliente.example>"
+    assert by_type["proposal.review.expired"]["data"]["review"]["actor"] == EXPIRY_ACTOR
+    assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 5  # one delivery per move
 
 
 async def test_an_access_code_is_needed_checked_and_throttled(

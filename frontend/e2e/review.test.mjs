@@ -1,5 +1,8 @@
 // Browser test of review (issue #19) against the real system with a fake Ollama (see harness.mjs): an editor comments
 // on a section and submits; a manager cannot approve plainly while the thread is open, resolves it, then approves.
+// A comment thread on a requirement of the compliance matrix (a client's document read by the library service) is
+// opened and resolved; the Send dialog makes a link with an access code and an expiry, shows it, and revokes it, at
+// phone and desktop widths. axe-core on each state.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_TOKEN, eventually, freePort, launchBrowser, screenshot, seriousViolations, signInWithToken, startFakeOllama, startFrontend, startSystem } from './harness.mjs';
@@ -103,4 +106,111 @@ describe('review in the browser', { timeout: 600_000 }, () => {
     const review = await api(`/api/proposals/${created.id}/review`, { token: managerToken });
     assert.deepEqual(review.transitions.map((move) => [move.to_state, move.actor]), [['in_review', 'Ana Souza'], ['approved', 'Carla Dias']]);
   });
+  // A proposal without discount (no approval rule matches it: it may be sent), with a client's document read into
+  // a compliance matrix; made once for the tests below.
+  let matrixProposal;
+  async function proposalWithMatrix() {
+    if (matrixProposal) return matrixProposal;
+    const created = await api('/api/proposals', {
+      method: 'POST',
+      body: { client_name: 'Prefeitura de Vale Verde', industry: 'Setor público', requirements: 'Sistema de protocolo digital conforme o edital anexo.' },
+    });
+    const edital = [
+      'PREFEITURA MUNICIPAL DE VALE VERDE',
+      'OBJETO: Contratação de empresa para implantação de sistema de protocolo digital.',
+      '5. DAS OBRIGAÇÕES DA CONTRATADA',
+      '5.1 A CONTRATADA deverá manter sigilo sobre os dados pessoais a que tiver acesso.',
+      '5.2 A licitante deverá apresentar atestado de capacidade técnica.',
+    ].join('\n');
+    const form = new FormData();
+    form.append('file', new Blob([edital], { type: 'text/plain' }), 'edital.txt');
+    const attached = await fetch(`${system.url}/api/proposals/${created.id}/documents`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+    assert.ok(attached.ok, `attach: ${attached.status} ${await attached.text()}`);
+    const requirements = await eventually(
+      async () => {
+        const matrix = await api(`/api/proposals/${created.id}/requirements`);
+        return matrix.items.length > 0 && matrix.items;
+      },
+      { timeoutMs: 120_000, message: 'the requirements of the attached document' },
+    );
+    await eventually(async () => (await api(`/api/proposals/${created.id}`)).status === 'ready', { timeoutMs: 180_000, message: 'the proposal is ready' });
+    matrixProposal = { id: created.id, requirement: requirements[0] };
+    return matrixProposal;
+  }
+
+  test('a comment thread on a requirement of the compliance matrix is opened and resolved', async () => {
+    const { id, requirement } = await proposalWithMatrix();
+    const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'pt-BR' })).newPage();
+    await page.goto(`${frontend.url}/proposals/${id}`);
+    await signInWithToken(page, ADMIN_TOKEN);
+    const threads = page.getByTestId(`threads-requirement-${requirement.id}`);
+    await threads.locator('summary').click();
+    await threads.getByRole('textbox', { name: 'Comentário', exact: true }).fill('Temos o atestado de capacidade técnica deste porte?');
+    await threads.getByRole('button', { name: 'Comentar' }).click();
+    await threads.getByText('Temos o atestado de capacidade técnica deste porte?').waitFor();
+    await threads.getByText('Aberta', { exact: true }).waitFor();
+    await page.getByTestId('review-panel').getByText('1 conversa(s) aberta(s).').waitFor();
+    await screenshot(page, 'review-04-requirement-thread');
+    await assertAccessible(page, 'the compliance matrix with a comment thread on a requirement');
+
+    await threads.getByRole('button', { name: 'Resolver' }).click();
+    await threads.getByText('Resolvida', { exact: true }).waitFor();
+    const { items } = await api(`/api/proposals/${id}/threads`);
+    assert.deepEqual(
+      items.map((thread) => [thread.anchor_kind, thread.anchor, thread.resolved]),
+      [['requirement', requirement.id, true]],
+    );
+    await assertAccessible(page, 'the compliance matrix with a resolved thread');
+  });
+
+  for (const [name, viewport, options] of [
+    ['phone', { width: 390, height: 844 }, { isMobile: true, hasTouch: true }],
+    ['desktop', { width: 1366, height: 900 }, {}],
+  ]) {
+    test(`the Send dialog makes a link with an access code and an expiry, shows it, and revokes it (${name})`, async () => {
+      const { id } = await proposalWithMatrix();
+      const before = (await api(`/api/proposals/${id}/share-links`)).links.length;
+      const page = await (await browser.newContext({ viewport, locale: 'pt-BR', ...options })).newPage();
+      await page.goto(`${frontend.url}/proposals/${id}`);
+      await signInWithToken(page, ADMIN_TOKEN);
+      const panel = page.locator('section.share-panel');
+      await panel.getByRole('button', { name: /^(Enviar…|Criar outro link…)$/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Enviar a versão 1' });
+      await dialog.getByLabel(/^Validade do link \(dias\)/).fill('7');
+      await dialog.getByLabel(/^Código de acesso/).fill('VALE-2027');
+      await assertAccessible(page, `the Send dialog (${name})`);
+      await dialog.getByRole('button', { name: 'Enviar e criar o link' }).click();
+
+      const shown = page.getByTestId('new-share-link');
+      await shown.getByRole('heading', { name: 'Link criado' }).waitFor();
+      const url = await shown.getByLabel('Link para o cliente').inputValue();
+      const token = url.match(/\/share#([A-Za-z0-9_-]{43,})$/)?.[1];
+      assert.ok(token, `the link shown: ${url}`);
+      await screenshot(page, `review-05-link-made-${name}`);
+      await assertAccessible(page, `the new link (${name})`);
+      const links = (await api(`/api/proposals/${id}/share-links`)).links;
+      assert.equal(links.length, before + 1);
+      const made = links.find((link) => link.state === 'active');
+      assert.ok(made?.has_access_code, 'the new link has an access code');
+      const days = (Date.parse(made.expires_at) - Date.parse(made.created_at)) / 86_400_000;
+      assert.ok(Math.abs(days - 7) < 0.01, `the link works 7 days (${days})`);
+      const withoutCode = await fetch(`${system.url}/api/public/share/${token}`);
+      assert.equal(withoutCode.status, 403, 'the link asks for its access code');
+      assert.equal((await withoutCode.json()).code, 'access_code_required');
+
+      await shown.getByRole('button', { name: 'Fechar' }).click();
+      const item = panel.locator('li.share-link').filter({ hasText: 'ativo' });
+      await item.getByText('com código').waitFor();
+      await item.getByRole('button', { name: /^Revogar o link criado em / }).click();
+      await panel.getByText('Link revogado: ele não abre mais.').waitFor();
+      await eventually(async () => (await panel.locator('li.share-link').filter({ hasText: 'ativo' }).count()) === 0, { message: 'no active link left' });
+      assert.deepEqual(
+        (await api(`/api/proposals/${id}/share-links`)).links.map((link) => link.state),
+        Array(before + 1).fill('revoked'),
+      );
+      assert.equal((await fetch(`${system.url}/api/public/share/${token}`)).status, 404, 'a revoked link no longer opens');
+      await screenshot(page, `review-06-link-revoked-${name}`);
+      await assertAccessible(page, `the revoked link (${name})`);
+    });
+  }
 });

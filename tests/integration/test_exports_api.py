@@ -376,3 +376,62 @@ async def test_html_export_drops_active_content_a_template_carries(client: httpx
     for active in ("<iframe", "srcdoc", "javascript:", "<form", "http-equiv", "<animate", "evil.example"):
         assert active not in document, active
     assert "<style>" in document and "<table" in document and 'src="data:image/svg+xml;base64,' in document
+
+
+def docx_text(content: bytes) -> str:
+    """Every paragraph of a Word document, its headers' too, through python-docx."""
+    document = docx.Document(io.BytesIO(content))
+    headers = [paragraph.text for section in document.sections for paragraph in section.header.paragraphs]
+    return "\n".join([*headers, *(paragraph.text for paragraph in document.paragraphs)])
+
+
+async def every_export(client: httpx.AsyncClient, proposal_id: uuid.UUID) -> dict[str, httpx.Response]:
+    """The proposal's current version in each format of the export, each answer checked to be a success."""
+    answers = {
+        "html": await export(client, proposal_id, format="html"),
+        "md": await export(client, proposal_id, format="md"),
+        "docx": await export(client, proposal_id, format="docx"),
+        "pdfa": await export(client, proposal_id, format="pdf", variant="pdf/a-3b"),
+    }
+    for name, answer in answers.items():
+        assert answer.status_code == 200, f"{name}: {answer.text}"
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [(Language.PT_BR, "RASCUNHO - NÃO APROVADO"), (Language.EN, "DRAFT - NOT APPROVED")]
+)
+async def test_every_export_of_a_version_needing_approval_is_watermarked_until_it_is_approved(
+    client: httpx.AsyncClient, redis: Redis, language: Language, words: str
+) -> None:
+    rule = {"name": "Every default proposal", "kind": "template", "value": "default"}
+    assert (await client.post("/api/approval-rules", json=rule, headers=AUTH)).status_code == 201
+    proposal_id, _ = await drafted_proposal(client, redis, language)
+    view = (await client.get(f"/api/proposals/{proposal_id}", headers=AUTH)).json()
+    assert view["watermark"] == words  # the web app's view of the version says it too
+
+    marked = await every_export(client, proposal_id)
+    assert all(answer.headers["x-propos4l-watermark"] == "not-approved" for answer in marked.values())
+    assert words in docx_text(marked["docx"].content)
+    pages = PdfReader(io.BytesIO(marked["pdfa"].content)).pages
+    assert len(pages) > 1 and all(words in page.extract_text() for page in pages)  # on every page
+    assert f'class="propos4l-watermark" role="note">{words}</p>' in marked["html"].text  # kept by the sanitizer
+    assert marked["md"].text.startswith(f"> **{words}**\n")
+    archival = PdfReader(io.BytesIO(marked["pdfa"].content))
+    assert (pdfa_identification(archival).get("part"), unembedded_fonts(archival)) == ("3", [])  # still PDF/A-3b
+    program = qpdf()
+    if program is not None:
+        checked = qpdf_check(marked["pdfa"].content, program)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    transitions = f"/api/proposals/{proposal_id}/transitions"
+    for to in ("in_review", "approved"):
+        moved = await client.post(transitions, json={"to": to}, headers=AUTH)
+        assert moved.status_code == 200, moved.text
+    assert (await client.get(f"/api/proposals/{proposal_id}", headers=AUTH)).json()["watermark"] is None
+    clean = await every_export(client, proposal_id)
+    assert all("x-propos4l-watermark" not in answer.headers for answer in clean.values())
+    assert words not in docx_text(clean["docx"].content)
+    assert not any(words in page.extract_text() for page in PdfReader(io.BytesIO(clean["pdfa"].content)).pages)
+    assert "propos4l-watermark" not in clean["html"].text and words not in clean["html"].text
+    assert words not in clean["md"].text

@@ -5,10 +5,8 @@ version resetting an approval, and the webhooks the moves fire."""
 from __future__ import annotations
 
 import io
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.sections import SECTION_KEYS, Language, section_title
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 from tests.support.waiting import wait_for
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -38,25 +37,8 @@ PROPOSAL: dict[str, Any] = {
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
     """An HTTP server on loopback that takes every POST (204) and keeps its headers and body."""
-    bodies: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            bodies.append(({key.lower(): value for key, value in self.headers.items()}, body))
-            self.send_response(204)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
-    server.shutdown()
-    server.server_close()
+    with webhook_receiver() as running:
+        yield running.url, running.received
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Sending a proposal and the client's page: share links (expiry, revocation, access code, guessed tokens, rate
-limits), the views they record, and the client's answer (acceptance with a final PDF signed by a test CA's
-certificate, decline), with the review moves and lifecycle events they make."""
+"""Sending a proposal and the client's page: share links (expiry by opening and by the sweep, revocation, access
+code, guessed tokens, rate limits), the views they record, and the client's answer (acceptance with a final PDF
+signed by a test CA's certificate, decline), with the review moves, lifecycle events and webhooks they make."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
@@ -24,8 +25,10 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 from redis.asyncio import Redis
+from standardwebhooks import Webhook
 
 from propos4l.gateway.settings import GatewaySettings
+from propos4l.gateway.share_expiry import EXPIRY_ACTOR, sweep_expired
 from propos4l.gateway.share_links import new_token
 from propos4l.renderer.sample import sample_drafted
 from propos4l.shared.delivery import Publisher
@@ -35,6 +38,7 @@ from tests.support.gateway import AUTH, RunningGateway, gateway_settings, runnin
 from tests.support.signing_ca import SigningCa, issue_tsa_certificate, make_signing_ca
 from tests.support.timestamp_server import timestamp_server
 from tests.support.waiting import wait_for
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -218,6 +222,143 @@ async def test_unknown_revoked_and_guessed_tokens_get_the_same_404_and_expired_l
         for link in (await client.get(f"/api/proposals/{proposal_id}/share-links", headers=AUTH)).json()["links"]
     ]
     assert states == ["expired", "revoked"]
+
+
+async def expire_links(database_url: str, *link_ids: str) -> None:
+    """The links' expiry moved a second into the past, as time would."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE share_links SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])",
+            [uuid.UUID(link_id) for link_id in link_ids],
+        )
+    finally:
+        await connection.close()
+
+
+async def expiry_records(database_url: str, proposal_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """Who made each move of the proposal to `expired`, and the audit records of such moves."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        moves = await connection.fetch(
+            "SELECT actor_label FROM proposal_transitions WHERE proposal_id = $1 AND to_state = 'expired'",
+            proposal_id,
+        )
+        audits = await connection.fetch(
+            "SELECT actor_name FROM audit_log WHERE action = 'proposal.review.expired' AND object_id = $1",
+            str(proposal_id),
+        )
+    finally:
+        await connection.close()
+    return [row["actor_label"] for row in moves], [row["actor_name"] for row in audits]
+
+
+async def test_the_sweep_expires_unanswered_proposals_whose_links_ran_out_once_across_concurrent_sweeps(
+    gateway: RunningGateway, redis: Redis, data_dir: Path, database_url: str
+) -> None:
+    client = gateway.client
+    ran_out, _ = await ready_proposal(client, redis, data_dir)
+    first = await send(client, ran_out)
+    await client.get(f"{PUBLIC}/{first['token']}")  # viewed: a viewed proposal expires as a sent one does
+    second = await send(client, ran_out)
+    revoked_too = await send(client, ran_out)
+    deleted = await client.delete(f"/api/proposals/{ran_out}/share-links/{revoked_too['link']['id']}", headers=AUTH)
+    assert deleted.status_code == 204
+    still_open, _ = await ready_proposal(client, redis, data_dir)
+    old = await send(client, still_open)
+    await send(client, still_open)  # a link that still works
+    only_revoked, _ = await ready_proposal(client, redis, data_dir)
+    withdrawn = await send(client, only_revoked)
+    deleted = await client.delete(f"/api/proposals/{only_revoked}/share-links/{withdrawn['link']['id']}", headers=AUTH)
+    assert deleted.status_code == 204
+    await expire_links(database_url, first["link"]["id"], second["link"]["id"], old["link"]["id"])
+    assert await review_state(client, database_url, ran_out) == "viewed"
+
+    # Two replicas sweeping at once (each sweep takes its own connections from the pool): one move, one event.
+    pool = gateway.app.state.pool
+    moved = await asyncio.gather(sweep_expired(pool), sweep_expired(pool), sweep_expired(pool))
+    assert sum(moved) == 1, moved
+    assert await sweep_expired(pool) == 0  # and again: nothing left to do
+    assert await review_state(client, database_url, ran_out) == "expired"
+    assert await lifecycle_kinds(database_url, ran_out) == ["sent", "viewed", "expired"]
+    assert await expiry_records(database_url, ran_out) == ([EXPIRY_ACTOR], [EXPIRY_ACTOR])
+    # a link still works; only revoked links (the consultancy's choice, not an expiry): both stay waiting
+    assert await review_state(client, database_url, still_open) == "sent"
+    assert await review_state(client, database_url, only_revoked) == "sent"
+
+    # Opening the expired link afterwards tells the client, and moves nothing again.
+    opened = await client.get(f"{PUBLIC}/{first['token']}")
+    assert opened.status_code == 410 and opened.json()["code"] == "share_link_expired"
+    assert await lifecycle_kinds(database_url, ran_out) == ["sent", "viewed", "expired"]
+
+
+async def test_a_gateway_sweeps_on_its_own_every_share_expiry_sweep_seconds(
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir, share_expiry_sweep_seconds=1)
+    async with running_gateway(settings) as (_, client):
+        proposal_id, _ = await ready_proposal(client, redis, data_dir)
+        sent = await send(client, proposal_id)
+        await expire_links(database_url, sent["link"]["id"])
+
+        async def expired() -> bool:
+            return await review_state(client, database_url, proposal_id) == "expired"
+
+        await wait_for(expired, timeout=15, message="no sweep moved the proposal to expired")
+    assert await lifecycle_kinds(database_url, proposal_id) == ["sent", "expired"]
+    assert await expiry_records(database_url, proposal_id) == ([EXPIRY_ACTOR], [EXPIRY_ACTOR])
+
+
+SHARE_WEBHOOKS = [f"proposal.review.{state}" for state in ("viewed", "accepted", "declined", "expired")]
+
+
+async def test_the_clients_moves_reach_a_webhook_receiver_signed_as_standard_webhooks_says(
+    database_url: str, redis_url: str, redis: Redis, data_dir: Path
+) -> None:
+    settings = gateway_settings(
+        database_url, redis_url, data_dir, webhook_allowed_networks="127.0.0.1/32", webhook_retry_base_seconds=0.1
+    )
+    with webhook_receiver() as receiver:
+        async with running_gateway(settings) as (app, client):
+            hook = await client.post(
+                "/api/webhooks", json={"url": receiver.url, "event_types": SHARE_WEBHOOKS}, headers=AUTH
+            )
+            assert hook.status_code == 201, hook.text
+            secret = hook.json()["secret"]
+            accepted, _ = await ready_proposal(client, redis, data_dir)
+            declined, _ = await ready_proposal(client, redis, data_dir)
+            expired, _ = await ready_proposal(client, redis, data_dir)
+            for proposal_id, path, body in (
+                (accepted, "accept", {"name": "Ana", "email": "ana@cliente.example"}),
+                (declined, "decline", {"name": "Rui", "email": "rui@cliente.example", "reason": "Prazo curto"}),
+            ):
+                token = (await send(client, proposal_id))["token"]
+                assert (await client.get(f"{PUBLIC}/{token}")).status_code == 200
+                answered = await client.post(f"{PUBLIC}/{token}/{path}", json=body)
+                assert answered.status_code in (200, 201), answered.text
+            await expire_links(database_url, (await send(client, expired))["link"]["id"])
+            assert await sweep_expired(app.state.pool) == 1
+
+            async def all_came() -> bool:
+                return len(receiver.received) >= 5
+
+            await wait_for(all_came, timeout=20, message="the share webhooks never came")
+        # raises unless each is signed with the endpoint's secret, within the timestamp's tolerance
+        delivered = [Webhook(secret).verify(body, headers) for headers, body in receiver.received]
+    got = sorted((item["data"]["proposal_id"], item["type"]) for item in delivered)
+    assert got == sorted(
+        [
+            (str(accepted), "proposal.review.viewed"),
+            (str(accepted), "proposal.review.accepted"),
+            (str(declined), "proposal.review.viewed"),
+            (str(declined), "proposal.review.declined"),
+            (str(expired), "proposal.review.expired"),
+        ]
+    )  # and not `sent`, which the endpoint did not subscribe to
+    by_type = {item["type"]: item for item in delivered if item["data"]["proposal_id"] != str(declined)}
+    assert by_type["proposal.review.accepted"]["data"]["review"]["actor"] == "client: Ana <ana@cliente.example>"
+    assert by_type["proposal.review.expired"]["data"]["review"]["actor"] == EXPIRY_ACTOR
+    assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 5  # one delivery per move
 
 
 async def test_an_access_code_is_needed_checked_and_throttled(

@@ -203,3 +203,15 @@ def test_a_docx_past_the_output_limit_is_refused(manifest: TemplateManifest) -> 
     with pytest.raises(RenderLimitExceeded, match="more than the 2,048 allowed") as raised:
         export_docx(sample_drafted(Language.EN), manifest, max_bytes=2_048)
     assert raised.value.limit == "output_size"
+
+
+def test_a_watermarked_docx_says_so_on_the_cover_and_in_every_pages_header(manifest: TemplateManifest) -> None:
+    words = "RASCUNHO - NÃO APROVADO"
+    document = opened(export_docx(sample_drafted(Language.PT_BR), manifest, watermark=words))
+    cover = next(p for p in document.paragraphs if p.text)
+    assert cover.text == words and cover.runs[0].bold and str(cover.runs[0].font.color.rgb) == "BE1E2D"
+    header = document.sections[0].header  # the pages after the cover (the cover has none of its own)
+    assert words in [paragraph.text for paragraph in header.paragraphs]
+    plain = opened(export_docx(sample_drafted(Language.PT_BR), manifest))
+    texts = [p.text for p in plain.paragraphs] + [p.text for p in plain.sections[0].header.paragraphs]
+    assert words not in texts

@@ -86,7 +86,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
         <div className="proposal-grid">
           <ConfirmRequest proposal={proposal} onConfirmed={refresh} />
           <aside className="side">
-            <Requirements proposalId={id} version={proposal.version} />
+            <Requirements proposalId={id} version={proposal.version} review={review} />
           </aside>
         </div>
       )}
@@ -102,6 +102,11 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
           <section aria-labelledby="sections-title" className="sections">
             <h2 id="sections-title">{t('proposal.sections')}</h2>
             <SearchModeNote mode={proposal.search_mode} />
+            {proposal.watermark && (
+              <Alert kind="warning" title={proposal.watermark}>
+                {t('proposal.watermark')}
+              </Alert>
+            )}
             {busy && (
               <Alert kind="info">
                 {t('proposal.busy')}
@@ -133,7 +138,7 @@ function ProposalBody({ id, onTitle }: { id: string; onTitle: (title: string) =>
             <SharePanel proposal={proposal} onSent={() => void refresh()} />
             {proposal.investment && <InvestmentTable investment={proposal.investment} />}
             <Exports proposal={proposal} />
-            <Requirements proposalId={id} version={proposal.version} />
+            <Requirements proposalId={id} version={proposal.version} review={review} />
             <AddToLibrary proposalId={id} versions={versions} />
             <Versions versions={versions} current={proposal.version} shown={pdfVersion} onShow={setSelected} />
             <ProposalPeople proposal={proposal} onChanged={refresh} />
@@ -196,7 +201,8 @@ export function InvestmentTable({ investment }: { investment: Investment }) {
   return (
     <section className="card" aria-labelledby="investment-title">
       <h2 id="investment-title">{t('proposal.investment')}</h2>
-      <div className="table-wrap">
+      {/* Scrolls sideways on a phone: focusable, so a keyboard can scroll it too (axe: scrollable-region-focusable). */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="investment-title">
         <table className="investment">
           <thead>
             <tr>

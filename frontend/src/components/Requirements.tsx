@@ -1,7 +1,8 @@
 'use client';
 /**
  * The client's document and the compliance matrix of a proposal (issue #16): attach an RFP or edital, follow its
- * reading, check the fields found in it, set each requirement's status and note, and export the matrix.
+ * reading, check the fields found in it, set each requirement's status and note, and export the matrix. With the
+ * proposal's review data, each requirement has its comment threads (issue #19), as each section has.
  */
 import { useCallback, useEffect, useMemo, useState, type ChangeEvent } from 'react';
 import { ApiError } from '@/lib/api';
@@ -18,11 +19,12 @@ import {
   type RequirementMatrix,
   type RequirementRow,
 } from '@/lib/requirements';
+import { Threads, type ReviewData } from './Review';
 import { Alert } from './ui';
 
 const POLL_MS = 1500;
 
-export function Requirements({ proposalId, version }: { proposalId: string; version: number }) {
+export function Requirements({ proposalId, version, review }: { proposalId: string; version: number; review?: ReviewData }) {
   const { api, t } = useApp();
   const client = useMemo(() => new RequirementsApi(api, proposalId), [api, proposalId]);
   const [documents, setDocuments] = useState<ClientDocument[]>([]);
@@ -145,7 +147,7 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
           <table className="matrix">
             <tbody>
               {rows.map((row) => (
-                <RequirementLine key={row.id} row={row} onSave={(status, note) => void save(row, status, note)} />
+                <RequirementLine key={row.id} row={row} review={review} onSave={(status, note) => void save(row, status, note)} />
               ))}
             </tbody>
           </table>
@@ -207,7 +209,7 @@ function FoundFields({ document }: { document: ClientDocument }) {
   );
 }
 
-function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status: ComplianceStatus, note: string) => void }) {
+function RequirementLine({ row, review, onSave }: { row: RequirementRow; review?: ReviewData; onSave: (status: ComplianceStatus, note: string) => void }) {
   const { t } = useApp();
   const [note, setNote] = useState(row.compliance?.note ?? '');
   const status = row.compliance?.status;
@@ -225,10 +227,11 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
           {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
+        {review && <Threads data={review} kind="requirement" anchor={row.id} title={t('requirements.threads', { id: row.id })} />}
       </td>
       <td>
         <select
-          aria-label={t('requirements.status.label')}
+          aria-label={`${t('requirements.status.label')}: ${row.id}`}
           value={status ?? ''}
           onChange={(event) => onSave(event.target.value as ComplianceStatus, note)}
         >
@@ -240,6 +243,7 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
           ))}
         </select>
         <input
+          aria-label={t('requirements.note.label', { id: row.id })}
           value={note}
           maxLength={2000}
           onChange={(event) => setNote(event.target.value)}

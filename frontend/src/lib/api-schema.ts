@@ -427,7 +427,9 @@ export interface paths {
         /**
          * Export Proposal
          * @description The proposal as HTML (stylesheets, fonts and images inlined), Markdown, DOCX (Word) or an archival PDF/A;
-         *     the version the PDF link serves unless `version` says which.
+         *     the version the PDF link serves unless `version` says which. A version that needs a manager's approval and
+         *     lacks it carries "DRAFT - NOT APPROVED" ("RASCUNHO - NÃO APROVADO") in every format, as its PDF does, and the
+         *     answer the header `X-Propos4l-Watermark: not-approved`.
          *
          *     Needs the **viewer** role or higher.
          */
@@ -4117,6 +4119,11 @@ export interface components {
              * @description comment threads still open (null: not counted)
              */
             open_threads?: number | null;
+            /**
+             * Watermark
+             * @description the "not approved" words ("RASCUNHO - NÃO APROVADO", "DRAFT - NOT APPROVED") the current version's PDF and exports carry, which a view of it shows too: it meets an approval rule and is not the approved version; null when it needs none (or in the answers to changes, which do not evaluate the rules)
+             */
+            watermark?: string | null;
             /**
              * From Documents
              * @description started from the client's documents: its PDF has the compliance matrix as an annex by default

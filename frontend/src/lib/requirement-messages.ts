@@ -39,6 +39,8 @@ export const requirementsPtBR = {
   'requirements.byModel': 'classificado pelo modelo',
   'requirements.export.csv': 'Matriz (CSV)',
   'requirements.export.xlsx': 'Matriz (XLSX)',
+  'requirements.note.label': 'Observação sobre {id}',
+  'requirements.threads': 'Comentários sobre {id}',
 };
 
 export const requirementsEn: Record<keyof typeof requirementsPtBR, string> = {
@@ -80,4 +82,6 @@ export const requirementsEn: Record<keyof typeof requirementsPtBR, string> = {
   'requirements.byModel': 'classified by the model',
   'requirements.export.csv': 'Matrix (CSV)',
   'requirements.export.xlsx': 'Matrix (XLSX)',
+  'requirements.note.label': 'Note on {id}',
+  'requirements.threads': 'Comments on {id}',
 };

@@ -66,6 +66,7 @@ from propos4l.gateway.routes import (
 from propos4l.gateway.routes.public_share import ACCESS_CODE_HEADER
 from propos4l.gateway.settings import GatewaySettings
 from propos4l.gateway.share_answers import ShareAnswers
+from propos4l.gateway.share_expiry import ExpirySweeper
 from propos4l.gateway.share_links import ShareLinkStore
 from propos4l.gateway.share_throttle import FailureCounter
 from propos4l.gateway.sign_in_throttle import SharedSignInThrottle
@@ -295,6 +296,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             asyncio.create_task(sender.run(stop), name="webhook sender"),
             asyncio.create_task(relay.run(stop), name="outbox relay"),
             asyncio.create_task(retention.run(stop), name="retention"),
+            asyncio.create_task(
+                ExpirySweeper(pool, interval_seconds=settings.share_expiry_sweep_seconds).run(stop),
+                name="share expiry sweep",
+            ),
         ]
         logger.info("gateway started", extra={"port": settings.gateway_port})
         try:

@@ -27,6 +27,7 @@ __all__ = [
     "RuleDraft",
     "RuleKind",
     "matched_rules",
+    "needs_watermark",
     "requires_approval",
 ]
 
@@ -166,6 +167,13 @@ async def requires_approval(
         total, currency = priced.total, terms.pricing.currency
     facts = _Facts(row["template"], row["industry"], row["discount_percent"], total, currency)
     return matched_rules(rules, facts)
+
+
+def needs_watermark(matched: Sequence[MatchedRule], approved_version: int | None, version: int) -> bool:
+    """Whether what people inside the consultancy get of `version` (its PDF, every export, the web app's view) is
+    marked "not approved": it meets an approval rule (`matched`, its rules) and is not the version a manager
+    approved. The one rule for every format (ADR 0023)."""
+    return bool(matched) and approved_version != version
 
 
 _SELECT_RULES: Final = f"SELECT {_COLUMNS} FROM approval_rules"  # noqa: S608

@@ -191,6 +191,12 @@ class ProposalView(ProposalSummary, GroundingFields):
         default_factory=list, description="the approval rules it matches, and why"
     )
     open_threads: int | None = Field(default=None, description="comment threads still open (null: not counted)")
+    watermark: str | None = Field(
+        default=None,
+        description='the "not approved" words ("RASCUNHO - NÃO APROVADO", "DRAFT - NOT APPROVED") the current '
+        "version's PDF and exports carry, which a view of it shows too: it meets an approval rule and is not the "
+        "approved version; null when it needs none (or in the answers to changes, which do not evaluate the rules)",
+    )
     from_documents: bool = Field(
         default=False,
         description="started from the client's documents: its PDF has the compliance matrix as an annex by default",

@@ -216,6 +216,11 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     share_code_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
         default=5, description="wrong access codes a share link takes in 15 minutes before it answers 429"
     )
+    share_expiry_sweep_seconds: Annotated[float, Field(ge=1, le=86_400)] = Field(
+        default=300.0,
+        description="how often a gateway moves sent proposals whose share links have all run out, unanswered, to "
+        "expired (opening an expired link does it at once)",
+    )
     signing_cert_path: Path | None = Field(
         default=None,
         description="the consultancy's PKCS#12 (.p12/.pfx, e.g. an ICP-Brasil A1) that signs accepted proposals "

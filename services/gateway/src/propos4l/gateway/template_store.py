@@ -386,35 +386,54 @@ class TemplateStore:
             raise _rejected(error) from None
         return rendered
 
-    async def export_html(self, drafted: ProposalDrafted, template: RecordedTemplate | None = None) -> str:
+    async def export_html(
+        self, drafted: ProposalDrafted, template: RecordedTemplate | None = None, *, watermark: str | None = None
+    ) -> str:
         """A drafted version as one self-contained HTML file, filled in by its template in a worker: the live
         folder, or `template` (a recorded version, written to a private folder for the worker to read); sanitized,
-        since a template may carry active content a browser would run."""
+        since a template may carry active content a browser would run. `watermark`: the "not approved" words."""
+        job = functools.partial(export_html, watermark=watermark)
         async with self._templates_folder(drafted.request.template, template) as folder:
-            document: str = await self.workers.call(export_html, drafted, folder)
+            document: str = await self.workers.call(job, drafted, folder)
         return await asyncio.to_thread(sanitize_export, document, drafted.request.language.value)
 
     async def export_pdf(
-        self, drafted: ProposalDrafted, variant: PdfVariant, template: RecordedTemplate | None = None
+        self,
+        drafted: ProposalDrafted,
+        variant: PdfVariant,
+        template: RecordedTemplate | None = None,
+        *,
+        watermark: str | None = None,
     ) -> RenderedPdf:
         """A drafted version rendered again as an archival PDF (`variant`, with proposal.json attached), in a
-        worker, from the live folder or the recorded `template`. Never stored: the version's recorded PDF stays
-        as it is (ADR 0011); the same version and template give the same bytes at every request."""
+        worker, from the live folder or the recorded `template`, with `watermark` (the "not approved" words) laid
+        across every page when given. Never stored: the version's recorded PDF stays as it is (ADR 0011); the same
+        version, template and watermark give the same bytes at every request."""
         limits = self.workers.limits
         job = functools.partial(
-            render_drafted, max_pdf_bytes=limits.max_output_bytes, max_pages=self.max_pages, variant=variant
+            render_drafted,
+            max_pdf_bytes=limits.max_output_bytes,
+            max_pages=self.max_pages,
+            variant=variant,
+            watermark=watermark,
         )
         async with self._templates_folder(drafted.request.template, template) as folder:
             rendered: RenderedPdf = await self.workers.call(job, drafted, folder)
         return rendered
 
     async def export_docx(
-        self, drafted: ProposalDrafted, manifest: TemplateManifest, template: RecordedTemplate | None = None
+        self,
+        drafted: ProposalDrafted,
+        manifest: TemplateManifest,
+        template: RecordedTemplate | None = None,
+        *,
+        watermark: str | None = None,
     ) -> bytes:
         """A drafted version as a Word document, written in a worker under the render limits (time, memory, the
         output size), with the styles of the template's reference.docx and its logo when it has them: the recorded
-        `template`, else the live folder, else (the template is gone) the manifest's brand alone."""
-        job = functools.partial(export_docx, max_bytes=self.workers.limits.max_output_bytes)
+        `template`, else the live folder, else (the template is gone) the manifest's brand alone. `watermark`: the
+        "not approved" words, on the cover and in every page's header."""
+        job = functools.partial(export_docx, max_bytes=self.workers.limits.max_output_bytes, watermark=watermark)
         name = drafted.request.template
         async with self._templates_folder(name, template) as folder:
             template_dir = folder / name

@@ -1,8 +1,11 @@
-"""The "DRAFT - NOT APPROVED" watermark (issue #19, ADR 0023), stamped on a PDF as the gateway serves it.
+"""The "DRAFT - NOT APPROVED" watermark (issue #19, ADR 0023): whether a version gets it, and its stamp on a PDF.
 
-Stored PDFs are written once and never change (ADR 0011), and an approval comes after the render: so the stored file
-stays clean and a download of a version that needs approval and lacks it gets a stamped copy. The stamp is one page
-WeasyPrint lays out (the same engine as the proposal, transparent but for the words) merged over each page by pypdf.
+`watermark_for` decides, for every format people inside the consultancy get (the PDF, the HTML, DOCX, Markdown and
+PDF/A exports, the web app's view), by one rule (`approval_rules.needs_watermark`). Stored PDFs are written once and
+never change (ADR 0011), and an approval comes after the render: so the stored file stays clean and a download of a
+version that needs approval and lacks it gets a stamped copy. The stamp is one page WeasyPrint lays out (the same
+engine as the proposal, transparent but for the words) merged over each page by pypdf. The exports rendered at each
+request carry the words in their own markup instead (`propos4l.renderer.watermark_markup`, the Word writer).
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ import math
 from decimal import Decimal
 from typing import Final
 
+import asyncpg
 from pypdf import PageObject, PdfReader, PdfWriter
 from weasyprint import HTML
 
-__all__ = ["WATERMARK_TEXT", "watermark_pdf", "watermark_text"]
+from propos4l.gateway.approval_rules import needs_watermark, requires_approval
+from propos4l.gateway.template_pricing import TemplatePricingReader
+
+__all__ = ["WATERMARK_TEXT", "watermark_for", "watermark_pdf", "watermark_text"]
 
 WATERMARK_TEXT: Final = {"pt-BR": "RASCUNHO - NÃO APROVADO", "en": "DRAFT - NOT APPROVED"}
 
@@ -24,6 +31,18 @@ WATERMARK_TEXT: Final = {"pt-BR": "RASCUNHO - NÃO APROVADO", "en": "DRAFT - NOT
 def watermark_text(language: str) -> str:
     """The watermark's words in the proposal's language (Portuguese unless English)."""
     return WATERMARK_TEXT.get(language, WATERMARK_TEXT["pt-BR"])
+
+
+async def watermark_for(
+    connection: asyncpg.Connection, proposal: asyncpg.Record, pricing: TemplatePricingReader, version: int
+) -> str | None:
+    """The watermark's words for `version` of `proposal` (a row of proposals), or None when it needs none."""
+    if proposal["approved_version"] == version:  # approved: no need to price it against the rules
+        return None
+    matched = await requires_approval(connection, proposal["id"], pricing, version)
+    if not needs_watermark(matched, proposal["approved_version"], version):
+        return None
+    return watermark_text(proposal["language"])
 
 
 @functools.lru_cache(maxsize=16)

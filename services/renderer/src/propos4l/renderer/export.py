@@ -10,6 +10,7 @@ from propos4l.renderer.document import DEFAULT_MAX_HTML_CHARS, build_html, propo
 from propos4l.renderer.inline import DEFAULT_MAX_INLINE_BYTES, inline_resources
 from propos4l.renderer.manifest import TemplateManifest
 from propos4l.renderer.templates import load_template
+from propos4l.renderer.watermark_markup import watermark_html
 from propos4l.shared.events import ProposalDrafted
 
 __all__ = ["export_html", "export_markdown"]
@@ -26,18 +27,25 @@ def export_html(
     *,
     max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
     max_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+    watermark: str | None = None,
 ) -> str:
-    """The proposal as one HTML file: the template filled in, its stylesheets, fonts and images inlined (blocking)."""
+    """The proposal as one HTML file: the template filled in, its stylesheets, fonts and images inlined (blocking);
+    with `watermark` (the words for a version that needs approval and lacks it) across the page."""
     template = load_template(templates_dir, drafted.request.template)
-    return inline_resources(build_html(drafted, template, max_chars=max_html_chars), template.path, max_bytes=max_bytes)
+    document = build_html(drafted, template, max_chars=max_html_chars)
+    if watermark is not None:
+        document = watermark_html(document, watermark)
+    return inline_resources(document, template.path, max_bytes=max_bytes)
 
 
-def export_markdown(drafted: ProposalDrafted, manifest: TemplateManifest) -> str:
-    """The proposal as Markdown: its facts, every section, the timeline and investment tables, the acceptance."""
+def export_markdown(drafted: ProposalDrafted, manifest: TemplateManifest, watermark: str | None = None) -> str:
+    """The proposal as Markdown: its facts, every section, the timeline and investment tables, the acceptance;
+    `watermark` (the words for a version that needs approval and lacks it) in bold before the title."""
     context = proposal_context(drafted, manifest)
     labels = context["labels"]
     proposal = context["proposal"]
-    lines = [
+    lines = [f"> **{_text(watermark)}**", ""] if watermark is not None else []
+    lines += [
         f"# {_text(labels.document_title)}: {_text(proposal['client_name'])}",
         "",
     ]

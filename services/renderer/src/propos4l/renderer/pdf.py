@@ -21,6 +21,7 @@ from propos4l.renderer.folders import read_folder, tree_digest
 from propos4l.renderer.manifest import PdfVariant
 from propos4l.renderer.pool import RenderLimits, WorkerPool, WorkerRecycling
 from propos4l.renderer.templates import load_template
+from propos4l.renderer.watermark_markup import watermark_html
 from propos4l.renderer.weasy import HTML, Attachment, ColorProfile, Document
 from propos4l.shared.events import PROPOSAL_CONTENT_DEFAULT_MAX, ProposalDrafted
 
@@ -247,16 +248,20 @@ def render_drafted(
     max_html_chars: int = DEFAULT_MAX_HTML_CHARS,
     max_pages: int | None = None,
     variant: PdfVariant | None = None,
+    watermark: str | None = None,
 ) -> RenderedPdf:
     """Load the proposal's template, fill it in and render it (blocking); raise only `RenderError`s.
 
     `variant` asks for an archival PDF whatever the template's `pdf_variant` says (an export's request option);
-    without it, the template's choice.
+    without it, the template's choice. `watermark` (the words of an export of a version that needs approval and
+    lacks it) is laid across every page.
     """
     try:
         template = load_template(templates_dir, drafted.request.template)
         used = tree_digest(read_folder(template.path))  # which version of the template made this PDF
         html = build_html(drafted, template, max_chars=max_html_chars)
+        if watermark is not None:
+            html = watermark_html(html, watermark)
         identity = PdfIdentity.of(drafted)
         manifest = template.manifest
         variant = variant or manifest.pdf_variant

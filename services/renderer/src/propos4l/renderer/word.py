@@ -11,7 +11,7 @@ from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Length, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from propos4l.renderer.document import proposal_context
@@ -36,6 +36,7 @@ DEFAULT_MAX_DOCX_BYTES: Final = 50 * 1024 * 1024
 TOC_INSTRUCTION: Final = 'TOC \\o "1-3" \\h \\z \\u'
 LOGO_WIDTH_CM: Final = 4.5
 _AMOUNT_COLUMNS: Final = 1
+_WATERMARK_RED: Final = RGBColor(0xBE, 0x1E, 0x2D)  # the PDF stamp's red
 
 
 def export_docx(
@@ -44,11 +45,13 @@ def export_docx(
     template_dir: Path | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_DOCX_BYTES,
+    watermark: str | None = None,
 ) -> bytes:
     """The proposal as DOCX bytes (blocking). Raises `RenderLimitExceeded` past `max_bytes`.
 
     With the template's folder, the styles come from its reference.docx (when it has one) and its logo is on the
     cover (an SVG rasterised to PNG); without it, the brand's colours on python-docx's default styles and no logo.
+    `watermark` (the words for a version that needs approval and lacks it) heads the cover and every page's header.
     """
     context = proposal_context(drafted, manifest)
     document = base_document(template_dir, manifest.brand.colors)
@@ -58,7 +61,11 @@ def export_docx(
     writer = MarkdownWriter(document, numbering)
     if template_dir is not None:
         _logo(document, template_dir, manifest.brand.logo)
+    if watermark is not None:
+        _watermark_paragraph(document.add_paragraph(), watermark, size=Pt(16))
     _cover(document, context, drafted.ai_generated)
+    if watermark is not None:
+        _watermark_paragraph(document.sections[0].header.add_paragraph(), watermark, size=Pt(10))
     _contents(document, context)
     section_numbers = numbering.heading_numbering(document.styles["Heading 1"].style_id)
     _number_heading_style(document, section_numbers)
@@ -202,6 +209,17 @@ def _header_and_footer(document: Document, context: dict[str, Any]) -> None:
     _field(footer, "NUMPAGES", "1")
     for run in footer.runs:
         run.font.size = Pt(8)
+
+
+def _watermark_paragraph(paragraph: Paragraph, text: str, *, size: Length) -> None:
+    """`text` centred in bold red: the "not approved" mark where Word shows it on every page (the header) and on
+    the cover (which has no header). Plain text rather than a VML shape behind the page, so every editor and
+    converter shows it and it cannot be mistaken for the template's own artwork."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(xml_text(text))
+    run.bold = True
+    run.font.size = size
+    run.font.color.rgb = _WATERMARK_RED
 
 
 def _contents(document: Document, context: dict[str, Any]) -> None:

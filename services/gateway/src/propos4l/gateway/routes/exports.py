@@ -1,5 +1,5 @@
 """Exports beside the PDF: one self-contained HTML file, Markdown, a Word document or an archival PDF/A of the same
-version."""
+version; marked "not approved" by the PDF's rule (`watermark.watermark_for`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Annotated, Any, Final, Literal
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
-from propos4l.gateway.deps import Audit, Proposals
+from propos4l.gateway.deps import Audit, Database, Proposals
 from propos4l.gateway.problems import Problem, problem_response
 from propos4l.gateway.routes.templates import Templates
+from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.template_store import RecordedTemplate
+from propos4l.gateway.watermark import watermark_for
 from propos4l.renderer.errors import RenderError, RenderLimitExceeded, RenderTimeout, TemplateError, TemplateNotFound
 from propos4l.renderer.export import export_markdown
 from propos4l.renderer.manifest import PdfVariant, TemplateManifest
@@ -53,6 +55,8 @@ async def export_proposal(
     audit: Audit,
     proposals: Proposals,
     templates: Templates,
+    database: Database,
+    pricing: TemplatePricing,
     format: Annotated[
         Literal["html", "md", "docx", "pdf"],
         Query(
@@ -67,7 +71,9 @@ async def export_proposal(
     ] = None,
 ) -> Response:
     """The proposal as HTML (stylesheets, fonts and images inlined), Markdown, DOCX (Word) or an archival PDF/A;
-    the version the PDF link serves unless `version` says which."""
+    the version the PDF link serves unless `version` says which. A version that needs a manager's approval and
+    lacks it carries "DRAFT - NOT APPROVED" ("RASCUNHO - NÃO APROVADO") in every format, as its PDF does, and the
+    answer the header `X-Propos4l-Watermark: not-approved`."""
     if (format == "pdf") != (variant is not None):
         detail = (
             "format=pdf needs variant=pdf/a-3b: the PDF as rendered is at /api/proposals/{id}/pdf."
@@ -80,6 +86,8 @@ async def export_proposal(
         raise Problem(404, f"There is no proposal {proposal_id}.")
     row = await _version_row(proposals, proposal, version)
     drafted = _drafted(proposal, row)
+    async with database.acquire() as connection:
+        watermark = await watermark_for(connection, proposal, pricing, row["version"])
     suffix = "-pdfa.pdf" if format == "pdf" else f".{format}"
     filename = f"{_slug(proposal['client_name'])}-v{row['version']}{suffix}"
     disposition = f'attachment; filename="{filename}"'
@@ -87,7 +95,7 @@ async def export_proposal(
         "proposal.exported",
         object_type="proposal",
         object_id=proposal_id,
-        details={"format": format, "version": row["version"]},
+        details={"format": format, "version": row["version"], "watermarked": watermark is not None},
     )
     # The template version that made this version's PDF, when it is recorded: the export then matches the PDF even
     # after the template changed (or was deleted). Otherwise the template as it is now.
@@ -96,28 +104,44 @@ async def export_proposal(
         if row["template_sha256"]
         else None
     )
+    response = await _export(request, format, variant, proposal, drafted, templates, recorded, watermark)
+    if response.status_code == 200:  # not on a problem (a render limit)
+        response.headers["Content-Disposition"] = disposition
+        if watermark is not None:
+            response.headers["X-Propos4l-Watermark"] = "not-approved"
+    return response
+
+
+async def _export(
+    request: Request,
+    format: str,
+    variant: PdfVariant | None,
+    proposal: asyncpg.Record,
+    drafted: ProposalDrafted,
+    templates: Templates,
+    recorded: RecordedTemplate | None,
+    watermark: str | None,
+) -> Response:
+    """The export's body and type (the caller adds the disposition), or the problem a render limit makes."""
     try:
         if format == "md":
             return Response(
-                export_markdown(drafted, await _manifest(templates, proposal, recorded)),
+                export_markdown(drafted, await _manifest(templates, proposal, recorded), watermark),
                 media_type="text/markdown; charset=utf-8",
-                headers={"Content-Disposition": disposition},
             )
         if format == "docx":
             manifest = await _manifest(templates, proposal, recorded)
             return Response(
-                await templates.export_docx(drafted, manifest, recorded),
+                await templates.export_docx(drafted, manifest, recorded, watermark=watermark),
                 media_type=DOCX_MEDIA_TYPE,
-                headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+                headers={"X-Content-Type-Options": "nosniff"},
             )
         if variant is not None:
-            rendered = await templates.export_pdf(drafted, variant, recorded)
+            rendered = await templates.export_pdf(drafted, variant, recorded, watermark=watermark)
             return Response(
-                rendered.data,
-                media_type="application/pdf",
-                headers={"Content-Disposition": disposition, "Cache-Control": "private, max-age=0"},
+                rendered.data, media_type="application/pdf", headers={"Cache-Control": "private, max-age=0"}
             )
-        html = await templates.export_html(drafted, recorded)
+        html = await templates.export_html(drafted, recorded, watermark=watermark)
     except TemplateNotFound:
         raise Problem(
             409,
@@ -134,7 +158,6 @@ async def export_proposal(
         html,
         media_type="text/html; charset=utf-8",
         headers={
-            "Content-Disposition": disposition,
             "Content-Security-Policy": _HTML_POLICY,
             "X-Content-Type-Options": "nosniff",
         },

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from propos4l.gateway.approval_rules import requires_approval
+from propos4l.gateway.approval_rules import needs_watermark, requires_approval
 from propos4l.gateway.deps import (
     Audit,
     ContextRetrieval,
@@ -35,7 +35,7 @@ from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.schemas import ProposalList, ProposalView, Status
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_summary, proposal_view
-from propos4l.gateway.watermark import watermark_pdf, watermark_text
+from propos4l.gateway.watermark import watermark_for, watermark_pdf, watermark_text
 from propos4l.shared.events import ProposalRequest, ProposalRequested
 from propos4l.shared.telemetry import current_trace_id
 
@@ -150,6 +150,8 @@ async def get_proposal(
         view.open_threads = await open_thread_count(connection, proposal_id)
     view.approval_required = bool(matched)
     view.approval_rules = [MatchedRuleView.of(rule) for rule in matched]
+    if needs_watermark(matched, row["approved_version"], row["current_version"]):
+        view.watermark = watermark_text(row["language"])
     return view
 
 
@@ -186,17 +188,15 @@ async def download_pdf(
         wanted = version or proposal["current_version"]
         raise Problem(409, f"No PDF of version {wanted} is ready yet (the proposal is {proposal['status']}).")
     wanted = row["version"]
-    watermarked = False
-    if proposal["approved_version"] != wanted:
-        async with database.acquire() as connection:
-            watermarked = bool(await requires_approval(connection, proposal_id, pricing, wanted))
-    text = watermark_text(proposal["language"])
+    async with database.acquire() as connection:
+        text = await watermark_for(connection, proposal, pricing, wanted)
+    watermarked = text is not None
     download = await pdf_download(
         pdf_storage,
         row["pdf_path"],
         f"{_slug(proposal['client_name'])}-v{wanted}.pdf",
         presign_seconds=settings.storage_presign_seconds if settings.storage_presign else None,
-        transform=(lambda pdf: watermark_pdf(pdf, text)) if watermarked else None,
+        transform=(lambda pdf: watermark_pdf(pdf, text)) if text is not None else None,
     )
     await audit.record(
         "proposal.pdf_downloaded",

@@ -31,6 +31,7 @@ from propos4l.gateway.routes.sharing import (
 )
 from propos4l.gateway.routes.templates import Templates
 from propos4l.gateway.share_answers import AlreadyAnswered, client_label
+from propos4l.gateway.share_expiry import expire_if_unanswered
 from propos4l.gateway.share_links import LinkState, ShareLink
 from propos4l.gateway.share_schemas import (
     AcceptRequest,
@@ -52,7 +53,6 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/public/share", tags=["public share"])
 
 ACCESS_CODE_HEADER: Final = "X-Access-Code"
-_WAITING: Final = frozenset({ReviewState.SENT, ReviewState.VIEWED})
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"content": {"application/problem+json": {}}, "description": description}
     for code, description in {
@@ -116,29 +116,7 @@ SharedLink = Annotated[ShareLink, Depends(shared_link)]
 async def _expire_if_unanswered(pool: asyncpg.Pool, link: ShareLink) -> None:
     """Move a proposal still waiting for an answer to `expired` once none of its links works any more."""
     async with pool.acquire() as connection, connection.transaction():
-        state = await connection.fetchval(
-            "SELECT review_state FROM proposals WHERE id = $1 FOR UPDATE", link.proposal_id
-        )
-        if state is None or ReviewState(state) not in _WAITING:
-            return
-        active = await connection.fetchval(
-            """SELECT count(*) FROM share_links
-                WHERE proposal_id = $1 AND revoked_at IS NULL AND expires_at > now()""",
-            link.proposal_id,
-        )
-        if active:
-            return
-        try:
-            await apply_transition(
-                connection,
-                link.proposal_id,
-                ReviewState.EXPIRED,
-                actor=None,
-                actor_label="system: every share link expired unanswered",
-                version=link.version,
-            )
-        except TransitionRefused as error:  # another request moved it first
-            logger.info("no expiry", extra={"proposal_id": str(link.proposal_id), "code": error.code})
+        await expire_if_unanswered(connection, link.proposal_id)
 
 
 async def _mark_viewed(pool: asyncpg.Pool, link: ShareLink) -> None:

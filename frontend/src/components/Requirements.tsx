@@ -211,20 +211,24 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
   const { t } = useApp();
   const [note, setNote] = useState(row.compliance?.note ?? '');
   const status = row.compliance?.status;
-  const where = row.location.page
-    ? t('requirements.where', { file: row.location.file, page: row.location.page })
-    : row.location.file;
+  const place = (location: RequirementRow['location']) =>
+    (location.page ? t('requirements.where', { file: location.file, page: location.page }) : location.file) +
+    (location.clause ? ` · ${t('requirements.clause', { clause: location.clause })}` : '');
   return (
     <tr data-testid="requirement">
       <td>
         <blockquote>{row.quote}</blockquote>
         <span className="muted">
-          {where}
-          {row.location.clause ? ` · ${t('requirements.clause', { clause: row.location.clause })}` : ''} ·{' '}
+          {place(row.location)} ·{' '}
           {t(`requirements.obligation.${row.obligation}` as MessageKey)}
           {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
+        {row.also_at.length > 0 && (
+          <p className="muted also-at" data-testid="requirement-also-at">
+            {t('requirements.alsoAt', { places: row.also_at.map(place).join('; ') })}
+          </p>
+        )}
       </td>
       <td>
         <select

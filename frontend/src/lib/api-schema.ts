@@ -232,7 +232,8 @@ export interface paths {
         get?: never;
         /**
          * Edit Section
-         * @description Replace one section's content with what a person wrote, as a new version, rendered again.
+         * @description Replace one section's content with what a person wrote, as a new version, rendered again (its compliance
+         *     annex with the requirements' statuses as they are now).
          *
          *     Needs the **editor** role or higher.
          */

@@ -38,7 +38,12 @@ from propos4l.shared.events import (
     RequirementMerge,
     derived_event_id,
 )
-from propos4l.shared.grounding import REQUIREMENTS_MAX, SECTION_REQUIREMENTS_MAX, ContextRequirement
+from propos4l.shared.grounding import (
+    REQUIREMENTS_MAX,
+    SECTION_REQUIREMENTS_MAX,
+    ContextRequirement,
+    RequirementAssessment,
+)
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.object_store import LocalFolderStore, ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
@@ -209,17 +214,19 @@ class ClientDocuments:
     ) -> tuple[ContextRequirement, ...]:
         """The requirements a section should answer, for its regeneration's prompt (mandatory first)."""
         chosen = [requirement for requirement in await self.draft_requirements(proposal_id, version, limit=None)
-                  if section in requirement.sections]  # fmt: skip
+                  if requirement.to_answer and section in requirement.sections]  # fmt: skip
         return tuple(requirement.model_copy(update={"sections": ()}) for requirement in chosen[:limit])
 
     async def draft_requirements(
         self, proposal_id: uuid.UUID, version: int, *, limit: int | None = REQUIREMENTS_MAX
     ) -> tuple[ContextRequirement, ...]:
-        """The requirements a draft should answer, each with the sections it is mapped to: those its status names,
-        else those its kind maps to (`sections_for`); not those marked not applicable; mandatory first, then in
-        reading order."""
-        rows = [row for row in await self.matrix(proposal_id, version) if row["status"] != "not_applicable"]
-        rows.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        """The requirements of a version about to be drafted, each with the sections it is mapped to (those its
+        status names, else those its kind maps to: `sections_for`) and a person's status as it is now (the PDF's
+        compliance annex shows it); mandatory first, then in reading order, those a person marked not applicable
+        last (in the annex, never shown to the model)."""
+        rows = list(await self.matrix(proposal_id, version))
+        # stable: reading order within each group
+        rows.sort(key=lambda row: (row["status"] == "not_applicable", row["obligation"] != "mandatory"))
         return tuple(
             ContextRequirement(
                 id=row["requirement_id"],
@@ -228,9 +235,10 @@ class ClientDocuments:
                 kind=row["kind"],
                 page=row["page"],
                 clause=row["clause"],
-                sections=tuple(SectionKey(key) for key in row["sections"] if key in SECTION_VALUES)
-                if row["sections"]
-                else sections_for(RequirementKind(row["kind"])),
+                sections=_sections(row["sections"]) if row["sections"] else sections_for(RequirementKind(row["kind"])),
+                assessment=RequirementAssessment(status=row["status"], sections=_sections(row["sections"]))
+                if row["status"] is not None and row["changed_by"] != CHECK_AUTHOR
+                else None,
             )
             for row in rows[:limit]
         )
@@ -495,6 +503,10 @@ async def _hand_on_requirements(connection: asyncpg.Connection, proposal_id: uui
             first["clause"],
             rest,
         )
+
+
+def _sections(keys: Sequence[str] | None) -> tuple[SectionKey, ...]:
+    return tuple(SectionKey(key) for key in keys or () if key in SECTION_VALUES)
 
 
 def _lock_key(proposal_id: uuid.UUID) -> int:

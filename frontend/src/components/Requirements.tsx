@@ -12,6 +12,7 @@ import {
   documentProgress,
   mandatorySummary,
   RequirementsApi,
+  reviewPending,
   stillReading,
   type ClientDocument,
   type ComplianceStatus,
@@ -48,7 +49,7 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       const docs = await load();
-      if (!stopped && stillReading(docs)) timer = setTimeout(() => void tick(), POLL_MS);
+      if (!stopped && (stillReading(docs) || reviewPending(docs))) timer = setTimeout(() => void tick(), POLL_MS);
     };
     void tick();
     return () => {

@@ -10,6 +10,7 @@ import type { MessageKey } from '@/lib/messages';
 import {
   COMPLIANCE_STATUSES,
   documentProgress,
+  formatDay,
   mandatorySummary,
   RequirementsApi,
   reviewPending,
@@ -144,6 +145,13 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
             <button type="button" onClick={() => void download('xlsx')}>{t('requirements.export.xlsx')}</button>
           </p>
           <table className="matrix">
+            <caption className="visually-hidden">{t('requirements.matrix')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('requirements.column.requirement')}</th>
+                <th scope="col">{t('requirements.column.answer')}</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((row) => (
                 <RequirementLine key={row.id} row={row} onSave={(status, note) => void save(row, status, note)} />
@@ -158,7 +166,8 @@ export function Requirements({ proposalId, version }: { proposalId: string; vers
 
 /** Every date the documents set for bidders (questions, visit, submission, opening), soonest first. */
 function Deadlines({ documents }: { documents: ClientDocument[] }) {
-  const { t, formatDate } = useApp();
+  const { t, locale } = useApp();
+  const formatDate = (iso: string) => formatDay(iso, locale);
   const dates = documents
     .flatMap((item) => (item.request_fields?.deadlines ?? []).map((deadline) => ({ ...deadline, filename: item.filename })))
     .sort((a, b) => a.date.localeCompare(b.date));
@@ -179,7 +188,8 @@ function Deadlines({ documents }: { documents: ClientDocument[] }) {
 }
 
 function FoundFields({ document }: { document: ClientDocument }) {
-  const { t, formatDate } = useApp();
+  const { t, locale } = useApp();
+  const formatDate = (iso: string) => formatDay(iso, locale);
   const fields = document.request_fields;
   if (!fields) return null;
   const lines: [MessageKey, string | null | undefined][] = [
@@ -216,12 +226,13 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
     (location.page ? t('requirements.where', { file: location.file, page: location.page }) : location.file) +
     (location.clause ? ` · ${t('requirements.clause', { clause: location.clause })}` : '');
   return (
-    <tr data-testid="requirement">
+    <tr data-testid="requirement" data-requirement-id={row.id}>
       <td>
         <blockquote>{row.quote}</blockquote>
         <span className="muted">
           {place(row.location)} ·{' '}
-          {t(`requirements.obligation.${row.obligation}` as MessageKey)}
+          <span data-testid="requirement-obligation">{t(`requirements.obligation.${row.obligation}` as MessageKey)}</span> ·{' '}
+          <span data-testid="requirement-kind">{t(`requirements.kind.${row.kind}` as MessageKey)}</span>
           {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
@@ -233,7 +244,7 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
       </td>
       <td>
         <select
-          aria-label={t('requirements.status.label')}
+          aria-label={t('requirements.status.label', { id: row.id })}
           value={status ?? ''}
           onChange={(event) => onSave(event.target.value as ComplianceStatus, note)}
         >
@@ -245,6 +256,7 @@ function RequirementLine({ row, onSave }: { row: RequirementRow; onSave: (status
           ))}
         </select>
         <input
+          aria-label={t('requirements.note.label', { id: row.id })}
           value={note}
           maxLength={2000}
           onChange={(event) => setNote(event.target.value)}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './api';
 import { messages, type MessageKey } from './messages';
-import { documentProgress, mandatorySummary, RequirementsApi, reviewPending, stillReading, type ClientDocument, type ComplianceStatus, type RequirementRow } from './requirements';
+import { documentProgress, formatDay, mandatorySummary, RequirementsApi, reviewPending, stillReading, type ClientDocument, type ComplianceStatus, type RequirementRow } from './requirements';
 
 function translate(locale: 'pt-BR' | 'en') {
   return (key: MessageKey, values: Record<string, string | number> = {}) =>
@@ -46,6 +46,11 @@ describe('client documents and the compliance matrix', () => {
     expect(reviewPending([doc({ status: 'read', requirement_count: 3, review })])).toBe(false);
     expect(reviewPending([doc({ status: 'read', requirement_count: 0, review: null })])).toBe(false);
     expect(reviewPending([doc({ status: 'reading', requirement_count: 3, review: null })])).toBe(false);
+  });
+
+  it('shows a document’s date as the day it names, whatever the time zone', () => {
+    expect(formatDay('2027-03-10', 'pt-BR')).toBe('10 de mar. de 2027');
+    expect(formatDay('2027-03-10', 'en')).toBe('Mar 10, 2027');
   });
 
   it('counts the mandatory requirements answered', () => {

@@ -95,6 +95,11 @@ export function documentProgress(document: ClientDocument, t: Translate): string
   }
 }
 
+/** A document's date ("2027-03-10") as the calendar day it names, in `locale`: no time, whatever the time zone. */
+export function formatDay(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${iso.slice(0, 10)}T00:00:00Z`));
+}
+
 /** "3 de 12 obrigatórios atendidos": how many mandatory requirements the matrix marks answered. */
 export function mandatorySummary(rows: readonly RequirementRow[]): { answered: number; mandatory: number } {
   const mandatory = rows.filter((row) => row.obligation === 'mandatory');

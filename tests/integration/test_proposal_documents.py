@@ -23,6 +23,7 @@ import pytest
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.delivery import Publisher
 from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRequest, Section
+from propos4l.shared.requirements import requirement_id
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
 from tests.integration.test_library_documents import library_settings, running_library
@@ -281,6 +282,66 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
     team = await store.section_requirements(uuid.UUID(proposal_id), 1, SectionKey.TEAM)
     assert [(r.clause, r.obligation, r.page) for r in solution] == [("5.1", "mandatory", 1), ("9.1", "mandatory", None)]
     assert [r.quote for r in team] == ["A licitante deverá apresentar atestado de capacidade técnica."]
+
+
+SECRECY = "A CONTRATADA deverá manter sigilo sobre os dados pessoais a que tiver acesso."
+
+
+async def test_a_requirement_found_twice_keeps_every_place_in_the_api_and_exports_and_outlives_its_first_document(
+    gateway: RunningGateway, client: httpx.AsyncClient, database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    proposal_id = await create_proposal(client)
+    # The secrecy clause twice in the edital (its annex repeats it) and once more in an addendum.
+    support = "5.2 A CONTRATADA deverá fornecer suporte técnico em dias úteis."
+    edital = f"5.1 {SECRECY}\n\n{support}\n\nANEXO I\n\n5.1 {SECRECY}\n"
+    addendum = f"5.1 {SECRECY}\n\n7.1 A CONTRATADA deverá oferecer aplicativo para dispositivos móveis Android.\n"
+    assert (await attach(client, proposal_id, edital.encode(), "edital.txt")).status_code == 201
+    async with running_library(library_settings(database_url, redis_url, data_dir)):
+        (first,) = await settled(client, proposal_id, 1)
+        assert (await attach(client, proposal_id, addendum.encode(), "adendo.txt")).status_code == 201
+        await settled(client, proposal_id, 2)
+    matrix = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
+    assert [item["location"]["clause"] for item in matrix["items"]] == ["5.1", "5.2", "7.1"]
+    secrecy = matrix["items"][0]
+    assert secrecy["id"] == requirement_id(SECRECY, "5.1") and secrecy["quote"] == SECRECY
+    assert secrecy["document_id"] == first["id"]
+    page = secrecy["location"]["page"]
+    assert secrecy["location"] == {"file": "edital.txt", "page": page, "clause": "5.1"}
+    assert secrecy["also_at"] == [
+        {"file": "edital.txt", "page": page, "clause": "5.1"},
+        {"file": "adendo.txt", "page": page, "clause": "5.1"},
+    ]
+    where = "" if page is None else f", p. {page}"
+    put = await client.put(
+        f"/api/proposals/{proposal_id}/requirements/{secrecy['id']}/compliance",
+        json={"status": "partial", "note": "termo de sigilo a assinar"},
+    )
+    assert put.status_code == 200, put.text
+    assert len(put.json()["also_at"]) == 2
+
+    csv_export = await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=csv")
+    lines = list(csv.reader(io.StringIO(csv_export.content.decode("utf-8-sig"))))
+    assert lines[0][10] == "Também em"
+    assert (lines[1][0], lines[1][10]) == (secrecy["id"], f"edital.txt{where}, 5.1; adendo.txt{where}, 5.1")
+    assert lines[2][10] == lines[3][10] == ""
+    xlsx = await client.get(f"/api/proposals/{proposal_id}/requirements/export?format=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert (sheet.cell(row=1, column=11).value, sheet.cell(row=2, column=11).value) == (
+        "Também em",
+        f"edital.txt{where}, 5.1; adendo.txt{where}, 5.1",
+    )
+
+    # The edital goes: the secrecy clause, which the addendum also states, stays with the same id and the person's
+    # status (so deleting needs no force); 5.2, found only in the edital, goes.
+    deleted = await client.delete(f"/api/proposals/{proposal_id}/documents/{first['id']}")
+    assert deleted.status_code == 204, deleted.text
+    after = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
+    assert [item["location"]["clause"] for item in after["items"]] == ["5.1", "7.1"]
+    kept = after["items"][0]
+    assert (kept["id"], kept["location"]["file"], kept["also_at"]) == (secrecy["id"], "adendo.txt", [])
+    assert kept["document_id"] == after["items"][1]["document_id"]
+    assert (kept["compliance"]["status"], kept["compliance"]["note"]) == ("partial", "termo de sigilo a assinar")
 
 
 async def test_hostile_oversize_and_unknown_requests_are_refused_cleanly(

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 import openpyxl
 import pytest
+from pypdf import PdfReader
 
 from propos4l.shared.sections import SectionKey
 from tests.integration.test_library_documents import library_settings, running_library
@@ -270,3 +271,94 @@ async def test_an_xlsx_questionnaire_is_read_as_requirements_one_per_question_ro
     # The library's own documents still take no spreadsheet.
     library = await client.post("/api/library/documents", files={"file": ("q.xlsx", content)})
     assert library.status_code == 415, library.text
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+async def test_each_rendered_version_s_annex_shows_the_statuses_as_a_person_left_them(
+    database_url: str, redis_url: str, data_dir: Path
+) -> None:
+    settings = gateway_settings(database_url, redis_url, data_dir)
+    with FakeOllama(models=["qwen2.5:7b"]) as fake:
+        async with running_gateway(settings, headers=AUTH) as gateway:
+            client = gateway.client
+            proposal_id = (await client.post("/api/proposals/from-documents", json={"language": "pt-BR"})).json()["id"]
+            attached = await client.post(
+                f"/api/proposals/{proposal_id}/documents", files={"file": ("edital.pdf", edital_pdf())}
+            )
+            assert attached.status_code == 201, attached.text
+            async with running_library(library_settings(database_url, redis_url, data_dir)):
+                await settled(client, proposal_id, 1)
+            matrix = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
+            by_clause = {item["location"]["clause"]: item["id"] for item in matrix["items"]}
+
+            async def ready(version: int) -> dict[str, Any] | None:
+                body: dict[str, Any] = (await client.get(f"/api/proposals/{proposal_id}")).json()
+                assert body["status"] != "failed", body.get("error")
+                return body if body["status"] == "ready" and body["pdf_version"] == version else None
+
+            async def annex(version: int) -> str:
+                pdf = await client.get(f"/api/proposals/{proposal_id}/pdf", params={"version": version})
+                assert pdf.status_code == 200, pdf.text
+                text = pdf_text(pdf.content)
+                return text[text.rindex("Matriz de conformidade") :]
+
+            def status_of(text: str, clause: str) -> str:
+                """The status word in the annex row of `clause`'s requirement (from its id to the next row's)."""
+                start = text.index(by_clause[clause])
+                ends = [text.index(other, start + 1) for other in by_clause.values() if other in text[start + 1 :]]
+                row = text[start : min(ends, default=len(text))]
+                words = [word for word in ("Não se aplica", "Não atendido", "Parcial", "Atendido") if word in row]
+                assert words, row
+                return words[0]
+
+            async with workers(redis_url, fake, data_dir):
+                confirmed = await client.post(
+                    f"/api/proposals/{proposal_id}/confirm",
+                    json={
+                        "client_name": "Prefeitura Municipal de Vale Verde",
+                        "industry": "Setor público",
+                        "requirements": "Implantação de sistema de protocolo digital.",
+                        "language": "pt-BR",
+                        "template": "default",
+                    },
+                )
+                assert confirmed.status_code == 202, confirmed.text
+                await wait_for(lambda: ready(1), timeout=120, interval=0.5, message="version 1 was never ready")
+                first = await annex(1)
+                automatic = {clause: status_of(first, clause) for clause in ("5.1", "6.1")}
+
+                # A person sets two statuses after the draft: the next version's annex shows them, whatever the check
+                # would say; the first version's PDF keeps what it said.
+                for clause, status in (("5.1", "partial"), ("6.1", "not_applicable")):
+                    put = await client.put(
+                        f"/api/proposals/{proposal_id}/requirements/{by_clause[clause]}/compliance",
+                        json={"status": status, "note": "avaliado por uma pessoa"},
+                    )
+                    assert put.status_code == 200, put.text
+                edited = await client.put(
+                    f"/api/proposals/{proposal_id}/sections/terms", json={"content": "Condições revistas à mão."}
+                )
+                assert edited.status_code == 202, edited.text
+                await wait_for(lambda: ready(2), timeout=120, interval=0.5, message="version 2 was never ready")
+                second = await annex(2)
+                assert (status_of(second, "5.1"), status_of(second, "6.1")) == ("Parcial", "Não se aplica")
+                assert {clause: status_of(await annex(1), clause) for clause in ("5.1", "6.1")} == automatic
+
+                # A regeneration (drafted by the generator) shows them too, and the model is not asked to answer
+                # the requirement marked not applicable.
+                asked_before = len(fake.chat_requests)
+                regenerated = await client.post(f"/api/proposals/{proposal_id}/sections/team/regenerate", json={})
+                assert regenerated.status_code == 202, regenerated.text
+                await wait_for(lambda: ready(3), timeout=120, interval=0.5, message="version 3 was never ready")
+                third = await annex(3)
+                assert (status_of(third, "5.1"), status_of(third, "6.1")) == ("Parcial", "Não se aplica")
+                # (the model's review of the document's requirements may still be asking about all of them)
+                prompts = [
+                    prompt
+                    for prompt in (user_prompt(request.body) for request in fake.chat_requests[asked_before:])
+                    if not prompt.startswith("Você revisa requisitos")
+                ]
+                assert prompts and not any(f"<<<REQUIREMENT id={by_clause['6.1']}" in prompt for prompt in prompts)

@@ -25,6 +25,7 @@ from propos4l.shared.grounding import (
     SECTION_REQUIREMENTS_MAX,
     ContextRequirement,
     DraftingContext,
+    RequirementAssessment,
 )
 from propos4l.shared.sections import SECTION_KEYS, Language, SectionKey, section_title
 
@@ -153,3 +154,18 @@ def test_a_regeneration_given_every_requirement_shows_only_those_mapped_to_its_s
     first, second = _first_draft_context().requirements  # solution+methodology, and scope
     user = build_grounded_regeneration_messages(_regeneration(Language.EN, (first, second)))[-1].content
     assert "REQ-0123456789AB" in user and "REQ-BA9876543210" not in user  # the regeneration is of the solution
+
+
+def test_a_requirement_a_person_marked_not_applicable_is_never_shown_to_the_model() -> None:
+    first, second = _first_draft_context().requirements
+    waived = second.model_copy(update={"assessment": RequirementAssessment(status="not_applicable")})
+    answered = first.model_copy(update={"assessment": RequirementAssessment(status="answered")})
+    context = DraftingContext(requirements=(answered, waived))
+    assert context.requirements_to_answer == (answered,)
+    request = _regeneration(Language.PT_BR, ()).request
+    for messages in (build_plan_messages(request, context), build_grounded_messages(request, context)):
+        assert "REQ-0123456789AB" in messages[-1].content and "REQ-BA9876543210" not in messages[-1].content
+    assert section_requirements(context, SectionKey.SCOPE) == ()
+    regeneration = _regeneration(Language.EN, (answered, waived.model_copy(update={"sections": ()})))
+    user = build_grounded_regeneration_messages(regeneration)[-1].content
+    assert "REQ-0123456789AB" in user and "REQ-BA9876543210" not in user

@@ -19,7 +19,7 @@ from propos4l.renderer.pdf import render_pdf_bytes
 from propos4l.renderer.sample import sample_drafted
 from propos4l.renderer.templates import TemplateFolder, install_default_template, load_template
 from propos4l.shared.events import ComplianceLine, ProposalDrafted, Section
-from propos4l.shared.grounding import ContextRequirement, DraftingContext
+from propos4l.shared.grounding import ContextRequirement, DraftingContext, RequirementAssessment
 from propos4l.shared.sections import Language, SectionKey
 
 LINES = (
@@ -112,3 +112,22 @@ def test_the_generator_s_rows_are_the_coverage_check_of_the_drafted_sections() -
         ("REQ-1A2B3C4D5E6F", "not_answered", (), None),
     ]
     assert compliance_lines(None, sections) == () and compliance_lines(DraftingContext(), sections) == ()
+
+
+def test_a_person_s_status_is_the_row_s_whatever_the_check_would_say() -> None:
+    sections = [Section(key=SectionKey.TEAM, title="Equipe", content="A equipe apresentará atestado de capacidade.")]
+    requirement = ContextRequirement(
+        id="REQ-0A1B2C3D4E5F",
+        quote="A licitante deverá apresentar atestado de capacidade técnica.",
+        obligation="mandatory",
+        kind="qualification",
+        sections=(SectionKey.TEAM,),
+    )
+    assert [line.status for line in compliance_lines(DraftingContext(requirements=(requirement,)), sections)] == [
+        "answered"
+    ]
+    for status, answering in (("not_applicable", ()), ("partial", (SectionKey.TERMS,))):
+        assessment = RequirementAssessment(status=status, sections=answering)
+        assessed = requirement.model_copy(update={"assessment": assessment})
+        (line,) = compliance_lines(DraftingContext(requirements=(assessed,)), sections)
+        assert (line.status, line.sections) == (status, answering)

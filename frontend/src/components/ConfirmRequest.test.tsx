@@ -107,4 +107,26 @@ describe('confirming a request started from documents', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Confirm and draft' }));
     expect(await screen.findByText(/Documents are still being read; confirm once they are/)).toBeTruthy();
   });
+
+  it('says while the model still reviews the requirements what confirming now means, and stops once it has answered', async () => {
+    let reviewed = false;
+    const review = { model: 'qwen2.5:7b', relabelled: 1, merged: 0, confirmed: 2, ignored: 0, failed_batches: 0, batches: 1, skipped: null, reviewed_at: '2026-12-06T00:00:00Z' };
+    vi.stubGlobal(
+      'fetch',
+      withMe(async (url) => {
+        const path = new URL(url).pathname;
+        if (path === '/api/proposals/p-1/documents') return jsonResponse({ items: [{ ...readEdital('read'), review: reviewed ? review : null }] });
+        return jsonResponse({}, 404);
+      }),
+    );
+    renderApp(<ConfirmRequest proposal={proposal} onConfirmed={vi.fn(async () => undefined)} />, { token: 'admin-token' });
+    const note = await screen.findByText('O modelo ainda revisa os requisitos');
+    expect(note.closest('[role="status"]')?.textContent).toMatch(/Você pode confirmar agora: a primeira versão é escrita com a classificação das regras/);
+    const submit = screen.getByRole('button', { name: 'Confirmar e redigir' }) as HTMLButtonElement;
+    expect(submit.disabled).toBe(false); // confirming does not wait for the review
+    expect(submit.getAttribute('aria-describedby')).toBe('confirm-reviewing');
+    reviewed = true; // the model answers: the next poll takes the note away
+    await waitFor(() => expect(screen.queryByText('O modelo ainda revisa os requisitos')).toBeNull(), { timeout: 5000 });
+    expect(submit.getAttribute('aria-describedby')).toBeNull();
+  });
 });

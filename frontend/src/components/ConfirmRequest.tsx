@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '@/lib/api';
 import { useApp } from '@/lib/app-context';
-import { RequirementsApi, stillReading, suggestedRequest, type ClientDocument } from '@/lib/requirements';
+import { RequirementsApi, reviewPending, stillReading, suggestedRequest, type ClientDocument } from '@/lib/requirements';
 import type { Language, Proposal } from '@/lib/types';
 import { Alert, describedBy, Field } from './ui';
 
@@ -52,7 +52,7 @@ export function ConfirmRequest({ proposal, onConfirmed }: { proposal: Proposal; 
           return next;
         });
         setSources(Object.fromEntries(SUGGESTED.filter((name) => suggestion[name]).map((name) => [name, suggestion[name]!.source])));
-        if (stillReading(docs) || docs.length === 0) timer = setTimeout(() => void tick(), POLL_MS);
+        if (stillReading(docs) || reviewPending(docs) || docs.length === 0) timer = setTimeout(() => void tick(), POLL_MS);
       } catch (failure) {
         if (!stopped) setFormError(describeError(failure));
       }
@@ -65,6 +65,7 @@ export function ConfirmRequest({ proposal, onConfirmed }: { proposal: Proposal; 
   }, [documentsApi, describeError]);
 
   const reading = stillReading(documents);
+  const reviewing = !reading && reviewPending(documents);
 
   function set(name: Name, value: string) {
     typed.current.add(name);
@@ -134,6 +135,11 @@ export function ConfirmRequest({ proposal, onConfirmed }: { proposal: Proposal; 
       <h2 id="confirm-title">{t('confirm.title')}</h2>
       <p>{t(documents.length === 0 ? 'confirm.introEmpty' : reading ? 'confirm.introReading' : 'confirm.intro')}</p>
       {formError && <Alert kind="error">{formError}</Alert>}
+      {reviewing && (
+        <Alert kind="info" id="confirm-reviewing" title={t('confirm.reviewRunningTitle')}>
+          {t('confirm.reviewRunning')}
+        </Alert>
+      )}
       <div className="grid-2">
         {field('client_name')}
         {field('industry')}
@@ -144,7 +150,7 @@ export function ConfirmRequest({ proposal, onConfirmed }: { proposal: Proposal; 
         {field('timeline', { optional: true })}
         {field('budget', { optional: true })}
       </div>
-      <button type="submit" disabled={busy || reading} aria-describedby={reading ? 'confirm-reading' : undefined}>
+      <button type="submit" disabled={busy || reading} aria-describedby={reading ? 'confirm-reading' : reviewing ? 'confirm-reviewing' : undefined}>
         {busy ? t('form.submitting') : t('confirm.submit')}
       </button>
       {reading && (

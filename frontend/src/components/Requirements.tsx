@@ -11,8 +11,10 @@ import type { MessageKey } from '@/lib/messages';
 import {
   COMPLIANCE_STATUSES,
   documentProgress,
+  formatDay,
   mandatorySummary,
   RequirementsApi,
+  reviewPending,
   stillReading,
   type ClientDocument,
   type ComplianceStatus,
@@ -50,7 +52,7 @@ export function Requirements({ proposalId, version, review }: { proposalId: stri
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       const docs = await load();
-      if (!stopped && stillReading(docs)) timer = setTimeout(() => void tick(), POLL_MS);
+      if (!stopped && (stillReading(docs) || reviewPending(docs))) timer = setTimeout(() => void tick(), POLL_MS);
     };
     void tick();
     return () => {
@@ -145,6 +147,13 @@ export function Requirements({ proposalId, version, review }: { proposalId: stri
             <button type="button" onClick={() => void download('xlsx')}>{t('requirements.export.xlsx')}</button>
           </p>
           <table className="matrix">
+            <caption className="visually-hidden">{t('requirements.matrix')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('requirements.column.requirement')}</th>
+                <th scope="col">{t('requirements.column.answer')}</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((row) => (
                 <RequirementLine key={row.id} row={row} review={review} onSave={(status, note) => void save(row, status, note)} />
@@ -159,7 +168,8 @@ export function Requirements({ proposalId, version, review }: { proposalId: stri
 
 /** Every date the documents set for bidders (questions, visit, submission, opening), soonest first. */
 function Deadlines({ documents }: { documents: ClientDocument[] }) {
-  const { t, formatDate } = useApp();
+  const { t, locale } = useApp();
+  const formatDate = (iso: string) => formatDay(iso, locale);
   const dates = documents
     .flatMap((item) => (item.request_fields?.deadlines ?? []).map((deadline) => ({ ...deadline, filename: item.filename })))
     .sort((a, b) => a.date.localeCompare(b.date));
@@ -180,7 +190,8 @@ function Deadlines({ documents }: { documents: ClientDocument[] }) {
 }
 
 function FoundFields({ document }: { document: ClientDocument }) {
-  const { t, formatDate } = useApp();
+  const { t, locale } = useApp();
+  const formatDate = (iso: string) => formatDay(iso, locale);
   const fields = document.request_fields;
   if (!fields) return null;
   const lines: [MessageKey, string | null | undefined][] = [
@@ -213,25 +224,30 @@ function RequirementLine({ row, review, onSave }: { row: RequirementRow; review?
   const { t } = useApp();
   const [note, setNote] = useState(row.compliance?.note ?? '');
   const status = row.compliance?.status;
-  const where = row.location.page
-    ? t('requirements.where', { file: row.location.file, page: row.location.page })
-    : row.location.file;
+  const place = (location: RequirementRow['location']) =>
+    (location.page ? t('requirements.where', { file: location.file, page: location.page }) : location.file) +
+    (location.clause ? ` · ${t('requirements.clause', { clause: location.clause })}` : '');
   return (
-    <tr data-testid="requirement">
+    <tr data-testid="requirement" data-requirement-id={row.id}>
       <td>
         <blockquote>{row.quote}</blockquote>
         <span className="muted">
-          {where}
-          {row.location.clause ? ` · ${t('requirements.clause', { clause: row.location.clause })}` : ''} ·{' '}
-          {t(`requirements.obligation.${row.obligation}` as MessageKey)}
+          {place(row.location)} ·{' '}
+          <span data-testid="requirement-obligation">{t(`requirements.obligation.${row.obligation}` as MessageKey)}</span> ·{' '}
+          <span data-testid="requirement-kind">{t(`requirements.kind.${row.kind}` as MessageKey)}</span>
           {row.classified_by === 'model' ? ` · ${t('requirements.byModel')}` : ''}
           {row.compliance?.changed_by === 'check' ? ` · ${t('requirements.byCheck')}` : ''}
         </span>
+        {row.also_at.length > 0 && (
+          <p className="muted also-at" data-testid="requirement-also-at">
+            {t('requirements.alsoAt', { places: row.also_at.map(place).join('; ') })}
+          </p>
+        )}
         {review && <Threads data={review} kind="requirement" anchor={row.id} title={t('requirements.threads', { id: row.id })} />}
       </td>
       <td>
         <select
-          aria-label={`${t('requirements.status.label')}: ${row.id}`}
+          aria-label={t('requirements.status.label', { id: row.id })}
           value={status ?? ''}
           onChange={(event) => onSave(event.target.value as ComplianceStatus, note)}
         >

@@ -232,7 +232,8 @@ export interface paths {
         get?: never;
         /**
          * Edit Section
-         * @description Replace one section's content with what a person wrote, as a new version, rendered again.
+         * @description Replace one section's content with what a person wrote, as a new version, rendered again (its compliance
+         *     annex with the requirements' statuses as they are now).
          *
          *     Needs the **editor** role or higher.
          */
@@ -1523,7 +1524,7 @@ export interface paths {
         /**
          * Export Requirements
          * @description The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
-         *     status, answering sections and note.
+         *     status, answering sections, note, and every other place the requirement is found.
          *
          *     Needs the **viewer** role or higher.
          */
@@ -4351,7 +4352,10 @@ export interface components {
              */
             document_id: string;
             location: components["schemas"]["LocationRecord"];
-            /** Also At */
+            /**
+             * Also At
+             * @description every other place the same quote is found, in this document or another of the proposal's (kept when the model merges a repeat)
+             */
             also_at: components["schemas"]["LocationRecord"][];
             /** Heading */
             heading: string | null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './api';
 import { messages, type MessageKey } from './messages';
-import { documentProgress, mandatorySummary, RequirementsApi, stillReading, type ClientDocument, type ComplianceStatus, type RequirementRow } from './requirements';
+import { documentProgress, formatDay, mandatorySummary, RequirementsApi, reviewPending, stillReading, type ClientDocument, type ComplianceStatus, type RequirementRow } from './requirements';
 
 function translate(locale: 'pt-BR' | 'en') {
   return (key: MessageKey, values: Record<string, string | number> = {}) =>
@@ -30,13 +30,27 @@ describe('client documents and the compliance matrix', () => {
     const en = translate('en');
     expect(documentProgress(doc({ status: 'reading', pages_done: 34, pages_total: 120 }), pt)).toBe('lendo a página 34 de 120');
     expect(documentProgress(doc({ status: 'reading', pages_done: 34, pages_total: 120 }), en)).toBe('reading page 34 of 120');
-    expect(documentProgress(doc({ status: 'read', requirement_count: 57 }), pt)).toBe('57 requisitos encontrados');
-    expect(documentProgress(doc({ status: 'read', requirement_count: 1 }), en)).toBe('1 requirement found');
+    expect(documentProgress(doc({ status: 'read', requirement_count: 57 }), pt)).toBe('57 requisitos encontrados · revisão do modelo em andamento');
+    expect(documentProgress(doc({ status: 'read', requirement_count: 1 }), en)).toBe('1 requirement found · model review under way');
     expect(documentProgress(doc({ status: 'failed', failure_code: 'encrypted', failure_reason: 'protegido por senha' }), pt)).toBe(
       'não foi possível ler: protegido por senha',
     );
+    expect(documentProgress(doc({ status: 'read', requirement_count: 0, review: null }), en)).toBe('0 requirements found');
     expect(stillReading([doc({ status: 'read' }), doc({ status: 'reading' })])).toBe(true);
     expect(stillReading([doc({ status: 'read' }), doc({ status: 'failed' })])).toBe(false);
+  });
+
+  it('tells a read document whose model review has not answered yet (only when the rules found requirements)', () => {
+    const review = { model: 'm', relabelled: 0, merged: 0, confirmed: 0, ignored: 0, failed_batches: 0, batches: 1, skipped: null, reviewed_at: '2026-12-06T00:00:00Z' };
+    expect(reviewPending([doc({ status: 'read', requirement_count: 3, review: null })])).toBe(true);
+    expect(reviewPending([doc({ status: 'read', requirement_count: 3, review })])).toBe(false);
+    expect(reviewPending([doc({ status: 'read', requirement_count: 0, review: null })])).toBe(false);
+    expect(reviewPending([doc({ status: 'reading', requirement_count: 3, review: null })])).toBe(false);
+  });
+
+  it('shows a document’s date as the day it names, whatever the time zone', () => {
+    expect(formatDay('2027-03-10', 'pt-BR')).toBe('10 de mar. de 2027');
+    expect(formatDay('2027-03-10', 'en')).toBe('Mar 10, 2027');
   });
 
   it('counts the mandatory requirements answered', () => {

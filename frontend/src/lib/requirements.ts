@@ -64,6 +64,12 @@ export function stillReading(documents: readonly ClientDocument[]): boolean {
   return documents.some((document) => document.status === 'uploaded' || document.status === 'reading');
 }
 
+/** Whether the model's classify-and-merge pass over a read document's requirements has not answered yet: it always
+ * answers (`skipped` without a model), and runs only when the rules found requirements. */
+export function reviewPending(documents: readonly ClientDocument[]): boolean {
+  return documents.some((document) => document.status === 'read' && !document.review && document.requirement_count > 0);
+}
+
 type Translate = (key: MessageKey, values?: Record<string, string | number>) => string;
 
 /** A document's progress in words: "lendo a página 34 de 120", "57 requisitos encontrados", or why it failed. */
@@ -80,13 +86,18 @@ export function documentProgress(document: ClientDocument, t: Translate): string
         count: document.requirement_count,
       });
       const review = document.review;
-      if (!review) return found;
+      if (!review) return document.requirement_count > 0 ? `${found} · ${t('requirements.doc.reviewRunning')}` : found;
       if (review.skipped) return `${found} · ${t('requirements.doc.reviewSkipped')}`;
       return `${found} · ${t('requirements.doc.reviewed', { relabelled: review.relabelled, merged: review.merged, ignored: review.ignored })}`;
     }
     default:
       return t('requirements.doc.failed', { reason: document.failure_reason ?? document.failure_code ?? '' });
   }
+}
+
+/** A document's date ("2027-03-10") as the calendar day it names, in `locale`: no time, whatever the time zone. */
+export function formatDay(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${iso.slice(0, 10)}T00:00:00Z`));
 }
 
 /** "3 de 12 obrigatórios atendidos": how many mandatory requirements the matrix marks answered. */

@@ -26,6 +26,7 @@ __all__ = [
     "DraftingContext",
     "EffortLine",
     "RateCardLine",
+    "RequirementAssessment",
     "RosterPerson",
     "SectionSources",
     "TeamMember",
@@ -97,6 +98,22 @@ class ContextRequirement(_Frozen):
         description="the sections of a first draft that answer it (each section's call is shown its own); empty in "
         "a regeneration's context, whose requirements are all the regenerated section's",
     )
+    assessment: RequirementAssessment | None = Field(
+        default=None, description="a person's status when the version was asked for; null: the check decides"
+    )
+
+    @property
+    def to_answer(self) -> bool:
+        """Whether the draft should answer it: not when a person marked it not applicable."""
+        return self.assessment is None or self.assessment.status != "not_applicable"
+
+
+class RequirementAssessment(_Frozen):
+    """A person's status of a requirement when a version was asked for: the compliance annex shows it as it is
+    (the automatic check decides only the requirements no person assessed)."""
+
+    status: Literal["answered", "partial", "not_answered", "not_applicable"]
+    sections: tuple[SectionKey, ...] = ()
 
 
 REQUIREMENTS_MAX = 200
@@ -114,10 +131,16 @@ class DraftingContext(_Frozen):
     requirements: Annotated[tuple[ContextRequirement, ...], Field(max_length=REQUIREMENTS_MAX)] = Field(
         default=(),
         description="the client's requirements: in a first draft each with the sections it is mapped to; in a "
-        "regeneration those mapped to the section being written",
+        "regeneration those mapped to the section being written; those a person marked not applicable are here for "
+        "the compliance annex only (`requirements_to_answer`)",
     )
     search_mode: Literal["hybrid", "full_text", "none"] = "none"
     retrieved_at: datetime | None = None
+
+    @property
+    def requirements_to_answer(self) -> tuple[ContextRequirement, ...]:
+        """The requirements a draft is shown: all but those a person marked not applicable."""
+        return tuple(requirement for requirement in self.requirements if requirement.to_answer)
 
     @property
     def empty(self) -> bool:

@@ -38,7 +38,12 @@ from propos4l.shared.events import (
     RequirementMerge,
     derived_event_id,
 )
-from propos4l.shared.grounding import REQUIREMENTS_MAX, SECTION_REQUIREMENTS_MAX, ContextRequirement
+from propos4l.shared.grounding import (
+    REQUIREMENTS_MAX,
+    SECTION_REQUIREMENTS_MAX,
+    ContextRequirement,
+    RequirementAssessment,
+)
 from propos4l.shared.library_files import CLIENT_DOCUMENTS_FOLDER
 from propos4l.shared.object_store import LocalFolderStore, ObjectStore
 from propos4l.shared.outages import DependencyUnavailable
@@ -209,17 +214,19 @@ class ClientDocuments:
     ) -> tuple[ContextRequirement, ...]:
         """The requirements a section should answer, for its regeneration's prompt (mandatory first)."""
         chosen = [requirement for requirement in await self.draft_requirements(proposal_id, version, limit=None)
-                  if section in requirement.sections]  # fmt: skip
+                  if requirement.to_answer and section in requirement.sections]  # fmt: skip
         return tuple(requirement.model_copy(update={"sections": ()}) for requirement in chosen[:limit])
 
     async def draft_requirements(
         self, proposal_id: uuid.UUID, version: int, *, limit: int | None = REQUIREMENTS_MAX
     ) -> tuple[ContextRequirement, ...]:
-        """The requirements a draft should answer, each with the sections it is mapped to: those its status names,
-        else those its kind maps to (`sections_for`); not those marked not applicable; mandatory first, then in
-        reading order."""
-        rows = [row for row in await self.matrix(proposal_id, version) if row["status"] != "not_applicable"]
-        rows.sort(key=lambda row: row["obligation"] != "mandatory")  # stable: reading order within each
+        """The requirements of a version about to be drafted, each with the sections it is mapped to (those its
+        status names, else those its kind maps to: `sections_for`) and a person's status as it is now (the PDF's
+        compliance annex shows it); mandatory first, then in reading order, those a person marked not applicable
+        last (in the annex, never shown to the model)."""
+        rows = list(await self.matrix(proposal_id, version))
+        # stable: reading order within each group
+        rows.sort(key=lambda row: (row["status"] == "not_applicable", row["obligation"] != "mandatory"))
         return tuple(
             ContextRequirement(
                 id=row["requirement_id"],
@@ -228,9 +235,10 @@ class ClientDocuments:
                 kind=row["kind"],
                 page=row["page"],
                 clause=row["clause"],
-                sections=tuple(SectionKey(key) for key in row["sections"] if key in SECTION_VALUES)
-                if row["sections"]
-                else sections_for(RequirementKind(row["kind"])),
+                sections=_sections(row["sections"]) if row["sections"] else sections_for(RequirementKind(row["kind"])),
+                assessment=RequirementAssessment(status=row["status"], sections=_sections(row["sections"]))
+                if row["status"] is not None and row["changed_by"] != CHECK_AUTHOR
+                else None,
             )
             for row in rows[:limit]
         )
@@ -275,16 +283,21 @@ class ClientDocuments:
             )
             if sha is None:
                 return False
+            # A requirement another document also states is handed on to it (below), with its status: only those
+            # found in this document alone would lose a person's answer.
             assessed = await connection.fetchval(
                 """SELECT count(DISTINCT r.requirement_id) FROM proposal_requirements r
                    JOIN proposal_compliance c ON c.proposal_id = r.proposal_id AND c.requirement_id = r.requirement_id
-                   WHERE r.document_id = $1 AND c.changed_by <> $2""",
+                   WHERE r.document_id = $1 AND c.changed_by <> $2
+                     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(r.also_at) place
+                                     WHERE place ->> 'document_id' <> $1::text)""",
                 document_id,
                 CHECK_AUTHOR,
             )
             if assessed and not force:
                 raise AssessedRequirements(assessed)
-            # ON DELETE CASCADE: its requirements, and their statuses, go with it.
+            await _hand_on_requirements(connection, proposal_id, document_id)
+            # ON DELETE CASCADE: its other requirements, and their statuses, go with it.
             await connection.execute("DELETE FROM proposal_documents WHERE id = $1", document_id)
             await append_event(
                 connection,
@@ -384,12 +397,116 @@ async def _merge_requirement(
         "UPDATE proposal_requirements SET also_at = $3 WHERE proposal_id = $1 AND requirement_id = $2",
         proposal_id,
         merge.kept,
-        places[:50],
+        _places(places),
     )
     await connection.execute(
         "DELETE FROM proposal_requirements WHERE proposal_id = $1 AND requirement_id = $2", proposal_id, merge.merged
     )
     return 1
+
+
+PLACES_MAX: Final = 50
+"""The most places (`also_at`) a requirement keeps besides its first."""
+
+
+def _places(places: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """`places` without repeats (the same file, page, clause and document), at most PLACES_MAX."""
+    seen: set[tuple[object, ...]] = set()
+    kept: list[Mapping[str, object]] = []
+    for place in places:
+        key = (place.get("file"), place.get("page"), place.get("clause"), place.get("document_id"))
+        if key not in seen:
+            seen.add(key)
+            kept.append(place)
+    return kept[:PLACES_MAX]
+
+
+async def _add_places_elsewhere(connection: asyncpg.Connection, event: ProposalDocumentRead) -> None:
+    """For each requirement of `event` another document of the proposal already holds (the same id: the same quote
+    at the same clause), add this document's places to that row's `also_at`, marked with this document's id (so
+    deleting the first document can hand the requirement on, `ClientDocuments.delete`)."""
+    held = await connection.fetch(
+        """SELECT requirement_id, also_at FROM proposal_requirements
+           WHERE proposal_id = $1 AND document_id <> $2 AND requirement_id = ANY($3::text[])
+           FOR UPDATE""",
+        event.proposal_id,
+        event.document_id,
+        [requirement.id for requirement in event.requirements],
+    )
+    if not held:
+        return
+    found = {requirement.id: requirement for requirement in event.requirements}
+    document = str(event.document_id)
+    await connection.executemany(
+        "UPDATE proposal_requirements SET also_at = $3 WHERE proposal_id = $1 AND requirement_id = $2",
+        [
+            (
+                event.proposal_id,
+                row["requirement_id"],
+                _places(
+                    [
+                        *row["also_at"],
+                        *(
+                            {**location.model_dump(mode="json"), "document_id": document}
+                            for location in (found[row["requirement_id"]].location,
+                                             *found[row["requirement_id"]].also_at)
+                        ),
+                    ]
+                ),
+            )
+            for row in held
+        ],
+    )  # fmt: skip
+
+
+async def _hand_on_requirements(connection: asyncpg.Connection, proposal_id: uuid.UUID, document_id: uuid.UUID) -> None:
+    """Before `document_id` is deleted: each of its requirements another document also states moves to that
+    document's first place (same id, statuses kept), and the other requirements forget their places in it."""
+    document = str(document_id)
+    rows = await connection.fetch(
+        """SELECT requirement_id, document_id, also_at FROM proposal_requirements
+           WHERE proposal_id = $1 AND (document_id = $2 OR also_at @> $3::jsonb)""",
+        proposal_id,
+        document_id,
+        [{"document_id": document}],
+    )
+    for row in rows:
+        places: list[Mapping[str, object]] = row["also_at"]
+        if row["document_id"] != document_id:  # another document's requirement: only its places in this one go
+            remaining = [place for place in places if place.get("document_id") != document]
+            await connection.execute(
+                "UPDATE proposal_requirements SET also_at = $3 WHERE proposal_id = $1 AND requirement_id = $2",
+                proposal_id,
+                row["requirement_id"],
+                remaining,
+            )
+            continue
+        elsewhere = [place for place in places if place.get("document_id") not in (None, document)]
+        if not elsewhere:
+            continue  # found in this document only: it goes with it
+        first, heir = elsewhere[0], uuid.UUID(str(elsewhere[0]["document_id"]))
+        # The heir's places are its own from now on: the id mark is only for places in other documents.
+        rest = [
+            {key: value for key, value in place.items() if key != "document_id"}
+            if place.get("document_id") == first["document_id"]
+            else place
+            for place in elsewhere[1:]
+        ]
+        await connection.execute(
+            """UPDATE proposal_requirements SET document_id = $3, file = $4, page = $5, clause = $6, also_at = $7
+               WHERE proposal_id = $1 AND requirement_id = $2""",
+            proposal_id,
+            row["requirement_id"],
+            heir,
+            first["file"],
+            first["page"],
+            first["clause"],
+            rest,
+        )
+
+
+def _sections(keys: Sequence[str] | None) -> tuple[SectionKey, ...]:
+    return tuple(SectionKey(key) for key in keys or () if key in SECTION_VALUES)
 
 
 def _lock_key(proposal_id: uuid.UUID) -> int:
@@ -442,7 +559,9 @@ class ClientDocumentRecorder:
             if document is None:
                 logger.info("read client document no longer there", extra={"document_id": str(event.document_id)})
                 return
-            # A requirement already found in another of the proposal's documents keeps its first place.
+            # A requirement already found in another of the proposal's documents keeps its id, its first place and
+            # its status; this document's places join its `also_at`, each marked with this document's id.
+            await _add_places_elsewhere(connection, event)
             await connection.executemany(
                 """INSERT INTO proposal_requirements (proposal_id, requirement_id, document_id, ordinal, quote,
                        obligation, kind, file, page, clause, heading, also_at, found_in_version)
@@ -499,6 +618,22 @@ class ClientDocumentRecorder:
                         language=Language(language),
                         requirements=tuple(item for item in event.requirements if item.id in own),
                     ),
+                )
+            elif event.requirements:  # every one already held by another document: nothing of its own to review
+                await connection.execute(
+                    "UPDATE proposal_documents SET review = $2 WHERE id = $1",
+                    event.document_id,
+                    {
+                        "model": "",
+                        "relabelled": 0,
+                        "merged": 0,
+                        "confirmed": 0,
+                        "ignored": 0,
+                        "failed_batches": 0,
+                        "batches": 0,
+                        "skipped": "every requirement was already found in another of the proposal's documents",
+                        "reviewed_at": event.occurred_at.isoformat(),
+                    },
                 )
             # Requirements found after the current version was drafted are checked against it at once.
             drafted = await connection.fetchrow(

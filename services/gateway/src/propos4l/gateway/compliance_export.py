@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import asyncpg
 from openpyxl import Workbook
@@ -24,8 +24,9 @@ _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 _HEADERS: Final = {
     "pt-BR": ("ID", "Arquivo", "Página", "Cláusula", "Requisito", "Obrigatoriedade", "Tipo", "Situação", "Seções",
-              "Observação"),
-    "en": ("ID", "File", "Page", "Clause", "Requirement", "Obligation", "Kind", "Status", "Sections", "Note"),
+              "Observação", "Também em"),
+    "en": ("ID", "File", "Page", "Clause", "Requirement", "Obligation", "Kind", "Status", "Sections", "Note",
+           "Also at"),
 }  # fmt: skip
 _WORDS: Final = {
     "pt-BR": {
@@ -41,6 +42,7 @@ _WORDS: Final = {
         "not_answered": "não atendido",
         "not_applicable": "não se aplica",
         "": "não avaliado",
+        "page": "p.",
     },
     "en": {
         "mandatory": "mandatory",
@@ -55,12 +57,14 @@ _WORDS: Final = {
         "not_answered": "not answered",
         "not_applicable": "not applicable",
         "": "not assessed",
+        "page": "p.",
     },
 }
 
 
 def matrix_rows(rows: Sequence[asyncpg.Record], language: str) -> list[tuple[str | int | None, ...]]:
-    """The matrix's rows (headers first) from `ClientDocuments.matrix`, words in `language` (pt-BR or en)."""
+    """The matrix's rows (headers first) from `ClientDocuments.matrix`, words in `language` (pt-BR or en); the last
+    column lists every other place the requirement is found."""
     words = _WORDS.get(language, _WORDS["pt-BR"])
     table: list[tuple[str | int | None, ...]] = [_HEADERS.get(language, _HEADERS["pt-BR"])]
     for row in rows:
@@ -76,9 +80,16 @@ def matrix_rows(rows: Sequence[asyncpg.Record], language: str) -> list[tuple[str
                 words[row["status"] or ""],
                 ", ".join(row["sections"] or ()),
                 row["note"] or "",
+                "; ".join(_place(place, words["page"]) for place in row["also_at"] or ()),
             )
         )
     return table
+
+
+def _place(place: Mapping[str, Any], page_word: str) -> str:
+    """One more place of a requirement: "anexo.pdf, p. 3, 5.1"."""
+    parts = [str(place["file"]), f"{page_word} {place['page']}" if place.get("page") else "", place.get("clause") or ""]
+    return ", ".join(part for part in parts if part)
 
 
 def _inert(value: str | int | None) -> str | int | None:
@@ -111,7 +122,7 @@ def matrix_xlsx(table: Sequence[tuple[str | int | None, ...]], title: str) -> by
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJ", (18, 24, 8, 10, 80, 14, 18, 14, 24, 50), strict=True):
+    for column, width in zip("ABCDEFGHIJK", (18, 24, 8, 10, 80, 14, 18, 14, 24, 50, 40), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     output = io.BytesIO()

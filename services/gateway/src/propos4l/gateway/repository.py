@@ -29,6 +29,7 @@ from propos4l.gateway.proposal_size import check_change_fits
 from propos4l.gateway.review_transitions import reset_approval_after_new_version
 from propos4l.gateway.schemas import ProposalStart
 from propos4l.gateway.version_grounding import VersionGrounding
+from propos4l.shared.compliance_annex import compliance_lines
 from propos4l.shared.effort_pricing import ProposedEffort
 from propos4l.shared.events import (
     Event,
@@ -39,7 +40,7 @@ from propos4l.shared.events import (
     Section,
     SectionRegenerationRequested,
 )
-from propos4l.shared.grounding import DraftingContext
+from propos4l.shared.grounding import ContextRequirement, DraftingContext
 from propos4l.shared.sections import SectionKey
 
 __all__ = [
@@ -104,6 +105,9 @@ class VersionChange:
     instructions: str | None = None
     context: DraftingContext | None = None
     effort: tuple[ProposedEffort, ...] | None = None
+    requirements: tuple[ContextRequirement, ...] = ()
+    """For an edit by hand: the client's requirements with a person's statuses as they are now, for the new
+    version's compliance annex (a regeneration's are in its `context`)."""
 
 
 class DuplicateIntake(Exception):
@@ -339,6 +343,7 @@ class ProposalRepository:
                     prompt_version=current["prompt_version"] or "edit",
                     origin="edit",
                     edited_section=change.section,
+                    compliance=compliance_lines(change.requirements, sections),
                     **structured,
                     **(grounding.drafted_fields() if grounding is not None else {}),
                 )

@@ -133,7 +133,7 @@ def _requirement_blocks(
 def section_requirements(context: DraftingContext, key: SectionKey) -> tuple[ContextRequirement, ...]:
     """The context's requirements mapped to section `key`, at most SECTION_REQUIREMENTS_MAX (mandatory first, as the
     gateway orders them)."""
-    return tuple(requirement for requirement in context.requirements if key in requirement.sections)[
+    return tuple(requirement for requirement in context.requirements_to_answer if key in requirement.sections)[
         :SECTION_REQUIREMENTS_MAX
     ]
 
@@ -181,7 +181,7 @@ def _context_fields(context: DraftingContext, language: Language) -> dict[str, s
         "passages": _passage_blocks(context.passages, language),
         "roster": _blocks((person_block(person, people[person.id]) for person in context.roster), language),
         "roles": _blocks((role_block(role, roles[role.role_id]) for role in unique_roles), language),
-        "client_requirements": _requirement_blocks(context.requirements, language, with_sections=True),
+        "client_requirements": _requirement_blocks(context.requirements_to_answer, language, with_sections=True),
     }
 
 
@@ -266,7 +266,7 @@ def build_grounded_regeneration_messages(regeneration: SectionRegenerationReques
         "sections": as_data(without_delimiters(current), language),
         "passages": _passage_blocks(context.passages, language),
         "client_requirements": _requirement_blocks(
-            [r for r in context.requirements if not r.sections or regeneration.section in r.sections][
+            [r for r in context.requirements_to_answer if not r.sections or regeneration.section in r.sections][
                 :SECTION_REQUIREMENTS_MAX
             ],
             language,

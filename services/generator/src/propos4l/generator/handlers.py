@@ -10,6 +10,7 @@ from propos4l.generator.drafting import Draft, Drafter, DraftFailed
 from propos4l.generator.llm import LlmUnavailable, RetryListener, TextListener
 from propos4l.generator.messages import Message, say
 from propos4l.generator.progress import PartialSections, ProgressReporter, SectionsProgress
+from propos4l.shared.compliance_annex import compliance_lines as annex_lines
 from propos4l.shared.delivery import DeadLetter, Delivery, Publisher, dead_letter_failure
 from propos4l.shared.events import (
     ComplianceLine,
@@ -26,8 +27,6 @@ from propos4l.shared.events import (
     derived_event_id,
 )
 from propos4l.shared.grounding import ContextPassage, DraftingContext, SectionSources
-from propos4l.shared.requirement_coverage import assess
-from propos4l.shared.requirements import Obligation, RequirementKind
 from propos4l.shared.sections import SectionKey
 from propos4l.shared.telemetry import record_generation
 
@@ -220,26 +219,12 @@ def cited_passages(context: DraftingContext | None, sources: Sequence[SectionSou
 
 
 def compliance_lines(context: DraftingContext | None, sections: Sequence[Section]) -> tuple[ComplianceLine, ...]:
-    """The context's client requirements and how the drafted sections answer each, by the same check the gateway
-    runs on a drafted version (`requirement_coverage.assess`): the PDF's compliance annex."""
+    """The context's client requirements and the status of each in the drafted version: a person's where one was
+    set when the version was asked for, else the gateway's own check of the sections (`requirement_coverage.assess`):
+    the PDF's compliance annex."""
     if context is None or not context.requirements:
         return ()
-    texts = {section.key: section.content for section in sections}
-    lines = []
-    for requirement in context.requirements:
-        coverage = assess(requirement.quote, RequirementKind(requirement.kind), texts)
-        lines.append(
-            ComplianceLine(
-                id=requirement.id,
-                quote=requirement.quote,
-                obligation=Obligation(requirement.obligation),
-                page=requirement.page,
-                clause=requirement.clause,
-                status=coverage.status,
-                sections=coverage.sections,
-            )
-        )
-    return tuple(lines)
+    return annex_lines(context.requirements, sections)
 
 
 def _grounded(regeneration: SectionRegenerationRequested) -> bool:

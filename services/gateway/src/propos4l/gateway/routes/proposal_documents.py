@@ -124,7 +124,10 @@ class RequirementView(BaseModel):
     kind: Literal["functional", "technical", "qualification", "commercial", "deadline"]
     document_id: uuid.UUID
     location: LocationRecord
-    also_at: list[LocationRecord]
+    also_at: list[LocationRecord] = Field(
+        description="every other place the same quote is found, in this document or another of the proposal's "
+        "(kept when the model merges a repeat)"
+    )
     heading: str | None
     classified_by: Literal["rules", "model"] = Field(
         default="rules", description="who set kind and obligation: the rules, or the model's checked pass"
@@ -150,7 +153,10 @@ class RequirementView(BaseModel):
             kind=row["kind"],
             document_id=row["document_id"],
             location=LocationRecord(file=row["file"], page=row["page"], clause=row["clause"]),
-            also_at=[LocationRecord(**location) for location in row["also_at"]],
+            also_at=[
+                LocationRecord(file=place["file"], page=place["page"], clause=place["clause"])
+                for place in row["also_at"]
+            ],
             heading=row["heading"],
             classified_by=row["classified_by"],
             compliance=compliance,
@@ -340,7 +346,7 @@ async def export_requirements(
     version: Annotated[int | None, Query(ge=1, description="unset: the current version")] = None,
 ) -> Response:
     """The compliance matrix as a spreadsheet, in the proposal's language: requirement, where, obligation, kind,
-    status, answering sections and note."""
+    status, answering sections, note, and every other place the requirement is found."""
     proposal = await _proposal(proposals, proposal_id)
     shown = version or proposal["current_version"]
     if shown > proposal["current_version"]:

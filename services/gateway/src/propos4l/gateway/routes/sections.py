@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from propos4l.gateway.client_documents import ClientDocuments
 from propos4l.gateway.deps import (
     Audit,
     AuditTrail,
@@ -29,6 +30,7 @@ from propos4l.gateway.schemas import ProposalView, SectionEdit, SectionRegenerat
 from propos4l.gateway.template_pricing import TemplatePricing
 from propos4l.gateway.views import proposal_view, version_view
 from propos4l.shared.effort_pricing import ProposedEffort
+from propos4l.shared.grounding import ContextRequirement
 from propos4l.shared.sections import SectionKey
 
 __all__ = ["router"]
@@ -132,10 +134,14 @@ async def edit_section(
     outbox: Outbox,
     pricing: TemplatePricing,
     settings: Settings,
+    documents: ClientDocumentStore,
 ) -> ProposalView:
-    """Replace one section's content with what a person wrote, as a new version, rendered again."""
+    """Replace one section's content with what a person wrote, as a new version, rendered again (its compliance
+    annex with the requirements' statuses as they are now)."""
     await ensure_may_change(proposals, proposal_id, principal)
-    change = VersionChange(section=key, content=body.content)
+    change = VersionChange(
+        section=key, content=body.content, requirements=await _requirements_now(proposals, documents, proposal_id)
+    )
     return await _new_version(
         proposal_id, change, response, proposals, outbox, pricing, settings, audit, "proposal.section_edited"
     )
@@ -152,6 +158,7 @@ async def edit_effort(
     outbox: Outbox,
     pricing: TemplatePricing,
     settings: Settings,
+    documents: ClientDocumentStore,
 ) -> ProposalView:
     """Replace the effort (hours per phase and role) as a new version, rendered again.
 
@@ -161,10 +168,24 @@ async def edit_effort(
     """
     await ensure_may_change(proposals, proposal_id, principal)
     effort = tuple(ProposedEffort(phase=line.phase, role_id=line.role_id, hours=line.hours) for line in body.lines)
-    change = VersionChange(section=SectionKey.INVESTMENT, effort=effort)
+    change = VersionChange(
+        section=SectionKey.INVESTMENT,
+        effort=effort,
+        requirements=await _requirements_now(proposals, documents, proposal_id),
+    )
     return await _new_version(
         proposal_id, change, response, proposals, outbox, pricing, settings, audit, "proposal.effort_edited"
     )
+
+
+async def _requirements_now(
+    proposals: Proposals, documents: ClientDocuments, proposal_id: uuid.UUID
+) -> tuple[ContextRequirement, ...]:
+    """The client's requirements with their statuses at the current version, for an edited version's annex."""
+    proposal = await proposals.get(proposal_id)
+    if proposal is None:
+        return ()  # the change itself answers 404
+    return await documents.draft_requirements(proposal_id, proposal["current_version"])
 
 
 async def _new_version(

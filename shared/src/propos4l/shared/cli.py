@@ -152,6 +152,22 @@ def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def _add_webhooks(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `webhooks` group, where the gateway is installed (its commands live in propos4l.gateway.webhook_keys)."""
+    try:
+        from propos4l.gateway.webhook_keys import add_webhook_commands
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("propos4l.gateway"):
+            raise
+        return
+    add_webhook_commands(
+        commands.add_parser(
+            "webhooks",
+            help="re-encrypt webhook signing secrets with the newest key (DATABASE_URL, WEBHOOK_SECRET_KEYS)",
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -175,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_intake_commands(commands)
     _add_backup(commands)
     _add_users(commands)
+    _add_webhooks(commands)
     arguments = parser.parse_args(argv)
     if arguments.command == "dead-letters" and arguments.action != "list" and not arguments.stream:
         parser.error(f"{arguments.action} needs a dead-letter stream (see 'propos4l dead-letters list')")

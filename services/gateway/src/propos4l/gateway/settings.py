@@ -134,7 +134,7 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     webhook_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         description="keys that encrypt webhook signing secrets at rest, comma-separated, newest first (each at "
         "least 32 characters: openssl rand -hex 32); the first encrypts, all decrypt; to rotate, put a new key first "
-        "and drop the old one after a restart"
+        "and drop the old one after a restart or propos4l webhooks rotate-keys"
     )
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=10.0, description="how long one webhook try waits for the endpoint's answer"

@@ -4,6 +4,7 @@ lifecycle and rejections of its own requests."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,10 +14,13 @@ import pytest
 from redis.asyncio import Redis
 
 from propos4l.gateway.intake import intake_proposal_id
+from propos4l.shared.cli import main
+from propos4l.shared.consumer_groups import HANDED_BACK
 from propos4l.shared.envelope import decode
 from propos4l.shared.events import IntakeRejected, ProposalLifecycleChanged
 from propos4l.shared.localrun.servers import LocalRedis
-from propos4l.shared.streams import Stream, producer_streams
+from propos4l.shared.producer_access import list_producers
+from propos4l.shared.streams import ConsumerGroup, Stream, producer_streams
 from tests.support.gateway import AUTH, RunningGateway, gateway_settings, running_gateway
 from tests.support.producers import ProducerFactory, producers
 from tests.support.waiting import wait_for
@@ -102,3 +106,44 @@ async def test_a_producer_added_while_the_gateway_runs_is_read_without_a_restart
         return answer.status_code == 200
 
     await wait_for(created, timeout=15, message="the new producer's stream was not read")
+
+
+async def test_a_revoked_producer_is_no_longer_read_and_is_read_again_once_made_again(
+    gateway: RunningGateway,
+    connect_producer: ProducerFactory,
+    redis: Redis,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    streams = producer_streams("site-form")
+    producer = await connect_producer("site-form")
+    await producer.xadd(streams.intake, {"schema_version": "1", "idempotency_key": "before", "request": REQUEST})
+    await wait_for(lambda: _exists(gateway, "before"), timeout=15, message="the producer's stream was not read")
+    assert await _gateway_readers(redis, streams.intake)  # the gateway's consumer is in the group
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    assert await asyncio.to_thread(main, ["intake", "revoke", "site-form"]) == 0
+    assert "site-form" not in await list_producers(redis)
+
+    async def left_the_group() -> bool:
+        return not await _gateway_readers(redis, streams.intake)
+
+    await wait_for(left_the_group, timeout=15, message="the gateway still reads the revoked producer's stream")
+    # What reaches the stream now (here through the admin, as the producer can no longer connect) waits there.
+    await redis.xadd(streams.intake, {"schema_version": "1", "idempotency_key": "while-revoked", "request": REQUEST})
+    assert not await _exists(gateway, "while-revoked")
+
+    await connect_producer("site-form")  # made again: read again, from where the group stopped
+    await wait_for(lambda: _exists(gateway, "while-revoked"), timeout=15, message="the producer made again is not read")
+
+
+async def _exists(gateway: RunningGateway, key: str) -> bool:
+    answer = await gateway.client.get(f"/api/proposals/{intake_proposal_id('site-form', key)}", headers=AUTH)
+    return answer.status_code == 200
+
+
+async def _gateway_readers(redis: Redis, stream: str) -> list[str]:
+    """The consumers of the gateway's group on `stream` (the hand-back placeholder left out)."""
+    consumers = await redis.xinfo_consumers(stream, ConsumerGroup.GATEWAY.value)
+    names = [entry["name"] for entry in consumers]
+    return [name.decode() if isinstance(name, bytes) else str(name) for name in names if name != HANDED_BACK]

@@ -61,11 +61,16 @@ def _observe(_: argparse.Namespace) -> int:
 
 
 def _dead_letters(arguments: argparse.Namespace) -> int:
-    from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters
+    from propos4l.shared.deadletters import list_dead_letters, replay_dead_letters, show_dead_letters
 
     url = _redis_url()
-    if arguments.action == "list":
-        for entry in asyncio.run(list_dead_letters(url)):
+    if arguments.action in {"list", "show"}:
+        entries = (
+            list_dead_letters(url, limit=arguments.limit)
+            if arguments.action == "list"
+            else show_dead_letters(url, arguments.stream, limit=arguments.limit)
+        )
+        for entry in asyncio.run(entries):
             print(json.dumps(entry, ensure_ascii=False))
         return 0
     replayed = asyncio.run(replay_dead_letters(url, arguments.stream, limit=arguments.limit))
@@ -147,6 +152,22 @@ def _add_users(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
+def _add_webhooks(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `webhooks` group, where the gateway is installed (its commands live in propos4l.gateway.webhook_keys)."""
+    try:
+        from propos4l.gateway.webhook_keys import add_webhook_commands
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("propos4l.gateway"):
+            raise
+        return
+    add_webhook_commands(
+        commands.add_parser(
+            "webhooks",
+            help="re-encrypt webhook signing secrets with the newest key (DATABASE_URL, WEBHOOK_SECRET_KEYS)",
+        )
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="propos4l", description=__doc__)
@@ -158,18 +179,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "observe", help="run the tracing UI (Arize Phoenix, installed by `make observe`) that `run` sends traces to"
     ).set_defaults(func=_observe)
-    dead = commands.add_parser("dead-letters", help="list or replay dead-lettered messages (REDIS_URL)")
-    dead.add_argument("action", choices=["list", "replay"])
-    dead.add_argument("stream", nargs="?", help="with replay: the dead-letter stream to replay")
-    dead.add_argument("--limit", type=int, default=1000)
+    dead = commands.add_parser(
+        "dead-letters",
+        help="list, show or replay dead-lettered messages, the producers' intake streams' too (REDIS_URL)",
+    )
+    dead.add_argument("action", choices=["list", "show", "replay"])
+    dead.add_argument("stream", nargs="?", help="with show or replay: the dead-letter stream")
+    dead.add_argument("--limit", type=int, default=1000, help="at most this many entries per dead-letter stream")
     dead.set_defaults(func=_dead_letters)
     _add_library(commands)
     add_intake_commands(commands)
     _add_backup(commands)
     _add_users(commands)
+    _add_webhooks(commands)
     arguments = parser.parse_args(argv)
-    if arguments.command == "dead-letters" and arguments.action == "replay" and not arguments.stream:
-        parser.error("replay needs the dead-letter stream to replay (see 'propos4l dead-letters list')")
+    if arguments.command == "dead-letters" and arguments.action != "list" and not arguments.stream:
+        parser.error(f"{arguments.action} needs a dead-letter stream (see 'propos4l dead-letters list')")
     console = os.environ.get("LOG_FORMAT", "json").strip().lower() == "console"
     configure_logging("cli", os.environ.get("LOG_LEVEL", "warning"), "console" if console else "json")
     return int(arguments.func(arguments))

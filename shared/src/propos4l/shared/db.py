@@ -51,6 +51,18 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _reset_connection(connection: asyncpg.Connection) -> None:
+    """What a connection's release does besides asyncpg's own part (which rolls back a transaction left open and drops
+    its listeners): nothing.
+
+    asyncpg's default reset sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on every release,
+    a round trip (three per intake message) for session state our pooled connections never keep: no `SET` (only
+    transaction-scoped settings), no `LISTEN` (progress notifications have a connection of their own), no cursor
+    outside a transaction, and the one session advisory lock (`LibraryDocuments._file_locked`) is unlocked in a
+    `finally` that closes the connection when it cannot. Code that keeps session state must undo it the same way.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class PoolTimeouts:
     """How long a pool's user waits for PostgreSQL before it gets a TimeoutError (a 503 at the gateway).
@@ -89,7 +101,9 @@ async def create_pool(url: str, *, max_size: int = 10, timeouts: PoolTimeouts | 
     """Open a connection pool whose jsonb columns read and write Python objects; with `timeouts`, no call on it
     waits for PostgreSQL longer than they say."""
     if timeouts is None:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection)
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=max_size, init=_init_connection, reset=_reset_connection
+        )
     else:
         pool = await _TimedPool(
             url,
@@ -100,7 +114,7 @@ async def create_pool(url: str, *, max_size: int = 10, timeouts: PoolTimeouts | 
             connect=None,
             setup=None,
             init=_init_connection,
-            reset=None,
+            reset=_reset_connection,
             loop=None,
             connection_class=asyncpg.Connection,
             record_class=asyncpg.Record,

@@ -1,4 +1,4 @@
-"""`propos4l intake`: send a proposal request as a producer, and create a producer's Redis user."""
+"""`propos4l intake`: send a proposal request as a producer, and create or revoke a producer's Redis user."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from redis.exceptions import RedisError
 
 from propos4l.shared.field_errors import field_errors
 from propos4l.shared.intake import IntakeMessage, intake_fields
-from propos4l.shared.producer_access import acl_config_line, apply_producer, new_password, producer_user
+from propos4l.shared.producer_access import (
+    acl_config_line,
+    apply_producer,
+    new_password,
+    producer_user,
+    revoke_producer,
+)
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.streams import producer_streams
 
@@ -47,6 +53,13 @@ def add_intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--apply", action="store_true", help="ACL SETUSER on the Redis at REDIS_URL (an admin's URL) as well"
     )
     producer.set_defaults(func=_producer)
+    revoke = actions.add_parser(
+        "revoke",
+        help="delete a producer's Redis user on REDIS_URL (an admin's URL): it can no longer connect, and the gateway "
+        "stops reading its intake stream",
+    )
+    revoke.add_argument("source", help="the producer's name")
+    revoke.set_defaults(func=_revoke)
 
 
 def _redis_url() -> str:
@@ -128,4 +141,32 @@ def _producer(arguments: argparse.Namespace) -> int:
     print(f"# It writes to {streams.intake}; it reads {streams.lifecycle} and {streams.rejected}")
     if not arguments.apply:
         print("# The gateway starts reading its stream once Redis has the user (within INTAKE_PRODUCER_SCAN_SECONDS)")
+    return 0
+
+
+def _revoke(arguments: argparse.Namespace) -> int:
+    try:
+        user = producer_user(arguments.source)
+    except ValueError as error:
+        print(f"propos4l intake revoke: {error}", file=sys.stderr)
+        return 2
+
+    async def delete() -> bool:
+        redis = connect_redis(_redis_url())
+        try:
+            return await revoke_producer(redis, arguments.source)
+        finally:
+            await redis.aclose()
+
+    try:
+        existed = asyncio.run(delete())
+    except (RedisError, OSError) as error:
+        print(f"propos4l intake revoke: cannot delete the user: {error}", file=sys.stderr)
+        return 1
+    if existed:
+        print(f"# Redis user {user} deleted (its connections closed)")
+    else:
+        print(f"# Redis has no user {user} (already revoked?)")
+    print(f"# Remove its 'user {user} ...' line from deploy/redis/producers.conf, or a Redis restart brings it back")
+    print("# The gateway stops reading its intake stream within INTAKE_PRODUCER_SCAN_SECONDS")
     return 0

@@ -21,6 +21,7 @@ __all__ = [
     "list_producers",
     "new_password",
     "producer_user",
+    "revoke_producer",
 ]
 
 USER_PREFIX: Final = "producer-"
@@ -116,3 +117,10 @@ async def apply_producer(redis: Redis, source: str, password: str) -> None:
     await redis.execute_command(  # type: ignore[no-untyped-call]
         "ACL", "SETUSER", producer_user(source), "reset", "on", f"#{digest}", *acl_rules(source)
     )
+
+
+async def revoke_producer(redis: Redis, source: str) -> bool:
+    """Delete the producer's user on a running Redis (ACL DELUSER, which also closes its connections); whether it
+    existed. The gateway stops reading its intake stream at its next look at the users."""
+    deleted = await redis.execute_command("ACL", "DELUSER", producer_user(source))  # type: ignore[no-untyped-call]
+    return int(deleted) > 0

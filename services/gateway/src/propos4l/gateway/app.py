@@ -212,9 +212,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         app.state.webhooks = WebhookStore(
             pool, SecretBox([key.get_secret_value() for key in settings.webhook_secret_keys])
         )
-        resealed = await app.state.webhooks.reseal()  # secrets from before encryption, or under an older key
-        if resealed:
-            logger.info("webhook secrets re-encrypted with the newest key", extra={"endpoints": resealed})
+        resealing = await app.state.webhooks.reseal()  # secrets from before encryption, or under an older key
+        if resealing.resealed:
+            logger.info("webhook secrets re-encrypted with the newest key", extra={"endpoints": resealing.resealed})
         sender = WebhookSender(app.state.webhooks, _retry_policy(settings), settings.webhook_allowed_networks)
         app.state.webhook_sender = sender
 

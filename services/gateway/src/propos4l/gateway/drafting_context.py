@@ -7,6 +7,9 @@ For each request, and again for each section regeneration (with the person's ins
 - the active roster: people with a rate-card role, best skill matches with the request first, at most `ROSTER_MAX`;
 - the rate card in force: every role with the rate that applies today, or none.
 
+What does not depend on the request (whether the library has passages, the active people, the rate card) is read once
+for all the requests retrieved for at the same time (`GroupedCalls`: a read that starts after each of them asked).
+
 The result is the `DraftingContext` the generator shows the model and the gateway records with the version. Time is
 bounded by the search's embedding timeout (full text answers when the embedding server does not); a library with
 nothing in it gives an empty context (`search_mode` "none"), and drafting goes on as without a library.
@@ -26,6 +29,7 @@ from typing import Final, Literal
 
 import asyncpg
 
+from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.rate_card import RateCard
 from propos4l.shared.embeddings import EmbeddingClient
 from propos4l.shared.events import ProposalRequest
@@ -98,6 +102,26 @@ class ContextRetriever:
         self._rate_card = rate_card
         self._client = client
         self._timeout = query_timeout_seconds
+        self._library = GroupedCalls(self._read_library)
+
+    async def _read_library(self, callers: list[None]) -> list[_LibraryState]:
+        """What every request's context shares, read once for all `callers` (one connection, three statements)."""
+        async with self._pool.acquire() as connection:
+            has_passages = bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM library_passages)"))
+            people = await _people(connection)
+            roles = await self._rate_card.in_force(connection)
+        rate_card = tuple(
+            RateCardLine(
+                role_id=role.id,
+                role_name=role.name,
+                rate_id=role.current_rate.id if role.current_rate else None,
+                hourly_rate=role.current_rate.hourly_rate if role.current_rate else None,
+                currency=role.current_rate.currency if role.current_rate else None,
+                valid_from=role.current_rate.valid_from if role.current_rate else None,
+            )
+            for role in roles
+        )
+        return [_LibraryState(has_passages, people, rate_card)] * len(callers)
 
     async def retrieve(self, request: ProposalRequest, instructions: str | None = None) -> DraftingContext:
         """The passages, roster and rate card for `request` (and the regeneration's `instructions`)."""
@@ -114,9 +138,11 @@ class ContextRetriever:
 
     async def _retrieve(self, request: ProposalRequest, instructions: str | None) -> DraftingContext:
         query = retrieval_query(request, instructions)
-        async with self._pool.acquire() as connection:
-            has_passages = bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM library_passages)"))
-            words = await _content_words(connection, query.words) if has_passages else []
+        library = await self._library.call(None)
+        words: list[str] = []
+        if library.has_passages:
+            async with self._pool.acquire() as connection:
+                words = await _content_words(connection, query.words)
         hits: list[SearchHit] = []
         mode: Literal["hybrid", "full_text", "none"] = "none"
         if words:
@@ -130,22 +156,13 @@ class ContextRetriever:
                 embedding_text=query.embedding_text,
             )
             hits, mode = outcome.hits, outcome.mode
-        async with self._pool.acquire() as connection:
-            company = await _company_passages(connection, request.language.value) if has_passages else []
-            passages = await _passages(connection, _choose(hits, company))
-            roster = await _roster(connection, query.request_words, hits)
-            roles = await self._rate_card.in_force(connection)
-        rate_card = tuple(
-            RateCardLine(
-                role_id=role.id,
-                role_name=role.name,
-                rate_id=role.current_rate.id if role.current_rate else None,
-                hourly_rate=role.current_rate.hourly_rate if role.current_rate else None,
-                currency=role.current_rate.currency if role.current_rate else None,
-                valid_from=role.current_rate.valid_from if role.current_rate else None,
-            )
-            for role in roles
-        )
+        passages: tuple[ContextPassage, ...] = ()
+        if library.has_passages:
+            async with self._pool.acquire() as connection:
+                company = await _company_passages(connection, request.language.value)
+                passages = await _passages(connection, _choose(hits, company))
+        roster = _roster(library.people, query.request_words, hits)
+        rate_card = library.rate_card
         context = DraftingContext(
             passages=passages,
             roster=roster,
@@ -254,33 +271,54 @@ def _matches(tags: Iterable[str], request_words: frozenset[str]) -> int:
     return count
 
 
-async def _roster(
-    connection: asyncpg.Connection, request_words: frozenset[str], hits: Sequence[SearchHit]
-) -> tuple[RosterPerson, ...]:
-    """Active people with a role, those whose skills and certifications the request names most first, then those
-    whose passages the search found (best first), then by name; at most ROSTER_MAX."""
+@dataclass(frozen=True, slots=True)
+class _LibraryState:
+    """What every request's context shares: whether there are passages, the active people, the rate card."""
+
+    has_passages: bool
+    people: tuple[RosterPerson, ...]
+    rate_card: tuple[RateCardLine, ...]
+
+
+async def _people(connection: asyncpg.Connection) -> tuple[RosterPerson, ...]:
+    """Active people with a role, by name."""
     rows = await connection.fetch(
         """SELECT e.id, e.title, e.fields, e.role_id, r.name AS role_name
            FROM library_entries e JOIN library_roles r ON r.id = e.role_id
            WHERE e.kind = 'person' AND e.active"""
     )
-    found = {hit.entry_id: rank for rank, hit in reversed(list(enumerate(hits))) if hit.kind == "person"}
-    people: list[tuple[tuple[int, int, str], RosterPerson]] = []
+    people = []
     for row in rows:
         fields = row["fields"]
         fields = json.loads(fields) if isinstance(fields, str) else dict(fields)
-        person = RosterPerson(
-            id=row["id"],
-            name=row["title"][:_SHORT],
-            role_id=row["role_id"],
-            role_name=row["role_name"][:_SHORT],
-            seniority=str(fields.get("seniority") or "")[:50],
-            bio=str(fields.get("bio") or "")[:PASSAGE_TEXT_MAX],
-            skills=_tags(fields.get("skills")),
-            certifications=_tags(fields.get("certifications")),
-            languages=_tags(fields.get("languages")),
+        people.append(
+            RosterPerson(
+                id=row["id"],
+                name=row["title"][:_SHORT],
+                role_id=row["role_id"],
+                role_name=row["role_name"][:_SHORT],
+                seniority=str(fields.get("seniority") or "")[:50],
+                bio=str(fields.get("bio") or "")[:PASSAGE_TEXT_MAX],
+                skills=_tags(fields.get("skills")),
+                certifications=_tags(fields.get("certifications")),
+                languages=_tags(fields.get("languages")),
+            )
         )
-        score = _matches((*person.skills, *person.certifications), request_words)
-        people.append(((-score, found.get(person.id, len(hits)), person.name.lower()), person))
-    people.sort(key=lambda item: item[0])
-    return tuple(person for _, person in people[:ROSTER_MAX])
+    return tuple(people)
+
+
+def _roster(
+    people: Sequence[RosterPerson], request_words: frozenset[str], hits: Sequence[SearchHit]
+) -> tuple[RosterPerson, ...]:
+    """Active people with a role, those whose skills and certifications the request names most first, then those
+    whose passages the search found (best first), then by name; at most ROSTER_MAX."""
+    found = {hit.entry_id: rank for rank, hit in reversed(list(enumerate(hits))) if hit.kind == "person"}
+    ranked = sorted(
+        people,
+        key=lambda person: (
+            -_matches((*person.skills, *person.certifications), request_words),
+            found.get(person.id, len(hits)),
+            person.name.lower(),
+        ),
+    )
+    return tuple(ranked[:ROSTER_MAX])

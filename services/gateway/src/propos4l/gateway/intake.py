@@ -3,14 +3,15 @@ them (same validation, same records and outbox); a refused message is answered o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Final
 
 import asyncpg
 
 from propos4l.gateway.drafting_context import ContextRetriever
+from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.repository import IntakeCreation, IntakeOrigin, ProposalRepository
 from propos4l.shared.delivery import DeadLetter, Delivery, Handler, Publisher
@@ -37,32 +38,11 @@ class IntakeWriter:
     commit): a commit per message is what limits intake, not the work of each. Each waits for its own outcome."""
 
     def __init__(self, proposals: ProposalRepository) -> None:
-        self._proposals = proposals
-        self._waiting: list[tuple[IntakeCreation, asyncio.Future[bool]]] = []
-        self._writing = asyncio.Lock()
+        self._calls = GroupedCalls(proposals.create_from_intake)
 
     async def create(self, creation: IntakeCreation) -> bool:
         """Create it with whatever else waits; True when created, False when its source and key already had one."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((creation, done))
-        async with self._writing:
-            if done.done():  # committed, or failed, with an earlier batch
-                return done.result()
-            batch, self._waiting = self._waiting, []
-            try:
-                outcomes = await self._proposals.create_from_intake([waiting for waiting, _ in batch])
-            except BaseException as error:
-                for _, other in batch:
-                    if other is not done and not other.done():
-                        if isinstance(error, asyncio.CancelledError):
-                            other.cancel()
-                        else:
-                            other.set_exception(error)
-                raise
-            for (_, other), outcome in zip(batch, outcomes, strict=True):
-                if other is not done:
-                    other.set_result(outcome)
-            return outcomes[[other for _, other in batch].index(done)]
+        return await self._calls.call(creation)
 
 
 class IntakeHandler:
@@ -84,6 +64,9 @@ class IntakeHandler:
         self._pool = pool
         self._proposals = proposals
         self._writer = IntakeWriter(proposals)
+        self._checks: GroupedCalls[IntakeMessage, tuple[bool, bool]] = GroupedCalls(
+            lambda messages: _intake_checks(pool, messages)
+        )
         self._retriever = retriever
         self._outbox = outbox
         self._publisher = publisher
@@ -106,8 +89,9 @@ class IntakeHandler:
         if isinstance(read, IntakeRefusal):
             await self._reject(delivery, read, producer)
             return
-        # One round trip for both checks: a request seen before is not retrieved for again.
-        accepted, template_found = await _intake_checks(self._pool, read)
+        # One round trip for both checks, and for every message checked at the same time: a request seen before is not
+        # retrieved for again.
+        accepted, template_found = await self._checks.call(read)
         if accepted:
             logger.info("intake request already accepted", extra=_log_fields(read, delivery))
             return
@@ -181,18 +165,19 @@ class IntakeHandler:
         )
 
 
-async def _intake_checks(pool: asyncpg.Pool, message: IntakeMessage) -> tuple[bool, bool]:
-    """Whether the message's source and key already made a proposal, and whether its template exists now."""
-    async with pool.acquire() as connection:
-        row = await connection.fetchrow(
-            """SELECT EXISTS (SELECT 1 FROM intake_requests WHERE source = $1 AND idempotency_key = $2) AS accepted,
-                      coalesce((SELECT NOT deleted FROM templates WHERE name = $3), false) AS template_found""",
-            message.source,
-            message.idempotency_key,
-            message.request.template,
-        )
-    assert row is not None
-    return bool(row["accepted"]), bool(row["template_found"])
+async def _intake_checks(pool: asyncpg.Pool, messages: Sequence[IntakeMessage]) -> list[tuple[bool, bool]]:
+    """For each message, whether its source and key already made a proposal, and whether its template exists now."""
+    rows = await pool.fetch(
+        """SELECT EXISTS (SELECT 1 FROM intake_requests r WHERE r.source = m.source AND r.idempotency_key = m.key)
+                      AS accepted,
+                  coalesce((SELECT NOT deleted FROM templates WHERE name = m.template), false) AS template_found
+           FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS m(source, key, template, position)
+           ORDER BY m.position""",
+        [message.source for message in messages],
+        [message.idempotency_key for message in messages],
+        [message.request.template for message in messages],
+    )
+    return [(bool(row["accepted"]), bool(row["template_found"])) for row in rows]
 
 
 def _log_fields(message: IntakeMessage, delivery: Delivery) -> dict[str, str | None]:

@@ -21,9 +21,10 @@ logger = logging.getLogger(__name__)
 
 
 class ProducerIntake:
-    """Starts a consumer of each producer's intake stream as the producer appears in Redis's users, every
-    `scan_seconds`. A producer whose user is deleted keeps its consumer until the gateway restarts (its stream may
-    still hold requests); no producer can write to it any more."""
+    """Keeps one consumer per producer in Redis's users, checked every `scan_seconds`: a consumer is started for a
+    producer whose user appears, and stopped for one whose user is deleted (`propos4l intake revoke`), no restart
+    needed. A stopped consumer finishes or hands back its in-flight messages and leaves the group; what its stream
+    still holds unread stays there, read again if the producer is made again."""
 
     def __init__(
         self,
@@ -35,6 +36,7 @@ class ProducerIntake:
         self._consumer_of = consumer_of
         self._scan_seconds = scan_seconds
         self._consumers: dict[str, tuple[Consumer, asyncio.Task[None]]] = {}
+        self._seen: set[str] = set()
         self._refused_logged = False
 
     def producers(self) -> list[str]:
@@ -42,29 +44,32 @@ class ProducerIntake:
         return sorted(self._consumers)
 
     def streams(self) -> list[ProducerStreams]:
-        """The streams of the producers known so far (stream retention trims them)."""
-        return [producer_streams(producer) for producer in self.producers()]
+        """The streams of every producer read since the start, revoked ones too (stream retention trims them)."""
+        return [producer_streams(producer) for producer in sorted(self._seen)]
 
-    async def scan(self) -> list[str]:
-        """Look for new producers now and start reading their streams; the producers started."""
+    async def scan(self) -> tuple[list[str], list[str]]:
+        """Compare the consumers with Redis's producers now: start the new producers', stop the deleted ones'; the
+        producers started and those stopped."""
         try:
             found = await list_producers(self._redis)
-        except RedisError as error:
+        except RedisError as error:  # nothing is stopped on a failed look: no answer is not "no producers"
             if not self._refused_logged:  # e.g. a gateway user without ACL USERS: no producer can be found
                 logger.error("cannot list the producers' Redis users", extra={"error": str(error)})
                 self._refused_logged = True
-            return []
-        started = []
-        for producer in found:
-            if producer in self._consumers:
-                continue
+            return [], []
+        started = [producer for producer in found if producer not in self._consumers]
+        for producer in started:
             consumer = self._consumer_of(producer_streams(producer))
             task = asyncio.create_task(consumer.run(), name=f"consume {consumer.stream}")
             self._consumers[producer] = (consumer, task)
-            started.append(producer)
+            self._seen.add(producer)
         if started:
             logger.info("reading the intake streams of new producers", extra={"producers": started})
-        return started
+        stopped = sorted(set(self._consumers) - set(found))
+        if stopped:
+            await self._stop([self._consumers.pop(producer) for producer in stopped])
+            logger.info("stopped reading the intake streams of deleted producers", extra={"producers": stopped})
+        return started, stopped
 
     async def run(self, stop: asyncio.Event) -> None:
         """Scan and read until `stop` is set; then stop every consumer and wait for them."""
@@ -73,10 +78,14 @@ class ProducerIntake:
                 await self.scan()
                 await wait_event(stop, self._scan_seconds)
         finally:
-            for consumer, _ in self._consumers.values():
-                await consumer.stop()
-            tasks = [task for _, task in self._consumers.values()]
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-                    logger.error("intake consumer failed", exc_info=result)
+            await self._stop(list(self._consumers.values()))
+            self._consumers.clear()
+
+    @staticmethod
+    async def _stop(consumers: list[tuple[Consumer, asyncio.Task[None]]]) -> None:
+        for consumer, _ in consumers:
+            await consumer.stop()
+        results = await asyncio.gather(*(task for _, task in consumers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                logger.error("intake consumer failed", exc_info=result)

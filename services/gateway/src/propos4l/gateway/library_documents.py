@@ -230,7 +230,13 @@ class LibraryDocuments:
             try:
                 yield connection
             finally:
-                await connection.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
+                try:
+                    await connection.execute("SELECT pg_advisory_unlock($1, $2)", _LOCK_CLASS, key)
+                except BaseException:
+                    # The pool does not reset sessions (`shared/db.py`): a lock that may still be held must not go
+                    # back to it with the connection.
+                    connection.terminate()
+                    raise
 
     @staticmethod
     async def _insert(connection: asyncpg.Connection, received: ReceivedFile, document: NewDocument) -> asyncpg.Record:

@@ -107,8 +107,8 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     retention_interval_seconds: Annotated[float, Field(ge=1)] = 900.0
     intake_producer_scan_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=5.0,
-        description="how often the gateway looks for new producers (Redis users producer-<name>) to read their intake "
-        "streams",
+        description="how often the gateway compares the producers it reads with Redis's users producer-<name>: it "
+        "starts reading new producers' intake streams and stops reading deleted ones'",
     )
     tracing_ui_url: str | None = Field(
         default=None,
@@ -134,7 +134,7 @@ class GatewaySettings(ServiceSettings, DatabaseSettings, DeliverySettings, Embed
     webhook_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         description="keys that encrypt webhook signing secrets at rest, comma-separated, newest first (each at "
         "least 32 characters: openssl rand -hex 32); the first encrypts, all decrypt; to rotate, put a new key first "
-        "and drop the old one after a restart"
+        "and drop the old one after a restart or propos4l webhooks rotate-keys"
     )
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = Field(
         default=10.0, description="how long one webhook try waits for the endpoint's answer"

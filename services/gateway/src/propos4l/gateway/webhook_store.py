@@ -10,13 +10,20 @@ from typing import Any, Final, get_args
 
 import asyncpg
 
-from propos4l.gateway.webhook_secrets import SecretBox, SecretUnreadable
+from propos4l.gateway.webhook_secrets import (
+    SEALED_PREFIX,
+    KeyMissing,
+    SecretBox,
+    SecretUnreadable,
+    WebhookKeysMissing,
+)
 from propos4l.gateway.webhook_signing import new_secret
 from propos4l.shared.events import LifecycleKind
 
 __all__ = [
     "EVENT_TYPES",
     "ClaimedDelivery",
+    "Resealing",
     "TryResult",
     "WebhookStore",
 ]
@@ -28,6 +35,19 @@ EVENT_TYPES: Final = tuple(f"proposal.{kind}" for kind in get_args(LifecycleKind
 _ENDPOINT_COLUMNS: Final = """id, url, event_types, description, enabled, consecutive_failures, disabled_reason,
     disabled_at, created_at, updated_at, previous_expires_at"""
 _EXCERPT: Final = 500
+_LOST_REASON: Final = (
+    "its signing secret was lost (its key left WEBHOOK_SECRET_KEYS): rotate the secret, give it to the receiver, "
+    "then enable the endpoint"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resealing:
+    """What a re-encryption did: how many endpoints' secrets were sealed again with the newest key, and the endpoints
+    whose lost secret was replaced (and which were disabled)."""
+
+    resealed: int
+    replaced: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,30 +86,82 @@ class WebhookStore:
         self.pool = pool
         self._box = box
 
-    async def reseal(self) -> int:
-        """Seal with the newest key every secret that is not: readable ones from before encryption, and those sealed
-        with an older key. Run at the gateway's start; returns how many endpoints changed. Raises SecretUnreadable
-        when no key opens a stored secret (a key dropped before its rows were resealed)."""
-        changed = 0
+    async def missing_keys(self) -> dict[str | None, int]:
+        """The keys that seal stored secrets but are not configured, each with how many endpoints need it (None: no
+        configured key opens a secret that names no key). Read only: the gateway checks this before it starts."""
+        rows = await self.pool.fetch("SELECT secret, previous_secret FROM webhook_endpoints")
+        missing: dict[str | None, int] = {}
+        for row in rows:
+            for key in set(self._lost(row).values()):
+                missing[key] = missing.get(key, 0) + 1
+        return missing
+
+    def _lost(self, row: asyncpg.Record) -> dict[str, str | None]:
+        """The secret columns of an endpoint row that no configured key opens, each with the id of the key it needs
+        (None when the value names none). A readable value (from before encryption) is not lost: it gets sealed."""
+        lost: dict[str, str | None] = {}
+        for column in ("secret", "previous_secret"):
+            stored = row[column]
+            if not stored or not stored.startswith(SEALED_PREFIX):
+                continue
+            try:
+                self._box.open(stored)
+            except KeyMissing as error:
+                lost[column] = error.key_id
+            except SecretUnreadable:
+                lost[column] = None
+        return lost
+
+    async def reseal(self, *, replace_lost: bool = False) -> Resealing:
+        """Seal with the newest key every secret that is not: readable ones from before encryption, those sealed
+        before key ids, and those sealed with an older key. Run at the gateway's start and by `propos4l webhooks
+        rotate-keys`, in one transaction. Raises WebhookKeysMissing (and changes nothing) when no configured key
+        opens a stored secret, unless `replace_lost`: then an endpoint whose current secret is lost gets a new one
+        (nobody knows it: the admin rotates it to see one) and is disabled, and a lost previous secret is dropped."""
+        resealed, replaced = 0, []
+        missing: dict[str | None, int] = {}
         async with self.pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 "SELECT id, secret, previous_secret FROM webhook_endpoints ORDER BY id FOR UPDATE"
             )
             for row in rows:
+                lost = self._lost(row)
+                for key in set(lost.values()):
+                    missing[key] = missing.get(key, 0) + 1
+                if lost and not replace_lost:
+                    continue
+                if "secret" in lost:
+                    await connection.execute(
+                        """UPDATE webhook_endpoints SET secret = $2, previous_secret = NULL, previous_expires_at = NULL,
+                               enabled = false, disabled_reason = $3, disabled_at = now(), updated_at = now()
+                           WHERE id = $1""",
+                        row["id"],
+                        self._box.seal(new_secret()),
+                        _LOST_REASON,
+                    )
+                    replaced.append(row["id"])
+                    continue
+                drop_previous = "previous_secret" in lost
                 secret = self._box.resealed(row["secret"])
-                previous = self._box.resealed(row["previous_secret"]) if row["previous_secret"] else None
-                if secret is None and previous is None:
+                previous = (
+                    self._box.resealed(row["previous_secret"]) if row["previous_secret"] and not drop_previous else None
+                )
+                if secret is None and previous is None and not drop_previous:
                     continue
                 await connection.execute(
                     """UPDATE webhook_endpoints SET secret = coalesce($2, secret),
-                                                    previous_secret = coalesce($3, previous_secret)
+                           previous_secret = CASE WHEN $4 THEN NULL ELSE coalesce($3, previous_secret) END,
+                           previous_expires_at = CASE WHEN $4 THEN NULL ELSE previous_expires_at END
                        WHERE id = $1""",
                     row["id"],
                     secret,
                     previous,
+                    drop_previous,
                 )
-                changed += 1
-        return changed
+                resealed += 1
+            if missing and not replace_lost:
+                raise WebhookKeysMissing(missing, self._box.key_ids)
+        return Resealing(resealed=resealed, replaced=tuple(replaced))
 
     async def create(
         self, url: str, event_types: Sequence[str], description: str, enabled: bool

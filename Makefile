@@ -230,9 +230,20 @@ frontend-e2e: install chromium $(FRONTEND_SERVER) ## the web app's browser tests
 run: install $(FRONTEND_SERVER) ## run the whole system locally (embedded Redis and PostgreSQL unless REDIS_URL / DATABASE_URL are set)
 	PROPOS4L_FRONTEND_SERVER=$(CURDIR)/$(FRONTEND_SERVER) $(RUN) propos4l run
 
-test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed $(HELM)/.installed frontend-test frontend-e2e ## run every test (starts its own throwaway Redis and PostgreSQL)
+# The browser tests mostly wait (for drafts, renders, the browser): about 9 minutes using ~0.6 of a core. `make test`
+# runs them beside pytest, their output kept in E2E_LOG and printed after pytest's, and fails when either fails.
+E2E_LOG := frontend/test-results/e2e.log
+
+test: install $(PROMTOOL_NEEDED) $(LIBREOFFICE_NEEDED) $(QPDF_NEEDED) $(LLAMA)/.installed $(PHOENIX)/.installed $(HELM)/.installed frontend-test chromium $(FRONTEND_SERVER) ## run every test (starts its own throwaway Redis and PostgreSQL)
+	@mkdir -p $(dir $(E2E_LOG))
+	@echo "make test: the browser tests run beside pytest; their report follows pytest's (and stays in $(E2E_LOG))"
+	@(cd frontend && npm run test:e2e) > $(E2E_LOG) 2>&1 & browser=$$!; \
 	PROPOS4L_LLAMA_PYTHON=$(LLAMA_PYTHON) PROPOS4L_REQUIRE_CONFORMANCE=1 PROPOS4L_REQUIRE_HELM=1 \
-	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	  PROPOS4L_PHOENIX=$(CURDIR)/$(PHOENIX)/bin/phoenix PROPOS4L_REQUIRE_PHOENIX=1 $(RUN) pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS); \
+	python_status=$$?; wait $$browser; browser_status=$$?; \
+	echo "---- the browser tests (make frontend-e2e), run beside pytest ----"; cat $(E2E_LOG); \
+	echo "make test: pytest exited $$python_status, the browser tests $$browser_status"; \
+	test $$python_status -eq 0 && test $$browser_status -eq 0
 
 test-python: install ## the Python tests without the browser and the real llama.cpp server: the quick inner loop
 	$(RUN) pytest $(PYTEST_PARALLEL) -m "not conformance" $(PYTEST_ARGS)

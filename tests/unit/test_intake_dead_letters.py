@@ -12,6 +12,16 @@ from propos4l.shared.intake import intake_envelope
 from propos4l.shared.streams import producer_streams
 
 
+class Untouched:
+    """Stands for the database, the repository and the outbox: the dead-letter path may hold them, never call them."""
+
+    def __getattr__(self, name: str) -> Any:
+        def called(*arguments: Any, **keywords: Any) -> Any:
+            raise AssertionError(f"the dead-letter path called {name}")
+
+        return called
+
+
 class RecordingPublisher:
     """Keeps what would be published."""
 
@@ -34,7 +44,7 @@ async def test_a_dead_lettered_intake_message_is_answered_with_its_reason_and_wh
         "request": json.dumps({"client_name": "Acme", "industry": "Logistics", "requirements": "Fleet."}),
     }
     publisher = RecordingPublisher()
-    nothing: Any = None  # the dead-letter path touches neither the database nor the outbox
+    nothing: Any = Untouched()  # the dead-letter path touches neither the database nor the outbox
     handler = IntakeHandler(nothing, nothing, nothing, nothing, cast(Publisher, publisher))
     dead = DeadLetter(
         stream="propos4l.intake.proposal-requested",
@@ -63,7 +73,7 @@ async def test_a_dead_lettered_message_of_a_producers_stream_is_answered_on_that
         "request": json.dumps({"client_name": "Acme", "industry": "Logistics", "requirements": "Fleet."}),
     }
     publisher = RecordingPublisher()
-    nothing: Any = None
+    nothing: Any = Untouched()
     handler = IntakeHandler(nothing, nothing, nothing, nothing, cast(Publisher, publisher))
     streams = producer_streams("crm")
     await handler.on_dead_letter(

@@ -12,7 +12,7 @@ SOURCES := shared/src services/gateway/src services/generator/src services/rende
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist; each has its own Redis and PostgreSQL, files stay whole on one process): 0 runs in one.
 # Three processes on two cores: many tests wait (servers starting, subprocesses, renders), and a third process fills
-# that time (make test measured 25:00 with 3 against about 27 with 2, docs/development.md).
+# that time (make test measured 25:00 with 3 against 28:30 with 2, the latter with a front-end build; docs/development.md).
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 

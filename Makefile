@@ -11,9 +11,9 @@ RUN := $(UV) run --frozen
 SOURCES := shared/src services/gateway/src services/generator/src services/renderer/src services/backup/src services/library/src
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist; each has its own Redis and PostgreSQL, files stay whole on one process): 0 runs in one.
-# Three processes on two cores: many tests wait (servers starting, subprocesses, renders), and a third process fills
-# that time (make test measured 25:00 with 3 against 28:30 with 2, the latter with a front-end build; docs/development.md).
-PYTEST_WORKERS ?= 3
+# Two processes, one per core (docs/development.md: three were quicker once, then starved the real llama.cpp server
+# of the conformance stage in a fresh-clone run).
+PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: help install run observe phoenix test test-python lint fmt migrate bench docs clean frontend chromium frontend-test frontend-e2e llama-server libreoffice qpdf helm

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_TOKEN, REPO, eventually, freePort, launchBrowser, screenshot, seriousViolations, signInWithToken, startFakeOllama, startFrontend, startSystem } from './harness.mjs';
+import { ADMIN_TOKEN, REPO, eventually, screenshot, seriousViolations, signInWithToken, startStack, stopStack } from './harness.mjs';
 
 const PYTHON = process.env.PYTHON ?? join(REPO, '.venv', 'bin', 'python');
 const WORK = mkdtempSync(join(tmpdir(), 'propos4l-documents-e2e-'));
@@ -114,20 +114,13 @@ async function requirementRow(quote) {
 
 describe('a proposal started from the client’s documents', { timeout: 600_000 }, () => {
   before(async () => {
-    const frontendPort = await freePort();
-    ollama = await startFakeOllama();
-    system = await startSystem({ ollamaUrl: ollama.url, frontendOrigin: `http://127.0.0.1:${frontendPort}` });
-    frontend = await startFrontend({ apiUrl: system.url, port: frontendPort });
-    browser = await launchBrowser();
+    ({ ollama, system, frontend, browser } = await startStack());
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'pt-BR' });
     page = await context.newPage();
   });
 
   after(async () => {
-    await browser?.close();
-    await frontend?.stop();
-    await system?.stop();
-    await ollama?.stop();
+    await stopStack({ browser, frontend, system, ollama });
   });
 
   test('the edital is attached on New proposal and its reading is followed', async () => {

@@ -8,13 +8,12 @@ import {
   SCREENSHOTS,
   eventually,
   freePort,
-  launchBrowser,
   screenshot,
   seriousViolations,
   signInWithToken,
-  startFakeOllama,
   startFrontend,
-  startSystem,
+  startStack,
+  stopStack,
 } from './harness.mjs';
 
 let ollama;
@@ -73,21 +72,14 @@ async function signIn(token = ADMIN_TOKEN) {
 
 describe('the front end against the real system', { timeout: 600_000 }, () => {
   before(async () => {
-    const frontendPort = await freePort();
-    ollama = await startFakeOllama();
-    system = await startSystem({ ollamaUrl: ollama.url, frontendOrigin: `http://127.0.0.1:${frontendPort}` });
-    frontend = await startFrontend({ apiUrl: system.url, port: frontendPort });
-    browser = await launchBrowser();
+    ({ ollama, system, frontend, browser } = await startStack());
     context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'pt-BR' });
     page = await context.newPage();
   });
 
   after(async () => {
-    await browser?.close();
-    await frontend?.stop();
     await downFrontend?.stop();
-    await system?.stop();
-    await ollama?.stop();
+    await stopStack({ browser, frontend, system, ollama });
   });
 
   test('a wrong token is refused with a message saying what to do', async () => {

@@ -111,6 +111,31 @@ export async function startFrontend({ apiUrl, port }) {
   return { ...process_, url, stop: () => process_.stop('SIGTERM', 10_000) };
 }
 
+/** What each browser test file starts before its tests: the fake Ollama, the system, the built front end on a free
+ * port (its origin allowed by the gateway) and a browser. If one fails to start, what did start is stopped. */
+export async function startStack() {
+  const frontendPort = await freePort();
+  const started = {};
+  try {
+    started.ollama = await startFakeOllama();
+    started.system = await startSystem({ ollamaUrl: started.ollama.url, frontendOrigin: `http://127.0.0.1:${frontendPort}` });
+    started.frontend = await startFrontend({ apiUrl: started.system.url, port: frontendPort });
+    started.browser = await launchBrowser();
+  } catch (error) {
+    await stopStack(started);
+    throw error;
+  }
+  return started;
+}
+
+/** Stops what startStack started, the browser first. */
+export async function stopStack({ browser, frontend, system, ollama }) {
+  await browser?.close();
+  await frontend?.stop();
+  await system?.stop();
+  await ollama?.stop();
+}
+
 export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }

@@ -5,7 +5,7 @@
 // phone and desktop widths. axe-core on each state.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_TOKEN, eventually, freePort, launchBrowser, screenshot, seriousViolations, signInWithToken, startFakeOllama, startFrontend, startSystem } from './harness.mjs';
+import { ADMIN_TOKEN, eventually, screenshot, seriousViolations, signInWithToken, startStack, stopStack } from './harness.mjs';
 
 let ollama;
 let system;
@@ -35,18 +35,11 @@ async function assertAccessible(page, name) {
 
 describe('review in the browser', { timeout: 600_000 }, () => {
   before(async () => {
-    const frontendPort = await freePort();
-    ollama = await startFakeOllama();
-    system = await startSystem({ ollamaUrl: ollama.url, frontendOrigin: `http://127.0.0.1:${frontendPort}` });
-    frontend = await startFrontend({ apiUrl: system.url, port: frontendPort });
-    browser = await launchBrowser();
+    ({ ollama, system, frontend, browser } = await startStack());
   });
 
   after(async () => {
-    await browser?.close();
-    await frontend?.stop();
-    await system?.stop();
-    await ollama?.stop();
+    await stopStack({ browser, frontend, system, ollama });
   });
 
   test('submit, comment, approval blocked by the open thread, resolve, approve', async () => {

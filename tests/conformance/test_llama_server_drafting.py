@@ -27,7 +27,7 @@ from tests.support.waiting import wait_for_sync
 # A draft takes about a minute on 2 idle cores (SmolLM2-135M, grammar-constrained); several when the machine is busy.
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1200)]
 
-SETTLE_SECONDS = 600.0
+SETTLE_SECONDS = 900.0  # a pt-BR draft took 415-488 s beside the other test processes on 2 cores
 REQUESTS = {
     "pt-BR": {
         "client_name": "Padaria Pão Quente",

@@ -8,9 +8,12 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from propos4l.shared.field_errors import field_errors
@@ -26,6 +29,9 @@ from propos4l.shared.runtime import connect_redis
 from propos4l.shared.streams import producer_streams
 
 __all__ = ["add_intake_commands"]
+
+
+T = TypeVar("T")
 
 
 def add_intake_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,6 +76,19 @@ def _redis_url() -> str:
     return url
 
 
+def _on_redis(work: Callable[[Redis], Awaitable[T]]) -> T:
+    """Run `work` with a connection to REDIS_URL, closed afterwards (Redis's and the network's errors are raised)."""
+
+    async def run() -> T:
+        redis = connect_redis(_redis_url())
+        try:
+            return await work(redis)
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
 def _send(arguments: argparse.Namespace) -> int:
     try:
         streams = producer_streams(arguments.source)
@@ -97,15 +116,11 @@ def _send(arguments: argparse.Namespace) -> int:
             print(f"propos4l intake send: not valid JSON: {error}", file=sys.stderr)
         return 1
 
-    async def add() -> str:
-        redis = connect_redis(_redis_url())
-        try:
-            return str(await redis.xadd(streams.intake, intake_fields(message)))  # type: ignore[arg-type]
-        finally:
-            await redis.aclose()
+    async def add(redis: Redis) -> str:
+        return str(await redis.xadd(streams.intake, intake_fields(message)))  # type: ignore[arg-type]
 
     try:
-        entry = asyncio.run(add())
+        entry = _on_redis(add)
     except (RedisError, OSError) as error:
         print(f"propos4l intake send: cannot add to the intake stream: {error}", file=sys.stderr)
         return 1
@@ -121,16 +136,8 @@ def _producer(arguments: argparse.Namespace) -> int:
         return 2
     password = new_password()
     if arguments.apply:
-
-        async def apply() -> None:
-            redis = connect_redis(_redis_url())
-            try:
-                await apply_producer(redis, arguments.source, password)
-            finally:
-                await redis.aclose()
-
         try:
-            asyncio.run(apply())
+            _on_redis(lambda redis: apply_producer(redis, arguments.source, password))
         except (RedisError, OSError) as error:
             print(f"propos4l intake producer: cannot set the user: {error}", file=sys.stderr)
             return 1
@@ -151,15 +158,8 @@ def _revoke(arguments: argparse.Namespace) -> int:
         print(f"propos4l intake revoke: {error}", file=sys.stderr)
         return 2
 
-    async def delete() -> bool:
-        redis = connect_redis(_redis_url())
-        try:
-            return await revoke_producer(redis, arguments.source)
-        finally:
-            await redis.aclose()
-
     try:
-        existed = asyncio.run(delete())
+        existed = _on_redis(lambda redis: revoke_producer(redis, arguments.source))
     except (RedisError, OSError) as error:
         print(f"propos4l intake revoke: cannot delete the user: {error}", file=sys.stderr)
         return 1

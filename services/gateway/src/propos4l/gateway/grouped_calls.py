@@ -20,10 +20,13 @@ Out = TypeVar("Out")
 class GroupedCalls(Generic[In, Out]):
     """Runs `work` on every item waiting, one group at a time; `work` returns one outcome per item, in order."""
 
-    def __init__(self, work: Callable[[list[In]], Awaitable[Sequence[Out]]]) -> None:
+    def __init__(self, work: Callable[[list[In]], Awaitable[Sequence[Out]]], *, let_others_join: bool = False) -> None:
         self._work = work
         self._waiting: list[tuple[In, asyncio.Future[Out]]] = []
         self._running = asyncio.Lock()
+        self._let_others_join = let_others_join
+        """Yield once before taking a group, so that calls made in the same pass of the event loop (the other
+        deliveries of one read) join it even when no group is under way."""
 
     async def call(self, item: In) -> Out:
         """`item`'s outcome, worked out with whatever else waits (an exception of the group's work is each one's)."""
@@ -32,6 +35,8 @@ class GroupedCalls(Generic[In, Out]):
         async with self._running:
             if done.done():  # worked out with an earlier group
                 return done.result()
+            if self._let_others_join:
+                await asyncio.sleep(0)
             group, self._waiting = self._waiting, []
             try:
                 outcomes = await self._work([waiting for waiting, _ in group])

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.lifecycle import publish_lifecycle
 from propos4l.shared.aio import wait_event
 from propos4l.shared.events import ProposalProgressed
@@ -78,30 +79,17 @@ class ProgressWriter:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._waiting: list[tuple[_StreamPosition, ProposalProgressed, asyncio.Future[None]]] = []
-        self._writing = asyncio.Lock()
+        self._calls: GroupedCalls[tuple[_StreamPosition, ProposalProgressed], None] = GroupedCalls(
+            self._write_in_stream_order, let_others_join=True
+        )
 
     async def write(self, event: ProposalProgressed, message_id: str) -> None:
         """Log `event` (entry `message_id` of its stream) with whatever else is waiting; raise what the write raised."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((_position(message_id), event, done))
-        async with self._writing:
-            if done.done():  # written, or failed, with an earlier batch
-                return done.result()
-            await asyncio.sleep(0)  # let the deliveries read with this one join it
-            batch, self._waiting = sorted(self._waiting, key=lambda waiting: waiting[0]), []
-            try:
-                await self._write([waiting_event for _, waiting_event, _ in batch])
-            except BaseException as error:
-                for _, _, other in batch:
-                    if other is not done and not other.done():
-                        if isinstance(error, asyncio.CancelledError):
-                            other.cancel()
-                        else:
-                            other.set_exception(error)
-                raise
-            for _, _, other in batch:
-                other.set_result(None)
+        await self._calls.call((_position(message_id), event))
+
+    async def _write_in_stream_order(self, waiting: list[tuple[_StreamPosition, ProposalProgressed]]) -> list[None]:
+        await self._write([event for _, event in sorted(waiting, key=lambda item: item[0])])
+        return [None] * len(waiting)
 
     async def _write(self, events: list[ProposalProgressed]) -> None:
         async with self._pool.acquire() as connection, connection.transaction():

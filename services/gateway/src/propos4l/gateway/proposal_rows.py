@@ -21,6 +21,7 @@ __all__ = [
     "intake_arguments",
     "outbox_arguments",
     "proposal_arguments",
+    "request_columns",
 ]
 
 
@@ -65,12 +66,10 @@ INSERT_OUTBOX = "INSERT INTO outbox (event_id, stream, fields) VALUES ($1, $2, $
 """An event to publish; arguments: `outbox_arguments`."""
 
 
-def proposal_arguments(
-    request: ProposalRequest, event: ProposalRequested, trace_id: str | None, owner_id: uuid.UUID | None
-) -> tuple[object, ...]:
-    """The arguments of INSERT_PROPOSAL."""
+def request_columns(request: ProposalRequest) -> tuple[object, ...]:
+    """The request's fields client_name .. template, in the order INSERT_PROPOSAL and the confirmation's UPDATE take
+    them (right after the proposal's id)."""
     return (
-        event.proposal_id,
         request.client_name,
         request.industry,
         request.requirements,
@@ -79,6 +78,16 @@ def proposal_arguments(
         request.budget,
         request.language.value,
         request.template,
+    )
+
+
+def proposal_arguments(
+    request: ProposalRequest, event: ProposalRequested, trace_id: str | None, owner_id: uuid.UUID | None
+) -> tuple[object, ...]:
+    """The arguments of INSERT_PROPOSAL."""
+    return (
+        event.proposal_id,
+        *request_columns(request),
         event.version,
         request.discount_percent,
         trace_id,

@@ -24,6 +24,7 @@ from propos4l.gateway.proposal_rows import (
     intake_arguments,
     outbox_arguments,
     proposal_arguments,
+    request_columns,
 )
 from propos4l.gateway.proposal_size import check_change_fits
 from propos4l.gateway.review_transitions import reset_approval_after_new_version
@@ -206,14 +207,7 @@ class ProposalRepository:
                        language = $8, template = $9, discount_percent = $10, status = 'queued', updated_at = now()
                    WHERE id = $1 AND status = 'awaiting_confirmation' RETURNING true""",
                 event.proposal_id,
-                request.client_name,
-                request.industry,
-                request.requirements,
-                request.scope,
-                request.timeline,
-                request.budget,
-                request.language.value,
-                request.template,
+                *request_columns(request),
                 request.discount_percent,
             )
             if not changed:

@@ -94,6 +94,38 @@ async def test_message_is_acknowledged_only_after_the_handler_returns(redis: Red
     assert seen == [event]
 
 
+async def test_messages_handled_together_are_acknowledged_together(redis: Redis, redis_url: str) -> None:
+    client = connect_redis(redis_url)
+    acknowledge = client.xack
+    calls: list[tuple[Any, ...]] = []
+
+    async def counted_xack(*args: Any) -> Any:
+        calls.append(args)
+        return await acknowledge(*args)
+
+    client.xack = counted_xack  # type: ignore[method-assign]
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        started.append(delivery.message_id)
+        await release.wait()
+
+    try:
+        publisher = Publisher(redis)
+        for _ in range(10):
+            await publisher.publish(_event())
+        async with running(client, handler, concurrency=10):
+            await wait_for(lambda: asyncio.sleep(0, len(started) == 10))
+            assert await _pending(redis) == 10 and not calls  # nothing acknowledged before its handler returned
+            release.set()  # all ten finish in one pass of the event loop
+            await wait_for(lambda: _is_zero(_pending(redis)))
+    finally:
+        await client.aclose()
+    assert sorted(message_id for call in calls for message_id in call[2:]) == sorted(started)
+    assert len(calls) <= 2  # one XACK for the ten (a second if one was under way when the others came due)
+
+
 async def test_failed_handler_leaves_message_pending_and_it_is_retried(redis: Redis) -> None:
     attempts: list[int] = []
 

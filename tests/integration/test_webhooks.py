@@ -294,3 +294,33 @@ async def test_bad_endpoints_are_422_problems_and_only_admins_manage_webhooks(ga
 
 async def _at_least(items: list[Received], count: int) -> list[Received] | None:
     return list(items) if len(items) >= count else None
+
+
+async def test_events_queued_together_get_one_delivery_per_subscribed_endpoint_and_event(database_url: str) -> None:
+    from propos4l.gateway.webhook_secrets import SecretBox
+    from propos4l.gateway.webhook_store import QueuedEvent, WebhookStore
+    from propos4l.shared.db import create_pool
+
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        store = WebhookStore(pool, SecretBox(["a key that only seals this test's secrets"]))
+        ready_only, _ = await store.create("https://a.example/hook", ["proposal.ready"], "", True)
+        both, _ = await store.create("https://b.example/hook", ["proposal.ready", "proposal.accepted"], "", True)
+        await store.create("https://c.example/hook", ["proposal.ready"], "disabled", False)
+        ready, accepted, failed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        events = [
+            QueuedEvent(ready, "proposal.ready", '{"n": 1}'),
+            QueuedEvent(accepted, "proposal.accepted", '{"n": 2}'),
+            QueuedEvent(failed, "proposal.failed", '{"n": 3}'),
+        ]
+        assert await store.enqueue(events) == [2, 1, 0]
+        assert await store.enqueue(events) == [0, 0, 0]  # delivered again: no second delivery
+        rows = await pool.fetch("SELECT id, endpoint_id, event_id, body FROM webhook_deliveries")
+        assert {(row["endpoint_id"], row["event_id"], row["body"]) for row in rows} == {
+            (ready_only["id"], ready, '{"n": 1}'),
+            (both["id"], ready, '{"n": 1}'),
+            (both["id"], accepted, '{"n": 2}'),
+        }
+        assert all(row["id"] == uuid.uuid5(row["endpoint_id"], str(row["event_id"])) for row in rows)  # webhook-id
+    finally:
+        await pool.close()

@@ -117,3 +117,28 @@ def test_an_edit_of_hours_uses_the_rates_used_over_the_context_and_refuses_unkno
             items=[],
         )
     assert len(refused.value.role_ids) == 1
+
+
+async def test_many_requests_retrieved_at_once_search_the_library_at_most_four_at_a_time() -> None:
+    import asyncio
+
+    from propos4l.gateway.drafting_context import ContextRetriever, _LibraryState
+
+    running = most = 0
+
+    class Counted(ContextRetriever):
+        async def _read_library(self, callers: list[None]) -> list[_LibraryState]:
+            return [_LibraryState(True, (), ())] * len(callers)
+
+        async def _search(self, request: object, query: object) -> tuple[list[SearchHit], str, tuple[()]]:  # type: ignore[override]
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+            return [], "none", ()
+
+    retriever = Counted(None, None, None, query_timeout_seconds=1.0)  # type: ignore[arg-type]
+    request = ProposalRequest(client_name="ACME", industry="Retail", requirements="ERP")
+    contexts = await asyncio.gather(*(retriever.retrieve(request) for _ in range(20)))
+    assert len(contexts) == 20 and most == 4

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from propos4l.gateway.grouped_calls import GroupedCalls
+from propos4l.shared.grouped_calls import GroupedCalls
 
 
 async def test_calls_waiting_for_a_group_are_worked_on_together_in_the_next_one() -> None:

@@ -11,6 +11,8 @@
   raises PermanentFailure goes to the group's dead-letter stream, and `on_dead_letter` is told why (services use it to
   mark the proposal failed). The hook runs first, then the dead letter and the acknowledgement go in one transaction.
 - A replica reads no more messages than it has free handler slots (`concurrency`).
+- Acknowledgements that come due while one is under way go to Redis together, in one XACK per stream: each message
+  is still acknowledged only after its own handler returned.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from propos4l.shared.aio import checkpoint, wait_event
 from propos4l.shared.consumer_groups import forget_idle_consumers, hand_back
 from propos4l.shared.envelope import Envelope, EnvelopeError, decode, encode
 from propos4l.shared.events import Event, FailureStage, ProposalFailed, derived_event_id
+from propos4l.shared.grouped_calls import GroupedCalls
 from propos4l.shared.outages import DependencyUnavailable, OutageWait, dependency_outage
 from propos4l.shared.streams import ConsumerGroup, Stream, dead_letter_stream, retry_stream
 from propos4l.shared.telemetry import count_dead_letter, mark_consumer_paused, processing, publishing, watch_stream
@@ -216,6 +219,8 @@ class Consumer:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._interrupted: set[_Key] = set()  # work the shutdown cut short: handed back without counting
+        self._acks: GroupedCalls[_Key, None] = GroupedCalls(self._acknowledge, let_others_join=True)
+        self._next_retry_look = 0.0
 
     async def run(self) -> None:
         """Consume until `stop()` is called; survives Redis outages by retrying."""
@@ -277,9 +282,15 @@ class Consumer:
 
     async def _read_new(self, count: int) -> list[_Message]:
         # The retry stream first, without waiting: COUNT applies to each stream of one XREADGROUP, so reading both
-        # at once could hand this replica twice as many messages as it has free slots.
-        replayed = await self._read_group(self.retry_stream, count, block=None)
-        return replayed or await self._read_group(self.stream, count, block=int(self._options.block * 1000))
+        # at once could hand this replica twice as many messages as it has free slots. It is looked at once per
+        # `block` at most (replays are rare; under load, a look per read was a second command for every message).
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._next_retry_look:
+            replayed = await self._read_group(self.retry_stream, count, block=None)
+            if replayed:
+                return replayed
+            self._next_retry_look = loop.time() + self._options.block
+        return await self._read_group(self.stream, count, block=int(self._options.block * 1000))
 
     async def _read_group(self, source: str, count: int, block: int | None) -> list[_Message]:
         try:
@@ -408,7 +419,7 @@ class Consumer:
                             verdict = await self._handle(delivery)
                             handled = True
                         if verdict is None:
-                            await self._redis.xack(message.source, self.group, message.message_id)
+                            await self._acks.call(message.key)
                         else:
                             processed.dead_lettered(verdict.reason)
                             await self._dead_letter(message, verdict.reason, deliveries, envelope, verdict.cause)
@@ -437,6 +448,15 @@ class Consumer:
                             return  # stopping: left pending, handed back at shutdown
             finally:
                 self._release_hold(message.key)
+
+    async def _acknowledge(self, keys: list[_Key]) -> list[None]:
+        """Acknowledge the messages of `keys` (handled, their effects durable): one XACK per stream."""
+        by_source: dict[str, list[str]] = {}
+        for source, message_id in keys:
+            by_source.setdefault(source, []).append(message_id)
+        for source, message_ids in by_source.items():
+            await self._redis.xack(source, self.group, *message_ids)
+        return [None] * len(keys)
 
     async def _handle(self, delivery: Delivery) -> _Verdict | None:
         """Run the handler: None when it succeeded, a verdict when the message is to be dead-lettered."""

@@ -17,6 +17,7 @@ nothing in it gives an empty context (`search_mode` "none"), and drafting goes o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -29,11 +30,11 @@ from typing import Final, Literal
 
 import asyncpg
 
-from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.rate_card import RateCard
 from propos4l.shared.embeddings import EmbeddingClient
 from propos4l.shared.events import ProposalRequest
 from propos4l.shared.grounding import PASSAGE_TEXT_MAX, ContextPassage, DraftingContext, RateCardLine, RosterPerson
+from propos4l.shared.grouped_calls import GroupedCalls
 from propos4l.shared.library_query import MAX_QUERY_WORDS
 from propos4l.shared.library_search import CANDIDATES, SearchFilters, SearchHit, search_library
 from propos4l.shared.library_text import fold_accents
@@ -97,12 +98,16 @@ class ContextRetriever:
         client: EmbeddingClient | None,
         *,
         query_timeout_seconds: float,
+        searches: int = 4,
     ) -> None:
         self._pool = pool
         self._rate_card = rate_card
         self._client = client
         self._timeout = query_timeout_seconds
         self._library = GroupedCalls(self._read_library)
+        # Searches of the library hold a connection each (and wait for the embedding model): at most `searches` at
+        # once, so that many requests drafted at once (the intake reads 64) leave the pool to everyone else.
+        self._searches = asyncio.Semaphore(searches)
 
     async def _read_library(self, callers: list[None]) -> list[_LibraryState]:
         """What every request's context shares, read once for all `callers` (one connection, three statements)."""
@@ -139,28 +144,12 @@ class ContextRetriever:
     async def _retrieve(self, request: ProposalRequest, instructions: str | None) -> DraftingContext:
         query = retrieval_query(request, instructions)
         library = await self._library.call(None)
-        words: list[str] = []
-        if library.has_passages:
-            async with self._pool.acquire() as connection:
-                words = await _content_words(connection, query.words)
         hits: list[SearchHit] = []
         mode: Literal["hybrid", "full_text", "none"] = "none"
-        if words:
-            outcome = await search_library(
-                self._pool,
-                " ".join(words),
-                client=self._client,
-                filters=SearchFilters(),
-                limit=CANDIDATES,
-                query_timeout_seconds=self._timeout,
-                embedding_text=query.embedding_text,
-            )
-            hits, mode = outcome.hits, outcome.mode
         passages: tuple[ContextPassage, ...] = ()
         if library.has_passages:
-            async with self._pool.acquire() as connection:
-                company = await _company_passages(connection, request.language.value)
-                passages = await _passages(connection, _choose(hits, company))
+            async with self._searches:
+                hits, mode, passages = await self._search(request, query)
         roster = _roster(library.people, query.request_words, hits)
         rate_card = library.rate_card
         context = DraftingContext(
@@ -180,6 +169,30 @@ class ContextRetriever:
             },
         )
         return context
+
+    async def _search(
+        self, request: ProposalRequest, query: RetrievalQuery
+    ) -> tuple[list[SearchHit], Literal["hybrid", "full_text", "none"], tuple[ContextPassage, ...]]:
+        """The library's passages for one request: its hits, the search's mode, and the passages chosen."""
+        async with self._pool.acquire() as connection:
+            words = await _content_words(connection, query.words)
+        hits: list[SearchHit] = []
+        mode: Literal["hybrid", "full_text", "none"] = "none"
+        if words:
+            outcome = await search_library(
+                self._pool,
+                " ".join(words),
+                client=self._client,
+                filters=SearchFilters(),
+                limit=CANDIDATES,
+                query_timeout_seconds=self._timeout,
+                embedding_text=query.embedding_text,
+            )
+            hits, mode = outcome.hits, outcome.mode
+        async with self._pool.acquire() as connection:
+            company = await _company_passages(connection, request.language.value)
+            passages = await _passages(connection, _choose(hits, company))
+        return hits, mode, passages
 
 
 async def _content_words(connection: asyncpg.Connection, words: Sequence[str]) -> list[str]:

@@ -11,11 +11,11 @@ from typing import Final
 import asyncpg
 
 from propos4l.gateway.drafting_context import ContextRetriever
-from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.outbox import OutboxRelay
 from propos4l.gateway.repository import IntakeCreation, IntakeOrigin, ProposalRepository
 from propos4l.shared.delivery import DeadLetter, Delivery, Handler, Publisher
 from propos4l.shared.events import FieldError, IntakeRejected, ProposalRequested, derived_event_id
+from propos4l.shared.grouped_calls import GroupedCalls
 from propos4l.shared.intake import IntakeMessage, IntakeRefusal, intake_envelope, read_intake
 from propos4l.shared.streams import intake_producer, producer_streams
 from propos4l.shared.telemetry import current_trace_id

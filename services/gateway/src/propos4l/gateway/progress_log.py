@@ -15,10 +15,10 @@ from typing import Any, Final
 
 import asyncpg
 
-from propos4l.gateway.grouped_calls import GroupedCalls
 from propos4l.gateway.lifecycle import publish_lifecycle
 from propos4l.shared.aio import wait_event
 from propos4l.shared.events import ProposalProgressed
+from propos4l.shared.grouped_calls import GroupedCalls
 from propos4l.shared.sections import Language, section_title
 
 __all__ = [

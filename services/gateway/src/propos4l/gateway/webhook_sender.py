@@ -19,10 +19,11 @@ import httpx
 
 from propos4l.gateway.webhook_address import AddressRefused, Network, resolve_target
 from propos4l.gateway.webhook_signing import signature_headers
-from propos4l.gateway.webhook_store import ClaimedDelivery, TryResult, WebhookStore
+from propos4l.gateway.webhook_store import ClaimedDelivery, QueuedEvent, TryResult, WebhookStore
 from propos4l.shared.aio import wait_event
 from propos4l.shared.delivery import Delivery
 from propos4l.shared.events import ProposalLifecycleChanged
+from propos4l.shared.grouped_calls import GroupedCalls
 
 __all__ = ["RetryPolicy", "WebhookSender", "retry_delay", "webhook_body"]
 
@@ -88,12 +89,14 @@ class WebhookSender:
         self._client = client or httpx.AsyncClient(follow_redirects=False, trust_env=False)
         self._wake = asyncio.Event()
         self._busy: dict[uuid.UUID, asyncio.Task[None]] = {}  # endpoint -> its try under way (one at a time each)
+        # Lifecycle events read together are queued together: one look for subscribers and one insert a group.
+        self._enqueue: GroupedCalls[QueuedEvent, int] = GroupedCalls(store.enqueue, let_others_join=True)
 
     async def on_lifecycle(self, delivery: Delivery) -> None:
         """A lifecycle event: a delivery for each endpoint that subscribes to its type."""
         event = delivery.envelope.open(ProposalLifecycleChanged)
-        body = webhook_body(event)
-        if await self._store.enqueue(event.event_id, f"proposal.{event.kind}", lambda _: body):
+        queued = QueuedEvent(event.event_id, f"proposal.{event.kind}", webhook_body(event))
+        if await self._enqueue.call(queued):
             self.wake()
 
     def wake(self) -> None:

@@ -13,11 +13,13 @@ With `--model`, a third path, `rules+model`, runs the rules and then the generat
 (`propos4l.generator.requirement_review`) with a model, side by side with `text` on the same documents, and reports
 what the pass changed and refused: `--model fake` asks the test suite's fake Ollama (its quotes are never the
 document's, so every answer is refused: the figures must equal the rules'), `--model openai=URL,ALIAS` a real
-OpenAI-compatible server (the conformance stage's llama.cpp server, for instance).
+OpenAI-compatible server (the conformance stage's llama.cpp server, for instance), with the conformance stage's
+answer limit (`--max-output-tokens`, 1200), temperature 0.4 and seed 7.
 
 Prints one JSON line per document and path, and a total per path. Matching: tests/support/requirements_fixture.py.
 
 Usage: python bench/bench_requirements.py [--rounds 20] [--no-pdf] [--show-errors] [--model fake|openai=URL,ALIAS]
+       [--max-output-tokens 1200]
 """
 
 from __future__ import annotations
@@ -167,12 +169,12 @@ def reviewed(found: Sequence[Requirement], outcome: object) -> list[Requirement]
     return result
 
 
-async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: int) -> None:
+async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: int, max_output_tokens: int) -> None:
     """Rules, then rules and the model's pass, on the same documents, side by side; `rounds` passes each."""
     import contextlib
 
     from propos4l.generator.app import build_client, model_options
-    from propos4l.generator.prompts import ChatMessage
+    from propos4l.generator.requirement_handlers import review_ask
     from propos4l.generator.requirement_review import review_requirements
     from propos4l.generator.settings import GeneratorSettings
     from propos4l.shared.requirement_records import records_of
@@ -191,16 +193,18 @@ async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: 
                 "llm_base_url": url,
                 "llm_model": alias,
                 "llm_read_timeout_seconds": 300,
+                # As the conformance stage drafts: without a limit, a small model under a JSON grammar can write
+                # whitespace until its context is full (minutes a batch on 2 cores).
+                "llm_max_output_tokens": max_output_tokens,
+                "ollama_temperature": 0.4,
+                "ollama_seed": 7,
             }
         settings = GeneratorSettings(redis_url="redis://127.0.0.1:1", **values)  # type: ignore[arg-type]
         client = build_client(settings)
         assert client is not None
         name = settings.llm_model if settings.llm_provider == "openai" else settings.ollama_model
 
-        async def ask(messages: list[ChatMessage], schema: dict[str, object]) -> str:
-            return (
-                await client.chat(str(name), messages, format_schema=schema, options=model_options(settings))
-            ).content
+        ask = review_ask(client, str(name), model_options(settings))  # as the generator's handler asks
 
         totals: dict[str, Score] = {}
         try:
@@ -220,6 +224,7 @@ async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: 
                     ):
                         line = report(path, document.name, result, len(document.pages), seconds)
                         line |= {
+                            "seconds": round(seconds, 2),
                             "model": model.split(",")[-1],
                             "relabelled": len(outcome.relabels),
                             "merged": len(outcome.merges),
@@ -242,10 +247,13 @@ def main() -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF path (no WeasyPrint, no worker)")
     parser.add_argument("--show-errors", action="store_true", help="print missed and spurious quotes to stderr")
     parser.add_argument("--model", help="also run the model's pass: fake, or openai=URL,ALIAS")
+    parser.add_argument(
+        "--max-output-tokens", type=int, default=1200, help="a real server's answer limit (LLM_MAX_OUTPUT_TOKENS)"
+    )
     arguments = parser.parse_args()
     documents = read_documents()
     if arguments.model:
-        asyncio.run(model_path(documents, arguments.model, max(1, arguments.rounds)))
+        asyncio.run(model_path(documents, arguments.model, max(1, arguments.rounds), arguments.max_output_tokens))
         return
     text_path(documents, arguments.rounds, arguments.show_errors)
     if not arguments.no_pdf:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
 
 from propos4l.generator.app import build_client, model_options
-from propos4l.generator.llm import LlmAnswerTooLong, LlmRejected
-from propos4l.generator.prompts import ChatMessage
+from propos4l.generator.requirement_handlers import review_ask
 from propos4l.generator.requirement_review import ReviewOutcome, review_requirements
 from propos4l.generator.settings import GeneratorSettings
 from propos4l.shared.request_fields import extract_request_fields
@@ -54,14 +52,7 @@ async def review(server: LlamaServer, requirements: list[RequirementRecord], lan
     client = build_client(settings)
     assert client is not None
 
-    async def ask(messages: list[ChatMessage], schema: dict[str, Any]) -> str:
-        try:  # as the generator's handler does: a batch cut at the token limit or refused is a failed batch
-            return (
-                await client.chat(MODEL_ALIAS, messages, format_schema=schema, options=model_options(settings))
-            ).content
-        except (LlmAnswerTooLong, LlmRejected):
-            return ""
-
+    ask = review_ask(client, MODEL_ALIAS, model_options(settings))  # as the generator's handler asks
     try:
         return await review_requirements(ask, requirements, language, batch_size=4, overlap=1)
     finally:

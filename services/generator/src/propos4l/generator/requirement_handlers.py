@@ -12,7 +12,7 @@ from typing import Any
 
 from propos4l.generator.llm import ChatModel, LlmAnswerTooLong, LlmRejected, LlmUnavailable
 from propos4l.generator.prompts import ChatMessage
-from propos4l.generator.requirement_review import ReviewOutcome, review_requirements
+from propos4l.generator.requirement_review import Ask, ReviewOutcome, review_requirements
 from propos4l.shared.delivery import Delivery, Publisher
 from propos4l.shared.events import (
     ProposalRequirementsFound,
@@ -22,9 +22,24 @@ from propos4l.shared.events import (
     derived_event_id,
 )
 
-__all__ = ["RequirementReviewHandler"]
+__all__ = ["RequirementReviewHandler", "review_ask"]
 
 logger = logging.getLogger(__name__)
+
+
+def review_ask(client: ChatModel, model: str, options: dict[str, Any]) -> Ask:
+    """How the review asks `model`: a refused or cut-off answer fails its batch only (an empty answer, counted as
+    failed); the server not answering propagates (the caller gives the review up)."""
+
+    async def ask(messages: list[ChatMessage], schema: dict[str, Any]) -> str:
+        try:
+            answer = await client.chat(model, messages, format_schema=schema, options=options)
+        except (LlmRejected, LlmAnswerTooLong) as error:  # this batch only: counted as failed
+            logger.info("requirement review batch not answered", extra={"error": str(error)})
+            return ""
+        return answer.content
+
+    return ask
 
 
 class RequirementReviewHandler:
@@ -44,18 +59,10 @@ class RequirementReviewHandler:
         if self._client is None:
             skipped = "no model is configured (outline drafting): the rules' labels stand"
         else:
-            client = self._client
-
-            async def ask(messages: list[ChatMessage], schema: dict[str, Any]) -> str:
-                try:
-                    answer = await client.chat(self._model, messages, format_schema=schema, options=self._options)
-                except (LlmRejected, LlmAnswerTooLong) as error:  # this batch only: counted as failed
-                    logger.info("requirement review batch not answered", extra={"error": str(error)})
-                    return ""
-                return answer.content
-
             try:
-                outcome = await review_requirements(ask, found.requirements, found.language)
+                outcome = await review_requirements(
+                    review_ask(self._client, self._model, self._options), found.requirements, found.language
+                )
             except LlmUnavailable as error:
                 skipped = f"the model did not answer ({error}): the rules' labels stand"
                 outcome = ReviewOutcome()

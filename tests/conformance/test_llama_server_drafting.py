@@ -70,7 +70,15 @@ def _settled(client: httpx.Client, proposal_id: str, version: int = 1) -> dict[s
         body: dict[str, Any] = client.get(f"/api/proposals/{proposal_id}").json()
         return body if body["version"] >= version and body["status"] in {"ready", "failed"} else None
 
-    return wait_for_sync(settled, timeout=SETTLE_SECONDS, interval=1.0, message=f"{proposal_id} never settled")
+    started = time.monotonic()
+    proposal = wait_for_sync(settled, timeout=SETTLE_SECONDS, interval=1.0, message=f"{proposal_id} never settled")
+    assert proposal is not None
+    # For the record (shown with -s, or when a test fails): how long the draft took, how it ended.
+    error = (proposal.get("error") or {}).get("detail", "")
+    print(json.dumps({"proposal": proposal_id, "language": proposal.get("language"), "version": version,
+                      "status": proposal["status"], "seconds": round(time.monotonic() - started),
+                      "error": error[:160]}))  # fmt: skip
+    return proposal
 
 
 def _events(
@@ -167,8 +175,22 @@ def test_a_request_is_drafted_by_the_real_server_into_a_ready_proposal(system: R
 
 def test_a_section_is_regenerated_by_the_real_server(system: RunningSystem) -> None:
     with system.client() as client:
-        first = _draft_until_ready(
-            client, [REQUESTS["pt-BR"], REQUESTS["en"], {**REQUESTS["pt-BR"], "client_name": "Padaria Trigo Bom"}]
+        # A ready draft of this module's system (the drafting tests above usually leave one), else new English ones
+        # until one is ready. English: SmolLM2-135M's pt-BR drafts run into the 1,200-token answer limit twice
+        # (103-125 s on idle cores, 415-488 s on busy ones) and fail clearly; an English draft settles in 20-100 s,
+        # ready or not. The same request was ready once and invalid the next time in one run (the server's cached
+        # prompt prefix changes its sampling), so a new draft is not a sure way to a ready one.
+        listed = client.get("/api/proposals", params={"status": "ready"}).json()["items"]
+        first = (
+            client.get(f"/api/proposals/{listed[0]['id']}").json()
+            if listed
+            else _draft_until_ready(
+                client,
+                [
+                    {**REQUESTS["en"], "client_name": client_name}
+                    for client_name in ("Contoso Freight", "Fabrikam Transport", "Tailspin Cargo", "Adatum Shipping")
+                ],
+            )
         )
         asked = client.post(
             f"/api/proposals/{first['id']}/sections/differentials/regenerate", json={"instructions": "shorter"}
@@ -183,7 +205,7 @@ def test_a_server_killed_mid_draft_and_started_again_is_ridden_out(
     system: RunningSystem, llama_server: LlamaServer
 ) -> None:
     with system.client() as client:
-        created = client.post("/api/proposals", json=REQUESTS["pt-BR"]).json()
+        created = client.post("/api/proposals", json=REQUESTS["en"]).json()  # English: the quicker draft
         writing = _events(
             client,
             created["id"],
@@ -197,4 +219,4 @@ def test_a_server_killed_mid_draft_and_started_again_is_ridden_out(
         proposal = _settled(client, created["id"])
         _assert_settled_clearly(client, proposal)
     notices = [event["notice"] for event in told if event.get("notice")]
-    assert notices and "O servidor do modelo não está respondendo; nova tentativa em" in notices[0]
+    assert notices and "The model server is not answering; trying again in" in notices[0]

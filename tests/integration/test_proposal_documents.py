@@ -22,7 +22,7 @@ import pytest
 
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.delivery import Publisher
-from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRequest, Section
+from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRequest, ProposalRequirementsReviewed, Section
 from propos4l.shared.requirements import requirement_id
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
@@ -302,6 +302,30 @@ async def test_a_requirement_found_twice_keeps_every_place_in_the_api_and_export
         await settled(client, proposal_id, 2)
     matrix = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
     assert [item["location"]["clause"] for item in matrix["items"]] == ["5.1", "5.2", "7.1"]
+    # A model's review of the addendum (nothing changed) recounts it as it was counted at reading: the requirements
+    # found in it, the one the edital stated first included.
+    documents = {item["filename"]: item for item in await settled(client, proposal_id, 2)}
+    assert documents["adendo.txt"]["requirement_count"] == 2
+    redis = connect_redis(redis_url)
+    try:
+        await Publisher(redis).publish(
+            ProposalRequirementsReviewed(
+                proposal_id=uuid.UUID(proposal_id),
+                version=1,
+                document_id=uuid.UUID(documents["adendo.txt"]["id"]),
+                model="qwen2.5:7b",
+                batches=1,
+            )
+        )
+    finally:
+        await redis.aclose()
+
+    async def reviewed() -> dict[str, Any] | None:
+        items = (await client.get(f"/api/proposals/{proposal_id}/documents")).json()["items"]
+        addendum = next(item for item in items if item["filename"] == "adendo.txt")
+        return addendum if addendum.get("review") else None
+
+    assert (await wait_for(reviewed, timeout=30, message="the review was never recorded"))["requirement_count"] == 2
     secrecy = matrix["items"][0]
     assert secrecy["id"] == requirement_id(SECRECY, "5.1") and secrecy["quote"] == SECRECY
     assert secrecy["document_id"] == first["id"]

@@ -688,8 +688,14 @@ class ClientDocumentRecorder:
             merged = 0
             for merge in event.merges:
                 merged += await _merge_requirement(connection, event.proposal_id, event.document_id, merge)
+            # Found in it, as at reading: its own requirements and those another document stated first (marked in
+            # their `also_at`), so a shared requirement counts for both documents, before and after a hand-on.
             count = await connection.fetchval(
-                "SELECT count(*) FROM proposal_requirements WHERE document_id = $1", event.document_id
+                """SELECT count(*) FROM proposal_requirements
+                   WHERE proposal_id = $1 AND (document_id = $2 OR also_at @> $3::jsonb)""",
+                event.proposal_id,
+                event.document_id,
+                [{"document_id": str(event.document_id)}],
             )
             review = {
                 "model": event.model,

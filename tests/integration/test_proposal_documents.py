@@ -22,7 +22,14 @@ import pytest
 
 from propos4l.gateway.problems import PROBLEM_JSON
 from propos4l.shared.delivery import Publisher
-from propos4l.shared.events import LlmUsage, ProposalDrafted, ProposalRequest, ProposalRequirementsReviewed, Section
+from propos4l.shared.events import (
+    Event,
+    LlmUsage,
+    ProposalDrafted,
+    ProposalRequest,
+    ProposalRequirementsReviewed,
+    Section,
+)
 from propos4l.shared.requirements import requirement_id
 from propos4l.shared.runtime import connect_redis
 from propos4l.shared.sections import SECTION_KEYS, SectionKey
@@ -110,6 +117,15 @@ async def document_log(database_url: str, proposal_id: str) -> list[dict[str, An
     return [json.loads(row["data"]) if isinstance(row["data"], str) else row["data"] for row in rows]
 
 
+async def publish(redis_url: str, event: Event) -> None:
+    """Publish `event` as the service that makes it would (the generator's draft or review, here)."""
+    redis = connect_redis(redis_url)
+    try:
+        await Publisher(redis).publish(event)
+    finally:
+        await redis.aclose()
+
+
 async def settled(client: httpx.AsyncClient, proposal_id: str, count: int) -> list[dict[str, Any]]:
     async def all_settled() -> list[dict[str, Any]] | None:
         response = await client.get(f"/api/proposals/{proposal_id}/documents")
@@ -189,26 +205,23 @@ async def test_a_pdf_edital_is_read_into_requirements_with_progress_fields_and_a
         SectionKey.TEAM: "A equipe apresentará atestado de capacidade técnica emitido por órgão público.",
         SectionKey.SOLUTION: "Uma plataforma web de protocolo, acessível em qualquer navegador.",
     }
-    redis = connect_redis(redis_url)
-    try:
-        await Publisher(redis).publish(
-            ProposalDrafted(
-                proposal_id=uuid.UUID(proposal_id),
-                version=1,
-                request=ProposalRequest.model_validate(REQUEST),
-                sections=tuple(
-                    Section(key=key, title=key.value, content=texts.get(key, f"Texto de {key.value}."))
-                    for key in SECTION_KEYS
-                ),
-                provider="outline",
-                model="outline",
-                ai_generated=False,
-                prompt_version="outline-v1",
-                usage=LlmUsage(prompt_tokens=0, output_tokens=0, duration_ms=0),
-            )
-        )
-    finally:
-        await redis.aclose()
+    await publish(
+        redis_url,
+        ProposalDrafted(
+            proposal_id=uuid.UUID(proposal_id),
+            version=1,
+            request=ProposalRequest.model_validate(REQUEST),
+            sections=tuple(
+                Section(key=key, title=key.value, content=texts.get(key, f"Texto de {key.value}."))
+                for key in SECTION_KEYS
+            ),
+            provider="outline",
+            model="outline",
+            ai_generated=False,
+            prompt_version="outline-v1",
+            usage=LlmUsage(prompt_tokens=0, output_tokens=0, duration_ms=0),
+        ),
+    )
 
     async def checked() -> dict[str, Any] | None:
         body: dict[str, Any] = (await client.get(f"/api/proposals/{proposal_id}/requirements")).json()
@@ -306,19 +319,16 @@ async def test_a_requirement_found_twice_keeps_every_place_in_the_api_and_export
     # found in it, the one the edital stated first included.
     documents = {item["filename"]: item for item in await settled(client, proposal_id, 2)}
     assert documents["adendo.txt"]["requirement_count"] == 2
-    redis = connect_redis(redis_url)
-    try:
-        await Publisher(redis).publish(
-            ProposalRequirementsReviewed(
-                proposal_id=uuid.UUID(proposal_id),
-                version=1,
-                document_id=uuid.UUID(documents["adendo.txt"]["id"]),
-                model="qwen2.5:7b",
-                batches=1,
-            )
-        )
-    finally:
-        await redis.aclose()
+    await publish(
+        redis_url,
+        ProposalRequirementsReviewed(
+            proposal_id=uuid.UUID(proposal_id),
+            version=1,
+            document_id=uuid.UUID(documents["adendo.txt"]["id"]),
+            model="qwen2.5:7b",
+            batches=1,
+        ),
+    )
 
     async def reviewed() -> dict[str, Any] | None:
         items = (await client.get(f"/api/proposals/{proposal_id}/documents")).json()["items"]

@@ -193,8 +193,8 @@ async def model_path(documents: Sequence[LabelledDocument], model: str, rounds: 
                 "llm_base_url": url,
                 "llm_model": alias,
                 "llm_read_timeout_seconds": 300,
-                # As the conformance stage drafts: without a limit, a small model under a JSON grammar can write
-                # whitespace until its context is full (minutes a batch on 2 cores).
+                # As the conformance stage drafts: without a limit, one batch was still unanswered after 5 minutes
+                # on 2 cores (docs/benchmarks.md).
                 "llm_max_output_tokens": max_output_tokens,
                 "ollama_temperature": 0.4,
                 "ollama_seed": 7,

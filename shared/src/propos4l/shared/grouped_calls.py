@@ -1,7 +1,8 @@
 """Calls that arrive while one is under way go together in the next one: a group commit, a group read.
 
 Intake messages are handled many at a time, and each would otherwise pay a round trip to PostgreSQL (and a commit)
-of its own for work that one statement can do for all of them. Each call still gets its own outcome, and the work
+of its own for work that one statement can do for all of them; the same holds for a consumer's acknowledgements
+(one XACK for many ids). Each call still gets its own outcome, and the work
 for a call always starts after the call arrived, so nothing read before a caller asked is handed to it.
 """
 
